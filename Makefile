@@ -1,0 +1,33 @@
+# Thin wrapper over CMake. `make run` builds and starts kith; `make check` runs every test,
+# in a normal build and again under ASan+UBSan.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps run check check-normal check-asan clean format lint bench
+
+all: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@scripts/deps.sh
+
+run: all
+	./$(BUILD)/kith serve --listen 127.0.0.1:8080 --db ./kith.db
+
+check: check-normal check-asan
+
+check-normal: all
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+check-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKITH_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+lint:
+	@scripts/lint.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

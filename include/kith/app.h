@@ -1,0 +1,25 @@
+/*
+ * app.h: the running server: the HTTP routes of the contract wired to the engine through the
+ * store's job queue, the redirect path with its code cache and click batches, the sweeper, and
+ * signal handling. `kith serve` is a thin wrapper around kith_app_run().
+ */
+#ifndef KITH_APP_H
+#define KITH_APP_H
+
+#include <stdbool.h>
+
+#include "kith/core.h"
+
+struct kith_app_config {
+    const char *listen_host;
+    int listen_port;
+    const char *db_path;
+    const char *public_url;  /* NULL: http://<listen> */
+    const char *secret_key;  /* KITH_SECRET_KEY or NULL */
+    bool test_clock;
+};
+
+/* Runs the server until SIGTERM or SIGINT; returns 0 after a clean stop. */
+int kith_app_run(const struct kith_app_config *cfg);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * core.h: the status codes every fallible kith function returns, the error record that carries
+ * a human message and the offending parameter, and small helpers shared by every module.
+ * It is not for transport concerns: src/http maps a status to an HTTP code and JSON error.
+ */
+#ifndef KITH_CORE_H
+#define KITH_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum kith_status {
+    KITH_OK = 0,
+    KITH_CREATED,           /* success that made a new resource */
+    KITH_E_INVALID_JSON,    /* body is not well-formed UTF-8 JSON */
+    KITH_E_INVALID_PARAM,   /* a field is missing, unknown, of the wrong type or out of range */
+    KITH_E_IMMUTABLE,       /* a field that can never change */
+    KITH_E_UNAUTHORIZED,    /* no key, or an unknown one */
+    KITH_E_FORBIDDEN,       /* a publishable key on a secret route */
+    KITH_E_NOT_FOUND,       /* no such resource or route */
+    KITH_E_INVALID_STATE,   /* the transition is not allowed from the current state */
+    KITH_E_CODE_TAKEN,      /* a code collides with one that exists */
+    KITH_E_IDEM_IN_USE,     /* the same Idempotency-Key is still running */
+    KITH_E_IDEM_REUSED,     /* the same Idempotency-Key with another body */
+    KITH_E_TOO_LARGE,       /* the body is over the limit */
+    KITH_E_RATE_LIMITED,    /* too many requests */
+    KITH_E_UNAVAILABLE,     /* the database is busy or away: retry later */
+    KITH_E_CONSTRAINT,      /* a uniqueness constraint refused a write */
+    KITH_E_INTERNAL,        /* a bug */
+};
+
+/* The message and parameter that explain a failing status. Both are always NUL-terminated. */
+struct kith_err {
+    char message[256];
+    char param[64];
+};
+
+/* Fills err (when not NULL) and returns st, so callers can `return kith_err_set(...)`. */
+enum kith_status kith_err_set(struct kith_err *err, enum kith_status st, const char *param,
+                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Contract error code for a status ("invalid_param", ...). Never NULL. */
+const char *kith_status_code(enum kith_status st);
+
+/* Bounded string copy that always terminates dst (dstsize > 0). Returns strlen(src). */
+size_t kith_strlcpy(char *dst, const char *src, size_t dstsize);
+
+#define KITH_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

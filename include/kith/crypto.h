@@ -1,0 +1,46 @@
+/*
+ * crypto.h: the only door to libsodium. Randomness, random identifiers, keyed and plain hashes,
+ * constant-time comparison and wiping. Thread-safe after kith_crypto_init().
+ */
+#ifndef KITH_CRYPTO_H
+#define KITH_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kith/core.h"
+
+#define KITH_CRYPTO_KEY_BYTES 32
+#define KITH_CRYPTO_HASH_HEX 65 /* 32-byte hash as lowercase hex plus NUL */
+#define KITH_ID_MAX 40          /* "par_" + 24 random base32 characters + NUL fits */
+
+/* Initialises libsodium. Returns KITH_E_INTERNAL if the library cannot start. */
+enum kith_status kith_crypto_init(struct kith_err *err);
+
+void kith_crypto_random(void *buf, size_t n);
+/* Uniform in [0, upper). */
+uint32_t kith_crypto_uniform(uint32_t upper);
+
+/* prefix + 24 random lowercase base32 characters (120 bits), e.g. "par_k3x...". */
+void kith_crypto_random_id(const char *prefix, char out[KITH_ID_MAX]);
+/* prefix + 40 random base32 characters: API keys ("sk_", "pk_"). out holds 64 bytes. */
+void kith_crypto_random_token(const char *prefix, char out[64]);
+
+/* BLAKE2b-256 of data keyed with key, as lowercase hex. */
+void kith_crypto_keyed_hash(const uint8_t key[KITH_CRYPTO_KEY_BYTES], const void *data, size_t len,
+                            char out[KITH_CRYPTO_HASH_HEX]);
+/* Unkeyed BLAKE2b-256 as lowercase hex: API key digests, request fingerprints. */
+void kith_crypto_hash(const void *data, size_t len, char out[KITH_CRYPTO_HASH_HEX]);
+
+/* Lowercase hex of n bytes into hex (2n+1 bytes). */
+void kith_crypto_bin2hex(char *hex, size_t hexsize, const uint8_t *bin, size_t n);
+/* Exactly n bytes from 2n hex digits; false on anything else. */
+bool kith_crypto_hex2bin(uint8_t *bin, size_t n, const char *hex);
+
+/* Constant-time equality of two n-byte buffers. */
+bool kith_crypto_equal(const void *a, const void *b, size_t n);
+/* Zeroes memory the compiler may not optimise away. */
+void kith_crypto_wipe(void *p, size_t n);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * engine.h: kith's use cases. Each operation runs inside one store transaction (a job on the
+ * store thread): it reads what it needs, asks the pure rule modules (codes, attribution,
+ * rewards), writes the outcome and renders the answer, all or nothing. Operations never name an
+ * HTTP status: they return KITH_OK or KITH_CREATED and a JSON document, or an error status with
+ * err filled. The transport (src/http/api.c) decides nothing but how to carry this.
+ */
+#ifndef KITH_ENGINE_H
+#define KITH_ENGINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kith/core.h"
+#include "kith/crypto.h"
+#include "kith/store.h"
+
+/* Process-wide engine settings, fixed after start-up and read by every job. */
+struct kith_engine {
+    char public_url[512];       /* no trailing slash */
+    bool secure_cookies;        /* public URL is https */
+    bool test_clock;
+    uint8_t hash_key[KITH_CRYPTO_KEY_BYTES]; /* keys the IP and user-agent hashes */
+    char env_key_hash[KITH_CRYPTO_HASH_HEX]; /* digest of KITH_SECRET_KEY, "" when unset */
+};
+
+enum kith_key_kind {
+    KITH_KEY_NONE,
+    KITH_KEY_SECRET,
+    KITH_KEY_PUBLISHABLE,
+};
+
+/* One API call as the engine sees it. */
+struct kith_call {
+    const struct kith_engine *eng;
+    const char *const *params;  /* route captures */
+    const char *query;          /* raw query string */
+    json_t *body;               /* parsed object for POST/PATCH, NULL otherwise */
+    const char *key_id;         /* the API key that called */
+    int64_t now_ms;
+    /* Out: set by operations whose effect the redirect cache must see (status, erasure...). */
+    bool invalidates_links;
+};
+
+typedef enum kith_status (*kith_op_fn)(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                       struct kith_err *err);
+
+/* Programs (CONTRACT section 2). */
+enum kith_status kith_op_program_create(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_program_list(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_program_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_program_update(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+/* Participants and codes (section 3). */
+enum kith_status kith_op_participant_create(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_participant_list(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_participant_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_participant_update(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_participant_add_code(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+/* Signups (section 5). */
+enum kith_status kith_op_signup(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+/* Referrals (section 6). */
+enum kith_status kith_op_referral_list(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_referral_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_referral_approve(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_referral_reject(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+/* Events (section 7). */
+enum kith_status kith_op_event_create(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+/* Rewards (section 8). */
+enum kith_status kith_op_reward_list(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_reward_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_reward_redeem(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_reward_void(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+/* Test clock (section 10): sets the clock, then runs due work before answering. */
+enum kith_status kith_op_clock_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_clock_set(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+
+/*
+ * The sweeper: issues held rewards that came due, expires rewards and referrals, drops click
+ * hashes that can no longer attribute and idempotency records older than 24 h. Processes a
+ * bounded amount per call; *more is true when due work remains.
+ */
+enum kith_status kith_engine_sweep(struct kith_tx *tx, int64_t now_ms, bool *more);
+
+/* API keys: looks up a presented key. KITH_E_UNAUTHORIZED when unknown. */
+enum kith_status kith_engine_authenticate(struct kith_tx *tx, const struct kith_engine *eng,
+                                          const char *token, char key_id[KITH_ID_MAX],
+                                          enum kith_key_kind *kind);
+/* Creates an API key, writes its digest, and returns the key itself (shown once) in out. */
+enum kith_status kith_engine_key_create(struct kith_tx *tx, bool publishable, char out[64],
+                                        int64_t now_ms);
+/* Start-up: loads or makes the hashing secret; counts keys (for the first-start key). */
+enum kith_status kith_engine_bootstrap(struct kith_tx *tx, struct kith_engine *eng,
+                                       int64_t *key_count);
+
+/* The redirect path's view of a code: what /r/{code} needs, resolved once and cached. */
+struct kith_link {
+    char code[16];              /* canonical code as stored ("JANE-2847") */
+    char participant[KITH_ID_MAX];
+    char program[48];
+    bool attributes;            /* false: blocked or erased, redirect without ref or cookie */
+    char destination[2048];
+    int64_t cookie_days;
+};
+/* Looks up a typed or linked code. KITH_E_NOT_FOUND when it does not exist. */
+enum kith_status kith_engine_link_resolve(struct kith_tx *tx, const char *code,
+                                          struct kith_link *out);
+
+/* A click recorded on the redirect path, written later in a batch. */
+struct kith_click {
+    char id[KITH_ID_MAX];
+    char program[48];
+    char participant[KITH_ID_MAX];
+    char code[16];
+    int64_t at_ms;
+    char channel[24];           /* "" when none */
+    char referrer_host[256];    /* "" when none */
+    char ip_hash[KITH_CRYPTO_HASH_HEX];
+    char ua_hash[KITH_CRYPTO_HASH_HEX];
+};
+enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_click *clicks,
+                                          size_t n);
+
+/* True when a User-Agent belongs to a crawler or link-preview bot. */
+bool kith_engine_is_bot(const char *user_agent);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * store.h: kith's one storage interface. The engine never sees SQL dialects or drivers: it
+ * submits jobs, and a job runs inside a transaction on the store's own thread, calling the
+ * functions below on the transaction handle. Rows travel as jansson objects whose keys are column
+ * names (integers, strings or null). The SQLite back-end (src/store/sqlite.c) runs one writer
+ * thread that groups concurrent jobs into one commit (each job inside its own savepoint), so a
+ * batch of signups costs one fsync; a PostgreSQL back-end can implement the same calls with a
+ * connection pool and one transaction per job.
+ *
+ * Threading: kith_store_submit() and kith_store_close() are called from the loop thread; job
+ * functions run on the store thread; done callbacks run on the loop thread, in submission order.
+ */
+#ifndef KITH_STORE_H
+#define KITH_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "kith/core.h"
+
+struct kith_store;
+struct kith_tx;
+
+/* A job: returns KITH_OK (its writes stay) or an error (its savepoint is rolled back). */
+typedef enum kith_status (*kith_store_job_fn)(struct kith_tx *tx, void *arg);
+/*
+ * Called on the loop thread when the job's transaction is over: st is the job's own status, or
+ * KITH_E_UNAVAILABLE when the commit failed (then nothing of the job was kept).
+ */
+typedef void (*kith_store_done_fn)(void *arg, enum kith_status st);
+
+/*
+ * Opens (creating and migrating) the database at path. Until kith_store_start() only
+ * kith_store_run() may be used (start-up work, command-line tools).
+ */
+enum kith_status kith_store_open(const char *path, struct kith_store **out, struct kith_err *err);
+/* Starts the store thread, which posts completions to loop. */
+void kith_store_start(struct kith_store *s, uv_loop_t *loop);
+/* Queues a job. Never fails: the job runs, or done gets KITH_E_UNAVAILABLE at shutdown. */
+void kith_store_submit(struct kith_store *s, kith_store_job_fn fn, kith_store_done_fn done,
+                       void *arg);
+/* Runs one job synchronously in its own transaction on the calling thread (start-up, CLI). */
+enum kith_status kith_store_run(struct kith_store *s, kith_store_job_fn fn, void *arg);
+/* Jobs queued and not yet finished. */
+size_t kith_store_pending(struct kith_store *s);
+/* Finishes queued jobs, stops the thread, closes the database. NULL is a no-op. */
+void kith_store_close(struct kith_store *s);
+
+/* Nested savepoints inside a job, for a step that may fail without undoing the whole job. */
+enum kith_status kith_tx_savepoint(struct kith_tx *tx);
+enum kith_status kith_tx_release(struct kith_tx *tx);
+enum kith_status kith_tx_rollback(struct kith_tx *tx);
+
+/*
+ * Generic row access by primary key `id` (or `key` for meta). table and column names come from
+ * kith's own code, never from input. Insert returns KITH_E_CONSTRAINT when a unique constraint
+ * refused the row. Get returns KITH_E_NOT_FOUND when absent; *out is a new reference.
+ */
+enum kith_status kith_store_insert(struct kith_tx *tx, const char *table, json_t *row);
+enum kith_status kith_store_get(struct kith_tx *tx, const char *table, const char *id,
+                                json_t **out);
+/* Sets the columns in `set` on row id; KITH_E_NOT_FOUND when no row changed. */
+enum kith_status kith_store_update(struct kith_tx *tx, const char *table, const char *id,
+                                   json_t *set);
+
+/*
+ * Named queries: each is a fixed statement of the back-end, addressed by name, with positional
+ * arguments given as a JSON array. kith_store_query returns every row (a new JSON array);
+ * kith_store_query_one the first row (KITH_E_NOT_FOUND when none); kith_store_exec runs a
+ * statement and returns the number of rows changed in *changes (may be NULL).
+ * The names and their arguments are listed in src/store/queries.h.
+ */
+enum kith_status kith_store_query(struct kith_tx *tx, const char *name, json_t *args,
+                                  json_t **out);
+enum kith_status kith_store_query_one(struct kith_tx *tx, const char *name, json_t *args,
+                                      json_t **out);
+enum kith_status kith_store_exec(struct kith_tx *tx, const char *name, json_t *args,
+                                 int64_t *changes);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * crypto.c: kith's only user of <sodium.h>. Everything random or hashed passes through here so
+ * the choice of primitives lives in one place: BLAKE2b (crypto_generichash) for keyed and plain
+ * digests, randombytes for identifiers and secrets.
+ */
+#include <sodium.h>
+#include <string.h>
+
+#include "kith/crypto.h"
+
+enum kith_status kith_crypto_init(struct kith_err *err)
+{
+    if (sodium_init() < 0)
+        return kith_err_set(err, KITH_E_INTERNAL, NULL, "libsodium failed to initialise");
+    return KITH_OK;
+}
+
+void kith_crypto_random(void *buf, size_t n)
+{
+    randombytes_buf(buf, n);
+}
+
+uint32_t kith_crypto_uniform(uint32_t upper)
+{
+    return randombytes_uniform(upper);
+}
+
+static const char base32[] = "abcdefghijkmnpqrstuvwxyz23456789";
+
+static void random_chars(char *out, size_t n)
+{
+    uint8_t rnd[64];
+    randombytes_buf(rnd, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = base32[rnd[i] & 31];
+    out[n] = '\0';
+}
+
+void kith_crypto_random_id(const char *prefix, char out[KITH_ID_MAX])
+{
+    size_t plen = kith_strlcpy(out, prefix, KITH_ID_MAX - 25);
+    if (plen > KITH_ID_MAX - 26)
+        plen = KITH_ID_MAX - 26;
+    random_chars(out + plen, 24);
+}
+
+void kith_crypto_random_token(const char *prefix, char out[64])
+{
+    size_t plen = kith_strlcpy(out, prefix, 20);
+    if (plen > 19)
+        plen = 19;
+    random_chars(out + plen, 40);
+}
+
+static void to_hex(const uint8_t *h, char out[KITH_CRYPTO_HASH_HEX])
+{
+    sodium_bin2hex(out, KITH_CRYPTO_HASH_HEX, h, 32);
+}
+
+void kith_crypto_keyed_hash(const uint8_t key[KITH_CRYPTO_KEY_BYTES], const void *data, size_t len,
+                            char out[KITH_CRYPTO_HASH_HEX])
+{
+    uint8_t h[32];
+    crypto_generichash(h, sizeof(h), data, len, key, KITH_CRYPTO_KEY_BYTES);
+    to_hex(h, out);
+}
+
+void kith_crypto_hash(const void *data, size_t len, char out[KITH_CRYPTO_HASH_HEX])
+{
+    uint8_t h[32];
+    crypto_generichash(h, sizeof(h), data, len, NULL, 0);
+    to_hex(h, out);
+}
+
+bool kith_crypto_equal(const void *a, const void *b, size_t n)
+{
+    return sodium_memcmp(a, b, n) == 0;
+}
+
+void kith_crypto_wipe(void *p, size_t n)
+{
+    sodium_memzero(p, n);
+}
+
+void kith_crypto_bin2hex(char *hex, size_t hexsize, const uint8_t *bin, size_t n)
+{
+    sodium_bin2hex(hex, hexsize, bin, n);
+}
+
+bool kith_crypto_hex2bin(uint8_t *bin, size_t n, const char *hex)
+{
+    size_t got = 0;
+    if (strlen(hex) != n * 2)
+        return false;
+    return sodium_hex2bin(bin, n, hex, n * 2, NULL, &got, NULL) == 0 && got == n;
+}

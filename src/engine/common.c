@@ -1,0 +1,243 @@
+/*
+ * common.c: what several use cases share: reading columns, rendering rows into the contract's
+ * shapes (participant, referral, reward), and creating a participant with a permanent code.
+ */
+#include <string.h>
+
+#include "engine/internal.h"
+#include "kith/clock.h"
+#include "kith/codes.h"
+#include "kith/crypto.h"
+
+int64_t row_int(json_t *row, const char *col)
+{
+    return json_integer_value(json_object_get(row, col));
+}
+
+const char *row_str(json_t *row, const char *col)
+{
+    return json_string_value(json_object_get(row, col));
+}
+
+bool row_is_null(json_t *row, const char *col)
+{
+    json_t *v = json_object_get(row, col);
+    return v == NULL || json_is_null(v);
+}
+
+json_t *time_json(int64_t ms)
+{
+    char buf[32];
+    kith_time_format(ms, buf);
+    return json_string(buf);
+}
+
+json_t *time_or_null(json_t *row, const char *col)
+{
+    if (row_is_null(row, col))
+        return json_null();
+    return time_json(row_int(row, col));
+}
+
+static json_t *str_or_null(json_t *row, const char *col)
+{
+    const char *s = row_str(row, col);
+    return s ? json_string(s) : json_null();
+}
+
+enum kith_status load_row(struct kith_tx *tx, const char *table, const char *id,
+                          const char *what, json_t **out, struct kith_err *err)
+{
+    enum kith_status st = kith_store_get(tx, table, id, out);
+    if (st == KITH_E_NOT_FOUND)
+        return kith_err_set(err, st, NULL, "no such %s", what);
+    if (st != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not read the %s", what);
+    return KITH_OK;
+}
+
+enum kith_status participant_by_external(struct kith_tx *tx, const char *program,
+                                         const char *external_id, json_t **out)
+{
+    json_t *args = json_pack("[ss]", program, external_id);
+    enum kith_status st = kith_store_query_one(tx, "participants.by_external", args, out);
+    json_decref(args);
+    return st;
+}
+
+json_t *render_participant(struct kith_tx *tx, const struct kith_engine *eng, json_t *row)
+{
+    const char *id = row_str(row, "id");
+    json_t *args = json_pack("[s]", id);
+    json_t *codes = json_array(), *rows = NULL, *stats = NULL;
+    if (kith_store_query(tx, "codes.of", args, &rows) == KITH_OK) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r) json_array_append(codes, json_object_get(r, "code"));
+    }
+    json_decref(rows);
+    if (kith_store_query_one(tx, "participants.stats", args, &stats) != KITH_OK)
+        stats = json_pack("{s:i,s:i,s:i,s:i}", "clicks", 0, "signups", 0, "qualified", 0,
+                          "rewarded", 0);
+    json_decref(args);
+    bool erased = row_int(row, "erased") != 0;
+    char share[1024];
+    snprintf(share, sizeof(share), "%s/r/%s", eng->public_url, row_str(row, "code"));
+    json_t *meta = NULL;
+    const char *meta_text = row_str(row, "metadata");
+    if (meta_text)
+        meta = json_loads(meta_text, 0, NULL);
+    if (meta == NULL)
+        meta = json_object();
+    json_t *out = json_object();
+    json_object_set_new(out, "id", json_string(id));
+    json_object_set_new(out, "program", str_or_null(row, "program"));
+    json_object_set_new(out, "external_id", str_or_null(row, "external_id"));
+    json_object_set_new(out, "email", str_or_null(row, "email"));
+    json_object_set_new(out, "first_name", str_or_null(row, "first_name"));
+    json_object_set_new(out, "code", str_or_null(row, "code"));
+    json_object_set_new(out, "codes", codes);
+    json_object_set_new(out, "share_url", json_string(share));
+    json_object_set_new(out, "referred_by", str_or_null(row, "referred_by"));
+    json_object_set_new(out, "status", str_or_null(row, "status"));
+    json_object_set_new(out, "leaderboard_opt_in",
+                        json_boolean(row_int(row, "leaderboard_opt_in") != 0));
+    json_object_set_new(out, "metadata", meta);
+    json_object_set_new(out, "created_at", time_or_null(row, "created_at"));
+    json_object_set_new(out, "stats", stats);
+    if (erased)
+        json_object_set_new(out, "erased", json_true());
+    return out;
+}
+
+json_t *render_referral(struct kith_tx *tx, json_t *row)
+{
+    json_t *referrer = NULL, *referred = NULL;
+    json_t *out = json_object();
+    json_object_set_new(out, "id", str_or_null(row, "id"));
+    json_object_set_new(out, "program", str_or_null(row, "program"));
+    if (kith_store_get(tx, "participants", row_str(row, "referrer"), &referrer) == KITH_OK) {
+        json_object_set_new(out, "referrer",
+                            json_pack("{s:o,s:o,s:o}", "id", str_or_null(referrer, "id"),
+                                      "first_name", str_or_null(referrer, "first_name"), "code",
+                                      str_or_null(referrer, "code")));
+    }
+    if (kith_store_get(tx, "participants", row_str(row, "referred"), &referred) == KITH_OK) {
+        json_object_set_new(out, "referred",
+                            json_pack("{s:o,s:o}", "id", str_or_null(referred, "id"),
+                                      "first_name", str_or_null(referred, "first_name")));
+    }
+    json_decref(referrer);
+    json_decref(referred);
+    json_object_set_new(out, "code", str_or_null(row, "code"));
+    json_object_set_new(out, "source", str_or_null(row, "source"));
+    json_object_set_new(out, "channel", str_or_null(row, "channel"));
+    json_object_set_new(out, "status", str_or_null(row, "status"));
+    json_t *flags = json_loads(row_str(row, "fraud_flags") ? row_str(row, "fraud_flags") : "[]",
+                               0, NULL);
+    json_object_set_new(out, "fraud",
+                        json_pack("{s:I,s:o}", "score", (json_int_t)row_int(row, "fraud_score"),
+                                  "flags", flags ? flags : json_array()));
+    json_object_set_new(out, "created_at", time_or_null(row, "created_at"));
+    json_object_set_new(out, "qualified_at", time_or_null(row, "qualified_at"));
+    json_object_set_new(out, "rewarded_at", time_or_null(row, "rewarded_at"));
+    json_object_set_new(out, "expires_at", time_or_null(row, "expires_at"));
+    return out;
+}
+
+json_t *render_reward(json_t *row)
+{
+    json_t *out = json_object();
+    json_object_set_new(out, "id", str_or_null(row, "id"));
+    json_object_set_new(out, "program", str_or_null(row, "program"));
+    json_object_set_new(out, "participant", str_or_null(row, "participant"));
+    json_object_set_new(out, "referral", str_or_null(row, "referral"));
+    json_object_set_new(out, "to", str_or_null(row, "side"));
+    json_object_set_new(out, "kind", str_or_null(row, "kind"));
+    json_object_set_new(out, "amount", row_is_null(row, "amount")
+                                           ? json_null()
+                                           : json_integer(row_int(row, "amount")));
+    json_object_set_new(out, "currency", str_or_null(row, "currency"));
+    json_object_set_new(out, "description", str_or_null(row, "description"));
+    json_object_set_new(out, "status", str_or_null(row, "status"));
+    json_object_set_new(out, "created_at", time_or_null(row, "created_at"));
+    json_object_set_new(out, "issued_at", time_or_null(row, "issued_at"));
+    json_object_set_new(out, "redeemed_at", time_or_null(row, "redeemed_at"));
+    json_object_set_new(out, "expires_at", time_or_null(row, "expires_at"));
+    return out;
+}
+
+/* Tries random codes for a prefix until one is free; the unique index decides, not a lookup. */
+static enum kith_status claim_code(struct kith_tx *tx, const char *participant,
+                                   const char *first_name, int64_t now_ms, char code[16],
+                                   struct kith_err *err)
+{
+    char prefix[KITH_CODE_PREFIX_MAX + 1];
+    size_t plen = kith_code_prefix(first_name, prefix);
+    bool alnum = false;
+    enum kith_status st;
+    if (plen > 0) {
+        json_t *row = NULL, *args = json_pack("[s]", prefix);
+        st = kith_store_query_one(tx, "prefix.taken", args, &row);
+        json_decref(args);
+        if (st == KITH_OK)
+            alnum = kith_code_use_alnum((uint32_t)row_int(row, "taken"));
+        json_decref(row);
+        if (st != KITH_OK && st != KITH_E_NOT_FOUND)
+            return kith_err_set(err, st, NULL, "the database could not read code prefixes");
+    }
+    for (int attempt = 0; attempt < 64; attempt++) {
+        uint8_t rnd[KITH_CODE_RANDOM_BYTES];
+        char norm[KITH_CODE_NORM_MAX + 1];
+        kith_crypto_random(rnd, sizeof(rnd));
+        /* Past 24 collisions the digit space is crowded: switch alphabets early. */
+        kith_code_make(prefix, alnum || attempt >= 24, rnd, code);
+        if (!kith_code_normalize(code, norm))
+            return kith_err_set(err, KITH_E_INTERNAL, NULL, "generated an invalid code");
+        json_t *args =
+            json_pack("[ssssI]", norm, code, participant, "primary", (json_int_t)now_ms);
+        st = kith_store_exec(tx, "codes.insert", args, NULL);
+        json_decref(args);
+        if (st == KITH_E_CONSTRAINT)
+            continue;
+        if (st != KITH_OK)
+            return kith_err_set(err, st, NULL, "the database could not store the code");
+        if (plen > 0 && !alnum && attempt < 24) {
+            args = json_pack("[s]", prefix);
+            st = kith_store_exec(tx, "prefix.bump", args, NULL);
+            json_decref(args);
+            if (st != KITH_OK)
+                return kith_err_set(err, st, NULL, "the database could not count the code");
+        }
+        return KITH_OK;
+    }
+    return kith_err_set(err, KITH_E_UNAVAILABLE, NULL, "no free code found; try again");
+}
+
+enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine *eng,
+                                    const struct prog *p, json_t *fields, int64_t now_ms,
+                                    json_t **out, struct kith_err *err)
+{
+    char id[KITH_ID_MAX], code[16];
+    enum kith_status st;
+    (void)eng;
+    kith_crypto_random_id("par_", id);
+    if ((st = claim_code(tx, id, row_str(fields, "first_name"), now_ms, code, err)) != KITH_OK)
+        return st;
+    json_t *row = json_deep_copy(fields);
+    json_object_set_new(row, "id", json_string(id));
+    json_object_set_new(row, "program", json_string(p->id));
+    json_object_set_new(row, "code", json_string(code));
+    json_object_set_new(row, "status", json_string("active"));
+    json_object_set_new(row, "created_at", json_integer(now_ms));
+    json_object_set_new(row, "updated_at", json_integer(now_ms));
+    st = kith_store_insert(tx, "participants", row);
+    if (st != KITH_OK) {
+        json_decref(row);
+        if (st == KITH_E_CONSTRAINT)
+            return st;
+        return kith_err_set(err, st, NULL, "the database could not store the participant");
+    }
+    json_decref(row);
+    return load_row(tx, "participants", id, "participant", out, err);
+}

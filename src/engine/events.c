@@ -1,0 +1,182 @@
+/*
+ * events.c: what the business tells kith happened to a person (CONTRACT section 7): purchases,
+ * refunds, cancellations and custom events. A provider's event id is unique per program in the
+ * database, so the same event sent twice, or twice at once, has one effect; the repeat answers
+ * with the first result.
+ */
+#include <string.h>
+
+#include "engine/internal.h"
+#include "kith/crypto.h"
+
+static const char *const event_fields[] = {"program", "type",        "external_id",
+                                           "amount",  "currency",    "payment_fingerprint",
+                                           "id",      "occurred_at", NULL};
+
+static bool type_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 40)
+        return false;
+    for (; *s; s++) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '.'))
+            return false;
+    }
+    return true;
+}
+
+static json_t *render_event(json_t *ev, const char *external_id)
+{
+    json_t *out = json_object();
+    json_object_set_new(out, "id", json_string(row_str(ev, "id")));
+    json_object_set_new(out, "program", json_string(row_str(ev, "program")));
+    json_object_set_new(out, "type", json_string(row_str(ev, "type")));
+    json_object_set_new(out, "participant", json_string(row_str(ev, "participant")));
+    json_object_set_new(out, "external_id", json_string(external_id));
+    json_object_set_new(out, "amount", row_is_null(ev, "amount")
+                                           ? json_null()
+                                           : json_integer(row_int(ev, "amount")));
+    json_object_set_new(out, "currency", row_str(ev, "currency")
+                                             ? json_string(row_str(ev, "currency"))
+                                             : json_null());
+    json_object_set_new(out, "provider_id", row_str(ev, "provider_id")
+                                                ? json_string(row_str(ev, "provider_id"))
+                                                : json_null());
+    json_object_set_new(out, "referral", row_str(ev, "referral")
+                                             ? json_string(row_str(ev, "referral"))
+                                             : json_null());
+    json_object_set_new(out, "occurred_at", time_or_null(ev, "occurred_at"));
+    json_object_set_new(out, "created_at", time_or_null(ev, "created_at"));
+    return out;
+}
+
+/* The answer for an event: the event, its person's referral as it is now, the rewards it made. */
+static enum kith_status answer(struct kith_tx *tx, json_t *ev, const char *external_id,
+                               json_t **out, struct kith_err *err)
+{
+    json_t *ref = NULL, *rewards = NULL, *args = json_pack("[s]", row_str(ev, "participant"));
+    enum kith_status st = kith_store_query_one(tx, "referrals.of_referred", args, &ref);
+    json_decref(args);
+    if (st != KITH_OK && st != KITH_E_NOT_FOUND)
+        return kith_err_set(err, st, NULL, "the database could not read the referral");
+    args = json_pack("[s]", row_str(ev, "id"));
+    st = kith_store_query(tx, "rewards.of_event", args, &rewards);
+    json_decref(args);
+    if (st != KITH_OK) {
+        json_decref(ref);
+        return kith_err_set(err, st, NULL, "the database could not read rewards");
+    }
+    json_t *list = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(rewards, i, r) json_array_append_new(list, render_reward(r));
+    json_decref(rewards);
+    *out = json_object();
+    json_object_set_new(*out, "event", render_event(ev, external_id));
+    json_object_set_new(*out, "referral", ref ? render_referral(tx, ref) : json_null());
+    json_object_set_new(*out, "rewards", list);
+    json_decref(ref);
+    return KITH_OK;
+}
+
+enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                      struct kith_err *err)
+{
+    const char *program = NULL, *type = NULL, *ext = NULL, *currency = NULL, *payment = NULL,
+               *provider = NULL;
+    int64_t amount = 0, at_ms = call->now_ms;
+    bool has_amount = false;
+    struct prog p;
+    json_t *person = NULL, *ev = NULL, *referral = NULL, *args = NULL;
+    enum kith_status st;
+    json_t *body = call->body;
+    if ((st = in_allowed(body, event_fields, err)) != KITH_OK ||
+        (st = in_string(body, "program", false, 1, 40, &program, err)) != KITH_OK ||
+        (st = in_string(body, "type", true, 1, 40, &type, err)) != KITH_OK ||
+        (st = in_string(body, "external_id", true, 1, 255, &ext, err)) != KITH_OK ||
+        (st = in_int(body, "amount", INT64_C(-1000000000000), INT64_C(1000000000000), &amount,
+                     &has_amount, err)) != KITH_OK ||
+        (st = in_string(body, "currency", false, 3, 3, &currency, err)) != KITH_OK ||
+        (st = in_string(body, "payment_fingerprint", false, 1, 200, &payment, err)) != KITH_OK ||
+        (st = in_string(body, "id", false, 1, 255, &provider, err)) != KITH_OK ||
+        (st = in_time(body, "occurred_at", &at_ms, NULL, err)) != KITH_OK)
+        return st;
+    if (!type_valid(type))
+        return kith_err_set(err, KITH_E_INVALID_PARAM, "type",
+                            "'type' must be purchase, refund, cancel or match [a-z0-9_.]{1,40}");
+    if (currency && !(currency[0] >= 'A' && currency[0] <= 'Z' && currency[1] >= 'A' &&
+                      currency[1] <= 'Z' && currency[2] >= 'A' && currency[2] <= 'Z'))
+        return kith_err_set(err, KITH_E_INVALID_PARAM, "currency",
+                            "'currency' must be an ISO 4217 code such as USD");
+    if ((st = prog_resolve(tx, program, &p, err)) != KITH_OK)
+        return st;
+    if ((st = participant_by_external(tx, p.id, ext, &person)) != KITH_OK) {
+        if (st == KITH_E_NOT_FOUND)
+            return kith_err_set(err, st, "external_id", "no participant with this external_id");
+        return kith_err_set(err, st, NULL, "the database could not read the participant");
+    }
+    if (provider) {
+        args = json_pack("[ss]", p.id, provider);
+        st = kith_store_query_one(tx, "events.by_provider", args, &ev);
+        json_decref(args);
+        if (st == KITH_OK) {
+            st = answer(tx, ev, ext, out, err);
+            goto out;
+        }
+        if (st != KITH_E_NOT_FOUND) {
+            st = kith_err_set(err, st, NULL, "the database could not read events");
+            goto out;
+        }
+    }
+
+    char id[KITH_ID_MAX];
+    kith_crypto_random_id("evt_", id);
+    ev = json_object();
+    json_object_set_new(ev, "id", json_string(id));
+    json_object_set_new(ev, "program", json_string(p.id));
+    json_object_set_new(ev, "participant", json_string(row_str(person, "id")));
+    json_object_set_new(ev, "type", json_string(type));
+    json_object_set_new(ev, "amount", has_amount ? json_integer(amount) : json_null());
+    json_object_set_new(ev, "currency", currency ? json_string(currency) : json_null());
+    json_object_set_new(ev, "provider_id", provider ? json_string(provider) : json_null());
+    json_object_set_new(ev, "payment_fingerprint", payment ? json_string(payment) : json_null());
+    json_object_set_new(ev, "occurred_at", json_integer(at_ms));
+    json_object_set_new(ev, "created_at", json_integer(call->now_ms));
+    args = json_pack("[s]", row_str(person, "id"));
+    st = kith_store_query_one(tx, "referrals.of_referred", args, &referral);
+    json_decref(args);
+    if (st != KITH_OK && st != KITH_E_NOT_FOUND) {
+        st = kith_err_set(err, st, NULL, "the database could not read the referral");
+        goto out;
+    }
+    json_object_set_new(ev, "referral",
+                        referral ? json_string(row_str(referral, "id")) : json_null());
+    if ((st = kith_store_insert(tx, "events", ev)) != KITH_OK) {
+        st = kith_err_set(err, st == KITH_E_CONSTRAINT ? KITH_E_UNAVAILABLE : st, NULL,
+                          "the database could not store the event");
+        goto out;
+    }
+
+    if (referral) {
+        bool qualifying = strcmp(type, p.qual_event) == 0 && (has_amount ? amount : 0) >= p.min_amount;
+        if (qualifying)
+            st = referral_qualify(tx, &p, referral, id, at_ms, call->now_ms, NULL, err);
+        else if (strcmp(type, "refund") == 0 || strcmp(type, "cancel") == 0)
+            st = referral_undo(tx, referral, at_ms, call->now_ms, err);
+        else
+            st = KITH_OK;
+        if (st != KITH_OK)
+            goto out;
+    }
+    json_decref(ev);
+    ev = NULL;
+    if ((st = load_row(tx, "events", id, "event", &ev, err)) != KITH_OK)
+        goto out;
+    if ((st = answer(tx, ev, ext, out, err)) == KITH_OK)
+        st = KITH_CREATED;
+out:
+    json_decref(person);
+    json_decref(ev);
+    json_decref(referral);
+    return st;
+}

@@ -1,0 +1,108 @@
+/*
+ * internal.h: what the engine's operation files share: input checking against the contract's
+ * rules (unknown fields, types, bounds), query-string parameters, the program settings as a
+ * struct, loading rows, and rendering rows into the contract's JSON shapes.
+ */
+#ifndef KITH_ENGINE_INTERNAL_H
+#define KITH_ENGINE_INTERNAL_H
+
+#include <jansson.h>
+
+#include "kith/engine.h"
+#include "kith/rewards.h"
+
+/* ---- input (input.c) ---- */
+/* Refuses any key of body not in allowed (NULL-terminated). */
+enum kith_status in_allowed(json_t *body, const char *const *allowed, struct kith_err *err);
+/* A string field: absent or null gives *out = NULL (an error when required). Lengths in bytes. */
+enum kith_status in_string(json_t *body, const char *name, bool required, size_t min_len,
+                           size_t max_len, const char **out, struct kith_err *err);
+/* An integer field in [min, max]; *present tells whether it was given (null counts as absent). */
+enum kith_status in_int(json_t *body, const char *name, int64_t min, int64_t max, int64_t *out,
+                        bool *present, struct kith_err *err);
+enum kith_status in_bool(json_t *body, const char *name, bool *out, bool *present,
+                         struct kith_err *err);
+/* An RFC 3339 time field. */
+enum kith_status in_time(json_t *body, const char *name, int64_t *out, bool *present,
+                         struct kith_err *err);
+/* Refuses query parameters not in allowed. */
+enum kith_status q_allowed(const char *query, const char *const *allowed, struct kith_err *err);
+/* A decoded query parameter into out; *present false when absent. Malformed or too long: 400. */
+enum kith_status q_string(const char *query, const char *name, char *out, size_t outsize,
+                          bool *present, struct kith_err *err);
+/* limit (1..500, default 50) and cursor ("c_<n>") for lists. */
+enum kith_status q_page(const char *query, int64_t *limit, int64_t *after, struct kith_err *err);
+/* Wraps rows (each with a "cur" column, removed here) into the list shape, rendering each. */
+typedef json_t *(*kith_render_fn)(struct kith_tx *tx, void *ctx, json_t *row);
+json_t *list_page(json_t *rows, int64_t limit, kith_render_fn render, struct kith_tx *tx,
+                  void *ctx);
+
+/* ---- programs (programs.c) ---- */
+struct prog {
+    char id[48];
+    char name[256];
+    char destination[2048];
+    int64_t cookie_days;
+    int64_t window_days;
+    char qual_event[48];
+    int64_t min_amount;
+    int64_t hold_days;
+    int64_t within_days;
+    struct kith_reward_rule rules[KITH_REWARD_RULES_MAX];
+    size_t nrules;
+    int64_t max_rewards; /* -1: no cap */
+    int64_t average_value;
+    char currency[4];
+};
+/* Loads a program by id (KITH_E_NOT_FOUND with param "program"). */
+enum kith_status prog_load(struct kith_tx *tx, const char *id, struct prog *out,
+                           struct kith_err *err);
+/*
+ * Resolves the `program` a request names, or the only program when it names none and exactly
+ * one exists. id_in may be NULL.
+ */
+enum kith_status prog_resolve(struct kith_tx *tx, const char *id_in, struct prog *out,
+                              struct kith_err *err);
+
+/* ---- helpers (common.c) ---- */
+json_t *time_or_null(json_t *row, const char *col);
+json_t *time_json(int64_t ms);
+int64_t row_int(json_t *row, const char *col);
+const char *row_str(json_t *row, const char *col); /* NULL when null or absent */
+bool row_is_null(json_t *row, const char *col);
+json_t *render_participant(struct kith_tx *tx, const struct kith_engine *eng, json_t *row);
+json_t *render_referral(struct kith_tx *tx, json_t *row);
+json_t *render_reward(json_t *row);
+/* Loads one row of table by id; KITH_E_NOT_FOUND names what was not found. */
+enum kith_status load_row(struct kith_tx *tx, const char *table, const char *id,
+                          const char *what, json_t **out, struct kith_err *err);
+/* Loads the participant with external_id in program; KITH_E_NOT_FOUND when absent. */
+enum kith_status participant_by_external(struct kith_tx *tx, const char *program,
+                                         const char *external_id, json_t **out);
+/*
+ * Creates a participant row with a new permanent code. fields holds the columns the caller sets
+ * (external_id, email, first_name, ...); id, code, status and times are filled here. *out is the
+ * stored row. KITH_E_CONSTRAINT when (program, external_id) exists.
+ */
+enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine *eng,
+                                    const struct prog *p, json_t *fields, int64_t now_ms,
+                                    json_t **out, struct kith_err *err);
+
+/* ---- referral lifecycle (lifecycle.c) ---- */
+/* Applies a qualifying event to a pending referral: qualifies, creates rewards, may issue them.
+ * created (may be NULL) receives the new rewards. */
+enum kith_status referral_qualify(struct kith_tx *tx, const struct prog *p, json_t *referral,
+                                  const char *event_id, int64_t event_ms, int64_t now_ms,
+                                  json_t *created, struct kith_err *err);
+/* Refund or cancel for the referred person: during the hold, voids pending rewards and returns
+ * the referral to pending. */
+enum kith_status referral_undo(struct kith_tx *tx, json_t *referral, int64_t event_ms,
+                               int64_t now_ms, struct kith_err *err);
+/* Issues a held referral's pending rewards and marks it rewarded. */
+enum kith_status referral_release(struct kith_tx *tx, json_t *referral, int64_t now_ms);
+/* Sets a reward's status with the timestamps that go with it. */
+enum kith_status reward_set_status(struct kith_tx *tx, json_t *reward, enum kith_reward_status to,
+                                   int64_t now_ms);
+enum kith_status referral_set(struct kith_tx *tx, const char *id, json_t *set, int64_t now_ms);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * lifecycle.c: the moves of a referral and its rewards after signup: qualification with tiered
+ * double-sided rewards, the hold and its undoing by a refund or cancel, release when the hold
+ * ends. Every move is checked against the state machines in src/rewards before it is written,
+ * and the partial unique index on rewards (one live reward per referral and side) backs the rule
+ * that a referral is rewarded once, whatever order events arrive in.
+ */
+#include <string.h>
+
+#include "engine/internal.h"
+#include "kith/crypto.h"
+
+#define DAY_MS INT64_C(86400000)
+
+enum kith_status referral_set(struct kith_tx *tx, const char *id, json_t *set, int64_t now_ms)
+{
+    json_object_set_new(set, "updated_at", json_integer(now_ms));
+    enum kith_status st = kith_store_update(tx, "referrals", id, set);
+    json_decref(set);
+    return st;
+}
+
+static bool referral_status(json_t *referral, enum kith_referral_status *out)
+{
+    return kith_referral_status_parse(row_str(referral, "status"), out);
+}
+
+enum kith_status reward_set_status(struct kith_tx *tx, json_t *reward, enum kith_reward_status to,
+                                   int64_t now_ms)
+{
+    enum kith_reward_status from;
+    if (!kith_reward_status_parse(row_str(reward, "status"), &from) || !kith_reward_can(from, to))
+        return KITH_E_INVALID_STATE;
+    json_t *set = json_pack("{s:s,s:I}", "status", kith_reward_status_name(to), "updated_at",
+                            (json_int_t)now_ms);
+    switch (to) {
+    case KITH_REWARD_ISSUED:
+        json_object_set_new(set, "issued_at", json_integer(now_ms));
+        if (!row_is_null(reward, "expires_days"))
+            json_object_set_new(set, "expires_at",
+                                json_integer(now_ms + row_int(reward, "expires_days") * DAY_MS));
+        break;
+    case KITH_REWARD_REDEEMED:
+        json_object_set_new(set, "redeemed_at", json_integer(now_ms));
+        break;
+    case KITH_REWARD_VOIDED:
+        json_object_set_new(set, "voided_at", json_integer(now_ms));
+        break;
+    default:
+        break;
+    }
+    enum kith_status st = kith_store_update(tx, "rewards", row_str(reward, "id"), set);
+    json_decref(set);
+    return st;
+}
+
+static enum kith_status create_reward(struct kith_tx *tx, const struct prog *p, json_t *referral,
+                                      const struct kith_reward_rule *r, const char *participant,
+                                      const char *event_id, int64_t now_ms, json_t *created)
+{
+    char id[KITH_ID_MAX];
+    kith_crypto_random_id("rwd_", id);
+    json_t *row = json_object();
+    json_object_set_new(row, "id", json_string(id));
+    json_object_set_new(row, "program", json_string(p->id));
+    json_object_set_new(row, "participant", json_string(participant));
+    json_object_set_new(row, "referral", json_string(row_str(referral, "id")));
+    json_object_set_new(row, "side", json_string(kith_reward_side_name(r->to)));
+    json_object_set_new(row, "kind", json_string(kith_reward_kind_name(r->kind)));
+    json_object_set_new(row, "amount", r->has_amount ? json_integer(r->amount_minor) : json_null());
+    json_object_set_new(row, "currency", r->currency[0] ? json_string(r->currency) : json_null());
+    json_object_set_new(row, "description",
+                        r->description[0] ? json_string(r->description) : json_null());
+    json_object_set_new(row, "status", json_string("pending"));
+    json_object_set_new(row, "expires_days",
+                        r->expires_days ? json_integer(r->expires_days) : json_null());
+    json_object_set_new(row, "event", event_id ? json_string(event_id) : json_null());
+    json_object_set_new(row, "created_at", json_integer(now_ms));
+    json_object_set_new(row, "updated_at", json_integer(now_ms));
+    enum kith_status st = kith_store_insert(tx, "rewards", row);
+    json_decref(row);
+    if (st == KITH_E_CONSTRAINT)
+        return KITH_OK; /* this side already holds a live reward: never a second one */
+    if (st != KITH_OK)
+        return st;
+    if (created) {
+        json_t *stored = NULL;
+        if ((st = kith_store_get(tx, "rewards", id, &stored)) != KITH_OK)
+            return st;
+        json_array_append_new(created, stored);
+    }
+    return KITH_OK;
+}
+
+/* Issues every pending reward of a referral and marks it rewarded. */
+enum kith_status referral_release(struct kith_tx *tx, json_t *referral, int64_t now_ms)
+{
+    enum kith_referral_status rs;
+    if (!referral_status(referral, &rs) || !kith_referral_can(rs, KITH_REFERRAL_REWARDED))
+        return KITH_E_INVALID_STATE;
+    json_t *rows = NULL, *args = json_pack("[s]", row_str(referral, "id"));
+    enum kith_status st = kith_store_query(tx, "rewards.of_referral", args, &rows);
+    json_decref(args);
+    if (st != KITH_OK)
+        return st;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        if (strcmp(row_str(r, "status"), "pending") == 0 &&
+            (st = reward_set_status(tx, r, KITH_REWARD_ISSUED, now_ms)) != KITH_OK)
+            break;
+    }
+    json_decref(rows);
+    if (st != KITH_OK)
+        return st;
+    return referral_set(tx, row_str(referral, "id"),
+                        json_pack("{s:s,s:I,s:n}", "status", "rewarded", "rewarded_at",
+                                  (json_int_t)now_ms, "hold_until"),
+                        now_ms);
+}
+
+enum kith_status referral_qualify(struct kith_tx *tx, const struct prog *p, json_t *referral,
+                                  const char *event_id, int64_t event_ms, int64_t now_ms,
+                                  json_t *created, struct kith_err *err)
+{
+    enum kith_referral_status rs;
+    enum kith_status st;
+    json_t *row = NULL, *args;
+    if (!referral_status(referral, &rs) || rs != KITH_REFERRAL_PENDING)
+        return KITH_OK;
+    const char *referred = row_str(referral, "referred");
+    const char *referrer = row_str(referral, "referrer");
+    int64_t hold_ms = p->hold_days * DAY_MS;
+    if (hold_ms > 0) {
+        /* A refund or cancel that arrived before this purchase but happened within its hold. */
+        args = json_pack("[sII]", referred, (json_int_t)event_ms, (json_int_t)(event_ms + hold_ms));
+        st = kith_store_query_one(tx, "events.undo_after", args, &row);
+        json_decref(args);
+        if (st != KITH_OK)
+            return kith_err_set(err, st, NULL, "the database could not read events");
+        int64_t undone = row_int(row, "n");
+        json_decref(row);
+        row = NULL;
+        if (undone > 0)
+            return KITH_OK;
+    }
+    json_t *set = json_pack("{s:s,s:I}", "status", "qualified", "qualified_at", (json_int_t)event_ms);
+    json_object_set_new(set, "hold_until",
+                        hold_ms > 0 ? json_integer(event_ms + hold_ms) : json_null());
+    if ((st = referral_set(tx, row_str(referral, "id"), set, now_ms)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not store the referral");
+    json_object_set_new(referral, "status", json_string("qualified"));
+
+    /* The referrer's reward: by tier of their nth live reward, unless capped. */
+    args = json_pack("[ss]", referrer, p->id);
+    st = kith_store_query_one(tx, "rewards.referrer_live", args, &row);
+    json_decref(args);
+    if (st != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not count rewards");
+    int64_t have = row_int(row, "n");
+    json_decref(row);
+    if (p->max_rewards < 0 || have < p->max_rewards) {
+        int tier = kith_rewards_pick_tier(p->rules, p->nrules, (uint32_t)(have + 1));
+        if (tier >= 0 && (st = create_reward(tx, p, referral, &p->rules[tier], referrer, event_id,
+                                             now_ms, created)) != KITH_OK)
+            return kith_err_set(err, st, NULL, "the database could not store the reward");
+    }
+    int side = kith_rewards_referred_rule(p->rules, p->nrules);
+    if (side >= 0 && (st = create_reward(tx, p, referral, &p->rules[side], referred, event_id,
+                                         now_ms, created)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not store the reward");
+
+    if (hold_ms == 0 || event_ms + hold_ms <= now_ms) {
+        if ((st = referral_release(tx, referral, now_ms)) != KITH_OK)
+            return kith_err_set(err, st, NULL, "the database could not issue the rewards");
+        /* The caller shows the rewards as they now are. */
+        if (created) {
+            size_t i;
+            json_t *r;
+            json_array_foreach(created, i, r)
+            {
+                json_t *fresh = NULL;
+                if (kith_store_get(tx, "rewards", row_str(r, "id"), &fresh) == KITH_OK)
+                    json_array_set_new(created, i, fresh);
+            }
+        }
+    }
+    return KITH_OK;
+}
+
+enum kith_status referral_undo(struct kith_tx *tx, json_t *referral, int64_t event_ms,
+                               int64_t now_ms, struct kith_err *err)
+{
+    enum kith_referral_status rs;
+    if (!referral_status(referral, &rs) || rs != KITH_REFERRAL_QUALIFIED ||
+        row_is_null(referral, "hold_until"))
+        return KITH_OK;
+    if (event_ms >= row_int(referral, "hold_until") || event_ms < row_int(referral, "qualified_at"))
+        return KITH_OK;
+    json_t *rows = NULL, *args = json_pack("[s]", row_str(referral, "id"));
+    enum kith_status st = kith_store_query(tx, "rewards.of_referral", args, &rows);
+    json_decref(args);
+    if (st != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not read rewards");
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        if (strcmp(row_str(r, "status"), "pending") == 0 &&
+            (st = reward_set_status(tx, r, KITH_REWARD_VOIDED, now_ms)) != KITH_OK)
+            break;
+    }
+    json_decref(rows);
+    if (st != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not void rewards");
+    st = referral_set(tx, row_str(referral, "id"),
+                      json_pack("{s:s,s:n,s:n}", "status", "pending", "qualified_at",
+                                "hold_until"),
+                      now_ms);
+    if (st != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not store the referral");
+    json_object_set_new(referral, "status", json_string("pending"));
+    return KITH_OK;
+}

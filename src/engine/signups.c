@@ -1,0 +1,238 @@
+/*
+ * signups.c: a person arrives (CONTRACT section 5). Gathers the facts behind each candidate
+ * source (the `ref` the signup page saw, the typed code, the click behind the cookie), lets the
+ * attribution rules decide, and writes the new participant and the referral in one transaction.
+ * The unique constraints on (program, external_id) and (program, referred) make a repeated or
+ * concurrent signup of the same person land once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "kith/attribution.h"
+#include "kith/codes.h"
+#include "kith/crypto.h"
+
+enum kith_status participant_fields(json_t *body, const struct kith_engine *eng, json_t *row,
+                                    struct kith_err *err);
+
+static const char *const signup_fields[] = {
+    "program",   "external_id", "email",      "first_name",          "ref",
+    "click_id",  "code",        "ip",         "user_agent",          "device_id",
+    "payment_fingerprint",      "occurred_at", "leaderboard_opt_in", "metadata", NULL};
+
+#define DAY_MS INT64_C(86400000)
+
+/* What one candidate pointed at, kept for writing the referral. */
+struct found {
+    json_t *row;        /* codes.find or clicks.find row, or NULL */
+    char code[16];
+};
+
+static void facts_from(json_t *row, const struct prog *p, struct kith_attr_facts *f)
+{
+    f->found = true;
+    f->same_program = strcmp(row_str(row, "program"), p->id) == 0;
+    f->referrer_blocked =
+        strcmp(row_str(row, "status"), "active") != 0 || row_int(row, "erased") != 0;
+    f->referrer_external_id = row_str(row, "external_id");
+    f->referrer_email_norm = row_str(row, "email_norm");
+}
+
+static enum kith_status find_code(struct kith_tx *tx, const char *typed, const struct prog *p,
+                                  int64_t at_ms, struct kith_attr_facts *f, struct found *fd)
+{
+    char norm[KITH_CODE_NORM_MAX + 1];
+    f->present = true;
+    f->at_ms = at_ms;
+    if (!kith_code_normalize(typed, norm))
+        return KITH_OK; /* cannot match any code: unknown_code */
+    json_t *args = json_pack("[s]", norm);
+    enum kith_status st = kith_store_query_one(tx, "codes.find", args, &fd->row);
+    json_decref(args);
+    if (st == KITH_E_NOT_FOUND)
+        return KITH_OK;
+    if (st != KITH_OK)
+        return st;
+    facts_from(fd->row, p, f);
+    kith_strlcpy(fd->code, row_str(fd->row, "code"), sizeof(fd->code));
+    return KITH_OK;
+}
+
+static enum kith_status find_click(struct kith_tx *tx, const char *click_id, const struct prog *p,
+                                   struct kith_attr_facts *f, struct found *fd)
+{
+    f->present = true;
+    json_t *args = json_pack("[s]", click_id);
+    enum kith_status st = kith_store_query_one(tx, "clicks.find", args, &fd->row);
+    json_decref(args);
+    if (st == KITH_E_NOT_FOUND)
+        return KITH_OK;
+    if (st != KITH_OK)
+        return st;
+    facts_from(fd->row, p, f);
+    f->at_ms = row_int(fd->row, "created_at");
+    kith_strlcpy(fd->code, row_str(fd->row, "code"), sizeof(fd->code));
+    return KITH_OK;
+}
+
+/* The answer for a person who exists: their row and referral, no new effect. */
+static enum kith_status answer_existing(struct kith_tx *tx, struct kith_call *call, json_t *row,
+                                        json_t **out, struct kith_err *err)
+{
+    json_t *ref = NULL, *args = json_pack("[s]", row_str(row, "id"));
+    enum kith_status st = kith_store_query_one(tx, "referrals.of_referred", args, &ref);
+    json_decref(args);
+    if (st != KITH_OK && st != KITH_E_NOT_FOUND)
+        return kith_err_set(err, st, NULL, "the database could not read the referral");
+    *out = json_object();
+    json_object_set_new(*out, "participant", render_participant(tx, call->eng, row));
+    json_object_set_new(*out, "referral", ref ? render_referral(tx, ref) : json_null());
+    json_object_set_new(*out, "attribution",
+                        json_pack("{s:s,s:[]}", "source", ref ? row_str(ref, "source") : "organic",
+                                  "rejected"));
+    json_decref(ref);
+    return KITH_OK;
+}
+
+enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                struct kith_err *err)
+{
+    const char *program = NULL, *ref = NULL, *click_id = NULL, *typed = NULL, *ua = NULL;
+    int64_t at_ms = call->now_ms;
+    bool opt_in = false;
+    struct prog p;
+    struct found fd[KITH_ATTR_SOURCES] = {{0}};
+    json_t *fields = json_object(), *existing = NULL, *person = NULL, *referral = NULL;
+    enum kith_status st;
+    json_t *body = call->body;
+
+    if ((st = in_allowed(body, signup_fields, err)) != KITH_OK ||
+        (st = in_string(body, "program", false, 1, 40, &program, err)) != KITH_OK ||
+        (st = participant_fields(body, call->eng, fields, err)) != KITH_OK ||
+        (st = in_string(body, "ref", false, 1, 64, &ref, err)) != KITH_OK ||
+        (st = in_string(body, "click_id", false, 1, 64, &click_id, err)) != KITH_OK ||
+        (st = in_string(body, "code", false, 1, 64, &typed, err)) != KITH_OK ||
+        (st = in_string(body, "user_agent", false, 0, 1024, &ua, err)) != KITH_OK ||
+        (st = in_time(body, "occurred_at", &at_ms, NULL, err)) != KITH_OK ||
+        (st = in_bool(body, "leaderboard_opt_in", &opt_in, NULL, err)) != KITH_OK)
+        goto out;
+    json_t *meta = json_object_get(body, "metadata");
+    if (meta && !json_is_null(meta)) {
+        if (!json_is_object(meta)) {
+            st = kith_err_set(err, KITH_E_INVALID_PARAM, "metadata",
+                              "'metadata' must be an object");
+            goto out;
+        }
+        char *text = json_dumps(meta, JSON_COMPACT);
+        json_object_set_new(fields, "metadata", json_string(text ? text : "{}"));
+        free(text);
+    }
+    if ((st = prog_resolve(tx, program, &p, err)) != KITH_OK)
+        goto out;
+    const char *ext = row_str(fields, "external_id");
+
+    st = participant_by_external(tx, p.id, ext, &existing);
+    if (st == KITH_OK) {
+        st = answer_existing(tx, call, existing, out, err);
+        goto out;
+    }
+    if (st != KITH_E_NOT_FOUND) {
+        st = kith_err_set(err, st, NULL, "the database could not read participants");
+        goto out;
+    }
+
+    struct kith_attr_input in = {0};
+    in.external_id = ext;
+    in.email_norm = row_str(fields, "email_norm");
+    in.now_ms = at_ms;
+    in.window_ms = p.window_days * DAY_MS;
+    if ((ref && (st = find_code(tx, ref, &p, at_ms, &in.cand[KITH_ATTR_URL],
+                                &fd[KITH_ATTR_URL])) != KITH_OK) ||
+        (typed && (st = find_code(tx, typed, &p, at_ms, &in.cand[KITH_ATTR_CODE],
+                                  &fd[KITH_ATTR_CODE])) != KITH_OK) ||
+        (click_id && (st = find_click(tx, click_id, &p, &in.cand[KITH_ATTR_COOKIE],
+                                      &fd[KITH_ATTR_COOKIE])) != KITH_OK)) {
+        st = kith_err_set(err, st, NULL, "the database could not resolve the referral");
+        goto out;
+    }
+    struct kith_attr_result res;
+    kith_attribution_decide(&in, &res);
+
+    char referral_id[KITH_ID_MAX] = "";
+    if (res.winner != KITH_ATTR_ORGANIC) {
+        kith_crypto_random_id("ref_", referral_id);
+        json_object_set_new(fields, "referred_by", json_string(referral_id));
+    }
+    json_object_set_new(fields, "leaderboard_opt_in", json_boolean(opt_in));
+    st = participant_insert(tx, call->eng, &p, fields, at_ms, &person, err);
+    if (st == KITH_E_CONSTRAINT) {
+        /* Raced with another signup of the same person: theirs counts. */
+        if ((st = participant_by_external(tx, p.id, ext, &existing)) != KITH_OK) {
+            st = kith_err_set(err, st, NULL, "the database could not read participants");
+            goto out;
+        }
+        st = answer_existing(tx, call, existing, out, err);
+        goto out;
+    }
+    if (st != KITH_OK)
+        goto out;
+
+    if (res.winner != KITH_ATTR_ORGANIC) {
+        struct found *w = &fd[res.winner];
+        json_t *click = res.winner == KITH_ATTR_COOKIE ? w->row : NULL;
+        referral = json_object();
+        json_object_set_new(referral, "id", json_string(referral_id));
+        json_object_set_new(referral, "program", json_string(p.id));
+        json_object_set_new(referral, "referrer", json_string(row_str(w->row, "participant")));
+        json_object_set_new(referral, "referred", json_string(row_str(person, "id")));
+        json_object_set_new(referral, "code", json_string(w->code));
+        json_object_set_new(referral, "source",
+                            json_string(kith_attr_source_name(res.winner)));
+        json_object_set_new(referral, "channel",
+                            click && row_str(click, "channel")
+                                ? json_string(row_str(click, "channel"))
+                                : json_null());
+        json_object_set_new(referral, "click",
+                            click ? json_string(row_str(click, "id")) : json_null());
+        json_object_set_new(referral, "status", json_string("pending"));
+        json_object_set_new(referral, "created_at", json_integer(at_ms));
+        json_object_set_new(referral, "expires_at", json_integer(at_ms + p.within_days * DAY_MS));
+        json_object_set_new(referral, "updated_at", json_integer(call->now_ms));
+        st = kith_store_insert(tx, "referrals", referral);
+        if (st != KITH_OK) {
+            st = kith_err_set(err, st == KITH_E_CONSTRAINT ? KITH_E_UNAVAILABLE : st, NULL,
+                              "the database could not store the referral");
+            goto out;
+        }
+        json_decref(referral);
+        referral = NULL;
+        if ((st = load_row(tx, "referrals", referral_id, "referral", &referral, err)) != KITH_OK)
+            goto out;
+    }
+
+    json_t *rejected = json_array();
+    for (int s = 0; s < KITH_ATTR_SOURCES; s++) {
+        const char *reason = kith_attr_reject_name(res.reason[s]);
+        if (reason)
+            json_array_append_new(rejected,
+                                  json_pack("{s:s,s:s}", "source",
+                                            kith_attr_source_name((enum kith_attr_source)s),
+                                            "reason", reason));
+    }
+    *out = json_object();
+    json_object_set_new(*out, "participant", render_participant(tx, call->eng, person));
+    json_object_set_new(*out, "referral", referral ? render_referral(tx, referral) : json_null());
+    json_object_set_new(*out, "attribution",
+                        json_pack("{s:s,s:o}", "source", kith_attr_source_name(res.winner),
+                                  "rejected", rejected));
+    st = KITH_CREATED;
+out:
+    for (int s = 0; s < KITH_ATTR_SOURCES; s++)
+        json_decref(fd[s].row);
+    json_decref(fields);
+    json_decref(existing);
+    json_decref(person);
+    json_decref(referral);
+    return st;
+}

@@ -1,0 +1,130 @@
+/*
+ * sweep.c: work that falls due with time rather than with a request: held rewards are issued,
+ * issued rewards and unqualified referrals expire, click hashes that can no longer attribute are
+ * dropped, idempotency records older than 24 hours go. The server runs it every second; the test
+ * clock runs it to completion before answering. Also the test clock's own operations.
+ */
+#include <string.h>
+
+#include "engine/internal.h"
+#include "kith/clock.h"
+
+#define DAY_MS INT64_C(86400000)
+#define IDEMPOTENCY_MS (24 * 3600 * INT64_C(1000))
+
+static enum kith_status each(struct kith_tx *tx, const char *query, int64_t now_ms,
+                             enum kith_status (*fn)(struct kith_tx *, json_t *, int64_t),
+                             bool *more)
+{
+    json_t *rows = NULL, *args = json_pack("[I]", (json_int_t)now_ms);
+    enum kith_status st = kith_store_query(tx, query, args, &rows);
+    json_decref(args);
+    if (st != KITH_OK)
+        return st;
+    if (json_array_size(rows) >= 500)
+        *more = true;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        if ((st = fn(tx, r, now_ms)) != KITH_OK)
+            break;
+    }
+    json_decref(rows);
+    return st;
+}
+
+static enum kith_status expire_reward(struct kith_tx *tx, json_t *row, int64_t now_ms)
+{
+    return reward_set_status(tx, row, KITH_REWARD_EXPIRED, now_ms);
+}
+
+static enum kith_status expire_referral(struct kith_tx *tx, json_t *row, int64_t now_ms)
+{
+    return referral_set(tx, row_str(row, "id"), json_pack("{s:s}", "status", "expired"), now_ms);
+}
+
+static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms)
+{
+    json_t *rows = NULL, *args = json_pack("[II]", (json_int_t)0, (json_int_t)100000);
+    enum kith_status st = kith_store_query(tx, "programs.list", args, &rows);
+    json_decref(args);
+    if (st != KITH_OK)
+        return st;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        struct prog p;
+        if (prog_load(tx, row_str(r, "id"), &p, NULL) != KITH_OK)
+            continue;
+        int64_t days = (p.cookie_days > p.window_days ? p.cookie_days : p.window_days) + 30;
+        args = json_pack("[Is]", (json_int_t)(now_ms - days * DAY_MS), p.id);
+        st = kith_store_exec(tx, "clicks.drop_hashes", args, NULL);
+        json_decref(args);
+        if (st != KITH_OK)
+            break;
+    }
+    json_decref(rows);
+    return st;
+}
+
+enum kith_status kith_engine_sweep(struct kith_tx *tx, int64_t now_ms, bool *more)
+{
+    enum kith_status st;
+    *more = false;
+    if ((st = each(tx, "referrals.due_hold", now_ms, referral_release, more)) != KITH_OK ||
+        (st = each(tx, "rewards.due_expiry", now_ms, expire_reward, more)) != KITH_OK ||
+        (st = each(tx, "referrals.due_expiry", now_ms, expire_referral, more)) != KITH_OK ||
+        (st = drop_hashes(tx, now_ms)) != KITH_OK)
+        return st;
+    json_t *args = json_pack("[I]", (json_int_t)(now_ms - IDEMPOTENCY_MS));
+    st = kith_store_exec(tx, "idem.expire", args, NULL);
+    json_decref(args);
+    return st;
+}
+
+static json_t *clock_answer(void)
+{
+    return json_pack("{s:o}", "now", time_json(kith_clock_now_ms()));
+}
+
+enum kith_status kith_op_clock_get(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                   struct kith_err *err)
+{
+    static const char *const allowed[] = {NULL};
+    enum kith_status st = q_allowed(call->query, allowed, err);
+    (void)tx;
+    if (st != KITH_OK)
+        return st;
+    if (!call->eng->test_clock)
+        return kith_err_set(err, KITH_E_NOT_FOUND, NULL, "the test clock is not enabled");
+    *out = clock_answer();
+    return KITH_OK;
+}
+
+enum kith_status kith_op_clock_set(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                   struct kith_err *err)
+{
+    static const char *const allowed[] = {"advance_seconds", "now", NULL};
+    int64_t advance = 0, now = 0;
+    bool has_advance = false, has_now = false, more = true;
+    enum kith_status st;
+    if (!call->eng->test_clock)
+        return kith_err_set(err, KITH_E_NOT_FOUND, NULL, "the test clock is not enabled");
+    if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
+        (st = in_int(call->body, "advance_seconds", 0, INT64_C(3650) * 86400, &advance,
+                     &has_advance, err)) != KITH_OK ||
+        (st = in_time(call->body, "now", &now, &has_now, err)) != KITH_OK)
+        return st;
+    if (has_advance == has_now)
+        return kith_err_set(err, KITH_E_INVALID_PARAM, has_now ? "now" : "advance_seconds",
+                            "give exactly one of 'advance_seconds' and 'now'");
+    kith_clock_set_ms(has_now ? now : kith_clock_now_ms() + advance * 1000);
+    for (int round = 0; more && round < 1000; round++) {
+        if ((st = kith_engine_sweep(tx, kith_clock_now_ms(), &more)) != KITH_OK)
+            return kith_err_set(err, st, NULL, "the database could not process due work");
+    }
+    *out = clock_answer();
+    return KITH_OK;
+}

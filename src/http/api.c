@@ -1,0 +1,946 @@
+/*
+ * api.c: the contract's routes. An API call becomes one store job: authenticate, check the
+ * Idempotency-Key, parse the body, run the engine operation under a savepoint, render the answer
+ * and (for idempotent calls) store it, all in the transaction that commits the effect. The answer
+ * leaves only after that commit. The redirect path never waits on the database for a known code:
+ * codes are cached on the loop thread and clicks are written in batches (durable within 200 ms).
+ * No business rule lives here: statuses come from the engine, HTTP codes from one table.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <uthash.h>
+
+#include "kith/app.h"
+#include "kith/clock.h"
+#include "kith/codes.h"
+#include "kith/crypto.h"
+#include "kith/engine.h"
+#include "kith/http.h"
+#include "kith/log.h"
+#include "kith/store.h"
+
+#define CLICK_FLUSH_MS 200
+#define CLICK_BATCH_MAX 4096
+#define LINK_CACHE_MAX 1000000
+#define IDEM_KEY_MAX 255
+
+enum route_flags {
+    R_SECRET = 1,      /* needs a secret key */
+    R_PUBLISHABLE = 2, /* a publishable key is enough */
+    R_BODY = 4,        /* takes a JSON body */
+};
+
+struct prog_entry {
+    char id[48];
+    char destination[2048];
+    int64_t cookie_days;
+    UT_hash_handle hh;
+};
+
+struct link_entry {
+    char norm[KITH_CODE_NORM_MAX + 1];
+    char code[16];
+    char participant[KITH_ID_MAX];
+    bool attributes;
+    struct prog_entry *prog;
+    UT_hash_handle hh;
+};
+
+struct idem_entry {
+    char key[KITH_CRYPTO_HASH_HEX + IDEM_KEY_MAX + 2];
+    UT_hash_handle hh;
+};
+
+struct counter {
+    char name[96];
+    uint64_t count;
+    UT_hash_handle hh;
+};
+
+struct app {
+    uv_loop_t *loop;
+    struct kith_store *store;
+    struct kith_engine eng;
+    struct kith_http_server *srv;
+    struct link_entry *links;
+    struct prog_entry *progs;
+    size_t link_count;
+    struct idem_entry *inflight;
+    struct kith_click *clicks;
+    size_t click_count;
+    uv_timer_t click_timer;
+    uv_timer_t sweep_timer;
+    bool sweeping;
+    uv_signal_t sigterm, sigint;
+    bool stopping;
+    struct counter *counters;
+    uint64_t clicks_recorded, clicks_lost, bots_seen, store_errors;
+};
+
+/* ---- counters for /metrics ---- */
+
+static void count(struct app *a, const char *route, int status)
+{
+    char name[96];
+    snprintf(name, sizeof(name), "route=\"%s\",status=\"%d\"", route, status);
+    struct counter *c = NULL;
+    HASH_FIND_STR(a->counters, name, c);
+    if (c == NULL) {
+        c = calloc(1, sizeof(*c));
+        if (c == NULL)
+            abort();
+        kith_strlcpy(c->name, name, sizeof(c->name));
+        HASH_ADD_STR(a->counters, name, c);
+    }
+    c->count++;
+}
+
+/* ---- clicks ---- */
+
+struct click_batch {
+    struct app *a;
+    struct kith_click *clicks;
+    size_t n;
+};
+
+static enum kith_status click_job(struct kith_tx *tx, void *arg)
+{
+    struct click_batch *b = arg;
+    return kith_engine_clicks_write(tx, b->clicks, b->n);
+}
+
+static void click_done(void *arg, enum kith_status st)
+{
+    struct click_batch *b = arg;
+    if (st != KITH_OK) {
+        b->a->clicks_lost += b->n;
+        b->a->store_errors++;
+        kith_log_error("clicks", "msg=\"click batch not stored\" clicks=%zu", b->n);
+    } else {
+        b->a->clicks_recorded += b->n;
+    }
+    free(b->clicks);
+    free(b);
+}
+
+/* Hands buffered clicks to the store; called before every other job so order is kept. */
+static void clicks_flush(struct app *a)
+{
+    if (a->click_count == 0)
+        return;
+    struct click_batch *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        abort();
+    b->a = a;
+    b->clicks = a->clicks;
+    b->n = a->click_count;
+    a->clicks = NULL;
+    a->click_count = 0;
+    kith_store_submit(a->store, click_job, click_done, b);
+}
+
+static void on_click_timer(uv_timer_t *t)
+{
+    clicks_flush(t->data);
+}
+
+static void submit(struct app *a, kith_store_job_fn fn, kith_store_done_fn done, void *arg)
+{
+    clicks_flush(a);
+    kith_store_submit(a->store, fn, done, arg);
+}
+
+/* ---- API calls ---- */
+
+struct api_call {
+    struct app *a;
+    struct kith_http_request *req;
+    kith_op_fn op;
+    unsigned flags;
+    char token[256];
+    char idem[IDEM_KEY_MAX + 1];
+    char idem_slot[sizeof(((struct idem_entry *)0)->key)];
+    bool has_idem;
+    /* results, written on the store thread, read on the loop after completion */
+    int status;
+    char *body;
+    bool replayed;
+    bool invalidates_links;
+};
+
+static char *error_body(enum kith_status st, const struct kith_err *err)
+{
+    json_t *e = json_pack("{s:{s:s,s:s,s:o}}", "error", "code", kith_status_code(st), "message",
+                          err->message[0] ? err->message : kith_status_code(st), "param",
+                          err->param[0] ? json_string(err->param) : json_null());
+    char *text = json_dumps(e, JSON_COMPACT);
+    json_decref(e);
+    return text;
+}
+
+static void set_error(struct api_call *c, enum kith_status st, const char *param,
+                      const char *message)
+{
+    struct kith_err err;
+    kith_err_set(&err, st, param, "%s", message);
+    c->status = kith_http_status_for(st);
+    free(c->body);
+    c->body = error_body(st, &err);
+}
+
+static bool validation_error(enum kith_status st)
+{
+    return st == KITH_E_INVALID_JSON || st == KITH_E_INVALID_PARAM || st == KITH_E_IMMUTABLE;
+}
+
+static enum kith_status api_job(struct kith_tx *tx, void *arg)
+{
+    struct api_call *c = arg;
+    struct kith_http_request *req = c->req;
+    char key_id[KITH_ID_MAX] = "", req_hash[KITH_CRYPTO_HASH_HEX];
+    enum kith_key_kind kind;
+    struct kith_err err = {{0}, {0}};
+    json_t *body = NULL, *out = NULL;
+    enum kith_status st;
+
+    st = kith_engine_authenticate(tx, &c->a->eng, c->token, key_id, &kind);
+    if (st == KITH_E_UNAUTHORIZED) {
+        set_error(c, st, NULL, "a valid API key is required: Authorization: Bearer <key>");
+        return KITH_OK;
+    }
+    if (st != KITH_OK) {
+        set_error(c, KITH_E_UNAVAILABLE, NULL, "the database is not available; retry");
+        return KITH_OK;
+    }
+    if (kind == KITH_KEY_PUBLISHABLE && !(c->flags & R_PUBLISHABLE)) {
+        set_error(c, KITH_E_FORBIDDEN, NULL, "this route needs a secret key (sk_...)");
+        return KITH_OK;
+    }
+
+    if (c->has_idem) {
+        /* The request's fingerprint: what it asks, not who relays it. */
+        size_t plen = strlen(req->path), n = plen + 2 + req->body_len;
+        char *buf = malloc(n);
+        if (buf == NULL)
+            abort();
+        memcpy(buf, req->path, plen);
+        buf[plen] = '\n';
+        memcpy(buf + plen + 1, req->body, req->body_len);
+        kith_crypto_hash(buf, plen + 1 + req->body_len, req_hash);
+        free(buf);
+        json_t *row = NULL, *args = json_pack("[ss]", key_id, c->idem);
+        st = kith_store_query_one(tx, "idem.get", args, &row);
+        json_decref(args);
+        if (st == KITH_OK && json_integer_value(json_object_get(row, "created_at")) >=
+                                 kith_clock_now_ms() - 86400000) {
+            if (strcmp(json_string_value(json_object_get(row, "request_hash")), req_hash) == 0) {
+                c->status = (int)json_integer_value(json_object_get(row, "status"));
+                c->body = strdup(json_string_value(json_object_get(row, "body")));
+                c->replayed = true;
+            } else {
+                set_error(c, KITH_E_IDEM_REUSED, "Idempotency-Key",
+                          "this Idempotency-Key was used with a different request");
+            }
+            json_decref(row);
+            return KITH_OK;
+        }
+        json_decref(row);
+        if (st != KITH_OK && st != KITH_E_NOT_FOUND) {
+            set_error(c, KITH_E_UNAVAILABLE, NULL, "the database is not available; retry");
+            return KITH_OK;
+        }
+    }
+
+    if (c->flags & R_BODY) {
+        json_error_t jerr;
+        if (req->body_len == 0) {
+            body = json_object();
+        } else {
+            body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+            if (body == NULL) {
+                char msg[200];
+                snprintf(msg, sizeof(msg), "the body is not valid JSON: %s", jerr.text);
+                set_error(c, KITH_E_INVALID_JSON, NULL, msg);
+                return KITH_OK;
+            }
+            if (!json_is_object(body)) {
+                json_decref(body);
+                set_error(c, KITH_E_INVALID_JSON, NULL, "the body must be a JSON object");
+                return KITH_OK;
+            }
+        }
+    }
+
+    struct kith_call call = {
+        .eng = &c->a->eng,
+        .params = req->params,
+        .query = req->query,
+        .body = body,
+        .key_id = key_id,
+        .now_ms = kith_clock_now_ms(),
+    };
+    if ((st = kith_tx_savepoint(tx)) != KITH_OK) {
+        json_decref(body);
+        set_error(c, KITH_E_UNAVAILABLE, NULL, "the database is not available; retry");
+        return KITH_OK;
+    }
+    st = c->op(tx, &call, &out, &err);
+    if (st == KITH_OK || st == KITH_CREATED) {
+        kith_tx_release(tx);
+        c->status = kith_http_status_for(st);
+        c->body = json_dumps(out ? out : json_null(), JSON_COMPACT);
+        c->invalidates_links = call.invalidates_links;
+    } else {
+        kith_tx_rollback(tx);
+        if (st == KITH_E_CONSTRAINT)
+            st = KITH_E_UNAVAILABLE;
+        c->status = kith_http_status_for(st);
+        c->body = error_body(st, &err);
+    }
+    json_decref(out);
+    json_decref(body);
+
+    /* Store the answer in the same transaction, except validation failures and outages. */
+    if (c->has_idem && !validation_error(st) && c->status < 500) {
+        json_t *args = json_pack("[sssisI]", key_id, c->idem, req_hash, c->status, c->body,
+                                 (json_int_t)call.now_ms);
+        enum kith_status ist = kith_store_exec(tx, "idem.put", args, NULL);
+        json_decref(args);
+        if (ist != KITH_OK)
+            return KITH_E_UNAVAILABLE; /* the whole job rolls back: nothing half-done */
+    }
+    return KITH_OK;
+}
+
+static void api_respond(struct api_call *c)
+{
+    struct kith_http_header h[3];
+    size_t n = 0;
+    h[n++] = (struct kith_http_header){"Content-Type", "application/json"};
+    if (c->replayed)
+        h[n++] = (struct kith_http_header){"Idempotent-Replayed", "true"};
+    if (c->status == 503 || c->status == 429)
+        h[n++] = (struct kith_http_header){"Retry-After", "1"};
+    kith_http_respond(c->req, c->status, h, n, c->body, strlen(c->body));
+}
+
+static void link_cache_clear(struct app *a)
+{
+    struct link_entry *l, *lt;
+    HASH_ITER(hh, a->links, l, lt)
+    {
+        HASH_DEL(a->links, l);
+        free(l);
+    }
+    struct prog_entry *p, *pt;
+    HASH_ITER(hh, a->progs, p, pt)
+    {
+        HASH_DEL(a->progs, p);
+        free(p);
+    }
+    a->link_count = 0;
+}
+
+static void api_done(void *arg, enum kith_status st)
+{
+    struct api_call *c = arg;
+    struct app *a = c->a;
+    if (c->has_idem) {
+        struct idem_entry *e = NULL;
+        HASH_FIND_STR(a->inflight, c->idem_slot, e);
+        if (e) {
+            HASH_DEL(a->inflight, e);
+            free(e);
+        }
+    }
+    if (st != KITH_OK || c->body == NULL) {
+        a->store_errors++;
+        set_error(c, KITH_E_UNAVAILABLE, NULL, "the database is not available; retry");
+    }
+    if (c->invalidates_links && st == KITH_OK)
+        link_cache_clear(a);
+    count(a, c->req->route_name ? c->req->route_name : "-",
+          c->status);
+    api_respond(c);
+    free(c->body);
+    free(c);
+}
+
+static bool idem_key_valid(const char *k)
+{
+    size_t n = strlen(k);
+    if (n < 1 || n > IDEM_KEY_MAX)
+        return false;
+    for (; *k; k++) {
+        if (*k < 0x21 || *k > 0x7e)
+            return false;
+    }
+    return true;
+}
+
+static void api_dispatch(struct kith_http_request *req, void *ctx, kith_op_fn op, unsigned flags)
+{
+    struct app *a = ctx;
+    struct api_call *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        abort();
+    c->a = a;
+    c->req = req;
+    c->op = op;
+    c->flags = flags;
+    const char *auth = kith_http_header(req, "Authorization");
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+        const char *t = auth + 7;
+        while (*t == ' ')
+            t++;
+        kith_strlcpy(c->token, t, sizeof(c->token));
+    }
+    const char *idem = kith_http_header(req, "Idempotency-Key");
+    if (idem && req->method == KITH_HTTP_POST) {
+        if (!idem_key_valid(idem)) {
+            kith_http_respond_error(req, KITH_E_INVALID_PARAM, "Idempotency-Key",
+                                    "Idempotency-Key must be 1-255 printable ASCII characters");
+            free(c);
+            return;
+        }
+        kith_strlcpy(c->idem, idem, sizeof(c->idem));
+        c->has_idem = true;
+        /* In flight is scoped by the credential presented; the stored record by the key's id. */
+        char digest[KITH_CRYPTO_HASH_HEX];
+        kith_crypto_hash(c->token, strlen(c->token), digest);
+        snprintf(c->idem_slot, sizeof(c->idem_slot), "%s:%s", digest, c->idem);
+        struct idem_entry *e = NULL;
+        HASH_FIND_STR(a->inflight, c->idem_slot, e);
+        if (e) {
+            kith_http_respond_error(req, KITH_E_IDEM_IN_USE, "Idempotency-Key",
+                                    "a request with this Idempotency-Key is still running");
+            free(c);
+            return;
+        }
+        e = calloc(1, sizeof(*e));
+        if (e == NULL)
+            abort();
+        kith_strlcpy(e->key, c->idem_slot, sizeof(e->key));
+        HASH_ADD_STR(a->inflight, key, e);
+    }
+    submit(a, api_job, api_done, c);
+}
+
+#define API(name, op, flags)                                                                   \
+    static void h_##name(struct kith_http_request *req, void *ctx)                             \
+    {                                                                                          \
+        api_dispatch(req, ctx, op, flags);                                                     \
+    }
+
+API(program_create, kith_op_program_create, R_SECRET | R_BODY)
+API(program_list, kith_op_program_list, R_SECRET)
+API(program_get, kith_op_program_get, R_SECRET)
+API(program_update, kith_op_program_update, R_SECRET | R_BODY)
+API(participant_create, kith_op_participant_create, R_SECRET | R_BODY)
+API(participant_list, kith_op_participant_list, R_SECRET)
+API(participant_get, kith_op_participant_get, R_SECRET)
+API(participant_update, kith_op_participant_update, R_SECRET | R_BODY)
+API(participant_add_code, kith_op_participant_add_code, R_SECRET | R_BODY)
+API(signup, kith_op_signup, R_SECRET | R_BODY)
+API(referral_list, kith_op_referral_list, R_SECRET)
+API(referral_get, kith_op_referral_get, R_SECRET)
+API(referral_approve, kith_op_referral_approve, R_SECRET | R_BODY)
+API(referral_reject, kith_op_referral_reject, R_SECRET | R_BODY)
+API(event_create, kith_op_event_create, R_SECRET | R_BODY)
+API(reward_list, kith_op_reward_list, R_SECRET)
+API(reward_get, kith_op_reward_get, R_SECRET)
+API(reward_redeem, kith_op_reward_redeem, R_SECRET | R_BODY)
+API(reward_void, kith_op_reward_void, R_SECRET | R_BODY)
+API(clock_get, kith_op_clock_get, R_SECRET)
+API(clock_set, kith_op_clock_set, R_SECRET | R_BODY)
+
+/* ---- the redirect path ---- */
+
+struct link_lookup {
+    struct app *a;
+    struct kith_http_request *req;
+    char code[40];
+    struct kith_link link;
+    enum kith_status st;
+};
+
+static const char not_found_page[] =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>Link not found</title></head>"
+    "<body><h1>This link doesn't lead anywhere</h1><p>The code in this link is not one we know. "
+    "Please check it with the person who shared it.</p></body></html>\n";
+
+static void referrer_host(const char *referer, char *out, size_t outsize)
+{
+    out[0] = '\0';
+    if (referer == NULL)
+        return;
+    const char *p = strstr(referer, "://");
+    if (p == NULL)
+        return;
+    p += 3;
+    const char *at = NULL;
+    size_t n = 0;
+    while (p[n] && p[n] != '/' && p[n] != '?' && p[n] != '#') {
+        if (p[n] == '@')
+            at = p + n;
+        n++;
+    }
+    if (at) { /* drop user:password@ */
+        n -= (size_t)(at + 1 - p);
+        p = at + 1;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n && p[i] != ':' && o + 1 < outsize; i++) {
+        char ch = p[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.')) {
+            out[0] = '\0';
+            return;
+        }
+        out[o++] = ch;
+    }
+    out[o] = '\0';
+}
+
+static bool channel_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 20)
+        return false;
+    for (; *s; s++) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+            return false;
+    }
+    return true;
+}
+
+static void redirect(struct app *a, struct kith_http_request *req, const struct link_entry *l)
+{
+    const char *dest = l->prog->destination;
+    char location[2200], cookie[160];
+    const char *ua = kith_http_header(req, "User-Agent");
+    bool bot = kith_engine_is_bot(ua);
+    bool counted = l->attributes && !bot && req->method == KITH_HTTP_GET;
+    struct kith_http_header h[4];
+    size_t n = 0;
+
+    if (l->attributes) {
+        const char *hash = strchr(dest, '#');
+        size_t base = hash ? (size_t)(hash - dest) : strlen(dest);
+        const char *q = memchr(dest, '?', base);
+        char sep = q ? (base > 0 && (dest[base - 1] == '?' || dest[base - 1] == '&') ? 0 : '&')
+                     : '?';
+        if (sep)
+            snprintf(location, sizeof(location), "%.*s%cref=%s%s", (int)base, dest, sep, l->code,
+                     hash ? hash : "");
+        else
+            snprintf(location, sizeof(location), "%.*sref=%s%s", (int)base, dest, l->code,
+                     hash ? hash : "");
+    } else {
+        kith_strlcpy(location, dest, sizeof(location));
+    }
+    h[n++] = (struct kith_http_header){"Location", location};
+    h[n++] = (struct kith_http_header){"Cache-Control", "no-store"};
+    if (bot)
+        a->bots_seen++;
+    if (counted) {
+        if (a->clicks == NULL) {
+            a->clicks = calloc(CLICK_BATCH_MAX, sizeof(*a->clicks));
+            if (a->clicks == NULL)
+                abort();
+        }
+        struct kith_click *c = &a->clicks[a->click_count++];
+        memset(c, 0, sizeof(*c));
+        kith_crypto_random_id("clk_", c->id);
+        kith_strlcpy(c->program, l->prog->id, sizeof(c->program));
+        kith_strlcpy(c->participant, l->participant, sizeof(c->participant));
+        kith_strlcpy(c->code, l->code, sizeof(c->code));
+        c->at_ms = kith_clock_now_ms();
+        char ch[32];
+        if (kith_http_query_get(req->query, "ch", ch, sizeof(ch)) == 1 && channel_valid(ch))
+            kith_strlcpy(c->channel, ch, sizeof(c->channel));
+        referrer_host(kith_http_header(req, "Referer"), c->referrer_host,
+                      sizeof(c->referrer_host));
+        kith_crypto_keyed_hash(a->eng.hash_key, req->peer_ip, strlen(req->peer_ip), c->ip_hash);
+        if (ua)
+            kith_crypto_keyed_hash(a->eng.hash_key, ua, strlen(ua), c->ua_hash);
+        snprintf(cookie, sizeof(cookie),
+                 "kith_ref=%s; Max-Age=%lld; Path=/; HttpOnly; SameSite=Lax%s", c->id,
+                 (long long)(l->prog->cookie_days * 86400), a->eng.secure_cookies ? "; Secure" : "");
+        h[n++] = (struct kith_http_header){"Set-Cookie", cookie};
+        if (a->click_count >= CLICK_BATCH_MAX)
+            clicks_flush(a);
+    }
+    count(a, "links.redirect", 302);
+    kith_http_respond(req, 302, h, n, "", 0);
+}
+
+static void link_not_found(struct app *a, struct kith_http_request *req)
+{
+    struct kith_http_header h[] = {{"Content-Type", "text/html; charset=utf-8"},
+                                   {"Cache-Control", "no-store"}};
+    count(a, "links.redirect", 404);
+    kith_http_respond(req, 404, h, 2, not_found_page, sizeof(not_found_page) - 1);
+}
+
+static enum kith_status lookup_job(struct kith_tx *tx, void *arg)
+{
+    struct link_lookup *l = arg;
+    l->st = kith_engine_link_resolve(tx, l->code, &l->link);
+    return KITH_OK;
+}
+
+static struct link_entry *cache_put(struct app *a, const char *norm, const struct kith_link *k)
+{
+    struct prog_entry *p = NULL;
+    HASH_FIND_STR(a->progs, k->program, p);
+    if (p == NULL) {
+        p = calloc(1, sizeof(*p));
+        if (p == NULL)
+            abort();
+        kith_strlcpy(p->id, k->program, sizeof(p->id));
+        kith_strlcpy(p->destination, k->destination, sizeof(p->destination));
+        p->cookie_days = k->cookie_days;
+        HASH_ADD_STR(a->progs, id, p);
+    }
+    if (a->link_count >= LINK_CACHE_MAX)
+        link_cache_clear(a); /* bounded memory; the working set refills quickly */
+    struct link_entry *l = NULL;
+    HASH_FIND_STR(a->links, norm, l);
+    if (l == NULL) {
+        l = calloc(1, sizeof(*l));
+        if (l == NULL)
+            abort();
+        kith_strlcpy(l->norm, norm, sizeof(l->norm));
+        HASH_ADD_STR(a->links, norm, l);
+        a->link_count++;
+    }
+    kith_strlcpy(l->code, k->code, sizeof(l->code));
+    kith_strlcpy(l->participant, k->participant, sizeof(l->participant));
+    l->attributes = k->attributes;
+    /* the program entry may have been re-created after a clear */
+    HASH_FIND_STR(a->progs, k->program, p);
+    l->prog = p;
+    return l;
+}
+
+static void lookup_done(void *arg, enum kith_status st)
+{
+    struct link_lookup *l = arg;
+    if (st != KITH_OK || (l->st != KITH_OK && l->st != KITH_E_NOT_FOUND)) {
+        kith_http_respond_error(l->req, KITH_E_UNAVAILABLE, NULL,
+                                "the database is not available; retry");
+    } else if (l->st == KITH_E_NOT_FOUND) {
+        link_not_found(l->a, l->req);
+    } else {
+        char norm[KITH_CODE_NORM_MAX + 1];
+        kith_code_normalize(l->code, norm);
+        redirect(l->a, l->req, cache_put(l->a, norm, &l->link));
+    }
+    free(l);
+}
+
+static void h_redirect(struct kith_http_request *req, void *ctx)
+{
+    struct app *a = ctx;
+    char norm[KITH_CODE_NORM_MAX + 1];
+    const char *code = req->params[0];
+    if (strlen(code) > 32 || !kith_code_normalize(code, norm)) {
+        link_not_found(a, req);
+        return;
+    }
+    struct link_entry *l = NULL;
+    HASH_FIND_STR(a->links, norm, l);
+    if (l) {
+        redirect(a, req, l);
+        return;
+    }
+    struct link_lookup *lk = calloc(1, sizeof(*lk));
+    if (lk == NULL)
+        abort();
+    lk->a = a;
+    lk->req = req;
+    kith_strlcpy(lk->code, code, sizeof(lk->code));
+    submit(a, lookup_job, lookup_done, lk);
+}
+
+/* ---- health and metrics ---- */
+
+struct health {
+    struct app *a;
+    struct kith_http_request *req;
+    enum kith_status st;
+};
+
+static enum kith_status health_job(struct kith_tx *tx, void *arg)
+{
+    struct health *h = arg;
+    json_t *row = NULL, *args = json_array();
+    h->st = kith_store_query_one(tx, "health", args, &row);
+    json_decref(args);
+    json_decref(row);
+    return KITH_OK;
+}
+
+static void health_done(void *arg, enum kith_status st)
+{
+    struct health *h = arg;
+    struct kith_http_header hd[] = {{"Content-Type", "application/json"},
+                                    {"Cache-Control", "no-store"}};
+    if (st == KITH_OK && h->st == KITH_OK) {
+        static const char ok[] = "{\"status\":\"ok\"}";
+        kith_http_respond(h->req, 200, hd, 2, ok, sizeof(ok) - 1);
+    } else {
+        static const char bad[] = "{\"status\":\"unavailable\"}";
+        struct kith_http_header hb[] = {{"Content-Type", "application/json"},
+                                        {"Retry-After", "1"}};
+        kith_http_respond(h->req, 503, hb, 2, bad, sizeof(bad) - 1);
+    }
+    free(h);
+}
+
+static void h_healthz(struct kith_http_request *req, void *ctx)
+{
+    struct health *h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        abort();
+    h->a = ctx;
+    h->req = req;
+    submit(ctx, health_job, health_done, h);
+}
+
+static void h_metrics(struct kith_http_request *req, void *ctx)
+{
+    struct app *a = ctx;
+    size_t cap = 4096 + HASH_COUNT(a->counters) * 160, len = 0;
+    char *buf = malloc(cap);
+    if (buf == NULL)
+        abort();
+    len += (size_t)snprintf(buf + len, cap - len,
+                            "# HELP kith_http_responses_total Responses by route and status.\n"
+                            "# TYPE kith_http_responses_total counter\n");
+    struct counter *c, *t;
+    HASH_ITER(hh, a->counters, c, t)
+    {
+        len += (size_t)snprintf(buf + len, cap - len, "kith_http_responses_total{%s} %llu\n",
+                                c->name, (unsigned long long)c->count);
+    }
+    len += (size_t)snprintf(
+        buf + len, cap - len,
+        "# HELP kith_clicks_recorded_total Counted clicks written to the database.\n"
+        "# TYPE kith_clicks_recorded_total counter\nkith_clicks_recorded_total %llu\n"
+        "# HELP kith_clicks_lost_total Counted clicks whose batch failed to commit.\n"
+        "# TYPE kith_clicks_lost_total counter\nkith_clicks_lost_total %llu\n"
+        "# HELP kith_bot_visits_total Link visits by crawlers and preview bots (not counted).\n"
+        "# TYPE kith_bot_visits_total counter\nkith_bot_visits_total %llu\n"
+        "# HELP kith_store_errors_total Jobs whose transaction failed.\n"
+        "# TYPE kith_store_errors_total counter\nkith_store_errors_total %llu\n"
+        "# HELP kith_store_queue_depth Jobs waiting for or in the store thread.\n"
+        "# TYPE kith_store_queue_depth gauge\nkith_store_queue_depth %zu\n"
+        "# HELP kith_link_cache_entries Codes cached for the redirect path.\n"
+        "# TYPE kith_link_cache_entries gauge\nkith_link_cache_entries %zu\n",
+        (unsigned long long)a->clicks_recorded, (unsigned long long)a->clicks_lost,
+        (unsigned long long)a->bots_seen, (unsigned long long)a->store_errors,
+        kith_store_pending(a->store), a->link_count);
+    struct kith_http_header h[] = {{"Content-Type", "text/plain; version=0.0.4"}};
+    kith_http_respond(req, 200, h, 1, buf, len < cap ? len : cap - 1);
+    free(buf);
+}
+
+/* ---- sweeper, signals, lifecycle ---- */
+
+static enum kith_status sweep_job(struct kith_tx *tx, void *arg)
+{
+    bool more = false;
+    (void)arg;
+    return kith_engine_sweep(tx, kith_clock_now_ms(), &more);
+}
+
+static void sweep_done(void *arg, enum kith_status st)
+{
+    struct app *a = arg;
+    a->sweeping = false;
+    if (st != KITH_OK) {
+        a->store_errors++;
+        kith_log_warn("sweeper", "msg=\"sweep failed\" status=%s", kith_status_code(st));
+    }
+}
+
+static void on_sweep_timer(uv_timer_t *t)
+{
+    struct app *a = t->data;
+    if (a->sweeping || a->stopping)
+        return;
+    a->sweeping = true;
+    submit(a, sweep_job, sweep_done, a);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void on_drained(void *ctx)
+{
+    struct app *a = ctx;
+    clicks_flush(a);
+    uv_timer_stop(&a->click_timer);
+    uv_timer_stop(&a->sweep_timer);
+    uv_close((uv_handle_t *)&a->click_timer, on_closed);
+    uv_close((uv_handle_t *)&a->sweep_timer, on_closed);
+    uv_close((uv_handle_t *)&a->sigterm, on_closed);
+    uv_close((uv_handle_t *)&a->sigint, on_closed);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct app *a = s->data;
+    if (a->stopping)
+        return;
+    a->stopping = true;
+    kith_log_info("server", "msg=\"stopping\" signal=%d", signum);
+    kith_http_server_shutdown(a->srv, on_drained, a);
+}
+
+static const struct kith_http_route routes[] = {
+    {KITH_HTTP_GET, "/r/{code}", h_redirect, "links.redirect"},
+    {KITH_HTTP_GET, "/healthz", h_healthz, "healthz"},
+    {KITH_HTTP_GET, "/metrics", h_metrics, "metrics"},
+    {KITH_HTTP_POST, "/v1/programs", h_program_create, "programs.create"},
+    {KITH_HTTP_GET, "/v1/programs", h_program_list, "programs.list"},
+    {KITH_HTTP_GET, "/v1/programs/{id}", h_program_get, "programs.get"},
+    {KITH_HTTP_PATCH, "/v1/programs/{id}", h_program_update, "programs.update"},
+    {KITH_HTTP_POST, "/v1/participants", h_participant_create, "participants.create"},
+    {KITH_HTTP_GET, "/v1/participants", h_participant_list, "participants.list"},
+    {KITH_HTTP_GET, "/v1/participants/{id}", h_participant_get, "participants.get"},
+    {KITH_HTTP_PATCH, "/v1/participants/{id}", h_participant_update, "participants.update"},
+    {KITH_HTTP_POST, "/v1/participants/{id}/codes", h_participant_add_code, "participants.codes"},
+    {KITH_HTTP_POST, "/v1/signups", h_signup, "signups.create"},
+    {KITH_HTTP_GET, "/v1/referrals", h_referral_list, "referrals.list"},
+    {KITH_HTTP_GET, "/v1/referrals/{id}", h_referral_get, "referrals.get"},
+    {KITH_HTTP_POST, "/v1/referrals/{id}/approve", h_referral_approve, "referrals.approve"},
+    {KITH_HTTP_POST, "/v1/referrals/{id}/reject", h_referral_reject, "referrals.reject"},
+    {KITH_HTTP_POST, "/v1/events", h_event_create, "events.create"},
+    {KITH_HTTP_GET, "/v1/rewards", h_reward_list, "rewards.list"},
+    {KITH_HTTP_GET, "/v1/rewards/{id}", h_reward_get, "rewards.get"},
+    {KITH_HTTP_POST, "/v1/rewards/{id}/redeem", h_reward_redeem, "rewards.redeem"},
+    {KITH_HTTP_POST, "/v1/rewards/{id}/void", h_reward_void, "rewards.void"},
+    /* present only with --test-clock: keep these last */
+    {KITH_HTTP_GET, "/v1/test/clock", h_clock_get, "test.clock.get"},
+    {KITH_HTTP_POST, "/v1/test/clock", h_clock_set, "test.clock.set"},
+};
+#define TEST_ROUTES 2
+
+struct boot {
+    struct kith_engine *eng;
+    int64_t keys;
+    bool make_key;
+    char key[64];
+};
+
+static enum kith_status boot_job(struct kith_tx *tx, void *arg)
+{
+    struct boot *b = arg;
+    enum kith_status st = kith_engine_bootstrap(tx, b->eng, &b->keys);
+    if (st == KITH_OK && b->keys == 0 && b->make_key)
+        st = kith_engine_key_create(tx, false, b->key, kith_clock_now_ms());
+    return st;
+}
+
+int kith_app_run(const struct kith_app_config *cfg)
+{
+    struct app a;
+    struct kith_err err = {{0}, {0}};
+    int rc = 1;
+    memset(&a, 0, sizeof(a));
+    a.loop = uv_default_loop();
+    if (cfg->test_clock)
+        kith_clock_enable_test(kith_clock_now_ms());
+    a.eng.test_clock = cfg->test_clock;
+    if (cfg->secret_key && cfg->secret_key[0])
+        kith_crypto_hash(cfg->secret_key, strlen(cfg->secret_key), a.eng.env_key_hash);
+    if (kith_crypto_init(&err) != KITH_OK ||
+        kith_store_open(cfg->db_path, &a.store, &err) != KITH_OK) {
+        kith_log_error("server", "msg=\"cannot start\" error=\"%s\"", err.message);
+        return 1;
+    }
+    struct boot b = {.eng = &a.eng, .make_key = !(cfg->secret_key && cfg->secret_key[0])};
+    if (kith_store_run(a.store, boot_job, &b) != KITH_OK) {
+        kith_log_error("server", "msg=\"cannot initialise the database\"");
+        kith_store_close(a.store);
+        return 1;
+    }
+    if (b.key[0]) {
+        fprintf(stderr, "kith: created the first secret API key (shown once, keep it safe):\n"
+                        "  %s\n", b.key);
+        kith_crypto_wipe(b.key, sizeof(b.key));
+    }
+    if (cfg->public_url && cfg->public_url[0]) {
+        kith_strlcpy(a.eng.public_url, cfg->public_url, sizeof(a.eng.public_url));
+    }
+    kith_store_start(a.store, a.loop);
+
+    struct kith_http_config hc = {
+        .host = cfg->listen_host,
+        .port = cfg->listen_port,
+        .routes = routes,
+        .route_count = KITH_ARRAY_LEN(routes) - (cfg->test_clock ? 0 : TEST_ROUTES),
+        .ctx = &a,
+        .access_log = true,
+    };
+    if (kith_http_server_create(a.loop, &hc, &a.srv, &err) != KITH_OK) {
+        kith_log_error("server", "msg=\"cannot listen\" error=\"%s\"", err.message);
+        goto out;
+    }
+    if (!a.eng.public_url[0]) {
+        bool v6 = strchr(cfg->listen_host, ':') != NULL;
+        snprintf(a.eng.public_url, sizeof(a.eng.public_url), v6 ? "http://[%s]:%d" : "http://%s:%d",
+                 cfg->listen_host, kith_http_server_port(a.srv));
+    }
+    size_t ulen = strlen(a.eng.public_url);
+    while (ulen > 0 && a.eng.public_url[ulen - 1] == '/')
+        a.eng.public_url[--ulen] = '\0';
+    a.eng.secure_cookies = strncmp(a.eng.public_url, "https://", 8) == 0;
+
+    uv_timer_init(a.loop, &a.click_timer);
+    a.click_timer.data = &a;
+    uv_timer_start(&a.click_timer, on_click_timer, CLICK_FLUSH_MS, CLICK_FLUSH_MS);
+    uv_timer_init(a.loop, &a.sweep_timer);
+    a.sweep_timer.data = &a;
+    uv_timer_start(&a.sweep_timer, on_sweep_timer, 1000, 1000);
+    uv_signal_init(a.loop, &a.sigterm);
+    uv_signal_init(a.loop, &a.sigint);
+    a.sigterm.data = a.sigint.data = &a;
+    uv_signal_start(&a.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&a.sigint, on_signal, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+
+    fprintf(stderr, "kith: listening on %s:%d\n", cfg->listen_host, kith_http_server_port(a.srv));
+    uv_run(a.loop, UV_RUN_DEFAULT);
+    rc = 0;
+out:
+    kith_store_close(a.store); /* finishes queued jobs: nothing acknowledged is left behind */
+    kith_http_server_destroy(a.srv);
+    link_cache_clear(&a);
+    struct counter *c, *t;
+    HASH_ITER(hh, a.counters, c, t)
+    {
+        HASH_DEL(a.counters, c);
+        free(c);
+    }
+    struct idem_entry *e, *et;
+    HASH_ITER(hh, a.inflight, e, et)
+    {
+        HASH_DEL(a.inflight, e);
+        free(e);
+    }
+    free(a.clicks);
+    uv_loop_close(a.loop);
+    kith_crypto_wipe(&a.eng, sizeof(a.eng));
+    kith_log_info("server", "msg=stopped");
+    return rc;
+}

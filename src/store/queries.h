@@ -1,0 +1,88 @@
+/*
+ * queries.h: the named statements of the store interface, as SQLite SQL. Each back-end keeps a
+ * table with the same names and the same positional arguments; the engine addresses them by name.
+ * `?` placeholders take the JSON array's elements in order.
+ */
+#ifndef KITH_STORE_QUERIES_H
+#define KITH_STORE_QUERIES_H
+
+struct kith_named_query {
+    const char *name;
+    const char *sql;
+};
+
+static const struct kith_named_query kith_sqlite_queries[] = {
+    {"meta.get", "SELECT value FROM meta WHERE key = ?"},
+    {"meta.put", "INSERT INTO meta (key, value) VALUES (?, ?)"},
+    {"keys.by_hash", "SELECT id, kind FROM api_keys WHERE hash = ?"},
+    {"keys.count", "SELECT count(*) AS n FROM api_keys"},
+    {"programs.list", "SELECT rowid AS cur, id, config, created_at, updated_at FROM programs"
+                      " WHERE rowid > ? ORDER BY rowid LIMIT ?"},
+    {"programs.first_two", "SELECT id FROM programs ORDER BY rowid LIMIT 2"},
+    {"participants.by_external",
+     "SELECT * FROM participants WHERE program = ? AND external_id = ?"},
+    {"participants.list",
+     "SELECT rowid AS cur, * FROM participants WHERE rowid > ?1"
+     " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR external_id = ?3)"
+     " AND (?4 IS NULL OR email_norm = ?4) ORDER BY rowid LIMIT ?5"},
+    {"participants.stats",
+     "SELECT (SELECT count(*) FROM clicks WHERE participant = ?1) AS clicks,"
+     " (SELECT count(*) FROM referrals WHERE referrer = ?1) AS signups,"
+     " (SELECT count(*) FROM referrals WHERE referrer = ?1"
+     "   AND status IN ('qualified', 'rewarded')) AS qualified,"
+     " (SELECT count(*) FROM referrals WHERE referrer = ?1 AND status = 'rewarded') AS rewarded"},
+    {"codes.insert", "INSERT INTO codes (norm, code, participant, kind, created_at)"
+                     " VALUES (?, ?, ?, ?, ?)"},
+    {"codes.find", "SELECT c.code, c.participant, p.program, p.status, p.erased, p.external_id,"
+                   " p.email_norm FROM codes c JOIN participants p ON p.id = c.participant"
+                   " WHERE c.norm = ?"},
+    {"codes.of", "SELECT code FROM codes WHERE participant = ? ORDER BY created_at, rowid"},
+    {"prefix.taken", "SELECT taken FROM code_prefixes WHERE prefix = ?"},
+    {"prefix.bump", "INSERT INTO code_prefixes (prefix, taken) VALUES (?, 1)"
+                    " ON CONFLICT (prefix) DO UPDATE SET taken = taken + 1"},
+    {"clicks.insert", "INSERT OR IGNORE INTO clicks (id, program, participant, code, created_at,"
+                      " channel, referrer_host, ip_hash, ua_hash) VALUES (?,?,?,?,?,?,?,?,?)"},
+    {"clicks.find", "SELECT c.id, c.created_at, c.channel, c.referrer_host, c.code, c.participant,"
+                    " p.program, p.status, p.erased, p.external_id, p.email_norm FROM clicks c"
+                    " JOIN participants p ON p.id = c.participant WHERE c.id = ?"},
+    {"referrals.of_referred", "SELECT * FROM referrals WHERE referred = ?"},
+    {"referrals.list",
+     "SELECT rowid AS cur, * FROM referrals WHERE rowid > ?1"
+     " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR status = ?3)"
+     " AND (?4 IS NULL OR referrer = ?4) ORDER BY rowid LIMIT ?5"},
+    {"referrals.due_expiry", "SELECT * FROM referrals WHERE status = 'pending'"
+                             " AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 500"},
+    {"referrals.due_hold", "SELECT * FROM referrals WHERE status = 'qualified'"
+                           " AND hold_until IS NOT NULL AND hold_until <= ? LIMIT 500"},
+    {"rewards.of_referral", "SELECT * FROM rewards WHERE referral = ? ORDER BY rowid"},
+    {"rewards.of_event", "SELECT * FROM rewards WHERE event = ? ORDER BY rowid"},
+    {"rewards.referrer_live",
+     "SELECT count(*) AS n FROM rewards WHERE participant = ? AND program = ?"
+     " AND side = 'referrer' AND status <> 'voided'"},
+    {"rewards.list",
+     "SELECT rowid AS cur, * FROM rewards WHERE rowid > ?1"
+     " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR participant = ?3)"
+     " AND (?4 IS NULL OR status = ?4) ORDER BY rowid LIMIT ?5"},
+    {"rewards.due_expiry", "SELECT * FROM rewards WHERE status = 'issued'"
+                           " AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 500"},
+    {"events.by_provider", "SELECT * FROM events WHERE program = ? AND provider_id = ?"},
+    {"events.qualifying",
+     "SELECT * FROM events WHERE participant = ? AND type = ? AND coalesce(amount, 0) >= ?"
+     " AND occurred_at >= ? ORDER BY occurred_at, rowid LIMIT 1"},
+    {"events.undo_after",
+     "SELECT count(*) AS n FROM events WHERE participant = ? AND type IN ('refund', 'cancel')"
+     " AND occurred_at >= ? AND occurred_at < ?"},
+    {"decisions.of", "SELECT * FROM decisions WHERE referral = ? ORDER BY rowid"},
+    {"idem.get", "SELECT request_hash, status, body, created_at FROM idempotency"
+                 " WHERE scope = ? AND key = ?"},
+    {"idem.put", "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at)"
+                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET"
+                 " request_hash = excluded.request_hash, status = excluded.status,"
+                 " body = excluded.body, created_at = excluded.created_at"},
+    {"idem.expire", "DELETE FROM idempotency WHERE created_at < ?"},
+    {"clicks.drop_hashes", "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL"
+                           " WHERE created_at < ? AND program = ? AND ip_hash IS NOT NULL"},
+    {"health", "SELECT 1 AS ok"},
+};
+
+#endif
