@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The house rules clang-format cannot express (STYLE.md): banned functions, no // comments,
+# libsodium only in src/crypto, database drivers only in src/store. Exits 1 on any finding.
+set -u
+cd "$(dirname "$0")/.."
+fail=0
+report() { echo "lint: $*"; fail=1; }
+files=$(git ls-files 'src/*.c' 'src/*.h' 'include/*.h' 'tests/unit/*.c' 'tests/unit/*.h')
+for f in $files; do
+    if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|atoi|atol|rand|srand|gets)\s*\(' "$f" | grep -vE 'snprintf|vsnprintf' >/dev/null; then
+        report "$f: banned function: $(grep -nE '\b(strcpy|strcat|sprintf|vsprintf|atoi|atol|rand|srand|gets)\s*\(' "$f" | grep -vE 'snprintf|vsnprintf' | head -1)"
+    fi
+    if grep -nE '(^|[^:"])//' "$f" | grep -vE '"[^"]*//[^"]*"' >/dev/null; then
+        report "$f: // comment: $(grep -nE '(^|[^:"])//' "$f" | grep -vE '"[^"]*//[^"]*"' | head -1)"
+    fi
+    case "$f" in
+    src/crypto/*) ;;
+    *) grep -q '<sodium.h>' "$f" && report "$f: <sodium.h> outside src/crypto" ;;
+    esac
+    case "$f" in
+    src/store/*) ;;
+    *) grep -qE '<(sqlite3|libpq-fe)\.h>' "$f" && report "$f: database driver outside src/store" ;;
+    esac
+done
+exit $fail

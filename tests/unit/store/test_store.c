@@ -1,0 +1,178 @@
+/*
+ * test_store.c: the store interface's contract, run against the SQLite back-end: rows in and
+ * out, constraint violations reported as KITH_E_CONSTRAINT, a failing job undoing only itself
+ * inside a shared (group) commit, nested savepoints, completions in submission order, and data
+ * surviving a close and reopen.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "kith/store.h"
+#include "test.h"
+
+static char db_path[256];
+
+static void fresh_path(void)
+{
+    snprintf(db_path, sizeof(db_path), "/tmp/kith-store-test-%d.db", (int)getpid());
+    unlink(db_path);
+    char wal[300];
+    snprintf(wal, sizeof(wal), "%s-wal", db_path);
+    unlink(wal);
+    snprintf(wal, sizeof(wal), "%s-shm", db_path);
+    unlink(wal);
+}
+
+static enum kith_status put_key(struct kith_tx *tx, void *arg)
+{
+    json_t *row = json_pack("{s:s,s:s,s:s,s:i}", "id", (const char *)arg, "kind", "secret", "hash",
+                            (const char *)arg, "created_at", 1);
+    enum kith_status st = kith_store_insert(tx, "api_keys", row);
+    json_decref(row);
+    return st;
+}
+
+static enum kith_status put_then_fail(struct kith_tx *tx, void *arg)
+{
+    enum kith_status st = put_key(tx, arg);
+    CHECK_INT(st, KITH_OK);
+    return KITH_E_INVALID_STATE; /* the job's writes must vanish */
+}
+
+static enum kith_status count_keys(struct kith_tx *tx, void *arg)
+{
+    json_t *row = NULL, *args = json_array();
+    enum kith_status st = kith_store_query_one(tx, "keys.count", args, &row);
+    json_decref(args);
+    if (st == KITH_OK)
+        *(int64_t *)arg = json_integer_value(json_object_get(row, "n"));
+    json_decref(row);
+    return st;
+}
+
+static void test_rows_and_constraints(void)
+{
+    struct kith_store *s = NULL;
+    struct kith_err err;
+    fresh_path();
+    CHECK_INT(kith_store_open(db_path, &s, &err), KITH_OK);
+    CHECK_INT(kith_store_run(s, put_key, "k1"), KITH_OK);
+    CHECK_INT(kith_store_run(s, put_key, "k1"), KITH_E_CONSTRAINT);
+    CHECK_INT(kith_store_run(s, put_then_fail, "k2"), KITH_E_INVALID_STATE);
+    int64_t n = -1;
+    CHECK_INT(kith_store_run(s, count_keys, &n), KITH_OK);
+    CHECK_INT(n, 1);
+    kith_store_close(s);
+    /* reopen: the committed row is there, migrations are not re-run */
+    CHECK_INT(kith_store_open(db_path, &s, &err), KITH_OK);
+    n = -1;
+    CHECK_INT(kith_store_run(s, count_keys, &n), KITH_OK);
+    CHECK_INT(n, 1);
+    kith_store_close(s);
+}
+
+static enum kith_status get_update(struct kith_tx *tx, void *arg)
+{
+    json_t *row = NULL;
+    (void)arg;
+    CHECK_INT(kith_store_get(tx, "api_keys", "missing", &row), KITH_E_NOT_FOUND);
+    CHECK_INT(kith_store_get(tx, "api_keys", "k1", &row), KITH_OK);
+    CHECK_STR(json_string_value(json_object_get(row, "kind")), "secret");
+    json_decref(row);
+    json_t *set = json_pack("{s:s}", "kind", "publishable");
+    CHECK_INT(kith_store_update(tx, "api_keys", "k1", set), KITH_OK);
+    CHECK_INT(kith_store_update(tx, "api_keys", "nope", set), KITH_E_NOT_FOUND);
+    json_decref(set);
+    CHECK_INT(kith_store_get(tx, "api_keys", "k1", &row), KITH_OK);
+    CHECK_STR(json_string_value(json_object_get(row, "kind")), "publishable");
+    json_decref(row);
+    /* a nested savepoint rolled back leaves the outer work */
+    CHECK_INT(kith_tx_savepoint(tx), KITH_OK);
+    CHECK_INT(put_key(tx, "k9"), KITH_OK);
+    CHECK_INT(kith_tx_rollback(tx), KITH_OK);
+    CHECK_INT(kith_store_get(tx, "api_keys", "k9", &row), KITH_E_NOT_FOUND);
+    CHECK_INT(kith_store_query_one(tx, "no.such.query", NULL, &row), KITH_E_INTERNAL);
+    return KITH_OK;
+}
+
+static void test_get_update_savepoints(void)
+{
+    struct kith_store *s = NULL;
+    struct kith_err err;
+    fresh_path();
+    CHECK_INT(kith_store_open(db_path, &s, &err), KITH_OK);
+    CHECK_INT(kith_store_run(s, put_key, "k1"), KITH_OK);
+    CHECK_INT(kith_store_run(s, get_update, NULL), KITH_OK);
+    kith_store_close(s);
+}
+
+#define JOBS 500
+
+struct job_rec {
+    char id[16];
+    int order;
+    enum kith_status st;
+};
+
+static int done_order;
+
+static enum kith_status job_fn(struct kith_tx *tx, void *arg)
+{
+    struct job_rec *r = arg;
+    /* every 7th job fails after writing: only its own row must disappear */
+    enum kith_status st = put_key(tx, r->id);
+    if (st == KITH_OK && strtol(r->id + 1, NULL, 10) % 7 == 0)
+        return KITH_E_INVALID_PARAM;
+    return st;
+}
+
+static void job_done(void *arg, enum kith_status st)
+{
+    struct job_rec *r = arg;
+    r->st = st;
+    r->order = done_order++;
+}
+
+static void test_group_commit(void)
+{
+    struct kith_store *s = NULL;
+    struct kith_err err;
+    static struct job_rec recs[JOBS];
+    uv_loop_t loop;
+    fresh_path();
+    uv_loop_init(&loop);
+    CHECK_INT(kith_store_open(db_path, &s, &err), KITH_OK);
+    kith_store_start(s, &loop);
+    for (int i = 0; i < JOBS; i++) {
+        snprintf(recs[i].id, sizeof(recs[i].id), "j%d", i);
+        recs[i].order = -1;
+        kith_store_submit(s, job_fn, job_done, &recs[i]);
+    }
+    while (done_order < JOBS)
+        uv_run(&loop, UV_RUN_ONCE);
+    int in_order = 1, failed = 0;
+    for (int i = 0; i < JOBS; i++) {
+        if (recs[i].order != i)
+            in_order = 0;
+        if (recs[i].st != KITH_OK)
+            failed++;
+    }
+    CHECK(in_order);
+    CHECK_INT(failed, (JOBS + 6) / 7);
+    kith_store_close(s);
+    uv_loop_close(&loop);
+    CHECK_INT(kith_store_open(db_path, &s, &err), KITH_OK);
+    int64_t n = -1;
+    CHECK_INT(kith_store_run(s, count_keys, &n), KITH_OK);
+    CHECK_INT(n, JOBS - (JOBS + 6) / 7);
+    kith_store_close(s);
+    fresh_path();
+}
+
+int main(void)
+{
+    RUN(test_rows_and_constraints);
+    RUN(test_get_update_savepoints);
+    RUN(test_group_commit);
+    TEST_DONE();
+}
