@@ -1,0 +1,490 @@
+/*
+ * test_rewards.c: unit tests for src/rewards: rule-list validation (every error, with its
+ * parameter), referrer tier selection with gaps and unbounded tiers, overlap detection, the
+ * reward_cost_high boundary, both state machines checked cell by cell against the documented
+ * lists, and the name tables. Not for issuing or storing rewards, which the engine tests cover.
+ */
+#include <stdbool.h>
+
+#include "kith/rewards.h"
+#include "test.h"
+
+static struct kith_reward_rule money(enum kith_reward_side to, int64_t amount, const char *cur,
+                                     uint32_t from, uint32_t top)
+{
+    struct kith_reward_rule r;
+    memset(&r, 0, sizeof(r));
+    r.to = to;
+    r.kind = KITH_REWARD_KIND_CREDIT;
+    r.has_amount = true;
+    r.amount_minor = amount;
+    kith_strlcpy(r.currency, cur, sizeof(r.currency));
+    r.from_count = from;
+    r.to_count = top;
+    return r;
+}
+
+static struct kith_reward_rule gift(enum kith_reward_side to, enum kith_reward_kind kind,
+                                    const char *description, uint32_t from, uint32_t top)
+{
+    struct kith_reward_rule r;
+    memset(&r, 0, sizeof(r));
+    r.to = to;
+    r.kind = kind;
+    kith_strlcpy(r.description, description, sizeof(r.description));
+    r.from_count = from;
+    r.to_count = top;
+    return r;
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Validates and returns the status; on failure checks the error names "rewards" and says why. */
+static enum kith_status validate(const struct kith_reward_rule *rules, size_t n,
+                                 struct kith_err *err)
+{
+    memset(err, 0, sizeof(*err));
+    enum kith_status st = kith_rewards_validate(rules, n, err);
+    if (st != KITH_OK) {
+        CHECK_STR(err->param, "rewards");
+        CHECK(strlen(err->message) > 10);
+    }
+    return st;
+}
+
+static bool contains(const char *hay, const char *needle)
+{
+    bool found = strstr(hay, needle) != NULL;
+    if (!found)
+        fprintf(stderr, "  \"%s\" does not contain \"%s\"\n", hay, needle);
+    return found;
+}
+
+static void test_validate_contract_example(void)
+{
+    struct kith_reward_rule rules[] = {
+        money(KITH_SIDE_REFERRER, 2500, "USD", 1, 3),
+        money(KITH_SIDE_REFERRER, 5000, "USD", 4, 0),
+        gift(KITH_SIDE_REFERRED, KITH_REWARD_KIND_FREE_MONTH, "Your first month on us", 1, 0),
+    };
+    rules[0].expires_days = 365;
+    struct kith_err err;
+    CHECK_INT(validate(rules, N(rules), &err), KITH_OK);
+    CHECK_INT(validate(NULL, 0, &err), KITH_OK);
+    CHECK_INT(kith_rewards_validate(rules, N(rules), NULL), KITH_OK);
+    /* Every kind in its valid shape. */
+    for (int k = KITH_REWARD_KIND_CREDIT; k <= KITH_REWARD_KIND_DONATION; k++) {
+        struct kith_reward_rule r = money(KITH_SIDE_REFERRER, 100, "EUR", 1, 0);
+        r.kind = (enum kith_reward_kind)k;
+        if (!kith_reward_kind_monetary(r.kind)) {
+            r = gift(KITH_SIDE_REFERRER, r.kind, "A thank-you", 1, 0);
+        }
+        CHECK_INT(validate(&r, 1, &err), KITH_OK);
+    }
+}
+
+static void test_validate_money(void)
+{
+    struct kith_err err;
+    struct kith_reward_rule r = money(KITH_SIDE_REFERRER, 2500, "USD", 1, 0);
+    r.has_amount = false;
+    CHECK_INT(validate(&r, 1, &err), KITH_E_INVALID_PARAM);
+    CHECK(contains(err.message, "rewards[0]"));
+    CHECK(contains(err.message, "amount"));
+
+    r = money(KITH_SIDE_REFERRER, 0, "USD", 1, 0);
+    CHECK_INT(validate(&r, 1, &err), KITH_E_INVALID_PARAM);
+    CHECK(contains(err.message, "amount"));
+    r = money(KITH_SIDE_REFERRER, -1, "USD", 1, 0);
+    CHECK_INT(validate(&r, 1, &err), KITH_E_INVALID_PARAM);
+    r = money(KITH_SIDE_REFERRER, 1, "USD", 1, 0);
+    CHECK_INT(validate(&r, 1, &err), KITH_OK);
+
+    const char *bad_currencies[] = {"", "usd", "US", "U1D", "Usd", "$$$"};
+    for (size_t i = 0; i < N(bad_currencies); i++) {
+        r = money(KITH_SIDE_REFERRER, 2500, bad_currencies[i], 1, 0);
+        CHECK_INT(validate(&r, 1, &err), KITH_E_INVALID_PARAM);
+        CHECK(contains(err.message, "currency"));
+    }
+    /* A currency field without its terminator is refused, not over-read. */
+    r = money(KITH_SIDE_REFERRER, 2500, "USD", 1, 0);
+    memcpy(r.currency, "USDX", 4);
+    CHECK_INT(validate(&r, 1, &err), KITH_E_INVALID_PARAM);
+
+    /* Each monetary kind needs money; the error names the kind. */
+    const enum kith_reward_kind kinds[] = {KITH_REWARD_KIND_CASH, KITH_REWARD_KIND_DISCOUNT,
+                                           KITH_REWARD_KIND_DONATION};
+    for (size_t i = 0; i < N(kinds); i++) {
+        r = gift(KITH_SIDE_REFERRED, kinds[i], "no money here", 1, 0);
+        CHECK_INT(validate(&r, 1, &err), KITH_E_INVALID_PARAM);
+        CHECK(contains(err.message, kith_reward_kind_name(kinds[i])));
+    }
+}
+
+static void test_validate_description(void)
+{
+    struct kith_err err;
+    for (int k = KITH_REWARD_KIND_CREDIT; k <= KITH_REWARD_KIND_DONATION; k++) {
+        if (kith_reward_kind_monetary((enum kith_reward_kind)k))
+            continue;
+        struct kith_reward_rule r = gift(KITH_SIDE_REFERRED, (enum kith_reward_kind)k, "", 1, 0);
+        r.has_amount = true;
+        r.amount_minor = 100; /* money does not replace a description */
+        kith_strlcpy(r.currency, "USD", sizeof(r.currency));
+        CHECK_INT(validate(&r, 1, &err), KITH_E_INVALID_PARAM);
+        CHECK(contains(err.message, "description"));
+        CHECK(contains(err.message, kith_reward_kind_name((enum kith_reward_kind)k)));
+    }
+    struct kith_reward_rule r = gift(KITH_SIDE_REFERRER, KITH_REWARD_KIND_GIFT, "x", 1, 0);
+    memset(r.description, 'a', sizeof(r.description)); /* no terminator */
+    CHECK_INT(validate(&r, 1, &err), KITH_E_INVALID_PARAM);
+}
+
+static void test_validate_counts(void)
+{
+    struct kith_err err;
+    struct kith_reward_rule r = money(KITH_SIDE_REFERRER, 2500, "USD", 0, 0);
+    CHECK_INT(validate(&r, 1, &err), KITH_E_INVALID_PARAM);
+    CHECK(contains(err.message, "from_count"));
+
+    r = money(KITH_SIDE_REFERRER, 2500, "USD", 3, 2);
+    CHECK_INT(validate(&r, 1, &err), KITH_E_INVALID_PARAM);
+    CHECK(contains(err.message, "to_count (2)"));
+    CHECK(contains(err.message, "from_count (3)"));
+
+    r = money(KITH_SIDE_REFERRER, 2500, "USD", 3, 3);
+    CHECK_INT(validate(&r, 1, &err), KITH_OK);
+    r = money(KITH_SIDE_REFERRER, 2500, "USD", UINT32_MAX, 0);
+    CHECK_INT(validate(&r, 1, &err), KITH_OK);
+
+    /* The index in the message is the offending rule's. */
+    struct kith_reward_rule rules[] = {
+        money(KITH_SIDE_REFERRER, 2500, "USD", 1, 3),
+        money(KITH_SIDE_REFERRER, 2500, "USD", 9, 5),
+    };
+    CHECK_INT(validate(rules, N(rules), &err), KITH_E_INVALID_PARAM);
+    CHECK(contains(err.message, "rewards[1]"));
+}
+
+static void test_validate_referred_once(void)
+{
+    struct kith_err err;
+    struct kith_reward_rule rules[] = {
+        gift(KITH_SIDE_REFERRED, KITH_REWARD_KIND_FREE_MONTH, "A month", 1, 0),
+        money(KITH_SIDE_REFERRER, 2500, "USD", 1, 0),
+        money(KITH_SIDE_REFERRED, 1000, "USD", 1, 0),
+    };
+    CHECK_INT(validate(rules, N(rules), &err), KITH_E_INVALID_PARAM);
+    CHECK(contains(err.message, "rewards[2]"));
+    CHECK(contains(err.message, "rewards[0]"));
+    CHECK(contains(err.message, "referred"));
+    CHECK_INT(validate(rules, 2, &err), KITH_OK);
+}
+
+static void test_validate_limits(void)
+{
+    struct kith_err err;
+    struct kith_reward_rule rules[KITH_REWARD_RULES_MAX + 1];
+    for (uint32_t i = 0; i < KITH_REWARD_RULES_MAX + 1; i++)
+        rules[i] = money(KITH_SIDE_REFERRER, 100, "USD", i + 1, i + 1);
+    CHECK_INT(validate(rules, KITH_REWARD_RULES_MAX, &err), KITH_OK);
+    CHECK_INT(validate(rules, KITH_REWARD_RULES_MAX + 1, &err), KITH_E_INVALID_PARAM);
+    CHECK(contains(err.message, "16"));
+    CHECK_INT(validate(NULL, 1, &err), KITH_E_INVALID_PARAM);
+    /*
+     * An out-of-range kind (a caller bug) is refused, not used as an index. 15 stays inside the
+     * enum's bit range, so clang's -fsanitize=enum has nothing to say about the test itself.
+     */
+    struct kith_reward_rule r = money(KITH_SIDE_REFERRER, 100, "USD", 1, 0);
+    r.kind = (enum kith_reward_kind)15;
+    CHECK_INT(validate(&r, 1, &err), KITH_E_INVALID_PARAM);
+    CHECK_STR(kith_reward_kind_name(r.kind), "unknown");
+}
+
+/* Two referrer tiers [a1, b1] and [a2, b2] (0 = unbounded): validation verdict. */
+static bool tiers_overlap(uint32_t a1, uint32_t b1, uint32_t a2, uint32_t b2)
+{
+    struct kith_err err;
+    struct kith_reward_rule rules[] = {
+        money(KITH_SIDE_REFERRER, 100, "USD", a1, b1),
+        money(KITH_SIDE_REFERRER, 200, "USD", a2, b2),
+    };
+    enum kith_status st = validate(rules, N(rules), &err);
+    if (st != KITH_OK)
+        CHECK(contains(err.message, "overlap"));
+    /* The verdict does not depend on the order of the rules. */
+    struct kith_reward_rule swapped[] = {rules[1], rules[0]};
+    CHECK_INT(validate(swapped, N(swapped), &err), st);
+    return st != KITH_OK;
+}
+
+static void test_overlap(void)
+{
+    CHECK(tiers_overlap(1, 3, 3, 0));
+    CHECK(!tiers_overlap(1, 3, 4, 0));
+    CHECK(tiers_overlap(1, 0, 100, 200));
+    CHECK(tiers_overlap(1, 0, 5, 0));
+    CHECK(tiers_overlap(5, 10, 1, 5));
+    CHECK(!tiers_overlap(5, 10, 1, 4));
+    CHECK(!tiers_overlap(5, 10, 11, 0));
+    CHECK(tiers_overlap(2, 2, 2, 2));
+    CHECK(!tiers_overlap(2, 2, 3, 3));
+    CHECK(tiers_overlap(1, 10, 4, 6)); /* one inside the other */
+    CHECK(!tiers_overlap(1, 2, 5, 6)); /* a gap is fine */
+    CHECK(tiers_overlap(UINT32_MAX, 0, 1, 0));
+    CHECK(tiers_overlap(UINT32_MAX, UINT32_MAX, 1, 0));
+
+    /* Overlap found between non-adjacent rules, and only between referrer rules. */
+    struct kith_err err;
+    struct kith_reward_rule rules[] = {
+        money(KITH_SIDE_REFERRER, 100, "USD", 1, 2),
+        money(KITH_SIDE_REFERRED, 100, "USD", 1, 0),
+        money(KITH_SIDE_REFERRER, 100, "USD", 3, 5),
+        money(KITH_SIDE_REFERRER, 100, "USD", 2, 2),
+    };
+    CHECK_INT(validate(rules, N(rules), &err), KITH_E_INVALID_PARAM);
+    CHECK(contains(err.message, "rewards[0]"));
+    CHECK(contains(err.message, "rewards[3]"));
+    CHECK(contains(err.message, "1-2"));
+    CHECK_INT(validate(rules, 3, &err), KITH_OK);
+    rules[3].from_count = 6;
+    rules[3].to_count = 0;
+    CHECK_INT(validate(rules, N(rules), &err), KITH_OK);
+    rules[3].from_count = 5;
+    CHECK_INT(validate(rules, N(rules), &err), KITH_E_INVALID_PARAM);
+    CHECK(contains(err.message, "5 and up"));
+}
+
+static void test_pick_tier(void)
+{
+    struct kith_reward_rule rules[] = {
+        gift(KITH_SIDE_REFERRED, KITH_REWARD_KIND_FREE_MONTH, "A month", 1, 0),
+        money(KITH_SIDE_REFERRER, 2500, "USD", 1, 3),
+        money(KITH_SIDE_REFERRER, 5000, "USD", 4, 0),
+    };
+    CHECK_INT(kith_rewards_pick_tier(rules, N(rules), 0), -1);
+    CHECK_INT(kith_rewards_pick_tier(rules, N(rules), 1), 1);
+    CHECK_INT(kith_rewards_pick_tier(rules, N(rules), 3), 1);
+    CHECK_INT(kith_rewards_pick_tier(rules, N(rules), 4), 2);
+    CHECK_INT(kith_rewards_pick_tier(rules, N(rules), 1000), 2);
+    CHECK_INT(kith_rewards_pick_tier(rules, N(rules), UINT32_MAX), 2);
+    CHECK_INT(kith_rewards_referred_rule(rules, N(rules)), 0);
+    CHECK_INT(kith_rewards_pick_tier(NULL, 0, 1), -1);
+    CHECK_INT(kith_rewards_referred_rule(NULL, 0), -1);
+
+    /* Gaps and bounded tops: counts outside every tier get nothing. */
+    struct kith_reward_rule gaps[] = {
+        money(KITH_SIDE_REFERRER, 100, "USD", 5, 6),
+        money(KITH_SIDE_REFERRER, 100, "USD", 2, 2),
+    };
+    CHECK_INT(kith_rewards_pick_tier(gaps, N(gaps), 1), -1);
+    CHECK_INT(kith_rewards_pick_tier(gaps, N(gaps), 2), 1);
+    CHECK_INT(kith_rewards_pick_tier(gaps, N(gaps), 3), -1);
+    CHECK_INT(kith_rewards_pick_tier(gaps, N(gaps), 4), -1);
+    CHECK_INT(kith_rewards_pick_tier(gaps, N(gaps), 5), 0);
+    CHECK_INT(kith_rewards_pick_tier(gaps, N(gaps), 6), 0);
+    CHECK_INT(kith_rewards_pick_tier(gaps, N(gaps), 7), -1);
+    CHECK_INT(kith_rewards_referred_rule(gaps, N(gaps)), -1);
+
+    /* A referred rule never serves as a referrer tier. */
+    struct kith_reward_rule referred_only[] = {money(KITH_SIDE_REFERRED, 100, "USD", 1, 0)};
+    CHECK_INT(kith_rewards_pick_tier(referred_only, 1, 1), -1);
+    CHECK_INT(kith_rewards_referred_rule(referred_only, 1), 0);
+}
+
+static void test_cost_high(void)
+{
+    struct kith_reward_rule rules[] = {
+        money(KITH_SIDE_REFERRER, 10000, "USD", 1, 3),
+        money(KITH_SIDE_REFERRER, 900000, "USD", 4, 0), /* later tiers do not count */
+        money(KITH_SIDE_REFERRED, 10000, "USD", 1, 0),
+    };
+    /* 20000 is exactly 20% of 100000: not high. One more minor unit is. */
+    CHECK(!kith_rewards_cost_high(rules, N(rules), 100000, "USD"));
+    rules[2].amount_minor = 10001;
+    CHECK(kith_rewards_cost_high(rules, N(rules), 100000, "USD"));
+    CHECK(!kith_rewards_cost_high(rules, N(rules), 100005, "USD"));
+    CHECK(kith_rewards_cost_high(rules, N(rules), 100004, "USD"));
+    /* Integer math: 20% of 7 is 1.4, so 1 is not high and 2 is. */
+    struct kith_reward_rule one[] = {money(KITH_SIDE_REFERRER, 1, "USD", 1, 0)};
+    CHECK(!kith_rewards_cost_high(one, 1, 7, "USD"));
+    one[0].amount_minor = 2;
+    CHECK(kith_rewards_cost_high(one, 1, 7, "USD"));
+    /* Other currencies and non-monetary rewards are left out. */
+    rules[2].amount_minor = 10001;
+    kith_strlcpy(rules[2].currency, "EUR", sizeof(rules[2].currency));
+    CHECK(!kith_rewards_cost_high(rules, N(rules), 100000, "USD"));
+    CHECK(!kith_rewards_cost_high(rules, N(rules), 50005, "EUR"));
+    CHECK(kith_rewards_cost_high(rules, N(rules), 50004, "EUR"));
+    rules[2] = gift(KITH_SIDE_REFERRED, KITH_REWARD_KIND_FREE_MONTH, "A month", 1, 0);
+    CHECK(!kith_rewards_cost_high(rules, N(rules), 50000, "USD"));
+    CHECK(kith_rewards_cost_high(rules, N(rules), 49999, "USD"));
+    /* Referrer side alone, and referred side alone when no tier covers N=1. */
+    struct kith_reward_rule late[] = {
+        money(KITH_SIDE_REFERRER, 900000, "USD", 2, 0),
+        money(KITH_SIDE_REFERRED, 300, "USD", 1, 0),
+    };
+    CHECK(!kith_rewards_cost_high(late, N(late), 1500, "USD"));
+    CHECK(kith_rewards_cost_high(late, N(late), 1499, "USD"));
+    /* No average, no warning. */
+    CHECK(!kith_rewards_cost_high(late, N(late), 0, "USD"));
+    CHECK(!kith_rewards_cost_high(late, N(late), -5, "USD"));
+    CHECK(!kith_rewards_cost_high(late, N(late), 1, NULL));
+    CHECK(!kith_rewards_cost_high(NULL, 0, 1000, "USD"));
+    /* Huge amounts saturate instead of overflowing (UBSan watches). */
+    struct kith_reward_rule huge[] = {
+        money(KITH_SIDE_REFERRER, INT64_MAX, "USD", 1, 0),
+        money(KITH_SIDE_REFERRED, INT64_MAX, "USD", 1, 0),
+    };
+    CHECK(kith_rewards_cost_high(huge, N(huge), INT64_MAX, "USD"));
+    huge[0].amount_minor = INT64_MAX / 10;
+    huge[1].amount_minor = INT64_MAX / 10;
+    CHECK(kith_rewards_cost_high(huge, N(huge), INT64_MAX / 2, "USD"));
+    CHECK(!kith_rewards_cost_high(huge, N(huge), INT64_MAX, "USD"));
+}
+
+static void test_referral_matrix(void)
+{
+    const enum kith_referral_status P = KITH_REFERRAL_PENDING, V = KITH_REFERRAL_REVIEW,
+                                    Q = KITH_REFERRAL_QUALIFIED, W = KITH_REFERRAL_REWARDED,
+                                    R = KITH_REFERRAL_REJECTED, E = KITH_REFERRAL_EXPIRED;
+    const struct {
+        enum kith_referral_status from, to;
+    } allowed[] = {{P, Q}, {P, V}, {P, R}, {P, E}, {V, P}, {V, R}, {Q, W}, {Q, P}, {Q, R}};
+    int n_allowed = 0;
+    for (int f = KITH_REFERRAL_PENDING; f <= KITH_REFERRAL_EXPIRED; f++) {
+        for (int t = KITH_REFERRAL_PENDING; t <= KITH_REFERRAL_EXPIRED; t++) {
+            bool want = false;
+            for (size_t i = 0; i < N(allowed); i++)
+                want = want || (allowed[i].from == (enum kith_referral_status)f &&
+                                allowed[i].to == (enum kith_referral_status)t);
+            bool got =
+                kith_referral_can((enum kith_referral_status)f, (enum kith_referral_status)t);
+            if (got != want)
+                fprintf(stderr, "  referral %s -> %s\n",
+                        kith_referral_status_name((enum kith_referral_status)f),
+                        kith_referral_status_name((enum kith_referral_status)t));
+            CHECK_INT(got, want);
+            n_allowed += got;
+        }
+    }
+    CHECK_INT(n_allowed, 9);
+    /* A sample of refusals, named for the reader. */
+    CHECK(!kith_referral_can(P, P));
+    CHECK(!kith_referral_can(P, W)); /* no skipping qualification */
+    CHECK(!kith_referral_can(V, Q)); /* review must be approved first */
+    CHECK(!kith_referral_can(W, P)); /* rewarded is final */
+    CHECK(!kith_referral_can(R, P));
+    CHECK(!kith_referral_can(E, P));
+    CHECK(!kith_referral_can(Q, E)); /* only pending expires */
+    CHECK(!kith_referral_can((enum kith_referral_status)6, P));
+    CHECK(!kith_referral_can(P, (enum kith_referral_status)6));
+    CHECK(!kith_referral_can((enum kith_referral_status)7, (enum kith_referral_status)7));
+    CHECK_STR(kith_referral_status_name((enum kith_referral_status)7), "unknown");
+}
+
+static void test_reward_matrix(void)
+{
+    const enum kith_reward_status P = KITH_REWARD_PENDING, I = KITH_REWARD_ISSUED,
+                                  R = KITH_REWARD_REDEEMED, E = KITH_REWARD_EXPIRED,
+                                  V = KITH_REWARD_VOIDED;
+    const struct {
+        enum kith_reward_status from, to;
+    } allowed[] = {{P, I}, {P, V}, {I, R}, {I, V}, {I, E}};
+    int n_allowed = 0;
+    for (int f = KITH_REWARD_PENDING; f <= KITH_REWARD_VOIDED; f++) {
+        for (int t = KITH_REWARD_PENDING; t <= KITH_REWARD_VOIDED; t++) {
+            bool want = false;
+            for (size_t i = 0; i < N(allowed); i++)
+                want = want || (allowed[i].from == (enum kith_reward_status)f &&
+                                allowed[i].to == (enum kith_reward_status)t);
+            bool got = kith_reward_can((enum kith_reward_status)f, (enum kith_reward_status)t);
+            if (got != want)
+                fprintf(stderr, "  reward %s -> %s\n",
+                        kith_reward_status_name((enum kith_reward_status)f),
+                        kith_reward_status_name((enum kith_reward_status)t));
+            CHECK_INT(got, want);
+            n_allowed += got;
+        }
+    }
+    CHECK_INT(n_allowed, 5);
+    CHECK(!kith_reward_can(P, R)); /* redeem needs issued: 409 invalid_state */
+    CHECK(!kith_reward_can(P, E)); /* only issued rewards expire */
+    CHECK(!kith_reward_can(R, V)); /* void after redeem */
+    CHECK(!kith_reward_can(V, I));
+    CHECK(!kith_reward_can(E, R));
+    CHECK(!kith_reward_can(I, I));
+    CHECK(!kith_reward_can((enum kith_reward_status)5, P));
+    CHECK(!kith_reward_can(I, (enum kith_reward_status)5));
+    CHECK_STR(kith_reward_status_name((enum kith_reward_status)7), "unknown");
+}
+
+static void test_names(void)
+{
+    const char *kinds[] = {
+        "credit", "cash",        "discount", "free_month", "subscription_extension",
+        "gift",   "recognition", "access",   "experience", "donation"};
+    int monetary = 0;
+    for (size_t i = 0; i < N(kinds); i++) {
+        enum kith_reward_kind k = KITH_REWARD_KIND_GIFT;
+        CHECK(kith_reward_kind_parse(kinds[i], &k));
+        CHECK_INT(k, i);
+        CHECK_STR(kith_reward_kind_name(k), kinds[i]);
+        monetary += kith_reward_kind_monetary(k);
+    }
+    CHECK_INT(monetary, 4);
+    CHECK(kith_reward_kind_monetary(KITH_REWARD_KIND_CREDIT));
+    CHECK(kith_reward_kind_monetary(KITH_REWARD_KIND_CASH));
+    CHECK(kith_reward_kind_monetary(KITH_REWARD_KIND_DISCOUNT));
+    CHECK(kith_reward_kind_monetary(KITH_REWARD_KIND_DONATION));
+    enum kith_reward_kind k = KITH_REWARD_KIND_GIFT;
+    CHECK(!kith_reward_kind_parse("Credit", &k));
+    CHECK(!kith_reward_kind_parse("", &k));
+    CHECK(!kith_reward_kind_parse("credits", &k));
+    CHECK(!kith_reward_kind_parse(NULL, &k));
+    CHECK_INT(k, KITH_REWARD_KIND_GIFT);
+
+    CHECK_STR(kith_reward_side_name(KITH_SIDE_REFERRER), "referrer");
+    CHECK_STR(kith_reward_side_name(KITH_SIDE_REFERRED), "referred");
+
+    const char *referral[] = {"pending", "review", "qualified", "rewarded", "rejected", "expired"};
+    for (size_t i = 0; i < N(referral); i++) {
+        enum kith_referral_status s = KITH_REFERRAL_EXPIRED;
+        CHECK(kith_referral_status_parse(referral[i], &s));
+        CHECK_INT(s, i);
+        CHECK_STR(kith_referral_status_name(s), referral[i]);
+    }
+    enum kith_referral_status rs;
+    CHECK(!kith_referral_status_parse("issued", &rs));
+    CHECK(!kith_referral_status_parse("PENDING", &rs));
+    CHECK(!kith_referral_status_parse(NULL, &rs));
+
+    const char *reward[] = {"pending", "issued", "redeemed", "expired", "voided"};
+    for (size_t i = 0; i < N(reward); i++) {
+        enum kith_reward_status s = KITH_REWARD_VOIDED;
+        CHECK(kith_reward_status_parse(reward[i], &s));
+        CHECK_INT(s, i);
+        CHECK_STR(kith_reward_status_name(s), reward[i]);
+    }
+    enum kith_reward_status ws;
+    CHECK(!kith_reward_status_parse("qualified", &ws));
+    CHECK(!kith_reward_status_parse("", &ws));
+    CHECK(!kith_reward_status_parse(NULL, &ws));
+}
+
+int main(void)
+{
+    RUN(test_validate_contract_example);
+    RUN(test_validate_money);
+    RUN(test_validate_description);
+    RUN(test_validate_counts);
+    RUN(test_validate_referred_once);
+    RUN(test_validate_limits);
+    RUN(test_overlap);
+    RUN(test_pick_tier);
+    RUN(test_cost_high);
+    RUN(test_referral_matrix);
+    RUN(test_reward_matrix);
+    RUN(test_names);
+    TEST_DONE();
+}
