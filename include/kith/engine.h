@@ -14,6 +14,7 @@
 
 #include "kith/core.h"
 #include "kith/crypto.h"
+#include "kith/fraud.h"
 #include "kith/store.h"
 
 /* Process-wide engine settings, fixed after start-up and read by every job. */
@@ -23,6 +24,8 @@ struct kith_engine {
     bool test_clock;
     uint8_t hash_key[KITH_CRYPTO_KEY_BYTES]; /* keys the IP and user-agent hashes */
     char env_key_hash[KITH_CRYPTO_HASH_HEX]; /* digest of KITH_SECRET_KEY, "" when unset */
+    const struct kith_domain_set *disposable;   /* shipped lists, built at start */
+    const struct kith_domain_set *coupon_sites;
 };
 
 enum kith_key_kind {
@@ -57,6 +60,9 @@ enum kith_status kith_op_participant_list(struct kith_tx *, struct kith_call *, 
 enum kith_status kith_op_participant_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 enum kith_status kith_op_participant_update(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 enum kith_status kith_op_participant_add_code(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+/* Privacy (section 6b). */
+enum kith_status kith_op_participant_export(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_participant_erase(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 /* Signups (section 5). */
 enum kith_status kith_op_signup(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 /* Referrals (section 6). */

@@ -54,6 +54,12 @@ enum kith_status kith_tx_release(struct kith_tx *tx);
 enum kith_status kith_tx_rollback(struct kith_tx *tx);
 
 /*
+ * Asks for the write-ahead log to be checkpointed and truncated right after this job's commit,
+ * so data the job removed leaves no copy in the log (erasure). Best effort: a failure is logged.
+ */
+void kith_tx_purge_log_after_commit(struct kith_tx *tx);
+
+/*
  * Generic row access by primary key `id` (or `key` for meta). table and column names come from
  * kith's own code, never from input. Insert returns KITH_E_CONSTRAINT when a unique constraint
  * refused the row. Get returns KITH_E_NOT_FOUND when absent; *out is a new reference.

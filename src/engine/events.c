@@ -79,6 +79,37 @@ static enum kith_status answer(struct kith_tx *tx, json_t *ev, const char *exter
     return KITH_OK;
 }
 
+/*
+ * A qualifying payment made with the referrer's own card adds same_payment and re-scores the
+ * referral before it can qualify (CONTRACT section 6).
+ */
+static enum kith_status rescore_payment(struct kith_tx *tx, const struct prog *p, json_t *referral,
+                                        const char *payment, int64_t now_ms, struct kith_err *err)
+{
+    const char *status = row_str(referral, "status");
+    unsigned flags = flags_from_json(row_str(referral, "fraud_flags"));
+    bool known = false;
+    if ((strcmp(status, "pending") != 0 && strcmp(status, "review") != 0) ||
+        (flags & KITH_FRAUD_SAME_PAYMENT))
+        return KITH_OK;
+    enum kith_status st = payment_known(tx, row_str(referral, "referrer"), payment, &known);
+    if (st != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not score the referral");
+    if (!known)
+        return KITH_OK;
+    flags |= KITH_FRAUD_SAME_PAYMENT;
+    const char *verdict = verdict_status(p, flags);
+    /* Scores only rise: a referral already in review stays there unless now rejected. */
+    if (strcmp(status, "review") == 0 && strcmp(verdict, "pending") == 0)
+        verdict = "review";
+    json_t *set = json_pack("{s:s,s:I,s:o}", "status", verdict, "fraud_score",
+                            (json_int_t)kith_fraud_score(flags), "fraud_flags", flags_json(flags));
+    if ((st = referral_set(tx, row_str(referral, "id"), set, now_ms)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not store the referral");
+    json_object_set_new(referral, "status", json_string(verdict));
+    return KITH_OK;
+}
+
 enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call, json_t **out,
                                       struct kith_err *err)
 {
@@ -159,6 +190,9 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
 
     if (referral) {
         bool qualifying = strcmp(type, p.qual_event) == 0 && (has_amount ? amount : 0) >= p.min_amount;
+        if (qualifying && payment &&
+            (st = rescore_payment(tx, &p, referral, payment, call->now_ms, err)) != KITH_OK)
+            goto out;
         if (qualifying)
             st = referral_qualify(tx, &p, referral, id, at_ms, call->now_ms, NULL, err);
         else if (strcmp(type, "refund") == 0 || strcmp(type, "cancel") == 0)

@@ -51,6 +51,10 @@ struct prog {
     struct kith_reward_rule rules[KITH_REWARD_RULES_MAX];
     size_t nrules;
     int64_t max_rewards; /* -1: no cap */
+    uint32_t review_at;
+    uint32_t reject_at;
+    uint32_t velocity_per_day;
+    uint32_t new_account_hours;
     int64_t average_value;
     char currency[4];
 };
@@ -87,6 +91,23 @@ enum kith_status participant_by_external(struct kith_tx *tx, const char *program
 enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine *eng,
                                     const struct prog *p, json_t *fields, int64_t now_ms,
                                     json_t **out, struct kith_err *err);
+
+/* ---- fraud scoring (scoring.c) ---- */
+/* Scores a new referral. person is the referred person's row (ip_hash, device_id,
+ * payment_fingerprint, email_norm); the e-mail's domain and stem are set on referral (the row
+ * about to be written) for later sequential checks. Returns the flag mask in *flags. */
+enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *eng,
+                                const struct prog *p, const char *referrer_id, json_t *person,
+                                const char *click_host, int64_t at_ms, json_t *referral,
+                                unsigned *flags, struct kith_err *err);
+/* JSON array of flag names, in the contract's order. */
+json_t *flags_json(unsigned flags);
+unsigned flags_from_json(const char *text);
+/* Status a referral gets for a flag mask under p's thresholds. */
+const char *verdict_status(const struct prog *p, unsigned flags);
+/* True when fingerprint is known for the referrer (their own row or events). */
+enum kith_status payment_known(struct kith_tx *tx, const char *referrer_id,
+                               const char *fingerprint, bool *known);
 
 /* ---- referral lifecycle (lifecycle.c) ---- */
 /* Applies a qualifying event to a pending referral: qualifies, creates rewards, may issue them.

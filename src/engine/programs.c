@@ -304,6 +304,10 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
     p->hold_days = hold;
     p->within_days = within;
     p->max_rewards = has_max ? max_rewards : -1;
+    p->review_at = (uint32_t)review_at;
+    p->reject_at = (uint32_t)reject_at;
+    p->velocity_per_day = (uint32_t)velocity;
+    p->new_account_hours = (uint32_t)new_hours;
     p->average_value = has_avg ? avg : 0;
     kith_strlcpy(p->currency, cur ? cur : "USD", sizeof(p->currency));
 

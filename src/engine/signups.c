@@ -195,7 +195,14 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
                                 : json_null());
         json_object_set_new(referral, "click",
                             click ? json_string(row_str(click, "id")) : json_null());
-        json_object_set_new(referral, "status", json_string("pending"));
+        unsigned flags = 0;
+        const char *host = click ? row_str(click, "referrer_host") : NULL;
+        if ((st = score_referral(tx, call->eng, &p, row_str(w->row, "participant"), person, host,
+                                 at_ms, referral, &flags, err)) != KITH_OK)
+            goto out;
+        json_object_set_new(referral, "status", json_string(verdict_status(&p, flags)));
+        json_object_set_new(referral, "fraud_score", json_integer(kith_fraud_score(flags)));
+        json_object_set_new(referral, "fraud_flags", flags_json(flags));
         json_object_set_new(referral, "created_at", json_integer(at_ms));
         json_object_set_new(referral, "expires_at", json_integer(at_ms + p.within_days * DAY_MS));
         json_object_set_new(referral, "updated_at", json_integer(call->now_ms));

@@ -17,7 +17,9 @@
 #include "kith/clock.h"
 #include "kith/codes.h"
 #include "kith/crypto.h"
+#include "kith/data.h"
 #include "kith/engine.h"
+#include "kith/fraud.h"
 #include "kith/http.h"
 #include "kith/log.h"
 #include "kith/store.h"
@@ -444,6 +446,8 @@ API(participant_list, kith_op_participant_list, R_SECRET)
 API(participant_get, kith_op_participant_get, R_SECRET)
 API(participant_update, kith_op_participant_update, R_SECRET | R_BODY)
 API(participant_add_code, kith_op_participant_add_code, R_SECRET | R_BODY)
+API(participant_export, kith_op_participant_export, R_SECRET)
+API(participant_erase, kith_op_participant_erase, R_SECRET | R_BODY)
 API(signup, kith_op_signup, R_SECRET | R_BODY)
 API(referral_list, kith_op_referral_list, R_SECRET)
 API(referral_get, kith_op_referral_get, R_SECRET)
@@ -819,6 +823,8 @@ static const struct kith_http_route routes[] = {
     {KITH_HTTP_GET, "/v1/participants/{id}", h_participant_get, "participants.get"},
     {KITH_HTTP_PATCH, "/v1/participants/{id}", h_participant_update, "participants.update"},
     {KITH_HTTP_POST, "/v1/participants/{id}/codes", h_participant_add_code, "participants.codes"},
+    {KITH_HTTP_GET, "/v1/participants/{id}/export", h_participant_export, "participants.export"},
+    {KITH_HTTP_POST, "/v1/participants/{id}/erase", h_participant_erase, "participants.erase"},
     {KITH_HTTP_POST, "/v1/signups", h_signup, "signups.create"},
     {KITH_HTTP_GET, "/v1/referrals", h_referral_list, "referrals.list"},
     {KITH_HTTP_GET, "/v1/referrals/{id}", h_referral_get, "referrals.get"},
@@ -868,10 +874,25 @@ int kith_app_run(const struct kith_app_config *cfg)
         kith_log_error("server", "msg=\"cannot start\" error=\"%s\"", err.message);
         return 1;
     }
+    struct kith_domain_set *disposable = NULL, *coupons = NULL;
+    if (kith_domain_set_parse(kith_data_disposable_email_domains,
+                              kith_data_disposable_email_domains_len, &disposable, &err) != KITH_OK ||
+        kith_domain_set_parse(kith_data_coupon_sites, kith_data_coupon_sites_len, &coupons, &err) !=
+            KITH_OK) {
+        kith_log_error("server", "msg=\"cannot load shipped lists\" error=\"%s\"", err.message);
+        kith_store_close(a.store);
+        return 1;
+    }
+    a.eng.disposable = disposable;
+    a.eng.coupon_sites = coupons;
+    kith_log_info("server", "msg=\"lists loaded\" disposable_domains=%zu coupon_sites=%zu",
+                  kith_domain_set_size(disposable), kith_domain_set_size(coupons));
     struct boot b = {.eng = &a.eng, .make_key = !(cfg->secret_key && cfg->secret_key[0])};
     if (kith_store_run(a.store, boot_job, &b) != KITH_OK) {
         kith_log_error("server", "msg=\"cannot initialise the database\"");
         kith_store_close(a.store);
+        kith_domain_set_destroy(disposable);
+        kith_domain_set_destroy(coupons);
         return 1;
     }
     if (b.key[0]) {
@@ -939,6 +960,8 @@ out:
         free(e);
     }
     free(a.clicks);
+    kith_domain_set_destroy(disposable);
+    kith_domain_set_destroy(coupons);
     uv_loop_close(a.loop);
     kith_crypto_wipe(&a.eng, sizeof(a.eng));
     kith_log_info("server", "msg=stopped");

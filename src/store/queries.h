@@ -89,6 +89,25 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"clicks.drop_hashes", "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL"
                            " WHERE created_at < ? AND program = ? AND ip_hash IS NOT NULL"},
     {"health", "SELECT 1 AS ok"},
+    {"export.codes", "SELECT code, kind, created_at FROM codes WHERE participant = ?"
+                     " ORDER BY created_at, rowid"},
+    {"export.clicks", "SELECT id, code, created_at, channel, referrer_host,"
+                      " ip_hash IS NOT NULL AS has_ip_hash FROM clicks WHERE participant = ?"
+                      " ORDER BY created_at, rowid LIMIT 100000"},
+    {"export.referrals_made", "SELECT * FROM referrals WHERE referrer = ? ORDER BY created_at, rowid"},
+    {"export.rewards", "SELECT * FROM rewards WHERE participant = ? ORDER BY created_at, rowid"},
+    {"export.events", "SELECT * FROM events WHERE participant = ? ORDER BY occurred_at, rowid"},
+    {"export.decisions", "SELECT d.* FROM decisions d JOIN referrals r ON r.id = d.referral"
+                         " WHERE r.referrer = ?1 OR r.referred = ?1 ORDER BY d.created_at, d.rowid"},
+    {"erase.participant", "UPDATE participants SET email = NULL, email_norm = NULL,"
+                          " first_name = NULL, metadata = NULL, ip_hash = NULL, device_id = NULL,"
+                          " payment_fingerprint = NULL, erased = 1, updated_at = ?2 WHERE id = ?1"},
+    {"erase.events", "UPDATE events SET payment_fingerprint = NULL WHERE participant = ?"},
+    {"erase.referrals", "UPDATE referrals SET email_domain = NULL, email_stem = NULL"
+                        " WHERE referred = ?"},
+    {"erase.clicks", "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL WHERE id IN"
+                     " (SELECT click FROM referrals WHERE referred = ? AND click IS NOT NULL)"},
+    {"erase.idempotency", "DELETE FROM idempotency WHERE instr(body, ?) > 0"},
 };
 
 #endif

@@ -48,6 +48,7 @@ struct kith_store {
     struct job *done_head, *done_tail;
     size_t pending;
     bool stopping;
+    bool purge_log;
     uv_async_t async;
     struct stmt_slot cache[STMT_CACHE];
 };
@@ -390,6 +391,11 @@ static enum kith_status sp_cmd(struct kith_tx *tx, const char *verb, int depth)
     return r == SQLITE_DONE ? KITH_OK : map_rc(tx->s->db, r, verb);
 }
 
+void kith_tx_purge_log_after_commit(struct kith_tx *tx)
+{
+    tx->s->purge_log = true;
+}
+
 enum kith_status kith_tx_savepoint(struct kith_tx *tx)
 {
     enum kith_status st = sp_cmd(tx, "SAVEPOINT", tx->depth + 1);
@@ -456,6 +462,13 @@ static void run_batch(struct kith_store *s, struct job *batch)
             if (!is_error(j->st))
                 j->st = KITH_E_UNAVAILABLE;
         }
+    }
+    if (s->purge_log) {
+        /* Copy every page into the database file (secure_delete has zeroed freed content
+         * there), then cut the log to zero bytes so no old page image survives in it. */
+        s->purge_log = false;
+        if (exec_plain(s, "PRAGMA wal_checkpoint(TRUNCATE)") != KITH_OK)
+            kith_log_warn("store", "msg=\"log purge failed; it will be retried by the next erase\"");
     }
 }
 

@@ -1,0 +1,141 @@
+/*
+ * privacy.c: what kith holds about one person, all of it (export), and removing the personal
+ * part of it (erase) while the ledger stays whole: referrals and rewards remain, pseudonymous,
+ * so totals never change, and the code stays reserved forever but stops attributing. Erasure
+ * also clears cached answers that quoted the person and asks the store to purge its log, so no
+ * copy is left in the database files (secure_delete zeroes freed content in the main file).
+ */
+#include <string.h>
+
+#include "engine/internal.h"
+
+static enum kith_status rows(struct kith_tx *tx, const char *query, const char *id, json_t **out)
+{
+    json_t *args = json_pack("[s]", id);
+    enum kith_status st = kith_store_query(tx, query, args, out);
+    json_decref(args);
+    return st;
+}
+
+/* Times in exported rows as RFC 3339, like everywhere else in the API. */
+static void times_to_text(json_t *list)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(list, i, r)
+    {
+        const char *key;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(r, tmp, key, v)
+        {
+            size_t n = strlen(key);
+            if (n > 3 && strcmp(key + n - 3, "_at") == 0 && json_is_integer(v))
+                json_object_set_new(r, key, time_json(json_integer_value(v)));
+        }
+    }
+}
+
+enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call *call,
+                                            json_t **out, struct kith_err *err)
+{
+    static const char *const allowed[] = {NULL};
+    json_t *person = NULL, *codes = NULL, *clicks = NULL, *made = NULL, *rewards = NULL,
+           *events = NULL, *decisions = NULL, *received = NULL;
+    const char *id = call->params[0];
+    enum kith_status st = q_allowed(call->query, allowed, err);
+    if (st != KITH_OK || (st = load_row(tx, "participants", id, "participant", &person, err)) !=
+                             KITH_OK)
+        return st;
+    json_t *args = json_pack("[s]", id);
+    st = kith_store_query_one(tx, "referrals.of_referred", args, &received);
+    json_decref(args);
+    if ((st != KITH_OK && st != KITH_E_NOT_FOUND) ||
+        (st = rows(tx, "export.codes", id, &codes)) != KITH_OK ||
+        (st = rows(tx, "export.clicks", id, &clicks)) != KITH_OK ||
+        (st = rows(tx, "export.referrals_made", id, &made)) != KITH_OK ||
+        (st = rows(tx, "export.rewards", id, &rewards)) != KITH_OK ||
+        (st = rows(tx, "export.events", id, &events)) != KITH_OK ||
+        (st = rows(tx, "export.decisions", id, &decisions)) != KITH_OK) {
+        st = kith_err_set(err, st, NULL, "the database could not read the person's data");
+        goto out;
+    }
+    times_to_text(codes);
+    times_to_text(clicks);
+    times_to_text(events);
+    times_to_text(decisions);
+    size_t i;
+    json_t *r;
+    json_array_foreach(clicks, i, r)
+        json_object_set_new(r, "has_ip_hash", json_boolean(row_int(r, "has_ip_hash") != 0));
+    json_t *made_out = json_array(), *rewards_out = json_array();
+    json_array_foreach(made, i, r) json_array_append_new(made_out, render_referral(tx, r));
+    json_array_foreach(rewards, i, r) json_array_append_new(rewards_out, render_reward(r));
+    json_t *p = render_participant(tx, call->eng, person);
+    /* What kith keeps for fraud checks, shown as what it is. */
+    json_object_set_new(p, "ip_hash_held", json_boolean(!row_is_null(person, "ip_hash")));
+    json_object_set_new(p, "device_id", row_is_null(person, "device_id")
+                                            ? json_null()
+                                            : json_string(row_str(person, "device_id")));
+    json_object_set_new(p, "payment_fingerprint",
+                        row_is_null(person, "payment_fingerprint")
+                            ? json_null()
+                            : json_string(row_str(person, "payment_fingerprint")));
+    *out = json_object();
+    json_object_set_new(*out, "participant", p);
+    json_object_set_new(*out, "codes", json_incref(codes));
+    json_object_set_new(*out, "clicks", json_incref(clicks));
+    json_object_set_new(*out, "referrals_made", made_out);
+    json_object_set_new(*out, "referral_received",
+                        received ? render_referral(tx, received) : json_null());
+    json_object_set_new(*out, "rewards", rewards_out);
+    json_object_set_new(*out, "events", json_incref(events));
+    json_object_set_new(*out, "notifications", json_array());
+    json_object_set_new(*out, "review_decisions", json_incref(decisions));
+    json_object_set_new(*out, "exported_at", time_json(call->now_ms));
+    st = KITH_OK;
+out:
+    json_decref(person);
+    json_decref(codes);
+    json_decref(clicks);
+    json_decref(made);
+    json_decref(rewards);
+    json_decref(events);
+    json_decref(decisions);
+    json_decref(received);
+    return st;
+}
+
+enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call *call,
+                                           json_t **out, struct kith_err *err)
+{
+    static const char *const allowed[] = {NULL};
+    const char *id = call->params[0];
+    json_t *person = NULL;
+    enum kith_status st;
+    if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
+        (st = load_row(tx, "participants", id, "participant", &person, err)) != KITH_OK)
+        return st;
+    json_decref(person);
+    person = NULL;
+    static const char *const steps[] = {"erase.events", "erase.referrals", "erase.clicks",
+                                        "erase.idempotency"};
+    json_t *args = json_pack("[sI]", id, (json_int_t)call->now_ms);
+    st = kith_store_exec(tx, "erase.participant", args, NULL);
+    json_decref(args);
+    for (size_t i = 0; st == KITH_OK && i < KITH_ARRAY_LEN(steps); i++) {
+        args = json_pack("[s]", id);
+        st = kith_store_exec(tx, steps[i], args, NULL);
+        json_decref(args);
+    }
+    if (st != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not erase the person");
+    kith_tx_purge_log_after_commit(tx);
+    call->invalidates_links = true;
+    if ((st = load_row(tx, "participants", id, "participant", &person, err)) != KITH_OK)
+        return st;
+    *out = render_participant(tx, call->eng, person);
+    json_object_set_new(*out, "erased", json_true());
+    json_decref(person);
+    return KITH_OK;
+}

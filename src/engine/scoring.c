@@ -1,0 +1,183 @@
+/*
+ * scoring.c: gathers the facts the fraud rules need, with indexed queries inside the caller's
+ * transaction (never a table scan): the referrer's known IP hash, device and payment
+ * fingerprints, their referrals in the last 24 hours, earlier referrals with the same e-mail
+ * stem, their age, and the winning click's referrer host. src/fraud decides.
+ */
+#include <string.h>
+
+#include "engine/internal.h"
+#include "kith/fraud.h"
+
+#define HOUR_MS INT64_C(3600000)
+
+static const unsigned flag_order[] = {
+    KITH_FRAUD_SAME_IP,          KITH_FRAUD_SAME_DEVICE,   KITH_FRAUD_SAME_PAYMENT,
+    KITH_FRAUD_VELOCITY,         KITH_FRAUD_DISPOSABLE_EMAIL, KITH_FRAUD_SEQUENTIAL_EMAIL,
+    KITH_FRAUD_NEW_REFERRER,     KITH_FRAUD_COUPON_SITE,
+};
+
+json_t *flags_json(unsigned flags)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < KITH_ARRAY_LEN(flag_order); i++) {
+        if (flags & flag_order[i])
+            json_array_append_new(a, json_string(kith_fraud_flag_name(flag_order[i])));
+    }
+    return a;
+}
+
+unsigned flags_from_json(const char *text)
+{
+    unsigned flags = 0;
+    json_t *a = text ? json_loads(text, 0, NULL) : NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) flags |= kith_fraud_flag_parse(json_string_value(v));
+    json_decref(a);
+    return flags;
+}
+
+static void settings_of(const struct kith_engine *eng, const struct prog *p,
+                        struct kith_fraud_settings *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->review_at = p->review_at;
+    s->reject_at = p->reject_at;
+    s->velocity_per_day = p->velocity_per_day;
+    s->new_account_hours = p->new_account_hours;
+    s->disposable = eng ? eng->disposable : NULL;
+    s->coupon_sites = eng ? eng->coupon_sites : NULL;
+}
+
+const char *verdict_status(const struct prog *p, unsigned flags)
+{
+    struct kith_fraud_settings s;
+    settings_of(NULL, p, &s);
+    switch (kith_fraud_verdict(kith_fraud_score(flags), &s)) {
+    case KITH_FRAUD_REJECT:
+        return "rejected";
+    case KITH_FRAUD_REVIEW:
+        return "review";
+    default:
+        return "pending";
+    }
+}
+
+static enum kith_status count_of(struct kith_tx *tx, const char *query, json_t *args,
+                                 int64_t *n)
+{
+    json_t *row = NULL;
+    enum kith_status st = kith_store_query_one(tx, query, args, &row);
+    json_decref(args);
+    if (st == KITH_OK)
+        *n = row_int(row, "n");
+    json_decref(row);
+    return st;
+}
+
+enum kith_status payment_known(struct kith_tx *tx, const char *referrer_id,
+                               const char *fingerprint, bool *known)
+{
+    json_t *ref = NULL;
+    *known = false;
+    if (fingerprint == NULL)
+        return KITH_OK;
+    enum kith_status st = kith_store_get(tx, "participants", referrer_id, &ref);
+    if (st != KITH_OK)
+        return st;
+    const char *own = row_str(ref, "payment_fingerprint");
+    *known = own && strcmp(own, fingerprint) == 0;
+    json_decref(ref);
+    if (*known)
+        return KITH_OK;
+    int64_t n = 0;
+    st = count_of(tx, "fraud.payment", json_pack("[ss]", referrer_id, fingerprint), &n);
+    *known = n > 0;
+    return st;
+}
+
+/* Collects a JSON array of strings into a borrowed C array (max n). */
+static size_t strings_of(json_t *a, const char **out, size_t n)
+{
+    size_t k = 0, i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        if (k < n && json_is_string(v))
+            out[k++] = json_string_value(v);
+    }
+    return k;
+}
+
+static bool same(json_t *a, json_t *b, const char *col)
+{
+    const char *x = row_str(a, col), *y = row_str(b, col);
+    return x && y && strcmp(x, y) == 0;
+}
+
+enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *eng,
+                                const struct prog *p, const char *referrer_id, json_t *person,
+                                const char *click_host, int64_t at_ms, json_t *referral,
+                                unsigned *flags, struct kith_err *err)
+{
+    json_t *referrer = NULL, *prow = NULL, *cfg = NULL;
+    struct kith_fraud_facts f;
+    struct kith_fraud_settings s;
+    char domain[256] = "", stem[256] = "";
+    const char *blocked_emails[1000], *blocked_refs[1000];
+    enum kith_status st;
+    memset(&f, 0, sizeof(f));
+    settings_of(eng, p, &s);
+    if ((st = kith_store_get(tx, "participants", referrer_id, &referrer)) != KITH_OK ||
+        (st = kith_store_get(tx, "programs", p->id, &prow)) != KITH_OK)
+        goto fail;
+    cfg = json_loads(row_str(prow, "config"), 0, NULL);
+    json_t *fraud = json_object_get(cfg, "fraud");
+    s.blocked_email_domains = blocked_emails;
+    s.blocked_email_count =
+        strings_of(json_object_get(fraud, "blocked_email_domains"), blocked_emails, 1000);
+    s.blocked_referrer_domains = blocked_refs;
+    s.blocked_referrer_count =
+        strings_of(json_object_get(fraud, "blocked_referrer_domains"), blocked_refs, 1000);
+
+    f.ip_match = same(person, referrer, "ip_hash");
+    f.device_match = same(person, referrer, "device_id");
+    if ((st = payment_known(tx, referrer_id, row_str(person, "payment_fingerprint"),
+                            &f.payment_match)) != KITH_OK)
+        goto fail;
+    int64_t n = 0;
+    if ((st = count_of(tx, "fraud.recent",
+                       json_pack("[sII]", referrer_id, (json_int_t)(at_ms - 24 * HOUR_MS),
+                                 (json_int_t)at_ms),
+                       &n)) != KITH_OK)
+        goto fail;
+    f.referrer_recent = (uint32_t)n;
+    const char *email = row_str(person, "email_norm");
+    bool digits = false;
+    if (email && kith_fraud_email_stem(email, domain, sizeof(domain), stem, sizeof(stem), &digits)) {
+        f.email_domain = domain;
+        f.email_ends_in_digits = digits;
+        if (digits) {
+            if ((st = count_of(tx, "fraud.stem", json_pack("[sss]", referrer_id, domain, stem),
+                               &n)) != KITH_OK)
+                goto fail;
+            f.same_stem_earlier = (uint32_t)n;
+        }
+        json_object_set_new(referral, "email_domain", json_string(domain));
+        json_object_set_new(referral, "email_stem", json_string(stem));
+    }
+    f.referrer_created_ms = row_int(referrer, "created_at");
+    f.now_ms = at_ms;
+    f.click_host = click_host;
+    *flags = kith_fraud_flags(&f, &s);
+    st = KITH_OK;
+    goto out;
+fail:
+    st = kith_err_set(err, st, NULL, "the database could not score the referral");
+out:
+    json_decref(referrer);
+    json_decref(prow);
+    json_decref(cfg);
+    return st;
+}
