@@ -45,7 +45,11 @@ void kith_store_submit(struct kith_store *s, kith_store_job_fn fn, kith_store_do
 enum kith_status kith_store_run(struct kith_store *s, kith_store_job_fn fn, void *arg);
 /* Jobs queued and not yet finished. */
 size_t kith_store_pending(struct kith_store *s);
-/* Finishes queued jobs, stops the thread, closes the database. NULL is a no-op. */
+/*
+ * Finishes queued jobs (their done callbacks run here, on the calling loop thread), stops the
+ * thread and closes the database. A started store is freed when the loop has closed its handle,
+ * so call this on the loop thread and let uv_run return afterwards. NULL is a no-op.
+ */
 void kith_store_close(struct kith_store *s);
 
 /* Nested savepoints inside a job, for a step that may fail without undoing the whole job. */

@@ -798,6 +798,9 @@ static void on_drained(void *ctx)
     uv_close((uv_handle_t *)&a->sweep_timer, on_closed);
     uv_close((uv_handle_t *)&a->sigterm, on_closed);
     uv_close((uv_handle_t *)&a->sigint, on_closed);
+    /* Every request has its answer; finish queued writes (clicks, sweeps) and close. */
+    kith_store_close(a->store);
+    a->store = NULL;
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -944,8 +947,9 @@ int kith_app_run(const struct kith_app_config *cfg)
     uv_run(a.loop, UV_RUN_DEFAULT);
     rc = 0;
 out:
-    kith_store_close(a.store); /* finishes queued jobs: nothing acknowledged is left behind */
+    kith_store_close(a.store); /* on failure paths; after a clean stop it is already closed */
     kith_http_server_destroy(a.srv);
+    uv_run(a.loop, UV_RUN_DEFAULT); /* let closing handles finish */
     link_cache_clear(&a);
     struct counter *c, *t;
     HASH_ITER(hh, a.counters, c, t)

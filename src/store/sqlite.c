@@ -634,7 +634,7 @@ size_t kith_store_pending(struct kith_store *s)
 
 static void on_async_closed(uv_handle_t *h)
 {
-    (void)h;
+    free(h->data); /* the store, kept alive until its handle is closed */
 }
 
 void kith_store_close(struct kith_store *s)
@@ -647,9 +647,7 @@ void kith_store_close(struct kith_store *s)
         uv_cond_signal(&s->cv);
         uv_mutex_unlock(&s->mu);
         uv_thread_join(&s->thread);
-        on_done(&s->async); /* deliver the last completions */
-        uv_close((uv_handle_t *)&s->async, on_async_closed);
-        uv_run(s->loop, UV_RUN_NOWAIT);
+        on_done(&s->async); /* deliver the last completions, on the loop thread */
     }
     for (size_t i = 0; i < STMT_CACHE; i++) {
         if (s->cache[i].sql) {
@@ -660,5 +658,8 @@ void kith_store_close(struct kith_store *s)
     sqlite3_close(s->db);
     uv_mutex_destroy(&s->mu);
     uv_cond_destroy(&s->cv);
-    free(s);
+    if (s->started)
+        uv_close((uv_handle_t *)&s->async, on_async_closed);
+    else
+        free(s);
 }
