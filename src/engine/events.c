@@ -125,7 +125,7 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
         (st = in_string(body, "program", false, 1, 40, &program, err)) != KITH_OK ||
         (st = in_string(body, "type", true, 1, 40, &type, err)) != KITH_OK ||
         (st = in_string(body, "external_id", true, 1, 255, &ext, err)) != KITH_OK ||
-        (st = in_int(body, "amount", INT64_C(-1000000000000), INT64_C(1000000000000), &amount,
+        (st = in_int(body, "amount", 0, INT64_C(1000000000000), &amount,
                      &has_amount, err)) != KITH_OK ||
         (st = in_string(body, "currency", false, 3, 3, &currency, err)) != KITH_OK ||
         (st = in_string(body, "payment_fingerprint", false, 1, 200, &payment, err)) != KITH_OK ||

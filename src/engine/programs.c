@@ -109,19 +109,36 @@ static enum kith_status parse_rule(json_t *in, size_t idx, struct kith_reward_ru
         (st = in_int(in, "expires_days", 1, 36500, &exp, &has_exp, err)) != KITH_OK)
         return prefix_param(st, err, path);
     memset(r, 0, sizeof(*r));
+    char param[64];
+#define RULE_PARAM(field) (snprintf(param, sizeof(param), "%s." field, path), param)
     if (strcmp(to, "referrer") == 0)
         r->to = KITH_SIDE_REFERRER;
     else if (strcmp(to, "referred") == 0)
         r->to = KITH_SIDE_REFERRED;
     else
-        return kith_err_set(err, KITH_E_INVALID_PARAM, "rewards",
+        return kith_err_set(err, KITH_E_INVALID_PARAM, RULE_PARAM("to"),
                             "%s.to must be 'referrer' or 'referred'", path);
     if (!kith_reward_kind_parse(kind, &r->kind))
-        return kith_err_set(err, KITH_E_INVALID_PARAM, "rewards", "%s.kind '%s' is not a kind",
-                            path, kind);
+        return kith_err_set(err, KITH_E_INVALID_PARAM, RULE_PARAM("kind"),
+                            "%s.kind '%s' is not a reward kind", path, kind);
     if (cur && !currency_valid(cur))
-        return kith_err_set(err, KITH_E_INVALID_PARAM, "rewards",
+        return kith_err_set(err, KITH_E_INVALID_PARAM, RULE_PARAM("currency"),
                             "%s.currency must be an ISO 4217 code such as USD", path);
+    if (kith_reward_kind_monetary(r->kind)) {
+        if (!has_amount)
+            return kith_err_set(err, KITH_E_INVALID_PARAM, RULE_PARAM("amount"),
+                                "%s: a %s reward needs an amount in minor units", path, kind);
+        if (!cur)
+            return kith_err_set(err, KITH_E_INVALID_PARAM, RULE_PARAM("currency"),
+                                "%s: a %s reward needs a currency", path, kind);
+    } else if (!desc) {
+        return kith_err_set(err, KITH_E_INVALID_PARAM, RULE_PARAM("description"),
+                            "%s: a %s reward needs a description", path, kind);
+    }
+    if (has_to && upto < from)
+        return kith_err_set(err, KITH_E_INVALID_PARAM, RULE_PARAM("to_count"),
+                            "%s: to_count must not be below from_count", path);
+#undef RULE_PARAM
     r->has_amount = has_amount;
     r->amount_minor = amount;
     kith_strlcpy(r->currency, cur ? cur : "", sizeof(r->currency));
@@ -182,7 +199,7 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
 {
     enum kith_status st;
     const char *id, *name, *dest, *cur = NULL;
-    int64_t cookie_days = 30, window = 0, max_rewards = 0, avg = 0;
+    int64_t cookie_days = 30, window = 0, max_rewards = 0, avg = 120000;
     bool has_window = false, has_max = false, has_avg = false;
     json_t *cfg = NULL;
     memset(p, 0, sizeof(*p));
@@ -308,7 +325,7 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
     p->reject_at = (uint32_t)reject_at;
     p->velocity_per_day = (uint32_t)velocity;
     p->new_account_hours = (uint32_t)new_hours;
-    p->average_value = has_avg ? avg : 0;
+    p->average_value = avg;
     kith_strlcpy(p->currency, cur ? cur : "USD", sizeof(p->currency));
 
     cfg = json_object();
@@ -330,7 +347,7 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
                                   "velocity_per_day", (json_int_t)velocity, "new_account_hours",
                                   (json_int_t)new_hours, "blocked_email_domains", emails,
                                   "blocked_referrer_domains", referrers));
-    json_object_set_new(cfg, "average_customer_value", has_avg ? json_integer(avg) : json_null());
+    json_object_set_new(cfg, "average_customer_value", json_integer(avg));
     json_object_set_new(cfg, "currency", json_string(p->currency));
     *cfg_out = cfg;
     return KITH_OK;

@@ -64,10 +64,29 @@ out:
     return st;
 }
 
+/* A status filter must name a status, so a typo is an error rather than an empty list. */
+static enum kith_status status_filter(struct kith_call *call, bool reward, struct kith_err *err)
+{
+    char buf[32];
+    bool present;
+    enum kith_status st = q_string(call->query, "status", buf, sizeof(buf), &present, err);
+    if (st != KITH_OK || !present)
+        return st;
+    enum kith_referral_status rs;
+    enum kith_reward_status ws;
+    if (reward ? kith_reward_status_parse(buf, &ws) : kith_referral_status_parse(buf, &rs))
+        return KITH_OK;
+    return kith_err_set(err, KITH_E_INVALID_PARAM, "status", "'%s' is not a %s status", buf,
+                        reward ? "reward" : "referral");
+}
+
 enum kith_status kith_op_referral_list(struct kith_tx *tx, struct kith_call *call, json_t **out,
                                        struct kith_err *err)
 {
     static const char *const filters[3] = {"program", "status", "referrer"};
+    enum kith_status st = status_filter(call, false, err);
+    if (st != KITH_OK)
+        return st;
     return list(tx, call, "referrals.list", filters, render_referral_row, out, err);
 }
 
@@ -75,6 +94,9 @@ enum kith_status kith_op_reward_list(struct kith_tx *tx, struct kith_call *call,
                                      struct kith_err *err)
 {
     static const char *const filters[3] = {"program", "participant", "status"};
+    enum kith_status st = status_filter(call, true, err);
+    if (st != KITH_OK)
+        return st;
     return list(tx, call, "rewards.list", filters, render_reward_row, out, err);
 }
 
