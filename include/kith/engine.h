@@ -77,6 +77,9 @@ enum kith_status kith_op_reward_list(struct kith_tx *, struct kith_call *, json_
 enum kith_status kith_op_reward_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 enum kith_status kith_op_reward_redeem(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 enum kith_status kith_op_reward_void(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+/* Metrics and leaderboard (section 14). */
+enum kith_status kith_op_metrics(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_leaderboard(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 /* Test clock (section 10): sets the clock, then runs due work before answering. */
 enum kith_status kith_op_clock_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 enum kith_status kith_op_clock_set(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);

@@ -181,6 +181,11 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
     if (res.winner != KITH_ATTR_ORGANIC) {
         struct found *w = &fd[res.winner];
         json_t *click = res.winner == KITH_ATTR_COOKIE ? w->row : NULL;
+        /* A url or typed win backed by this referrer's own click keeps that click's channel. */
+        if (click == NULL && res.reason[KITH_ATTR_COOKIE] == KITH_ATTR_ACCEPTED &&
+            strcmp(row_str(fd[KITH_ATTR_COOKIE].row, "participant"),
+                   row_str(w->row, "participant")) == 0)
+            click = fd[KITH_ATTR_COOKIE].row;
         referral = json_object();
         json_object_set_new(referral, "id", json_string(referral_id));
         json_object_set_new(referral, "program", json_string(p.id));

@@ -458,6 +458,8 @@ API(reward_list, kith_op_reward_list, R_SECRET)
 API(reward_get, kith_op_reward_get, R_SECRET)
 API(reward_redeem, kith_op_reward_redeem, R_SECRET | R_BODY)
 API(reward_void, kith_op_reward_void, R_SECRET | R_BODY)
+API(metrics_api, kith_op_metrics, R_SECRET)
+API(leaderboard, kith_op_leaderboard, R_SECRET | R_PUBLISHABLE)
 API(clock_get, kith_op_clock_get, R_SECRET)
 API(clock_set, kith_op_clock_set, R_SECRET | R_BODY)
 
@@ -838,6 +840,8 @@ static const struct kith_http_route routes[] = {
     {KITH_HTTP_GET, "/v1/rewards/{id}", h_reward_get, "rewards.get"},
     {KITH_HTTP_POST, "/v1/rewards/{id}/redeem", h_reward_redeem, "rewards.redeem"},
     {KITH_HTTP_POST, "/v1/rewards/{id}/void", h_reward_void, "rewards.void"},
+    {KITH_HTTP_GET, "/v1/metrics", h_metrics_api, "metrics.get"},
+    {KITH_HTTP_GET, "/v1/leaderboard", h_leaderboard, "leaderboard.get"},
     /* present only with --test-clock: keep these last */
     {KITH_HTTP_GET, "/v1/test/clock", h_clock_get, "test.clock.get"},
     {KITH_HTTP_POST, "/v1/test/clock", h_clock_set, "test.clock.set"},

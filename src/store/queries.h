@@ -89,6 +89,29 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"clicks.drop_hashes", "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL"
                            " WHERE created_at < ? AND program = ? AND ip_hash IS NOT NULL"},
     {"health", "SELECT 1 AS ok"},
+    {"metrics.participants", "SELECT count(*) AS n FROM participants WHERE program = ?"
+                             " AND created_at < ? AND status = 'active' AND erased = 0"},
+    {"metrics.clicks", "SELECT coalesce(channel, 'none') AS channel, count(*) AS clicks,"
+                       " count(DISTINCT participant) AS sharers FROM clicks"
+                       " WHERE program = ? AND created_at >= ? AND created_at < ?"
+                       " GROUP BY coalesce(channel, 'none')"},
+    {"metrics.sharers", "SELECT count(DISTINCT participant) AS n FROM clicks"
+                        " WHERE program = ? AND created_at >= ? AND created_at < ?"},
+    {"metrics.signups", "SELECT coalesce(channel, 'none') AS channel, count(*) AS signups"
+                        " FROM referrals WHERE program = ? AND created_at >= ? AND created_at < ?"
+                        " GROUP BY coalesce(channel, 'none')"},
+    {"metrics.qualified", "SELECT referrer, count(*) AS n FROM referrals WHERE program = ?"
+                          " AND qualified_at >= ? AND qualified_at < ?"
+                          " AND status IN ('qualified', 'rewarded') GROUP BY referrer"
+                          " ORDER BY n DESC"},
+    {"metrics.cost", "SELECT currency, sum(amount) AS total FROM rewards WHERE program = ?"
+                     " AND issued_at >= ? AND issued_at < ? AND status <> 'voided'"
+                     " AND amount IS NOT NULL AND currency IS NOT NULL GROUP BY currency"},
+    {"leaderboard", "SELECT p.id, p.first_name, count(*) AS qualified FROM referrals r"
+                    " JOIN participants p ON p.id = r.referrer WHERE r.program = ?1"
+                    " AND r.status IN ('qualified', 'rewarded') AND r.qualified_at >= ?2"
+                    " AND p.leaderboard_opt_in = 1 AND p.status = 'active' AND p.erased = 0"
+                    " GROUP BY p.id ORDER BY qualified DESC, min(r.qualified_at), p.id LIMIT ?3"},
     {"export.codes", "SELECT code, kind, created_at FROM codes WHERE participant = ?"
                      " ORDER BY created_at, rowid"},
     {"export.clicks", "SELECT id, code, created_at, channel, referrer_host,"
