@@ -38,6 +38,15 @@ void kith_crypto_bin2hex(char *hex, size_t hexsize, const uint8_t *bin, size_t n
 /* Exactly n bytes from 2n hex digits; false on anything else. */
 bool kith_crypto_hex2bin(uint8_t *bin, size_t n, const char *hex);
 
+/* HMAC-SHA256 of data under key (any length). */
+void kith_crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                             uint8_t out[32]);
+/* Standard base64 (with padding) of n bytes into out; false when out is too small. */
+bool kith_crypto_base64_encode(const uint8_t *bin, size_t n, char *out, size_t outsize);
+/* Decodes standard base64 (padding required, no whitespace); false on malformed input or when
+ * it does not fit. *out_len receives the decoded length. */
+bool kith_crypto_base64_decode(const char *b64, uint8_t *out, size_t outsize, size_t *out_len);
+
 /* Constant-time equality of two n-byte buffers. */
 bool kith_crypto_equal(const void *a, const void *b, size_t n);
 /* Zeroes memory the compiler may not optimise away. */

@@ -94,3 +94,31 @@ bool kith_crypto_hex2bin(uint8_t *bin, size_t n, const char *hex)
         return false;
     return sodium_hex2bin(bin, n, hex, n * 2, NULL, &got, NULL) == 0 && got == n;
 }
+
+void kith_crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                             uint8_t out[32])
+{
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, key, key_len);
+    crypto_auth_hmacsha256_update(&st, data, len);
+    crypto_auth_hmacsha256_final(&st, out);
+    sodium_memzero(&st, sizeof(st));
+}
+
+bool kith_crypto_base64_encode(const uint8_t *bin, size_t n, char *out, size_t outsize)
+{
+    if (outsize < sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL))
+        return false;
+    sodium_bin2base64(out, outsize, bin, n, sodium_base64_VARIANT_ORIGINAL);
+    return true;
+}
+
+bool kith_crypto_base64_decode(const char *b64, uint8_t *out, size_t outsize, size_t *out_len)
+{
+    const char *end = NULL;
+    size_t len = strlen(b64);
+    if (sodium_base642bin(out, outsize, b64, len, NULL, out_len, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0)
+        return false;
+    return end == b64 + len;
+}
