@@ -1,0 +1,268 @@
+"""Edge cases across the contract: races, ties in pagination, encodings, limits, late events."""
+
+import datetime as dt
+import json
+import socket
+import threading
+import urllib.parse
+
+import kithtest
+from kithtest import KithTestCase, uid
+
+DAY = 86400
+
+
+def race(n, fn):
+    """Runs fn(i) in n threads released together; returns the results in thread order."""
+    results = [None] * n
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = fn(i)
+        except Exception as e:  # surfaced by the caller's assertions
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results
+
+
+class RacesTest(KithTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.prog = cls.server.make_program()
+        cls.pid = cls.prog["id"]
+
+    def test_alias_race_one_winner(self):
+        people = [self.s.make_participant(self.pid, "Racer") for _ in range(8)]
+        alias = "R" + uid("a").replace("-", "")[-6:].upper()
+        res = race(8, lambda i: self.s.post("/v1/participants/%s/codes" % people[i]["id"],
+                                            {"code": alias}))
+        ok = [r for r in res if getattr(r, "status", None) in (200, 201)]
+        taken = [r for r in res if getattr(r, "status", None) == 409]
+        self.assertEqual((len(ok), len(taken)), (1, 7), res)
+        for r in taken:
+            self.assertError(r, 409, "code_taken")
+        owners = [p["id"] for p in people if alias in self.s.participant(p["id"])["codes"]]
+        self.assertEqual(len(owners), 1)
+
+    def test_same_provider_event_race(self):
+        jane = self.s.make_participant(self.pid, "Jane")
+        sam = self.s.signup(self.pid, ref=jane["code"]).body["participant"]
+        eid = "in_" + uid("race")
+        res = race(8, lambda i: self.s.event(self.pid, sam["external_id"], id=eid))
+        statuses = sorted(getattr(r, "status", r) for r in res)
+        self.assertEqual(statuses, [200] * 7 + [201], res)
+        first = [r for r in res if r.status == 201][0]
+        for r in res:
+            self.assertEqual(r.body, first.body)
+        self.assertEqual(len(self.s.rewards(program=self.pid, participant=jane["id"])), 1)
+
+    def test_concurrent_distinct_purchases_one_reward_per_side(self):
+        jane = self.s.make_participant(self.pid, "Jane")
+        sam = self.s.signup(self.pid, ref=jane["code"]).body["participant"]
+        res = race(8, lambda i: self.s.event(self.pid, sam["external_id"], id="in_%d_%s" % (i, uid("d"))))
+        self.assertEqual(sorted(r.status for r in res), [201] * 8, res)
+        rewards = self.s.rewards(program=self.pid, participant=jane["id"]) + \
+            self.s.rewards(program=self.pid, participant=sam["id"])
+        self.assertEqual(sorted(x["to"] for x in rewards), ["referred", "referrer"])
+
+    def test_redeem_race(self):
+        jane = self.s.make_participant(self.pid, "Jane")
+        sam = self.s.signup(self.pid, ref=jane["code"]).body["participant"]
+        rw = [x for x in self.s.event(self.pid, sam["external_id"]).body["rewards"]
+              if x["to"] == "referrer"][0]
+        res = race(8, lambda i: self.s.post("/v1/rewards/%s/redeem" % rw["id"]))
+        self.assertEqual(sorted(r.status for r in res), [200] + [409] * 7, res)
+
+    def test_concurrent_signups_same_referrer_tiers(self):
+        prog = self.s.make_program(rewards=[
+            {"to": "referrer", "kind": "credit", "amount": 100, "currency": "USD", "from_count": 1, "to_count": 1},
+            {"to": "referrer", "kind": "credit", "amount": 200, "currency": "USD", "from_count": 2, "to_count": 2},
+            {"to": "referrer", "kind": "credit", "amount": 300, "currency": "USD", "from_count": 3}],
+            max_rewards_per_referrer=4)
+        jane = self.s.make_participant(prog["id"], "Jane")
+        people = [self.s.signup(prog["id"], ref=jane["code"]).body["participant"] for _ in range(6)]
+        res = race(6, lambda i: self.s.event(prog["id"], people[i]["external_id"]))
+        self.assertEqual([r.status for r in res], [201] * 6, res)
+        amounts = sorted(x["amount"] for x in self.s.rewards(program=prog["id"], participant=jane["id"]))
+        self.assertEqual(amounts, [100, 200, 300, 300])
+
+    def test_concurrent_participant_create_same_external_id(self):
+        ext = uid("same")
+        res = race(8, lambda i: self.s.post("/v1/participants", {"program": self.pid, "external_id": ext}))
+        self.assertEqual(sorted(r.status for r in res), [200] * 7 + [201], res)
+        self.assertEqual(len({r.body["id"] for r in res}), 1)
+
+
+class DataEdgesTest(KithTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.prog = cls.server.make_program()
+        cls.pid = cls.prog["id"]
+
+    def test_pagination_with_identical_timestamps(self):
+        # frozen clock: every row has the same created_at; cursors must still be exact
+        prog = self.s.make_program()
+        jane = self.s.make_participant(prog["id"], "Jane")
+        made = {jane["id"]}
+        refs = set()
+        for _ in range(23):
+            r = self.s.signup(prog["id"], ref=jane["code"])
+            made.add(r.body["participant"]["id"])
+            refs.add(r.body["referral"]["id"])
+            self.s.event(prog["id"], r.body["participant"]["external_id"])
+        for limit in (1, 3, 7, 24, 500):
+            got = [p["id"] for p in self.s.list_all("/v1/participants?program=" + prog["id"], limit=limit)]
+            self.assertEqual(len(got), len(made), "limit %d" % limit)
+            self.assertEqual(set(got), made, "limit %d" % limit)
+            got = [x["id"] for x in self.s.list_all("/v1/referrals?program=" + prog["id"], limit=limit)]
+            self.assertEqual(sorted(got), sorted(refs), "limit %d" % limit)
+            got = [x["id"] for x in self.s.list_all("/v1/rewards?program=" + prog["id"], limit=limit)]
+            self.assertEqual(len(got), 46, "limit %d" % limit)
+            self.assertEqual(len(set(got)), 46, "limit %d" % limit)
+
+    def test_unicode_round_trip(self):
+        for name in ("Zoë", "Renée", "李", "😀 Joy", "Ægir"):
+            r = self.s.post("/v1/participants", {"program": self.pid, "external_id": uid("u"),
+                                                 "first_name": name})
+            self.assertStatus(r, 201)
+            self.assertEqual(r.body["first_name"], name)
+            self.assertEqual(self.s.participant(r.body["id"])["first_name"], name)
+        raw = b'{"program": "%s", "external_id": "%s", "first_name": "Ren\\u00e9e \\ud83d\\ude00"}' % (
+            self.pid.encode(), uid("u").encode())
+        r = self.s.post("/v1/participants", raw_body=raw)
+        self.assertStatus(r, 201)
+        self.assertEqual(r.body["first_name"], "Renée 😀")
+        self.assertRegex(r.body["code"], r"^RENE-[0-9]{4}$")
+
+    def test_nul_in_strings_refused(self):
+        raw = b'{"program": "%s", "external_id": "a\\u0000b"}' % self.pid.encode()
+        r = self.s.post("/v1/participants", raw_body=raw)
+        self.assertEqual(r.status, 400, repr(r))
+        self.assertIn(r.body["error"]["code"], ("invalid_json", "invalid_param"))
+
+    def test_email_with_plus_in_query(self):
+        email = "jane+%s@example.com" % uid("t")
+        p = self.s.make_participant(self.pid, "Jane", email=email)
+        r = self.s.get("/v1/participants?program=%s&email=%s" % (self.pid, urllib.parse.quote(email, safe="@")))
+        self.assertEqual([x["id"] for x in self.assertList(r)], [p["id"]])
+
+    def test_external_id_with_special_characters(self):
+        ext = "user/%s?&=#é" % uid("x")
+        r = self.s.post("/v1/participants", {"program": self.pid, "external_id": ext})
+        self.assertStatus(r, 201)
+        r2 = self.s.get("/v1/participants?program=%s&external_id=%s" % (self.pid, urllib.parse.quote(ext, safe="")))
+        self.assertEqual([x["id"] for x in self.assertList(r2)], [r.body["id"]])
+
+    def test_body_size_boundary(self):
+        def body_of(size):
+            base = {"program": self.pid, "external_id": uid("b"), "first_name": ""}
+            pad = size - len(json.dumps(base).encode())
+            base["first_name"] = "x" * pad
+            raw = json.dumps(base).encode()
+            assert len(raw) == size
+            return raw
+        r = self.s.post("/v1/participants", raw_body=body_of(64 * 1024 + 1))
+        self.assertError(r, 413, "payload_too_large")
+        r = self.s.post("/v1/participants", raw_body=body_of(64 * 1024))
+        self.assertNotEqual(r.status, 413, repr(r))
+        self.assertLess(r.status, 500, repr(r))
+
+    def test_long_url_and_many_headers_are_refused_cleanly(self):
+        r = self.s.get("/v1/programs?x=" + "a" * 9000)
+        self.assertIn(r.status, (400, 414), repr(r))
+        status, _, _ = self.s.raw_exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" +
+                                           b"".join(b"X-H%d: v\r\n" % i for i in range(100)) +
+                                           b"Connection: close\r\n\r\n")
+        self.assertIn(status, (400, 431))
+        status, _, _ = self.s.raw_exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                                           b"a" * 20000 + b"\r\nConnection: close\r\n\r\n")
+        self.assertIn(status, (400, 431))
+        status, _, _ = self.s.raw_exchange(b"BLAH / HTTP/1.1\r\n\r\n")
+        self.assertIn(status, (None, 400, 405, 501))
+        status, _, _ = self.s.raw_exchange(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 100)
+        self.assertIn(status, (None, 400))
+        self.assertStatus(self.s.get("/healthz", key=None), 200)
+
+    def test_half_open_connection_does_not_block_others(self):
+        s = socket.create_connection(("127.0.0.1", self.s.port), timeout=10)
+        s.sendall(b"POST /v1/participants HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        try:
+            self.assertStatus(self.s.get("/healthz", key=None), 200)
+            self.assertStatus(self.s.get("/v1/programs/" + self.pid), 200)
+        finally:
+            s.close()
+
+
+class LateEventsTest(KithTestCase):
+    def test_late_purchase_whose_hold_has_passed(self):
+        prog = self.s.make_program(qualification={"hold_days": 14})
+        jane = self.s.make_participant(prog["id"], "Jane")
+        t0 = self.s.clock_now()
+        sam = self.s.signup(prog["id"], ref=jane["code"]).body["participant"]
+        self.s.clock_advance(20 * DAY)
+        occurred = kithtest.fmt_time(t0 + dt.timedelta(hours=1))
+        r = self.s.event(prog["id"], sam["external_id"], occurred_at=occurred)
+        self.assertStatus(r, 201)
+        self.assertEqual(r.body["referral"]["qualified_at"], occurred)
+        self.s.clock_advance(1)
+        ref = self.s.referral(sam["referred_by"])
+        self.assertEqual(ref["status"], "rewarded")
+        self.assertEqual(sorted(x["status"] for x in self.s.rewards(program=prog["id"])),
+                         ["issued", "issued"])
+
+    def test_qualified_referral_does_not_expire(self):
+        prog = self.s.make_program(qualification={"hold_days": 10, "within_days": 5})
+        jane = self.s.make_participant(prog["id"], "Jane")
+        sam = self.s.signup(prog["id"], ref=jane["code"]).body["participant"]
+        self.s.clock_advance(DAY)
+        self.assertEqual(self.s.event(prog["id"], sam["external_id"]).body["referral"]["status"],
+                         "qualified")
+        self.s.clock_advance(5 * DAY)
+        self.assertEqual(self.s.referral(sam["referred_by"])["status"], "qualified")
+        self.s.clock_advance(6 * DAY)
+        self.assertEqual(self.s.referral(sam["referred_by"])["status"], "rewarded")
+
+    def test_big_clock_jump_processes_everything(self):
+        prog = self.s.make_program(qualification={"hold_days": 1},
+                                   rewards=[{"to": "referrer", "kind": "credit", "amount": 100,
+                                             "currency": "USD", "expires_days": 2},
+                                            {"to": "referred", "kind": "gift", "description": "Mug"}])
+        jane = self.s.make_participant(prog["id"], "Jane")
+        buyers, idle = [], []
+        for i in range(10):
+            p = self.s.signup(prog["id"], ref=jane["code"]).body["participant"]
+            (buyers if i % 2 == 0 else idle).append(p)
+        for p in buyers:
+            self.s.event(prog["id"], p["external_id"])
+        self.s.clock_advance(365 * DAY)
+        for p in buyers:
+            self.assertEqual(self.s.referral(p["referred_by"])["status"], "rewarded")
+        for p in idle:
+            self.assertEqual(self.s.referral(p["referred_by"])["status"], "expired")
+        by = sorted((x["to"], x["status"]) for x in self.s.rewards(program=prog["id"]))
+        self.assertEqual(by, [("referred", "issued")] * 5 + [("referrer", "expired")] * 5)
+
+    def test_self_referral_by_email_via_cookie_and_code(self):
+        prog = self.s.make_program()
+        tag = uid("m").replace("-", "")
+        jane = self.s.make_participant(prog["id"], "Jane", email="jane.%s@gmail.com" % tag)
+        cid = self.s.click_id(jane["code"])
+        r = self.s.signup(prog["id"], click_id=cid, email="Jane%s+alt@GMail.com" % tag)
+        self.assertStatus(r, 201)
+        self.assertIsNone(r.body["referral"])
+        self.assertEqual(r.body["attribution"]["rejected"], [{"source": "cookie", "reason": "self_referral"}])
+        r = self.s.signup(prog["id"], code=jane["code"].lower(), email="j.a.n.e.%s@gmail.com" % tag)
+        self.assertEqual(r.body["attribution"]["rejected"], [{"source": "code", "reason": "self_referral"}])
+
+
+if __name__ == "__main__":
+    kithtest.main()

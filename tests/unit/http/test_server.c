@@ -1,0 +1,661 @@
+/*
+ * test_server.c: the HTTP/1.1 transport over real sockets: framing, keep-alive, pipelining order,
+ * bodies (plain and chunked), every limit (413, 414, 431), request smuggling and malformed input
+ * (400), HEAD, timeouts (slow request, idle keep-alive), a client that leaves before an async
+ * answer, and a graceful shutdown that still answers a request in flight. Not for routing and the
+ * JSON error table, which test_router.c covers.
+ */
+#include <jansson.h>
+#include <signal.h>
+#include <stdatomic.h>
+
+#include "http_harness.h"
+#include "test.h"
+
+static atomic_int aborted_answers;
+static atomic_int async_answers;
+
+static void h_echo(struct kith_http_request *req, void *ctx)
+{
+    char text[512];
+    int n = snprintf(text, sizeof(text), "method=%s path=%s query=%s body=%zu host=%s",
+                     req->method_name, req->path, req->query, req->body_len,
+                     kith_http_header(req, "host") ? kith_http_header(req, "HOST") : "-");
+    const struct kith_http_header h[] = {{"Content-Type", "text/plain"}, {"X-Route", "echo"}};
+    kith_http_respond(req, 200, h, 2, text, (size_t)n);
+}
+
+static void h_post_echo(struct kith_http_request *req, void *ctx)
+{
+    kith_http_respond(req, 200, NULL, 0, req->body, req->body_len);
+}
+
+static void h_peer(struct kith_http_request *req, void *ctx)
+{
+    kith_http_respond(req, 200, NULL, 0, req->peer_ip, strlen(req->peer_ip));
+}
+
+static void h_bad_header(struct kith_http_request *req, void *ctx)
+{
+    const struct kith_http_header h[] = {{"Location", "/x\r\nSet-Cookie: evil=1"}};
+    kith_http_respond(req, 302, h, 1, "", 0);
+}
+
+struct later {
+    uv_timer_t timer;
+    struct kith_http_request *req;
+};
+
+static void later_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void later_fire(uv_timer_t *t)
+{
+    struct later *l = t->data;
+    if (l->req->aborted)
+        atomic_fetch_add(&aborted_answers, 1);
+    atomic_fetch_add(&async_answers, 1);
+    /* Answer even when aborted: that is what releases the request. */
+    kith_http_respond(l->req, 200, NULL, 0, "late", 4);
+    uv_close((uv_handle_t *)&l->timer, later_closed);
+}
+
+/* Answers "late" after 150 ms from a timer on the loop, like a handler that did work elsewhere. */
+static void h_async(struct kith_http_request *req, void *ctx)
+{
+    struct later *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        abort();
+    l->req = req;
+    uv_timer_init((uv_loop_t *)ctx, &l->timer);
+    l->timer.data = l;
+    uv_timer_start(&l->timer, later_fire, 150, 0);
+}
+
+static const struct kith_http_route routes[] = {
+    {KITH_HTTP_GET, "/echo", h_echo, "echo"},
+    {KITH_HTTP_POST, "/echo", h_post_echo, "echo.post"},
+    {KITH_HTTP_GET, "/async", h_async, "async"},
+    {KITH_HTTP_GET, "/peer", h_peer, "peer"},
+    {KITH_HTTP_GET, "/bad-header", h_bad_header, "bad_header"},
+};
+
+static struct harness H;
+
+static void config(struct harness *h)
+{
+    memset(&h->cfg, 0, sizeof(h->cfg));
+    h->cfg.host = "127.0.0.1";
+    h->cfg.port = 0;
+    h->cfg.routes = routes;
+    h->cfg.route_count = KITH_ARRAY_LEN(routes);
+    h->cfg.ctx = &h->loop;
+    h->cfg.read_timeout_ms = 300;
+    h->cfg.idle_timeout_ms = 500;
+}
+
+static bool has_header(const struct resp *r, const char *name, const char *value)
+{
+    char v[256];
+    return resp_header(r, name, v, sizeof(v)) && (value == NULL || strcmp(v, value) == 0);
+}
+
+/* Checks a layer error: status, JSON code, Connection: close, and that the server closed. */
+static void expect_refusal(struct client *cl, int status, const char *code)
+{
+    static struct resp r;
+    int rc = client_read(cl, false, &r);
+    CHECK_INT(rc, 0);
+    CHECK_INT(r.status, status);
+    CHECK(has_header(&r, "Connection", "close"));
+    CHECK(has_header(&r, "Content-Type", "application/json"));
+    json_t *j = json_loads(r.body, 0, NULL);
+    CHECK(j != NULL);
+    json_t *e = json_object_get(j, "error");
+    CHECK_STR(json_string_value(json_object_get(e, "code")), code);
+    CHECK(json_is_string(json_object_get(e, "message")));
+    CHECK(json_is_null(json_object_get(e, "param")));
+    json_decref(j);
+    CHECK(client_wait_close(cl, 2000) >= 0);
+}
+
+static void refused(const char *request, int status, const char *code)
+{
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, request));
+    expect_refusal(cl, status, code);
+    client_close(cl);
+}
+
+static struct resp R;
+
+static void test_get(void)
+{
+    CHECK_INT(roundtrip(H.port, "GET /echo?x=1&y=%20 HTTP/1.1\r\nHost: a\r\n\r\n", false, &R), 0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "method=GET path=/echo query=x=1&y=%20 body=0 host=a");
+    CHECK(strncmp(R.head, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    CHECK(has_header(&R, "Date", NULL));
+    CHECK(has_header(&R, "X-Route", "echo"));
+    CHECK(has_header(&R, "Content-Type", "text/plain"));
+    char len[32];
+    snprintf(len, sizeof(len), "%zu", strlen(R.body));
+    CHECK(has_header(&R, "Content-Length", len));
+    CHECK(!has_header(&R, "Connection", NULL));
+}
+
+static void test_peer_ip(void)
+{
+    CHECK_INT(roundtrip(H.port, "GET /peer HTTP/1.1\r\nHost: a\r\n\r\n", false, &R), 0);
+    CHECK_STR(R.body, "127.0.0.1");
+}
+
+static void test_keep_alive(void)
+{
+    struct client *cl = client_open(H.port);
+    for (int i = 0; i < 3; i++) {
+        CHECK(client_sends(cl, "GET /echo?i HTTP/1.1\r\nHost: a\r\n\r\n"));
+        CHECK_INT(client_read(cl, false, &R), 0);
+        CHECK_INT(R.status, 200);
+        CHECK_STR(R.body, "method=GET path=/echo query=i body=0 host=a");
+    }
+    client_close(cl);
+}
+
+static void test_pipelined_in_order(void)
+{
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "GET /async HTTP/1.1\r\nHost: a\r\n\r\n"
+                           "GET /echo?n=2 HTTP/1.1\r\nHost: a\r\n\r\n"
+                           "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nthree"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_STR(R.body, "late");
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_STR(R.body, "method=GET path=/echo query=n=2 body=0 host=a");
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_STR(R.body, "three");
+    client_close(cl);
+}
+
+/* Many small pipelined requests in one write: answered in order, and no deep recursion. */
+static void test_pipelined_many(void)
+{
+    enum { N = 500 };
+    static char big[N * 40];
+    size_t len = 0;
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(big + len, sizeof(big) - len,
+                                "GET /echo?%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+    struct client *cl = client_open(H.port);
+    CHECK(client_send(cl, big, len));
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        char want[96];
+        snprintf(want, sizeof(want), "method=GET path=/echo query=%d body=0 host=a", i);
+        if (client_read(cl, false, &R) == 0 && strcmp(R.body, want) == 0)
+            ok++;
+    }
+    CHECK_INT(ok, N);
+    client_close(cl);
+}
+
+struct sender {
+    struct client *cl;
+    const char *data;
+    size_t len;
+    bool ok;
+};
+
+static void *send_thread(void *arg)
+{
+    struct sender *s = arg;
+    s->ok = client_send(s->cl, s->data, s->len);
+    return NULL;
+}
+
+/*
+ * A slow request followed by far more pipelined bytes than the server buffers (IN_MAX): it stops
+ * reading while the slow one is handled, resumes afterwards, and answers every request in order.
+ * The bytes are sent from another thread, since the client also has to read answers meanwhile.
+ */
+static void test_pipelined_backpressure(void)
+{
+    enum { N = 8000 };
+    static char big[N * 48];
+    size_t len = (size_t)snprintf(big, sizeof(big), "GET /async HTTP/1.1\r\nHost: a\r\n\r\n");
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(big + len, sizeof(big) - len,
+                                "GET /echo?%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+    struct client *cl = client_open(H.port);
+    struct sender s = {cl, big, len, false};
+    pthread_t t;
+    pthread_create(&t, NULL, send_thread, &s);
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_STR(R.body, "late");
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        char want[96];
+        snprintf(want, sizeof(want), "method=GET path=/echo query=%d body=0 host=a", i);
+        if (client_read(cl, false, &R) == 0 && strcmp(R.body, want) == 0)
+            ok++;
+    }
+    CHECK_INT(ok, N);
+    pthread_join(t, NULL);
+    CHECK(s.ok);
+    client_close(cl);
+}
+
+static void test_post_body(void)
+{
+    CHECK_INT(roundtrip(H.port,
+                        "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world",
+                        false, &R),
+              0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "hello world");
+}
+
+static void test_chunked_body(void)
+{
+    CHECK_INT(roundtrip(H.port,
+                        "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+                        false, &R),
+              0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "hello world");
+}
+
+/* A body that arrives in many small reads, and a body of exactly the limit. */
+static void test_body_split_and_at_limit(void)
+{
+    static char body[KITH_HTTP_BODY_MAX];
+    memset(body, 'b', sizeof(body));
+    struct client *cl = client_open(H.port);
+    char head[128];
+    snprintf(head, sizeof(head), "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: %zu\r\n\r\n",
+             sizeof(body));
+    CHECK(client_sends(cl, head));
+    CHECK(client_send(cl, body, 1000));
+    sleep_ms(20);
+    CHECK(client_send(cl, body + 1000, sizeof(body) - 1000));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_INT(R.status, 200);
+    CHECK_INT(R.body_len, sizeof(body));
+    client_close(cl);
+}
+
+static void test_body_too_large(void)
+{
+    refused("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 65537\r\n\r\nxxxx", 413,
+            "payload_too_large");
+
+    /* Chunked: no length up front, so the limit applies while streaming. */
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"));
+    static char chunk[8192 + 16];
+    int n = snprintf(chunk, sizeof(chunk), "2000\r\n");
+    memset(chunk + n, 'c', 8192);
+    memcpy(chunk + n + 8192, "\r\n", 2);
+    for (int i = 0; i < 9; i++)
+        client_send(cl, chunk, (size_t)n + 8194);
+    expect_refusal(cl, 413, "payload_too_large");
+    client_close(cl);
+}
+
+static void test_url_too_long(void)
+{
+    static char req[KITH_HTTP_URL_MAX + 128];
+    int n = snprintf(req, sizeof(req), "GET /");
+    memset(req + n, 'a', KITH_HTTP_URL_MAX);
+    snprintf(req + n + KITH_HTTP_URL_MAX, sizeof(req) - (size_t)n - KITH_HTTP_URL_MAX,
+             " HTTP/1.1\r\nHost: a\r\n\r\n");
+    refused(req, 414, "uri_too_long");
+}
+
+static void test_headers_too_large(void)
+{
+    static char req[KITH_HTTP_HEADERS_MAX + 4096];
+    size_t n = (size_t)snprintf(req, sizeof(req), "GET /echo HTTP/1.1\r\nHost: a\r\n");
+    for (int i = 0; i < KITH_HTTP_HEADER_COUNT_MAX; i++)
+        n += (size_t)snprintf(req + n, sizeof(req) - n, "X-H%d: v\r\n", i);
+    snprintf(req + n, sizeof(req) - n, "\r\n");
+    refused(req, 431, "headers_too_large");
+
+    n = (size_t)snprintf(req, sizeof(req), "GET /echo HTTP/1.1\r\nHost: a\r\nX-Big: ");
+    memset(req + n, 'v', KITH_HTTP_HEADERS_MAX);
+    snprintf(req + n + KITH_HTTP_HEADERS_MAX, sizeof(req) - n - KITH_HTTP_HEADERS_MAX, "\r\n\r\n");
+    refused(req, 431, "headers_too_large");
+
+    /* Exactly at the count limit is fine. */
+    n = (size_t)snprintf(req, sizeof(req), "GET /echo HTTP/1.1\r\nHost: a\r\n");
+    for (int i = 1; i < KITH_HTTP_HEADER_COUNT_MAX; i++)
+        n += (size_t)snprintf(req + n, sizeof(req) - n, "X-H%d: v\r\n", i);
+    snprintf(req + n, sizeof(req) - n, "\r\n");
+    CHECK_INT(roundtrip(H.port, req, false, &R), 0);
+    CHECK_INT(R.status, 200);
+}
+
+static void test_host_required(void)
+{
+    refused("GET /echo HTTP/1.1\r\n\r\n", 400, "bad_request");
+    refused("GET /echo HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "bad_request");
+    /* HTTP/1.0 does not need Host, and closes after the answer. */
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "GET /echo HTTP/1.0\r\n\r\n"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "method=GET path=/echo query= body=0 host=-");
+    CHECK(has_header(&R, "Connection", "close"));
+    CHECK(client_wait_close(cl, 2000) >= 0);
+    client_close(cl);
+}
+
+static void test_http10_keep_alive(void)
+{
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK(has_header(&R, "Connection", "keep-alive"));
+    CHECK(client_sends(cl, "GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_INT(R.status, 200);
+    client_close(cl);
+}
+
+static void test_connection_close(void)
+{
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "GET /echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                           "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_INT(R.status, 200);
+    CHECK(has_header(&R, "Connection", "close"));
+    /* The pipelined second request is not answered. */
+    CHECK_INT(client_read(cl, false, &R), -1);
+    client_close(cl);
+}
+
+static void test_smuggling(void)
+{
+    refused("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            400, "bad_request");
+    refused("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+            "Content-Length: 5\r\n\r\n0\r\n\r\n",
+            400, "bad_request");
+    refused("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
+            "hello",
+            400, "bad_request");
+    refused("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nxx", 400,
+            "bad_request");
+    refused("GET /echo HTTP/1.1\r\nHost : a\r\n\r\n", 400, "bad_request");
+    refused("GET /echo HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n", 400, "bad_request");
+    refused("GET /echo HTTP/1.1\nHost: a\n\n", 400, "bad_request");
+}
+
+static void test_garbage(void)
+{
+    refused("FOO /echo HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("\x01\x02\x03 hello\r\n\r\n", 400, "bad_request");
+    refused("GET /echo HTTP/1.2\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /echo HTTP/2.0\r\nHost: a\r\n\r\n", 505, "http_version_not_supported");
+    refused("GET /echo HTTP/0.9\r\nHost: a\r\n\r\n", 505, "http_version_not_supported");
+    refused("CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+}
+
+static void test_target_forms(void)
+{
+    refused("GET http://a/echo HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /ech%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /echo% HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /echo%6 HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /echo%6?x HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /a%00b HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /a/../echo HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /a/%2e%2E/echo HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /.. HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /%C3%28 HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /%ED%A0%80 HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
+
+    /* Valid encodings decode; the query stays raw; "..." and "..x" are ordinary names. */
+    CHECK_INT(roundtrip(H.port, "GET /ech%6F?q=%41..%2F HTTP/1.1\r\nHost: a\r\n\r\n", false, &R),
+              0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "method=GET path=/echo query=q=%41..%2F body=0 host=a");
+    CHECK_INT(roundtrip(H.port, "GET /a/.../%C3%A9 HTTP/1.1\r\nHost: a\r\n\r\n", false, &R), 0);
+    CHECK_INT(R.status, 404);
+}
+
+static void test_head(void)
+{
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "HEAD /echo HTTP/1.1\r\nHost: a\r\n\r\n"));
+    CHECK_INT(client_read(cl, true, &R), 0);
+    CHECK_INT(R.status, 200);
+    char len[16];
+    CHECK(resp_header(&R, "Content-Length", len, sizeof(len)));
+    CHECK_INT(strtol(len, NULL, 10), strlen("method=HEAD path=/echo query= body=0 host=a"));
+    /* Had a body been sent, this next response would not start where we expect it. */
+    CHECK(client_sends(cl, "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "method=GET path=/echo query= body=0 host=a");
+    client_close(cl);
+}
+
+static void test_expect_continue(void)
+{
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n"
+                           "Expect: 100-continue\r\n\r\n"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_INT(R.status, 100);
+    CHECK(client_sends(cl, "hi"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "hi");
+    client_close(cl);
+}
+
+static void test_unsafe_response_header(void)
+{
+    CHECK_INT(roundtrip(H.port, "GET /bad-header HTTP/1.1\r\nHost: a\r\n\r\n", false, &R), 0);
+    CHECK_INT(R.status, 500);
+    CHECK(!has_header(&R, "Set-Cookie", NULL));
+    CHECK(!has_header(&R, "Location", NULL));
+}
+
+static void test_slow_request_times_out(void)
+{
+    struct client *cl = client_open(H.port);
+    uint64_t start = now_ms();
+    const char *req = "GET /echo HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa";
+    bool sending = true;
+    /* A byte every 50 ms: each read is "recent", but the request as a whole is too slow. */
+    for (size_t i = 0; req[i] != '\0' && sending && now_ms() - start < 2000; i++) {
+        sending = client_send(cl, req + i, 1);
+        sleep_ms(50);
+        client_timeout(cl, 1);
+        if (client_fill(cl) >= 0) /* answer or EOF arrived */
+            break;
+    }
+    client_timeout(cl, 3000);
+    expect_refusal(cl, 408, "request_timeout");
+    uint64_t took = now_ms() - start;
+    CHECK(took >= 250);
+    CHECK(took < 1500);
+    client_close(cl);
+
+    /* A connection that never sends a byte is closed too, at the read deadline. */
+    cl = client_open(H.port);
+    long closed = client_wait_close(cl, 3000);
+    CHECK(closed >= 200);
+    CHECK(closed < 1500);
+    client_close(cl);
+}
+
+static void test_idle_keep_alive_closed(void)
+{
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    long closed = client_wait_close(cl, 3000);
+    CHECK(closed >= 400);
+    CHECK(closed < 2000);
+    client_close(cl);
+}
+
+static void test_client_leaves_before_async_answer(void)
+{
+    int before = atomic_load(&aborted_answers);
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "GET /async HTTP/1.1\r\nHost: a\r\n\r\n"));
+    sleep_ms(30);
+    client_close(cl);
+    for (int i = 0; i < 100 && atomic_load(&aborted_answers) == before; i++)
+        sleep_ms(10);
+    CHECK_INT(atomic_load(&aborted_answers), before + 1);
+    /* The server is still fine. */
+    CHECK_INT(roundtrip(H.port, "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n", false, &R), 0);
+    CHECK_INT(R.status, 200);
+}
+
+/* A second server: shutdown closes idle connections at once and still answers the request in
+ * flight (with Connection: close), then calls done. */
+static void test_graceful_shutdown(void)
+{
+    static struct harness S;
+    config(&S);
+    S.cfg.idle_timeout_ms = 10000;
+    S.cfg.access_log = true;
+    CHECK(harness_start(&S));
+    struct client *idle = client_open(S.port);
+    CHECK(client_sends(idle, "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n"));
+    CHECK_INT(client_read(idle, false, &R), 0);
+    struct client *busy = client_open(S.port);
+    CHECK(client_sends(busy, "GET /async HTTP/1.1\r\nHost: a\r\n\r\n"));
+    sleep_ms(30);
+    uint64_t start = now_ms();
+    uv_async_send(&S.stop);
+    long idle_closed = client_wait_close(idle, 2000);
+    CHECK(idle_closed >= 0);
+    CHECK(idle_closed < 120);
+    CHECK_INT(client_read(busy, false, &R), 0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "late");
+    CHECK(has_header(&R, "Connection", "close"));
+    CHECK(client_wait_close(busy, 2000) >= 0);
+    pthread_join(S.thread, NULL);
+    CHECK(S.done_called);
+    CHECK(now_ms() - start < 2000);
+    client_close(idle);
+    client_close(busy);
+}
+
+static void test_max_connections(void)
+{
+    static struct harness S;
+    config(&S);
+    S.cfg.max_connections = 2;
+    CHECK(harness_start(&S));
+    struct client *a = client_open(S.port), *b = client_open(S.port), *c = client_open(S.port);
+    CHECK(client_wait_close(c, 1000) >= 0);
+    CHECK(client_sends(a, "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n"));
+    CHECK_INT(client_read(a, false, &R), 0);
+    CHECK_INT(R.status, 200);
+    client_close(a);
+    client_close(b);
+    client_close(c);
+    harness_stop(&S);
+    CHECK(S.done_called);
+}
+
+static void set_flag(void *ctx)
+{
+    *(bool *)ctx = true;
+}
+
+static void test_create_errors(void)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct kith_http_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    struct kith_http_server *srv = (struct kith_http_server *)&cfg;
+    struct kith_err err;
+    cfg.host = ""; /* no address */
+    CHECK_INT(kith_http_server_create(&loop, &cfg, &srv, &err), KITH_E_INVALID_PARAM);
+    CHECK(srv == NULL);
+    CHECK_STR(err.param, "host");
+    cfg.host = "127.0.0.1";
+    cfg.port = H.port; /* taken */
+    CHECK_INT(kith_http_server_create(&loop, &cfg, &srv, &err), KITH_E_UNAVAILABLE);
+    const struct kith_http_route bad[] = {{KITH_HTTP_GET, "no-slash", h_echo, "x"}};
+    cfg.port = 0;
+    cfg.routes = bad;
+    cfg.route_count = 1;
+    CHECK_INT(kith_http_server_create(&loop, &cfg, &srv, &err), KITH_E_INVALID_PARAM);
+    CHECK_STR(err.param, "routes");
+    kith_http_server_destroy(NULL);
+    CHECK_INT(uv_run(&loop, UV_RUN_DEFAULT), 0);
+
+    /* A name resolves; shutdown with nothing connected completes through the loop. */
+    cfg.host = "localhost";
+    cfg.routes = routes;
+    cfg.route_count = KITH_ARRAY_LEN(routes);
+    CHECK_INT(kith_http_server_create(&loop, &cfg, &srv, &err), KITH_OK);
+    CHECK(srv != NULL && kith_http_server_port(srv) > 0);
+    bool done = false;
+    kith_http_server_shutdown(srv, set_flag, &done);
+    CHECK(!done);
+    CHECK_INT(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    CHECK(done);
+    kith_http_server_destroy(srv);
+    CHECK_INT(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+    /* libuv writes with write(2): a client that vanished must not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+    config(&H);
+    if (!harness_start(&H)) {
+        fprintf(stderr, "cannot start the server\n");
+        return 1;
+    }
+    RUN(test_get);
+    RUN(test_peer_ip);
+    RUN(test_keep_alive);
+    RUN(test_pipelined_in_order);
+    RUN(test_pipelined_many);
+    RUN(test_pipelined_backpressure);
+    RUN(test_post_body);
+    RUN(test_chunked_body);
+    RUN(test_body_split_and_at_limit);
+    RUN(test_body_too_large);
+    RUN(test_url_too_long);
+    RUN(test_headers_too_large);
+    RUN(test_host_required);
+    RUN(test_http10_keep_alive);
+    RUN(test_connection_close);
+    RUN(test_smuggling);
+    RUN(test_garbage);
+    RUN(test_target_forms);
+    RUN(test_head);
+    RUN(test_expect_continue);
+    RUN(test_unsafe_response_header);
+    RUN(test_slow_request_times_out);
+    RUN(test_idle_keep_alive_closed);
+    RUN(test_client_leaves_before_async_answer);
+    RUN(test_create_errors);
+    RUN(test_graceful_shutdown);
+    RUN(test_max_connections);
+    harness_stop(&H);
+    CHECK(H.done_called);
+    TEST_DONE();
+}
