@@ -31,3 +31,6 @@ lint:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+bench: deps
+	bench/run.sh

@@ -17,6 +17,9 @@ struct kith_app_config {
     const char *public_url;  /* NULL: http://<listen> */
     const char *secret_key;  /* KITH_SECRET_KEY or NULL */
     bool test_clock;
+    const char *webhook_allow_cidrs; /* KITH_WEBHOOK_ALLOW_CIDRS */
+    const char *smtp_url;            /* KITH_SMTP_URL: e-mail notifications when set */
+    const char *smtp_from;           /* KITH_SMTP_FROM */
 };
 
 /* Runs the server until SIGTERM or SIGINT; returns 0 after a clean stop. */

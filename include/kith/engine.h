@@ -24,6 +24,7 @@ struct kith_engine {
     bool test_clock;
     uint8_t hash_key[KITH_CRYPTO_KEY_BYTES]; /* keys the IP and user-agent hashes */
     char env_key_hash[KITH_CRYPTO_HASH_HEX]; /* digest of KITH_SECRET_KEY, "" when unset */
+    bool smtp_enabled;          /* KITH_SMTP_URL is set: notifications are also e-mailed */
     const struct kith_domain_set *disposable;   /* shipped lists, built at start */
     const struct kith_domain_set *coupon_sites;
 };
@@ -42,6 +43,11 @@ struct kith_call {
     json_t *body;               /* parsed object for POST/PATCH, NULL otherwise */
     const char *key_id;         /* the API key that called */
     int64_t now_ms;
+    /* The raw request, for routes authenticated by a signature over the bytes. */
+    const char *raw_body;
+    size_t raw_len;
+    const char *(*header)(const void *ctx, const char *name);
+    const void *header_ctx;
     /* Out: set by operations whose effect the redirect cache must see (status, erasure...). */
     bool invalidates_links;
 };
@@ -77,6 +83,20 @@ enum kith_status kith_op_reward_list(struct kith_tx *, struct kith_call *, json_
 enum kith_status kith_op_reward_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 enum kith_status kith_op_reward_redeem(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 enum kith_status kith_op_reward_void(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+/* Webhook endpoints (section 11). */
+enum kith_status kith_op_endpoint_create(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_endpoint_list(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_endpoint_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_endpoint_update(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_endpoint_delete(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_endpoint_deliveries(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_endpoint_retry(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+/* Notifications and share messages (section 13). */
+enum kith_status kith_op_participant_notifications(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_participant_share(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+/* Inbound provider events (section 12): public, authenticated by signature. */
+enum kith_status kith_op_stripe(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_shopify(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 /* Metrics and leaderboard (section 14). */
 enum kith_status kith_op_metrics(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 enum kith_status kith_op_leaderboard(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
@@ -89,7 +109,8 @@ enum kith_status kith_op_clock_set(struct kith_tx *, struct kith_call *, json_t 
  * hashes that can no longer attribute and idempotency records older than 24 h. Processes a
  * bounded amount per call; *more is true when due work remains.
  */
-enum kith_status kith_engine_sweep(struct kith_tx *tx, int64_t now_ms, bool *more);
+enum kith_status kith_engine_sweep(struct kith_tx *tx, const struct kith_engine *eng,
+                                   int64_t now_ms, bool *more);
 
 /* API keys: looks up a presented key. KITH_E_UNAUTHORIZED when unknown. */
 enum kith_status kith_engine_authenticate(struct kith_tx *tx, const struct kith_engine *eng,
@@ -129,6 +150,24 @@ struct kith_click {
 };
 enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_click *clicks,
                                           size_t n);
+
+/*
+ * Webhook and e-mail delivery, store side. recover puts claimed-but-unrecorded work back to
+ * pending (start-up). claim returns due deliveries as rows {id, attempts, message, endpoint,
+ * url, secret, payload} (a new array) and marks them sending; record stores one attempt's result
+ * and schedules the next. The mail pair does the same for queued notifications {id, subject,
+ * body, attempts, email}.
+ */
+enum kith_status kith_engine_deliveries_recover(struct kith_tx *tx);
+enum kith_status kith_engine_deliveries_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
+                                              json_t **out);
+enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *delivery_id,
+                                             int http_status, int64_t latency_ms,
+                                             int64_t retry_after_s, bool ok, const char *error,
+                                             int64_t now_ms);
+enum kith_status kith_engine_mail_claim(struct kith_tx *tx, size_t max, json_t **out);
+enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notification_id, bool ok,
+                                         int64_t now_ms);
 
 /* True when a User-Agent belongs to a crawler or link-preview bot. */
 bool kith_engine_is_bot(const char *user_agent);

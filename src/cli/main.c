@@ -139,6 +139,9 @@ static int cmd_serve(int argc, char **argv)
     cfg.public_url = opt(serve_options, n, "--public-url");
     cfg.test_clock = opt(serve_options, n, "--test-clock") != NULL;
     cfg.secret_key = getenv("KITH_SECRET_KEY");
+    cfg.webhook_allow_cidrs = getenv("KITH_WEBHOOK_ALLOW_CIDRS");
+    cfg.smtp_url = getenv("KITH_SMTP_URL");
+    cfg.smtp_from = getenv("KITH_SMTP_FROM");
     return kith_app_run(&cfg);
 }
 
@@ -213,6 +216,9 @@ static int cmd_help(int argc, char **argv)
     printf("\nkith serve options:\n");
     print_options(serve_options, KITH_ARRAY_LEN(serve_options));
     printf("  KITH_SECRET_KEY        accept this exact string as a secret API key\n");
+    printf("  KITH_WEBHOOK_ALLOW_CIDRS  private ranges webhooks may reach (e.g. 127.0.0.0/8)\n");
+    printf("  KITH_SMTP_URL          send notifications by e-mail (smtp://host:port)\n");
+    printf("  KITH_SMTP_FROM         sender address for e-mail [kith@localhost]\n");
     printf("\nkith keys create options:\n");
     print_options(keys_options, KITH_ARRAY_LEN(keys_options));
     return 0;

@@ -107,6 +107,12 @@ static enum kith_status rescore_payment(struct kith_tx *tx, const struct prog *p
     if ((st = referral_set(tx, row_str(referral, "id"), set, now_ms)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the referral");
     json_object_set_new(referral, "status", json_string(verdict));
+    if (strcmp(verdict, status) != 0) {
+        char type[32];
+        snprintf(type, sizeof(type), "referral.%s", verdict);
+        if ((st = outbox_referral(tx, row_str(referral, "id"), type, now_ms)) != KITH_OK)
+            return kith_err_set(err, st, NULL, "the database could not store the event");
+    }
     return KITH_OK;
 }
 
@@ -118,7 +124,7 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
     int64_t amount = 0, at_ms = call->now_ms;
     bool has_amount = false;
     struct prog p;
-    json_t *person = NULL, *ev = NULL, *referral = NULL, *args = NULL;
+    json_t *person = NULL;
     enum kith_status st;
     json_t *body = call->body;
     if ((st = in_allowed(body, event_fields, err)) != KITH_OK ||
@@ -146,6 +152,26 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
             return kith_err_set(err, st, "external_id", "no participant with this external_id");
         return kith_err_set(err, st, NULL, "the database could not read the participant");
     }
+    struct event_in in = {.type = type, .has_amount = has_amount, .amount = amount,
+                          .currency = currency, .payment = payment, .provider_id = provider,
+                          .external_ref = NULL, .at_ms = at_ms};
+    st = event_record(tx, call, &p, person, &in, out, err);
+    json_decref(person);
+    return st;
+}
+
+enum kith_status event_record(struct kith_tx *tx, struct kith_call *call, const struct prog *pp,
+                              json_t *person, const struct event_in *in, json_t **out,
+                              struct kith_err *err)
+{
+    const char *type = in->type, *currency = in->currency, *payment = in->payment,
+               *provider = in->provider_id;
+    const char *ext = row_str(person, "external_id");
+    int64_t amount = in->amount, at_ms = in->at_ms;
+    bool has_amount = in->has_amount;
+    struct prog p = *pp;
+    json_t *ev = NULL, *referral = NULL, *args = NULL;
+    enum kith_status st;
     if (provider) {
         args = json_pack("[ss]", p.id, provider);
         st = kith_store_query_one(tx, "events.by_provider", args, &ev);
@@ -173,6 +199,8 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
     json_object_set_new(ev, "payment_fingerprint", payment ? json_string(payment) : json_null());
     json_object_set_new(ev, "occurred_at", json_integer(at_ms));
     json_object_set_new(ev, "created_at", json_integer(call->now_ms));
+    json_object_set_new(ev, "external_ref",
+                        in->external_ref ? json_string(in->external_ref) : json_null());
     args = json_pack("[s]", row_str(person, "id"));
     st = kith_store_query_one(tx, "referrals.of_referred", args, &referral);
     json_decref(args);
@@ -187,6 +215,7 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
                           "the database could not store the event");
         goto out;
     }
+    (void)ext;
 
     if (referral) {
         bool qualifying = strcmp(type, p.qual_event) == 0 && (has_amount ? amount : 0) >= p.min_amount;
@@ -194,9 +223,9 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
             (st = rescore_payment(tx, &p, referral, payment, call->now_ms, err)) != KITH_OK)
             goto out;
         if (qualifying)
-            st = referral_qualify(tx, &p, referral, id, at_ms, call->now_ms, NULL, err);
+            st = referral_qualify(tx, call->eng, &p, referral, id, at_ms, call->now_ms, NULL, err);
         else if (strcmp(type, "refund") == 0 || strcmp(type, "cancel") == 0)
-            st = referral_undo(tx, referral, at_ms, call->now_ms, err);
+            st = referral_undo(tx, call->eng, referral, at_ms, call->now_ms, err);
         else
             st = KITH_OK;
         if (st != KITH_OK)
@@ -209,7 +238,6 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
     if ((st = answer(tx, ev, ext, out, err)) == KITH_OK)
         st = KITH_CREATED;
 out:
-    json_decref(person);
     json_decref(ev);
     json_decref(referral);
     return st;

@@ -68,6 +68,9 @@ enum kith_status prog_load(struct kith_tx *tx, const char *id, struct prog *out,
 enum kith_status prog_resolve(struct kith_tx *tx, const char *id_in, struct prog *out,
                               struct kith_err *err);
 
+/* The stored settings document of a program (templates, provider secrets); a new reference. */
+enum kith_status prog_config(struct kith_tx *tx, const char *id, json_t **out);
+
 /* ---- helpers (common.c) ---- */
 json_t *time_or_null(json_t *row, const char *col);
 json_t *time_json(int64_t ms);
@@ -109,21 +112,63 @@ const char *verdict_status(const struct prog *p, unsigned flags);
 enum kith_status payment_known(struct kith_tx *tx, const char *referrer_id,
                                const char *fingerprint, bool *known);
 
+/* ---- events (events.c) ---- */
+struct event_in {
+    const char *type;
+    bool has_amount;
+    int64_t amount;
+    const char *currency;
+    const char *payment;
+    const char *provider_id;  /* dedupes per program */
+    const char *external_ref; /* e.g. a shop's order id, to find the person of a later refund */
+    int64_t at_ms;
+};
+/* Records an event for person and applies it (qualification, refund, re-scoring). A provider id
+ * seen before answers with the first result (KITH_OK); a new event gives KITH_CREATED. */
+enum kith_status event_record(struct kith_tx *tx, struct kith_call *call, const struct prog *p,
+                              json_t *person, const struct event_in *in, json_t **out,
+                              struct kith_err *err);
+
+/* ---- outbox (outbox.c) ---- */
+/* Writes webhook message `type` with data (stolen) and a delivery per interested endpoint. */
+enum kith_status outbox_emit(struct kith_tx *tx, const char *type, json_t *data, int64_t now_ms);
+/* The same for a referral or reward, rendered as it is now. */
+enum kith_status outbox_referral(struct kith_tx *tx, const char *id, const char *type,
+                                 int64_t now_ms);
+enum kith_status outbox_reward(struct kith_tx *tx, const char *id, const char *type,
+                               int64_t now_ms);
+
+/* ---- notifications (notify.c) ---- */
+enum kith_notify_stage {
+    KITH_NOTIFY_REFERRAL_CREATED,
+    KITH_NOTIFY_REFERRAL_QUALIFIED,
+    KITH_NOTIFY_REFERRAL_REWARDED,
+    KITH_NOTIFY_REWARD_ISSUED,
+};
+/* Notifies the people concerned by a stage of a referral (or reward, for REWARD_ISSUED):
+ * keeps the notification, emits notification.created, queues the e-mail when SMTP is on. */
+enum kith_status notify(struct kith_tx *tx, const struct kith_engine *eng,
+                        enum kith_notify_stage stage, const char *referral_id,
+                        const char *reward_id, int64_t now_ms);
+
 /* ---- referral lifecycle (lifecycle.c) ---- */
 /* Applies a qualifying event to a pending referral: qualifies, creates rewards, may issue them.
  * created (may be NULL) receives the new rewards. */
-enum kith_status referral_qualify(struct kith_tx *tx, const struct prog *p, json_t *referral,
+enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *eng,
+                                  const struct prog *p, json_t *referral,
                                   const char *event_id, int64_t event_ms, int64_t now_ms,
                                   json_t *created, struct kith_err *err);
 /* Refund or cancel for the referred person: during the hold, voids pending rewards and returns
  * the referral to pending. */
-enum kith_status referral_undo(struct kith_tx *tx, json_t *referral, int64_t event_ms,
+enum kith_status referral_undo(struct kith_tx *tx, const struct kith_engine *eng, json_t *referral,
+                               int64_t event_ms,
                                int64_t now_ms, struct kith_err *err);
 /* Issues a held referral's pending rewards and marks it rewarded. */
-enum kith_status referral_release(struct kith_tx *tx, json_t *referral, int64_t now_ms);
+enum kith_status referral_release(struct kith_tx *tx, const struct kith_engine *eng,
+                                  json_t *referral, int64_t now_ms);
 /* Sets a reward's status with the timestamps that go with it. */
-enum kith_status reward_set_status(struct kith_tx *tx, json_t *reward, enum kith_reward_status to,
-                                   int64_t now_ms);
+enum kith_status reward_set_status(struct kith_tx *tx, const struct kith_engine *eng,
+                                   json_t *reward, enum kith_reward_status to, int64_t now_ms);
 enum kith_status referral_set(struct kith_tx *tx, const char *id, json_t *set, int64_t now_ms);
 
 #endif

@@ -25,8 +25,8 @@ static bool referral_status(json_t *referral, enum kith_referral_status *out)
     return kith_referral_status_parse(row_str(referral, "status"), out);
 }
 
-enum kith_status reward_set_status(struct kith_tx *tx, json_t *reward, enum kith_reward_status to,
-                                   int64_t now_ms)
+enum kith_status reward_set_status(struct kith_tx *tx, const struct kith_engine *eng,
+                                   json_t *reward, enum kith_reward_status to, int64_t now_ms)
 {
     enum kith_reward_status from;
     if (!kith_reward_status_parse(row_str(reward, "status"), &from) || !kith_reward_can(from, to))
@@ -51,6 +51,15 @@ enum kith_status reward_set_status(struct kith_tx *tx, json_t *reward, enum kith
     }
     enum kith_status st = kith_store_update(tx, "rewards", row_str(reward, "id"), set);
     json_decref(set);
+    if (st != KITH_OK)
+        return st;
+    char type[32];
+    snprintf(type, sizeof(type), "reward.%s", kith_reward_status_name(to));
+    if ((st = outbox_reward(tx, row_str(reward, "id"), type, now_ms)) != KITH_OK)
+        return st;
+    if (to == KITH_REWARD_ISSUED)
+        st = notify(tx, eng, KITH_NOTIFY_REWARD_ISSUED, row_str(reward, "referral"),
+                    row_str(reward, "id"), now_ms);
     return st;
 }
 
@@ -83,6 +92,8 @@ static enum kith_status create_reward(struct kith_tx *tx, const struct prog *p, 
         return KITH_OK; /* this side already holds a live reward: never a second one */
     if (st != KITH_OK)
         return st;
+    if ((st = outbox_reward(tx, id, "reward.created", now_ms)) != KITH_OK)
+        return st;
     if (created) {
         json_t *stored = NULL;
         if ((st = kith_store_get(tx, "rewards", id, &stored)) != KITH_OK)
@@ -93,11 +104,17 @@ static enum kith_status create_reward(struct kith_tx *tx, const struct prog *p, 
 }
 
 /* Issues every pending reward of a referral and marks it rewarded. */
-enum kith_status referral_release(struct kith_tx *tx, json_t *referral, int64_t now_ms)
+enum kith_status referral_release(struct kith_tx *tx, const struct kith_engine *eng,
+                                  json_t *referral, int64_t now_ms)
 {
     enum kith_referral_status rs;
     if (!referral_status(referral, &rs) || !kith_referral_can(rs, KITH_REFERRAL_REWARDED))
         return KITH_E_INVALID_STATE;
+    /* Issued when the hold ended, even if kith only looks later (a pause, a clock jump):
+     * expiry counts from there, so the outcome never depends on when the sweeper ran. */
+    int64_t at_ms = now_ms;
+    if (!row_is_null(referral, "hold_until") && row_int(referral, "hold_until") < now_ms)
+        at_ms = row_int(referral, "hold_until");
     json_t *rows = NULL, *args = json_pack("[s]", row_str(referral, "id"));
     enum kith_status st = kith_store_query(tx, "rewards.of_referral", args, &rows);
     json_decref(args);
@@ -108,19 +125,24 @@ enum kith_status referral_release(struct kith_tx *tx, json_t *referral, int64_t 
     json_array_foreach(rows, i, r)
     {
         if (strcmp(row_str(r, "status"), "pending") == 0 &&
-            (st = reward_set_status(tx, r, KITH_REWARD_ISSUED, now_ms)) != KITH_OK)
+            (st = reward_set_status(tx, eng, r, KITH_REWARD_ISSUED, at_ms)) != KITH_OK)
             break;
     }
     json_decref(rows);
     if (st != KITH_OK)
         return st;
-    return referral_set(tx, row_str(referral, "id"),
-                        json_pack("{s:s,s:I,s:n}", "status", "rewarded", "rewarded_at",
-                                  (json_int_t)now_ms, "hold_until"),
-                        now_ms);
+    if ((st = referral_set(tx, row_str(referral, "id"),
+                           json_pack("{s:s,s:I,s:n}", "status", "rewarded", "rewarded_at",
+                                     (json_int_t)at_ms, "hold_until"),
+                           now_ms)) != KITH_OK ||
+        (st = outbox_referral(tx, row_str(referral, "id"), "referral.rewarded", now_ms)) != KITH_OK)
+        return st;
+    json_object_set_new(referral, "status", json_string("rewarded"));
+    return notify(tx, eng, KITH_NOTIFY_REFERRAL_REWARDED, row_str(referral, "id"), NULL, now_ms);
 }
 
-enum kith_status referral_qualify(struct kith_tx *tx, const struct prog *p, json_t *referral,
+enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *eng,
+                                  const struct prog *p, json_t *referral,
                                   const char *event_id, int64_t event_ms, int64_t now_ms,
                                   json_t *created, struct kith_err *err)
 {
@@ -151,6 +173,11 @@ enum kith_status referral_qualify(struct kith_tx *tx, const struct prog *p, json
     if ((st = referral_set(tx, row_str(referral, "id"), set, now_ms)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the referral");
     json_object_set_new(referral, "status", json_string("qualified"));
+    json_object_set_new(referral, "hold_until",
+                        hold_ms > 0 ? json_integer(event_ms + hold_ms) : json_null());
+    if ((st = outbox_referral(tx, row_str(referral, "id"), "referral.qualified", now_ms)) !=
+        KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not store the event");
 
     /* The referrer's reward: by tier of their nth live reward, unless capped. */
     args = json_pack("[ss]", referrer, p->id);
@@ -171,8 +198,12 @@ enum kith_status referral_qualify(struct kith_tx *tx, const struct prog *p, json
                                          now_ms, created)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the reward");
 
+    if (hold_ms > 0 && event_ms + hold_ms > now_ms &&
+        (st = notify(tx, eng, KITH_NOTIFY_REFERRAL_QUALIFIED, row_str(referral, "id"), NULL,
+                     now_ms)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not store the notification");
     if (hold_ms == 0 || event_ms + hold_ms <= now_ms) {
-        if ((st = referral_release(tx, referral, now_ms)) != KITH_OK)
+        if ((st = referral_release(tx, eng, referral, now_ms)) != KITH_OK)
             return kith_err_set(err, st, NULL, "the database could not issue the rewards");
         /* The caller shows the rewards as they now are. */
         if (created) {
@@ -189,7 +220,8 @@ enum kith_status referral_qualify(struct kith_tx *tx, const struct prog *p, json
     return KITH_OK;
 }
 
-enum kith_status referral_undo(struct kith_tx *tx, json_t *referral, int64_t event_ms,
+enum kith_status referral_undo(struct kith_tx *tx, const struct kith_engine *eng, json_t *referral,
+                               int64_t event_ms,
                                int64_t now_ms, struct kith_err *err)
 {
     enum kith_referral_status rs;
@@ -208,7 +240,7 @@ enum kith_status referral_undo(struct kith_tx *tx, json_t *referral, int64_t eve
     json_array_foreach(rows, i, r)
     {
         if (strcmp(row_str(r, "status"), "pending") == 0 &&
-            (st = reward_set_status(tx, r, KITH_REWARD_VOIDED, now_ms)) != KITH_OK)
+            (st = reward_set_status(tx, eng, r, KITH_REWARD_VOIDED, now_ms)) != KITH_OK)
             break;
     }
     json_decref(rows);

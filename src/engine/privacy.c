@@ -90,7 +90,13 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
                         received ? render_referral(tx, received) : json_null());
     json_object_set_new(*out, "rewards", rewards_out);
     json_object_set_new(*out, "events", json_incref(events));
-    json_object_set_new(*out, "notifications", json_array());
+    json_t *notes = NULL;
+    if (rows(tx, "export.notifications", id, &notes) == KITH_OK) {
+        times_to_text(notes);
+        json_object_set_new(*out, "notifications", notes);
+    } else {
+        json_object_set_new(*out, "notifications", json_array());
+    }
     json_object_set_new(*out, "review_decisions", json_incref(decisions));
     json_object_set_new(*out, "exported_at", time_json(call->now_ms));
     st = KITH_OK;
@@ -118,8 +124,9 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
         return st;
     json_decref(person);
     person = NULL;
-    static const char *const steps[] = {"erase.events", "erase.referrals", "erase.clicks",
-                                        "erase.idempotency"};
+    static const char *const steps[] = {"erase.events",        "erase.referrals",
+                                        "erase.clicks",        "erase.idempotency",
+                                        "erase.notifications", "erase.messages"};
     json_t *args = json_pack("[sI]", id, (json_int_t)call->now_ms);
     st = kith_store_exec(tx, "erase.participant", args, NULL);
     json_decref(args);

@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/templates.h"
 #include "kith/rewards.h"
 
 static const char *const program_fields[] = {
     "id", "name", "destination_url", "cookie_days", "attribution_window_days", "qualification",
-    "rewards", "max_rewards_per_referrer", "fraud", "average_customer_value", "currency", NULL};
+    "rewards", "max_rewards_per_referrer", "fraud", "average_customer_value", "currency",
+    "templates", "stripe_webhook_secret", "shopify_webhook_secret", NULL};
 static const char *const qual_fields[] = {"event", "min_amount", "hold_days", "within_days",
                                           NULL};
 static const char *const rule_fields[] = {"to",         "kind",     "amount",       "currency",
@@ -190,6 +192,68 @@ static enum kith_status parse_domains(json_t *fraud, const char *name, json_t **
     return KITH_OK;
 }
 
+/* Template overrides: known names, {subject?, body?} strings with known placeholders. */
+static enum kith_status parse_templates(json_t *in, json_t **norm, struct kith_err *err)
+{
+    *norm = json_object();
+    if (in == NULL || json_is_null(in))
+        return KITH_OK;
+    if (!json_is_object(in))
+        return kith_err_set(err, KITH_E_INVALID_PARAM, "templates", "'templates' must be an object");
+    const char *name;
+    json_t *t;
+    json_object_foreach(in, name, t)
+    {
+        char param[96], bad[48];
+        snprintf(param, sizeof(param), "templates.%s", name);
+        if (kith_template_default(name) == NULL)
+            return kith_err_set(err, KITH_E_INVALID_PARAM, param, "no template is called '%s'",
+                                name);
+        if (!json_is_object(t))
+            return kith_err_set(err, KITH_E_INVALID_PARAM, param,
+                                "a template is an object with 'subject' and 'body'");
+        static const char *const fields[] = {"subject", "body", NULL};
+        const char *subject = NULL, *body = NULL;
+        enum kith_status st;
+        if ((st = in_allowed(t, fields, err)) != KITH_OK ||
+            (st = in_string(t, "subject", false, 1, 300, &subject, err)) != KITH_OK ||
+            (st = in_string(t, "body", false, 1, 4000, &body, err)) != KITH_OK) {
+            char full[160];
+            snprintf(full, sizeof(full), "%s.%s", param, err ? err->param : "");
+            if (err)
+                kith_strlcpy(err->param, full, sizeof(err->param));
+            return st;
+        }
+        if (subject && !kith_template_has_subject(name))
+            return kith_err_set(err, KITH_E_INVALID_PARAM, param, "'%s' has no subject", name);
+        const char *texts[] = {subject, body};
+        for (int i = 0; i < 2; i++) {
+            if (texts[i] && !kith_template_check(texts[i], bad, sizeof(bad)))
+                return kith_err_set(err, KITH_E_INVALID_PARAM, param,
+                                    "unknown placeholder {{%s}}; use first_name, code, share_url, "
+                                    "friend_first_name, reward or program_name",
+                                    bad);
+        }
+        json_t *o = json_object();
+        if (subject)
+            json_object_set_new(o, "subject", json_string(subject));
+        if (body)
+            json_object_set_new(o, "body", json_string(body));
+        json_object_set_new(*norm, name, o);
+    }
+    return KITH_OK;
+}
+
+static enum kith_status parse_secret(json_t *in, const char *name, json_t *cfg,
+                                     struct kith_err *err)
+{
+    const char *v = NULL;
+    enum kith_status st = in_string(in, name, false, 8, 200, &v, err);
+    if (st == KITH_OK && v)
+        json_object_set_new(cfg, name, json_string(v));
+    return st;
+}
+
 /*
  * Validates a whole program document (create body, or stored settings merged with a PATCH) and
  * produces the normalised settings and the struct the engine uses.
@@ -349,6 +413,15 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
                                   "blocked_referrer_domains", referrers));
     json_object_set_new(cfg, "average_customer_value", json_integer(avg));
     json_object_set_new(cfg, "currency", json_string(p->currency));
+    json_t *templates = NULL;
+    if ((st = parse_templates(json_object_get(in, "templates"), &templates, err)) != KITH_OK ||
+        (st = parse_secret(in, "stripe_webhook_secret", cfg, err)) != KITH_OK ||
+        (st = parse_secret(in, "shopify_webhook_secret", cfg, err)) != KITH_OK) {
+        json_decref(templates);
+        json_decref(cfg);
+        return st;
+    }
+    json_object_set_new(cfg, "templates", templates);
     *cfg_out = cfg;
     return KITH_OK;
 }
@@ -357,6 +430,17 @@ static json_t *render_program(json_t *cfg, const struct prog *p, int64_t created
                               int64_t updated_ms)
 {
     json_t *out = json_deep_copy(cfg);
+    /* Provider secrets are shown only as a hint of which one is set. */
+    static const char *const secrets[] = {"stripe_webhook_secret", "shopify_webhook_secret"};
+    for (size_t i = 0; i < KITH_ARRAY_LEN(secrets); i++) {
+        const char *v = json_string_value(json_object_get(out, secrets[i]));
+        if (v) {
+            char hint[32];
+            size_t n = strlen(v);
+            snprintf(hint, sizeof(hint), "...%s", n > 4 ? v + n - 4 : "");
+            json_object_set_new(out, secrets[i], json_string(hint));
+        }
+    }
     json_t *warnings = json_array();
     if (kith_rewards_cost_high(p->rules, p->nrules, p->average_value, p->currency))
         json_array_append_new(warnings, json_string("reward_cost_high"));
@@ -506,7 +590,8 @@ enum kith_status kith_op_program_update(struct kith_tx *tx, struct kith_call *ca
     {
         json_t *old = json_object_get(merged, key);
         /* Nested settings merge field by field, so a PATCH can change one hold_days alone. */
-        if ((strcmp(key, "qualification") == 0 || strcmp(key, "fraud") == 0) &&
+        if ((strcmp(key, "qualification") == 0 || strcmp(key, "fraud") == 0 ||
+             strcmp(key, "templates") == 0) &&
             json_is_object(v) && json_is_object(old))
             json_object_update(old, v);
         else
@@ -532,4 +617,15 @@ out:
     json_decref(merged);
     json_decref(norm);
     return st;
+}
+
+enum kith_status prog_config(struct kith_tx *tx, const char *id, json_t **out)
+{
+    json_t *row = NULL;
+    enum kith_status st = kith_store_get(tx, "programs", id, &row);
+    if (st != KITH_OK)
+        return st;
+    *out = json_loads(row_str(row, "config"), 0, NULL);
+    json_decref(row);
+    return *out ? KITH_OK : KITH_E_INTERNAL;
 }

@@ -194,7 +194,7 @@ enum kith_status kith_op_referral_approve(struct kith_tx *tx, struct kith_call *
     st = kith_store_query_one(tx, "events.qualifying", args, &ev);
     json_decref(args);
     if (st == KITH_OK) {
-        st = referral_qualify(tx, &p, row, row_str(ev, "id"), row_int(ev, "occurred_at"),
+        st = referral_qualify(tx, call->eng, &p, row, row_str(ev, "id"), row_int(ev, "occurred_at"),
                               call->now_ms, NULL, err);
         if (st != KITH_OK)
             goto out;
@@ -237,13 +237,14 @@ enum kith_status kith_op_referral_reject(struct kith_tx *tx, struct kith_call *c
     json_array_foreach(rewards, i, r)
     {
         if (strcmp(row_str(r, "status"), "pending") == 0 &&
-            (st = reward_set_status(tx, r, KITH_REWARD_VOIDED, call->now_ms)) != KITH_OK)
+            (st = reward_set_status(tx, call->eng, r, KITH_REWARD_VOIDED, call->now_ms)) != KITH_OK)
             goto fail;
     }
     if ((st = referral_set(tx, call->params[0],
                            json_pack("{s:s,s:n}", "status", "rejected", "hold_until"),
                            call->now_ms)) != KITH_OK ||
-        (st = record_decision(tx, call, call->params[0], "reject", reason)) != KITH_OK)
+        (st = record_decision(tx, call, call->params[0], "reject", reason)) != KITH_OK ||
+        (st = outbox_referral(tx, call->params[0], "referral.rejected", call->now_ms)) != KITH_OK)
         goto fail;
     st = reload(tx, call->params[0], out, err);
     goto out;
@@ -265,7 +266,7 @@ static enum kith_status reward_move(struct kith_tx *tx, struct kith_call *call,
     if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
         (st = load_row(tx, "rewards", call->params[0], "reward", &row, err)) != KITH_OK)
         return st;
-    st = reward_set_status(tx, row, to, call->now_ms);
+    st = reward_set_status(tx, call->eng, row, to, call->now_ms);
     if (st == KITH_E_INVALID_STATE) {
         st = kith_err_set(err, st, NULL, "a %s reward cannot become %s", row_str(row, "status"),
                           kith_reward_status_name(to));

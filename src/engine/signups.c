@@ -222,6 +222,23 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         if ((st = load_row(tx, "referrals", referral_id, "referral", &referral, err)) != KITH_OK)
             goto out;
     }
+    if ((st = outbox_emit(tx, "participant.created", render_participant(tx, call->eng, person),
+                          call->now_ms)) != KITH_OK)
+        goto fail_write;
+    if (referral) {
+        const char *status = row_str(referral, "status");
+        if ((st = outbox_referral(tx, referral_id, "referral.created", call->now_ms)) != KITH_OK)
+            goto fail_write;
+        if (strcmp(status, "pending") != 0) {
+            char type[32];
+            snprintf(type, sizeof(type), "referral.%s", status);
+            if ((st = outbox_referral(tx, referral_id, type, call->now_ms)) != KITH_OK)
+                goto fail_write;
+        } else if ((st = notify(tx, call->eng, KITH_NOTIFY_REFERRAL_CREATED, referral_id, NULL,
+                                call->now_ms)) != KITH_OK) {
+            goto fail_write;
+        }
+    }
 
     json_t *rejected = json_array();
     for (int s = 0; s < KITH_ATTR_SOURCES; s++) {
@@ -239,6 +256,9 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
                         json_pack("{s:s,s:o}", "source", kith_attr_source_name(res.winner),
                                   "rejected", rejected));
     st = KITH_CREATED;
+    goto out;
+fail_write:
+    st = kith_err_set(err, st, NULL, "the database could not store the signup");
 out:
     for (int s = 0; s < KITH_ATTR_SOURCES; s++)
         json_decref(fd[s].row);

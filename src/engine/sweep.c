@@ -12,8 +12,10 @@
 #define DAY_MS INT64_C(86400000)
 #define IDEMPOTENCY_MS (24 * 3600 * INT64_C(1000))
 
-static enum kith_status each(struct kith_tx *tx, const char *query, int64_t now_ms,
-                             enum kith_status (*fn)(struct kith_tx *, json_t *, int64_t),
+static enum kith_status each(struct kith_tx *tx, const struct kith_engine *eng, const char *query,
+                             int64_t now_ms,
+                             enum kith_status (*fn)(struct kith_tx *, const struct kith_engine *,
+                                                    json_t *, int64_t),
                              bool *more)
 {
     json_t *rows = NULL, *args = json_pack("[I]", (json_int_t)now_ms);
@@ -27,21 +29,28 @@ static enum kith_status each(struct kith_tx *tx, const char *query, int64_t now_
     json_t *r;
     json_array_foreach(rows, i, r)
     {
-        if ((st = fn(tx, r, now_ms)) != KITH_OK)
+        if ((st = fn(tx, eng, r, now_ms)) != KITH_OK)
             break;
     }
     json_decref(rows);
     return st;
 }
 
-static enum kith_status expire_reward(struct kith_tx *tx, json_t *row, int64_t now_ms)
+static enum kith_status expire_reward(struct kith_tx *tx, const struct kith_engine *eng,
+                                      json_t *row, int64_t now_ms)
 {
-    return reward_set_status(tx, row, KITH_REWARD_EXPIRED, now_ms);
+    return reward_set_status(tx, eng, row, KITH_REWARD_EXPIRED, now_ms);
 }
 
-static enum kith_status expire_referral(struct kith_tx *tx, json_t *row, int64_t now_ms)
+static enum kith_status expire_referral(struct kith_tx *tx, const struct kith_engine *eng,
+                                        json_t *row, int64_t now_ms)
 {
-    return referral_set(tx, row_str(row, "id"), json_pack("{s:s}", "status", "expired"), now_ms);
+    (void)eng;
+    enum kith_status st =
+        referral_set(tx, row_str(row, "id"), json_pack("{s:s}", "status", "expired"), now_ms);
+    if (st == KITH_OK)
+        st = outbox_referral(tx, row_str(row, "id"), "referral.expired", now_ms);
+    return st;
 }
 
 static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms)
@@ -69,13 +78,14 @@ static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms)
     return st;
 }
 
-enum kith_status kith_engine_sweep(struct kith_tx *tx, int64_t now_ms, bool *more)
+enum kith_status kith_engine_sweep(struct kith_tx *tx, const struct kith_engine *eng,
+                                   int64_t now_ms, bool *more)
 {
     enum kith_status st;
     *more = false;
-    if ((st = each(tx, "referrals.due_hold", now_ms, referral_release, more)) != KITH_OK ||
-        (st = each(tx, "rewards.due_expiry", now_ms, expire_reward, more)) != KITH_OK ||
-        (st = each(tx, "referrals.due_expiry", now_ms, expire_referral, more)) != KITH_OK ||
+    if ((st = each(tx, eng, "referrals.due_hold", now_ms, referral_release, more)) != KITH_OK ||
+        (st = each(tx, eng, "rewards.due_expiry", now_ms, expire_reward, more)) != KITH_OK ||
+        (st = each(tx, eng, "referrals.due_expiry", now_ms, expire_referral, more)) != KITH_OK ||
         (st = drop_hashes(tx, now_ms)) != KITH_OK)
         return st;
     json_t *args = json_pack("[I]", (json_int_t)(now_ms - IDEMPOTENCY_MS));
@@ -122,7 +132,7 @@ enum kith_status kith_op_clock_set(struct kith_tx *tx, struct kith_call *call, j
                             "give exactly one of 'advance_seconds' and 'now'");
     kith_clock_set_ms(has_now ? now : kith_clock_now_ms() + advance * 1000);
     for (int round = 0; more && round < 1000; round++) {
-        if ((st = kith_engine_sweep(tx, kith_clock_now_ms(), &more)) != KITH_OK)
+        if ((st = kith_engine_sweep(tx, call->eng, kith_clock_now_ms(), &more)) != KITH_OK)
             return kith_err_set(err, st, NULL, "the database could not process due work");
     }
     *out = clock_answer();

@@ -23,6 +23,7 @@
 #include "kith/http.h"
 #include "kith/log.h"
 #include "kith/store.h"
+#include "kith/webhooks.h"
 
 #define CLICK_FLUSH_MS 200
 #define CLICK_BATCH_MAX 4096
@@ -33,6 +34,7 @@ enum route_flags {
     R_SECRET = 1,      /* needs a secret key */
     R_PUBLISHABLE = 2, /* a publishable key is enough */
     R_BODY = 4,        /* takes a JSON body */
+    R_PUBLIC = 8,      /* no API key: authenticated by a signature over the raw body */
 };
 
 struct prog_entry {
@@ -80,6 +82,14 @@ struct app {
     bool stopping;
     struct counter *counters;
     uint64_t clicks_recorded, clicks_lost, bots_seen, store_errors;
+    /* outgoing webhooks and e-mail */
+    struct kith_netpolicy *policy;
+    struct kith_sender *sender;
+    uv_timer_t deliver_timer;
+    bool claiming;
+    char smtp_url[512];
+    char smtp_from[256];
+    uint64_t deliveries_ok, deliveries_failed, mails_sent, mails_failed;
 };
 
 /* ---- counters for /metrics ---- */
@@ -198,6 +208,13 @@ static bool validation_error(enum kith_status st)
     return st == KITH_E_INVALID_JSON || st == KITH_E_INVALID_PARAM || st == KITH_E_IMMUTABLE;
 }
 
+static const char *request_header(const void *ctx, const char *name)
+{
+    return kith_http_header(ctx, name);
+}
+
+static void deliver_kick(struct app *a);
+
 static enum kith_status api_job(struct kith_tx *tx, void *arg)
 {
     struct api_call *c = arg;
@@ -208,6 +225,10 @@ static enum kith_status api_job(struct kith_tx *tx, void *arg)
     json_t *body = NULL, *out = NULL;
     enum kith_status st;
 
+    if (c->flags & R_PUBLIC) {
+        kith_strlcpy(key_id, "public", sizeof(key_id));
+        goto run;
+    }
     st = kith_engine_authenticate(tx, &c->a->eng, c->token, key_id, &kind);
     if (st == KITH_E_UNAUTHORIZED) {
         set_error(c, st, NULL, "a valid API key is required: Authorization: Bearer <key>");
@@ -276,6 +297,7 @@ static enum kith_status api_job(struct kith_tx *tx, void *arg)
         }
     }
 
+run:;
     struct kith_call call = {
         .eng = &c->a->eng,
         .params = req->params,
@@ -283,6 +305,10 @@ static enum kith_status api_job(struct kith_tx *tx, void *arg)
         .body = body,
         .key_id = key_id,
         .now_ms = kith_clock_now_ms(),
+        .raw_body = req->body,
+        .raw_len = req->body_len,
+        .header = request_header,
+        .header_ctx = req,
     };
     if ((st = kith_tx_savepoint(tx)) != KITH_OK) {
         json_decref(body);
@@ -364,6 +390,8 @@ static void api_done(void *arg, enum kith_status st)
     }
     if (c->invalidates_links && st == KITH_OK)
         link_cache_clear(a);
+    if (c->op == kith_op_clock_set)
+        deliver_kick(a); /* retries that came due on the test clock start now */
     count(a, c->req->route_name ? c->req->route_name : "-",
           c->status);
     api_respond(c);
@@ -401,7 +429,7 @@ static void api_dispatch(struct kith_http_request *req, void *ctx, kith_op_fn op
         kith_strlcpy(c->token, t, sizeof(c->token));
     }
     const char *idem = kith_http_header(req, "Idempotency-Key");
-    if (idem && req->method == KITH_HTTP_POST) {
+    if (idem && req->method == KITH_HTTP_POST && !(flags & R_PUBLIC)) {
         if (!idem_key_valid(idem)) {
             kith_http_respond_error(req, KITH_E_INVALID_PARAM, "Idempotency-Key",
                                     "Idempotency-Key must be 1-255 printable ASCII characters");
@@ -458,6 +486,17 @@ API(reward_list, kith_op_reward_list, R_SECRET)
 API(reward_get, kith_op_reward_get, R_SECRET)
 API(reward_redeem, kith_op_reward_redeem, R_SECRET | R_BODY)
 API(reward_void, kith_op_reward_void, R_SECRET | R_BODY)
+API(endpoint_create, kith_op_endpoint_create, R_SECRET | R_BODY)
+API(endpoint_list, kith_op_endpoint_list, R_SECRET)
+API(endpoint_get, kith_op_endpoint_get, R_SECRET)
+API(endpoint_update, kith_op_endpoint_update, R_SECRET | R_BODY)
+API(endpoint_delete, kith_op_endpoint_delete, R_SECRET)
+API(endpoint_deliveries, kith_op_endpoint_deliveries, R_SECRET)
+API(endpoint_retry, kith_op_endpoint_retry, R_SECRET | R_BODY)
+API(participant_notifications, kith_op_participant_notifications, R_SECRET)
+API(participant_share, kith_op_participant_share, R_SECRET)
+API(stripe, kith_op_stripe, R_PUBLIC)
+API(shopify, kith_op_shopify, R_PUBLIC)
 API(metrics_api, kith_op_metrics, R_SECRET)
 API(leaderboard, kith_op_leaderboard, R_SECRET | R_PUBLISHABLE)
 API(clock_get, kith_op_clock_get, R_SECRET)
@@ -722,7 +761,7 @@ static void h_healthz(struct kith_http_request *req, void *ctx)
 static void h_metrics(struct kith_http_request *req, void *ctx)
 {
     struct app *a = ctx;
-    size_t cap = 4096 + HASH_COUNT(a->counters) * 160, len = 0;
+    size_t cap = 8192 + HASH_COUNT(a->counters) * 160, len = 0;
     char *buf = malloc(cap);
     if (buf == NULL)
         abort();
@@ -748,22 +787,186 @@ static void h_metrics(struct kith_http_request *req, void *ctx)
         "# HELP kith_store_queue_depth Jobs waiting for or in the store thread.\n"
         "# TYPE kith_store_queue_depth gauge\nkith_store_queue_depth %zu\n"
         "# HELP kith_link_cache_entries Codes cached for the redirect path.\n"
-        "# TYPE kith_link_cache_entries gauge\nkith_link_cache_entries %zu\n",
+        "# TYPE kith_link_cache_entries gauge\nkith_link_cache_entries %zu\n"
+        "# HELP kith_webhook_attempts_total Webhook delivery attempts by outcome.\n"
+        "# TYPE kith_webhook_attempts_total counter\n"
+        "kith_webhook_attempts_total{outcome=\"delivered\"} %llu\n"
+        "kith_webhook_attempts_total{outcome=\"failed\"} %llu\n"
+        "# HELP kith_emails_total E-mails handed to the SMTP server by outcome.\n"
+        "# TYPE kith_emails_total counter\n"
+        "kith_emails_total{outcome=\"sent\"} %llu\nkith_emails_total{outcome=\"failed\"} %llu\n"
+        "# HELP kith_sender_busy Webhook and e-mail transfers queued or running.\n"
+        "# TYPE kith_sender_busy gauge\nkith_sender_busy %zu\n",
         (unsigned long long)a->clicks_recorded, (unsigned long long)a->clicks_lost,
         (unsigned long long)a->bots_seen, (unsigned long long)a->store_errors,
-        kith_store_pending(a->store), a->link_count);
+        kith_store_pending(a->store), a->link_count, (unsigned long long)a->deliveries_ok,
+        (unsigned long long)a->deliveries_failed, (unsigned long long)a->mails_sent,
+        (unsigned long long)a->mails_failed, a->sender ? kith_sender_busy(a->sender) : (size_t)0);
     struct kith_http_header h[] = {{"Content-Type", "text/plain; version=0.0.4"}};
     kith_http_respond(req, 200, h, 1, buf, len < cap ? len : cap - 1);
     free(buf);
+}
+
+/* ---- outgoing webhooks and e-mail ---- */
+
+#define DELIVER_POLL_MS 250
+#define DELIVER_BATCH 32
+#define SENDS_MAX 64
+
+struct claim {
+    struct app *a;
+    json_t *deliveries;
+    json_t *mails;
+};
+
+/* One attempt in flight: what its result must be recorded against. */
+struct attempt {
+    struct app *a;
+    char id[KITH_ID_MAX];
+    bool mail;
+    struct kith_send_result res;
+};
+
+static enum kith_status claim_job(struct kith_tx *tx, void *arg)
+{
+    struct claim *c = arg;
+    enum kith_status st =
+        kith_engine_deliveries_claim(tx, kith_clock_now_ms(), DELIVER_BATCH, &c->deliveries);
+    if (st == KITH_OK && c->a->smtp_url[0])
+        st = kith_engine_mail_claim(tx, DELIVER_BATCH, &c->mails);
+    return st;
+}
+
+static void claim_done(void *arg, enum kith_status st)
+{
+    struct claim *c = arg;
+    struct app *a = c->a;
+    a->claiming = false;
+    size_t i;
+    json_t *r;
+    if (st == KITH_OK && a->sender) {
+        json_array_foreach(c->deliveries, i, r)
+        {
+            struct attempt *t = calloc(1, sizeof(*t));
+            if (t == NULL)
+                abort();
+            t->a = a;
+            kith_strlcpy(t->id, json_string_value(json_object_get(r, "id")), sizeof(t->id));
+            const char *payload = json_string_value(json_object_get(r, "payload"));
+            const char *msg = json_string_value(json_object_get(r, "message"));
+            int64_t ts = kith_clock_now_ms() / 1000;
+            char sig[KITH_WEBHOOK_SIGNATURE_MAX];
+            if (kith_webhook_sign(json_string_value(json_object_get(r, "secret")), msg, ts,
+                                  payload, strlen(payload), sig) != KITH_OK)
+                sig[0] = '\0';
+            struct kith_send_request req = {
+                .tag = (uint64_t)(uintptr_t)t,
+                .url = json_string_value(json_object_get(r, "url")),
+                .body = payload,
+                .body_len = strlen(payload),
+                .msg_id = msg,
+                .timestamp_s = ts,
+                .signature = sig,
+            };
+            kith_sender_post(a->sender, &req);
+        }
+        json_array_foreach(c->mails, i, r)
+        {
+            struct attempt *t = calloc(1, sizeof(*t));
+            if (t == NULL)
+                abort();
+            t->a = a;
+            t->mail = true;
+            kith_strlcpy(t->id, json_string_value(json_object_get(r, "id")), sizeof(t->id));
+            const char *subject = json_string_value(json_object_get(r, "subject"));
+            struct kith_mail_request req = {
+                .tag = (uint64_t)(uintptr_t)t,
+                .smtp_url = a->smtp_url,
+                .from = a->smtp_from,
+                .to = json_string_value(json_object_get(r, "email")),
+                .subject = subject ? subject : "",
+                .body = json_string_value(json_object_get(r, "body")),
+            };
+            kith_sender_mail(a->sender, &req);
+        }
+    }
+    json_decref(c->deliveries);
+    json_decref(c->mails);
+    free(c);
+}
+
+static void deliver_poll(struct app *a)
+{
+    if (a->claiming || a->stopping || a->sender == NULL || kith_sender_busy(a->sender) >= SENDS_MAX)
+        return;
+    struct claim *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        abort();
+    c->a = a;
+    a->claiming = true;
+    submit(a, claim_job, claim_done, c);
+}
+
+static void on_deliver_timer(uv_timer_t *t)
+{
+    deliver_poll(t->data);
+}
+
+static void deliver_kick(struct app *a)
+{
+    if (a->sender && !a->stopping)
+        uv_timer_start(&a->deliver_timer, on_deliver_timer, 0, DELIVER_POLL_MS);
+}
+
+static enum kith_status record_job(struct kith_tx *tx, void *arg)
+{
+    struct attempt *t = arg;
+    if (t->mail)
+        return kith_engine_mail_record(tx, t->id, t->res.ok, kith_clock_now_ms());
+    return kith_engine_delivery_record(tx, t->id, t->res.http_status, t->res.latency_ms,
+                                       t->res.retry_after_s, t->res.ok, t->res.error,
+                                       kith_clock_now_ms());
+}
+
+static void record_done(void *arg, enum kith_status st)
+{
+    struct attempt *t = arg;
+    if (st != KITH_OK) {
+        t->a->store_errors++;
+        kith_log_warn("webhooks", "msg=\"attempt not recorded; it will be retried\" id=%s", t->id);
+    }
+    free(t);
+}
+
+static void on_send_result(void *ctx, const struct kith_send_result *res)
+{
+    struct app *a = ctx;
+    struct attempt *t = (struct attempt *)(uintptr_t)res->tag;
+    t->res = *res;
+    if (t->mail)
+        res->ok ? a->mails_sent++ : a->mails_failed++;
+    else
+        res->ok ? a->deliveries_ok++ : a->deliveries_failed++;
+    if (a->stopping || a->store == NULL) {
+        free(t); /* still `sending` in the store: recovered and retried after restart */
+        return;
+    }
+    submit(a, record_job, record_done, t);
+}
+
+static enum kith_status recover_job(struct kith_tx *tx, void *arg)
+{
+    (void)arg;
+    return kith_engine_deliveries_recover(tx);
 }
 
 /* ---- sweeper, signals, lifecycle ---- */
 
 static enum kith_status sweep_job(struct kith_tx *tx, void *arg)
 {
+    struct app *a = arg;
     bool more = false;
-    (void)arg;
-    return kith_engine_sweep(tx, kith_clock_now_ms(), &more);
+    return kith_engine_sweep(tx, &a->eng, kith_clock_now_ms(), &more);
 }
 
 static void sweep_done(void *arg, enum kith_status st)
@@ -796,6 +999,10 @@ static void on_drained(void *ctx)
     clicks_flush(a);
     uv_timer_stop(&a->click_timer);
     uv_timer_stop(&a->sweep_timer);
+    uv_timer_stop(&a->deliver_timer);
+    uv_close((uv_handle_t *)&a->deliver_timer, on_closed);
+    kith_sender_destroy(a->sender);
+    a->sender = NULL;
     uv_close((uv_handle_t *)&a->click_timer, on_closed);
     uv_close((uv_handle_t *)&a->sweep_timer, on_closed);
     uv_close((uv_handle_t *)&a->sigterm, on_closed);
@@ -840,6 +1047,20 @@ static const struct kith_http_route routes[] = {
     {KITH_HTTP_GET, "/v1/rewards/{id}", h_reward_get, "rewards.get"},
     {KITH_HTTP_POST, "/v1/rewards/{id}/redeem", h_reward_redeem, "rewards.redeem"},
     {KITH_HTTP_POST, "/v1/rewards/{id}/void", h_reward_void, "rewards.void"},
+    {KITH_HTTP_GET, "/v1/participants/{id}/notifications", h_participant_notifications,
+     "participants.notifications"},
+    {KITH_HTTP_GET, "/v1/participants/{id}/share", h_participant_share, "participants.share"},
+    {KITH_HTTP_POST, "/v1/webhook_endpoints", h_endpoint_create, "webhooks.create"},
+    {KITH_HTTP_GET, "/v1/webhook_endpoints", h_endpoint_list, "webhooks.list"},
+    {KITH_HTTP_GET, "/v1/webhook_endpoints/{id}", h_endpoint_get, "webhooks.get"},
+    {KITH_HTTP_PATCH, "/v1/webhook_endpoints/{id}", h_endpoint_update, "webhooks.update"},
+    {KITH_HTTP_DELETE, "/v1/webhook_endpoints/{id}", h_endpoint_delete, "webhooks.delete"},
+    {KITH_HTTP_GET, "/v1/webhook_endpoints/{id}/deliveries", h_endpoint_deliveries,
+     "webhooks.deliveries"},
+    {KITH_HTTP_POST, "/v1/webhook_endpoints/{id}/deliveries/{msg}/retry", h_endpoint_retry,
+     "webhooks.retry"},
+    {KITH_HTTP_POST, "/v1/integrations/stripe/{program}", h_stripe, "integrations.stripe"},
+    {KITH_HTTP_POST, "/v1/integrations/shopify/{program}", h_shopify, "integrations.shopify"},
     {KITH_HTTP_GET, "/v1/metrics", h_metrics_api, "metrics.get"},
     {KITH_HTTP_GET, "/v1/leaderboard", h_leaderboard, "leaderboard.get"},
     /* present only with --test-clock: keep these last */
@@ -910,7 +1131,29 @@ int kith_app_run(const struct kith_app_config *cfg)
     if (cfg->public_url && cfg->public_url[0]) {
         kith_strlcpy(a.eng.public_url, cfg->public_url, sizeof(a.eng.public_url));
     }
+    if (kith_store_run(a.store, recover_job, NULL) != KITH_OK)
+        kith_log_warn("webhooks", "msg=\"could not recover interrupted deliveries\"");
     kith_store_start(a.store, a.loop);
+    if (kith_netpolicy_create(cfg->webhook_allow_cidrs, &a.policy, &err) != KITH_OK) {
+        kith_log_error("server", "msg=\"bad KITH_WEBHOOK_ALLOW_CIDRS\" error=\"%s\"", err.message);
+        goto out;
+    }
+    if (cfg->smtp_url && cfg->smtp_url[0]) {
+        kith_strlcpy(a.smtp_url, cfg->smtp_url, sizeof(a.smtp_url));
+        kith_strlcpy(a.smtp_from, cfg->smtp_from && cfg->smtp_from[0] ? cfg->smtp_from
+                                                                      : "kith@localhost",
+                     sizeof(a.smtp_from));
+        a.eng.smtp_enabled = true;
+    }
+    if (kith_sender_create(a.loop, a.policy, 15000, on_send_result, &a, &a.sender, &err) !=
+        KITH_OK) {
+        kith_log_error("server", "msg=\"cannot start the webhook sender\" error=\"%s\"",
+                       err.message);
+        goto out;
+    }
+    uv_timer_init(a.loop, &a.deliver_timer);
+    a.deliver_timer.data = &a;
+    uv_timer_start(&a.deliver_timer, on_deliver_timer, DELIVER_POLL_MS, DELIVER_POLL_MS);
 
     struct kith_http_config hc = {
         .host = cfg->listen_host,
@@ -951,6 +1194,10 @@ int kith_app_run(const struct kith_app_config *cfg)
     uv_run(a.loop, UV_RUN_DEFAULT);
     rc = 0;
 out:
+    if (a.sender) { /* failure paths only: a clean stop destroyed it */
+        kith_sender_destroy(a.sender);
+        uv_close((uv_handle_t *)&a.deliver_timer, on_closed);
+    }
     kith_store_close(a.store); /* on failure paths; after a clean stop it is already closed */
     kith_http_server_destroy(a.srv);
     uv_run(a.loop, UV_RUN_DEFAULT); /* let closing handles finish */
@@ -970,6 +1217,7 @@ out:
     free(a.clicks);
     kith_domain_set_destroy(disposable);
     kith_domain_set_destroy(coupons);
+    kith_netpolicy_destroy(a.policy);
     uv_loop_close(a.loop);
     kith_crypto_wipe(&a.eng, sizeof(a.eng));
     kith_log_info("server", "msg=stopped");

@@ -89,6 +89,50 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"clicks.drop_hashes", "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL"
                            " WHERE created_at < ? AND program = ? AND ip_hash IS NOT NULL"},
     {"health", "SELECT 1 AS ok"},
+    {"webhooks.enabled", "SELECT id, events FROM webhook_endpoints WHERE status = 'enabled'"},
+    {"webhooks.list", "SELECT rowid AS cur, * FROM webhook_endpoints WHERE rowid > ?"
+                      " ORDER BY rowid LIMIT ?"},
+    {"webhooks.delete", "DELETE FROM webhook_endpoints WHERE id = ?"},
+    {"webhooks.cancel", "UPDATE webhook_deliveries SET status = 'cancelled', updated_at = ?2"
+                        " WHERE endpoint = ?1 AND status IN ('pending', 'sending')"},
+    {"deliveries.insert", "INSERT OR IGNORE INTO webhook_deliveries (id, endpoint, message, status,"
+                          " attempts, next_attempt_at, created_at, updated_at)"
+                          " VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)"},
+    {"deliveries.recover", "UPDATE webhook_deliveries SET status = 'pending'"
+                           " WHERE status = 'sending'"},
+    {"deliveries.due", "SELECT d.id, d.attempts, d.message, e.id AS endpoint, e.url, e.secret,"
+                       " m.payload FROM webhook_deliveries d"
+                       " JOIN webhook_endpoints e ON e.id = d.endpoint"
+                       " JOIN webhook_messages m ON m.id = d.message"
+                       " WHERE d.status = 'pending' AND d.next_attempt_at <= ?"
+                       " AND e.status = 'enabled' ORDER BY d.next_attempt_at LIMIT ?"},
+    {"deliveries.claim", "UPDATE webhook_deliveries SET status = 'sending', updated_at = ?2"
+                         " WHERE id = ?1 AND status = 'pending'"},
+    {"deliveries.of_message", "SELECT * FROM webhook_deliveries WHERE endpoint = ? AND message = ?"},
+    {"attempts.list", "SELECT a.rowid AS cur, a.*, m.type FROM webhook_attempts a"
+                      " JOIN webhook_messages m ON m.id = a.message WHERE a.endpoint = ?2"
+                      " AND a.rowid > ?1 ORDER BY a.rowid LIMIT ?3"},
+    {"notifications.list", "SELECT rowid AS cur, * FROM notifications WHERE participant = ?2"
+                           " AND rowid > ?1 ORDER BY rowid LIMIT ?3"},
+    {"notifications.outbox", "SELECT n.id, n.subject, n.body, n.attempts, p.email"
+                             " FROM notifications n JOIN participants p ON p.id = n.participant"
+                             " WHERE n.status = 'queued' ORDER BY n.created_at LIMIT ?"},
+    {"notifications.sending", "UPDATE notifications SET status = 'sending' WHERE id = ?"
+                              " AND status = 'queued'"},
+    {"notifications.recover", "UPDATE notifications SET status = 'queued' WHERE status = 'sending'"},
+    {"erase.notifications", "UPDATE notifications SET subject = NULL, body = NULL"
+                            " WHERE participant = ?1 OR referral IN (SELECT id FROM referrals"
+                            " WHERE referrer = ?1 OR referred = ?1)"},
+    {"erase.messages", "UPDATE webhook_messages SET payload = json_object('id', id, 'type', type,"
+                       " 'created_at', strftime('%Y-%m-%dT%H:%M:%SZ', created_at / 1000,"
+                       " 'unixepoch'), 'data', json_object('erased', json('true')))"
+                       " WHERE instr(payload, ?) > 0"},
+    {"export.notifications", "SELECT * FROM notifications WHERE participant = ?"
+                             " ORDER BY created_at, rowid"},
+    {"events.by_external_ref", "SELECT * FROM events WHERE program = ? AND external_ref = ?"
+                               " ORDER BY rowid LIMIT 1"},
+    {"participants.by_email", "SELECT * FROM participants WHERE program = ? AND email_norm = ?"
+                              " ORDER BY rowid LIMIT 1"},
     {"metrics.participants", "SELECT count(*) AS n FROM participants WHERE program = ?"
                              " AND created_at < ? AND status = 'active' AND erased = 0"},
     {"metrics.clicks", "SELECT coalesce(channel, 'none') AS channel, count(*) AS clicks,"

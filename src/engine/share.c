@@ -1,0 +1,106 @@
+/*
+ * share.c: what a participant sees and sends: their notification feed, and ready-to-send share
+ * messages per channel, each with its own tracked link (share_url?ch=<channel>) so the program
+ * can tell which ways of sharing feel natural to its people.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "engine/templates.h"
+
+json_t *notification_json(json_t *row);
+
+static json_t *render_notification_row(struct kith_tx *tx, void *ctx, json_t *row)
+{
+    (void)tx;
+    (void)ctx;
+    return notification_json(row);
+}
+
+enum kith_status kith_op_participant_notifications(struct kith_tx *tx, struct kith_call *call,
+                                                   json_t **out, struct kith_err *err)
+{
+    static const char *const allowed[] = {"limit", "cursor", NULL};
+    int64_t limit, after;
+    json_t *rows = NULL, *row = NULL;
+    enum kith_status st;
+    if ((st = q_allowed(call->query, allowed, err)) != KITH_OK ||
+        (st = q_page(call->query, &limit, &after, err)) != KITH_OK ||
+        (st = load_row(tx, "participants", call->params[0], "participant", &row, err)) != KITH_OK)
+        return st;
+    json_decref(row);
+    json_t *args = json_pack("[IsI]", (json_int_t)after, call->params[0], (json_int_t)(limit + 1));
+    st = kith_store_query(tx, "notifications.list", args, &rows);
+    json_decref(args);
+    if (st != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not list notifications");
+    *out = list_page(rows, limit, render_notification_row, tx, NULL);
+    json_decref(rows);
+    return KITH_OK;
+}
+
+static char *message(json_t *cfg, const char *name, bool subject,
+                     const struct kith_template_vars *v)
+{
+    const struct kith_template *d = kith_template_default(name);
+    json_t *o = json_object_get(json_object_get(cfg, "templates"), name);
+    const char *t = json_string_value(json_object_get(o, subject ? "subject" : "body"));
+    if (t == NULL)
+        t = subject ? d->subject : d->body;
+    return kith_template_render(t, v, subject);
+}
+
+enum kith_status kith_op_participant_share(struct kith_tx *tx, struct kith_call *call,
+                                           json_t **out, struct kith_err *err)
+{
+    static const char *const allowed[] = {NULL};
+    static const char *const channels[] = {"email", "sms", "whatsapp", "social"};
+    json_t *row = NULL, *cfg = NULL;
+    enum kith_status st = q_allowed(call->query, allowed, err);
+    if (st != KITH_OK ||
+        (st = load_row(tx, "participants", call->params[0], "participant", &row, err)) != KITH_OK)
+        return st;
+    if (row_int(row, "erased") != 0 || strcmp(row_str(row, "status"), "active") != 0) {
+        st = kith_err_set(err, KITH_E_INVALID_STATE, NULL,
+                          "this participant's link does not attribute (blocked or erased)");
+        goto out;
+    }
+    if ((st = prog_config(tx, row_str(row, "program"), &cfg)) != KITH_OK) {
+        st = kith_err_set(err, st, NULL, "the database could not read the program");
+        goto out;
+    }
+    char base[1024];
+    snprintf(base, sizeof(base), "%s/r/%s", call->eng->public_url, row_str(row, "code"));
+    json_t *messages = json_object(), *links = json_object();
+    for (size_t i = 0; i < KITH_ARRAY_LEN(channels); i++) {
+        char link[1100], name[32];
+        snprintf(link, sizeof(link), "%s?ch=%s", base, channels[i]);
+        snprintf(name, sizeof(name), "share_%s", channels[i]);
+        struct kith_template_vars v = {
+            .first_name = row_str(row, "first_name") ? row_str(row, "first_name") : "",
+            .code = row_str(row, "code"),
+            .share_url = link,
+            .friend_first_name = "",
+            .reward = "",
+            .program_name = json_string_value(json_object_get(cfg, "name")),
+        };
+        char *body = message(cfg, name, false, &v);
+        if (strcmp(channels[i], "email") == 0) {
+            char *subject = message(cfg, name, true, &v);
+            json_object_set_new(messages, "email",
+                                json_pack("{s:s,s:s}", "subject", subject, "body", body));
+            free(subject);
+        } else {
+            json_object_set_new(messages, channels[i], json_string(body));
+        }
+        free(body);
+        json_object_set_new(links, channels[i], json_string(link));
+    }
+    *out = json_pack("{s:s,s:s,s:o,s:o}", "code", row_str(row, "code"), "share_url", base,
+                     "messages", messages, "links", links);
+out:
+    json_decref(row);
+    json_decref(cfg);
+    return st;
+}
