@@ -64,6 +64,19 @@ struct counter {
     UT_hash_handle hh;
 };
 
+/* Request latency per route, as a Prometheus histogram. */
+static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                        0.05,   0.1,   0.25,   0.5,   1,    2.5};
+#define LATENCY_BUCKETS (sizeof(latency_bounds) / sizeof(latency_bounds[0]))
+
+struct histogram {
+    char route[64];
+    uint64_t buckets[LATENCY_BUCKETS]; /* non-cumulative; summed when printed */
+    uint64_t count;
+    double sum;
+    UT_hash_handle hh;
+};
+
 struct app {
     uv_loop_t *loop;
     struct kith_store *store;
@@ -81,6 +94,7 @@ struct app {
     uv_signal_t sigterm, sigint;
     bool stopping;
     struct counter *counters;
+    struct histogram *latencies;
     uint64_t clicks_recorded, clicks_lost, bots_seen, store_errors;
     /* outgoing webhooks and e-mail */
     struct kith_netpolicy *policy;
@@ -93,6 +107,27 @@ struct app {
 };
 
 /* ---- counters for /metrics ---- */
+
+static void observe(struct app *a, const char *route, uint64_t started_ns)
+{
+    struct histogram *h = NULL;
+    HASH_FIND_STR(a->latencies, route, h);
+    if (h == NULL) {
+        h = calloc(1, sizeof(*h));
+        if (h == NULL)
+            abort();
+        kith_strlcpy(h->route, route, sizeof(h->route));
+        HASH_ADD_STR(a->latencies, route, h);
+    }
+    double s = (double)(kith_clock_mono_ns() - started_ns) / 1e9;
+    size_t i = 0;
+    while (i < LATENCY_BUCKETS && s > latency_bounds[i])
+        i++;
+    if (i < LATENCY_BUCKETS)
+        h->buckets[i]++;
+    h->count++;
+    h->sum += s;
+}
 
 static void count(struct app *a, const char *route, int status)
 {
@@ -392,8 +427,8 @@ static void api_done(void *arg, enum kith_status st)
         link_cache_clear(a);
     if (c->op == kith_op_clock_set)
         deliver_kick(a); /* retries that came due on the test clock start now */
-    count(a, c->req->route_name ? c->req->route_name : "-",
-          c->status);
+    count(a, c->req->route_name ? c->req->route_name : "-", c->status);
+    observe(a, c->req->route_name ? c->req->route_name : "-", c->req->started_ns);
     api_respond(c);
     free(c->body);
     free(c);
@@ -621,6 +656,7 @@ static void redirect(struct app *a, struct kith_http_request *req, const struct 
             clicks_flush(a);
     }
     count(a, "links.redirect", 302);
+    observe(a, "links.redirect", req->started_ns);
     kith_http_respond(req, 302, h, n, "", 0);
 }
 
@@ -629,6 +665,7 @@ static void link_not_found(struct app *a, struct kith_http_request *req)
     struct kith_http_header h[] = {{"Content-Type", "text/html; charset=utf-8"},
                                    {"Cache-Control", "no-store"}};
     count(a, "links.redirect", 404);
+    observe(a, "links.redirect", req->started_ns);
     kith_http_respond(req, 404, h, 2, not_found_page, sizeof(not_found_page) - 1);
 }
 
@@ -758,53 +795,116 @@ static void h_healthz(struct kith_http_request *req, void *ctx)
     submit(ctx, health_job, health_done, h);
 }
 
-static void h_metrics(struct kith_http_request *req, void *ctx)
+struct prom {
+    struct app *a;
+    struct kith_http_request *req;
+    json_t *referrals;
+};
+
+static enum kith_status prom_job(struct kith_tx *tx, void *arg)
 {
-    struct app *a = ctx;
-    size_t cap = 8192 + HASH_COUNT(a->counters) * 160, len = 0;
+    struct prom *p = arg;
+    json_t *args = json_array();
+    if (kith_store_query(tx, "referrals.by_status", args, &p->referrals) != KITH_OK)
+        p->referrals = NULL;
+    json_decref(args);
+    return KITH_OK;
+}
+
+static void prom_done(void *arg, enum kith_status st)
+{
+    struct prom *p = arg;
+    struct app *a = p->a;
+    size_t cap = 8192 + HASH_COUNT(a->counters) * 160 + HASH_COUNT(a->latencies) * 2048, len = 0;
     char *buf = malloc(cap);
     if (buf == NULL)
         abort();
-    len += (size_t)snprintf(buf + len, cap - len,
-                            "# HELP kith_http_responses_total Responses by route and status.\n"
-                            "# TYPE kith_http_responses_total counter\n");
+#define EMIT(...) (len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, __VA_ARGS__))
+    EMIT("# HELP kith_http_responses_total Responses by route and status.\n"
+         "# TYPE kith_http_responses_total counter\n");
     struct counter *c, *t;
     HASH_ITER(hh, a->counters, c, t)
     {
-        len += (size_t)snprintf(buf + len, cap - len, "kith_http_responses_total{%s} %llu\n",
-                                c->name, (unsigned long long)c->count);
+        EMIT("kith_http_responses_total{%s} %llu\n", c->name, (unsigned long long)c->count);
     }
-    len += (size_t)snprintf(
-        buf + len, cap - len,
-        "# HELP kith_clicks_recorded_total Counted clicks written to the database.\n"
-        "# TYPE kith_clicks_recorded_total counter\nkith_clicks_recorded_total %llu\n"
-        "# HELP kith_clicks_lost_total Counted clicks whose batch failed to commit.\n"
-        "# TYPE kith_clicks_lost_total counter\nkith_clicks_lost_total %llu\n"
-        "# HELP kith_bot_visits_total Link visits by crawlers and preview bots (not counted).\n"
-        "# TYPE kith_bot_visits_total counter\nkith_bot_visits_total %llu\n"
-        "# HELP kith_store_errors_total Jobs whose transaction failed.\n"
-        "# TYPE kith_store_errors_total counter\nkith_store_errors_total %llu\n"
-        "# HELP kith_store_queue_depth Jobs waiting for or in the store thread.\n"
-        "# TYPE kith_store_queue_depth gauge\nkith_store_queue_depth %zu\n"
-        "# HELP kith_link_cache_entries Codes cached for the redirect path.\n"
-        "# TYPE kith_link_cache_entries gauge\nkith_link_cache_entries %zu\n"
-        "# HELP kith_webhook_attempts_total Webhook delivery attempts by outcome.\n"
-        "# TYPE kith_webhook_attempts_total counter\n"
-        "kith_webhook_attempts_total{outcome=\"delivered\"} %llu\n"
-        "kith_webhook_attempts_total{outcome=\"failed\"} %llu\n"
-        "# HELP kith_emails_total E-mails handed to the SMTP server by outcome.\n"
-        "# TYPE kith_emails_total counter\n"
-        "kith_emails_total{outcome=\"sent\"} %llu\nkith_emails_total{outcome=\"failed\"} %llu\n"
-        "# HELP kith_sender_busy Webhook and e-mail transfers queued or running.\n"
-        "# TYPE kith_sender_busy gauge\nkith_sender_busy %zu\n",
-        (unsigned long long)a->clicks_recorded, (unsigned long long)a->clicks_lost,
-        (unsigned long long)a->bots_seen, (unsigned long long)a->store_errors,
-        kith_store_pending(a->store), a->link_count, (unsigned long long)a->deliveries_ok,
-        (unsigned long long)a->deliveries_failed, (unsigned long long)a->mails_sent,
-        (unsigned long long)a->mails_failed, a->sender ? kith_sender_busy(a->sender) : (size_t)0);
-    struct kith_http_header h[] = {{"Content-Type", "text/plain; version=0.0.4"}};
-    kith_http_respond(req, 200, h, 1, buf, len < cap ? len : cap - 1);
+    EMIT("# HELP kith_http_request_duration_seconds Time from a complete request to its answer.\n"
+         "# TYPE kith_http_request_duration_seconds histogram\n");
+    struct histogram *h, *ht;
+    HASH_ITER(hh, a->latencies, h, ht)
+    {
+        uint64_t cum = 0;
+        for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
+            cum += h->buckets[i];
+            EMIT("kith_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                 h->route, latency_bounds[i], (unsigned long long)cum);
+        }
+        EMIT("kith_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+             h->route, (unsigned long long)h->count);
+        EMIT("kith_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", h->route, h->sum);
+        EMIT("kith_http_request_duration_seconds_count{route=\"%s\"} %llu\n", h->route,
+             (unsigned long long)h->count);
+    }
+    if (st == KITH_OK && p->referrals) {
+        EMIT("# HELP kith_referrals Referrals by status, now.\n# TYPE kith_referrals gauge\n");
+        static const char *const statuses[] = {"pending",  "review",   "qualified",
+                                               "rewarded", "rejected", "expired"};
+        for (size_t i = 0; i < KITH_ARRAY_LEN(statuses); i++) {
+            long long n = 0;
+            size_t k;
+            json_t *r;
+            json_array_foreach(p->referrals, k, r)
+            {
+                if (strcmp(json_string_value(json_object_get(r, "status")), statuses[i]) == 0)
+                    n = json_integer_value(json_object_get(r, "n"));
+            }
+            EMIT("kith_referrals{status=\"%s\"} %lld\n", statuses[i], n);
+        }
+    }
+    EMIT("# HELP kith_clicks_recorded_total Counted clicks written to the database.\n"
+         "# TYPE kith_clicks_recorded_total counter\nkith_clicks_recorded_total %llu\n"
+         "# HELP kith_clicks_lost_total Counted clicks whose batch failed to commit.\n"
+         "# TYPE kith_clicks_lost_total counter\nkith_clicks_lost_total %llu\n"
+         "# HELP kith_clicks_buffered Clicks waiting for their batch to be written.\n"
+         "# TYPE kith_clicks_buffered gauge\nkith_clicks_buffered %zu\n"
+         "# HELP kith_bot_visits_total Link visits by crawlers and preview bots (not counted).\n"
+         "# TYPE kith_bot_visits_total counter\nkith_bot_visits_total %llu\n"
+         "# HELP kith_store_errors_total Jobs whose transaction failed.\n"
+         "# TYPE kith_store_errors_total counter\nkith_store_errors_total %llu\n"
+         "# HELP kith_store_queue_depth Jobs waiting for or in the store thread.\n"
+         "# TYPE kith_store_queue_depth gauge\nkith_store_queue_depth %zu\n"
+         "# HELP kith_link_cache_entries Codes cached for the redirect path.\n"
+         "# TYPE kith_link_cache_entries gauge\nkith_link_cache_entries %zu\n"
+         "# HELP kith_webhook_attempts_total Webhook delivery attempts by outcome.\n"
+         "# TYPE kith_webhook_attempts_total counter\n"
+         "kith_webhook_attempts_total{outcome=\"delivered\"} %llu\n"
+         "kith_webhook_attempts_total{outcome=\"failed\"} %llu\n"
+         "# HELP kith_emails_total E-mails handed to the SMTP server by outcome.\n"
+         "# TYPE kith_emails_total counter\n"
+         "kith_emails_total{outcome=\"sent\"} %llu\nkith_emails_total{outcome=\"failed\"} %llu\n"
+         "# HELP kith_sender_busy Webhook and e-mail transfers queued or running.\n"
+         "# TYPE kith_sender_busy gauge\nkith_sender_busy %zu\n",
+         (unsigned long long)a->clicks_recorded, (unsigned long long)a->clicks_lost,
+         a->click_count, (unsigned long long)a->bots_seen, (unsigned long long)a->store_errors,
+         kith_store_pending(a->store), a->link_count, (unsigned long long)a->deliveries_ok,
+         (unsigned long long)a->deliveries_failed, (unsigned long long)a->mails_sent,
+         (unsigned long long)a->mails_failed,
+         a->sender ? kith_sender_busy(a->sender) : (size_t)0);
+#undef EMIT
+    struct kith_http_header hd[] = {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}};
+    kith_http_respond(p->req, 200, hd, 1, buf, len < cap ? len : cap - 1);
     free(buf);
+    json_decref(p->referrals);
+    free(p);
+}
+
+static void h_metrics(struct kith_http_request *req, void *ctx)
+{
+    struct prom *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        abort();
+    p->a = ctx;
+    p->req = req;
+    submit(ctx, prom_job, prom_done, p);
 }
 
 /* ---- outgoing webhooks and e-mail ---- */
@@ -1207,6 +1307,12 @@ out:
     {
         HASH_DEL(a.counters, c);
         free(c);
+    }
+    struct histogram *h, *ht;
+    HASH_ITER(hh, a.latencies, h, ht)
+    {
+        HASH_DEL(a.latencies, h);
+        free(h);
     }
     struct idem_entry *e, *et;
     HASH_ITER(hh, a.inflight, e, et)

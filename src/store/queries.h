@@ -89,6 +89,7 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"clicks.drop_hashes", "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL"
                            " WHERE created_at < ? AND program = ? AND ip_hash IS NOT NULL"},
     {"health", "SELECT 1 AS ok"},
+    {"referrals.by_status", "SELECT status, count(*) AS n FROM referrals GROUP BY status"},
     {"webhooks.enabled", "SELECT id, events FROM webhook_endpoints WHERE status = 'enabled'"},
     {"webhooks.list", "SELECT rowid AS cur, * FROM webhook_endpoints WHERE rowid > ?"
                       " ORDER BY rowid LIMIT ?"},
