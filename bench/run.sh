@@ -148,8 +148,9 @@ echo "redirect clicks recorded: ${CLICKS} of ${K_REQ_TOTAL} requests"
 
 # ---------------------------------------------------------------- signups
 start_kith "$WORK/signups.db"
-api POST /v1/programs '{"id":"bench","name":"Bench","destination_url":"https://example.com/join","fraud":{"velocity_per_day":1000000000}}' >/dev/null 2>&1 ||
-    api POST /v1/programs '{"id":"bench","name":"Bench","destination_url":"https://example.com/join","fraud":{"velocity_per_day":1000000}}' >/dev/null
+# Default fraud settings: every signup here is scored (velocity and new_referrer flag, so each
+# referral is pending with score 2), exactly as in production.
+api POST /v1/programs '{"id":"bench","name":"Bench","destination_url":"https://example.com/join"}' >/dev/null
 SCODE=$(api POST /v1/participants '{"external_id":"jane","first_name":"Jane"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
 declare -a S_RPS S_P99
 S_TOTAL=0

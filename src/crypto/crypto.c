@@ -15,9 +15,11 @@ enum kith_status kith_crypto_init(struct kith_err *err)
     return KITH_OK;
 }
 
+static void pool_bytes(uint8_t *out, size_t n);
+
 void kith_crypto_random(void *buf, size_t n)
 {
-    randombytes_buf(buf, n);
+    pool_bytes(buf, n);
 }
 
 uint32_t kith_crypto_uniform(uint32_t upper)
@@ -27,10 +29,34 @@ uint32_t kith_crypto_uniform(uint32_t upper)
 
 static const char base32[] = "abcdefghijkmnpqrstuvwxyz23456789";
 
+/*
+ * Identifiers are made on the redirect path for every click: draw their bytes from a per-thread
+ * pool refilled 4 KiB at a time, instead of one getrandom() call each. The pool holds output of
+ * the system CSPRNG and is wiped as it is used.
+ */
+static _Thread_local uint8_t pool[4096];
+static _Thread_local size_t pool_left;
+
+static void pool_bytes(uint8_t *out, size_t n)
+{
+    if (n > sizeof(pool)) {
+        randombytes_buf(out, n);
+        return;
+    }
+    if (pool_left < n) {
+        randombytes_buf(pool, sizeof(pool));
+        pool_left = sizeof(pool);
+    }
+    uint8_t *from = pool + sizeof(pool) - pool_left;
+    memcpy(out, from, n);
+    sodium_memzero(from, n);
+    pool_left -= n;
+}
+
 static void random_chars(char *out, size_t n)
 {
     uint8_t rnd[64];
-    randombytes_buf(rnd, n);
+    pool_bytes(rnd, n);
     for (size_t i = 0; i < n; i++)
         out[i] = base32[rnd[i] & 31];
     out[n] = '\0';

@@ -112,6 +112,7 @@ enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *del
     if (st == KITH_OK && json_object_size(endpoint_set) > 0) {
         json_object_set_new(endpoint_set, "updated_at", json_integer(now_ms));
         st = kith_store_update(tx, "webhook_endpoints", row_str(e, "id"), endpoint_set);
+        outbox_endpoints_changed();
     }
     json_decref(endpoint_set);
     json_decref(d);

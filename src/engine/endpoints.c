@@ -92,6 +92,7 @@ enum kith_status kith_op_endpoint_create(struct kith_tx *tx, struct kith_call *c
                             (json_int_t)call->now_ms, "updated_at", (json_int_t)call->now_ms);
     json_object_set_new(row, "description", desc ? json_string(desc) : json_null());
     st = kith_store_insert(tx, "webhook_endpoints", row);
+    outbox_endpoints_changed();
     if (st == KITH_OK) {
         char *text = json_dumps(events, JSON_COMPACT);
         json_object_set_new(row, "events", json_string(text));
@@ -193,6 +194,7 @@ enum kith_status kith_op_endpoint_update(struct kith_tx *tx, struct kith_call *c
             json_object_set_new(set, "failing_since", json_null());
     }
     json_object_set_new(set, "updated_at", json_integer(call->now_ms));
+    outbox_endpoints_changed();
     if ((st = kith_store_update(tx, "webhook_endpoints", call->params[0], set)) != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not store the endpoint");
         goto out;
@@ -224,6 +226,7 @@ enum kith_status kith_op_endpoint_delete(struct kith_tx *tx, struct kith_call *c
     args = json_pack("[s]", call->params[0]);
     if (st == KITH_OK)
         st = kith_store_exec(tx, "webhooks.delete", args, NULL);
+    outbox_endpoints_changed();
     json_decref(args);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not delete the endpoint");

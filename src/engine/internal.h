@@ -68,7 +68,8 @@ enum kith_status prog_load(struct kith_tx *tx, const char *id, struct prog *out,
 enum kith_status prog_resolve(struct kith_tx *tx, const char *id_in, struct prog *out,
                               struct kith_err *err);
 
-/* The stored settings document of a program (templates, provider secrets); a new reference. */
+/* The stored settings document of a program (templates, provider secrets): a new reference to a
+ * shared object that callers must only read. */
 enum kith_status prog_config(struct kith_tx *tx, const char *id, json_t **out);
 
 /* ---- helpers (common.c) ---- */
@@ -132,6 +133,10 @@ enum kith_status event_record(struct kith_tx *tx, struct kith_call *call, const 
 /* ---- outbox (outbox.c) ---- */
 /* Writes webhook message `type` with data (stolen) and a delivery per interested endpoint. */
 enum kith_status outbox_emit(struct kith_tx *tx, const char *type, json_t *data, int64_t now_ms);
+/* True when some endpoint is enabled (an event is worth rendering). */
+bool outbox_wanted(struct kith_tx *tx);
+/* Forgets the cached list of enabled endpoints (after this process changed one). */
+void outbox_endpoints_changed(void);
 /* The same for a referral or reward, rendered as it is now. */
 enum kith_status outbox_referral(struct kith_tx *tx, const char *id, const char *type,
                                  int64_t now_ms);

@@ -80,7 +80,7 @@ static enum kith_status keep(struct kith_tx *tx, const struct kith_engine *eng, 
     free(subject);
     free(body);
     enum kith_status st = kith_store_insert(tx, "notifications", row);
-    if (st == KITH_OK) {
+    if (st == KITH_OK && outbox_wanted(tx)) {
         json_object_set_new(row, "sent_at", json_null());
         st = outbox_emit(tx, "notification.created", render_notification(row), now_ms);
     }

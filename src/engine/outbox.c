@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "kith/clock.h"
 
 static bool wants(const char *filter_text, const char *type)
 {
@@ -24,11 +25,48 @@ static bool wants(const char *filter_text, const char *type)
     return yes;
 }
 
+/*
+ * Every change asks which endpoints are enabled; endpoints change rarely, so the store thread
+ * keeps the answer for up to a second, and this process's own endpoint changes drop it at once.
+ */
+static json_t *endpoints_cached;
+static uint64_t endpoints_loaded_ns;
+
+void outbox_endpoints_changed(void)
+{
+    json_decref(endpoints_cached);
+    endpoints_cached = NULL;
+}
+
+static enum kith_status enabled_endpoints(struct kith_tx *tx, json_t **out)
+{
+    uint64_t now = kith_clock_mono_ns();
+    if (endpoints_cached == NULL || now - endpoints_loaded_ns >= 1000000000u) {
+        json_t *rows = NULL, *args = json_array();
+        enum kith_status st = kith_store_query(tx, "webhooks.enabled", args, &rows);
+        json_decref(args);
+        if (st != KITH_OK)
+            return st;
+        json_decref(endpoints_cached);
+        endpoints_cached = rows;
+        endpoints_loaded_ns = now;
+    }
+    *out = json_incref(endpoints_cached);
+    return KITH_OK;
+}
+
+bool outbox_wanted(struct kith_tx *tx)
+{
+    json_t *e = NULL;
+    bool yes = enabled_endpoints(tx, &e) != KITH_OK || json_array_size(e) > 0;
+    json_decref(e);
+    return yes;
+}
+
 enum kith_status outbox_emit(struct kith_tx *tx, const char *type, json_t *data, int64_t now_ms)
 {
-    json_t *endpoints = NULL, *args = json_array();
-    enum kith_status st = kith_store_query(tx, "webhooks.enabled", args, &endpoints);
-    json_decref(args);
+    json_t *endpoints = NULL, *args = NULL;
+    enum kith_status st = enabled_endpoints(tx, &endpoints);
     if (st != KITH_OK || json_array_size(endpoints) == 0) {
         /* No receiver: nothing to keep. A later endpoint gets later events only. */
         json_decref(data);
@@ -68,6 +106,8 @@ enum kith_status outbox_emit(struct kith_tx *tx, const char *type, json_t *data,
 enum kith_status outbox_referral(struct kith_tx *tx, const char *id, const char *type,
                                  int64_t now_ms)
 {
+    if (!outbox_wanted(tx))
+        return KITH_OK;
     json_t *row = NULL;
     enum kith_status st = kith_store_get(tx, "referrals", id, &row);
     if (st != KITH_OK)
@@ -80,6 +120,8 @@ enum kith_status outbox_referral(struct kith_tx *tx, const char *id, const char 
 enum kith_status outbox_reward(struct kith_tx *tx, const char *id, const char *type,
                                int64_t now_ms)
 {
+    if (!outbox_wanted(tx))
+        return KITH_OK;
     json_t *row = NULL;
     enum kith_status st = kith_store_get(tx, "rewards", id, &row);
     if (st != KITH_OK)

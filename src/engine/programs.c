@@ -9,6 +9,7 @@
 
 #include "engine/internal.h"
 #include "engine/templates.h"
+#include "kith/clock.h"
 #include "kith/rewards.h"
 
 static const char *const program_fields[] = {
@@ -450,22 +451,91 @@ static json_t *render_program(json_t *cfg, const struct prog *p, int64_t created
     return out;
 }
 
+/*
+ * Programs are read by nearly every request and change rarely, so the store thread keeps the
+ * parsed settings of recent programs for up to a second (a change made by this process is seen
+ * at once: updates drop the entry). Only store jobs touch this cache, and they run on one thread.
+ */
+#define PROG_CACHE 16
+#define PROG_CACHE_NS 1000000000u
+
+struct prog_cached {
+    struct prog p;
+    json_t *cfg;
+    uint64_t loaded_ns;
+};
+
+static struct prog_cached prog_cache[PROG_CACHE];
+
+static struct prog_cached *cache_find(const char *id)
+{
+    uint64_t now = kith_clock_mono_ns();
+    for (size_t i = 0; i < PROG_CACHE; i++) {
+        struct prog_cached *c = &prog_cache[i];
+        if (c->cfg && strcmp(c->p.id, id) == 0 && now - c->loaded_ns < PROG_CACHE_NS)
+            return c;
+    }
+    return NULL;
+}
+
+static void cache_drop(const char *id)
+{
+    for (size_t i = 0; i < PROG_CACHE; i++) {
+        if (prog_cache[i].cfg && strcmp(prog_cache[i].p.id, id) == 0) {
+            json_decref(prog_cache[i].cfg);
+            prog_cache[i].cfg = NULL;
+        }
+    }
+}
+
+static struct prog_cached *cache_load(struct kith_tx *tx, const char *id, enum kith_status *st)
+{
+    struct prog_cached *c = cache_find(id);
+    if (c)
+        return c;
+    json_t *row = NULL, *cfg = NULL, *norm = NULL;
+    struct prog p;
+    *st = kith_store_get(tx, "programs", id, &row);
+    if (*st != KITH_OK)
+        return NULL;
+    cfg = json_loads(row_str(row, "config"), 0, NULL);
+    json_decref(row);
+    *st = cfg ? normalize(cfg, &norm, &p, NULL) : KITH_E_INTERNAL;
+    json_decref(norm);
+    if (*st != KITH_OK) {
+        json_decref(cfg);
+        *st = KITH_E_INTERNAL;
+        return NULL;
+    }
+    /* Replace a stale entry for this id, else the oldest. */
+    cache_drop(id);
+    size_t victim = 0;
+    for (size_t i = 0; i < PROG_CACHE; i++) {
+        if (prog_cache[i].cfg == NULL) {
+            victim = i;
+            break;
+        }
+        if (prog_cache[i].loaded_ns < prog_cache[victim].loaded_ns)
+            victim = i;
+    }
+    c = &prog_cache[victim];
+    json_decref(c->cfg);
+    c->p = p;
+    c->cfg = cfg;
+    c->loaded_ns = kith_clock_mono_ns();
+    return c;
+}
+
 enum kith_status prog_load(struct kith_tx *tx, const char *id, struct prog *out,
                            struct kith_err *err)
 {
-    json_t *row = NULL, *cfg = NULL, *norm = NULL;
-    enum kith_status st = kith_store_get(tx, "programs", id, &row);
+    enum kith_status st = KITH_OK;
+    struct prog_cached *c = cache_load(tx, id, &st);
     if (st == KITH_E_NOT_FOUND)
         return kith_err_set(err, st, "program", "no such program");
-    if (st != KITH_OK)
+    if (c == NULL)
         return kith_err_set(err, st, NULL, "the database could not read the program");
-    cfg = json_loads(row_str(row, "config"), 0, NULL);
-    st = cfg ? normalize(cfg, &norm, out, err) : KITH_E_INTERNAL;
-    json_decref(norm);
-    json_decref(cfg);
-    json_decref(row);
-    if (st != KITH_OK)
-        return kith_err_set(err, KITH_E_INTERNAL, NULL, "stored program settings are invalid");
+    *out = c->p;
     return KITH_OK;
 }
 
@@ -605,6 +675,7 @@ enum kith_status kith_op_program_update(struct kith_tx *tx, struct kith_call *ca
     free(text);
     st = kith_store_update(tx, "programs", p.id, set);
     json_decref(set);
+    cache_drop(p.id);
     if (st != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not store the program");
         goto out;
@@ -621,11 +692,10 @@ out:
 
 enum kith_status prog_config(struct kith_tx *tx, const char *id, json_t **out)
 {
-    json_t *row = NULL;
-    enum kith_status st = kith_store_get(tx, "programs", id, &row);
-    if (st != KITH_OK)
+    enum kith_status st = KITH_OK;
+    struct prog_cached *c = cache_load(tx, id, &st);
+    if (c == NULL)
         return st;
-    *out = json_loads(row_str(row, "config"), 0, NULL);
-    json_decref(row);
-    return *out ? KITH_OK : KITH_E_INTERNAL;
+    *out = json_incref(c->cfg); /* shared: callers only read it */
+    return KITH_OK;
 }

@@ -121,7 +121,7 @@ enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *en
                                 const char *click_host, int64_t at_ms, json_t *referral,
                                 unsigned *flags, struct kith_err *err)
 {
-    json_t *referrer = NULL, *prow = NULL, *cfg = NULL;
+    json_t *referrer = NULL, *cfg = NULL;
     struct kith_fraud_facts f;
     struct kith_fraud_settings s;
     char domain[256] = "", stem[256] = "";
@@ -130,9 +130,8 @@ enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *en
     memset(&f, 0, sizeof(f));
     settings_of(eng, p, &s);
     if ((st = kith_store_get(tx, "participants", referrer_id, &referrer)) != KITH_OK ||
-        (st = kith_store_get(tx, "programs", p->id, &prow)) != KITH_OK)
+        (st = prog_config(tx, p->id, &cfg)) != KITH_OK)
         goto fail;
-    cfg = json_loads(row_str(prow, "config"), 0, NULL);
     json_t *fraud = json_object_get(cfg, "fraud");
     s.blocked_email_domains = blocked_emails;
     s.blocked_email_count =
@@ -148,8 +147,8 @@ enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *en
         goto fail;
     int64_t n = 0;
     if ((st = count_of(tx, "fraud.recent",
-                       json_pack("[sII]", referrer_id, (json_int_t)(at_ms - 24 * HOUR_MS),
-                                 (json_int_t)at_ms),
+                       json_pack("[sIII]", referrer_id, (json_int_t)(at_ms - 24 * HOUR_MS),
+                                 (json_int_t)at_ms, (json_int_t)p->velocity_per_day),
                        &n)) != KITH_OK)
         goto fail;
     f.referrer_recent = (uint32_t)n;
@@ -177,7 +176,6 @@ fail:
     st = kith_err_set(err, st, NULL, "the database could not score the referral");
 out:
     json_decref(referrer);
-    json_decref(prow);
     json_decref(cfg);
     return st;
 }

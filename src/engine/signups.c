@@ -222,7 +222,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         if ((st = load_row(tx, "referrals", referral_id, "referral", &referral, err)) != KITH_OK)
             goto out;
     }
-    if ((st = outbox_emit(tx, "participant.created", render_participant(tx, call->eng, person),
+    if (outbox_wanted(tx) &&
+        (st = outbox_emit(tx, "participant.created", render_participant(tx, call->eng, person),
                           call->now_ms)) != KITH_OK)
         goto fail_write;
     if (referral) {

@@ -192,6 +192,7 @@ static void clicks_flush(struct app *a)
 static void on_click_timer(uv_timer_t *t)
 {
     clicks_flush(t->data);
+    fflush(stderr); /* the access log is written in blocks, not a write(2) per request */
 }
 
 static void submit(struct app *a, kith_store_job_fn fn, kith_store_done_fn done, void *arg)
@@ -1227,6 +1228,7 @@ int kith_app_run(const struct kith_app_config *cfg)
         fprintf(stderr, "kith: created the first secret API key (shown once, keep it safe):\n"
                         "  %s\n", b.key);
         kith_crypto_wipe(b.key, sizeof(b.key));
+        fflush(stderr);
     }
     if (cfg->public_url && cfg->public_url[0]) {
         kith_strlcpy(a.eng.public_url, cfg->public_url, sizeof(a.eng.public_url));
@@ -1291,6 +1293,7 @@ int kith_app_run(const struct kith_app_config *cfg)
     signal(SIGPIPE, SIG_IGN);
 
     fprintf(stderr, "kith: listening on %s:%d\n", cfg->listen_host, kith_http_server_port(a.srv));
+    fflush(stderr);
     uv_run(a.loop, UV_RUN_DEFAULT);
     rc = 0;
 out:
@@ -1326,6 +1329,7 @@ out:
     kith_netpolicy_destroy(a.policy);
     uv_loop_close(a.loop);
     kith_crypto_wipe(&a.eng, sizeof(a.eng));
+    fflush(stderr);
     kith_log_info("server", "msg=stopped");
     return rc;
 }

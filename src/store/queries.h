@@ -72,12 +72,14 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"events.undo_after",
      "SELECT count(*) AS n FROM events WHERE participant = ? AND type IN ('refund', 'cancel')"
      " AND occurred_at >= ? AND occurred_at < ?"},
-    {"fraud.recent", "SELECT count(*) AS n FROM referrals WHERE referrer = ? AND created_at > ?"
-                     " AND created_at <= ?"},
-    {"fraud.stem", "SELECT count(*) AS n FROM referrals WHERE referrer = ? AND email_domain = ?"
-                   " AND email_stem = ?"},
-    {"fraud.payment", "SELECT count(*) AS n FROM events WHERE participant = ?"
-                      " AND payment_fingerprint = ?"},
+    /* Signals only need to know whether a threshold is reached: counts stop there, so a
+     * referrer with a million referrals costs what one with ten does. */
+    {"fraud.recent", "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
+                     " AND created_at > ? AND created_at <= ? LIMIT ?)"},
+    {"fraud.stem", "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
+                   " AND email_domain = ? AND email_stem = ? LIMIT 2)"},
+    {"fraud.payment", "SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE participant = ?"
+                      " AND payment_fingerprint = ? LIMIT 1)"},
     {"decisions.of", "SELECT * FROM decisions WHERE referral = ? ORDER BY rowid"},
     {"idem.get", "SELECT request_hash, status, body, created_at FROM idempotency"
                  " WHERE scope = ? AND key = ?"},

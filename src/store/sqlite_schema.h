@@ -53,6 +53,8 @@ static const char *const kith_sqlite_migrations[] = {
     "  expires_at INTEGER, voided_at INTEGER, updated_at INTEGER NOT NULL);"
     "CREATE UNIQUE INDEX rewards_live ON rewards (referral, side) WHERE status <> 'voided';"
     "CREATE INDEX rewards_participant ON rewards (participant, created_at);"
+    "CREATE INDEX rewards_referral ON rewards (referral);"
+    "CREATE INDEX rewards_event ON rewards (event) WHERE event IS NOT NULL;"
     "CREATE INDEX rewards_due ON rewards (status, expires_at);"
     "CREATE INDEX rewards_issued ON rewards (program, issued_at) WHERE issued_at IS NOT NULL;"
     "CREATE TABLE events (id TEXT PRIMARY KEY, program TEXT NOT NULL, participant TEXT NOT NULL,"
