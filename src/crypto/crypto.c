@@ -70,6 +70,20 @@ void kith_crypto_random_id(const char *prefix, char out[KITH_ID_MAX])
     random_chars(out + plen, 24);
 }
 
+void kith_crypto_time_id(const char *prefix, int64_t time_ms, char out[KITH_ID_MAX])
+{
+    static const char sortable[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    size_t plen = kith_strlcpy(out, prefix, KITH_ID_MAX - 25);
+    if (plen > KITH_ID_MAX - 26)
+        plen = KITH_ID_MAX - 26;
+    uint64_t t = time_ms < 0 ? 0 : (uint64_t)time_ms;
+    for (int i = 8; i >= 0; i--) {
+        out[plen + (size_t)i] = sortable[t & 31];
+        t >>= 5;
+    }
+    random_chars(out + plen + 9, 15);
+}
+
 void kith_crypto_random_token(const char *prefix, char out[64])
 {
     size_t plen = kith_strlcpy(out, prefix, 20);
@@ -86,9 +100,9 @@ static void to_hex(const uint8_t *h, char out[KITH_CRYPTO_HASH_HEX])
 void kith_crypto_keyed_hash(const uint8_t key[KITH_CRYPTO_KEY_BYTES], const void *data, size_t len,
                             char out[KITH_CRYPTO_HASH_HEX])
 {
-    uint8_t h[32];
+    uint8_t h[16];
     crypto_generichash(h, sizeof(h), data, len, key, KITH_CRYPTO_KEY_BYTES);
-    to_hex(h, out);
+    sodium_bin2hex(out, KITH_CRYPTO_HASH_HEX, h, sizeof(h));
 }
 
 void kith_crypto_hash(const void *data, size_t len, char out[KITH_CRYPTO_HASH_HEX])

@@ -636,11 +636,11 @@ static void redirect(struct app *a, struct kith_http_request *req, const struct 
         }
         struct kith_click *c = &a->clicks[a->click_count++];
         memset(c, 0, sizeof(*c));
-        kith_crypto_random_id("clk_", c->id);
+        c->at_ms = kith_clock_now_ms();
+        kith_crypto_time_id("clk_", c->at_ms, c->id);
         kith_strlcpy(c->program, l->prog->id, sizeof(c->program));
         kith_strlcpy(c->participant, l->participant, sizeof(c->participant));
         kith_strlcpy(c->code, l->code, sizeof(c->code));
-        c->at_ms = kith_clock_now_ms();
         char ch[32];
         if (kith_http_query_get(req->query, "ch", ch, sizeof(ch)) == 1 && channel_valid(ch))
             kith_strlcpy(c->channel, ch, sizeof(c->channel));
