@@ -65,10 +65,12 @@ enum kith_status participant_by_external(struct kith_tx *tx, const char *program
     return st;
 }
 
+static json_t *participant_json(const struct kith_engine *eng, json_t *row, json_t *codes,
+                                json_t *stats);
+
 json_t *render_participant(struct kith_tx *tx, const struct kith_engine *eng, json_t *row)
 {
-    const char *id = row_str(row, "id");
-    json_t *args = json_pack("[s]", id);
+    json_t *args = json_pack("[s]", row_str(row, "id"));
     json_t *codes = json_array(), *rows = NULL, *stats = NULL;
     if (kith_store_query(tx, "codes.of", args, &rows) == KITH_OK) {
         size_t i;
@@ -77,9 +79,23 @@ json_t *render_participant(struct kith_tx *tx, const struct kith_engine *eng, js
     }
     json_decref(rows);
     if (kith_store_query_one(tx, "participants.stats", args, &stats) != KITH_OK)
+        stats = NULL;
+    json_decref(args);
+    return participant_json(eng, row, codes, stats);
+}
+
+json_t *render_new_participant(const struct kith_engine *eng, json_t *row)
+{
+    return participant_json(eng, row, json_pack("[O]", json_object_get(row, "code")), NULL);
+}
+
+static json_t *participant_json(const struct kith_engine *eng, json_t *row, json_t *codes,
+                                json_t *stats)
+{
+    const char *id = row_str(row, "id");
+    if (stats == NULL)
         stats = json_pack("{s:i,s:i,s:i,s:i}", "clicks", 0, "signups", 0, "qualified", 0,
                           "rewarded", 0);
-    json_decref(args);
     bool erased = row_int(row, "erased") != 0;
     char share[1024];
     snprintf(share, sizeof(share), "%s/r/%s", eng->public_url, row_str(row, "code"));
@@ -113,22 +129,30 @@ json_t *render_participant(struct kith_tx *tx, const struct kith_engine *eng, js
 json_t *render_referral(struct kith_tx *tx, json_t *row)
 {
     json_t *referrer = NULL, *referred = NULL;
+    kith_store_get(tx, "participants", row_str(row, "referrer"), &referrer);
+    kith_store_get(tx, "participants", row_str(row, "referred"), &referred);
+    json_t *out = render_referral_rows(row, referrer, referred);
+    json_decref(referrer);
+    json_decref(referred);
+    return out;
+}
+
+json_t *render_referral_rows(json_t *row, json_t *referrer, json_t *referred)
+{
     json_t *out = json_object();
     json_object_set_new(out, "id", str_or_null(row, "id"));
     json_object_set_new(out, "program", str_or_null(row, "program"));
-    if (kith_store_get(tx, "participants", row_str(row, "referrer"), &referrer) == KITH_OK) {
+    if (referrer) {
         json_object_set_new(out, "referrer",
                             json_pack("{s:o,s:o,s:o}", "id", str_or_null(referrer, "id"),
                                       "first_name", str_or_null(referrer, "first_name"), "code",
                                       str_or_null(referrer, "code")));
     }
-    if (kith_store_get(tx, "participants", row_str(row, "referred"), &referred) == KITH_OK) {
+    if (referred) {
         json_object_set_new(out, "referred",
                             json_pack("{s:o,s:o}", "id", str_or_null(referred, "id"),
                                       "first_name", str_or_null(referred, "first_name")));
     }
-    json_decref(referrer);
-    json_decref(referred);
     json_object_set_new(out, "code", str_or_null(row, "code"));
     json_object_set_new(out, "source", str_or_null(row, "source"));
     json_object_set_new(out, "channel", str_or_null(row, "channel"));
@@ -238,6 +262,13 @@ enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine
             return st;
         return kith_err_set(err, st, NULL, "the database could not store the participant");
     }
-    json_decref(row);
-    return load_row(tx, "participants", id, "participant", out, err);
+    /* The row as written, with the defaults the table would give it. */
+    if (json_object_get(row, "leaderboard_opt_in") == NULL)
+        json_object_set_new(row, "leaderboard_opt_in", json_integer(0));
+    json_object_set_new(row, "erased", json_integer(0));
+    if (json_is_boolean(json_object_get(row, "leaderboard_opt_in")))
+        json_object_set_new(row, "leaderboard_opt_in",
+                            json_integer(json_is_true(json_object_get(row, "leaderboard_opt_in"))));
+    *out = row;
+    return KITH_OK;
 }

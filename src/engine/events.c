@@ -92,7 +92,11 @@ static enum kith_status rescore_payment(struct kith_tx *tx, const struct prog *p
     if ((strcmp(status, "pending") != 0 && strcmp(status, "review") != 0) ||
         (flags & KITH_FRAUD_SAME_PAYMENT))
         return KITH_OK;
-    enum kith_status st = payment_known(tx, row_str(referral, "referrer"), payment, &known);
+    json_t *referrer = NULL;
+    enum kith_status st = kith_store_get(tx, "participants", row_str(referral, "referrer"), &referrer);
+    if (st == KITH_OK)
+        st = payment_known(tx, referrer, payment, &known);
+    json_decref(referrer);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not score the referral");
     if (!known)

@@ -80,6 +80,10 @@ const char *row_str(json_t *row, const char *col); /* NULL when null or absent *
 bool row_is_null(json_t *row, const char *col);
 json_t *render_participant(struct kith_tx *tx, const struct kith_engine *eng, json_t *row);
 json_t *render_referral(struct kith_tx *tx, json_t *row);
+/* The same from rows the caller already holds (referrer, referred may be NULL). */
+json_t *render_referral_rows(json_t *row, json_t *referrer, json_t *referred);
+/* A participant created in this transaction: one code, zero stats, no queries. */
+json_t *render_new_participant(const struct kith_engine *eng, json_t *row);
 json_t *render_reward(json_t *row);
 /* Loads one row of table by id; KITH_E_NOT_FOUND names what was not found. */
 enum kith_status load_row(struct kith_tx *tx, const char *table, const char *id,
@@ -101,7 +105,7 @@ enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine
  * payment_fingerprint, email_norm); the e-mail's domain and stem are set on referral (the row
  * about to be written) for later sequential checks. Returns the flag mask in *flags. */
 enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *eng,
-                                const struct prog *p, const char *referrer_id, json_t *person,
+                                const struct prog *p, json_t *referrer, json_t *person,
                                 const char *click_host, int64_t at_ms, json_t *referral,
                                 unsigned *flags, struct kith_err *err);
 /* JSON array of flag names, in the contract's order. */
@@ -110,8 +114,8 @@ unsigned flags_from_json(const char *text);
 /* Status a referral gets for a flag mask under p's thresholds. */
 const char *verdict_status(const struct prog *p, unsigned flags);
 /* True when fingerprint is known for the referrer (their own row or events). */
-enum kith_status payment_known(struct kith_tx *tx, const char *referrer_id,
-                               const char *fingerprint, bool *known);
+enum kith_status payment_known(struct kith_tx *tx, json_t *referrer, const char *fingerprint,
+                               bool *known);
 
 /* ---- events (events.c) ---- */
 struct event_in {
@@ -152,6 +156,10 @@ enum kith_notify_stage {
 };
 /* Notifies the people concerned by a stage of a referral (or reward, for REWARD_ISSUED):
  * keeps the notification, emits notification.created, queues the e-mail when SMTP is on. */
+/* The referral-created stage from rows the caller holds (a signup). */
+enum kith_status notify_created(struct kith_tx *tx, const struct kith_engine *eng,
+                                json_t *referral, json_t *referrer, json_t *referred,
+                                int64_t now_ms);
 enum kith_status notify(struct kith_tx *tx, const struct kith_engine *eng,
                         enum kith_notify_stage stage, const char *referral_id,
                         const char *reward_id, int64_t now_ms);

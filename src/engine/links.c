@@ -27,7 +27,7 @@ enum kith_status kith_engine_link_resolve(struct kith_tx *tx, const char *code,
         json_decref(row);
         return st;
     }
-    kith_strlcpy(out->code, row_str(row, "code"), sizeof(out->code));
+    kith_strlcpy(out->code, row_str(row, "matched"), sizeof(out->code));
     kith_strlcpy(out->participant, row_str(row, "participant"), sizeof(out->participant));
     kith_strlcpy(out->program, p.id, sizeof(out->program));
     kith_strlcpy(out->destination, p.destination, sizeof(out->destination));

@@ -109,6 +109,26 @@ static void reward_words(struct kith_tx *tx, const char *referral_id, const char
         kith_strlcpy(out, "our thanks", outsize);
 }
 
+enum kith_status notify_created(struct kith_tx *tx, const struct kith_engine *eng,
+                                json_t *referral, json_t *referrer, json_t *referred,
+                                int64_t now_ms)
+{
+    json_t *cfg = NULL;
+    char words[300];
+    const char *referral_id = row_str(referral, "id");
+    enum kith_status st = prog_config(tx, row_str(referral, "program"), &cfg);
+    if (st != KITH_OK)
+        return st;
+    /* Nothing is rewarded at signup yet. */
+    kith_strlcpy(words, "our thanks", sizeof(words));
+    if ((st = keep(tx, eng, cfg, "referral_created_referrer", "referral_created", referrer,
+                   referred, words, referral_id, NULL, now_ms)) == KITH_OK)
+        st = keep(tx, eng, cfg, "referral_created_referred", "referral_created", referred, referrer,
+                  words, referral_id, NULL, now_ms);
+    json_decref(cfg);
+    return st;
+}
+
 enum kith_status notify(struct kith_tx *tx, const struct kith_engine *eng,
                         enum kith_notify_stage stage, const char *referral_id,
                         const char *reward_id, int64_t now_ms)

@@ -142,8 +142,8 @@ enum kith_status kith_op_participant_create(struct kith_tx *tx, struct kith_call
     }
     if (st != KITH_OK)
         goto out;
-    *out = render_participant(tx, call->eng, row);
-    if ((st = outbox_emit(tx, "participant.created", json_incref(*out), call->now_ms)) != KITH_OK) {
+    *out = render_new_participant(call->eng, row);
+    if (outbox_wanted(tx) && (st = outbox_emit(tx, "participant.created", json_incref(*out), call->now_ms)) != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not store the participant");
         goto out;
     }

@@ -11,6 +11,7 @@
 
 #include "engine/internal.h"
 #include "kith/attribution.h"
+#include "kith/codes.h"
 #include "kith/webhooks.h"
 
 #define STRIPE_TOLERANCE_S 300
@@ -220,13 +221,22 @@ static enum kith_status signup_from_order(struct kith_tx *tx, struct kith_call *
                                           const struct prog *p, json_t *order, const char *ext,
                                           json_t **person, struct kith_err *err)
 {
+    /* An order may combine several discounts: the first that is a kith code counts. Only a
+     * kith code makes a customer a participant; the shop's own codes mean nothing here. */
     const char *code = NULL;
     size_t i;
     json_t *d;
     json_array_foreach(json_object_get(order, "discount_codes"), i, d)
     {
-        if (code == NULL)
-            code = str_at(d, "code", NULL);
+        const char *c = str_at(d, "code", NULL);
+        char norm[KITH_CODE_NORM_MAX + 1];
+        if (code != NULL || c == NULL || !kith_code_normalize(c, norm))
+            continue;
+        json_t *row = NULL, *args = json_pack("[s]", norm);
+        if (kith_store_query_one(tx, "codes.find", args, &row) == KITH_OK)
+            code = c;
+        json_decref(args);
+        json_decref(row);
     }
     if (code == NULL || ext == NULL)
         return KITH_E_NOT_FOUND;

@@ -76,23 +76,19 @@ static enum kith_status count_of(struct kith_tx *tx, const char *query, json_t *
     return st;
 }
 
-enum kith_status payment_known(struct kith_tx *tx, const char *referrer_id,
-                               const char *fingerprint, bool *known)
+enum kith_status payment_known(struct kith_tx *tx, json_t *referrer, const char *fingerprint,
+                               bool *known)
 {
-    json_t *ref = NULL;
     *known = false;
     if (fingerprint == NULL)
         return KITH_OK;
-    enum kith_status st = kith_store_get(tx, "participants", referrer_id, &ref);
-    if (st != KITH_OK)
-        return st;
-    const char *own = row_str(ref, "payment_fingerprint");
+    const char *own = row_str(referrer, "payment_fingerprint");
     *known = own && strcmp(own, fingerprint) == 0;
-    json_decref(ref);
     if (*known)
         return KITH_OK;
     int64_t n = 0;
-    st = count_of(tx, "fraud.payment", json_pack("[ss]", referrer_id, fingerprint), &n);
+    enum kith_status st =
+        count_of(tx, "fraud.payment", json_pack("[ss]", row_str(referrer, "id"), fingerprint), &n);
     *known = n > 0;
     return st;
 }
@@ -117,11 +113,12 @@ static bool same(json_t *a, json_t *b, const char *col)
 }
 
 enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *eng,
-                                const struct prog *p, const char *referrer_id, json_t *person,
+                                const struct prog *p, json_t *referrer, json_t *person,
                                 const char *click_host, int64_t at_ms, json_t *referral,
                                 unsigned *flags, struct kith_err *err)
 {
-    json_t *referrer = NULL, *cfg = NULL;
+    json_t *cfg = NULL;
+    const char *referrer_id = row_str(referrer, "id");
     struct kith_fraud_facts f;
     struct kith_fraud_settings s;
     char domain[256] = "", stem[256] = "";
@@ -129,8 +126,7 @@ enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *en
     enum kith_status st;
     memset(&f, 0, sizeof(f));
     settings_of(eng, p, &s);
-    if ((st = kith_store_get(tx, "participants", referrer_id, &referrer)) != KITH_OK ||
-        (st = prog_config(tx, p->id, &cfg)) != KITH_OK)
+    if ((st = prog_config(tx, p->id, &cfg)) != KITH_OK)
         goto fail;
     json_t *fraud = json_object_get(cfg, "fraud");
     s.blocked_email_domains = blocked_emails;
@@ -142,7 +138,7 @@ enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *en
 
     f.ip_match = same(person, referrer, "ip_hash");
     f.device_match = same(person, referrer, "device_id");
-    if ((st = payment_known(tx, referrer_id, row_str(person, "payment_fingerprint"),
+    if ((st = payment_known(tx, referrer, row_str(person, "payment_fingerprint"),
                             &f.payment_match)) != KITH_OK)
         goto fail;
     int64_t n = 0;
@@ -175,7 +171,6 @@ enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *en
 fail:
     st = kith_err_set(err, st, NULL, "the database could not score the referral");
 out:
-    json_decref(referrer);
     json_decref(cfg);
     return st;
 }

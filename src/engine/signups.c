@@ -55,7 +55,7 @@ static enum kith_status find_code(struct kith_tx *tx, const char *typed, const s
     if (st != KITH_OK)
         return st;
     facts_from(fd->row, p, f);
-    kith_strlcpy(fd->code, row_str(fd->row, "code"), sizeof(fd->code));
+    kith_strlcpy(fd->code, row_str(fd->row, "matched"), sizeof(fd->code));
     return KITH_OK;
 }
 
@@ -71,8 +71,8 @@ static enum kith_status find_click(struct kith_tx *tx, const char *click_id, con
     if (st != KITH_OK)
         return st;
     facts_from(fd->row, p, f);
-    f->at_ms = row_int(fd->row, "created_at");
-    kith_strlcpy(fd->code, row_str(fd->row, "code"), sizeof(fd->code));
+    f->at_ms = row_int(fd->row, "click_at");
+    kith_strlcpy(fd->code, row_str(fd->row, "matched"), sizeof(fd->code));
     return KITH_OK;
 }
 
@@ -104,6 +104,7 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
     struct prog p;
     struct found fd[KITH_ATTR_SOURCES] = {{0}};
     json_t *fields = json_object(), *existing = NULL, *person = NULL, *referral = NULL;
+    json_t *w_row = NULL; /* the winning referrer's row */
     enum kith_status st;
     json_t *body = call->body;
 
@@ -180,6 +181,7 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
 
     if (res.winner != KITH_ATTR_ORGANIC) {
         struct found *w = &fd[res.winner];
+        w_row = w->row;
         json_t *click = res.winner == KITH_ATTR_COOKIE ? w->row : NULL;
         /* A url or typed win backed by this referrer's own click keeps that click's channel. */
         if (click == NULL && res.reason[KITH_ATTR_COOKIE] == KITH_ATTR_ACCEPTED &&
@@ -199,15 +201,19 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
                                 ? json_string(row_str(click, "channel"))
                                 : json_null());
         json_object_set_new(referral, "click",
-                            click ? json_string(row_str(click, "id")) : json_null());
+                            click ? json_string(row_str(click, "click_id")) : json_null());
         unsigned flags = 0;
         const char *host = click ? row_str(click, "referrer_host") : NULL;
-        if ((st = score_referral(tx, call->eng, &p, row_str(w->row, "participant"), person, host,
-                                 at_ms, referral, &flags, err)) != KITH_OK)
+        if ((st = score_referral(tx, call->eng, &p, w->row, person, host, at_ms, referral, &flags,
+                                 err)) != KITH_OK)
             goto out;
         json_object_set_new(referral, "status", json_string(verdict_status(&p, flags)));
         json_object_set_new(referral, "fraud_score", json_integer(kith_fraud_score(flags)));
-        json_object_set_new(referral, "fraud_flags", flags_json(flags));
+        json_t *fl = flags_json(flags);
+        char *fl_text = json_dumps(fl, JSON_COMPACT);
+        json_decref(fl);
+        json_object_set_new(referral, "fraud_flags", json_string(fl_text));
+        free(fl_text);
         json_object_set_new(referral, "created_at", json_integer(at_ms));
         json_object_set_new(referral, "expires_at", json_integer(at_ms + p.within_days * DAY_MS));
         json_object_set_new(referral, "updated_at", json_integer(call->now_ms));
@@ -217,10 +223,7 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
                               "the database could not store the referral");
             goto out;
         }
-        json_decref(referral);
-        referral = NULL;
-        if ((st = load_row(tx, "referrals", referral_id, "referral", &referral, err)) != KITH_OK)
-            goto out;
+        /* The row as written is the row as stored: no need to read it back. */
     }
     if (outbox_wanted(tx) &&
         (st = outbox_emit(tx, "participant.created", render_participant(tx, call->eng, person),
@@ -235,8 +238,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
             snprintf(type, sizeof(type), "referral.%s", status);
             if ((st = outbox_referral(tx, referral_id, type, call->now_ms)) != KITH_OK)
                 goto fail_write;
-        } else if ((st = notify(tx, call->eng, KITH_NOTIFY_REFERRAL_CREATED, referral_id, NULL,
-                                call->now_ms)) != KITH_OK) {
+        } else if ((st = notify_created(tx, call->eng, referral, w_row, person, call->now_ms)) !=
+                   KITH_OK) {
             goto fail_write;
         }
     }
@@ -251,8 +254,9 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
                                             "reason", reason));
     }
     *out = json_object();
-    json_object_set_new(*out, "participant", render_participant(tx, call->eng, person));
-    json_object_set_new(*out, "referral", referral ? render_referral(tx, referral) : json_null());
+    json_object_set_new(*out, "participant", render_new_participant(call->eng, person));
+    json_object_set_new(*out, "referral",
+                        referral ? render_referral_rows(referral, w_row, person) : json_null());
     json_object_set_new(*out, "attribution",
                         json_pack("{s:s,s:o}", "source", kith_attr_source_name(res.winner),
                                   "rejected", rejected));

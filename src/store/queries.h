@@ -33,17 +33,18 @@ static const struct kith_named_query kith_sqlite_queries[] = {
      " (SELECT count(*) FROM referrals WHERE referrer = ?1 AND status = 'rewarded') AS rewarded"},
     {"codes.insert", "INSERT INTO codes (norm, code, participant, kind, created_at)"
                      " VALUES (?, ?, ?, ?, ?)"},
-    {"codes.find", "SELECT c.code, c.participant, p.program, p.status, p.erased, p.external_id,"
-                   " p.email_norm FROM codes c JOIN participants p ON p.id = c.participant"
-                   " WHERE c.norm = ?"},
+    /* A code and its owner's whole row (the code that matched is `matched`). */
+    {"codes.find", "SELECT p.*, c.code AS matched, c.participant FROM codes c"
+                   " JOIN participants p ON p.id = c.participant WHERE c.norm = ?"},
     {"codes.of", "SELECT code FROM codes WHERE participant = ? ORDER BY created_at, rowid"},
     {"prefix.taken", "SELECT taken FROM code_prefixes WHERE prefix = ?"},
     {"prefix.bump", "INSERT INTO code_prefixes (prefix, taken) VALUES (?, 1)"
                     " ON CONFLICT (prefix) DO UPDATE SET taken = taken + 1"},
     {"clicks.insert", "INSERT OR IGNORE INTO clicks (id, program, participant, code, created_at,"
                       " channel, referrer_host, ip_hash, ua_hash) VALUES (?,?,?,?,?,?,?,?,?)"},
-    {"clicks.find", "SELECT c.id, c.created_at, c.channel, c.referrer_host, c.code, c.participant,"
-                    " p.program, p.status, p.erased, p.external_id, p.email_norm FROM clicks c"
+    /* A click and its referrer's whole row. */
+    {"clicks.find", "SELECT p.*, c.id AS click_id, c.created_at AS click_at, c.channel,"
+                    " c.referrer_host, c.code AS matched, c.participant FROM clicks c"
                     " JOIN participants p ON p.id = c.participant WHERE c.id = ?"},
     {"referrals.of_referred", "SELECT * FROM referrals WHERE referred = ?"},
     {"referrals.list",
