@@ -24,10 +24,16 @@ uint32_t kith_crypto_uniform(uint32_t upper);
 
 /* prefix + 24 random lowercase base32 characters (120 bits), e.g. "par_k3x...". */
 void kith_crypto_random_id(const char *prefix, char out[KITH_ID_MAX]);
+/*
+ * prefix + 9 characters of time_ms (sortable) + 15 random base32 characters (75 bits): ids that
+ * are unguessable but arrive in order, so a table keyed by them grows at its right edge (clicks).
+ */
+void kith_crypto_time_id(const char *prefix, int64_t time_ms, char out[KITH_ID_MAX]);
 /* prefix + 40 random base32 characters: API keys ("sk_", "pk_"). out holds 64 bytes. */
 void kith_crypto_random_token(const char *prefix, char out[64]);
 
-/* BLAKE2b-256 of data keyed with key, as lowercase hex. */
+/* BLAKE2b-128 of data keyed with key, as 32 lowercase hex characters: equality tokens for IPs
+ * and user agents (out holds KITH_CRYPTO_HASH_HEX bytes). */
 void kith_crypto_keyed_hash(const uint8_t key[KITH_CRYPTO_KEY_BYTES], const void *data, size_t len,
                             char out[KITH_CRYPTO_HASH_HEX]);
 /* Unkeyed BLAKE2b-256 as lowercase hex: API key digests, request fingerprints. */
