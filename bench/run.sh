@@ -185,6 +185,16 @@ WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $SCALE_
 INSERT INTO clicks (id, program, participant, code, created_at, channel)
 SELECT 'clk_s' || i, 'bench', 'par_s' || (1 + (i * 7919) % $SCALE_PARTICIPANTS), 'P1',
   1700000000000 + i * 100, CASE i % 4 WHEN 0 THEN 'email' WHEN 1 THEN 'sms' ELSE NULL END FROM n;
+-- the rollups kith keeps as it records clicks, built here in one go
+INSERT INTO click_hours (program, hour, channel, clicks)
+SELECT program, created_at / 3600000, coalesce(channel, 'none'), count(*) FROM clicks
+GROUP BY 1, 2, 3;
+CREATE TEMP TABLE pc AS SELECT participant, count(*) AS n FROM clicks GROUP BY participant;
+UPDATE participants SET clicks = pc.n FROM pc WHERE pc.participant = participants.id;
+INSERT INTO program_counts (program, participants_active, sharers)
+SELECT 'bench', count(*), sum(clicks > 0) FROM participants WHERE program = 'bench'
+ON CONFLICT (program) DO UPDATE SET participants_active = excluded.participants_active,
+  sharers = excluded.sharers;
 COMMIT;
 PRAGMA wal_checkpoint(TRUNCATE);
 SQL
@@ -201,7 +211,14 @@ for r in $(seq 1 5); do
     [ "$ms" -lt "$best" ] && best=$ms
 done
 RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$KPID/status")
+best_w=999999
+for r in $(seq 1 5); do
+    ms=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $KEY" \
+        "http://127.0.0.1:$KPORT/v1/metrics?program=bench&from=2023-11-15T00:30:00Z&to=2023-11-16T00:30:00Z" | python3 -c 'import sys; print(int(float(sys.stdin.read())*1000))')
+    [ "$ms" -lt "$best_w" ] && best_w=$ms
+done
 echo "scale: GET /v1/metrics over all time: ${best} ms best of 5 (goal < 50 ms)"
+echo "scale: GET /v1/metrics over one day (864,000 clicks): ${best_w} ms best of 5"
 echo "scale: resident memory: $((RSS_KB / 1024)) MB (goal <= 256 MB)"
 stop_kith
 
@@ -221,6 +238,7 @@ Loopback only; wrk and the servers share the machine. Medians of $ROUNDS interle
 | clicks recorded during the redirect rounds | ${CLICKS} of ${K_REQ_TOTAL} requests | | every non-bot click |
 | durable signups (\`synchronous=FULL\`, attribution + fraud scoring), $CONNS connections | ${SR}/s, p99 ${SP} ms; ${STORED} stored of ${S_TOTAL} sent | | ≥ 10,000/s |
 | \`GET /v1/metrics\`, all time, ${SCALE_PARTICIPANTS} participants, ${SCALE_CLICKS} clicks | ${best} ms | | < 50 ms |
+| \`GET /v1/metrics\`, a one-day window (its sharers are counted from the clicks themselves) | ${best_w} ms | | |
 | resident memory serving that database | $((RSS_KB / 1024)) MB | | ≤ 256 MB |
 
 Rerun: \`make bench\` (ROUNDS, DURATION, SCALE_PARTICIPANTS and SCALE_CLICKS override the defaults).

@@ -262,6 +262,10 @@ enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine
             return st;
         return kith_err_set(err, st, NULL, "the database could not store the participant");
     }
+    if ((st = program_count(tx, p->id, 1, 0)) != KITH_OK) {
+        json_decref(row);
+        return kith_err_set(err, st, NULL, "the database could not count the participant");
+    }
     /* The row as written, with the defaults the table would give it. */
     if (json_object_get(row, "leaderboard_opt_in") == NULL)
         json_object_set_new(row, "leaderboard_opt_in", json_integer(0));
@@ -271,4 +275,13 @@ enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine
                             json_integer(json_is_true(json_object_get(row, "leaderboard_opt_in"))));
     *out = row;
     return KITH_OK;
+}
+
+enum kith_status program_count(struct kith_tx *tx, const char *program, int64_t active_delta,
+                               int64_t sharers_delta)
+{
+    json_t *args = json_pack("[sII]", program, (json_int_t)active_delta, (json_int_t)sharers_delta);
+    enum kith_status st = kith_store_exec(tx, "counts.add", args, NULL);
+    json_decref(args);
+    return st;
 }

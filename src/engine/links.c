@@ -4,6 +4,7 @@
  * inside one transaction. Also the crawler and link-preview list, so a bot's visit is redirected
  * but never counted.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
@@ -42,22 +43,93 @@ static json_t *text_or_null(const char *s)
     return s[0] ? json_string(s) : json_null();
 }
 
-enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_click *clicks,
-                                          size_t n)
+#define HOUR_MS INT64_C(3600000)
+
+static int by_participant(const void *a, const void *b)
+{
+    const struct kith_click *x = *(const struct kith_click *const *)a;
+    const struct kith_click *y = *(const struct kith_click *const *)b;
+    return strcmp(x->participant, y->participant);
+}
+
+/* Per (program, hour, channel) counts for the click_hours rollup. */
+struct hour_count {
+    const char *program;
+    int64_t hour;
+    const char *channel;
+    int64_t n;
+};
+
+static enum kith_status flush_hours(struct kith_tx *tx, struct hour_count *h, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        const struct kith_click *c = &clicks[i];
-        json_t *args = json_pack("[ssssIoooo]", c->id, c->program, c->participant, c->code,
-                                 (json_int_t)c->at_ms, text_or_null(c->channel),
-                                 text_or_null(c->referrer_host), text_or_null(c->ip_hash),
-                                 text_or_null(c->ua_hash));
-        enum kith_status st = args ? kith_store_exec(tx, "clicks.insert", args, NULL)
-                                   : KITH_E_INTERNAL;
+        json_t *args = json_pack("[sIsI]", h[i].program, (json_int_t)h[i].hour, h[i].channel,
+                                 (json_int_t)h[i].n);
+        enum kith_status st = kith_store_exec(tx, "clickhours.add", args, NULL);
         json_decref(args);
         if (st != KITH_OK)
             return st;
     }
     return KITH_OK;
+}
+
+enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_click *clicks,
+                                          size_t n)
+{
+    enum kith_status st = KITH_OK;
+    struct hour_count hours[64];
+    size_t nh = 0;
+    const struct kith_click **sorted = calloc(n ? n : 1, sizeof(*sorted));
+    if (sorted == NULL)
+        abort();
+    for (size_t i = 0; i < n && st == KITH_OK; i++) {
+        const struct kith_click *c = &clicks[i];
+        sorted[i] = c;
+        json_t *args = json_pack("[ssssIoooo]", c->id, c->program, c->participant, c->code,
+                                 (json_int_t)c->at_ms, text_or_null(c->channel),
+                                 text_or_null(c->referrer_host), text_or_null(c->ip_hash),
+                                 text_or_null(c->ua_hash));
+        st = args ? kith_store_exec(tx, "clicks.insert", args, NULL) : KITH_E_INTERNAL;
+        json_decref(args);
+        /* A batch spans well under a second: a short list holds its hours and channels. */
+        const char *ch = c->channel[0] ? c->channel : "none";
+        int64_t hour = c->at_ms / HOUR_MS;
+        size_t k = 0;
+        while (k < nh && !(hours[k].hour == hour && strcmp(hours[k].channel, ch) == 0 &&
+                           strcmp(hours[k].program, c->program) == 0))
+            k++;
+        if (k == nh) {
+            if (nh == KITH_ARRAY_LEN(hours)) {
+                if (st == KITH_OK)
+                    st = flush_hours(tx, hours, nh);
+                nh = 0;
+                k = 0;
+            }
+            hours[nh++] = (struct hour_count){c->program, hour, ch, 0};
+        }
+        hours[k].n++;
+    }
+    if (st == KITH_OK)
+        st = flush_hours(tx, hours, nh);
+    /* Each participant's click count, and who just became a sharer. */
+    qsort(sorted, n, sizeof(*sorted), by_participant);
+    for (size_t i = 0; i < n && st == KITH_OK;) {
+        size_t j = i;
+        while (j < n && strcmp(sorted[j]->participant, sorted[i]->participant) == 0)
+            j++;
+        json_t *row = NULL, *args = json_pack("[sI]", sorted[i]->participant, (json_int_t)(j - i));
+        st = kith_store_query_one(tx, "participants.add_clicks", args, &row);
+        json_decref(args);
+        if (st == KITH_E_NOT_FOUND) {
+            st = KITH_OK; /* the participant is gone (never: codes outlive erasure) */
+        } else if (st == KITH_OK && row_int(row, "clicks") == (int64_t)(j - i)) {
+            st = program_count(tx, sorted[i]->program, 0, 1);
+        }
+        json_decref(row);
+        i = j;
+    }
+    free(sorted);
+    return st;
 }
 
 /* Substrings (lowercase) of User-Agent headers sent by crawlers and link-preview fetchers.

@@ -48,6 +48,59 @@ static enum kith_status run(struct kith_tx *tx, const char *q, json_t *args, jso
     return st;
 }
 
+#define HOUR_MS INT64_C(3600000)
+
+static void add_rows(json_t *into, json_t *rows)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        const char *ch = row_str(r, "channel");
+        json_int_t n = json_integer_value(json_object_get(into, ch)) + row_int(r, "clicks");
+        json_object_set_new(into, ch, json_integer(n));
+    }
+}
+
+/*
+ * Clicks per channel in [from, to): whole hours from the click_hours rollup, the partial hours
+ * at either edge from the clicks themselves (an indexed range of at most an hour each).
+ */
+static enum kith_status click_counts(struct kith_tx *tx, const char *program, int64_t from,
+                                     int64_t to, json_t **out)
+{
+    int64_t h1 = from >= 0 ? (from + HOUR_MS - 1) / HOUR_MS : from / HOUR_MS;
+    int64_t h2 = to >= 0 ? to / HOUR_MS : (to - HOUR_MS + 1) / HOUR_MS;
+    json_t *rows = NULL;
+    enum kith_status st;
+    *out = json_object();
+    if (h1 >= h2) {
+        st = run(tx, "metrics.clicks",
+                 json_pack("[sII]", program, (json_int_t)from, (json_int_t)to), &rows);
+        add_rows(*out, rows);
+        json_decref(rows);
+        return st;
+    }
+    json_int_t edges[2][2] = {{(json_int_t)from, (json_int_t)(h1 * HOUR_MS)},
+                              {(json_int_t)(h2 * HOUR_MS), (json_int_t)to}};
+    if ((st = run(tx, "metrics.click_hours",
+                  json_pack("[sII]", program, (json_int_t)h1, (json_int_t)h2), &rows)) != KITH_OK)
+        return st;
+    add_rows(*out, rows);
+    json_decref(rows);
+    for (int e = 0; e < 2; e++) {
+        if (edges[e][0] >= edges[e][1])
+            continue;
+        rows = NULL;
+        if ((st = run(tx, "metrics.clicks", json_pack("[sII]", program, edges[e][0], edges[e][1]),
+                      &rows)) != KITH_OK)
+            return st;
+        add_rows(*out, rows);
+        json_decref(rows);
+    }
+    return KITH_OK;
+}
+
 enum kith_status kith_op_metrics(struct kith_tx *tx, struct kith_call *call, json_t **out,
                                  struct kith_err *err)
 {
@@ -66,28 +119,52 @@ enum kith_status kith_op_metrics(struct kith_tx *tx, struct kith_call *call, jso
         (st = prog_resolve(tx, has_program ? program : NULL, &p, err)) != KITH_OK)
         return st;
     json_int_t f = (json_int_t)from, t = (json_int_t)to;
-    if ((st = run(tx, "metrics.participants", json_pack("[sI]", p.id, t), &r_part)) != KITH_OK ||
-        (st = run(tx, "metrics.clicks", json_pack("[sII]", p.id, f, t), &r_clicks)) != KITH_OK ||
-        (st = run(tx, "metrics.sharers", json_pack("[sII]", p.id, f, t), &r_sharers)) !=
-            KITH_OK ||
-        (st = run(tx, "metrics.signups", json_pack("[sII]", p.id, f, t), &r_signups)) !=
+    bool all_time = from == INT64_MIN / 2 && to == INT64_MAX / 2;
+    if ((st = run(tx, "metrics.signups", json_pack("[sII]", p.id, f, t), &r_signups)) !=
             KITH_OK ||
         (st = run(tx, "metrics.qualified", json_pack("[sII]", p.id, f, t), &r_qual)) != KITH_OK ||
-        (st = run(tx, "metrics.cost", json_pack("[sII]", p.id, f, t), &r_cost)) != KITH_OK) {
+        (st = run(tx, "metrics.cost", json_pack("[sII]", p.id, f, t), &r_cost)) != KITH_OK ||
+        (st = click_counts(tx, p.id, from, to, &r_clicks)) != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not compute the metrics");
         goto out;
     }
-    int64_t participants = row_int(json_array_get(r_part, 0), "n");
-    int64_t sharers = row_int(json_array_get(r_sharers, 0), "n");
+    int64_t participants = 0, sharers = 0;
+    if (all_time) {
+        /* Running counts: O(1) however large the program. */
+        json_t *row = NULL, *args = json_pack("[s]", p.id);
+        st = kith_store_query_one(tx, "counts.get", args, &row);
+        json_decref(args);
+        if (st == KITH_OK) {
+            participants = row_int(row, "participants_active");
+            sharers = row_int(row, "sharers");
+        }
+        json_decref(row);
+        if (st != KITH_OK && st != KITH_E_NOT_FOUND) {
+            st = kith_err_set(err, st, NULL, "the database could not compute the metrics");
+            goto out;
+        }
+    } else {
+        if ((st = run(tx, "metrics.participants", json_pack("[sI]", p.id, t), &r_part)) !=
+                KITH_OK ||
+            (st = run(tx, "metrics.sharers", json_pack("[sII]", p.id, f, t), &r_sharers)) !=
+                KITH_OK) {
+            st = kith_err_set(err, st, NULL, "the database could not compute the metrics");
+            goto out;
+        }
+        participants = row_int(json_array_get(r_part, 0), "n");
+        sharers = row_int(json_array_get(r_sharers, 0), "n");
+    }
     int64_t clicks = 0, signups = 0, qualified = 0;
     json_t *by_channel = json_object();
     size_t i;
     json_t *r;
-    json_array_foreach(r_clicks, i, r)
+    const char *chname;
+    json_t *cv;
+    json_object_foreach(r_clicks, chname, cv)
     {
-        clicks += row_int(r, "clicks");
-        json_object_set_new(by_channel, row_str(r, "channel"),
-                            json_pack("{s:I,s:i}", "clicks", (json_int_t)row_int(r, "clicks"),
+        clicks += json_integer_value(cv);
+        json_object_set_new(by_channel, chname,
+                            json_pack("{s:I,s:i}", "clicks", (json_int_t)json_integer_value(cv),
                                       "signups", 0));
     }
     json_array_foreach(r_signups, i, r)

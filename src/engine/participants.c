@@ -255,6 +255,13 @@ enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call
     if (status) {
         json_object_set_new(set, "status", json_string(status));
         call->invalidates_links = true;
+        bool was_active = strcmp(row_str(row, "status"), "active") == 0;
+        bool now_active = strcmp(status, "active") == 0;
+        if (was_active != now_active &&
+            (st = program_count(tx, row_str(row, "program"), now_active ? 1 : -1, 0)) != KITH_OK) {
+            st = kith_err_set(err, st, NULL, "the database could not count the participant");
+            goto out;
+        }
     }
     json_object_set_new(set, "updated_at", json_integer(call->now_ms));
     if ((st = kith_store_update(tx, "participants", call->params[0], set)) != KITH_OK) {

@@ -122,6 +122,11 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
     if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
         (st = load_row(tx, "participants", id, "participant", &person, err)) != KITH_OK)
         return st;
+    bool counted = strcmp(row_str(person, "status"), "active") == 0 && row_int(person, "erased") == 0;
+    if (counted && (st = program_count(tx, row_str(person, "program"), -1, 0)) != KITH_OK) {
+        json_decref(person);
+        return kith_err_set(err, st, NULL, "the database could not erase the person");
+    }
     json_decref(person);
     person = NULL;
     static const char *const steps[] = {"erase.events",        "erase.referrals",

@@ -26,7 +26,7 @@ static const struct kith_named_query kith_sqlite_queries[] = {
      " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR external_id = ?3)"
      " AND (?4 IS NULL OR email_norm = ?4) ORDER BY rowid LIMIT ?5"},
     {"participants.stats",
-     "SELECT (SELECT count(*) FROM clicks WHERE participant = ?1) AS clicks,"
+     "SELECT (SELECT clicks FROM participants WHERE id = ?1) AS clicks,"
      " (SELECT count(*) FROM referrals WHERE referrer = ?1) AS signups,"
      " (SELECT count(*) FROM referrals WHERE referrer = ?1"
      "   AND status IN ('qualified', 'rewarded')) AS qualified,"
@@ -92,6 +92,19 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"clicks.drop_hashes", "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL"
                            " WHERE created_at < ? AND program = ? AND ip_hash IS NOT NULL"},
     {"health", "SELECT 1 AS ok"},
+    /* Rollups kept with every click batch and participant change, so metrics stay fast. */
+    {"clickhours.add", "INSERT INTO click_hours (program, hour, channel, clicks) VALUES (?, ?, ?, ?)"
+                       " ON CONFLICT (program, hour, channel) DO UPDATE"
+                       " SET clicks = clicks + excluded.clicks"},
+    {"participants.add_clicks", "UPDATE participants SET clicks = clicks + ?2 WHERE id = ?1"
+                                " RETURNING clicks"},
+    {"counts.add", "INSERT INTO program_counts (program, participants_active, sharers)"
+                   " VALUES (?, ?, ?) ON CONFLICT (program) DO UPDATE SET"
+                   " participants_active = participants_active + excluded.participants_active,"
+                   " sharers = sharers + excluded.sharers"},
+    {"counts.get", "SELECT participants_active, sharers FROM program_counts WHERE program = ?"},
+    {"metrics.click_hours", "SELECT channel, sum(clicks) AS clicks FROM click_hours"
+                            " WHERE program = ? AND hour >= ? AND hour < ? GROUP BY channel"},
     {"referrals.by_status", "SELECT status, count(*) AS n FROM referrals GROUP BY status"},
     {"webhooks.enabled", "SELECT id, events FROM webhook_endpoints WHERE status = 'enabled'"},
     {"webhooks.list", "SELECT rowid AS cur, * FROM webhook_endpoints WHERE rowid > ?"
@@ -139,9 +152,8 @@ static const struct kith_named_query kith_sqlite_queries[] = {
                               " ORDER BY rowid LIMIT 1"},
     {"metrics.participants", "SELECT count(*) AS n FROM participants WHERE program = ?"
                              " AND created_at < ? AND status = 'active' AND erased = 0"},
-    {"metrics.clicks", "SELECT coalesce(channel, 'none') AS channel, count(*) AS clicks,"
-                       " count(DISTINCT participant) AS sharers FROM clicks"
-                       " WHERE program = ? AND created_at >= ? AND created_at < ?"
+    {"metrics.clicks", "SELECT coalesce(channel, 'none') AS channel, count(*) AS clicks"
+                       " FROM clicks WHERE program = ? AND created_at >= ? AND created_at < ?"
                        " GROUP BY coalesce(channel, 'none')"},
     {"metrics.sharers", "SELECT count(DISTINCT participant) AS n FROM clicks"
                         " WHERE program = ? AND created_at >= ? AND created_at < ?"},
