@@ -86,7 +86,8 @@ static enum kith_status answer(struct kith_tx *tx, json_t *ev, const char *exter
 static enum kith_status rescore_payment(struct kith_tx *tx, const struct prog *p, json_t *referral,
                                         const char *payment, int64_t now_ms, struct kith_err *err)
 {
-    const char *status = row_str(referral, "status");
+    char status[16];
+    kith_strlcpy(status, row_str(referral, "status"), sizeof(status));
     unsigned flags = flags_from_json(row_str(referral, "fraud_flags"));
     bool known = false;
     if ((strcmp(status, "pending") != 0 && strcmp(status, "review") != 0) ||
