@@ -165,6 +165,42 @@ STORED=$(sqlite3 "$WORK/signups.db" "SELECT count(*) FROM referrals")
 SR=$(median "${S_RPS[@]}"); SP=$(median "${S_P99[@]}")
 echo "signups: ${SR} per s, p99 ${SP} ms at ${CONNS} connections (goal >= 10000/s); ${STORED} referrals stored of ${S_TOTAL} requests"
 
+# ---------------------------------------------------------------- fraud scoring's cost
+# 1 million referrals already in the table (100,000 referrers), then durable signups with
+# scoring on and off, alternating, in the same run.
+start_kith "$WORK/fraud.db"
+api POST /v1/programs '{"id":"bench","name":"Bench","destination_url":"https://example.com/join"}' >/dev/null
+FCODE=$(api POST /v1/participants '{"external_id":"jane","first_name":"Jane"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
+stop_kith
+sqlite3 "$WORK/fraud.db" <<SQL
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = OFF;
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+INSERT INTO referrals (id, program, referrer, referred, code, source, status, created_at,
+  expires_at, updated_at, email_domain, email_stem)
+SELECT 'ref_f' || i, 'bench', 'par_r' || (i % 100000), 'par_x' || i, 'R-1', 'url', 'pending',
+  1700000000000 + i, 1800000000000, 1700000000000 + i, 'example.org', 'p' || (i % 1000) FROM n;
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+declare -a F_ON F_OFF
+for r in $(seq 1 "$ROUNDS"); do
+    for mode in off on; do
+        if [ "$mode" = off ]; then export KITH_FRAUD_SCORING=off; else unset KITH_FRAUD_SCORING; fi
+        start_kith "$WORK/fraud.db"
+        out=$(KITH_BENCH_CODE=$FCODE KITH_BENCH_KEY=$KEY KITH_BENCH_PREFIX="f$mode$r" \
+            wrk -t2 -c$CONNS -d"$DURATION" -s bench/signup.lua "http://127.0.0.1:$KPORT" | wrk_figures)
+        read -r rps p99 n <<<"$out"
+        if [ "$mode" = off ]; then F_OFF+=("$rps"); else F_ON+=("$rps"); fi
+        stop_kith
+    done
+done
+unset KITH_FRAUD_SCORING
+FON=$(median "${F_ON[@]}"); FOFF=$(median "${F_OFF[@]}")
+FRATIO=$(python3 -c "print(f'{$FON/$FOFF:.2f}')")
+echo "fraud: signups with scoring ${FON}/s, without ${FOFF}/s: scoring keeps ${FRATIO}x of the rate (1M referrals in the table)"
+
 # ---------------------------------------------------------------- scale: memory and metrics
 start_kith "$WORK/scale.db"
 api POST /v1/programs '{"id":"bench","name":"Bench","destination_url":"https://example.com/join"}' >/dev/null
@@ -237,6 +273,7 @@ Loopback only; wrk and the servers share the machine. Medians of $ROUNDS interle
 | redirect \`GET /r/CODE\`, $CONNS connections | ${KR} req/s, p99 ${KP} ms, ${KC} µs CPU/req | nginx (1 worker, same 302 and cookie from memory): ${NR_} req/s, p99 ${NP} ms, ${NC} µs CPU/req | ratio ${RATIO}x, goal ≥ 0.8x |
 | clicks recorded during the redirect rounds | ${CLICKS} of ${K_REQ_TOTAL} requests | | every non-bot click |
 | durable signups (\`synchronous=FULL\`, attribution + fraud scoring), $CONNS connections | ${SR}/s, p99 ${SP} ms; ${STORED} stored of ${S_TOTAL} sent | | ≥ 10,000/s |
+| signups with fraud scoring vs without, 1M referrals in the table | ${FON}/s vs ${FOFF}/s | | ratio ${FRATIO}x |
 | \`GET /v1/metrics\`, all time, ${SCALE_PARTICIPANTS} participants, ${SCALE_CLICKS} clicks | ${best} ms | | < 50 ms |
 | \`GET /v1/metrics\`, a one-day window (its sharers are counted from the clicks themselves) | ${best_w} ms | | |
 | resident memory serving that database | $((RSS_KB / 1024)) MB | | ≤ 256 MB |

@@ -20,6 +20,7 @@ struct kith_app_config {
     const char *webhook_allow_cidrs; /* KITH_WEBHOOK_ALLOW_CIDRS */
     const char *smtp_url;            /* KITH_SMTP_URL: e-mail notifications when set */
     const char *smtp_from;           /* KITH_SMTP_FROM */
+    bool fraud_off;                  /* KITH_FRAUD_SCORING=off (benchmarks only) */
 };
 
 /* Runs the server until SIGTERM or SIGINT; returns 0 after a clean stop. */

@@ -25,6 +25,7 @@ struct kith_engine {
     uint8_t hash_key[KITH_CRYPTO_KEY_BYTES]; /* keys the IP and user-agent hashes */
     char env_key_hash[KITH_CRYPTO_HASH_HEX]; /* digest of KITH_SECRET_KEY, "" when unset */
     bool smtp_enabled;          /* KITH_SMTP_URL is set: notifications are also e-mailed */
+    bool fraud_off;             /* KITH_FRAUD_SCORING=off: benchmarks measure scoring's cost */
     const struct kith_domain_set *disposable;   /* shipped lists, built at start */
     const struct kith_domain_set *coupon_sites;
 };

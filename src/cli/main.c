@@ -146,6 +146,8 @@ static int cmd_serve(int argc, char **argv)
     cfg.webhook_allow_cidrs = getenv("KITH_WEBHOOK_ALLOW_CIDRS");
     cfg.smtp_url = getenv("KITH_SMTP_URL");
     cfg.smtp_from = getenv("KITH_SMTP_FROM");
+    const char *fraud = getenv("KITH_FRAUD_SCORING");
+    cfg.fraud_off = fraud && strcmp(fraud, "off") == 0;
     return kith_app_run(&cfg);
 }
 
@@ -223,6 +225,7 @@ static int cmd_help(int argc, char **argv)
     printf("  KITH_WEBHOOK_ALLOW_CIDRS  private ranges webhooks may reach (e.g. 127.0.0.0/8)\n");
     printf("  KITH_SMTP_URL          send notifications by e-mail (smtp://host:port)\n");
     printf("  KITH_SMTP_FROM         sender address for e-mail [kith@localhost]\n");
+    printf("  KITH_FRAUD_SCORING     'off' skips fraud scoring (benchmarks of its cost only)\n");
     printf("\nkith keys create options:\n");
     print_options(keys_options, KITH_ARRAY_LEN(keys_options));
     return 0;

@@ -204,7 +204,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
                             click ? json_string(row_str(click, "click_id")) : json_null());
         unsigned flags = 0;
         const char *host = click ? row_str(click, "referrer_host") : NULL;
-        if ((st = score_referral(tx, call->eng, &p, w->row, person, host, at_ms, referral, &flags,
+        if (!call->eng->fraud_off &&
+            (st = score_referral(tx, call->eng, &p, w->row, person, host, at_ms, referral, &flags,
                                  err)) != KITH_OK)
             goto out;
         json_object_set_new(referral, "status", json_string(verdict_status(&p, flags)));

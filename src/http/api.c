@@ -1196,6 +1196,9 @@ int kith_app_run(const struct kith_app_config *cfg)
     if (cfg->test_clock)
         kith_clock_enable_test(kith_clock_now_ms());
     a.eng.test_clock = cfg->test_clock;
+    a.eng.fraud_off = cfg->fraud_off;
+    if (cfg->fraud_off)
+        kith_log_warn("server", "msg=\"fraud scoring is OFF (KITH_FRAUD_SCORING=off)\"");
     if (cfg->secret_key && cfg->secret_key[0])
         kith_crypto_hash(cfg->secret_key, strlen(cfg->secret_key), a.eng.env_key_hash);
     if (kith_crypto_init(&err) != KITH_OK ||
