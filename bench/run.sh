@@ -193,6 +193,7 @@ for r in $(seq 1 "$ROUNDS"); do
             wrk -t2 -c$CONNS -d"$DURATION" -s bench/signup.lua "http://127.0.0.1:$KPORT" | wrk_figures)
         read -r rps p99 n <<<"$out"
         if [ "$mode" = off ]; then F_OFF+=("$rps"); else F_ON+=("$rps"); fi
+        echo "fraud round $r scoring $mode: $rps signups/s"
         stop_kith
     done
 done
@@ -243,15 +244,15 @@ curl -s -K "$WORK/urls.txt" >/dev/null || true
 best=999999
 for r in $(seq 1 5); do
     ms=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $KEY" \
-        "http://127.0.0.1:$KPORT/v1/metrics?program=bench" | python3 -c 'import sys; print(int(float(sys.stdin.read())*1000))')
-    [ "$ms" -lt "$best" ] && best=$ms
+        "http://127.0.0.1:$KPORT/v1/metrics?program=bench" | python3 -c 'import sys; print(round(float(sys.stdin.read())*1000, 1))')
+    best=$(python3 -c "print(min($best, $ms))")
 done
 RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$KPID/status")
 best_w=999999
 for r in $(seq 1 5); do
     ms=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $KEY" \
-        "http://127.0.0.1:$KPORT/v1/metrics?program=bench&from=2023-11-15T00:30:00Z&to=2023-11-16T00:30:00Z" | python3 -c 'import sys; print(int(float(sys.stdin.read())*1000))')
-    [ "$ms" -lt "$best_w" ] && best_w=$ms
+        "http://127.0.0.1:$KPORT/v1/metrics?program=bench&from=2023-11-15T00:30:00Z&to=2023-11-16T00:30:00Z" | python3 -c 'import sys; print(round(float(sys.stdin.read())*1000, 1))')
+    best_w=$(python3 -c "print(min($best_w, $ms))")
 done
 echo "scale: GET /v1/metrics over all time: ${best} ms best of 5 (goal < 50 ms)"
 echo "scale: GET /v1/metrics over one day (864,000 clicks): ${best_w} ms best of 5"
