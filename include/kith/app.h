@@ -21,6 +21,7 @@ struct kith_app_config {
     const char *smtp_url;            /* KITH_SMTP_URL: e-mail notifications when set */
     const char *smtp_from;           /* KITH_SMTP_FROM */
     bool fraud_off;                  /* KITH_FRAUD_SCORING=off (benchmarks only) */
+    bool db_sync_pipelined;          /* KITH_DB_SYNC=pipelined */
 };
 
 /* Runs the server until SIGTERM or SIGINT; returns 0 after a clean stop. */

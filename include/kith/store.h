@@ -36,6 +36,12 @@ typedef void (*kith_store_done_fn)(void *arg, enum kith_status st);
  * kith_store_run() may be used (start-up work, command-line tools).
  */
 enum kith_status kith_store_open(const char *path, struct kith_store **out, struct kith_err *err);
+/*
+ * Before start: overlap each batch's fsync with the next batch's work (synchronous=NORMAL plus
+ * an explicit fdatasync of the log before any answer). Durability is that of synchronous=FULL:
+ * nothing is acknowledged before it is on disk. Off by default.
+ */
+void kith_store_set_pipelined(struct kith_store *s, bool on);
 /* Starts the store thread, which posts completions to loop. */
 void kith_store_start(struct kith_store *s, uv_loop_t *loop);
 /* Queues a job. Never fails: the job runs, or done gets KITH_E_UNAVAILABLE at shutdown. */

@@ -10,6 +10,7 @@
 #include "kith/clock.h"
 #include "kith/crypto.h"
 #include "kith/engine.h"
+#include "kith/log.h"
 #include "kith/store.h"
 
 #define KITH_VERSION "0.1.0"
@@ -134,8 +135,8 @@ static int cmd_serve(int argc, char **argv)
                         "use a SQLite file path\n");
         return 2;
     }
-    /* Diagnostics go straight out with write(2); the access log (stdio) is buffered and
-     * flushed by the server every 200 ms, so a busy server makes no syscall per request for it. */
+    /* stderr (diagnostics and the access log) is buffered and flushed by the server every
+     * 200 ms, so a busy server makes no syscall per request for its log. */
     static char logbuf[1 << 16];
     setvbuf(stderr, logbuf, _IOFBF, sizeof(logbuf));
     cfg.listen_host = host;
@@ -146,6 +147,17 @@ static int cmd_serve(int argc, char **argv)
     cfg.webhook_allow_cidrs = getenv("KITH_WEBHOOK_ALLOW_CIDRS");
     cfg.smtp_url = getenv("KITH_SMTP_URL");
     cfg.smtp_from = getenv("KITH_SMTP_FROM");
+    const char *level = getenv("KITH_LOG_LEVEL");
+    if (level && strcmp(level, "debug") == 0)
+        kith_log_min_level = KITH_LOG_DEBUG;
+    else if (level && strcmp(level, "warn") == 0)
+        kith_log_min_level = KITH_LOG_WARN;
+    const char *sync = getenv("KITH_DB_SYNC");
+    if (sync && strcmp(sync, "pipelined") != 0 && strcmp(sync, "full") != 0) {
+        fprintf(stderr, "kith: KITH_DB_SYNC must be 'full' or 'pipelined'\n");
+        return 2;
+    }
+    cfg.db_sync_pipelined = sync && strcmp(sync, "pipelined") == 0;
     const char *fraud = getenv("KITH_FRAUD_SCORING");
     cfg.fraud_off = fraud && strcmp(fraud, "off") == 0;
     return kith_app_run(&cfg);
@@ -226,6 +238,7 @@ static int cmd_help(int argc, char **argv)
     printf("  KITH_SMTP_URL          send notifications by e-mail (smtp://host:port)\n");
     printf("  KITH_SMTP_FROM         sender address for e-mail [kith@localhost]\n");
     printf("  KITH_FRAUD_SCORING     'off' skips fraud scoring (benchmarks of its cost only)\n");
+    printf("  KITH_DB_SYNC           'full' (default) or 'pipelined': fsync overlapped with work\n");
     printf("\nkith keys create options:\n");
     print_options(keys_options, KITH_ARRAY_LEN(keys_options));
     return 0;

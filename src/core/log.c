@@ -1,11 +1,10 @@
 /*
- * log.c: the diagnostic log writer. Formats the whole line into one buffer and writes it with a
- * single write(2), so lines from the loop and store threads never interleave.
+ * log.c: the diagnostic log writer. Formats the whole line into one buffer and hands it to stdio
+ * in one call, so lines from the loop and store threads never interleave.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "kith/clock.h"
 #include "kith/log.h"
@@ -44,6 +43,7 @@ void kith_log_write(enum kith_log_level level, const char *component, const char
     if (len > sizeof(line) - 2)
         len = sizeof(line) - 2;
     line[len++] = '\n';
-    ssize_t w = write(STDERR_FILENO, line, len);
-    (void)w;
+    /* One stdio call per line: lines from every thread stay whole and in order, also when
+     * the server buffers stderr (kith serve flushes it every 200 ms). */
+    fwrite(line, 1, len, stderr);
 }

@@ -1238,6 +1238,7 @@ int kith_app_run(const struct kith_app_config *cfg)
     }
     if (kith_store_run(a.store, recover_job, NULL) != KITH_OK)
         kith_log_warn("webhooks", "msg=\"could not recover interrupted deliveries\"");
+    kith_store_set_pipelined(a.store, cfg->db_sync_pipelined);
     kith_store_start(a.store, a.loop);
     if (kith_netpolicy_create(cfg->webhook_allow_cidrs, &a.policy, &err) != KITH_OK) {
         kith_log_error("server", "msg=\"bad KITH_WEBHOOK_ALLOW_CIDRS\" error=\"%s\"", err.message);

@@ -6,8 +6,11 @@
  * only after its COMMIT returned, so an acknowledged write survives kill -9 and power loss.
  * It is not the place for business rules: it runs what the engine asks, by name.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +54,19 @@ struct kith_store {
     bool purge_log;
     uv_async_t async;
     struct stmt_slot cache[STMT_CACHE];
+    /*
+     * Pipelined durability (kith_store_set_pipelined): commits run with synchronous=NORMAL and a
+     * second thread fdatasync()s the log before any job of the batch is answered, so the next
+     * batch executes while the previous one's fsync is in flight. The guarantee is the same as
+     * synchronous=FULL: nothing is acknowledged before its log frames are on disk (a checkpoint
+     * syncs the log before copying it, so frames it moved on are durable as well).
+     */
+    bool pipelined;
+    int wal_fd;
+    uv_thread_t sync_thread;
+    uv_cond_t sync_cv;
+    struct job *sync_head, *sync_tail;
+    bool sync_started, sync_stopping;
 };
 
 static enum kith_status map_rc(sqlite3 *db, int rc, const char *what)
@@ -499,6 +515,16 @@ static void thread_main(void *arg)
         run_batch(s, batch);
 
         uv_mutex_lock(&s->mu);
+        if (s->sync_started) {
+            if (s->sync_tail)
+                s->sync_tail->next = batch;
+            else
+                s->sync_head = batch;
+            s->sync_tail = last;
+            uv_cond_signal(&s->sync_cv);
+            uv_mutex_unlock(&s->mu);
+            continue;
+        }
         if (s->done_tail)
             s->done_tail->next = batch;
         else
@@ -507,6 +533,42 @@ static void thread_main(void *arg)
         uv_mutex_unlock(&s->mu);
         uv_async_send(&s->async);
     }
+}
+
+/* The pipelined mode's fsync thread: one fdatasync covers every batch committed meanwhile. */
+static void sync_main(void *arg)
+{
+    struct kith_store *s = arg;
+    for (;;) {
+        uv_mutex_lock(&s->mu);
+        while (s->sync_head == NULL && !s->sync_stopping)
+            uv_cond_wait(&s->sync_cv, &s->mu);
+        struct job *first = s->sync_head, *last = s->sync_tail;
+        s->sync_head = s->sync_tail = NULL;
+        uv_mutex_unlock(&s->mu);
+        if (first == NULL)
+            break;
+        if (fdatasync(s->wal_fd) != 0) {
+            kith_log_error("store", "msg=\"log fsync failed\" errno=%d", errno);
+            for (struct job *j = first; j; j = j->next) {
+                if (!is_error(j->st))
+                    j->st = KITH_E_UNAVAILABLE;
+            }
+        }
+        uv_mutex_lock(&s->mu);
+        if (s->done_tail)
+            s->done_tail->next = first;
+        else
+            s->done_head = first;
+        s->done_tail = last;
+        uv_mutex_unlock(&s->mu);
+        uv_async_send(&s->async);
+    }
+}
+
+void kith_store_set_pipelined(struct kith_store *s, bool on)
+{
+    s->pipelined = on;
 }
 
 static void on_done(uv_async_t *a)
@@ -589,6 +651,22 @@ fail:
 
 void kith_store_start(struct kith_store *s, uv_loop_t *loop)
 {
+    if (s->pipelined) {
+        char wal[4096];
+        const char *path = sqlite3_db_filename(s->db, "main");
+        snprintf(wal, sizeof(wal), "%s-wal", path ? path : "");
+        s->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+        if (s->wal_fd < 0 || exec_plain(s, "PRAGMA synchronous = NORMAL") != KITH_OK) {
+            kith_log_warn("store", "msg=\"pipelined sync unavailable; using synchronous=FULL\"");
+            if (s->wal_fd >= 0)
+                close(s->wal_fd);
+        } else {
+            uv_cond_init(&s->sync_cv);
+            if (uv_thread_create(&s->sync_thread, sync_main, s) != 0)
+                abort();
+            s->sync_started = true;
+        }
+    }
     s->loop = loop;
     uv_async_init(loop, &s->async, on_done);
     s->async.data = s;
@@ -647,6 +725,15 @@ void kith_store_close(struct kith_store *s)
         uv_cond_signal(&s->cv);
         uv_mutex_unlock(&s->mu);
         uv_thread_join(&s->thread);
+        if (s->sync_started) {
+            uv_mutex_lock(&s->mu);
+            s->sync_stopping = true;
+            uv_cond_signal(&s->sync_cv);
+            uv_mutex_unlock(&s->mu);
+            uv_thread_join(&s->sync_thread);
+            uv_cond_destroy(&s->sync_cv);
+            close(s->wal_fd);
+        }
         on_done(&s->async); /* deliver the last completions, on the loop thread */
     }
     for (size_t i = 0; i < STMT_CACHE; i++) {
