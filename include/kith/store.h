@@ -77,6 +77,10 @@ void kith_tx_purge_log_after_commit(struct kith_tx *tx);
 enum kith_status kith_store_insert(struct kith_tx *tx, const char *table, json_t *row);
 enum kith_status kith_store_get(struct kith_tx *tx, const char *table, const char *id,
                                 json_t **out);
+/* The same, locking the row until the transaction ends (SELECT ... FOR UPDATE where the back-end
+ * has row locks): for read-then-write moves that another instance could race. */
+enum kith_status kith_store_get_locked(struct kith_tx *tx, const char *table, const char *id,
+                                       json_t **out);
 /* Sets the columns in `set` on row id; KITH_E_NOT_FOUND when no row changed. */
 enum kith_status kith_store_update(struct kith_tx *tx, const char *table, const char *id,
                                    json_t *set);

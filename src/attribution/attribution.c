@@ -139,6 +139,10 @@ bool kith_email_normalize(const char *email, char *out, size_t outsize)
 
     const char *at = NULL;
     for (size_t i = start; i < end; i++) {
+        /* Whitespace or control characters inside an address make it no address at all (and
+         * would make normalisation depend on the order of trimming and dot removal). */
+        if ((unsigned char)email[i] <= 0x20 || email[i] == 0x7f)
+            return false;
         if (email[i] == '@') {
             if (at != NULL)
                 return false;

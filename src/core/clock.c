@@ -127,6 +127,9 @@ bool kith_time_parse(const char *s, int64_t *out_ms)
         se = 59;
     int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
     secs -= (int64_t)offset_min * 60;
+    /* Only instants kith can write back out: 1970-01-01T00:00:00Z up to the end of year 9999. */
+    if (secs < 0 || secs >= INT64_C(253402300800))
+        return false;
     *out_ms = secs * 1000 + frac_ms;
     return true;
 }

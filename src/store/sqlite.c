@@ -16,10 +16,13 @@
 
 #include "kith/log.h"
 #include "kith/store.h"
+#include "store/backend.h"
 #include "store/queries.h"
 #include "store/sqlite_schema.h"
 
 #define STMT_CACHE 512
+
+static const struct kith_store_ops sq_ops;
 #define BATCH_MAX 2048
 
 struct job {
@@ -35,12 +38,14 @@ struct stmt_slot {
     sqlite3_stmt *stmt;
 };
 
-struct kith_tx {
-    struct kith_store *s;
+struct sq_tx {
+    struct kith_tx base; /* first: the engine holds a struct sq_tx * */
+    struct sq_store *s;
     int depth;
 };
 
-struct kith_store {
+struct sq_store {
+    struct kith_store base; /* first: the engine holds a struct sq_store * */
     sqlite3 *db;
     uv_loop_t *loop;
     uv_thread_t thread;
@@ -101,7 +106,7 @@ static uint32_t hash_str(const char *s)
 }
 
 /* Prepared statements are cached by SQL text: the named queries and generated row statements. */
-static enum kith_status prepare(struct kith_store *s, const char *sql, sqlite3_stmt **out)
+static enum kith_status prepare(struct sq_store *s, const char *sql, sqlite3_stmt **out)
 {
     uint32_t h = hash_str(sql);
     for (uint32_t i = 0; i < STMT_CACHE; i++) {
@@ -128,7 +133,7 @@ static enum kith_status prepare(struct kith_store *s, const char *sql, sqlite3_s
     return KITH_E_INTERNAL;
 }
 
-static enum kith_status bind_value(struct kith_store *s, sqlite3_stmt *st, int i, json_t *v)
+static enum kith_status bind_value(struct sq_store *s, sqlite3_stmt *st, int i, json_t *v)
 {
     int rc;
     switch (json_typeof(v)) {
@@ -193,7 +198,7 @@ static json_t *row_to_json(sqlite3_stmt *st)
 }
 
 /* Runs sql with args; collects rows into *rows when rows is not NULL (max_rows 0 = all). */
-static enum kith_status run_sql(struct kith_store *s, const char *sql, json_t *args,
+static enum kith_status run_sql(struct sq_store *s, const char *sql, json_t *args,
                                 json_t **rows, size_t max_rows, int64_t *changes)
 {
     sqlite3_stmt *st = NULL;
@@ -242,41 +247,14 @@ static const char *named_sql(const char *name)
     return NULL;
 }
 
-enum kith_status kith_store_query(struct kith_tx *tx, const char *name, json_t *args,
-                                  json_t **out)
+static enum kith_status sq_query(struct kith_tx *t, const char *name, json_t *args, json_t **out,
+                                 size_t max_rows, int64_t *changes)
 {
+    struct sq_tx *tx = (struct sq_tx *)t;
     const char *sql = named_sql(name);
     if (sql == NULL)
         return KITH_E_INTERNAL;
-    return run_sql(tx->s, sql, args, out, 0, NULL);
-}
-
-enum kith_status kith_store_query_one(struct kith_tx *tx, const char *name, json_t *args,
-                                      json_t **out)
-{
-    const char *sql = named_sql(name);
-    json_t *rows = NULL;
-    if (sql == NULL)
-        return KITH_E_INTERNAL;
-    enum kith_status st = run_sql(tx->s, sql, args, &rows, 1, NULL);
-    if (st != KITH_OK)
-        return st;
-    if (json_array_size(rows) == 0) {
-        json_decref(rows);
-        return KITH_E_NOT_FOUND;
-    }
-    *out = json_incref(json_array_get(rows, 0));
-    json_decref(rows);
-    return KITH_OK;
-}
-
-enum kith_status kith_store_exec(struct kith_tx *tx, const char *name, json_t *args,
-                                 int64_t *changes)
-{
-    const char *sql = named_sql(name);
-    if (sql == NULL)
-        return KITH_E_INTERNAL;
-    return run_sql(tx->s, sql, args, NULL, 0, changes);
+    return run_sql(tx->s, sql, args, out, max_rows, changes);
 }
 
 /* Identifiers come from kith's code; still, refuse anything that is not [a-z_]. */
@@ -291,8 +269,9 @@ static bool ident_ok(const char *s)
     return true;
 }
 
-enum kith_status kith_store_insert(struct kith_tx *tx, const char *table, json_t *row)
+static enum kith_status sq_insert(struct kith_tx *t, const char *table, json_t *row)
 {
+    struct sq_tx *tx = (struct sq_tx *)t;
     char sql[2048];
     size_t len = 0;
     json_t *args = json_array();
@@ -326,9 +305,12 @@ out:
     return st;
 }
 
-enum kith_status kith_store_get(struct kith_tx *tx, const char *table, const char *id,
-                                json_t **out)
+/* One writer: every transaction is already serialised, so `lock` needs nothing more. */
+static enum kith_status sq_get(struct kith_tx *t, const char *table, const char *id, bool lock,
+                               json_t **out)
 {
+    struct sq_tx *tx = (struct sq_tx *)t;
+    (void)lock;
     char sql[128];
     json_t *rows = NULL;
     if (!ident_ok(table))
@@ -348,9 +330,10 @@ enum kith_status kith_store_get(struct kith_tx *tx, const char *table, const cha
     return KITH_OK;
 }
 
-enum kith_status kith_store_update(struct kith_tx *tx, const char *table, const char *id,
-                                   json_t *set)
+static enum kith_status sq_update(struct kith_tx *t, const char *table, const char *id,
+                                  json_t *set)
 {
+    struct sq_tx *tx = (struct sq_tx *)t;
     char sql[2048];
     size_t len;
     json_t *args = json_array();
@@ -382,7 +365,7 @@ out:
     return st;
 }
 
-static enum kith_status exec_plain(struct kith_store *s, const char *sql)
+static enum kith_status exec_plain(struct sq_store *s, const char *sql)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
@@ -394,7 +377,7 @@ static enum kith_status exec_plain(struct kith_store *s, const char *sql)
     return KITH_OK;
 }
 
-static enum kith_status sp_cmd(struct kith_tx *tx, const char *verb, int depth)
+static enum kith_status sp_cmd(struct sq_tx *tx, const char *verb, int depth)
 {
     char sql[64];
     snprintf(sql, sizeof(sql), "%s sp%d", verb, depth);
@@ -407,28 +390,32 @@ static enum kith_status sp_cmd(struct kith_tx *tx, const char *verb, int depth)
     return r == SQLITE_DONE ? KITH_OK : map_rc(tx->s->db, r, verb);
 }
 
-void kith_tx_purge_log_after_commit(struct kith_tx *tx)
+static void sq_tx_purge_log_after_commit(struct kith_tx *t)
 {
+    struct sq_tx *tx = (struct sq_tx *)t;
     tx->s->purge_log = true;
 }
 
-enum kith_status kith_tx_savepoint(struct kith_tx *tx)
+static enum kith_status sq_tx_savepoint(struct kith_tx *t)
 {
+    struct sq_tx *tx = (struct sq_tx *)t;
     enum kith_status st = sp_cmd(tx, "SAVEPOINT", tx->depth + 1);
     if (st == KITH_OK)
         tx->depth++;
     return st;
 }
 
-enum kith_status kith_tx_release(struct kith_tx *tx)
+static enum kith_status sq_tx_release(struct kith_tx *t)
 {
+    struct sq_tx *tx = (struct sq_tx *)t;
     enum kith_status st = sp_cmd(tx, "RELEASE", tx->depth);
     tx->depth--;
     return st;
 }
 
-enum kith_status kith_tx_rollback(struct kith_tx *tx)
+static enum kith_status sq_tx_rollback(struct kith_tx *t)
 {
+    struct sq_tx *tx = (struct sq_tx *)t;
     enum kith_status st = sp_cmd(tx, "ROLLBACK TO", tx->depth);
     if (st == KITH_OK)
         st = sp_cmd(tx, "RELEASE", tx->depth);
@@ -442,27 +429,27 @@ static bool is_error(enum kith_status st)
 }
 
 /* One job inside the open transaction, under its own savepoint. */
-static void run_job(struct kith_store *s, struct job *j)
+static void run_job(struct sq_store *s, struct job *j)
 {
-    struct kith_tx tx = {.s = s, .depth = 0};
-    if ((j->st = kith_tx_savepoint(&tx)) != KITH_OK)
+    struct sq_tx tx = {.base = {&sq_ops}, .s = s, .depth = 0};
+    if ((j->st = sq_tx_savepoint(&tx.base)) != KITH_OK)
         return;
-    j->st = j->fn(&tx, j->arg);
+    j->st = j->fn(&tx.base, j->arg);
     while (tx.depth > 1) { /* a job that forgot to close its own savepoints */
-        kith_tx_rollback(&tx);
+        sq_tx_rollback(&tx.base);
     }
     if (is_error(j->st))
-        kith_tx_rollback(&tx);
+        sq_tx_rollback(&tx.base);
     else
-        kith_tx_release(&tx);
+        sq_tx_release(&tx.base);
 }
 
-static enum kith_status begin(struct kith_store *s)
+static enum kith_status begin(struct sq_store *s)
 {
     return exec_plain(s, "BEGIN IMMEDIATE");
 }
 
-static void run_batch(struct kith_store *s, struct job *batch)
+static void run_batch(struct sq_store *s, struct job *batch)
 {
     enum kith_status st = begin(s);
     if (st != KITH_OK) {
@@ -490,7 +477,7 @@ static void run_batch(struct kith_store *s, struct job *batch)
 
 static void thread_main(void *arg)
 {
-    struct kith_store *s = arg;
+    struct sq_store *s = arg;
     for (;;) {
         uv_mutex_lock(&s->mu);
         while (s->head == NULL && !s->stopping)
@@ -538,7 +525,7 @@ static void thread_main(void *arg)
 /* The pipelined mode's fsync thread: one fdatasync covers every batch committed meanwhile. */
 static void sync_main(void *arg)
 {
-    struct kith_store *s = arg;
+    struct sq_store *s = arg;
     for (;;) {
         uv_mutex_lock(&s->mu);
         while (s->sync_head == NULL && !s->sync_stopping)
@@ -566,14 +553,15 @@ static void sync_main(void *arg)
     }
 }
 
-void kith_store_set_pipelined(struct kith_store *s, bool on)
+static void sq_set_pipelined(struct kith_store *store, bool on)
 {
+    struct sq_store *s = (struct sq_store *)store;
     s->pipelined = on;
 }
 
 static void on_done(uv_async_t *a)
 {
-    struct kith_store *s = a->data;
+    struct sq_store *s = a->data;
     uv_mutex_lock(&s->mu);
     struct job *j = s->done_head;
     s->done_head = s->done_tail = NULL;
@@ -590,7 +578,7 @@ static void on_done(uv_async_t *a)
     }
 }
 
-static enum kith_status migrate(struct kith_store *s, struct kith_err *err)
+static enum kith_status migrate(struct sq_store *s, struct kith_err *err)
 {
     sqlite3_stmt *st = NULL;
     int version = 0;
@@ -616,9 +604,9 @@ static enum kith_status migrate(struct kith_store *s, struct kith_err *err)
     return KITH_OK;
 }
 
-enum kith_status kith_store_open(const char *path, struct kith_store **out, struct kith_err *err)
+enum kith_status kith_sqlite_open(const char *path, struct kith_store **out, struct kith_err *err)
 {
-    struct kith_store *s = calloc(1, sizeof(*s));
+    struct sq_store *s = calloc(1, sizeof(*s));
     if (s == NULL)
         abort();
     enum kith_status st = KITH_OK;
@@ -641,7 +629,8 @@ enum kith_status kith_store_open(const char *path, struct kith_store **out, stru
         goto fail;
     uv_mutex_init(&s->mu);
     uv_cond_init(&s->cv);
-    *out = s;
+    s->base.ops = &sq_ops;
+    *out = &s->base;
     return KITH_OK;
 fail:
     sqlite3_close(s->db);
@@ -649,8 +638,9 @@ fail:
     return st;
 }
 
-void kith_store_start(struct kith_store *s, uv_loop_t *loop)
+static void sq_start(struct kith_store *store, uv_loop_t *loop)
 {
+    struct sq_store *s = (struct sq_store *)store;
     if (s->pipelined) {
         char wal[4096];
         const char *path = sqlite3_db_filename(s->db, "main");
@@ -675,9 +665,10 @@ void kith_store_start(struct kith_store *s, uv_loop_t *loop)
     s->started = true;
 }
 
-void kith_store_submit(struct kith_store *s, kith_store_job_fn fn, kith_store_done_fn done,
-                       void *arg)
+static void sq_submit(struct kith_store *store, kith_store_job_fn fn, kith_store_done_fn done,
+                      void *arg)
 {
+    struct sq_store *s = (struct sq_store *)store;
     struct job *j = calloc(1, sizeof(*j));
     if (j == NULL)
         abort();
@@ -695,15 +686,17 @@ void kith_store_submit(struct kith_store *s, kith_store_job_fn fn, kith_store_do
     uv_mutex_unlock(&s->mu);
 }
 
-enum kith_status kith_store_run(struct kith_store *s, kith_store_job_fn fn, void *arg)
+static enum kith_status sq_run(struct kith_store *store, kith_store_job_fn fn, void *arg)
 {
+    struct sq_store *s = (struct sq_store *)store;
     struct job j = {.fn = fn, .arg = arg};
     run_batch(s, &j);
     return j.st;
 }
 
-size_t kith_store_pending(struct kith_store *s)
+static size_t sq_pending(struct kith_store *store)
 {
+    struct sq_store *s = (struct sq_store *)store;
     uv_mutex_lock(&s->mu);
     size_t n = s->pending;
     uv_mutex_unlock(&s->mu);
@@ -715,8 +708,9 @@ static void on_async_closed(uv_handle_t *h)
     free(h->data); /* the store, kept alive until its handle is closed */
 }
 
-void kith_store_close(struct kith_store *s)
+static void sq_close(struct kith_store *store)
 {
+    struct sq_store *s = (struct sq_store *)store;
     if (s == NULL)
         return;
     if (s->started) {
@@ -750,3 +744,20 @@ void kith_store_close(struct kith_store *s)
     else
         free(s);
 }
+
+static const struct kith_store_ops sq_ops = {
+    .set_pipelined = sq_set_pipelined,
+    .start = sq_start,
+    .submit = sq_submit,
+    .run = sq_run,
+    .pending = sq_pending,
+    .close = sq_close,
+    .purge_log = sq_tx_purge_log_after_commit,
+    .savepoint = sq_tx_savepoint,
+    .release = sq_tx_release,
+    .rollback = sq_tx_rollback,
+    .insert = sq_insert,
+    .get = sq_get,
+    .update = sq_update,
+    .query = sq_query,
+};

@@ -1,0 +1,117 @@
+/*
+ * store.c: the public store interface, dispatched to the back-end the database URL names:
+ * postgres:// or postgresql:// for PostgreSQL, anything else is a SQLite file path.
+ */
+#include <string.h>
+
+#include "store/backend.h"
+
+enum kith_status kith_store_open(const char *path, struct kith_store **out, struct kith_err *err)
+{
+    if (strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0)
+        return kith_pgsql_open(path, out, err);
+    return kith_sqlite_open(path, out, err);
+}
+
+void kith_store_set_pipelined(struct kith_store *s, bool on)
+{
+    s->ops->set_pipelined(s, on);
+}
+
+void kith_store_start(struct kith_store *s, uv_loop_t *loop)
+{
+    s->ops->start(s, loop);
+}
+
+void kith_store_submit(struct kith_store *s, kith_store_job_fn fn, kith_store_done_fn done,
+                       void *arg)
+{
+    s->ops->submit(s, fn, done, arg);
+}
+
+enum kith_status kith_store_run(struct kith_store *s, kith_store_job_fn fn, void *arg)
+{
+    return s->ops->run(s, fn, arg);
+}
+
+size_t kith_store_pending(struct kith_store *s)
+{
+    return s->ops->pending(s);
+}
+
+void kith_store_close(struct kith_store *s)
+{
+    if (s != NULL)
+        s->ops->close(s);
+}
+
+void kith_tx_purge_log_after_commit(struct kith_tx *tx)
+{
+    tx->ops->purge_log(tx);
+}
+
+enum kith_status kith_tx_savepoint(struct kith_tx *tx)
+{
+    return tx->ops->savepoint(tx);
+}
+
+enum kith_status kith_tx_release(struct kith_tx *tx)
+{
+    return tx->ops->release(tx);
+}
+
+enum kith_status kith_tx_rollback(struct kith_tx *tx)
+{
+    return tx->ops->rollback(tx);
+}
+
+enum kith_status kith_store_insert(struct kith_tx *tx, const char *table, json_t *row)
+{
+    return tx->ops->insert(tx, table, row);
+}
+
+enum kith_status kith_store_get(struct kith_tx *tx, const char *table, const char *id,
+                                json_t **out)
+{
+    return tx->ops->get(tx, table, id, false, out);
+}
+
+enum kith_status kith_store_get_locked(struct kith_tx *tx, const char *table, const char *id,
+                                       json_t **out)
+{
+    return tx->ops->get(tx, table, id, true, out);
+}
+
+enum kith_status kith_store_update(struct kith_tx *tx, const char *table, const char *id,
+                                   json_t *set)
+{
+    return tx->ops->update(tx, table, id, set);
+}
+
+enum kith_status kith_store_query(struct kith_tx *tx, const char *name, json_t *args,
+                                  json_t **out)
+{
+    return tx->ops->query(tx, name, args, out, 0, NULL);
+}
+
+enum kith_status kith_store_query_one(struct kith_tx *tx, const char *name, json_t *args,
+                                      json_t **out)
+{
+    json_t *rows = NULL;
+    enum kith_status st = tx->ops->query(tx, name, args, &rows, 1, NULL);
+    if (st != KITH_OK)
+        return st;
+    if (json_array_size(rows) == 0) {
+        json_decref(rows);
+        return KITH_E_NOT_FOUND;
+    }
+    *out = json_incref(json_array_get(rows, 0));
+    json_decref(rows);
+    return KITH_OK;
+}
+
+enum kith_status kith_store_exec(struct kith_tx *tx, const char *name, json_t *args,
+                                 int64_t *changes)
+{
+    return tx->ops->query(tx, name, args, NULL, 0, changes);
+}
