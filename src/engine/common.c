@@ -56,6 +56,17 @@ enum kith_status load_row(struct kith_tx *tx, const char *table, const char *id,
     return KITH_OK;
 }
 
+enum kith_status load_locked(struct kith_tx *tx, const char *table, const char *id,
+                             const char *what, json_t **out, struct kith_err *err)
+{
+    enum kith_status st = kith_store_get_locked(tx, table, id, out);
+    if (st == KITH_E_NOT_FOUND)
+        return kith_err_set(err, st, NULL, "no such %s", what);
+    if (st != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not read the %s", what);
+    return KITH_OK;
+}
+
 enum kith_status participant_by_external(struct kith_tx *tx, const char *program,
                                          const char *external_id, json_t **out)
 {
@@ -246,8 +257,14 @@ enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine
     enum kith_status st;
     (void)eng;
     kith_crypto_random_id("par_", id);
-    if ((st = claim_code(tx, id, row_str(fields, "first_name"), now_ms, code, err)) != KITH_OK)
+    /* Under a savepoint: if another transaction creates the same person first, the code claimed
+     * here must go with the refused row, leaving nothing behind. */
+    if ((st = kith_tx_savepoint(tx)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not store the participant");
+    if ((st = claim_code(tx, id, row_str(fields, "first_name"), now_ms, code, err)) != KITH_OK) {
+        kith_tx_rollback(tx);
         return st;
+    }
     json_t *row = json_deep_copy(fields);
     json_object_set_new(row, "id", json_string(id));
     json_object_set_new(row, "program", json_string(p->id));
@@ -256,15 +273,18 @@ enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine
     json_object_set_new(row, "created_at", json_integer(now_ms));
     json_object_set_new(row, "updated_at", json_integer(now_ms));
     st = kith_store_insert(tx, "participants", row);
+    if (st == KITH_OK && (st = program_count(tx, p->id, 1, 0)) != KITH_OK)
+        kith_err_set(err, st, NULL, "the database could not count the participant");
     if (st != KITH_OK) {
         json_decref(row);
+        kith_tx_rollback(tx);
         if (st == KITH_E_CONSTRAINT)
             return st;
         return kith_err_set(err, st, NULL, "the database could not store the participant");
     }
-    if ((st = program_count(tx, p->id, 1, 0)) != KITH_OK) {
+    if ((st = kith_tx_release(tx)) != KITH_OK) {
         json_decref(row);
-        return kith_err_set(err, st, NULL, "the database could not count the participant");
+        return kith_err_set(err, st, NULL, "the database could not store the participant");
     }
     /* The row as written, with the defaults the table would give it. */
     if (json_object_get(row, "leaderboard_opt_in") == NULL)

@@ -32,19 +32,27 @@ enum kith_status kith_engine_deliveries_claim(struct kith_tx *tx, int64_t now_ms
     json_decref(args);
     if (st != KITH_OK)
         return st;
+    /* Only rows this transaction really moved to `sending` are ours: another instance may have
+     * claimed the rest. */
+    json_t *mine = json_array();
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r)
     {
+        int64_t changed = 0;
         args = json_pack("[sI]", row_str(r, "id"), (json_int_t)now_ms);
-        st = kith_store_exec(tx, "deliveries.claim", args, NULL);
+        st = kith_store_exec(tx, "deliveries.claim", args, &changed);
         json_decref(args);
         if (st != KITH_OK) {
             json_decref(rows);
+            json_decref(mine);
             return st;
         }
+        if (changed == 1)
+            json_array_append(mine, r);
     }
-    *out = rows;
+    json_decref(rows);
+    *out = mine;
     return KITH_OK;
 }
 
@@ -127,19 +135,25 @@ enum kith_status kith_engine_mail_claim(struct kith_tx *tx, size_t max, json_t *
     json_decref(args);
     if (st != KITH_OK)
         return st;
+    json_t *mine = json_array();
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r)
     {
+        int64_t changed = 0;
         args = json_pack("[s]", row_str(r, "id"));
-        st = kith_store_exec(tx, "notifications.sending", args, NULL);
+        st = kith_store_exec(tx, "notifications.sending", args, &changed);
         json_decref(args);
         if (st != KITH_OK) {
             json_decref(rows);
+            json_decref(mine);
             return st;
         }
+        if (changed == 1)
+            json_array_append(mine, r);
     }
-    *out = rows;
+    json_decref(rows);
+    *out = mine;
     return KITH_OK;
 }
 

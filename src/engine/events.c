@@ -216,6 +216,18 @@ enum kith_status event_record(struct kith_tx *tx, struct kith_call *call, const 
     json_object_set_new(ev, "referral",
                         referral ? json_string(row_str(referral, "id")) : json_null());
     if ((st = kith_store_insert(tx, "events", ev)) != KITH_OK) {
+        if (st == KITH_E_CONSTRAINT && provider) {
+            /* The same provider event committed meanwhile (another instance): its answer. */
+            json_decref(ev);
+            ev = NULL;
+            args = json_pack("[ss]", p.id, provider);
+            st = kith_store_query_one(tx, "events.by_provider", args, &ev);
+            json_decref(args);
+            if (st == KITH_OK) {
+                st = answer(tx, ev, ext, out, err);
+                goto out;
+            }
+        }
         st = kith_err_set(err, st == KITH_E_CONSTRAINT ? KITH_E_UNAVAILABLE : st, NULL,
                           "the database could not store the event");
         goto out;

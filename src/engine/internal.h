@@ -91,6 +91,9 @@ enum kith_status load_row(struct kith_tx *tx, const char *table, const char *id,
 /* Moves a program's running counts (active participants, sharers) by the deltas. */
 enum kith_status program_count(struct kith_tx *tx, const char *program, int64_t active_delta,
                                int64_t sharers_delta);
+/* The same, locking the row until commit: for moves another instance could race. */
+enum kith_status load_locked(struct kith_tx *tx, const char *table, const char *id,
+                             const char *what, json_t **out, struct kith_err *err);
 /* Loads the participant with external_id in program; KITH_E_NOT_FOUND when absent. */
 enum kith_status participant_by_external(struct kith_tx *tx, const char *program,
                                          const char *external_id, json_t **out);

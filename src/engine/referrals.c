@@ -171,7 +171,7 @@ enum kith_status kith_op_referral_approve(struct kith_tx *tx, struct kith_call *
     enum kith_status st;
     if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
         (st = in_string(call->body, "reason", false, 0, 500, &reason, err)) != KITH_OK ||
-        (st = load_row(tx, "referrals", call->params[0], "referral", &row, err)) != KITH_OK)
+        (st = load_locked(tx, "referrals", call->params[0], "referral", &row, err)) != KITH_OK)
         return st;
     if (strcmp(row_str(row, "status"), "review") != 0) {
         st = kith_err_set(err, KITH_E_INVALID_STATE, NULL,
@@ -219,7 +219,7 @@ enum kith_status kith_op_referral_reject(struct kith_tx *tx, struct kith_call *c
     enum kith_status st;
     if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
         (st = in_string(call->body, "reason", false, 0, 500, &reason, err)) != KITH_OK ||
-        (st = load_row(tx, "referrals", call->params[0], "referral", &row, err)) != KITH_OK)
+        (st = load_locked(tx, "referrals", call->params[0], "referral", &row, err)) != KITH_OK)
         return st;
     if (!kith_referral_status_parse(row_str(row, "status"), &rs) ||
         !kith_referral_can(rs, KITH_REFERRAL_REJECTED)) {
@@ -264,7 +264,7 @@ static enum kith_status reward_move(struct kith_tx *tx, struct kith_call *call,
     json_t *row = NULL;
     enum kith_status st;
     if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
-        (st = load_row(tx, "rewards", call->params[0], "reward", &row, err)) != KITH_OK)
+        (st = load_locked(tx, "rewards", call->params[0], "reward", &row, err)) != KITH_OK)
         return st;
     st = reward_set_status(tx, call->eng, row, to, call->now_ms);
     if (st == KITH_E_INVALID_STATE) {

@@ -44,7 +44,12 @@ struct prog_entry {
     UT_hash_handle hh;
 };
 
+/* Another instance may block a participant: cached answers live 10 s (attribution itself always
+ * checks the referrer's status in the database, so a stale entry never credits a blocked one). */
+#define LINK_TTL_NS (10 * UINT64_C(1000000000))
+
 struct link_entry {
+    uint64_t loaded_ns;
     char norm[KITH_CODE_NORM_MAX + 1];
     char code[16];
     char participant[KITH_ID_MAX];
@@ -261,6 +266,10 @@ static enum kith_status api_job(struct kith_tx *tx, void *arg)
     json_t *body = NULL, *out = NULL;
     enum kith_status st;
 
+    /* A job may run again (a PostgreSQL serialization retry): start from a clean answer. */
+    free(c->body);
+    c->body = NULL;
+    c->replayed = false;
     if (c->flags & R_PUBLIC) {
         kith_strlcpy(key_id, "public", sizeof(key_id));
         goto run;
@@ -290,7 +299,25 @@ static enum kith_status api_job(struct kith_tx *tx, void *arg)
         memcpy(buf + plen + 1, req->body, req->body_len);
         kith_crypto_hash(buf, plen + 1 + req->body_len, req_hash);
         free(buf);
-        json_t *row = NULL, *args = json_pack("[ss]", key_id, c->idem);
+        /* In flight on another instance: the database holds the lock until that commit. */
+        char lock_key[KITH_ID_MAX + IDEM_KEY_MAX + 2];
+        json_t *row = NULL, *args;
+        snprintf(lock_key, sizeof(lock_key), "%s:%s", key_id, c->idem);
+        args = json_pack("[s]", lock_key);
+        st = kith_store_query_one(tx, "idem.lock", args, &row);
+        json_decref(args);
+        bool locked = st == KITH_OK && json_integer_value(json_object_get(row, "locked")) != 0;
+        json_decref(row);
+        row = NULL;
+        if (!locked) {
+            if (st == KITH_OK)
+                set_error(c, KITH_E_IDEM_IN_USE, "Idempotency-Key",
+                          "a request with this Idempotency-Key is still running");
+            else
+                set_error(c, KITH_E_UNAVAILABLE, NULL, "the database is not available; retry");
+            return KITH_OK;
+        }
+        args = json_pack("[ss]", key_id, c->idem);
         st = kith_store_query_one(tx, "idem.get", args, &row);
         json_decref(args);
         if (st == KITH_OK && json_integer_value(json_object_get(row, "created_at")) >=
@@ -705,6 +732,7 @@ static struct link_entry *cache_put(struct app *a, const char *norm, const struc
     kith_strlcpy(l->code, k->code, sizeof(l->code));
     kith_strlcpy(l->participant, k->participant, sizeof(l->participant));
     l->attributes = k->attributes;
+    l->loaded_ns = kith_clock_mono_ns();
     /* the program entry may have been re-created after a clear */
     HASH_FIND_STR(a->progs, k->program, p);
     l->prog = p;
@@ -738,7 +766,7 @@ static void h_redirect(struct kith_http_request *req, void *ctx)
     }
     struct link_entry *l = NULL;
     HASH_FIND_STR(a->links, norm, l);
-    if (l) {
+    if (l && kith_clock_mono_ns() - l->loaded_ns < LINK_TTL_NS) {
         redirect(a, req, l);
         return;
     }

@@ -39,7 +39,7 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"codes.of", "SELECT code FROM codes WHERE participant = ? ORDER BY created_at, rowid"},
     {"prefix.taken", "SELECT taken FROM code_prefixes WHERE prefix = ?"},
     {"prefix.bump", "INSERT INTO code_prefixes (prefix, taken) VALUES (?, 1)"
-                    " ON CONFLICT (prefix) DO UPDATE SET taken = taken + 1"},
+                    " ON CONFLICT (prefix) DO UPDATE SET taken = code_prefixes.taken + 1"},
     {"clicks.insert", "INSERT OR IGNORE INTO clicks (id, program, participant, code, created_at,"
                       " channel, referrer_host, ip_hash, ua_hash) VALUES (?,?,?,?,?,?,?,?,?)"},
     /* A click and its referrer's whole row. */
@@ -76,11 +76,11 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     /* Signals only need to know whether a threshold is reached: counts stop there, so a
      * referrer with a million referrals costs what one with ten does. */
     {"fraud.recent", "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
-                     " AND created_at > ? AND created_at <= ? LIMIT ?)"},
+                     " AND created_at > ? AND created_at <= ? LIMIT ?) AS recent"},
     {"fraud.stem", "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
-                   " AND email_domain = ? AND email_stem = ? LIMIT 2)"},
+                   " AND email_domain = ? AND email_stem = ? LIMIT 2) AS same_stem"},
     {"fraud.payment", "SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE participant = ?"
-                      " AND payment_fingerprint = ? LIMIT 1)"},
+                      " AND payment_fingerprint = ? LIMIT 1) AS paid"},
     {"decisions.of", "SELECT * FROM decisions WHERE referral = ? ORDER BY rowid"},
     {"idem.get", "SELECT request_hash, status, body, created_at FROM idempotency"
                  " WHERE scope = ? AND key = ?"},
@@ -92,16 +92,19 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"clicks.drop_hashes", "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL"
                            " WHERE created_at < ? AND program = ? AND ip_hash IS NOT NULL"},
     {"health", "SELECT 1 AS ok"},
+    /* One writer serialises everything here; PostgreSQL takes an advisory lock instead. */
+    {"idem.lock", "SELECT 1 AS locked WHERE ? IS NOT NULL"},
     /* Rollups kept with every click batch and participant change, so metrics stay fast. */
     {"clickhours.add", "INSERT INTO click_hours (program, hour, channel, clicks) VALUES (?, ?, ?, ?)"
                        " ON CONFLICT (program, hour, channel) DO UPDATE"
-                       " SET clicks = clicks + excluded.clicks"},
+                       " SET clicks = click_hours.clicks + excluded.clicks"},
     {"participants.add_clicks", "UPDATE participants SET clicks = clicks + ?2 WHERE id = ?1"
                                 " RETURNING clicks"},
     {"counts.add", "INSERT INTO program_counts (program, participants_active, sharers)"
                    " VALUES (?, ?, ?) ON CONFLICT (program) DO UPDATE SET"
-                   " participants_active = participants_active + excluded.participants_active,"
-                   " sharers = sharers + excluded.sharers"},
+                   " participants_active = program_counts.participants_active"
+                   " + excluded.participants_active,"
+                   " sharers = program_counts.sharers + excluded.sharers"},
     {"counts.get", "SELECT participants_active, sharers FROM program_counts WHERE program = ?"},
     {"metrics.click_hours", "SELECT channel, sum(clicks) AS clicks FROM click_hours"
                             " WHERE program = ? AND hour >= ? AND hour < ? GROUP BY channel"},
@@ -191,6 +194,48 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"erase.clicks", "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL WHERE id IN"
                      " (SELECT click FROM referrals WHERE referred = ? AND click IS NOT NULL)"},
     {"erase.idempotency", "DELETE FROM idempotency WHERE instr(body, ?) > 0"},
+};
+
+/*
+ * PostgreSQL: the same names. Statements are shared where the SQL is common (placeholders `?`
+ * and `?N` become `$N`, `rowid` becomes the `seq` column, `INSERT OR IGNORE` becomes
+ * `ON CONFLICT DO NOTHING`); the ones below replace those that differ: row locks for work that
+ * every instance may claim at once, and functions with other names.
+ */
+static const struct kith_named_query kith_pgsql_queries[] = {
+    {"idem.lock", "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked"},
+    {"referrals.of_referred", "SELECT * FROM referrals WHERE referred = $1 FOR UPDATE"},
+    {"referrals.due_expiry", "SELECT * FROM referrals WHERE status = 'pending'"
+                             " AND expires_at IS NOT NULL AND expires_at <= $1 LIMIT 500"
+                             " FOR UPDATE SKIP LOCKED"},
+    {"referrals.due_hold", "SELECT * FROM referrals WHERE status = 'qualified'"
+                           " AND hold_until IS NOT NULL AND hold_until <= $1 LIMIT 500"
+                           " FOR UPDATE SKIP LOCKED"},
+    {"rewards.due_expiry", "SELECT * FROM rewards WHERE status = 'issued'"
+                           " AND expires_at IS NOT NULL AND expires_at <= $1 LIMIT 500"
+                           " FOR UPDATE SKIP LOCKED"},
+    {"deliveries.due", "SELECT d.id, d.attempts, d.message, e.id AS endpoint, e.url, e.secret,"
+                       " m.payload FROM webhook_deliveries d"
+                       " JOIN webhook_endpoints e ON e.id = d.endpoint"
+                       " JOIN webhook_messages m ON m.id = d.message"
+                       " WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
+                       " AND e.status = 'enabled' ORDER BY d.next_attempt_at LIMIT $2"
+                       " FOR UPDATE OF d SKIP LOCKED"},
+    {"notifications.outbox", "SELECT n.id, n.subject, n.body, n.attempts, p.email"
+                             " FROM notifications n JOIN participants p ON p.id = n.participant"
+                             " WHERE n.status = 'queued' ORDER BY n.created_at LIMIT $1"
+                             " FOR UPDATE OF n SKIP LOCKED"},
+    {"erase.idempotency", "DELETE FROM idempotency WHERE strpos(body, $1) > 0"},
+    {"erase.messages", "UPDATE webhook_messages SET payload = json_build_object('id', id,"
+                       " 'type', type, 'created_at', to_char(to_timestamp(created_at / 1000)"
+                       " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'data',"
+                       " json_build_object('erased', true))::text WHERE strpos(payload, $1) > 0"},
+    {"leaderboard", "SELECT p.id, p.first_name, count(*) AS qualified FROM referrals r"
+                    " JOIN participants p ON p.id = r.referrer WHERE r.program = $1"
+                    " AND r.status IN ('qualified', 'rewarded') AND r.qualified_at >= $2"
+                    " AND p.leaderboard_opt_in = 1 AND p.status = 'active' AND p.erased = 0"
+                    " GROUP BY p.id, p.first_name ORDER BY qualified DESC, min(r.qualified_at),"
+                    " p.id LIMIT $3"},
 };
 
 #endif
