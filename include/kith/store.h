@@ -47,6 +47,13 @@ void kith_store_start(struct kith_store *s, uv_loop_t *loop);
 /* Queues a job. Never fails: the job runs, or done gets KITH_E_UNAVAILABLE at shutdown. */
 void kith_store_submit(struct kith_store *s, kith_store_job_fn fn, kith_store_done_fn done,
                        void *arg);
+/*
+ * Queues a job that commits after every job submitted before it and before any job submitted
+ * after it starts (click batches: a signup sent after a click's redirect must see the click).
+ * With one writer (SQLite) that is every job; with a pool (PostgreSQL) the pool waits for it.
+ */
+void kith_store_submit_barrier(struct kith_store *s, kith_store_job_fn fn, kith_store_done_fn done,
+                               void *arg);
 /* Runs one job synchronously in its own transaction on the calling thread (start-up, CLI). */
 enum kith_status kith_store_run(struct kith_store *s, kith_store_job_fn fn, void *arg);
 /* Jobs queued and not yet finished. */

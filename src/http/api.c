@@ -191,7 +191,7 @@ static void clicks_flush(struct app *a)
     b->n = a->click_count;
     a->clicks = NULL;
     a->click_count = 0;
-    kith_store_submit(a->store, click_job, click_done, b);
+    kith_store_submit_barrier(a->store, click_job, click_done, b);
 }
 
 static void on_click_timer(uv_timer_t *t)

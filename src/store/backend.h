@@ -11,7 +11,8 @@
 struct kith_store_ops {
     void (*set_pipelined)(struct kith_store *s, bool on);
     void (*start)(struct kith_store *s, uv_loop_t *loop);
-    void (*submit)(struct kith_store *s, kith_store_job_fn fn, kith_store_done_fn done, void *arg);
+    void (*submit)(struct kith_store *s, kith_store_job_fn fn, kith_store_done_fn done, void *arg,
+                   bool barrier);
     enum kith_status (*run)(struct kith_store *s, kith_store_job_fn fn, void *arg);
     size_t (*pending)(struct kith_store *s);
     void (*close)(struct kith_store *s);

@@ -33,6 +33,7 @@ struct pg_job {
     kith_store_job_fn fn;
     kith_store_done_fn done;
     void *arg;
+    bool barrier;
     enum kith_status st;
     struct pg_job *next;
 };
@@ -67,6 +68,8 @@ struct pg_store {
     struct pg_job *head, *tail;
     struct pg_job *done_head, *done_tail;
     size_t pending;
+    int running;       /* jobs taken by a connection and not finished */
+    bool barrier_busy; /* a barrier job is waiting for, or running after, the jobs before it */
     bool stopping, started;
     uv_async_t async;
     struct pg_conn conns[PG_CONNECTIONS];
@@ -552,7 +555,7 @@ static void conn_main(void *arg)
     struct pg_store *s = c->s;
     for (;;) {
         uv_mutex_lock(&s->mu);
-        while (s->head == NULL && !s->stopping)
+        while ((s->head == NULL || s->barrier_busy) && !s->stopping)
             uv_cond_wait(&s->cv, &s->mu);
         struct pg_job *j = s->head;
         if (j == NULL) {
@@ -563,11 +566,22 @@ static void conn_main(void *arg)
         if (s->head == NULL)
             s->tail = NULL;
         j->next = NULL;
+        if (j->barrier) {
+            /* Nothing after it starts until it commits; it starts when all before it are done. */
+            s->barrier_busy = true;
+            while (s->running > 0)
+                uv_cond_wait(&s->cv, &s->mu);
+        }
+        s->running++;
         uv_mutex_unlock(&s->mu);
 
         run_job(c, j);
 
         uv_mutex_lock(&s->mu);
+        s->running--;
+        if (j->barrier)
+            s->barrier_busy = false;
+        uv_cond_broadcast(&s->cv);
         if (s->done_tail)
             s->done_tail->next = j;
         else
@@ -685,7 +699,7 @@ static void pg_start(struct kith_store *store, uv_loop_t *loop)
 }
 
 static void pg_submit(struct kith_store *store, kith_store_job_fn fn, kith_store_done_fn done,
-                      void *arg)
+                      void *arg, bool barrier)
 {
     struct pg_store *s = (struct pg_store *)store;
     struct pg_job *j = calloc(1, sizeof(*j));
@@ -694,6 +708,7 @@ static void pg_submit(struct kith_store *store, kith_store_job_fn fn, kith_store
     j->fn = fn;
     j->done = done;
     j->arg = arg;
+    j->barrier = barrier;
     uv_mutex_lock(&s->mu);
     if (s->tail)
         s->tail->next = j;

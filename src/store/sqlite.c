@@ -666,8 +666,9 @@ static void sq_start(struct kith_store *store, uv_loop_t *loop)
 }
 
 static void sq_submit(struct kith_store *store, kith_store_job_fn fn, kith_store_done_fn done,
-                      void *arg)
+                      void *arg, bool barrier)
 {
+    (void)barrier; /* one writer, in order: every job already is one */
     struct sq_store *s = (struct sq_store *)store;
     struct job *j = calloc(1, sizeof(*j));
     if (j == NULL)

@@ -26,7 +26,13 @@ void kith_store_start(struct kith_store *s, uv_loop_t *loop)
 void kith_store_submit(struct kith_store *s, kith_store_job_fn fn, kith_store_done_fn done,
                        void *arg)
 {
-    s->ops->submit(s, fn, done, arg);
+    s->ops->submit(s, fn, done, arg, false);
+}
+
+void kith_store_submit_barrier(struct kith_store *s, kith_store_job_fn fn, kith_store_done_fn done,
+                               void *arg)
+{
+    s->ops->submit(s, fn, done, arg, true);
 }
 
 enum kith_status kith_store_run(struct kith_store *s, kith_store_job_fn fn, void *arg)
