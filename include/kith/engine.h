@@ -166,7 +166,8 @@ enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *del
                                              int http_status, int64_t latency_ms,
                                              int64_t retry_after_s, bool ok, const char *error,
                                              int64_t now_ms);
-enum kith_status kith_engine_mail_claim(struct kith_tx *tx, size_t max, json_t **out);
+enum kith_status kith_engine_mail_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
+                                        json_t **out);
 enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notification_id, bool ok,
                                          int64_t now_ms);
 

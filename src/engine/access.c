@@ -65,6 +65,8 @@ enum kith_status kith_engine_bootstrap(struct kith_tx *tx, struct kith_engine *e
         st = kith_store_exec(tx, "meta.put", args, NULL);
         json_decref(args);
         kith_crypto_wipe(hex, sizeof(hex));
+        if (st == KITH_E_CONSTRAINT) /* another instance made it first: use theirs */
+            return kith_engine_bootstrap(tx, eng, key_count);
         if (st != KITH_OK)
             return st;
     } else if (st == KITH_OK) {

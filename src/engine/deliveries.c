@@ -13,6 +13,9 @@
 
 #define FAILING_DISABLE_MS (5 * 86400 * INT64_C(1000))
 #define MAIL_ATTEMPTS_MAX 3
+/* How long a claim holds: longer than a transfer may take (15 s), so only a dead instance's
+ * claims run out. */
+#define LEASE_MS 30000
 
 enum kith_status kith_engine_deliveries_recover(struct kith_tx *tx)
 {
@@ -40,7 +43,8 @@ enum kith_status kith_engine_deliveries_claim(struct kith_tx *tx, int64_t now_ms
     json_array_foreach(rows, i, r)
     {
         int64_t changed = 0;
-        args = json_pack("[sI]", row_str(r, "id"), (json_int_t)now_ms);
+        args = json_pack("[sII]", row_str(r, "id"), (json_int_t)now_ms,
+                         (json_int_t)(now_ms + LEASE_MS));
         st = kith_store_exec(tx, "deliveries.claim", args, &changed);
         json_decref(args);
         if (st != KITH_OK) {
@@ -128,9 +132,10 @@ enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *del
     return st;
 }
 
-enum kith_status kith_engine_mail_claim(struct kith_tx *tx, size_t max, json_t **out)
+enum kith_status kith_engine_mail_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
+                                        json_t **out)
 {
-    json_t *rows = NULL, *args = json_pack("[I]", (json_int_t)max);
+    json_t *rows = NULL, *args = json_pack("[II]", (json_int_t)now_ms, (json_int_t)max);
     enum kith_status st = kith_store_query(tx, "notifications.outbox", args, &rows);
     json_decref(args);
     if (st != KITH_OK)
@@ -141,7 +146,8 @@ enum kith_status kith_engine_mail_claim(struct kith_tx *tx, size_t max, json_t *
     json_array_foreach(rows, i, r)
     {
         int64_t changed = 0;
-        args = json_pack("[s]", row_str(r, "id"));
+        args = json_pack("[sII]", row_str(r, "id"), (json_int_t)now_ms,
+                         (json_int_t)(now_ms + LEASE_MS));
         st = kith_store_exec(tx, "notifications.sending", args, &changed);
         json_decref(args);
         if (st != KITH_OK) {

@@ -179,7 +179,13 @@ enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *
         KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the event");
 
-    /* The referrer's reward: by tier of their nth live reward, unless capped. */
+    /* The referrer's reward: by tier of their nth live reward, unless capped. Their row is
+     * locked first, so two qualifications at once (on a connection pool, or two instances)
+     * count one after the other. */
+    json_t *lock = NULL;
+    if ((st = kith_store_get_locked(tx, "participants", referrer, &lock)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not read the referrer");
+    json_decref(lock);
     args = json_pack("[ss]", referrer, p->id);
     st = kith_store_query_one(tx, "rewards.referrer_live", args, &row);
     json_decref(args);

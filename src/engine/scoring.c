@@ -128,6 +128,12 @@ enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *en
     settings_of(eng, p, &s);
     if ((st = prog_config(tx, p->id, &cfg)) != KITH_OK)
         goto fail;
+    /* Counting the referrer's recent referrals must see concurrent signups for the same
+     * referrer (other connections, other instances): lock their row, so they count in turn. */
+    json_t *lock = NULL;
+    if ((st = kith_store_get_locked(tx, "participants", referrer_id, &lock)) != KITH_OK)
+        goto fail;
+    json_decref(lock);
     json_t *fraud = json_object_get(cfg, "fraud");
     s.blocked_email_domains = blocked_emails;
     s.blocked_email_count =
@@ -143,8 +149,8 @@ enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *en
         goto fail;
     int64_t n = 0;
     if ((st = count_of(tx, "fraud.recent",
-                       json_pack("[sIII]", referrer_id, (json_int_t)(at_ms - 24 * HOUR_MS),
-                                 (json_int_t)at_ms, (json_int_t)p->velocity_per_day),
+                       json_pack("[sII]", referrer_id, (json_int_t)(at_ms - 24 * HOUR_MS),
+                                 (json_int_t)p->velocity_per_day),
                        &n)) != KITH_OK)
         goto fail;
     f.referrer_recent = (uint32_t)n;

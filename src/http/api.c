@@ -962,7 +962,7 @@ static enum kith_status claim_job(struct kith_tx *tx, void *arg)
     enum kith_status st =
         kith_engine_deliveries_claim(tx, kith_clock_now_ms(), DELIVER_BATCH, &c->deliveries);
     if (st == KITH_OK && c->a->smtp_url[0])
-        st = kith_engine_mail_claim(tx, DELIVER_BATCH, &c->mails);
+        st = kith_engine_mail_claim(tx, kith_clock_now_ms(), DELIVER_BATCH, &c->mails);
     return st;
 }
 

@@ -110,7 +110,7 @@ static const char *const kith_pgsql_migrations[] = {
     "CREATE TABLE notifications (seq BIGSERIAL, id TEXT PRIMARY KEY, program TEXT NOT NULL, "
     "participant TEXT NOT NULL, stage TEXT NOT NULL, referral TEXT, reward TEXT,  subject "
     "TEXT, body TEXT, status TEXT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0,  created_at "
-    "BIGINT NOT NULL, sent_at BIGINT);"
+    "BIGINT NOT NULL, sent_at BIGINT, lease_until BIGINT);"
     "CREATE INDEX notifications_seq ON notifications (seq);"
     "CREATE INDEX notifications_participant ON notifications (participant, created_at);"
     "CREATE INDEX notifications_outbox ON notifications (status, created_at);",

@@ -75,8 +75,10 @@ static const struct kith_named_query kith_sqlite_queries[] = {
      " AND occurred_at >= ? AND occurred_at < ?"},
     /* Signals only need to know whether a threshold is reached: counts stop there, so a
      * referrer with a million referrals costs what one with ten does. */
+    /* No upper bound: a referral stamped a little "later" by another instance's clock is
+     * still one of the referrer's recent ones. */
     {"fraud.recent", "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
-                     " AND created_at > ? AND created_at <= ? LIMIT ?) AS recent"},
+                     " AND created_at > ? LIMIT ?) AS recent"},
     {"fraud.stem", "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
                    " AND email_domain = ? AND email_stem = ? LIMIT 2) AS same_stem"},
     {"fraud.payment", "SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE participant = ?"
@@ -124,10 +126,13 @@ static const struct kith_named_query kith_sqlite_queries[] = {
                        " m.payload FROM webhook_deliveries d"
                        " JOIN webhook_endpoints e ON e.id = d.endpoint"
                        " JOIN webhook_messages m ON m.id = d.message"
-                       " WHERE d.status = 'pending' AND d.next_attempt_at <= ?"
+                       " WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= ?"
                        " AND e.status = 'enabled' ORDER BY d.next_attempt_at LIMIT ?"},
-    {"deliveries.claim", "UPDATE webhook_deliveries SET status = 'sending', updated_at = ?2"
-                         " WHERE id = ?1 AND status = 'pending'"},
+    /* A claim is a lease: `sending` until next_attempt_at; an instance that dies mid-send
+     * leaves a lease that runs out, and the row is due again for any instance. */
+    {"deliveries.claim", "UPDATE webhook_deliveries SET status = 'sending', updated_at = ?2,"
+                         " next_attempt_at = ?3 WHERE id = ?1"
+                         " AND status IN ('pending', 'sending') AND next_attempt_at <= ?2"},
     {"deliveries.of_message", "SELECT * FROM webhook_deliveries WHERE endpoint = ? AND message = ?"},
     {"attempts.list", "SELECT a.rowid AS cur, a.*, m.type FROM webhook_attempts a"
                       " JOIN webhook_messages m ON m.id = a.message WHERE a.endpoint = ?2"
@@ -136,9 +141,11 @@ static const struct kith_named_query kith_sqlite_queries[] = {
                            " AND rowid > ?1 ORDER BY rowid LIMIT ?3"},
     {"notifications.outbox", "SELECT n.id, n.subject, n.body, n.attempts, p.email"
                              " FROM notifications n JOIN participants p ON p.id = n.participant"
-                             " WHERE n.status = 'queued' ORDER BY n.created_at LIMIT ?"},
-    {"notifications.sending", "UPDATE notifications SET status = 'sending' WHERE id = ?"
-                              " AND status = 'queued'"},
+                             " WHERE (n.status = 'queued' OR (n.status = 'sending'"
+                             " AND n.lease_until <= ?1)) ORDER BY n.created_at LIMIT ?2"},
+    {"notifications.sending", "UPDATE notifications SET status = 'sending', lease_until = ?3"
+                              " WHERE id = ?1 AND (status = 'queued' OR (status = 'sending'"
+                              " AND lease_until <= ?2))"},
     {"notifications.recover", "UPDATE notifications SET status = 'queued' WHERE status = 'sending'"},
     {"erase.notifications", "UPDATE notifications SET subject = NULL, body = NULL"
                             " WHERE participant = ?1 OR referral IN (SELECT id FROM referrals"
@@ -203,6 +210,9 @@ static const struct kith_named_query kith_sqlite_queries[] = {
  * every instance may claim at once, and functions with other names.
  */
 static const struct kith_named_query kith_pgsql_queries[] = {
+    /* Several instances: what another one is sending is not ours to reset; leases run out. */
+    {"deliveries.recover", "SELECT 1 AS none"},
+    {"notifications.recover", "SELECT 1 AS none"},
     {"idem.lock", "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked"},
     {"referrals.of_referred", "SELECT * FROM referrals WHERE referred = $1 FOR UPDATE"},
     {"referrals.due_expiry", "SELECT * FROM referrals WHERE status = 'pending'"
@@ -218,12 +228,13 @@ static const struct kith_named_query kith_pgsql_queries[] = {
                        " m.payload FROM webhook_deliveries d"
                        " JOIN webhook_endpoints e ON e.id = d.endpoint"
                        " JOIN webhook_messages m ON m.id = d.message"
-                       " WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
+                       " WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= $1"
                        " AND e.status = 'enabled' ORDER BY d.next_attempt_at LIMIT $2"
                        " FOR UPDATE OF d SKIP LOCKED"},
     {"notifications.outbox", "SELECT n.id, n.subject, n.body, n.attempts, p.email"
                              " FROM notifications n JOIN participants p ON p.id = n.participant"
-                             " WHERE n.status = 'queued' ORDER BY n.created_at LIMIT $1"
+                             " WHERE (n.status = 'queued' OR (n.status = 'sending'"
+                             " AND n.lease_until <= $1)) ORDER BY n.created_at LIMIT $2"
                              " FOR UPDATE OF n SKIP LOCKED"},
     {"erase.idempotency", "DELETE FROM idempotency WHERE strpos(body, $1) > 0"},
     {"erase.messages", "UPDATE webhook_messages SET payload = json_build_object('id', id,"

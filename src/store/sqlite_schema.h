@@ -101,7 +101,7 @@ static const char *const kith_sqlite_migrations[] = {
     "CREATE TABLE notifications (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
     "  participant TEXT NOT NULL, stage TEXT NOT NULL, referral TEXT, reward TEXT,"
     "  subject TEXT, body TEXT, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-    "  created_at INTEGER NOT NULL, sent_at INTEGER);"
+    "  created_at INTEGER NOT NULL, sent_at INTEGER, lease_until INTEGER);"
     "CREATE INDEX notifications_participant ON notifications (participant, created_at);"
     "CREATE INDEX notifications_outbox ON notifications (status, created_at);",
 };

@@ -9,10 +9,16 @@ Environment:
   KITH_BIN            the binary to test
   KITH_TEST_KEEP=1    keep temp dirs (database, logs) after the run, for debugging
   KITH_TEST_TIMEOUT   per-request timeout in seconds (default 60; ASan builds are slow)
+  KITH_TEST_PG_URL    run against PostgreSQL instead of SQLite: a server URL without a database,
+                      e.g. postgres://postgres@127.0.0.1:25432 (scripts/pg-cluster.sh url). Each
+                      Server then gets a fresh database kith_t_<random> on that server (created
+                      with psql, dropped when the test process exits) and kith is started with
+                      --db <url>/<database>. Unset: SQLite, exactly as before.
 """
 
 import atexit
 import datetime as _dt
+import glob
 import http.client
 import itertools
 import json
@@ -35,6 +41,8 @@ REQUEST_TIMEOUT = float(os.environ.get("KITH_TEST_TIMEOUT", "60"))
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 30.0
 KEEP = os.environ.get("KITH_TEST_KEEP") == "1"
+PG_URL = (os.environ.get("KITH_TEST_PG_URL") or "").strip().rstrip("/") or None
+IS_PG = PG_URL is not None
 
 LISTEN_RE = re.compile(r"kith: listening on 127\.0\.0\.1:(\d+)")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -42,6 +50,7 @@ CODE_RE = re.compile(r"^[A-Z]{1,4}-[0-9]{4}$")
 
 _live_servers = []
 _temp_dirs = []
+_pg_databases = []
 _counter = itertools.count(1)
 _lock = threading.Lock()
 
@@ -56,11 +65,66 @@ def _cleanup():
     if not KEEP:
         for d in _temp_dirs:
             shutil.rmtree(d, ignore_errors=True)
-    elif _temp_dirs:
-        sys.stderr.write("kithtest: kept temp dirs: %s\n" % " ".join(_temp_dirs))
+        for name in _pg_databases:
+            try:
+                pg_sql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name, timeout=30)
+            except Exception:
+                pass  # best effort: the throwaway cluster goes away anyway
+    else:
+        if _temp_dirs:
+            sys.stderr.write("kithtest: kept temp dirs: %s\n" % " ".join(_temp_dirs))
+        if _pg_databases:
+            sys.stderr.write("kithtest: kept PostgreSQL databases on %s: %s\n"
+                             % (PG_URL, " ".join(_pg_databases)))
 
 
 atexit.register(_cleanup)
+
+
+def pg_tool(name):
+    """Path of a PostgreSQL client program (psql, pg_dump): PATH, then /usr/lib/postgresql/*/bin."""
+    found = shutil.which(name)
+    if found:
+        return found
+    cands = sorted(glob.glob("/usr/lib/postgresql/*/bin/" + name),
+                   key=lambda p: int(re.sub(r"\D", "", p.split("/")[4]) or 0), reverse=True)
+    if cands:
+        return cands[0]
+    raise AssertionError("KITH_TEST_PG_URL is set but %s was not found (apt-get install "
+                         "postgresql-client)" % name)
+
+
+def pg_sql(sql, database="postgres", timeout=60):
+    """Runs one SQL statement with psql against KITH_TEST_PG_URL/<database>; returns stdout."""
+    assert PG_URL, "pg_sql needs KITH_TEST_PG_URL"
+    p = subprocess.run([pg_tool("psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                        "-d", "%s/%s" % (PG_URL, database), "-c", sql],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    if p.returncode != 0:
+        raise AssertionError("psql %s/%s -c %r failed (%d): %s"
+                             % (PG_URL, database, sql, p.returncode,
+                                p.stderr.decode(errors="replace")))
+    return p.stdout.decode(errors="replace")
+
+
+def pg_create_database():
+    """A fresh, empty database on KITH_TEST_PG_URL -> its name (dropped at exit)."""
+    name = "kith_t_" + secrets.token_hex(6)
+    pg_sql('CREATE DATABASE "%s"' % name)
+    with _lock:
+        _pg_databases.append(name)
+    return name
+
+
+def skip_on_pg(reason):
+    """Decorator: skips a test (or class) in the PostgreSQL run, saying why."""
+    return unittest.skipIf(IS_PG, "not applicable on PostgreSQL (KITH_TEST_PG_URL): " + reason)
+
+
+def pg_only(test):
+    """Decorator: runs a test (or class) only in the PostgreSQL run."""
+    return unittest.skipUnless(IS_PG, "needs PostgreSQL: set KITH_TEST_PG_URL "
+                                      "(scripts/pg-cluster.sh start; scripts/pg-cluster.sh url)")(test)
 
 
 def uid(prefix="x"):
@@ -124,13 +188,28 @@ class ServerDied(AssertionError):
 
 
 class Server:
-    """A `kith serve` process with its own temp dir, database and secret key."""
+    """A `kith serve` process with its own temp dir, database and secret key.
+
+    shared_db_of=<Server>: a second instance on the same database as that server (its SQLite
+    file, or its PostgreSQL database), with its own temp dir, log and port, and by default the
+    same bootstrap secret key."""
 
     def __init__(self, test_clock=True, public_url=None, env=None, extra_args=None,
-                 secret=None, start=True):
+                 secret=None, start=True, shared_db_of=None):
         self.dir = tempfile.mkdtemp(prefix="kith-api-")
         _temp_dirs.append(self.dir)
-        self.db = os.path.join(self.dir, "kith.db")
+        self.pg_database = None
+        if shared_db_of is not None:
+            self.db = shared_db_of.db
+            self.pg_database = shared_db_of.pg_database
+            if secret is None:
+                secret = shared_db_of.secret
+        elif IS_PG:
+            self.pg_database = pg_create_database()
+            self.db = "%s/%s" % (PG_URL, self.pg_database)
+        else:
+            self.db = os.path.join(self.dir, "kith.db")
+        self._dumps = 0
         self.log_path = os.path.join(self.dir, "kith.log")
         self.out_path = os.path.join(self.dir, "kith.out")
         self.secret = secret or ("sk_test_" + secrets.token_hex(16))
@@ -284,10 +363,41 @@ class Server:
     def log_tail(self, n=60):
         return "\n".join(self.log_text().splitlines()[-n:])
 
+    @property
+    def is_pg(self):
+        """True when this server runs on PostgreSQL (KITH_TEST_PG_URL), not a SQLite file."""
+        return self.pg_database is not None
+
     def db_files(self):
-        """Paths of the database files that exist now: kith.db, -wal, -shm (and -journal)."""
+        """Paths of the database files that exist now: kith.db, -wal, -shm (and -journal).
+
+        On PostgreSQL there is no file of kith's own: the byte searches then get one file, a
+        fresh plain-text pg_dump of the database (every live row as PostgreSQL stores it). That
+        checks what kith keeps, not what PostgreSQL's heap and WAL still hold of dead rows
+        until a VACUUM, which no application can promise."""
+        if self.is_pg:
+            return [self.pg_dump()]
         return [p for p in (self.db, self.db + "-wal", self.db + "-shm", self.db + "-journal")
                 if os.path.exists(p)]
+
+    def pg_dump(self):
+        """PostgreSQL only: dumps this server's database (schema and data) -> the file's path."""
+        assert self.is_pg, "pg_dump needs a PostgreSQL-backed server"
+        self._dumps += 1
+        path = os.path.join(self.dir, "pgdump-%d.sql" % self._dumps)
+        p = subprocess.run([pg_tool("pg_dump"), "--no-owner", "--no-privileges", "-f", path,
+                            "-d", self.db], stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=120)
+        if p.returncode != 0:
+            raise AssertionError("pg_dump %s failed (%d): %s"
+                                 % (self.db, p.returncode, p.stderr.decode(errors="replace")))
+        return path
+
+    def pg(self, sql):
+        """PostgreSQL only: runs one SQL statement on this server's database -> psql's output
+        (unaligned, tuples only). For tests that must look behind the API."""
+        assert self.is_pg, "pg() needs a PostgreSQL-backed server"
+        return pg_sql(sql, database=self.pg_database)
 
     def keys_create(self, publishable=False):
         args = [KITH_BIN, "keys", "create", "--db", self.db]
