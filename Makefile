@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps run check check-normal check-asan clean format lint bench
+.PHONY: all deps run check check-normal check-asan clean format lint bench bench-pg
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -34,3 +34,6 @@ clean:
 
 bench: deps
 	bench/run.sh
+
+bench-pg: deps
+	bench/pg.sh

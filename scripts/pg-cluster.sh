@@ -159,11 +159,14 @@ if ! bin=$(find_bin); then
     exit 1
 fi
 
-# One start/stop at a time per port.
-mkdir -p /tmp
-exec 9>"/tmp/kith-pg-$port.lock"
-if command -v flock >/dev/null 2>&1; then
-    flock -w 180 9 || { echo "pg-cluster: could not lock /tmp/kith-pg-$port.lock" >&2; exit 1; }
+# One start/stop at a time per port (best effort: a lock file another user made may be closed
+# to us).
+lock="/tmp/kith-pg-$port.lock"
+if { exec 9>>"$lock"; } 2>/dev/null; then
+    chmod 666 "$lock" 2>/dev/null || true
+    if command -v flock >/dev/null 2>&1; then
+        flock -w 180 9 || { echo "pg-cluster: could not lock $lock" >&2; exit 1; }
+    fi
 fi
 
 case "$cmd" in

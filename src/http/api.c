@@ -109,6 +109,7 @@ struct app {
     char smtp_url[512];
     char smtp_from[256];
     uint64_t deliveries_ok, deliveries_failed, mails_sent, mails_failed;
+    struct attempt *attempts;
 };
 
 /* ---- counters for /metrics ---- */
@@ -954,7 +955,38 @@ struct attempt {
     char id[KITH_ID_MAX];
     bool mail;
     struct kith_send_result res;
+    struct attempt *prev, *next; /* in app.attempts while the sender holds it */
 };
+
+static void attempt_track(struct app *a, struct attempt *t)
+{
+    t->next = a->attempts;
+    if (a->attempts)
+        a->attempts->prev = t;
+    a->attempts = t;
+}
+
+static void attempt_untrack(struct app *a, struct attempt *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        a->attempts = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+}
+
+/* A stopped sender never reports what it had in flight: those stay `sending` in the store
+ * (their lease runs out and they are sent again), and their records here are freed. */
+static void attempts_drop(struct app *a)
+{
+    while (a->attempts) {
+        struct attempt *t = a->attempts;
+        attempt_untrack(a, t);
+        free(t);
+    }
+}
 
 static enum kith_status claim_job(struct kith_tx *tx, void *arg)
 {
@@ -980,6 +1012,7 @@ static void claim_done(void *arg, enum kith_status st)
             if (t == NULL)
                 abort();
             t->a = a;
+            attempt_track(a, t);
             kith_strlcpy(t->id, json_string_value(json_object_get(r, "id")), sizeof(t->id));
             const char *payload = json_string_value(json_object_get(r, "payload"));
             const char *msg = json_string_value(json_object_get(r, "message"));
@@ -1006,6 +1039,7 @@ static void claim_done(void *arg, enum kith_status st)
                 abort();
             t->a = a;
             t->mail = true;
+            attempt_track(a, t);
             kith_strlcpy(t->id, json_string_value(json_object_get(r, "id")), sizeof(t->id));
             const char *subject = json_string_value(json_object_get(r, "subject"));
             struct kith_mail_request req = {
@@ -1071,6 +1105,7 @@ static void on_send_result(void *ctx, const struct kith_send_result *res)
 {
     struct app *a = ctx;
     struct attempt *t = (struct attempt *)(uintptr_t)res->tag;
+    attempt_untrack(a, t);
     t->res = *res;
     if (t->mail)
         res->ok ? a->mails_sent++ : a->mails_failed++;
@@ -1132,6 +1167,7 @@ static void on_drained(void *ctx)
     uv_close((uv_handle_t *)&a->deliver_timer, on_closed);
     kith_sender_destroy(a->sender);
     a->sender = NULL;
+    attempts_drop(a);
     uv_close((uv_handle_t *)&a->click_timer, on_closed);
     uv_close((uv_handle_t *)&a->sweep_timer, on_closed);
     uv_close((uv_handle_t *)&a->sigterm, on_closed);
@@ -1333,6 +1369,7 @@ out:
         kith_sender_destroy(a.sender);
         uv_close((uv_handle_t *)&a.deliver_timer, on_closed);
     }
+    attempts_drop(&a);
     kith_store_close(a.store); /* on failure paths; after a clean stop it is already closed */
     kith_http_server_destroy(a.srv);
     uv_run(a.loop, UV_RUN_DEFAULT); /* let closing handles finish */
