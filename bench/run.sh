@@ -186,7 +186,10 @@ PRAGMA wal_checkpoint(TRUNCATE);
 SQL
 declare -a F_ON F_OFF
 for r in $(seq 1 "$ROUNDS"); do
-    for mode in off on; do
+    # alternate which mode goes first, so warm-up and file growth do not favour one side
+    order="off on"
+    [ $((r % 2)) = 0 ] && order="on off"
+    for mode in $order; do
         if [ "$mode" = off ]; then export KITH_FRAUD_SCORING=off; else unset KITH_FRAUD_SCORING; fi
         start_kith "$WORK/fraud.db"
         out=$(KITH_BENCH_CODE=$FCODE KITH_BENCH_KEY=$KEY KITH_BENCH_PREFIX="f$mode$r" \

@@ -27,37 +27,44 @@ enum kith_status kith_engine_deliveries_recover(struct kith_tx *tx)
     return st;
 }
 
-enum kith_status kith_engine_deliveries_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
-                                              json_t **out)
+/*
+ * Lists due rows with `due`, then takes each with `take` (id, now, lease end): only rows this
+ * transaction really moved are ours, since another instance may have claimed the rest.
+ */
+static enum kith_status claim(struct kith_tx *tx, const char *due, json_t *due_args,
+                              const char *take, int64_t now_ms, json_t **out)
 {
-    json_t *rows = NULL, *args = json_pack("[II]", (json_int_t)now_ms, (json_int_t)max);
-    enum kith_status st = kith_store_query(tx, "deliveries.due", args, &rows);
-    json_decref(args);
-    if (st != KITH_OK)
-        return st;
-    /* Only rows this transaction really moved to `sending` are ours: another instance may have
-     * claimed the rest. */
-    json_t *mine = json_array();
+    json_t *rows = NULL, *mine = json_array();
+    enum kith_status st = kith_store_query(tx, due, due_args, &rows);
+    json_decref(due_args);
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r)
     {
         int64_t changed = 0;
-        args = json_pack("[sII]", row_str(r, "id"), (json_int_t)now_ms,
-                         (json_int_t)(now_ms + LEASE_MS));
-        st = kith_store_exec(tx, "deliveries.claim", args, &changed);
+        json_t *args = json_pack("[sII]", row_str(r, "id"), (json_int_t)now_ms,
+                                 (json_int_t)(now_ms + LEASE_MS));
+        st = kith_store_exec(tx, take, args, &changed);
         json_decref(args);
-        if (st != KITH_OK) {
-            json_decref(rows);
-            json_decref(mine);
-            return st;
-        }
+        if (st != KITH_OK)
+            break;
         if (changed == 1)
             json_array_append(mine, r);
     }
     json_decref(rows);
+    if (st != KITH_OK) {
+        json_decref(mine);
+        return st;
+    }
     *out = mine;
     return KITH_OK;
+}
+
+enum kith_status kith_engine_deliveries_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
+                                              json_t **out)
+{
+    return claim(tx, "deliveries.due", json_pack("[II]", (json_int_t)now_ms, (json_int_t)max),
+                 "deliveries.claim", now_ms, out);
 }
 
 enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *delivery_id,
@@ -135,32 +142,9 @@ enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *del
 enum kith_status kith_engine_mail_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
                                         json_t **out)
 {
-    json_t *rows = NULL, *args = json_pack("[II]", (json_int_t)now_ms, (json_int_t)max);
-    enum kith_status st = kith_store_query(tx, "notifications.outbox", args, &rows);
-    json_decref(args);
-    if (st != KITH_OK)
-        return st;
-    json_t *mine = json_array();
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        int64_t changed = 0;
-        args = json_pack("[sII]", row_str(r, "id"), (json_int_t)now_ms,
-                         (json_int_t)(now_ms + LEASE_MS));
-        st = kith_store_exec(tx, "notifications.sending", args, &changed);
-        json_decref(args);
-        if (st != KITH_OK) {
-            json_decref(rows);
-            json_decref(mine);
-            return st;
-        }
-        if (changed == 1)
-            json_array_append(mine, r);
-    }
-    json_decref(rows);
-    *out = mine;
-    return KITH_OK;
+    return claim(tx, "notifications.outbox",
+                 json_pack("[II]", (json_int_t)now_ms, (json_int_t)max), "notifications.sending",
+                 now_ms, out);
 }
 
 enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notification_id, bool ok,

@@ -15,6 +15,7 @@
 
 #include "kith/log.h"
 #include "store/backend.h"
+#include "store/sqlbuild.h"
 #include "store/pgsql_schema.h"
 #include "store/queries.h"
 
@@ -359,48 +360,13 @@ static enum kith_status pg_query(struct kith_tx *t, const char *name, json_t *ar
     return run_sql((struct pg_tx *)t, sql, args, out, max_rows, changes);
 }
 
-static bool ident_ok(const char *s)
-{
-    if (*s == '\0')
-        return false;
-    for (; *s; s++) {
-        if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
-            return false;
-    }
-    return true;
-}
-
 static enum kith_status pg_insert(struct kith_tx *t, const char *table, json_t *row)
 {
     char sql[2048];
-    size_t len;
-    json_t *args = json_array();
-    enum kith_status st = KITH_E_INTERNAL;
-    const char *key;
-    json_t *v;
-    if (!ident_ok(table))
-        goto out;
-    len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s (", table);
-    size_t n = 0;
-    json_object_foreach(row, key, v)
-    {
-        if (!ident_ok(key) || len + strlen(key) + 8 >= sizeof(sql))
-            goto out;
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s", n ? ", " : "", key);
-        json_array_append(args, v);
-        n++;
-    }
-    len += (size_t)snprintf(sql + len, sizeof(sql) - len, ") VALUES (");
-    for (size_t i = 0; i < n; i++) {
-        if (len + 8 >= sizeof(sql))
-            goto out;
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s?", i ? ", " : "");
-    }
-    if (len + 2 >= sizeof(sql))
-        goto out;
-    snprintf(sql + len, sizeof(sql) - len, ")");
-    st = run_sql((struct pg_tx *)t, sql, args, NULL, 0, NULL);
-out:
+    json_t *args = NULL;
+    enum kith_status st = kith_sql_insert(table, row, sql, sizeof(sql), &args);
+    if (st == KITH_OK)
+        st = run_sql((struct pg_tx *)t, sql, args, NULL, 0, NULL);
     json_decref(args);
     return st;
 }
@@ -410,7 +376,7 @@ static enum kith_status pg_get(struct kith_tx *t, const char *table, const char 
 {
     char sql[160];
     json_t *rows = NULL;
-    if (!ident_ok(table))
+    if (!kith_sql_ident_ok(table))
         return KITH_E_INTERNAL;
     snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE id = ?%s", table, lock ? " FOR UPDATE" : "");
     json_t *args = json_pack("[s]", id);
@@ -431,32 +397,13 @@ static enum kith_status pg_update(struct kith_tx *t, const char *table, const ch
                                   json_t *set)
 {
     char sql[2048];
-    size_t len;
-    json_t *args = json_array();
-    enum kith_status st = KITH_E_INTERNAL;
-    const char *key;
-    json_t *v;
+    json_t *args = NULL;
     int64_t changes = 0;
-    if (!ident_ok(table) || json_object_size(set) == 0)
-        goto out;
-    len = (size_t)snprintf(sql, sizeof(sql), "UPDATE %s SET ", table);
-    size_t n = 0;
-    json_object_foreach(set, key, v)
-    {
-        if (!ident_ok(key) || len + strlen(key) + 8 >= sizeof(sql))
-            goto out;
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s = ?", n ? ", " : "", key);
-        json_array_append(args, v);
-        n++;
-    }
-    if (len + 16 >= sizeof(sql))
-        goto out;
-    snprintf(sql + len, sizeof(sql) - len, " WHERE id = ?");
-    json_array_append_new(args, json_string(id));
-    st = run_sql((struct pg_tx *)t, sql, args, NULL, 0, &changes);
+    enum kith_status st = kith_sql_update(table, id, set, sql, sizeof(sql), &args);
+    if (st == KITH_OK)
+        st = run_sql((struct pg_tx *)t, sql, args, NULL, 0, &changes);
     if (st == KITH_OK && changes == 0)
         st = KITH_E_NOT_FOUND;
-out:
     json_decref(args);
     return st;
 }

@@ -17,6 +17,7 @@
 #include "kith/log.h"
 #include "kith/store.h"
 #include "store/backend.h"
+#include "store/sqlbuild.h"
 #include "store/queries.h"
 #include "store/sqlite_schema.h"
 
@@ -257,55 +258,18 @@ static enum kith_status sq_query(struct kith_tx *t, const char *name, json_t *ar
     return run_sql(tx->s, sql, args, out, max_rows, changes);
 }
 
-/* Identifiers come from kith's code; still, refuse anything that is not [a-z_]. */
-static bool ident_ok(const char *s)
-{
-    if (*s == '\0')
-        return false;
-    for (; *s; s++) {
-        if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
-            return false;
-    }
-    return true;
-}
-
 static enum kith_status sq_insert(struct kith_tx *t, const char *table, json_t *row)
 {
     struct sq_tx *tx = (struct sq_tx *)t;
     char sql[2048];
-    size_t len = 0;
-    json_t *args = json_array();
-    enum kith_status st = KITH_E_INTERNAL;
-    const char *key;
-    json_t *v;
-    if (!ident_ok(table))
-        goto out;
-    len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s (", table);
-    size_t n = 0;
-    json_object_foreach(row, key, v)
-    {
-        if (!ident_ok(key) || len + strlen(key) + 4 >= sizeof(sql))
-            goto out;
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s", n ? ", " : "", key);
-        json_array_append(args, v);
-        n++;
-    }
-    len += (size_t)snprintf(sql + len, sizeof(sql) - len, ") VALUES (");
-    for (size_t i = 0; i < n; i++) {
-        if (len + 4 >= sizeof(sql))
-            goto out;
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s?", i ? ", " : "");
-    }
-    if (len + 2 >= sizeof(sql))
-        goto out;
-    snprintf(sql + len, sizeof(sql) - len, ")");
-    st = run_sql(tx->s, sql, args, NULL, 0, NULL);
-out:
+    json_t *args = NULL;
+    enum kith_status st = kith_sql_insert(table, row, sql, sizeof(sql), &args);
+    if (st == KITH_OK)
+        st = run_sql(tx->s, sql, args, NULL, 0, NULL);
     json_decref(args);
     return st;
 }
 
-/* One writer: every transaction is already serialised, so `lock` needs nothing more. */
 static enum kith_status sq_get(struct kith_tx *t, const char *table, const char *id, bool lock,
                                json_t **out)
 {
@@ -313,7 +277,7 @@ static enum kith_status sq_get(struct kith_tx *t, const char *table, const char 
     (void)lock;
     char sql[128];
     json_t *rows = NULL;
-    if (!ident_ok(table))
+    if (!kith_sql_ident_ok(table))
         return KITH_E_INTERNAL;
     snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE id = ?", table);
     json_t *args = json_pack("[s]", id);
@@ -335,32 +299,13 @@ static enum kith_status sq_update(struct kith_tx *t, const char *table, const ch
 {
     struct sq_tx *tx = (struct sq_tx *)t;
     char sql[2048];
-    size_t len;
-    json_t *args = json_array();
-    enum kith_status st = KITH_E_INTERNAL;
-    const char *key;
-    json_t *v;
+    json_t *args = NULL;
     int64_t changes = 0;
-    if (!ident_ok(table) || json_object_size(set) == 0)
-        goto out;
-    len = (size_t)snprintf(sql, sizeof(sql), "UPDATE %s SET ", table);
-    size_t n = 0;
-    json_object_foreach(set, key, v)
-    {
-        if (!ident_ok(key) || len + strlen(key) + 8 >= sizeof(sql))
-            goto out;
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s = ?", n ? ", " : "", key);
-        json_array_append(args, v);
-        n++;
-    }
-    if (len + 16 >= sizeof(sql))
-        goto out;
-    snprintf(sql + len, sizeof(sql) - len, " WHERE id = ?");
-    json_array_append_new(args, json_string(id));
-    st = run_sql(tx->s, sql, args, NULL, 0, &changes);
+    enum kith_status st = kith_sql_update(table, id, set, sql, sizeof(sql), &args);
+    if (st == KITH_OK)
+        st = run_sql(tx->s, sql, args, NULL, 0, &changes);
     if (st == KITH_OK && changes == 0)
         st = KITH_E_NOT_FOUND;
-out:
     json_decref(args);
     return st;
 }
