@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps run check check-normal check-asan clean format lint bench bench-pg
+.PHONY: all deps run check check-normal check-asan clean format lint bench bench-pg bench-sync
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -37,3 +37,6 @@ bench: deps
 
 bench-pg: deps
 	bench/pg.sh
+
+bench-sync: deps
+	bench/sync.sh

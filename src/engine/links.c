@@ -82,15 +82,25 @@ enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_
     const struct kith_click **sorted = calloc(n ? n : 1, sizeof(*sorted));
     if (sorted == NULL)
         abort();
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct kith_click *c = &clicks[i];
+        json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "id", c->id, "program",
+                                c->program, "participant", c->participant, "code", c->code,
+                                "created_at", (json_int_t)c->at_ms, "channel",
+                                text_or_null(c->channel), "referrer_host",
+                                text_or_null(c->referrer_host), "ip_hash", text_or_null(c->ip_hash),
+                                "ua_hash", text_or_null(c->ua_hash));
+        if (row == NULL)
+            abort();
+        json_array_append_new(rows, row);
+    }
+    json_t *batch = json_pack("[o]", rows);
+    st = kith_store_exec(tx, "clicks.insert_many", batch, NULL);
+    json_decref(batch);
     for (size_t i = 0; i < n && st == KITH_OK; i++) {
         const struct kith_click *c = &clicks[i];
         sorted[i] = c;
-        json_t *args = json_pack("[ssssIoooo]", c->id, c->program, c->participant, c->code,
-                                 (json_int_t)c->at_ms, text_or_null(c->channel),
-                                 text_or_null(c->referrer_host), text_or_null(c->ip_hash),
-                                 text_or_null(c->ua_hash));
-        st = args ? kith_store_exec(tx, "clicks.insert", args, NULL) : KITH_E_INTERNAL;
-        json_decref(args);
         /* A batch spans well under a second: a short list holds its hours and channels. */
         const char *ch = c->channel[0] ? c->channel : "none";
         int64_t hour = c->at_ms / HOUR_MS;

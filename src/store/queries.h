@@ -40,8 +40,14 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"prefix.taken", "SELECT taken FROM code_prefixes WHERE prefix = ?"},
     {"prefix.bump", "INSERT INTO code_prefixes (prefix, taken) VALUES (?, 1)"
                     " ON CONFLICT (prefix) DO UPDATE SET taken = code_prefixes.taken + 1"},
-    {"clicks.insert", "INSERT OR IGNORE INTO clicks (id, program, participant, code, created_at,"
-                      " channel, referrer_host, ip_hash, ua_hash) VALUES (?,?,?,?,?,?,?,?,?)"},
+    /* A whole batch in one statement: the argument is a JSON array of click objects. */
+    {"clicks.insert_many",
+     "INSERT OR IGNORE INTO clicks (id, program, participant, code, created_at, channel,"
+     " referrer_host, ip_hash, ua_hash) SELECT json_extract(value, '$.id'),"
+     " json_extract(value, '$.program'), json_extract(value, '$.participant'),"
+     " json_extract(value, '$.code'), json_extract(value, '$.created_at'),"
+     " json_extract(value, '$.channel'), json_extract(value, '$.referrer_host'),"
+     " json_extract(value, '$.ip_hash'), json_extract(value, '$.ua_hash') FROM json_each(?)"},
     /* A click and its referrer's whole row. */
     {"clicks.find", "SELECT p.*, c.id AS click_id, c.created_at AS click_at, c.channel,"
                     " c.referrer_host, c.code AS matched, c.participant FROM clicks c"
@@ -214,6 +220,12 @@ static const struct kith_named_query kith_pgsql_queries[] = {
     {"deliveries.recover", "SELECT 1 AS none"},
     {"notifications.recover", "SELECT 1 AS none"},
     {"idem.lock", "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked"},
+    {"clicks.insert_many",
+     "INSERT INTO clicks (id, program, participant, code, created_at, channel, referrer_host,"
+     " ip_hash, ua_hash) SELECT x.id, x.program, x.participant, x.code, x.created_at, x.channel,"
+     " x.referrer_host, x.ip_hash, x.ua_hash FROM json_to_recordset($1::json) AS x(id text,"
+     " program text, participant text, code text, created_at bigint, channel text,"
+     " referrer_host text, ip_hash text, ua_hash text) ON CONFLICT DO NOTHING"},
     {"referrals.of_referred", "SELECT * FROM referrals WHERE referred = $1 FOR UPDATE"},
     {"referrals.due_expiry", "SELECT * FROM referrals WHERE status = 'pending'"
                              " AND expires_at IS NOT NULL AND expires_at <= $1 LIMIT 500"
