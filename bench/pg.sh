@@ -57,18 +57,19 @@ run_case() { # db instances
         R=$(wrk -t1 -c64 -d"$DURATION" "http://127.0.0.1:18511/r/$CODE" | rps)
     else
         KITH_BENCH_CODE=$CODE KITH_BENCH_KEY=$KEY KITH_BENCH_PREFIX=a wrk -t1 -c32 -d"$DURATION" -s bench/signup.lua http://127.0.0.1:18511 > "$LOG.a" &
+        W=$!
         KITH_BENCH_CODE=$CODE KITH_BENCH_KEY=$KEY KITH_BENCH_PREFIX=b wrk -t1 -c32 -d"$DURATION" -s bench/signup.lua http://127.0.0.1:18512 > "$LOG.b"
-        wait
+        wait "$W"
         S=$(python3 -c "print(round($(rps < "$LOG.a") + $(rps < "$LOG.b"), 2))")
         wrk -t1 -c32 -d"$DURATION" "http://127.0.0.1:18511/r/$CODE" > "$LOG.a" &
+        W=$!
         wrk -t1 -c32 -d"$DURATION" "http://127.0.0.1:18512/r/$CODE" > "$LOG.b"
-        wait
+        wait "$W"
         R=$(python3 -c "print(round($(rps < "$LOG.a") + $(rps < "$LOG.b"), 2))")
     fi
-    sleep 1
+    stop_all # a graceful stop writes every buffered click first
     STORED=$(psql -tA "$URL/$1" -c "SELECT count(*) FROM referrals")
     CLICKS=$(psql -tA "$URL/$1" -c "SELECT count(*) FROM clicks")
-    stop_all
     echo "pg $2 instance(s): signups ${S}/s (${STORED} stored), redirects ${R}/s (${CLICKS} clicks stored)"
     printf '| PostgreSQL, %s instance(s) | signups %s/s (%s stored) | redirects %s/s (%s clicks stored) |\n' "$2" "$S" "$STORED" "$R" "$CLICKS" >> "$LOG.md"
 }

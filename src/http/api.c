@@ -27,6 +27,10 @@
 
 #define CLICK_FLUSH_MS 200
 #define CLICK_BATCH_MAX 4096
+/* Clicks handed to the store and not yet written. Past this the database is not keeping up:
+ * redirects go on (with `ref`, which attributes by itself) but without a cookie or a click
+ * record, counted in kith_clicks_shed_total, instead of growing memory without bound. */
+#define CLICK_BACKLOG_MAX 250000
 #define LINK_CACHE_MAX 1000000
 #define IDEM_KEY_MAX 255
 
@@ -100,7 +104,8 @@ struct app {
     bool stopping;
     struct counter *counters;
     struct histogram *latencies;
-    uint64_t clicks_recorded, clicks_lost, bots_seen, store_errors;
+    uint64_t clicks_recorded, clicks_lost, clicks_shed, bots_seen, store_errors;
+    size_t clicks_inflight;
     /* outgoing webhooks and e-mail */
     struct kith_netpolicy *policy;
     struct kith_sender *sender;
@@ -168,6 +173,7 @@ static enum kith_status click_job(struct kith_tx *tx, void *arg)
 static void click_done(void *arg, enum kith_status st)
 {
     struct click_batch *b = arg;
+    b->a->clicks_inflight -= b->n;
     if (st != KITH_OK) {
         b->a->clicks_lost += b->n;
         b->a->store_errors++;
@@ -190,6 +196,7 @@ static void clicks_flush(struct app *a)
     b->a = a;
     b->clicks = a->clicks;
     b->n = a->click_count;
+    a->clicks_inflight += b->n;
     a->clicks = NULL;
     a->click_count = 0;
     kith_store_submit_barrier(a->store, click_job, click_done, b);
@@ -634,6 +641,12 @@ static void redirect(struct app *a, struct kith_http_request *req, const struct 
     const char *ua = kith_http_header(req, "User-Agent");
     bool bot = kith_engine_is_bot(ua);
     bool counted = l->attributes && !bot && req->method == KITH_HTTP_GET;
+    if (counted && a->clicks_inflight + a->click_count >= CLICK_BACKLOG_MAX) {
+        counted = false;
+        if (a->clicks_shed++ % 10000 == 0)
+            kith_log_warn("clicks", "msg=\"the database is behind; clicks shed\" shed=%llu",
+                          (unsigned long long)a->clicks_shed);
+    }
     struct kith_http_header h[4];
     size_t n = 0;
 
@@ -896,6 +909,8 @@ static void prom_done(void *arg, enum kith_status st)
          "# TYPE kith_clicks_lost_total counter\nkith_clicks_lost_total %llu\n"
          "# HELP kith_clicks_buffered Clicks waiting for their batch to be written.\n"
          "# TYPE kith_clicks_buffered gauge\nkith_clicks_buffered %zu\n"
+         "# HELP kith_clicks_shed_total Clicks not recorded because the database was behind.\n"
+         "# TYPE kith_clicks_shed_total counter\nkith_clicks_shed_total %llu\n"
          "# HELP kith_bot_visits_total Link visits by crawlers and preview bots (not counted).\n"
          "# TYPE kith_bot_visits_total counter\nkith_bot_visits_total %llu\n"
          "# HELP kith_store_errors_total Jobs whose transaction failed.\n"
@@ -914,7 +929,8 @@ static void prom_done(void *arg, enum kith_status st)
          "# HELP kith_sender_busy Webhook and e-mail transfers queued or running.\n"
          "# TYPE kith_sender_busy gauge\nkith_sender_busy %zu\n",
          (unsigned long long)a->clicks_recorded, (unsigned long long)a->clicks_lost,
-         a->click_count, (unsigned long long)a->bots_seen, (unsigned long long)a->store_errors,
+         a->click_count + a->clicks_inflight, (unsigned long long)a->clicks_shed,
+         (unsigned long long)a->bots_seen, (unsigned long long)a->store_errors,
          kith_store_pending(a->store), a->link_count, (unsigned long long)a->deliveries_ok,
          (unsigned long long)a->deliveries_failed, (unsigned long long)a->mails_sent,
          (unsigned long long)a->mails_failed,
