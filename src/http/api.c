@@ -721,18 +721,19 @@ static enum kith_status lookup_job(struct kith_tx *tx, void *arg)
 static struct link_entry *cache_put(struct app *a, const char *norm, const struct kith_link *k)
 {
     struct prog_entry *p = NULL;
+    if (a->link_count >= LINK_CACHE_MAX)
+        link_cache_clear(a); /* bounded memory; the working set refills quickly */
     HASH_FIND_STR(a->progs, k->program, p);
     if (p == NULL) {
         p = calloc(1, sizeof(*p));
         if (p == NULL)
             abort();
         kith_strlcpy(p->id, k->program, sizeof(p->id));
-        kith_strlcpy(p->destination, k->destination, sizeof(p->destination));
-        p->cookie_days = k->cookie_days;
         HASH_ADD_STR(a->progs, id, p);
     }
-    if (a->link_count >= LINK_CACHE_MAX)
-        link_cache_clear(a); /* bounded memory; the working set refills quickly */
+    /* Every lookup brings the program's current settings (another instance may change them). */
+    kith_strlcpy(p->destination, k->destination, sizeof(p->destination));
+    p->cookie_days = k->cookie_days;
     struct link_entry *l = NULL;
     HASH_FIND_STR(a->links, norm, l);
     if (l == NULL) {
@@ -747,8 +748,6 @@ static struct link_entry *cache_put(struct app *a, const char *norm, const struc
     kith_strlcpy(l->participant, k->participant, sizeof(l->participant));
     l->attributes = k->attributes;
     l->loaded_ns = kith_clock_mono_ns();
-    /* the program entry may have been re-created after a clear */
-    HASH_FIND_STR(a->progs, k->program, p);
     l->prog = p;
     return l;
 }
