@@ -29,6 +29,9 @@ check-asan: deps
 lint:
 	@scripts/lint.sh
 
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'include/*.h' 'tests/unit/*.c' 'tests/unit/*.h' 'fuzz/*.c' 'fuzz/*.h')
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 

@@ -24,4 +24,12 @@ for f in $files; do
     *) grep -qE '<(sqlite3|libpq-fe)\.h>' "$f" && report "$f: database driver outside src/store" ;;
     esac
 done
+# Formatting (.clang-format), where clang-format is installed.
+if command -v clang-format >/dev/null 2>&1; then
+    for f in $files; do
+        if ! clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then
+            report "$f: not clang-formatted (run: clang-format -i $f)"
+        fi
+    done
+fi
 exit $fail

@@ -14,8 +14,8 @@ struct kith_app_config {
     const char *listen_host;
     int listen_port;
     const char *db_path;
-    const char *public_url;  /* NULL: http://<listen> */
-    const char *secret_key;  /* KITH_SECRET_KEY or NULL */
+    const char *public_url; /* NULL: http://<listen> */
+    const char *secret_key; /* KITH_SECRET_KEY or NULL */
     bool test_clock;
     const char *webhook_allow_cidrs; /* KITH_WEBHOOK_ALLOW_CIDRS */
     const char *smtp_url;            /* KITH_SMTP_URL: e-mail notifications when set */

@@ -21,7 +21,7 @@ enum kith_attr_source {
 
 enum kith_attr_reject {
     KITH_ATTR_ACCEPTED = 0,
-    KITH_ATTR_ABSENT,           /* the request did not carry this source: not listed */
+    KITH_ATTR_ABSENT, /* the request did not carry this source: not listed */
     KITH_ATTR_UNKNOWN_CODE,
     KITH_ATTR_UNKNOWN_CLICK,
     KITH_ATTR_OTHER_PROGRAM,
@@ -32,25 +32,25 @@ enum kith_attr_reject {
 
 /* What the engine found out about one candidate. Strings are borrowed. */
 struct kith_attr_facts {
-    bool present;                 /* the request carried it */
-    bool found;                   /* the code or click exists */
-    bool same_program;            /* it belongs to the signup's program */
-    bool referrer_blocked;        /* the referrer is blocked or erased */
+    bool present;          /* the request carried it */
+    bool found;            /* the code or click exists */
+    bool same_program;     /* it belongs to the signup's program */
+    bool referrer_blocked; /* the referrer is blocked or erased */
     const char *referrer_external_id;
     const char *referrer_email_norm; /* normalised, or NULL */
-    int64_t at_ms;                /* interaction time: signup time for url/code, click time for cookie */
+    int64_t at_ms; /* interaction time: signup time for url/code, click time for cookie */
 };
 
 struct kith_attr_input {
     struct kith_attr_facts cand[KITH_ATTR_SOURCES]; /* indexed by enum kith_attr_source */
-    const char *external_id;       /* the person signing up */
-    const char *email_norm;        /* normalised, or NULL */
-    int64_t now_ms;                /* the signup time */
-    int64_t window_ms;             /* attribution window: older clicks are stale */
+    const char *external_id;                        /* the person signing up */
+    const char *email_norm;                         /* normalised, or NULL */
+    int64_t now_ms;                                 /* the signup time */
+    int64_t window_ms;                              /* attribution window: older clicks are stale */
 };
 
 struct kith_attr_result {
-    enum kith_attr_source winner;  /* KITH_ATTR_ORGANIC when none is left */
+    enum kith_attr_source winner; /* KITH_ATTR_ORGANIC when none is left */
     enum kith_attr_reject reason[KITH_ATTR_SOURCES];
 };
 

@@ -7,8 +7,8 @@
 #define KITH_CLOCK_H
 
 #include <stdbool.h>
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Milliseconds since the Unix epoch: the wall clock, or the test clock when it is enabled. */
 int64_t kith_clock_now_ms(void);

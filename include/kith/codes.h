@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KITH_CODE_MAX 9           /* characters in a code or alias, dash included */
-#define KITH_CODE_PREFIX_MAX 4    /* letters taken from the first name */
+#define KITH_CODE_MAX 9        /* characters in a code or alias, dash included */
+#define KITH_CODE_PREFIX_MAX 4 /* letters taken from the first name */
 #define KITH_CODE_SUFFIX_LEN 4
-#define KITH_CODE_RANDOM_BYTES 8  /* random bytes kith_code_make() consumes */
+#define KITH_CODE_RANDOM_BYTES 8 /* random bytes kith_code_make() consumes */
 /* The alphabet used once half of a prefix's 10,000 digit suffixes are taken (no 0/1/I/L/O/U). */
 #define KITH_CODE_ALNUM_ALPHABET "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 #define KITH_CODE_DIGIT_SPACE 10000
@@ -36,8 +36,8 @@ size_t kith_code_prefix(const char *first_name, char out[KITH_CODE_PREFIX_MAX + 
  * Draws are unbiased enough for the purpose (a byte modulo a small alphabet is acceptable here:
  * codes are identifiers, not secrets).
  */
-void kith_code_make(const char *prefix, bool alnum_suffix, const uint8_t rnd[KITH_CODE_RANDOM_BYTES],
-                    char out[KITH_CODE_MAX + 1]);
+void kith_code_make(const char *prefix, bool alnum_suffix,
+                    const uint8_t rnd[KITH_CODE_RANDOM_BYTES], char out[KITH_CODE_MAX + 1]);
 
 /*
  * Normalises what a person typed or a link carried: trims, uppercases ASCII, removes spaces,

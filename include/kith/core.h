@@ -12,22 +12,22 @@
 
 enum kith_status {
     KITH_OK = 0,
-    KITH_CREATED,           /* success that made a new resource */
-    KITH_E_INVALID_JSON,    /* body is not well-formed UTF-8 JSON */
-    KITH_E_INVALID_PARAM,   /* a field is missing, unknown, of the wrong type or out of range */
-    KITH_E_IMMUTABLE,       /* a field that can never change */
-    KITH_E_UNAUTHORIZED,    /* no key, or an unknown one */
-    KITH_E_FORBIDDEN,       /* a publishable key on a secret route */
-    KITH_E_NOT_FOUND,       /* no such resource or route */
-    KITH_E_INVALID_STATE,   /* the transition is not allowed from the current state */
-    KITH_E_CODE_TAKEN,      /* a code collides with one that exists */
-    KITH_E_IDEM_IN_USE,     /* the same Idempotency-Key is still running */
-    KITH_E_IDEM_REUSED,     /* the same Idempotency-Key with another body */
-    KITH_E_TOO_LARGE,       /* the body is over the limit */
-    KITH_E_RATE_LIMITED,    /* too many requests */
-    KITH_E_UNAVAILABLE,     /* the database is busy or away: retry later */
-    KITH_E_CONSTRAINT,      /* a uniqueness constraint refused a write */
-    KITH_E_INTERNAL,        /* a bug */
+    KITH_CREATED,         /* success that made a new resource */
+    KITH_E_INVALID_JSON,  /* body is not well-formed UTF-8 JSON */
+    KITH_E_INVALID_PARAM, /* a field is missing, unknown, of the wrong type or out of range */
+    KITH_E_IMMUTABLE,     /* a field that can never change */
+    KITH_E_UNAUTHORIZED,  /* no key, or an unknown one */
+    KITH_E_FORBIDDEN,     /* a publishable key on a secret route */
+    KITH_E_NOT_FOUND,     /* no such resource or route */
+    KITH_E_INVALID_STATE, /* the transition is not allowed from the current state */
+    KITH_E_CODE_TAKEN,    /* a code collides with one that exists */
+    KITH_E_IDEM_IN_USE,   /* the same Idempotency-Key is still running */
+    KITH_E_IDEM_REUSED,   /* the same Idempotency-Key with another body */
+    KITH_E_TOO_LARGE,     /* the body is over the limit */
+    KITH_E_RATE_LIMITED,  /* too many requests */
+    KITH_E_UNAVAILABLE,   /* the database is busy or away: retry later */
+    KITH_E_CONSTRAINT,    /* a uniqueness constraint refused a write */
+    KITH_E_INTERNAL,      /* a bug */
 };
 
 /* The message and parameter that explain a failing status. Both are always NUL-terminated. */

@@ -19,14 +19,14 @@
 
 /* Process-wide engine settings, fixed after start-up and read by every job. */
 struct kith_engine {
-    char public_url[512];       /* no trailing slash */
-    bool secure_cookies;        /* public URL is https */
+    char public_url[512]; /* no trailing slash */
+    bool secure_cookies;  /* public URL is https */
     bool test_clock;
     uint8_t hash_key[KITH_CRYPTO_KEY_BYTES]; /* keys the IP and user-agent hashes */
     char env_key_hash[KITH_CRYPTO_HASH_HEX]; /* digest of KITH_SECRET_KEY, "" when unset */
-    bool smtp_enabled;          /* KITH_SMTP_URL is set: notifications are also e-mailed */
-    bool fraud_off;             /* KITH_FRAUD_SCORING=off: benchmarks measure scoring's cost */
-    const struct kith_domain_set *disposable;   /* shipped lists, built at start */
+    bool smtp_enabled; /* KITH_SMTP_URL is set: notifications are also e-mailed */
+    bool fraud_off;    /* KITH_FRAUD_SCORING=off: benchmarks measure scoring's cost */
+    const struct kith_domain_set *disposable; /* shipped lists, built at start */
     const struct kith_domain_set *coupon_sites;
 };
 
@@ -39,10 +39,10 @@ enum kith_key_kind {
 /* One API call as the engine sees it. */
 struct kith_call {
     const struct kith_engine *eng;
-    const char *const *params;  /* route captures */
-    const char *query;          /* raw query string */
-    json_t *body;               /* parsed object for POST/PATCH, NULL otherwise */
-    const char *key_id;         /* the API key that called */
+    const char *const *params; /* route captures */
+    const char *query;         /* raw query string */
+    json_t *body;              /* parsed object for POST/PATCH, NULL otherwise */
+    const char *key_id;        /* the API key that called */
     int64_t now_ms;
     /* The raw request, for routes authenticated by a signature over the bytes. */
     const char *raw_body;
@@ -57,53 +57,87 @@ typedef enum kith_status (*kith_op_fn)(struct kith_tx *tx, struct kith_call *cal
                                        struct kith_err *err);
 
 /* Programs (CONTRACT section 2). */
-enum kith_status kith_op_program_create(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_program_list(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_program_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_program_update(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_program_create(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
+enum kith_status kith_op_program_list(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
+enum kith_status kith_op_program_get(struct kith_tx *, struct kith_call *, json_t **,
+                                     struct kith_err *);
+enum kith_status kith_op_program_update(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
 /* Participants and codes (section 3). */
-enum kith_status kith_op_participant_create(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_participant_list(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_participant_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_participant_update(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_participant_add_code(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_participant_create(struct kith_tx *, struct kith_call *, json_t **,
+                                            struct kith_err *);
+enum kith_status kith_op_participant_list(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+enum kith_status kith_op_participant_get(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_participant_update(struct kith_tx *, struct kith_call *, json_t **,
+                                            struct kith_err *);
+enum kith_status kith_op_participant_add_code(struct kith_tx *, struct kith_call *, json_t **,
+                                              struct kith_err *);
 /* Privacy (section 6b). */
-enum kith_status kith_op_participant_export(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_participant_erase(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_participant_export(struct kith_tx *, struct kith_call *, json_t **,
+                                            struct kith_err *);
+enum kith_status kith_op_participant_erase(struct kith_tx *, struct kith_call *, json_t **,
+                                           struct kith_err *);
 /* Signups (section 5). */
 enum kith_status kith_op_signup(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 /* Referrals (section 6). */
-enum kith_status kith_op_referral_list(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_referral_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_referral_approve(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_referral_reject(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_referral_list(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_referral_get(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
+enum kith_status kith_op_referral_approve(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+enum kith_status kith_op_referral_reject(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
 /* Events (section 7). */
-enum kith_status kith_op_event_create(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_event_create(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
 /* Rewards (section 8). */
-enum kith_status kith_op_reward_list(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_reward_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_reward_redeem(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_reward_void(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_reward_list(struct kith_tx *, struct kith_call *, json_t **,
+                                     struct kith_err *);
+enum kith_status kith_op_reward_get(struct kith_tx *, struct kith_call *, json_t **,
+                                    struct kith_err *);
+enum kith_status kith_op_reward_redeem(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_reward_void(struct kith_tx *, struct kith_call *, json_t **,
+                                     struct kith_err *);
 /* Webhook endpoints (section 11). */
-enum kith_status kith_op_endpoint_create(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_endpoint_list(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_endpoint_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_endpoint_update(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_endpoint_delete(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_endpoint_deliveries(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_endpoint_retry(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_endpoint_create(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_endpoint_list(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_endpoint_get(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
+enum kith_status kith_op_endpoint_update(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_endpoint_delete(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_endpoint_deliveries(struct kith_tx *, struct kith_call *, json_t **,
+                                             struct kith_err *);
+enum kith_status kith_op_endpoint_retry(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
 /* Notifications and share messages (section 13). */
-enum kith_status kith_op_participant_notifications(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_participant_share(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_participant_notifications(struct kith_tx *, struct kith_call *, json_t **,
+                                                   struct kith_err *);
+enum kith_status kith_op_participant_share(struct kith_tx *, struct kith_call *, json_t **,
+                                           struct kith_err *);
 /* Inbound provider events (section 12): public, authenticated by signature. */
 enum kith_status kith_op_stripe(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_shopify(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_shopify(struct kith_tx *, struct kith_call *, json_t **,
+                                 struct kith_err *);
 /* Metrics and leaderboard (section 14). */
-enum kith_status kith_op_metrics(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_leaderboard(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_metrics(struct kith_tx *, struct kith_call *, json_t **,
+                                 struct kith_err *);
+enum kith_status kith_op_leaderboard(struct kith_tx *, struct kith_call *, json_t **,
+                                     struct kith_err *);
 /* Test clock (section 10): sets the clock, then runs due work before answering. */
-enum kith_status kith_op_clock_get(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
-enum kith_status kith_op_clock_set(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
+enum kith_status kith_op_clock_get(struct kith_tx *, struct kith_call *, json_t **,
+                                   struct kith_err *);
+enum kith_status kith_op_clock_set(struct kith_tx *, struct kith_call *, json_t **,
+                                   struct kith_err *);
 
 /*
  * The sweeper: issues held rewards that came due, expires rewards and referrals, drops click
@@ -126,10 +160,10 @@ enum kith_status kith_engine_bootstrap(struct kith_tx *tx, struct kith_engine *e
 
 /* The redirect path's view of a code: what /r/{code} needs, resolved once and cached. */
 struct kith_link {
-    char code[16];              /* canonical code as stored ("JANE-2847") */
+    char code[16]; /* canonical code as stored ("JANE-2847") */
     char participant[KITH_ID_MAX];
     char program[48];
-    bool attributes;            /* false: blocked or erased, redirect without ref or cookie */
+    bool attributes; /* false: blocked or erased, redirect without ref or cookie */
     char destination[2048];
     int64_t cookie_days;
 };
@@ -144,8 +178,8 @@ struct kith_click {
     char participant[KITH_ID_MAX];
     char code[16];
     int64_t at_ms;
-    char channel[24];           /* "" when none */
-    char referrer_host[256];    /* "" when none */
+    char channel[24];        /* "" when none */
+    char referrer_host[256]; /* "" when none */
     char ip_hash[KITH_CRYPTO_HASH_HEX];
     char ua_hash[KITH_CRYPTO_HASH_HEX];
 };

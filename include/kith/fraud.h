@@ -52,16 +52,16 @@ bool kith_fraud_email_stem(const char *email, char *domain, size_t domain_size, 
 
 /* The facts about one referral, gathered by the engine. */
 struct kith_fraud_facts {
-    bool ip_match;                 /* the signup IP equals one known for the referrer */
+    bool ip_match; /* the signup IP equals one known for the referrer */
     bool device_match;
     bool payment_match;
-    uint32_t referrer_recent;      /* referrer's referrals created in the 24 h before this one */
-    const char *email_domain;      /* the referred person's e-mail domain, or NULL */
+    uint32_t referrer_recent; /* referrer's referrals created in the 24 h before this one */
+    const char *email_domain; /* the referred person's e-mail domain, or NULL */
     bool email_ends_in_digits;
-    uint32_t same_stem_earlier;    /* referrer's earlier referrals with same domain and stem */
+    uint32_t same_stem_earlier; /* referrer's earlier referrals with same domain and stem */
     int64_t referrer_created_ms;
     int64_t now_ms;
-    const char *click_host;        /* the winning click's referrer host, or NULL */
+    const char *click_host; /* the winning click's referrer host, or NULL */
 };
 
 struct kith_fraud_settings {

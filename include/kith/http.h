@@ -14,11 +14,11 @@
 
 #include "kith/core.h"
 
-#define KITH_HTTP_BODY_MAX (64 * 1024)   /* larger bodies: 413 payload_too_large */
-#define KITH_HTTP_URL_MAX 8192           /* longer request targets: 414 */
+#define KITH_HTTP_BODY_MAX (64 * 1024)    /* larger bodies: 413 payload_too_large */
+#define KITH_HTTP_URL_MAX 8192            /* longer request targets: 414 */
 #define KITH_HTTP_HEADERS_MAX (16 * 1024) /* all header names and values together: 431 */
-#define KITH_HTTP_HEADER_COUNT_MAX 64    /* more header fields: 431 */
-#define KITH_HTTP_PARAMS_MAX 4           /* {captures} in one route pattern */
+#define KITH_HTTP_HEADER_COUNT_MAX 64     /* more header fields: 431 */
+#define KITH_HTTP_PARAMS_MAX 4            /* {captures} in one route pattern */
 
 enum kith_http_method {
     KITH_HTTP_GET,
@@ -44,20 +44,20 @@ struct kith_http_header {
  */
 struct kith_http_request {
     enum kith_http_method method;
-    const char *method_name;   /* "GET", ... as received */
-    const char *path;          /* decoded path, no query */
-    const char *query;         /* raw query string after '?', "" when none (not decoded) */
-    const char *body;          /* NUL-terminated copy of the body (may hold inner NULs) */
+    const char *method_name; /* "GET", ... as received */
+    const char *path;        /* decoded path, no query */
+    const char *query;       /* raw query string after '?', "" when none (not decoded) */
+    const char *body;        /* NUL-terminated copy of the body (may hold inner NULs) */
     size_t body_len;
     const struct kith_http_header *headers; /* as received, in order */
     size_t header_count;
     const char *params[KITH_HTTP_PARAMS_MAX]; /* {captures} of the matched route, in order */
     size_t param_count;
-    const char *route_name;    /* name of the matched route, for logs and metrics */
-    char peer_ip[64];          /* client address as text; never log or store it */
-    uint64_t started_ns;       /* kith_clock_mono_ns() when the request was complete */
-    void *user;                /* free for the handler */
-    bool aborted;              /* set when the client went away before the answer */
+    const char *route_name; /* name of the matched route, for logs and metrics */
+    char peer_ip[64];       /* client address as text; never log or store it */
+    uint64_t started_ns;    /* kith_clock_mono_ns() when the request was complete */
+    void *user;             /* free for the handler */
+    bool aborted;           /* set when the client went away before the answer */
 };
 
 /* A handler answers through kith_http_respond() exactly once, now or later on the loop thread. */
@@ -67,19 +67,19 @@ struct kith_http_route {
     enum kith_http_method method;
     const char *pattern; /* "/v1/participants/{id}/codes": `{x}` captures one non-empty segment */
     kith_http_handler_fn fn;
-    const char *name;    /* for the access log and metrics, e.g. "participants.codes.create" */
+    const char *name; /* for the access log and metrics, e.g. "participants.codes.create" */
 };
 
 struct kith_http_config {
-    const char *host;              /* listen address, e.g. "127.0.0.1" or "::1" */
-    int port;                      /* 0 picks an ephemeral port; see kith_http_server_port() */
+    const char *host; /* listen address, e.g. "127.0.0.1" or "::1" */
+    int port;         /* 0 picks an ephemeral port; see kith_http_server_port() */
     const struct kith_http_route *routes;
     size_t route_count;
-    void *ctx;                     /* passed to every handler */
-    uint32_t read_timeout_ms;      /* a started request must be complete within this (10000) */
-    uint32_t idle_timeout_ms;      /* an idle keep-alive connection is closed after this (60000) */
-    uint32_t max_connections;      /* further connections are closed at accept (4096) */
-    bool access_log;               /* one line per response on stderr */
+    void *ctx;                /* passed to every handler */
+    uint32_t read_timeout_ms; /* a started request must be complete within this (10000) */
+    uint32_t idle_timeout_ms; /* an idle keep-alive connection is closed after this (60000) */
+    uint32_t max_connections; /* further connections are closed at accept (4096) */
+    bool access_log;          /* one line per response on stderr */
 };
 
 struct kith_http_server;
@@ -111,8 +111,8 @@ void kith_http_respond(struct kith_http_request *req, int status,
                        const char *body, size_t body_len);
 
 /* Answers with the contract's JSON error for st (and its HTTP status), message and param. */
-void kith_http_respond_error(struct kith_http_request *req, enum kith_status st,
-                             const char *param, const char *message);
+void kith_http_respond_error(struct kith_http_request *req, enum kith_status st, const char *param,
+                             const char *message);
 
 /* HTTP status for a kith status (KITH_OK 200, KITH_CREATED 201, KITH_E_NOT_FOUND 404, ...). */
 int kith_http_status_for(enum kith_status st);

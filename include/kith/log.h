@@ -19,10 +19,10 @@ extern enum kith_log_level kith_log_min_level;
 void kith_log_write(enum kith_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define KITH_LOG_AT(lvl, comp, ...)                                                            \
-    do {                                                                                       \
-        if ((lvl) >= kith_log_min_level)                                                       \
-            kith_log_write((lvl), (comp), __VA_ARGS__);                                        \
+#define KITH_LOG_AT(lvl, comp, ...)                                                                \
+    do {                                                                                           \
+        if ((lvl) >= kith_log_min_level)                                                           \
+            kith_log_write((lvl), (comp), __VA_ARGS__);                                            \
     } while (0)
 #define kith_log_debug(comp, ...) KITH_LOG_AT(KITH_LOG_DEBUG, comp, __VA_ARGS__)
 #define kith_log_info(comp, ...) KITH_LOG_AT(KITH_LOG_INFO, comp, __VA_ARGS__)

@@ -36,12 +36,12 @@ struct kith_reward_rule {
     enum kith_reward_side to;
     enum kith_reward_kind kind;
     bool has_amount;
-    int64_t amount_minor;           /* meaningful when has_amount */
-    char currency[4];               /* ISO 4217, "" when absent */
+    int64_t amount_minor;                              /* meaningful when has_amount */
+    char currency[4];                                  /* ISO 4217, "" when absent */
     char description[KITH_REWARD_DESCRIPTION_MAX + 1]; /* "" when absent */
-    uint32_t from_count;            /* >= 1 */
-    uint32_t to_count;              /* 0 = unbounded */
-    uint32_t expires_days;          /* 0 = never */
+    uint32_t from_count;                               /* >= 1 */
+    uint32_t to_count;                                 /* 0 = unbounded */
+    uint32_t expires_days;                             /* 0 = never */
 };
 
 /* Names as in the contract ("credit", "free_month", ...); parse returns false when unknown. */

@@ -99,8 +99,7 @@ enum kith_status kith_store_update(struct kith_tx *tx, const char *table, const 
  * statement and returns the number of rows changed in *changes (may be NULL).
  * The names and their arguments are listed in src/store/queries.h.
  */
-enum kith_status kith_store_query(struct kith_tx *tx, const char *name, json_t *args,
-                                  json_t **out);
+enum kith_status kith_store_query(struct kith_tx *tx, const char *name, json_t *args, json_t **out);
 enum kith_status kith_store_query_one(struct kith_tx *tx, const char *name, json_t *args,
                                       json_t **out);
 enum kith_status kith_store_exec(struct kith_tx *tx, const char *name, json_t *args,

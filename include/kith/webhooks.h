@@ -26,9 +26,9 @@
 void kith_webhook_secret_new(char out[KITH_WEBHOOK_SECRET_MAX]);
 
 /*
- * Standard Webhooks signature of one attempt: "v1," + base64(HMAC-SHA256(key, "<msg_id>.<ts>.<body>"))
- * where key is the base64-decoded part of secret after "whsec_". Returns KITH_E_INVALID_PARAM
- * for a malformed secret.
+ * Standard Webhooks signature of one attempt: "v1," + base64(HMAC-SHA256(key,
+ * "<msg_id>.<ts>.<body>")) where key is the base64-decoded part of secret after "whsec_". Returns
+ * KITH_E_INVALID_PARAM for a malformed secret.
  */
 enum kith_status kith_webhook_sign(const char *secret, const char *msg_id, int64_t timestamp_s,
                                    const char *body, size_t body_len,
@@ -82,31 +82,31 @@ int64_t kith_webhook_retry_delay_ms(int attempt, int64_t retry_after_s, uint32_t
 struct kith_sender;
 
 struct kith_send_request {
-    uint64_t tag;              /* the caller's id for this attempt, returned in the result */
-    const char *url;           /* http or https */
-    const char *body;          /* the JSON body */
+    uint64_t tag;     /* the caller's id for this attempt, returned in the result */
+    const char *url;  /* http or https */
+    const char *body; /* the JSON body */
     size_t body_len;
-    const char *msg_id;        /* webhook-id */
-    int64_t timestamp_s;       /* webhook-timestamp */
-    const char *signature;     /* webhook-signature */
+    const char *msg_id;    /* webhook-id */
+    int64_t timestamp_s;   /* webhook-timestamp */
+    const char *signature; /* webhook-signature */
 };
 
 struct kith_mail_request {
     uint64_t tag;
-    const char *smtp_url;      /* smtp://host:port or smtps://... (credentials in the URL ok) */
-    const char *from;          /* envelope and header From */
+    const char *smtp_url; /* smtp://host:port or smtps://... (credentials in the URL ok) */
+    const char *from;     /* envelope and header From */
     const char *to;
-    const char *subject;       /* CR and LF are removed before use */
-    const char *body;          /* plain text, UTF-8 */
+    const char *subject; /* CR and LF are removed before use */
+    const char *body;    /* plain text, UTF-8 */
 };
 
 struct kith_send_result {
     uint64_t tag;
-    int http_status;           /* 0 when no HTTP answer arrived (refused, timeout, policy) */
+    int http_status; /* 0 when no HTTP answer arrived (refused, timeout, policy) */
     int64_t latency_ms;
-    int64_t retry_after_s;     /* from a Retry-After header in seconds, -1 when absent */
-    bool ok;                   /* 2xx for HTTP; accepted for SMTP */
-    char error[128];           /* short reason when !ok: "timeout", "blocked_address", ... */
+    int64_t retry_after_s; /* from a Retry-After header in seconds, -1 when absent */
+    bool ok;               /* 2xx for HTTP; accepted for SMTP */
+    char error[128];       /* short reason when !ok: "timeout", "blocked_address", ... */
 };
 
 typedef void (*kith_send_result_fn)(void *ctx, const struct kith_send_result *res);

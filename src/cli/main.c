@@ -16,24 +16,27 @@
 #define KITH_VERSION "0.1.0"
 
 struct option {
-    const char *flag;   /* "--listen" */
-    const char *env;    /* "KITH_LISTEN" or NULL */
-    const char *def;    /* default or NULL */
+    const char *flag; /* "--listen" */
+    const char *env;  /* "KITH_LISTEN" or NULL */
+    const char *def;  /* default or NULL */
     bool is_bool;
     const char *help;
-    const char *value;  /* resolved */
+    const char *value; /* resolved */
 };
 
 static struct option serve_options[] = {
-    {"--listen", "KITH_LISTEN", "127.0.0.1:8080", false, "HOST:PORT to listen on (port 0: any)", NULL},
+    {"--listen", "KITH_LISTEN", "127.0.0.1:8080", false, "HOST:PORT to listen on (port 0: any)",
+     NULL},
     {"--db", "KITH_DB", "./kith.db", false, "SQLite file, or postgres://user@host:port/db", NULL},
-    {"--public-url", "KITH_PUBLIC_URL", NULL, false, "URL people reach kith at (default http://<listen>)", NULL},
+    {"--public-url", "KITH_PUBLIC_URL", NULL, false,
+     "URL people reach kith at (default http://<listen>)", NULL},
     {"--test-clock", NULL, NULL, true, "enable the test clock API (never in production)", NULL},
 };
 
 static struct option keys_options[] = {
     {"--db", "KITH_DB", "./kith.db", false, "SQLite file, or postgres://user@host:port/db", NULL},
-    {"--publishable", NULL, NULL, true, "make a publishable key (pk_) instead of a secret one", NULL},
+    {"--publishable", NULL, NULL, true, "make a publishable key (pk_) instead of a secret one",
+     NULL},
 };
 
 static void print_options(const struct option *opts, size_t n)
@@ -233,7 +236,8 @@ static int cmd_help(int argc, char **argv)
     printf("  KITH_SMTP_URL          send notifications by e-mail (smtp://host:port)\n");
     printf("  KITH_SMTP_FROM         sender address for e-mail [kith@localhost]\n");
     printf("  KITH_FRAUD_SCORING     'off' skips fraud scoring (benchmarks of its cost only)\n");
-    printf("  KITH_DB_SYNC           'full' (default) or 'pipelined': fsync overlapped with work\n");
+    printf(
+        "  KITH_DB_SYNC           'full' (default) or 'pipelined': fsync overlapped with work\n");
     printf("\nkith keys create options:\n");
     print_options(keys_options, KITH_ARRAY_LEN(keys_options));
     return 0;

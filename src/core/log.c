@@ -31,8 +31,8 @@ void kith_log_write(enum kith_log_level level, const char *component, const char
     char line[1024];
     char ts[32];
     kith_time_format(kith_clock_now_ms(), ts);
-    int n = snprintf(line, sizeof(line), "ts=%s level=%s comp=%s ", ts, level_name(level),
-                     component);
+    int n =
+        snprintf(line, sizeof(line), "ts=%s level=%s comp=%s ", ts, level_name(level), component);
     if (n < 0)
         return;
     va_list ap;

@@ -30,8 +30,8 @@ enum kith_status kith_engine_authenticate(struct kith_tx *tx, const struct kith_
     if (st != KITH_OK)
         return st;
     kith_strlcpy(key_id, row_str(row, "id"), KITH_ID_MAX);
-    *kind = strcmp(row_str(row, "kind"), "publishable") == 0 ? KITH_KEY_PUBLISHABLE
-                                                             : KITH_KEY_SECRET;
+    *kind =
+        strcmp(row_str(row, "kind"), "publishable") == 0 ? KITH_KEY_PUBLISHABLE : KITH_KEY_SECRET;
     json_decref(row);
     return KITH_OK;
 }
@@ -43,9 +43,9 @@ enum kith_status kith_engine_key_create(struct kith_tx *tx, bool publishable, ch
     kith_crypto_random_id("key_", id);
     kith_crypto_random_token(publishable ? "pk_" : "sk_", out);
     kith_crypto_hash(out, strlen(out), digest);
-    json_t *row = json_pack("{s:s,s:s,s:s,s:I}", "id", id, "kind",
-                            publishable ? "publishable" : "secret", "hash", digest, "created_at",
-                            (json_int_t)now_ms);
+    json_t *row =
+        json_pack("{s:s,s:s,s:s,s:I}", "id", id, "kind", publishable ? "publishable" : "secret",
+                  "hash", digest, "created_at", (json_int_t)now_ms);
     enum kith_status st = kith_store_insert(tx, "api_keys", row);
     json_decref(row);
     return st;

@@ -45,8 +45,8 @@ static json_t *str_or_null(json_t *row, const char *col)
     return s ? json_string(s) : json_null();
 }
 
-enum kith_status load_row(struct kith_tx *tx, const char *table, const char *id,
-                          const char *what, json_t **out, struct kith_err *err)
+enum kith_status load_row(struct kith_tx *tx, const char *table, const char *id, const char *what,
+                          json_t **out, struct kith_err *err)
 {
     enum kith_status st = kith_store_get(tx, table, id, out);
     if (st == KITH_E_NOT_FOUND)
@@ -161,15 +161,15 @@ json_t *render_referral_rows(json_t *row, json_t *referrer, json_t *referred)
     }
     if (referred) {
         json_object_set_new(out, "referred",
-                            json_pack("{s:o,s:o}", "id", str_or_null(referred, "id"),
-                                      "first_name", str_or_null(referred, "first_name")));
+                            json_pack("{s:o,s:o}", "id", str_or_null(referred, "id"), "first_name",
+                                      str_or_null(referred, "first_name")));
     }
     json_object_set_new(out, "code", str_or_null(row, "code"));
     json_object_set_new(out, "source", str_or_null(row, "source"));
     json_object_set_new(out, "channel", str_or_null(row, "channel"));
     json_object_set_new(out, "status", str_or_null(row, "status"));
-    json_t *flags = json_loads(row_str(row, "fraud_flags") ? row_str(row, "fraud_flags") : "[]",
-                               0, NULL);
+    json_t *flags =
+        json_loads(row_str(row, "fraud_flags") ? row_str(row, "fraud_flags") : "[]", 0, NULL);
     json_object_set_new(out, "fraud",
                         json_pack("{s:I,s:o}", "score", (json_int_t)row_int(row, "fraud_score"),
                                   "flags", flags ? flags : json_array()));
@@ -189,9 +189,9 @@ json_t *render_reward(json_t *row)
     json_object_set_new(out, "referral", str_or_null(row, "referral"));
     json_object_set_new(out, "to", str_or_null(row, "side"));
     json_object_set_new(out, "kind", str_or_null(row, "kind"));
-    json_object_set_new(out, "amount", row_is_null(row, "amount")
-                                           ? json_null()
-                                           : json_integer(row_int(row, "amount")));
+    json_object_set_new(out, "amount",
+                        row_is_null(row, "amount") ? json_null()
+                                                   : json_integer(row_int(row, "amount")));
     json_object_set_new(out, "currency", str_or_null(row, "currency"));
     json_object_set_new(out, "description", str_or_null(row, "description"));
     json_object_set_new(out, "status", str_or_null(row, "status"));
@@ -229,8 +229,7 @@ static enum kith_status claim_code(struct kith_tx *tx, const char *participant,
         kith_code_make(prefix, alnum || attempt >= 24, rnd, code);
         if (!kith_code_normalize(code, norm))
             return kith_err_set(err, KITH_E_INTERNAL, NULL, "generated an invalid code");
-        json_t *args =
-            json_pack("[ssssI]", norm, code, participant, "primary", (json_int_t)now_ms);
+        json_t *args = json_pack("[ssssI]", norm, code, participant, "primary", (json_int_t)now_ms);
         st = kith_store_exec(tx, "codes.insert", args, NULL);
         json_decref(args);
         if (st == KITH_E_CONSTRAINT)

@@ -109,22 +109,24 @@ enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *del
         status = "failed"; /* a disabled endpoint keeps no schedule */
     char aid[KITH_ID_MAX];
     kith_crypto_random_id("att_", aid);
-    json_t *att = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:I}", "id", aid, "delivery", delivery_id,
-                            "endpoint", row_str(d, "endpoint"), "message", row_str(d, "message"),
-                            "attempt", attempt, "attempted_at", (json_int_t)now_ms, "latency_ms",
-                            (json_int_t)latency_ms);
+    json_t *att =
+        json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:I}", "id", aid, "delivery", delivery_id, "endpoint",
+                  row_str(d, "endpoint"), "message", row_str(d, "message"), "attempt", attempt,
+                  "attempted_at", (json_int_t)now_ms, "latency_ms", (json_int_t)latency_ms);
     json_object_set_new(att, "status_code", http_status ? json_integer(http_status) : json_null());
     json_object_set_new(att, "error", error && error[0] ? json_string(error) : json_null());
     json_object_set_new(att, "next_attempt_at", next >= 0 ? json_integer(next) : json_null());
     st = kith_store_insert(tx, "webhook_attempts", att);
     json_decref(att);
     if (st == KITH_OK) {
-        json_t *set = json_pack("{s:s,s:i,s:I,s:I}", "status", status, "attempts", attempt,
-                                "last_latency_ms", (json_int_t)latency_ms, "updated_at",
-                                (json_int_t)now_ms);
+        json_t *set =
+            json_pack("{s:s,s:i,s:I,s:I}", "status", status, "attempts", attempt, "last_latency_ms",
+                      (json_int_t)latency_ms, "updated_at", (json_int_t)now_ms);
         json_object_set_new(set, "next_attempt_at", next >= 0 ? json_integer(next) : json_null());
-        json_object_set_new(set, "last_status", http_status ? json_integer(http_status) : json_null());
-        json_object_set_new(set, "last_error", error && error[0] ? json_string(error) : json_null());
+        json_object_set_new(set, "last_status",
+                            http_status ? json_integer(http_status) : json_null());
+        json_object_set_new(set, "last_error",
+                            error && error[0] ? json_string(error) : json_null());
         st = kith_store_update(tx, "webhook_deliveries", delivery_id, set);
         json_decref(set);
     }
@@ -142,9 +144,8 @@ enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *del
 enum kith_status kith_engine_mail_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
                                         json_t **out)
 {
-    return claim(tx, "notifications.outbox",
-                 json_pack("[II]", (json_int_t)now_ms, (json_int_t)max), "notifications.sending",
-                 now_ms, out);
+    return claim(tx, "notifications.outbox", json_pack("[II]", (json_int_t)now_ms, (json_int_t)max),
+                 "notifications.sending", now_ms, out);
 }
 
 enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notification_id, bool ok,

@@ -56,9 +56,9 @@ static enum kith_status parse_events(json_t *body, json_t **out, struct kith_err
 static json_t *render_endpoint(json_t *row)
 {
     json_t *events = json_loads(row_str(row, "events"), 0, NULL);
-    json_t *out = json_pack("{s:s,s:s,s:o,s:s}", "id", row_str(row, "id"), "url",
-                            row_str(row, "url"), "events", events ? events : json_array(),
-                            "status", row_str(row, "status"));
+    json_t *out =
+        json_pack("{s:s,s:s,s:o,s:s}", "id", row_str(row, "id"), "url", row_str(row, "url"),
+                  "events", events ? events : json_array(), "status", row_str(row, "status"));
     const char *d = row_str(row, "description");
     json_object_set_new(out, "description", d ? json_string(d) : json_null());
     const char *why = row_str(row, "disabled_reason");
@@ -87,8 +87,8 @@ enum kith_status kith_op_endpoint_create(struct kith_tx *tx, struct kith_call *c
     char id[KITH_ID_MAX], secret[KITH_WEBHOOK_SECRET_MAX];
     kith_crypto_random_id("whe_", id);
     kith_webhook_secret_new(secret);
-    json_t *row = json_pack("{s:s,s:s,s:O,s:s,s:s,s:I,s:I}", "id", id, "url", url, "events",
-                            events, "status", "enabled", "secret", secret, "created_at",
+    json_t *row = json_pack("{s:s,s:s,s:O,s:s,s:s,s:I,s:I}", "id", id, "url", url, "events", events,
+                            "status", "enabled", "secret", secret, "created_at",
                             (json_int_t)call->now_ms, "updated_at", (json_int_t)call->now_ms);
     json_object_set_new(row, "description", desc ? json_string(desc) : json_null());
     st = kith_store_insert(tx, "webhook_endpoints", row);
@@ -143,9 +143,8 @@ enum kith_status kith_op_endpoint_get(struct kith_tx *tx, struct kith_call *call
     static const char *const allowed[] = {NULL};
     json_t *row = NULL;
     enum kith_status st = q_allowed(call->query, allowed, err);
-    if (st != KITH_OK ||
-        (st = load_row(tx, "webhook_endpoints", call->params[0], "webhook endpoint", &row, err)) !=
-            KITH_OK)
+    if (st != KITH_OK || (st = load_row(tx, "webhook_endpoints", call->params[0],
+                                        "webhook endpoint", &row, err)) != KITH_OK)
         return st;
     *out = render_endpoint(row);
     json_decref(row);
@@ -238,16 +237,16 @@ static json_t *render_attempt(struct kith_tx *tx, void *ctx, json_t *row)
 {
     (void)tx;
     (void)ctx;
-    json_t *out = json_pack("{s:s,s:s,s:s,s:I}", "id", row_str(row, "id"), "message",
-                            row_str(row, "message"), "type", row_str(row, "type"), "attempt",
-                            (json_int_t)row_int(row, "attempt"));
+    json_t *out =
+        json_pack("{s:s,s:s,s:s,s:I}", "id", row_str(row, "id"), "message", row_str(row, "message"),
+                  "type", row_str(row, "type"), "attempt", (json_int_t)row_int(row, "attempt"));
     json_object_set_new(out, "attempted_at", time_or_null(row, "attempted_at"));
-    json_object_set_new(out, "status_code", row_is_null(row, "status_code")
-                                                ? json_null()
-                                                : json_integer(row_int(row, "status_code")));
-    json_object_set_new(out, "latency_ms", row_is_null(row, "latency_ms")
-                                               ? json_null()
-                                               : json_integer(row_int(row, "latency_ms")));
+    json_object_set_new(
+        out, "status_code",
+        row_is_null(row, "status_code") ? json_null() : json_integer(row_int(row, "status_code")));
+    json_object_set_new(out, "latency_ms",
+                        row_is_null(row, "latency_ms") ? json_null()
+                                                       : json_integer(row_int(row, "latency_ms")));
     const char *e = row_str(row, "error");
     json_object_set_new(out, "error", e ? json_string(e) : json_null());
     json_object_set_new(out, "next_attempt_at", time_or_null(row, "next_attempt_at"));
@@ -295,7 +294,8 @@ enum kith_status kith_op_endpoint_retry(struct kith_tx *tx, struct kith_call *ca
         return kith_err_set(err, st, NULL, "no delivery of this message to this endpoint");
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not read the delivery");
-    if (strcmp(row_str(d, "status"), "sending") == 0 || strcmp(row_str(d, "status"), "pending") == 0) {
+    if (strcmp(row_str(d, "status"), "sending") == 0 ||
+        strcmp(row_str(d, "status"), "pending") == 0) {
         json_decref(d);
         return kith_err_set(err, KITH_E_INVALID_STATE, NULL, "this delivery is already scheduled");
     }
@@ -305,9 +305,9 @@ enum kith_status kith_op_endpoint_retry(struct kith_tx *tx, struct kith_call *ca
     st = kith_store_update(tx, "webhook_deliveries", row_str(d, "id"), set);
     json_decref(set);
     if (st == KITH_OK)
-        *out = json_pack("{s:s,s:s,s:s,s:o}", "endpoint", call->params[0], "message",
-                         call->params[1], "status", "pending", "next_attempt_at",
-                         time_json(call->now_ms));
+        *out =
+            json_pack("{s:s,s:s,s:s,s:o}", "endpoint", call->params[0], "message", call->params[1],
+                      "status", "pending", "next_attempt_at", time_json(call->now_ms));
     json_decref(d);
     return st == KITH_OK ? KITH_OK
                          : kith_err_set(err, st, NULL, "the database could not schedule it");

@@ -33,18 +33,18 @@ static json_t *render_event(json_t *ev, const char *external_id)
     json_object_set_new(out, "type", json_string(row_str(ev, "type")));
     json_object_set_new(out, "participant", json_string(row_str(ev, "participant")));
     json_object_set_new(out, "external_id", json_string(external_id));
-    json_object_set_new(out, "amount", row_is_null(ev, "amount")
-                                           ? json_null()
-                                           : json_integer(row_int(ev, "amount")));
-    json_object_set_new(out, "currency", row_str(ev, "currency")
-                                             ? json_string(row_str(ev, "currency"))
-                                             : json_null());
-    json_object_set_new(out, "provider_id", row_str(ev, "provider_id")
-                                                ? json_string(row_str(ev, "provider_id"))
+    json_object_set_new(out, "amount",
+                        row_is_null(ev, "amount") ? json_null()
+                                                  : json_integer(row_int(ev, "amount")));
+    json_object_set_new(out, "currency",
+                        row_str(ev, "currency") ? json_string(row_str(ev, "currency"))
                                                 : json_null());
-    json_object_set_new(out, "referral", row_str(ev, "referral")
-                                             ? json_string(row_str(ev, "referral"))
-                                             : json_null());
+    json_object_set_new(out, "provider_id",
+                        row_str(ev, "provider_id") ? json_string(row_str(ev, "provider_id"))
+                                                   : json_null());
+    json_object_set_new(out, "referral",
+                        row_str(ev, "referral") ? json_string(row_str(ev, "referral"))
+                                                : json_null());
     json_object_set_new(out, "occurred_at", time_or_null(ev, "occurred_at"));
     json_object_set_new(out, "created_at", time_or_null(ev, "created_at"));
     return out;
@@ -94,7 +94,8 @@ static enum kith_status rescore_payment(struct kith_tx *tx, const struct prog *p
         (flags & KITH_FRAUD_SAME_PAYMENT))
         return KITH_OK;
     json_t *referrer = NULL;
-    enum kith_status st = kith_store_get(tx, "participants", row_str(referral, "referrer"), &referrer);
+    enum kith_status st =
+        kith_store_get(tx, "participants", row_str(referral, "referrer"), &referrer);
     if (st == KITH_OK)
         st = payment_known(tx, referrer, payment, &known);
     json_decref(referrer);
@@ -136,8 +137,8 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
         (st = in_string(body, "program", false, 1, 40, &program, err)) != KITH_OK ||
         (st = in_string(body, "type", true, 1, 40, &type, err)) != KITH_OK ||
         (st = in_string(body, "external_id", true, 1, 255, &ext, err)) != KITH_OK ||
-        (st = in_int(body, "amount", 0, INT64_C(1000000000000), &amount,
-                     &has_amount, err)) != KITH_OK ||
+        (st = in_int(body, "amount", 0, INT64_C(1000000000000), &amount, &has_amount, err)) !=
+            KITH_OK ||
         (st = in_string(body, "currency", false, 3, 3, &currency, err)) != KITH_OK ||
         (st = in_string(body, "payment_fingerprint", false, 1, 200, &payment, err)) != KITH_OK ||
         (st = in_string(body, "id", false, 1, 255, &provider, err)) != KITH_OK ||
@@ -157,9 +158,14 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
             return kith_err_set(err, st, "external_id", "no participant with this external_id");
         return kith_err_set(err, st, NULL, "the database could not read the participant");
     }
-    struct event_in in = {.type = type, .has_amount = has_amount, .amount = amount,
-                          .currency = currency, .payment = payment, .provider_id = provider,
-                          .external_ref = NULL, .at_ms = at_ms};
+    struct event_in in = {.type = type,
+                          .has_amount = has_amount,
+                          .amount = amount,
+                          .currency = currency,
+                          .payment = payment,
+                          .provider_id = provider,
+                          .external_ref = NULL,
+                          .at_ms = at_ms};
     st = event_record(tx, call, &p, person, &in, out, err);
     json_decref(person);
     return st;
@@ -235,7 +241,8 @@ enum kith_status event_record(struct kith_tx *tx, struct kith_call *call, const 
     (void)ext;
 
     if (referral) {
-        bool qualifying = strcmp(type, p.qual_event) == 0 && (has_amount ? amount : 0) >= p.min_amount;
+        bool qualifying =
+            strcmp(type, p.qual_event) == 0 && (has_amount ? amount : 0) >= p.min_amount;
         if (qualifying && payment &&
             (st = rescore_payment(tx, &p, referral, payment, call->now_ms, err)) != KITH_OK)
             goto out;

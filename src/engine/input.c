@@ -44,8 +44,8 @@ enum kith_status in_string(json_t *body, const char *name, bool required, size_t
         return kith_err_set(err, KITH_E_INVALID_PARAM, name, "'%s' must be a string", name);
     size_t len = json_string_length(v);
     if (len < min_len || len > max_len)
-        return kith_err_set(err, KITH_E_INVALID_PARAM, name,
-                            "'%s' must be %zu to %zu bytes long", name, min_len, max_len);
+        return kith_err_set(err, KITH_E_INVALID_PARAM, name, "'%s' must be %zu to %zu bytes long",
+                            name, min_len, max_len);
     if (memchr(json_string_value(v), '\0', len) != NULL)
         return kith_err_set(err, KITH_E_INVALID_PARAM, name, "'%s' must not contain NUL", name);
     *out = json_string_value(v);
@@ -64,9 +64,8 @@ enum kith_status in_int(json_t *body, const char *name, int64_t min, int64_t max
         return kith_err_set(err, KITH_E_INVALID_PARAM, name, "'%s' must be an integer", name);
     json_int_t n = json_integer_value(v);
     if (n < min || n > max)
-        return kith_err_set(err, KITH_E_INVALID_PARAM, name,
-                            "'%s' must be between %lld and %lld", name, (long long)min,
-                            (long long)max);
+        return kith_err_set(err, KITH_E_INVALID_PARAM, name, "'%s' must be between %lld and %lld",
+                            name, (long long)min, (long long)max);
     *out = n;
     if (present)
         *present = true;
@@ -248,8 +247,7 @@ enum kith_status q_page(const char *query, int64_t *limit, int64_t *after, struc
     return KITH_OK;
 }
 
-json_t *list_page(json_t *rows, int64_t limit, kith_render_fn render, struct kith_tx *tx,
-                  void *ctx)
+json_t *list_page(json_t *rows, int64_t limit, kith_render_fn render, struct kith_tx *tx, void *ctx)
 {
     json_t *data = json_array();
     size_t n = json_array_size(rows);

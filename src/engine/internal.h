@@ -86,8 +86,8 @@ json_t *render_referral_rows(json_t *row, json_t *referrer, json_t *referred);
 json_t *render_new_participant(const struct kith_engine *eng, json_t *row);
 json_t *render_reward(json_t *row);
 /* Loads one row of table by id; KITH_E_NOT_FOUND names what was not found. */
-enum kith_status load_row(struct kith_tx *tx, const char *table, const char *id,
-                          const char *what, json_t **out, struct kith_err *err);
+enum kith_status load_row(struct kith_tx *tx, const char *table, const char *id, const char *what,
+                          json_t **out, struct kith_err *err);
 /* Moves a program's running counts (active participants, sharers) by the deltas. */
 enum kith_status program_count(struct kith_tx *tx, const char *program, int64_t active_delta,
                                int64_t sharers_delta);
@@ -163,9 +163,8 @@ enum kith_notify_stage {
 /* Notifies the people concerned by a stage of a referral (or reward, for REWARD_ISSUED):
  * keeps the notification, emits notification.created, queues the e-mail when SMTP is on. */
 /* The referral-created stage from rows the caller holds (a signup). */
-enum kith_status notify_created(struct kith_tx *tx, const struct kith_engine *eng,
-                                json_t *referral, json_t *referrer, json_t *referred,
-                                int64_t now_ms);
+enum kith_status notify_created(struct kith_tx *tx, const struct kith_engine *eng, json_t *referral,
+                                json_t *referrer, json_t *referred, int64_t now_ms);
 enum kith_status notify(struct kith_tx *tx, const struct kith_engine *eng,
                         enum kith_notify_stage stage, const char *referral_id,
                         const char *reward_id, int64_t now_ms);
@@ -174,14 +173,13 @@ enum kith_status notify(struct kith_tx *tx, const struct kith_engine *eng,
 /* Applies a qualifying event to a pending referral: qualifies, creates rewards, may issue them.
  * created (may be NULL) receives the new rewards. */
 enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *eng,
-                                  const struct prog *p, json_t *referral,
-                                  const char *event_id, int64_t event_ms, int64_t now_ms,
-                                  json_t *created, struct kith_err *err);
+                                  const struct prog *p, json_t *referral, const char *event_id,
+                                  int64_t event_ms, int64_t now_ms, json_t *created,
+                                  struct kith_err *err);
 /* Refund or cancel for the referred person: during the hold, voids pending rewards and returns
  * the referral to pending. */
 enum kith_status referral_undo(struct kith_tx *tx, const struct kith_engine *eng, json_t *referral,
-                               int64_t event_ms,
-                               int64_t now_ms, struct kith_err *err);
+                               int64_t event_ms, int64_t now_ms, struct kith_err *err);
 /* Issues a held referral's pending rewards and marks it rewarded. */
 enum kith_status referral_release(struct kith_tx *tx, const struct kith_engine *eng,
                                   json_t *referral, int64_t now_ms);

@@ -142,9 +142,9 @@ enum kith_status referral_release(struct kith_tx *tx, const struct kith_engine *
 }
 
 enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *eng,
-                                  const struct prog *p, json_t *referral,
-                                  const char *event_id, int64_t event_ms, int64_t now_ms,
-                                  json_t *created, struct kith_err *err)
+                                  const struct prog *p, json_t *referral, const char *event_id,
+                                  int64_t event_ms, int64_t now_ms, json_t *created,
+                                  struct kith_err *err)
 {
     enum kith_referral_status rs;
     enum kith_status st;
@@ -167,7 +167,8 @@ enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *
         if (undone > 0)
             return KITH_OK;
     }
-    json_t *set = json_pack("{s:s,s:I}", "status", "qualified", "qualified_at", (json_int_t)event_ms);
+    json_t *set =
+        json_pack("{s:s,s:I}", "status", "qualified", "qualified_at", (json_int_t)event_ms);
     json_object_set_new(set, "hold_until",
                         hold_ms > 0 ? json_integer(event_ms + hold_ms) : json_null());
     if ((st = referral_set(tx, row_str(referral, "id"), set, now_ms)) != KITH_OK)
@@ -227,8 +228,7 @@ enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *
 }
 
 enum kith_status referral_undo(struct kith_tx *tx, const struct kith_engine *eng, json_t *referral,
-                               int64_t event_ms,
-                               int64_t now_ms, struct kith_err *err)
+                               int64_t event_ms, int64_t now_ms, struct kith_err *err)
 {
     enum kith_referral_status rs;
     if (!referral_status(referral, &rs) || rs != KITH_REFERRAL_QUALIFIED ||
@@ -253,8 +253,7 @@ enum kith_status referral_undo(struct kith_tx *tx, const struct kith_engine *eng
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not void rewards");
     st = referral_set(tx, row_str(referral, "id"),
-                      json_pack("{s:s,s:n,s:n}", "status", "pending", "qualified_at",
-                                "hold_until"),
+                      json_pack("{s:s,s:n,s:n}", "status", "pending", "qualified_at", "hold_until"),
                       now_ms);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the referral");

@@ -85,12 +85,11 @@ enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_
     json_t *rows = json_array();
     for (size_t i = 0; i < n; i++) {
         const struct kith_click *c = &clicks[i];
-        json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "id", c->id, "program",
-                                c->program, "participant", c->participant, "code", c->code,
-                                "created_at", (json_int_t)c->at_ms, "channel",
-                                text_or_null(c->channel), "referrer_host",
-                                text_or_null(c->referrer_host), "ip_hash", text_or_null(c->ip_hash),
-                                "ua_hash", text_or_null(c->ua_hash));
+        json_t *row = json_pack(
+            "{s:s,s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "id", c->id, "program", c->program,
+            "participant", c->participant, "code", c->code, "created_at", (json_int_t)c->at_ms,
+            "channel", text_or_null(c->channel), "referrer_host", text_or_null(c->referrer_host),
+            "ip_hash", text_or_null(c->ip_hash), "ua_hash", text_or_null(c->ua_hash));
         if (row == NULL)
             abort();
         json_array_append_new(rows, row);
@@ -145,14 +144,38 @@ enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_
 /* Substrings (lowercase) of User-Agent headers sent by crawlers and link-preview fetchers.
  * In-app browsers of social apps are people, so only their fetchers' names are listed. */
 static const char *const bots[] = {
-    "bot",           "crawler",      "spider",         "slurp",
-    "facebookexternalhit", "facebot", "embedly",       "quora link preview",
-    "outbrain",      "vkshare",      "w3c_validator",  "whatsapp/",
-    "skypeuripreview", "preview",    "ia_archiver",    "headlesschrome",
-    "lighthouse",    "iframely",     "google-inspectiontool", "feedfetcher",
-    "httrack",       "scrapy",       "dataprovider",   "semrush",
-    "ahrefs",        "mj12",         "slack-imgproxy", "mastodon",
-    "yandex",        "baiduspider",  "duckduckgo",     "google-read-aloud",
+    "bot",
+    "crawler",
+    "spider",
+    "slurp",
+    "facebookexternalhit",
+    "facebot",
+    "embedly",
+    "quora link preview",
+    "outbrain",
+    "vkshare",
+    "w3c_validator",
+    "whatsapp/",
+    "skypeuripreview",
+    "preview",
+    "ia_archiver",
+    "headlesschrome",
+    "lighthouse",
+    "iframely",
+    "google-inspectiontool",
+    "feedfetcher",
+    "httrack",
+    "scrapy",
+    "dataprovider",
+    "semrush",
+    "ahrefs",
+    "mj12",
+    "slack-imgproxy",
+    "mastodon",
+    "yandex",
+    "baiduspider",
+    "duckduckgo",
+    "google-read-aloud",
 };
 
 bool kith_engine_is_bot(const char *ua)

@@ -120,8 +120,7 @@ enum kith_status kith_op_metrics(struct kith_tx *tx, struct kith_call *call, jso
         return st;
     json_int_t f = (json_int_t)from, t = (json_int_t)to;
     bool all_time = from == INT64_MIN / 2 && to == INT64_MAX / 2;
-    if ((st = run(tx, "metrics.signups", json_pack("[sII]", p.id, f, t), &r_signups)) !=
-            KITH_OK ||
+    if ((st = run(tx, "metrics.signups", json_pack("[sII]", p.id, f, t), &r_signups)) != KITH_OK ||
         (st = run(tx, "metrics.qualified", json_pack("[sII]", p.id, f, t), &r_qual)) != KITH_OK ||
         (st = run(tx, "metrics.cost", json_pack("[sII]", p.id, f, t), &r_cost)) != KITH_OK ||
         (st = click_counts(tx, p.id, from, to, &r_clicks)) != KITH_OK) {
@@ -163,9 +162,9 @@ enum kith_status kith_op_metrics(struct kith_tx *tx, struct kith_call *call, jso
     json_object_foreach(r_clicks, chname, cv)
     {
         clicks += json_integer_value(cv);
-        json_object_set_new(by_channel, chname,
-                            json_pack("{s:I,s:i}", "clicks", (json_int_t)json_integer_value(cv),
-                                      "signups", 0));
+        json_object_set_new(
+            by_channel, chname,
+            json_pack("{s:I,s:i}", "clicks", (json_int_t)json_integer_value(cv), "signups", 0));
     }
     json_array_foreach(r_signups, i, r)
     {
@@ -285,12 +284,12 @@ enum kith_status kith_op_leaderboard(struct kith_tx *tx, struct kith_call *call,
         if (q != prev)
             rank = (int64_t)i + 1; /* equal counts share a rank: 1, 2, 2, 4 */
         prev = q;
-        json_array_append_new(
-            data, json_pack("{s:I,s:s,s:o,s:I}", "rank", (json_int_t)rank, "participant",
-                            row_str(r, "id"), "display_name",
-                            row_str(r, "first_name") ? json_string(row_str(r, "first_name"))
-                                                     : json_null(),
-                            "qualified", (json_int_t)q));
+        json_array_append_new(data, json_pack("{s:I,s:s,s:o,s:I}", "rank", (json_int_t)rank,
+                                              "participant", row_str(r, "id"), "display_name",
+                                              row_str(r, "first_name")
+                                                  ? json_string(row_str(r, "first_name"))
+                                                  : json_null(),
+                                              "qualified", (json_int_t)q));
     }
     json_decref(rows);
     *out = json_pack("{s:o,s:s,s:s}", "data", data, "program", p.id, "period",

@@ -15,8 +15,8 @@
 static json_t *render_notification(json_t *row)
 {
     json_t *out = json_object();
-    static const char *const cols[] = {"id", "program", "participant", "stage", "referral",
-                                       "reward", "subject", "body", "status"};
+    static const char *const cols[] = {"id",     "program", "participant", "stage", "referral",
+                                       "reward", "subject", "body",        "status"};
     for (size_t i = 0; i < KITH_ARRAY_LEN(cols); i++) {
         const char *v = row_str(row, cols[i]);
         json_object_set_new(out, cols[i], v ? json_string(v) : json_null());
@@ -58,9 +58,8 @@ static enum kith_status keep(struct kith_tx *tx, const struct kith_engine *eng, 
         .first_name = row_str(person, "first_name") ? row_str(person, "first_name") : "there",
         .code = row_str(person, "code"),
         .share_url = share,
-        .friend_first_name = friend && row_str(friend, "first_name")
-                                 ? row_str(friend, "first_name")
-                                 : "your friend",
+        .friend_first_name =
+            friend && row_str(friend, "first_name") ? row_str(friend, "first_name") : "your friend",
         .reward = reward_text,
         .program_name = json_string_value(json_object_get(cfg, "name")),
     };
@@ -69,10 +68,10 @@ static enum kith_status keep(struct kith_tx *tx, const struct kith_engine *eng, 
     char id[KITH_ID_MAX];
     kith_crypto_random_id("ntf_", id);
     bool mail = eng->smtp_enabled && row_str(person, "email") != NULL;
-    json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "id", id, "program",
-                            row_str(person, "program"), "participant", row_str(person, "id"),
-                            "stage", stage, "status", mail ? "queued" : "kept", "created_at",
-                            (json_int_t)now_ms);
+    json_t *row =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "id", id, "program", row_str(person, "program"),
+                  "participant", row_str(person, "id"), "stage", stage, "status",
+                  mail ? "queued" : "kept", "created_at", (json_int_t)now_ms);
     json_object_set_new(row, "subject", subject ? json_string(subject) : json_null());
     json_object_set_new(row, "body", json_string(body));
     json_object_set_new(row, "referral", referral_id ? json_string(referral_id) : json_null());
@@ -99,7 +98,8 @@ static void reward_words(struct kith_tx *tx, const char *referral_id, const char
         json_t *r;
         json_array_foreach(rows, i, r)
         {
-            if (strcmp(row_str(r, "side"), side) == 0 && strcmp(row_str(r, "status"), "voided") != 0)
+            if (strcmp(row_str(r, "side"), side) == 0 &&
+                strcmp(row_str(r, "status"), "voided") != 0)
                 kith_template_reward_text(r, out, outsize);
         }
     }
@@ -109,9 +109,8 @@ static void reward_words(struct kith_tx *tx, const char *referral_id, const char
         kith_strlcpy(out, "our thanks", outsize);
 }
 
-enum kith_status notify_created(struct kith_tx *tx, const struct kith_engine *eng,
-                                json_t *referral, json_t *referrer, json_t *referred,
-                                int64_t now_ms)
+enum kith_status notify_created(struct kith_tx *tx, const struct kith_engine *eng, json_t *referral,
+                                json_t *referrer, json_t *referred, int64_t now_ms)
 {
     json_t *cfg = NULL;
     char words[300];

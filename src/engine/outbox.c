@@ -117,8 +117,7 @@ enum kith_status outbox_referral(struct kith_tx *tx, const char *id, const char 
     return st;
 }
 
-enum kith_status outbox_reward(struct kith_tx *tx, const char *id, const char *type,
-                               int64_t now_ms)
+enum kith_status outbox_reward(struct kith_tx *tx, const char *id, const char *type, int64_t now_ms)
 {
     if (!outbox_wanted(tx))
         return KITH_OK;

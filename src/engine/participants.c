@@ -17,9 +17,16 @@
 #define EXTERNAL_ID_MAX 255
 #define METADATA_MAX 16384
 
-static const char *const create_fields[] = {
-    "program", "external_id", "email", "first_name", "ip", "device_id", "payment_fingerprint",
-    "leaderboard_opt_in", "metadata", NULL};
+static const char *const create_fields[] = {"program",
+                                            "external_id",
+                                            "email",
+                                            "first_name",
+                                            "ip",
+                                            "device_id",
+                                            "payment_fingerprint",
+                                            "leaderboard_opt_in",
+                                            "metadata",
+                                            NULL};
 
 /* Checks an e-mail enough to compare it, and fills its normal form. */
 enum kith_status participant_email(json_t *body, const char **email, char *norm, size_t normsize,
@@ -143,7 +150,8 @@ enum kith_status kith_op_participant_create(struct kith_tx *tx, struct kith_call
     if (st != KITH_OK)
         goto out;
     *out = render_new_participant(call->eng, row);
-    if (outbox_wanted(tx) && (st = outbox_emit(tx, "participant.created", json_incref(*out), call->now_ms)) != KITH_OK) {
+    if (outbox_wanted(tx) &&
+        (st = outbox_emit(tx, "participant.created", json_incref(*out), call->now_ms)) != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not store the participant");
         goto out;
     }
@@ -159,11 +167,11 @@ static json_t *render_participant_row(struct kith_tx *tx, void *ctx, json_t *row
     return render_participant(tx, ctx, row);
 }
 
-enum kith_status kith_op_participant_list(struct kith_tx *tx, struct kith_call *call,
-                                          json_t **out, struct kith_err *err)
+enum kith_status kith_op_participant_list(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                          struct kith_err *err)
 {
-    static const char *const allowed[] = {"program", "external_id", "email", "limit", "cursor",
-                                          NULL};
+    static const char *const allowed[] = {"program", "external_id", "email",
+                                          "limit",   "cursor",      NULL};
     char program[64], ext[EXTERNAL_ID_MAX + 1], email[EMAIL_MAX + 1], norm[EMAIL_MAX + 1];
     bool has_program, has_ext, has_email;
     int64_t limit, after;
@@ -178,10 +186,10 @@ enum kith_status kith_op_participant_list(struct kith_tx *tx, struct kith_call *
         return st;
     if (has_email && !kith_email_normalize(email, norm, sizeof(norm)))
         return kith_err_set(err, KITH_E_INVALID_PARAM, "email", "'email' is not an e-mail address");
-    json_t *args = json_pack("[IOOOI]", (json_int_t)after,
-                             has_program ? json_string(program) : json_null(),
-                             has_ext ? json_string(ext) : json_null(),
-                             has_email ? json_string(norm) : json_null(), (json_int_t)(limit + 1));
+    json_t *args =
+        json_pack("[IOOOI]", (json_int_t)after, has_program ? json_string(program) : json_null(),
+                  has_ext ? json_string(ext) : json_null(),
+                  has_email ? json_string(norm) : json_null(), (json_int_t)(limit + 1));
     /* json_pack's O takes a new reference: drop ours. */
     for (size_t i = 1; i <= 3; i++)
         json_decref(json_array_get(args, i));
@@ -194,8 +202,8 @@ enum kith_status kith_op_participant_list(struct kith_tx *tx, struct kith_call *
     return KITH_OK;
 }
 
-enum kith_status kith_op_participant_get(struct kith_tx *tx, struct kith_call *call,
-                                         json_t **out, struct kith_err *err)
+enum kith_status kith_op_participant_get(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                         struct kith_err *err)
 {
     static const char *const allowed[] = {NULL};
     json_t *row = NULL;
@@ -211,8 +219,8 @@ enum kith_status kith_op_participant_get(struct kith_tx *tx, struct kith_call *c
 enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call *call,
                                             json_t **out, struct kith_err *err)
 {
-    static const char *const allowed[] = {"email", "first_name", "leaderboard_opt_in", "status",
-                                          "metadata", "code", "codes", NULL};
+    static const char *const allowed[] = {
+        "email", "first_name", "leaderboard_opt_in", "status", "metadata", "code", "codes", NULL};
     const char *email = NULL, *name = NULL, *status = NULL;
     char norm[EMAIL_MAX + 1];
     bool opt_in = false, has_opt_in = false;
@@ -299,8 +307,8 @@ enum kith_status kith_op_participant_add_code(struct kith_tx *tx, struct kith_ca
         json_decref(row);
         return kith_err_set(err, KITH_E_INVALID_STATE, NULL, "this participant was erased");
     }
-    json_t *args = json_pack("[ssssI]", norm, canon, call->params[0], "alias",
-                             (json_int_t)call->now_ms);
+    json_t *args =
+        json_pack("[ssssI]", norm, canon, call->params[0], "alias", (json_int_t)call->now_ms);
     st = kith_store_exec(tx, "codes.insert", args, NULL);
     json_decref(args);
     if (st == KITH_E_CONSTRAINT) {

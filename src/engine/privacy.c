@@ -44,8 +44,8 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
            *events = NULL, *decisions = NULL, *received = NULL;
     const char *id = call->params[0];
     enum kith_status st = q_allowed(call->query, allowed, err);
-    if (st != KITH_OK || (st = load_row(tx, "participants", id, "participant", &person, err)) !=
-                             KITH_OK)
+    if (st != KITH_OK ||
+        (st = load_row(tx, "participants", id, "participant", &person, err)) != KITH_OK)
         return st;
     json_t *args = json_pack("[s]", id);
     st = kith_store_query_one(tx, "referrals.of_referred", args, &received);
@@ -74,9 +74,9 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
     json_t *p = render_participant(tx, call->eng, person);
     /* What kith keeps for fraud checks, shown as what it is. */
     json_object_set_new(p, "ip_hash_held", json_boolean(!row_is_null(person, "ip_hash")));
-    json_object_set_new(p, "device_id", row_is_null(person, "device_id")
-                                            ? json_null()
-                                            : json_string(row_str(person, "device_id")));
+    json_object_set_new(
+        p, "device_id",
+        row_is_null(person, "device_id") ? json_null() : json_string(row_str(person, "device_id")));
     json_object_set_new(p, "payment_fingerprint",
                         row_is_null(person, "payment_fingerprint")
                             ? json_null()
@@ -112,8 +112,8 @@ out:
     return st;
 }
 
-enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call *call,
-                                           json_t **out, struct kith_err *err)
+enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                           struct kith_err *err)
 {
     static const char *const allowed[] = {NULL};
     const char *id = call->params[0];
@@ -122,7 +122,8 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
     if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
         (st = load_row(tx, "participants", id, "participant", &person, err)) != KITH_OK)
         return st;
-    bool counted = strcmp(row_str(person, "status"), "active") == 0 && row_int(person, "erased") == 0;
+    bool counted =
+        strcmp(row_str(person, "status"), "active") == 0 && row_int(person, "erased") == 0;
     if (counted && (st = program_count(tx, row_str(person, "program"), -1, 0)) != KITH_OK) {
         json_decref(person);
         return kith_err_set(err, st, NULL, "the database could not erase the person");

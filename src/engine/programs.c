@@ -12,15 +12,25 @@
 #include "kith/clock.h"
 #include "kith/rewards.h"
 
-static const char *const program_fields[] = {
-    "id", "name", "destination_url", "cookie_days", "attribution_window_days", "qualification",
-    "rewards", "max_rewards_per_referrer", "fraud", "average_customer_value", "currency",
-    "templates", "stripe_webhook_secret", "shopify_webhook_secret", NULL};
-static const char *const qual_fields[] = {"event", "min_amount", "hold_days", "within_days",
-                                          NULL};
-static const char *const rule_fields[] = {"to",         "kind",     "amount",       "currency",
-                                          "description", "from_count", "to_count", "expires_days",
-                                          NULL};
+static const char *const program_fields[] = {"id",
+                                             "name",
+                                             "destination_url",
+                                             "cookie_days",
+                                             "attribution_window_days",
+                                             "qualification",
+                                             "rewards",
+                                             "max_rewards_per_referrer",
+                                             "fraud",
+                                             "average_customer_value",
+                                             "currency",
+                                             "templates",
+                                             "stripe_webhook_secret",
+                                             "shopify_webhook_secret",
+                                             NULL};
+static const char *const qual_fields[] = {"event", "min_amount", "hold_days", "within_days", NULL};
+static const char *const rule_fields[] = {"to",       "kind",         "amount",
+                                          "currency", "description",  "from_count",
+                                          "to_count", "expires_days", NULL};
 static const char *const fraud_fields[] = {"review_at",
                                            "reject_at",
                                            "velocity_per_day",
@@ -200,7 +210,8 @@ static enum kith_status parse_templates(json_t *in, json_t **norm, struct kith_e
     if (in == NULL || json_is_null(in))
         return KITH_OK;
     if (!json_is_object(in))
-        return kith_err_set(err, KITH_E_INVALID_PARAM, "templates", "'templates' must be an object");
+        return kith_err_set(err, KITH_E_INVALID_PARAM, "templates",
+                            "'templates' must be an object");
     const char *name;
     json_t *t;
     json_object_foreach(in, name, t)
@@ -407,11 +418,11 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
     json_object_set_new(cfg, "max_rewards_per_referrer",
                         has_max ? json_integer(max_rewards) : json_null());
     json_object_set_new(cfg, "fraud",
-                        json_pack("{s:I,s:I,s:I,s:I,s:o,s:o}", "review_at",
-                                  (json_int_t)review_at, "reject_at", (json_int_t)reject_at,
-                                  "velocity_per_day", (json_int_t)velocity, "new_account_hours",
-                                  (json_int_t)new_hours, "blocked_email_domains", emails,
-                                  "blocked_referrer_domains", referrers));
+                        json_pack("{s:I,s:I,s:I,s:I,s:o,s:o}", "review_at", (json_int_t)review_at,
+                                  "reject_at", (json_int_t)reject_at, "velocity_per_day",
+                                  (json_int_t)velocity, "new_account_hours", (json_int_t)new_hours,
+                                  "blocked_email_domains", emails, "blocked_referrer_domains",
+                                  referrers));
     json_object_set_new(cfg, "average_customer_value", json_integer(avg));
     json_object_set_new(cfg, "currency", json_string(p->currency));
     json_t *templates = NULL;

@@ -194,8 +194,8 @@ static bool decimal_minor(const char *s, int exp, int64_t *out)
 
 static int currency_exponent(const char *cur)
 {
-    static const char *const zero[] = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX",
-                                       "XAF", "XOF"};
+    static const char *const zero[] = {"JPY", "KRW", "VND", "CLP", "ISK",
+                                       "HUF", "TWD", "UGX", "XAF", "XOF"};
     for (size_t i = 0; cur && i < KITH_ARRAY_LEN(zero); i++) {
         if (strcmp(cur, zero[i]) == 0)
             return 0;
@@ -300,8 +300,8 @@ enum kith_status kith_op_shopify(struct kith_tx *tx, struct kith_call *call, jso
         in.type = "purchase";
         upper3(str_at(order, "currency", NULL), cur);
         in.currency = cur[0] ? cur : NULL;
-        in.has_amount = decimal_minor(str_at(order, "total_price", NULL), currency_exponent(cur),
-                                      &in.amount);
+        in.has_amount =
+            decimal_minor(str_at(order, "total_price", NULL), currency_exponent(cur), &in.amount);
         oid = json_object_get(order, "id");
         const char *ext = note_attribute(order, "kith_external_id");
         char cust[32];

@@ -49,7 +49,8 @@ static enum kith_status list(struct kith_tx *tx, struct kith_call *call, const c
         if ((st = filter(call->query, filters[i], &f[i], err)) != KITH_OK)
             goto out;
     }
-    json_t *args = json_pack("[IOOOI]", (json_int_t)after, f[0], f[1], f[2], (json_int_t)(limit + 1));
+    json_t *args =
+        json_pack("[IOOOI]", (json_int_t)after, f[0], f[1], f[2], (json_int_t)(limit + 1));
     st = kith_store_query(tx, query_name, args, &rows);
     json_decref(args);
     if (st != KITH_OK) {
@@ -140,9 +141,9 @@ static enum kith_status record_decision(struct kith_tx *tx, struct kith_call *ca
 {
     char id[KITH_ID_MAX];
     kith_crypto_random_id("dec_", id);
-    json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:I}", "id", id, "referral", referral, "decision",
-                            decision, "api_key", call->key_id, "created_at",
-                            (json_int_t)call->now_ms);
+    json_t *row =
+        json_pack("{s:s,s:s,s:s,s:s,s:I}", "id", id, "referral", referral, "decision", decision,
+                  "api_key", call->key_id, "created_at", (json_int_t)call->now_ms);
     json_object_set_new(row, "reason", reason ? json_string(reason) : json_null());
     enum kith_status st = kith_store_insert(tx, "decisions", row);
     json_decref(row);
@@ -161,8 +162,8 @@ static enum kith_status reload(struct kith_tx *tx, const char *id, json_t **out,
     return KITH_OK;
 }
 
-enum kith_status kith_op_referral_approve(struct kith_tx *tx, struct kith_call *call,
-                                          json_t **out, struct kith_err *err)
+enum kith_status kith_op_referral_approve(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                          struct kith_err *err)
 {
     static const char *const allowed[] = {"reason", NULL};
     const char *reason = NULL;
@@ -209,8 +210,8 @@ out:
     return st;
 }
 
-enum kith_status kith_op_referral_reject(struct kith_tx *tx, struct kith_call *call,
-                                         json_t **out, struct kith_err *err)
+enum kith_status kith_op_referral_reject(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                         struct kith_err *err)
 {
     static const char *const allowed[] = {"reason", NULL};
     const char *reason = NULL;
@@ -257,8 +258,7 @@ out:
 }
 
 static enum kith_status reward_move(struct kith_tx *tx, struct kith_call *call,
-                                    enum kith_reward_status to, json_t **out,
-                                    struct kith_err *err)
+                                    enum kith_reward_status to, json_t **out, struct kith_err *err)
 {
     static const char *const allowed[] = {NULL};
     json_t *row = NULL;

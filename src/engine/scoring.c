@@ -12,9 +12,9 @@
 #define HOUR_MS INT64_C(3600000)
 
 static const unsigned flag_order[] = {
-    KITH_FRAUD_SAME_IP,          KITH_FRAUD_SAME_DEVICE,   KITH_FRAUD_SAME_PAYMENT,
-    KITH_FRAUD_VELOCITY,         KITH_FRAUD_DISPOSABLE_EMAIL, KITH_FRAUD_SEQUENTIAL_EMAIL,
-    KITH_FRAUD_NEW_REFERRER,     KITH_FRAUD_COUPON_SITE,
+    KITH_FRAUD_SAME_IP,      KITH_FRAUD_SAME_DEVICE,      KITH_FRAUD_SAME_PAYMENT,
+    KITH_FRAUD_VELOCITY,     KITH_FRAUD_DISPOSABLE_EMAIL, KITH_FRAUD_SEQUENTIAL_EMAIL,
+    KITH_FRAUD_NEW_REFERRER, KITH_FRAUD_COUPON_SITE,
 };
 
 json_t *flags_json(unsigned flags)
@@ -64,8 +64,7 @@ const char *verdict_status(const struct prog *p, unsigned flags)
     }
 }
 
-static enum kith_status count_of(struct kith_tx *tx, const char *query, json_t *args,
-                                 int64_t *n)
+static enum kith_status count_of(struct kith_tx *tx, const char *query, json_t *args, int64_t *n)
 {
     json_t *row = NULL;
     enum kith_status st = kith_store_query_one(tx, query, args, &row);
@@ -156,7 +155,8 @@ enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *en
     f.referrer_recent = (uint32_t)n;
     const char *email = row_str(person, "email_norm");
     bool digits = false;
-    if (email && kith_fraud_email_stem(email, domain, sizeof(domain), stem, sizeof(stem), &digits)) {
+    if (email &&
+        kith_fraud_email_stem(email, domain, sizeof(domain), stem, sizeof(stem), &digits)) {
         f.email_domain = domain;
         f.email_ends_in_digits = digits;
         if (digits) {

@@ -51,8 +51,8 @@ static char *message(json_t *cfg, const char *name, bool subject,
     return kith_template_render(t, v, subject);
 }
 
-enum kith_status kith_op_participant_share(struct kith_tx *tx, struct kith_call *call,
-                                           json_t **out, struct kith_err *err)
+enum kith_status kith_op_participant_share(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                           struct kith_err *err)
 {
     static const char *const allowed[] = {NULL};
     static const char *const channels[] = {"email", "sms", "whatsapp", "social"};

@@ -16,16 +16,27 @@
 enum kith_status participant_fields(json_t *body, const struct kith_engine *eng, json_t *row,
                                     struct kith_err *err);
 
-static const char *const signup_fields[] = {
-    "program",   "external_id", "email",      "first_name",          "ref",
-    "click_id",  "code",        "ip",         "user_agent",          "device_id",
-    "payment_fingerprint",      "occurred_at", "leaderboard_opt_in", "metadata", NULL};
+static const char *const signup_fields[] = {"program",
+                                            "external_id",
+                                            "email",
+                                            "first_name",
+                                            "ref",
+                                            "click_id",
+                                            "code",
+                                            "ip",
+                                            "user_agent",
+                                            "device_id",
+                                            "payment_fingerprint",
+                                            "occurred_at",
+                                            "leaderboard_opt_in",
+                                            "metadata",
+                                            NULL};
 
 #define DAY_MS INT64_C(86400000)
 
 /* What one candidate pointed at, kept for writing the referral. */
 struct found {
-    json_t *row;        /* codes.find or clicks.find row, or NULL */
+    json_t *row; /* codes.find or clicks.find row, or NULL */
     char code[16];
 };
 
@@ -88,9 +99,9 @@ static enum kith_status answer_existing(struct kith_tx *tx, struct kith_call *ca
     *out = json_object();
     json_object_set_new(*out, "participant", render_participant(tx, call->eng, row));
     json_object_set_new(*out, "referral", ref ? render_referral(tx, ref) : json_null());
-    json_object_set_new(*out, "attribution",
-                        json_pack("{s:s,s:[]}", "source", ref ? row_str(ref, "source") : "organic",
-                                  "rejected"));
+    json_object_set_new(
+        *out, "attribution",
+        json_pack("{s:s,s:[]}", "source", ref ? row_str(ref, "source") : "organic", "rejected"));
     json_decref(ref);
     return KITH_OK;
 }
@@ -121,8 +132,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
     json_t *meta = json_object_get(body, "metadata");
     if (meta && !json_is_null(meta)) {
         if (!json_is_object(meta)) {
-            st = kith_err_set(err, KITH_E_INVALID_PARAM, "metadata",
-                              "'metadata' must be an object");
+            st =
+                kith_err_set(err, KITH_E_INVALID_PARAM, "metadata", "'metadata' must be an object");
             goto out;
         }
         char *text = json_dumps(meta, JSON_COMPACT);
@@ -148,8 +159,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
     in.email_norm = row_str(fields, "email_norm");
     in.now_ms = at_ms;
     in.window_ms = p.window_days * DAY_MS;
-    if ((ref && (st = find_code(tx, ref, &p, at_ms, &in.cand[KITH_ATTR_URL],
-                                &fd[KITH_ATTR_URL])) != KITH_OK) ||
+    if ((ref && (st = find_code(tx, ref, &p, at_ms, &in.cand[KITH_ATTR_URL], &fd[KITH_ATTR_URL])) !=
+                    KITH_OK) ||
         (typed && (st = find_code(tx, typed, &p, at_ms, &in.cand[KITH_ATTR_CODE],
                                   &fd[KITH_ATTR_CODE])) != KITH_OK) ||
         (click_id && (st = find_click(tx, click_id, &p, &in.cand[KITH_ATTR_COOKIE],
@@ -194,8 +205,7 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         json_object_set_new(referral, "referrer", json_string(row_str(w->row, "participant")));
         json_object_set_new(referral, "referred", json_string(row_str(person, "id")));
         json_object_set_new(referral, "code", json_string(w->code));
-        json_object_set_new(referral, "source",
-                            json_string(kith_attr_source_name(res.winner)));
+        json_object_set_new(referral, "source", json_string(kith_attr_source_name(res.winner)));
         json_object_set_new(referral, "channel",
                             click && row_str(click, "channel")
                                 ? json_string(row_str(click, "channel"))
@@ -204,9 +214,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
                             click ? json_string(row_str(click, "click_id")) : json_null());
         unsigned flags = 0;
         const char *host = click ? row_str(click, "referrer_host") : NULL;
-        if (!call->eng->fraud_off &&
-            (st = score_referral(tx, call->eng, &p, w->row, person, host, at_ms, referral, &flags,
-                                 err)) != KITH_OK)
+        if (!call->eng->fraud_off && (st = score_referral(tx, call->eng, &p, w->row, person, host,
+                                                          at_ms, referral, &flags, err)) != KITH_OK)
             goto out;
         json_object_set_new(referral, "status", json_string(verdict_status(&p, flags)));
         json_object_set_new(referral, "fraud_score", json_integer(kith_fraud_score(flags)));
@@ -258,9 +267,9 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
     json_object_set_new(*out, "participant", render_new_participant(call->eng, person));
     json_object_set_new(*out, "referral",
                         referral ? render_referral_rows(referral, w_row, person) : json_null());
-    json_object_set_new(*out, "attribution",
-                        json_pack("{s:s,s:o}", "source", kith_attr_source_name(res.winner),
-                                  "rejected", rejected));
+    json_object_set_new(
+        *out, "attribution",
+        json_pack("{s:s,s:o}", "source", kith_attr_source_name(res.winner), "rejected", rejected));
     st = KITH_CREATED;
     goto out;
 fail_write:

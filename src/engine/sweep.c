@@ -12,11 +12,10 @@
 #define DAY_MS INT64_C(86400000)
 #define IDEMPOTENCY_MS (24 * 3600 * INT64_C(1000))
 
-static enum kith_status each(struct kith_tx *tx, const struct kith_engine *eng, const char *query,
-                             int64_t now_ms,
-                             enum kith_status (*fn)(struct kith_tx *, const struct kith_engine *,
-                                                    json_t *, int64_t),
-                             bool *more)
+static enum kith_status
+each(struct kith_tx *tx, const struct kith_engine *eng, const char *query, int64_t now_ms,
+     enum kith_status (*fn)(struct kith_tx *, const struct kith_engine *, json_t *, int64_t),
+     bool *more)
 {
     json_t *rows = NULL, *args = json_pack("[I]", (json_int_t)now_ms);
     enum kith_status st = kith_store_query(tx, query, args, &rows);

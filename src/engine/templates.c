@@ -44,7 +44,7 @@ static const struct kith_template defaults[] = {
      "I've been enjoying {{program_name}}. If it sounds like your kind of thing: {{share_url}}"},
 };
 
-static const char *const variables[] = {"first_name", "code",   "share_url",
+static const char *const variables[] = {"first_name",        "code",   "share_url",
                                         "friend_first_name", "reward", "program_name"};
 
 const struct kith_template *kith_template_default(const char *name)
@@ -79,7 +79,8 @@ bool kith_template_check(const char *text, char *bad, size_t badsize)
             b--;
         bool known = false;
         for (size_t i = 0; i < KITH_ARRAY_LEN(variables); i++) {
-            if (strlen(variables[i]) == (size_t)(b - a) && memcmp(variables[i], a, (size_t)(b - a)) == 0)
+            if (strlen(variables[i]) == (size_t)(b - a) &&
+                memcmp(variables[i], a, (size_t)(b - a)) == 0)
                 known = true;
         }
         if (!known) {
@@ -112,8 +113,8 @@ static void append(char **out, size_t *len, size_t *cap, const char *s, size_t n
 
 char *kith_template_render(const char *text, const struct kith_template_vars *v, bool subject)
 {
-    const char *values[] = {v->first_name, v->code, v->share_url, v->friend_first_name,
-                            v->reward, v->program_name};
+    const char *values[] = {v->first_name,        v->code,   v->share_url,
+                            v->friend_first_name, v->reward, v->program_name};
     size_t len = 0, cap = strlen(text) + 64;
     char *out = malloc(cap);
     if (out == NULL)
@@ -154,8 +155,8 @@ void kith_template_reward_text(json_t *reward, char *out, size_t outsize)
     const char *cur = row_str(reward, "currency");
     const char *kind = row_str(reward, "kind");
     if (!row_is_null(reward, "amount") && cur) {
-        static const char *const zero_decimal[] = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF",
-                                                   "TWD", "UGX", "XAF", "XOF"};
+        static const char *const zero_decimal[] = {"JPY", "KRW", "VND", "CLP", "ISK",
+                                                   "HUF", "TWD", "UGX", "XAF", "XOF"};
         bool whole = false;
         for (size_t i = 0; i < KITH_ARRAY_LEN(zero_decimal); i++)
             whole = whole || strcmp(cur, zero_decimal[i]) == 0;

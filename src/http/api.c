@@ -530,10 +530,10 @@ static void api_dispatch(struct kith_http_request *req, void *ctx, kith_op_fn op
     submit(a, api_job, api_done, c);
 }
 
-#define API(name, op, flags)                                                                   \
-    static void h_##name(struct kith_http_request *req, void *ctx)                             \
-    {                                                                                          \
-        api_dispatch(req, ctx, op, flags);                                                     \
+#define API(name, op, flags)                                                                       \
+    static void h_##name(struct kith_http_request *req, void *ctx)                                 \
+    {                                                                                              \
+        api_dispatch(req, ctx, op, flags);                                                         \
     }
 
 API(program_create, kith_op_program_create, R_SECRET | R_BODY)
@@ -654,8 +654,8 @@ static void redirect(struct app *a, struct kith_http_request *req, const struct 
         const char *hash = strchr(dest, '#');
         size_t base = hash ? (size_t)(hash - dest) : strlen(dest);
         const char *q = memchr(dest, '?', base);
-        char sep = q ? (base > 0 && (dest[base - 1] == '?' || dest[base - 1] == '&') ? 0 : '&')
-                     : '?';
+        char sep =
+            q ? (base > 0 && (dest[base - 1] == '?' || dest[base - 1] == '&') ? 0 : '&') : '?';
         if (sep)
             snprintf(location, sizeof(location), "%.*s%cref=%s%s", (int)base, dest, sep, l->code,
                      hash ? hash : "");
@@ -685,14 +685,14 @@ static void redirect(struct app *a, struct kith_http_request *req, const struct 
         char ch[32];
         if (kith_http_query_get(req->query, "ch", ch, sizeof(ch)) == 1 && channel_valid(ch))
             kith_strlcpy(c->channel, ch, sizeof(c->channel));
-        referrer_host(kith_http_header(req, "Referer"), c->referrer_host,
-                      sizeof(c->referrer_host));
+        referrer_host(kith_http_header(req, "Referer"), c->referrer_host, sizeof(c->referrer_host));
         kith_crypto_keyed_hash(a->eng.hash_key, req->peer_ip, strlen(req->peer_ip), c->ip_hash);
         if (ua)
             kith_crypto_keyed_hash(a->eng.hash_key, ua, strlen(ua), c->ua_hash);
         snprintf(cookie, sizeof(cookie),
                  "kith_ref=%s; Max-Age=%lld; Path=/; HttpOnly; SameSite=Lax%s", c->id,
-                 (long long)(l->prog->cookie_days * 86400), a->eng.secure_cookies ? "; Secure" : "");
+                 (long long)(l->prog->cookie_days * 86400),
+                 a->eng.secure_cookies ? "; Secure" : "");
         h[n++] = (struct kith_http_header){"Set-Cookie", cookie};
         if (a->click_count >= CLICK_BATCH_MAX)
             clicks_flush(a);
@@ -820,8 +820,7 @@ static void health_done(void *arg, enum kith_status st)
         kith_http_respond(h->req, 200, hd, 2, ok, sizeof(ok) - 1);
     } else {
         static const char bad[] = "{\"status\":\"unavailable\"}";
-        struct kith_http_header hb[] = {{"Content-Type", "application/json"},
-                                        {"Retry-After", "1"}};
+        struct kith_http_header hb[] = {{"Content-Type", "application/json"}, {"Retry-After", "1"}};
         kith_http_respond(h->req, 503, hb, 2, bad, sizeof(bad) - 1);
     }
     free(h);
@@ -880,8 +879,8 @@ static void prom_done(void *arg, enum kith_status st)
             EMIT("kith_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
                  h->route, latency_bounds[i], (unsigned long long)cum);
         }
-        EMIT("kith_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
-             h->route, (unsigned long long)h->count);
+        EMIT("kith_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n", h->route,
+             (unsigned long long)h->count);
         EMIT("kith_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", h->route, h->sum);
         EMIT("kith_http_request_duration_seconds_count{route=\"%s\"} %llu\n", h->route,
              (unsigned long long)h->count);
@@ -932,8 +931,7 @@ static void prom_done(void *arg, enum kith_status st)
          (unsigned long long)a->bots_seen, (unsigned long long)a->store_errors,
          kith_store_pending(a->store), a->link_count, (unsigned long long)a->deliveries_ok,
          (unsigned long long)a->deliveries_failed, (unsigned long long)a->mails_sent,
-         (unsigned long long)a->mails_failed,
-         a->sender ? kith_sender_busy(a->sender) : (size_t)0);
+         (unsigned long long)a->mails_failed, a->sender ? kith_sender_busy(a->sender) : (size_t)0);
 #undef EMIT
     struct kith_http_header hd[] = {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}};
     kith_http_respond(p->req, 200, hd, 1, buf, len < cap ? len : cap - 1);
@@ -1033,8 +1031,8 @@ static void claim_done(void *arg, enum kith_status st)
             const char *msg = json_string_value(json_object_get(r, "message"));
             int64_t ts = kith_clock_now_ms() / 1000;
             char sig[KITH_WEBHOOK_SIGNATURE_MAX];
-            if (kith_webhook_sign(json_string_value(json_object_get(r, "secret")), msg, ts,
-                                  payload, strlen(payload), sig) != KITH_OK)
+            if (kith_webhook_sign(json_string_value(json_object_get(r, "secret")), msg, ts, payload,
+                                  strlen(payload), sig) != KITH_OK)
                 sig[0] = '\0';
             struct kith_send_request req = {
                 .tag = (uint64_t)(uintptr_t)t,
@@ -1287,7 +1285,8 @@ int kith_app_run(const struct kith_app_config *cfg)
     }
     struct kith_domain_set *disposable = NULL, *coupons = NULL;
     if (kith_domain_set_parse(kith_data_disposable_email_domains,
-                              kith_data_disposable_email_domains_len, &disposable, &err) != KITH_OK ||
+                              kith_data_disposable_email_domains_len, &disposable,
+                              &err) != KITH_OK ||
         kith_domain_set_parse(kith_data_coupon_sites, kith_data_coupon_sites_len, &coupons, &err) !=
             KITH_OK) {
         kith_log_error("server", "msg=\"cannot load shipped lists\" error=\"%s\"", err.message);
@@ -1307,8 +1306,10 @@ int kith_app_run(const struct kith_app_config *cfg)
         return 1;
     }
     if (b.key[0]) {
-        fprintf(stderr, "kith: created the first secret API key (shown once, keep it safe):\n"
-                        "  %s\n", b.key);
+        fprintf(stderr,
+                "kith: created the first secret API key (shown once, keep it safe):\n"
+                "  %s\n",
+                b.key);
         kith_crypto_wipe(b.key, sizeof(b.key));
         fflush(stderr);
     }
@@ -1325,8 +1326,8 @@ int kith_app_run(const struct kith_app_config *cfg)
     }
     if (cfg->smtp_url && cfg->smtp_url[0]) {
         kith_strlcpy(a.smtp_url, cfg->smtp_url, sizeof(a.smtp_url));
-        kith_strlcpy(a.smtp_from, cfg->smtp_from && cfg->smtp_from[0] ? cfg->smtp_from
-                                                                      : "kith@localhost",
+        kith_strlcpy(a.smtp_from,
+                     cfg->smtp_from && cfg->smtp_from[0] ? cfg->smtp_from : "kith@localhost",
                      sizeof(a.smtp_from));
         a.eng.smtp_enabled = true;
     }

@@ -15,9 +15,9 @@
 
 #include "kith/log.h"
 #include "store/backend.h"
-#include "store/sqlbuild.h"
 #include "store/pgsql_schema.h"
 #include "store/queries.h"
+#include "store/sqlbuild.h"
 
 #define PG_CONNECTIONS 4
 #define PG_STMTS 256
@@ -134,7 +134,8 @@ static char *translate(const char *sql)
                 o += (size_t)snprintf(out + o, cap - o, "::text");
             continue;
         }
-        if (strncmp(p, "rowid", 5) == 0 && (p == sql || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z')))) {
+        if (strncmp(p, "rowid", 5) == 0 &&
+            (p == sql || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z')))) {
             memcpy(out + o, "seq", 3);
             o += 3;
             p += 4;
@@ -191,8 +192,8 @@ static enum kith_status result_status(struct pg_tx *tx, PGresult *res, const cha
         tx->failed = true;
         return KITH_E_UNAVAILABLE;
     }
-    kith_log_error("store", "msg=\"%s failed\" sqlstate=%s error=\"%s\"", what,
-                   state ? state : "?", res ? PQresultErrorMessage(res) : "no result");
+    kith_log_error("store", "msg=\"%s failed\" sqlstate=%s error=\"%s\"", what, state ? state : "?",
+                   res ? PQresultErrorMessage(res) : "no result");
     tx->failed = true;
     return KITH_E_INTERNAL;
 }
@@ -393,8 +394,7 @@ static enum kith_status pg_get(struct kith_tx *t, const char *table, const char 
     return KITH_OK;
 }
 
-static enum kith_status pg_update(struct kith_tx *t, const char *table, const char *id,
-                                  json_t *set)
+static enum kith_status pg_update(struct kith_tx *t, const char *table, const char *id, json_t *set)
 {
     char sql[2048];
     json_t *args = NULL;

@@ -21,10 +21,9 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"programs.first_two", "SELECT id FROM programs ORDER BY rowid LIMIT 2"},
     {"participants.by_external",
      "SELECT * FROM participants WHERE program = ? AND external_id = ?"},
-    {"participants.list",
-     "SELECT rowid AS cur, * FROM participants WHERE rowid > ?1"
-     " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR external_id = ?3)"
-     " AND (?4 IS NULL OR email_norm = ?4) ORDER BY rowid LIMIT ?5"},
+    {"participants.list", "SELECT rowid AS cur, * FROM participants WHERE rowid > ?1"
+                          " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR external_id = ?3)"
+                          " AND (?4 IS NULL OR email_norm = ?4) ORDER BY rowid LIMIT ?5"},
     {"participants.stats",
      "SELECT (SELECT clicks FROM participants WHERE id = ?1) AS clicks,"
      " (SELECT count(*) FROM referrals WHERE referrer = ?1) AS signups,"
@@ -53,10 +52,9 @@ static const struct kith_named_query kith_sqlite_queries[] = {
                     " c.referrer_host, c.code AS matched, c.participant FROM clicks c"
                     " JOIN participants p ON p.id = c.participant WHERE c.id = ?"},
     {"referrals.of_referred", "SELECT * FROM referrals WHERE referred = ?"},
-    {"referrals.list",
-     "SELECT rowid AS cur, * FROM referrals WHERE rowid > ?1"
-     " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR status = ?3)"
-     " AND (?4 IS NULL OR referrer = ?4) ORDER BY rowid LIMIT ?5"},
+    {"referrals.list", "SELECT rowid AS cur, * FROM referrals WHERE rowid > ?1"
+                       " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR status = ?3)"
+                       " AND (?4 IS NULL OR referrer = ?4) ORDER BY rowid LIMIT ?5"},
     {"referrals.due_expiry", "SELECT * FROM referrals WHERE status = 'pending'"
                              " AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 500"},
     {"referrals.due_hold", "SELECT * FROM referrals WHERE status = 'qualified'"
@@ -66,10 +64,9 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"rewards.referrer_live",
      "SELECT count(*) AS n FROM rewards WHERE participant = ? AND program = ?"
      " AND side = 'referrer' AND status <> 'voided'"},
-    {"rewards.list",
-     "SELECT rowid AS cur, * FROM rewards WHERE rowid > ?1"
-     " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR participant = ?3)"
-     " AND (?4 IS NULL OR status = ?4) ORDER BY rowid LIMIT ?5"},
+    {"rewards.list", "SELECT rowid AS cur, * FROM rewards WHERE rowid > ?1"
+                     " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR participant = ?3)"
+                     " AND (?4 IS NULL OR status = ?4) ORDER BY rowid LIMIT ?5"},
     {"rewards.due_expiry", "SELECT * FROM rewards WHERE status = 'issued'"
                            " AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 500"},
     {"events.by_provider", "SELECT * FROM events WHERE program = ? AND provider_id = ?"},
@@ -103,9 +100,10 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     /* One writer serialises everything here; PostgreSQL takes an advisory lock instead. */
     {"idem.lock", "SELECT 1 AS locked WHERE ? IS NOT NULL"},
     /* Rollups kept with every click batch and participant change, so metrics stay fast. */
-    {"clickhours.add", "INSERT INTO click_hours (program, hour, channel, clicks) VALUES (?, ?, ?, ?)"
-                       " ON CONFLICT (program, hour, channel) DO UPDATE"
-                       " SET clicks = click_hours.clicks + excluded.clicks"},
+    {"clickhours.add",
+     "INSERT INTO click_hours (program, hour, channel, clicks) VALUES (?, ?, ?, ?)"
+     " ON CONFLICT (program, hour, channel) DO UPDATE"
+     " SET clicks = click_hours.clicks + excluded.clicks"},
     {"participants.add_clicks", "UPDATE participants SET clicks = clicks + ?2 WHERE id = ?1"
                                 " RETURNING clicks"},
     {"counts.add", "INSERT INTO program_counts (program, participants_active, sharers)"
@@ -139,7 +137,8 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"deliveries.claim", "UPDATE webhook_deliveries SET status = 'sending', updated_at = ?2,"
                          " next_attempt_at = ?3 WHERE id = ?1"
                          " AND status IN ('pending', 'sending') AND next_attempt_at <= ?2"},
-    {"deliveries.of_message", "SELECT * FROM webhook_deliveries WHERE endpoint = ? AND message = ?"},
+    {"deliveries.of_message",
+     "SELECT * FROM webhook_deliveries WHERE endpoint = ? AND message = ?"},
     {"attempts.list", "SELECT a.rowid AS cur, a.*, m.type FROM webhook_attempts a"
                       " JOIN webhook_messages m ON m.id = a.message WHERE a.endpoint = ?2"
                       " AND a.rowid > ?1 ORDER BY a.rowid LIMIT ?3"},
@@ -152,7 +151,8 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"notifications.sending", "UPDATE notifications SET status = 'sending', lease_until = ?3"
                               " WHERE id = ?1 AND (status = 'queued' OR (status = 'sending'"
                               " AND lease_until <= ?2))"},
-    {"notifications.recover", "UPDATE notifications SET status = 'queued' WHERE status = 'sending'"},
+    {"notifications.recover",
+     "UPDATE notifications SET status = 'queued' WHERE status = 'sending'"},
     {"erase.notifications", "UPDATE notifications SET subject = NULL, body = NULL"
                             " WHERE participant = ?1 OR referral IN (SELECT id FROM referrals"
                             " WHERE referrer = ?1 OR referred = ?1)"},
@@ -193,11 +193,13 @@ static const struct kith_named_query kith_sqlite_queries[] = {
     {"export.clicks", "SELECT id, code, created_at, channel, referrer_host,"
                       " ip_hash IS NOT NULL AS has_ip_hash FROM clicks WHERE participant = ?"
                       " ORDER BY created_at, rowid LIMIT 100000"},
-    {"export.referrals_made", "SELECT * FROM referrals WHERE referrer = ? ORDER BY created_at, rowid"},
+    {"export.referrals_made",
+     "SELECT * FROM referrals WHERE referrer = ? ORDER BY created_at, rowid"},
     {"export.rewards", "SELECT * FROM rewards WHERE participant = ? ORDER BY created_at, rowid"},
     {"export.events", "SELECT * FROM events WHERE participant = ? ORDER BY occurred_at, rowid"},
-    {"export.decisions", "SELECT d.* FROM decisions d JOIN referrals r ON r.id = d.referral"
-                         " WHERE r.referrer = ?1 OR r.referred = ?1 ORDER BY d.created_at, d.rowid"},
+    {"export.decisions",
+     "SELECT d.* FROM decisions d JOIN referrals r ON r.id = d.referral"
+     " WHERE r.referrer = ?1 OR r.referred = ?1 ORDER BY d.created_at, d.rowid"},
     {"erase.participant", "UPDATE participants SET email = NULL, email_norm = NULL,"
                           " first_name = NULL, metadata = NULL, ip_hash = NULL, device_id = NULL,"
                           " payment_fingerprint = NULL, erased = 1, updated_at = ?2 WHERE id = ?1"},

@@ -10,15 +10,15 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kith/log.h"
 #include "kith/store.h"
 #include "store/backend.h"
-#include "store/sqlbuild.h"
 #include "store/queries.h"
+#include "store/sqlbuild.h"
 #include "store/sqlite_schema.h"
 
 #define STMT_CACHE 512
@@ -199,8 +199,8 @@ static json_t *row_to_json(sqlite3_stmt *st)
 }
 
 /* Runs sql with args; collects rows into *rows when rows is not NULL (max_rows 0 = all). */
-static enum kith_status run_sql(struct sq_store *s, const char *sql, json_t *args,
-                                json_t **rows, size_t max_rows, int64_t *changes)
+static enum kith_status run_sql(struct sq_store *s, const char *sql, json_t *args, json_t **rows,
+                                size_t max_rows, int64_t *changes)
 {
     sqlite3_stmt *st = NULL;
     enum kith_status rc = prepare(s, sql, &st);
@@ -294,8 +294,7 @@ static enum kith_status sq_get(struct kith_tx *t, const char *table, const char 
     return KITH_OK;
 }
 
-static enum kith_status sq_update(struct kith_tx *t, const char *table, const char *id,
-                                  json_t *set)
+static enum kith_status sq_update(struct kith_tx *t, const char *table, const char *id, json_t *set)
 {
     struct sq_tx *tx = (struct sq_tx *)t;
     char sql[2048];
@@ -416,7 +415,8 @@ static void run_batch(struct sq_store *s, struct job *batch)
          * there), then cut the log to zero bytes so no old page image survives in it. */
         s->purge_log = false;
         if (exec_plain(s, "PRAGMA wal_checkpoint(TRUNCATE)") != KITH_OK)
-            kith_log_warn("store", "msg=\"log purge failed; it will be retried by the next erase\"");
+            kith_log_warn("store",
+                          "msg=\"log purge failed; it will be retried by the next erase\"");
     }
 }
 
@@ -555,9 +555,8 @@ enum kith_status kith_sqlite_open(const char *path, struct kith_store **out, str
     if (s == NULL)
         abort();
     enum kith_status st = KITH_OK;
-    int rc = sqlite3_open_v2(path, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         st = kith_err_set(err, KITH_E_UNAVAILABLE, NULL, "cannot open database %s: %s", path,
                           s->db ? sqlite3_errmsg(s->db) : "out of memory");

@@ -76,8 +76,7 @@ enum kith_status kith_store_insert(struct kith_tx *tx, const char *table, json_t
     return tx->ops->insert(tx, table, row);
 }
 
-enum kith_status kith_store_get(struct kith_tx *tx, const char *table, const char *id,
-                                json_t **out)
+enum kith_status kith_store_get(struct kith_tx *tx, const char *table, const char *id, json_t **out)
 {
     return tx->ops->get(tx, table, id, false, out);
 }
@@ -94,8 +93,7 @@ enum kith_status kith_store_update(struct kith_tx *tx, const char *table, const 
     return tx->ops->update(tx, table, id, set);
 }
 
-enum kith_status kith_store_query(struct kith_tx *tx, const char *name, json_t *args,
-                                  json_t **out)
+enum kith_status kith_store_query(struct kith_tx *tx, const char *name, json_t *args, json_t **out)
 {
     return tx->ops->query(tx, name, args, out, 0, NULL);
 }
