@@ -4,6 +4,7 @@
  * wants it, so a crash can neither lose a committed event nor invent one that was rolled back.
  * Delivery happens later, outside the transaction (see deliveries.c and the sender).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,28 +32,36 @@ static bool wants(const char *filter_text, const char *type)
  */
 static json_t *endpoints_cached;
 static uint64_t endpoints_loaded_ns;
+/* Store jobs may run on several threads (a PostgreSQL pool). */
+static pthread_mutex_t endpoints_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void outbox_endpoints_changed(void)
 {
+    pthread_mutex_lock(&endpoints_mu);
     json_decref(endpoints_cached);
     endpoints_cached = NULL;
+    pthread_mutex_unlock(&endpoints_mu);
 }
 
 static enum kith_status enabled_endpoints(struct kith_tx *tx, json_t **out)
 {
+    enum kith_status st = KITH_OK;
     uint64_t now = kith_clock_mono_ns();
+    pthread_mutex_lock(&endpoints_mu);
     if (endpoints_cached == NULL || now - endpoints_loaded_ns >= 1000000000u) {
         json_t *rows = NULL, *args = json_array();
-        enum kith_status st = kith_store_query(tx, "webhooks.enabled", args, &rows);
+        st = kith_store_query(tx, "webhooks.enabled", args, &rows);
         json_decref(args);
-        if (st != KITH_OK)
-            return st;
-        json_decref(endpoints_cached);
-        endpoints_cached = rows;
-        endpoints_loaded_ns = now;
+        if (st == KITH_OK) {
+            json_decref(endpoints_cached);
+            endpoints_cached = rows;
+            endpoints_loaded_ns = now;
+        }
     }
-    *out = json_incref(endpoints_cached);
-    return KITH_OK;
+    if (st == KITH_OK)
+        *out = json_incref(endpoints_cached);
+    pthread_mutex_unlock(&endpoints_mu);
+    return st;
 }
 
 bool outbox_wanted(struct kith_tx *tx)

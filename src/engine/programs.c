@@ -4,6 +4,7 @@
  * reads back is exactly what the engine applies; a PATCH merges into it and the whole result is
  * validated again, so a program can never hold an invalid combination.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -465,7 +466,8 @@ static json_t *render_program(json_t *cfg, const struct prog *p, int64_t created
 /*
  * Programs are read by nearly every request and change rarely, so the store thread keeps the
  * parsed settings of recent programs for up to a second (a change made by this process is seen
- * at once: updates drop the entry). Only store jobs touch this cache, and they run on one thread.
+ * at once: updates drop the entry). Store jobs may run on several threads (a PostgreSQL pool), so
+ * the cache is used under a mutex and hands out copies and references, never its entries.
  */
 #define PROG_CACHE 16
 #define PROG_CACHE_NS 1000000000u
@@ -477,6 +479,7 @@ struct prog_cached {
 };
 
 static struct prog_cached prog_cache[PROG_CACHE];
+static pthread_mutex_t prog_cache_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static struct prog_cached *cache_find(const char *id)
 {
@@ -541,12 +544,15 @@ enum kith_status prog_load(struct kith_tx *tx, const char *id, struct prog *out,
                            struct kith_err *err)
 {
     enum kith_status st = KITH_OK;
+    pthread_mutex_lock(&prog_cache_mu);
     struct prog_cached *c = cache_load(tx, id, &st);
+    if (c)
+        *out = c->p;
+    pthread_mutex_unlock(&prog_cache_mu);
     if (st == KITH_E_NOT_FOUND)
         return kith_err_set(err, st, "program", "no such program");
     if (c == NULL)
         return kith_err_set(err, st, NULL, "the database could not read the program");
-    *out = c->p;
     return KITH_OK;
 }
 
@@ -686,7 +692,9 @@ enum kith_status kith_op_program_update(struct kith_tx *tx, struct kith_call *ca
     free(text);
     st = kith_store_update(tx, "programs", p.id, set);
     json_decref(set);
+    pthread_mutex_lock(&prog_cache_mu);
     cache_drop(p.id);
+    pthread_mutex_unlock(&prog_cache_mu);
     if (st != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not store the program");
         goto out;
@@ -704,9 +712,10 @@ out:
 enum kith_status prog_config(struct kith_tx *tx, const char *id, json_t **out)
 {
     enum kith_status st = KITH_OK;
+    pthread_mutex_lock(&prog_cache_mu);
     struct prog_cached *c = cache_load(tx, id, &st);
-    if (c == NULL)
-        return st;
-    *out = json_incref(c->cfg); /* shared: callers only read it */
-    return KITH_OK;
+    if (c)
+        *out = json_incref(c->cfg); /* shared: callers only read it */
+    pthread_mutex_unlock(&prog_cache_mu);
+    return c ? KITH_OK : st;
 }

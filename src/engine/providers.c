@@ -114,10 +114,7 @@ enum kith_status kith_op_stripe(struct kith_tx *tx, struct kith_call *call, json
         in.type = "purchase";
         amount_key = "amount_paid";
         email = str_at(obj, "customer_email", NULL);
-        if (str_at(obj, "subscription_details", NULL) == NULL)
-            ext = json_string_value(json_object_get(
-                json_object_get(json_object_get(obj, "subscription_details"), "metadata"),
-                "kith_external_id"));
+        ext = str_at(json_object_get(obj, "subscription_details"), "metadata", "kith_external_id");
     } else if (strcmp(type, "charge.refunded") == 0) {
         in.type = "refund";
         amount_key = "amount_refunded";
@@ -137,7 +134,11 @@ enum kith_status kith_op_stripe(struct kith_tx *tx, struct kith_call *call, json
     upper3(str_at(obj, "currency", NULL), cur);
     in.currency = cur[0] ? cur : NULL;
     json_t *created = json_object_get(ev, "created");
-    in.at_ms = json_is_integer(created) ? json_integer_value(created) * 1000 : call->now_ms;
+    /* Only plausible times (1970..9999) are taken from the provider; anything else is now. */
+    in.at_ms = json_is_integer(created) && json_integer_value(created) > 0 &&
+                       json_integer_value(created) < INT64_C(253402300800)
+                   ? json_integer_value(created) * 1000
+                   : call->now_ms;
     st = find_person(tx, &p, ext, email, &person);
     if (st == KITH_E_NOT_FOUND) {
         *out = received("unknown_person");
@@ -295,7 +296,7 @@ enum kith_status kith_op_shopify(struct kith_tx *tx, struct kith_call *call, jso
     snprintf(provider, sizeof(provider), "shopify:%s", event_id ? event_id : "");
     struct event_in in = {.provider_id = event_id ? provider : NULL, .at_ms = call->now_ms};
     json_t *oid = NULL;
-    char cur[4];
+    char cur[4] = "";
     if (topic && strcmp(topic, "orders/paid") == 0) {
         in.type = "purchase";
         upper3(str_at(order, "currency", NULL), cur);
@@ -322,11 +323,15 @@ enum kith_status kith_op_shopify(struct kith_tx *tx, struct kith_call *call, jso
         json_array_foreach(json_object_get(order, "transactions"), i, t)
         {
             int64_t a = 0;
+            char tcur[4];
             const char *kind = str_at(t, "kind", NULL);
-            upper3(str_at(t, "currency", NULL), cur);
-            if (kind && strcmp(kind, "refund") == 0 &&
-                decimal_minor(str_at(t, "amount", NULL), currency_exponent(cur), &a))
+            if (kind == NULL || strcmp(kind, "refund") != 0)
+                continue;
+            upper3(str_at(t, "currency", NULL), tcur);
+            if (decimal_minor(str_at(t, "amount", NULL), currency_exponent(tcur), &a)) {
                 total += a;
+                memcpy(cur, tcur, sizeof(cur));
+            }
         }
         in.has_amount = true;
         in.amount = total;

@@ -1004,6 +1004,10 @@ static void attempts_drop(struct app *a)
 static enum kith_status claim_job(struct kith_tx *tx, void *arg)
 {
     struct claim *c = arg;
+    /* A retried transaction (PostgreSQL) starts over. */
+    json_decref(c->deliveries);
+    json_decref(c->mails);
+    c->deliveries = c->mails = NULL;
     enum kith_status st =
         kith_engine_deliveries_claim(tx, kith_clock_now_ms(), DELIVER_BATCH, &c->deliveries);
     if (st == KITH_OK && c->a->smtp_url[0])

@@ -184,7 +184,7 @@ static enum kith_status result_status(struct pg_tx *tx, PGresult *res, const cha
         kith_log_warn("store", "msg=\"PostgreSQL connection lost\" during=%s", what);
         return KITH_E_UNAVAILABLE;
     }
-    if (state && strcmp(state, "23505") == 0)
+    if (state && strncmp(state, "23", 2) == 0)
         return KITH_E_CONSTRAINT;
     if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
                   strncmp(state, "57", 2) == 0 || strncmp(state, "08", 2) == 0 ||
@@ -311,7 +311,8 @@ static enum kith_status run_sql(struct pg_tx *tx, const char *sql, json_t *args,
     }
     /* A statement that may hit a unique constraint runs under a savepoint: in PostgreSQL an
      * error aborts the whole transaction, and the engine goes on after a constraint refusal. */
-    bool guard = strncmp(sql, "INSERT", 6) == 0;
+    bool guard = strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
+                 strncmp(sql, "DELETE", 6) == 0;
     if (guard && (st = plain(tx, "SAVEPOINT stmt")) != KITH_OK)
         goto out;
     PGresult *res = PQexecPrepared(tx->c->conn, name, (int)n, values, NULL, NULL, 0);

@@ -401,8 +401,18 @@ static void run_batch(struct sq_store *s, struct job *batch)
             j->st = KITH_E_UNAVAILABLE;
         return;
     }
-    for (struct job *j = batch; j; j = j->next)
+    for (struct job *j = batch; j; j = j->next) {
         run_job(s, j);
+        /* Some failures (full disk, I/O) make SQLite roll the whole transaction back by itself:
+         * nothing of this batch will commit, so no later job may run outside it. */
+        if (sqlite3_get_autocommit(s->db)) {
+            for (struct job *k = batch; k; k = k->next) {
+                if (!is_error(k->st)) /* jobs not run yet are KITH_OK too */
+                    k->st = KITH_E_UNAVAILABLE;
+            }
+            return;
+        }
+    }
     if (exec_plain(s, "COMMIT") != KITH_OK) {
         exec_plain(s, "ROLLBACK");
         for (struct job *j = batch; j; j = j->next) {
