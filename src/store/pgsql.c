@@ -15,6 +15,7 @@
 
 #include "kith/log.h"
 #include "store/backend.h"
+#include "store/jobs.h"
 #include "store/pgsql_schema.h"
 #include "store/queries.h"
 #include "store/sqlbuild.h"
@@ -29,15 +30,6 @@
 #define OID_INT2 21
 #define OID_INT4 23
 #define OID_NUMERIC 1700
-
-struct pg_job {
-    kith_store_job_fn fn;
-    kith_store_done_fn done;
-    void *arg;
-    bool barrier;
-    enum kith_status st;
-    struct pg_job *next;
-};
 
 struct pg_stmt {
     char *sql; /* the named query's or generated statement's original text */
@@ -63,16 +55,8 @@ struct pg_tx {
 struct pg_store {
     struct kith_store base;
     char *url;
-    uv_loop_t *loop;
-    uv_mutex_t mu;
-    uv_cond_t cv;
-    struct pg_job *head, *tail;
-    struct pg_job *done_head, *done_tail;
-    size_t pending;
-    int running;       /* jobs taken by a connection and not finished */
-    bool barrier_busy; /* a barrier job is waiting for, or running after, the jobs before it */
-    bool stopping, started;
-    uv_async_t async;
+    struct kith_jobs q;
+    bool started;
     struct pg_conn conns[PG_CONNECTIONS];
     int nconns;
 };
@@ -458,7 +442,7 @@ static bool is_error(enum kith_status st)
 }
 
 /* One job in its own transaction, retried on serialization failures and deadlocks. */
-static void run_job(struct pg_conn *c, struct pg_job *j)
+static void run_job(struct pg_conn *c, struct kith_job *j)
 {
     for (int attempt = 0; attempt < PG_RETRIES; attempt++) {
         if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK) {
@@ -500,62 +484,11 @@ static void run_job(struct pg_conn *c, struct pg_job *j)
 static void conn_main(void *arg)
 {
     struct pg_conn *c = arg;
-    struct pg_store *s = c->s;
-    for (;;) {
-        uv_mutex_lock(&s->mu);
-        while ((s->head == NULL || s->barrier_busy) && !s->stopping)
-            uv_cond_wait(&s->cv, &s->mu);
-        struct pg_job *j = s->head;
-        if (j == NULL) {
-            uv_mutex_unlock(&s->mu);
-            break;
-        }
-        s->head = j->next;
-        if (s->head == NULL)
-            s->tail = NULL;
-        j->next = NULL;
-        if (j->barrier) {
-            /* Nothing after it starts until it commits; it starts when all before it are done. */
-            s->barrier_busy = true;
-            while (s->running > 0)
-                uv_cond_wait(&s->cv, &s->mu);
-        }
-        s->running++;
-        uv_mutex_unlock(&s->mu);
-
+    struct kith_job *j, *last;
+    /* One job at a time per connection; barriers wait for the others. */
+    while ((j = kith_jobs_take(&c->s->q, 1, &last)) != NULL) {
         run_job(c, j);
-
-        uv_mutex_lock(&s->mu);
-        s->running--;
-        if (j->barrier)
-            s->barrier_busy = false;
-        uv_cond_broadcast(&s->cv);
-        if (s->done_tail)
-            s->done_tail->next = j;
-        else
-            s->done_head = j;
-        s->done_tail = j;
-        uv_mutex_unlock(&s->mu);
-        uv_async_send(&s->async);
-    }
-}
-
-static void on_done(uv_async_t *a)
-{
-    struct pg_store *s = a->data;
-    uv_mutex_lock(&s->mu);
-    struct pg_job *j = s->done_head;
-    s->done_head = s->done_tail = NULL;
-    uv_mutex_unlock(&s->mu);
-    while (j) {
-        struct pg_job *next = j->next;
-        uv_mutex_lock(&s->mu);
-        s->pending--;
-        uv_mutex_unlock(&s->mu);
-        if (j->done)
-            j->done(j->arg, j->st);
-        free(j);
-        j = next;
+        kith_jobs_deliver(&c->s->q, j, last);
     }
 }
 
@@ -615,8 +548,7 @@ enum kith_status kith_pgsql_open(const char *url, struct kith_store **out, struc
     }
     if ((st = migrate(s, err)) != KITH_OK)
         goto fail;
-    uv_mutex_init(&s->mu);
-    uv_cond_init(&s->cv);
+    kith_jobs_init(&s->q);
     *out = &s->base;
     return KITH_OK;
 fail:
@@ -636,9 +568,7 @@ static void pg_set_pipelined(struct kith_store *store, bool on)
 static void pg_start(struct kith_store *store, uv_loop_t *loop)
 {
     struct pg_store *s = (struct pg_store *)store;
-    s->loop = loop;
-    uv_async_init(loop, &s->async, on_done);
-    s->async.data = s;
+    kith_jobs_start(&s->q, loop);
     for (int i = 0; i < s->nconns; i++) {
         if (uv_thread_create(&s->conns[i].thread, conn_main, &s->conns[i]) != 0)
             abort();
@@ -649,58 +579,35 @@ static void pg_start(struct kith_store *store, uv_loop_t *loop)
 static void pg_submit(struct kith_store *store, kith_store_job_fn fn, kith_store_done_fn done,
                       void *arg, bool barrier)
 {
-    struct pg_store *s = (struct pg_store *)store;
-    struct pg_job *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
-    j->fn = fn;
-    j->done = done;
-    j->arg = arg;
-    j->barrier = barrier;
-    uv_mutex_lock(&s->mu);
-    if (s->tail)
-        s->tail->next = j;
-    else
-        s->head = j;
-    s->tail = j;
-    s->pending++;
-    uv_cond_signal(&s->cv);
-    uv_mutex_unlock(&s->mu);
+    kith_jobs_push(&((struct pg_store *)store)->q, fn, done, arg, barrier);
 }
 
 static enum kith_status pg_run(struct kith_store *store, kith_store_job_fn fn, void *arg)
 {
     struct pg_store *s = (struct pg_store *)store;
-    struct pg_job j = {.fn = fn, .arg = arg};
+    struct kith_job j = {.fn = fn, .arg = arg};
     run_job(&s->conns[0], &j);
     return j.st;
 }
 
 static size_t pg_pending(struct kith_store *store)
 {
-    struct pg_store *s = (struct pg_store *)store;
-    uv_mutex_lock(&s->mu);
-    size_t n = s->pending;
-    uv_mutex_unlock(&s->mu);
-    return n;
+    return kith_jobs_pending(&((struct pg_store *)store)->q);
 }
 
-static void on_async_closed(uv_handle_t *h)
+static void pg_free(void *owner)
 {
-    free(h->data);
+    free(owner);
 }
 
 static void pg_close(struct kith_store *store)
 {
     struct pg_store *s = (struct pg_store *)store;
     if (s->started) {
-        uv_mutex_lock(&s->mu);
-        s->stopping = true;
-        uv_cond_broadcast(&s->cv);
-        uv_mutex_unlock(&s->mu);
+        kith_jobs_stop(&s->q);
         for (int i = 0; i < s->nconns; i++)
             uv_thread_join(&s->conns[i].thread);
-        on_done(&s->async);
+        kith_jobs_flush(&s->q);
     }
     for (int i = 0; i < s->nconns; i++) {
         if (s->conns[i].conn)
@@ -709,12 +616,7 @@ static void pg_close(struct kith_store *store)
             free(s->conns[i].stmts[k].sql);
     }
     free(s->url);
-    uv_mutex_destroy(&s->mu);
-    uv_cond_destroy(&s->cv);
-    if (s->started)
-        uv_close((uv_handle_t *)&s->async, on_async_closed);
-    else
-        free(s);
+    kith_jobs_close(&s->q, pg_free, s);
 }
 
 static const struct kith_store_ops pg_ops = {

@@ -17,6 +17,7 @@
 #include "kith/log.h"
 #include "kith/store.h"
 #include "store/backend.h"
+#include "store/jobs.h"
 #include "store/queries.h"
 #include "store/sqlbuild.h"
 #include "store/sqlite_schema.h"
@@ -26,39 +27,24 @@
 static const struct kith_store_ops sq_ops;
 #define BATCH_MAX 2048
 
-struct job {
-    kith_store_job_fn fn;
-    kith_store_done_fn done;
-    void *arg;
-    enum kith_status st;
-    struct job *next;
-};
-
 struct stmt_slot {
     char *sql;
     sqlite3_stmt *stmt;
 };
 
 struct sq_tx {
-    struct kith_tx base; /* first: the engine holds a struct sq_tx * */
+    struct kith_tx base; /* first: the engine holds a struct kith_tx * */
     struct sq_store *s;
     int depth;
 };
 
 struct sq_store {
-    struct kith_store base; /* first: the engine holds a struct sq_store * */
+    struct kith_store base; /* first: the engine holds a struct kith_store * */
     sqlite3 *db;
-    uv_loop_t *loop;
     uv_thread_t thread;
     bool started;
-    uv_mutex_t mu;
-    uv_cond_t cv;
-    struct job *head, *tail;
-    struct job *done_head, *done_tail;
-    size_t pending;
-    bool stopping;
+    struct kith_jobs q;
     bool purge_log;
-    uv_async_t async;
     struct stmt_slot cache[STMT_CACHE];
     /*
      * Pipelined durability (kith_store_set_pipelined): commits run with synchronous=NORMAL and a
@@ -71,7 +57,7 @@ struct sq_store {
     int wal_fd;
     uv_thread_t sync_thread;
     uv_cond_t sync_cv;
-    struct job *sync_head, *sync_tail;
+    struct kith_job *sync_head, *sync_tail;
     bool sync_started, sync_stopping;
 };
 
@@ -373,7 +359,7 @@ static bool is_error(enum kith_status st)
 }
 
 /* One job inside the open transaction, under its own savepoint. */
-static void run_job(struct sq_store *s, struct job *j)
+static void run_job(struct sq_store *s, struct kith_job *j)
 {
     struct sq_tx tx = {.base = {&sq_ops}, .s = s, .depth = 0};
     if ((j->st = sq_tx_savepoint(&tx.base)) != KITH_OK)
@@ -393,20 +379,20 @@ static enum kith_status begin(struct sq_store *s)
     return exec_plain(s, "BEGIN IMMEDIATE");
 }
 
-static void run_batch(struct sq_store *s, struct job *batch)
+static void run_batch(struct sq_store *s, struct kith_job *batch)
 {
     enum kith_status st = begin(s);
     if (st != KITH_OK) {
-        for (struct job *j = batch; j; j = j->next)
+        for (struct kith_job *j = batch; j; j = j->next)
             j->st = KITH_E_UNAVAILABLE;
         return;
     }
-    for (struct job *j = batch; j; j = j->next) {
+    for (struct kith_job *j = batch; j; j = j->next) {
         run_job(s, j);
         /* Some failures (full disk, I/O) make SQLite roll the whole transaction back by itself:
          * nothing of this batch will commit, so no later job may run outside it. */
         if (sqlite3_get_autocommit(s->db)) {
-            for (struct job *k = batch; k; k = k->next) {
+            for (struct kith_job *k = batch; k; k = k->next) {
                 if (!is_error(k->st)) /* jobs not run yet are KITH_OK too */
                     k->st = KITH_E_UNAVAILABLE;
             }
@@ -415,7 +401,7 @@ static void run_batch(struct sq_store *s, struct job *batch)
     }
     if (exec_plain(s, "COMMIT") != KITH_OK) {
         exec_plain(s, "ROLLBACK");
-        for (struct job *j = batch; j; j = j->next) {
+        for (struct kith_job *j = batch; j; j = j->next) {
             if (!is_error(j->st))
                 j->st = KITH_E_UNAVAILABLE;
         }
@@ -433,47 +419,23 @@ static void run_batch(struct sq_store *s, struct job *batch)
 static void thread_main(void *arg)
 {
     struct sq_store *s = arg;
-    for (;;) {
-        uv_mutex_lock(&s->mu);
-        while (s->head == NULL && !s->stopping)
-            uv_cond_wait(&s->cv, &s->mu);
-        if (s->head == NULL) {
-            uv_mutex_unlock(&s->mu);
-            break;
-        }
-        /* Take up to BATCH_MAX jobs: everything that queued while the last commit ran. */
-        struct job *batch = s->head, *last = s->head;
-        size_t n = 1;
-        while (last->next && n < BATCH_MAX) {
-            last = last->next;
-            n++;
-        }
-        s->head = last->next;
-        if (s->head == NULL)
-            s->tail = NULL;
-        last->next = NULL;
-        uv_mutex_unlock(&s->mu);
-
+    struct kith_job *batch, *last;
+    /* Up to BATCH_MAX jobs at once: everything that queued while the last commit ran. */
+    while ((batch = kith_jobs_take(&s->q, BATCH_MAX, &last)) != NULL) {
         run_batch(s, batch);
-
-        uv_mutex_lock(&s->mu);
-        if (s->sync_started) {
-            if (s->sync_tail)
-                s->sync_tail->next = batch;
-            else
-                s->sync_head = batch;
-            s->sync_tail = last;
-            uv_cond_signal(&s->sync_cv);
-            uv_mutex_unlock(&s->mu);
+        if (!s->sync_started) {
+            kith_jobs_deliver(&s->q, batch, last);
             continue;
         }
-        if (s->done_tail)
-            s->done_tail->next = batch;
+        kith_jobs_release(&s->q, batch);
+        uv_mutex_lock(&s->q.mu);
+        if (s->sync_tail)
+            s->sync_tail->next = batch;
         else
-            s->done_head = batch;
-        s->done_tail = last;
-        uv_mutex_unlock(&s->mu);
-        uv_async_send(&s->async);
+            s->sync_head = batch;
+        s->sync_tail = last;
+        uv_cond_signal(&s->sync_cv);
+        uv_mutex_unlock(&s->q.mu);
     }
 }
 
@@ -482,29 +444,22 @@ static void sync_main(void *arg)
 {
     struct sq_store *s = arg;
     for (;;) {
-        uv_mutex_lock(&s->mu);
+        uv_mutex_lock(&s->q.mu);
         while (s->sync_head == NULL && !s->sync_stopping)
-            uv_cond_wait(&s->sync_cv, &s->mu);
-        struct job *first = s->sync_head, *last = s->sync_tail;
+            uv_cond_wait(&s->sync_cv, &s->q.mu);
+        struct kith_job *first = s->sync_head, *last = s->sync_tail;
         s->sync_head = s->sync_tail = NULL;
-        uv_mutex_unlock(&s->mu);
+        uv_mutex_unlock(&s->q.mu);
         if (first == NULL)
             break;
         if (fdatasync(s->wal_fd) != 0) {
             kith_log_error("store", "msg=\"log fsync failed\" errno=%d", errno);
-            for (struct job *j = first; j; j = j->next) {
+            for (struct kith_job *j = first; j; j = j->next) {
                 if (!is_error(j->st))
                     j->st = KITH_E_UNAVAILABLE;
             }
         }
-        uv_mutex_lock(&s->mu);
-        if (s->done_tail)
-            s->done_tail->next = first;
-        else
-            s->done_head = first;
-        s->done_tail = last;
-        uv_mutex_unlock(&s->mu);
-        uv_async_send(&s->async);
+        kith_jobs_deliver(&s->q, first, last);
     }
 }
 
@@ -512,25 +467,6 @@ static void sq_set_pipelined(struct kith_store *store, bool on)
 {
     struct sq_store *s = (struct sq_store *)store;
     s->pipelined = on;
-}
-
-static void on_done(uv_async_t *a)
-{
-    struct sq_store *s = a->data;
-    uv_mutex_lock(&s->mu);
-    struct job *j = s->done_head;
-    s->done_head = s->done_tail = NULL;
-    uv_mutex_unlock(&s->mu);
-    while (j) {
-        struct job *next = j->next;
-        uv_mutex_lock(&s->mu);
-        s->pending--;
-        uv_mutex_unlock(&s->mu);
-        if (j->done)
-            j->done(j->arg, j->st);
-        free(j);
-        j = next;
-    }
 }
 
 static enum kith_status migrate(struct sq_store *s, struct kith_err *err)
@@ -581,8 +517,7 @@ enum kith_status kith_sqlite_open(const char *path, struct kith_store **out, str
     }
     if ((st = migrate(s, err)) != KITH_OK)
         goto fail;
-    uv_mutex_init(&s->mu);
-    uv_cond_init(&s->cv);
+    kith_jobs_init(&s->q);
     s->base.ops = &sq_ops;
     *out = &s->base;
     return KITH_OK;
@@ -611,9 +546,7 @@ static void sq_start(struct kith_store *store, uv_loop_t *loop)
             s->sync_started = true;
         }
     }
-    s->loop = loop;
-    uv_async_init(loop, &s->async, on_done);
-    s->async.data = s;
+    kith_jobs_start(&s->q, loop);
     if (uv_thread_create(&s->thread, thread_main, s) != 0)
         abort();
     s->started = true;
@@ -622,45 +555,26 @@ static void sq_start(struct kith_store *store, uv_loop_t *loop)
 static void sq_submit(struct kith_store *store, kith_store_job_fn fn, kith_store_done_fn done,
                       void *arg, bool barrier)
 {
-    (void)barrier; /* one writer, in order: every job already is one */
-    struct sq_store *s = (struct sq_store *)store;
-    struct job *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
-    j->fn = fn;
-    j->done = done;
-    j->arg = arg;
-    uv_mutex_lock(&s->mu);
-    if (s->tail)
-        s->tail->next = j;
-    else
-        s->head = j;
-    s->tail = j;
-    s->pending++;
-    uv_cond_signal(&s->cv);
-    uv_mutex_unlock(&s->mu);
+    /* One writer takes jobs in order: every job already is a barrier. */
+    kith_jobs_push(&((struct sq_store *)store)->q, fn, done, arg, barrier);
 }
 
 static enum kith_status sq_run(struct kith_store *store, kith_store_job_fn fn, void *arg)
 {
     struct sq_store *s = (struct sq_store *)store;
-    struct job j = {.fn = fn, .arg = arg};
+    struct kith_job j = {.fn = fn, .arg = arg};
     run_batch(s, &j);
     return j.st;
 }
 
 static size_t sq_pending(struct kith_store *store)
 {
-    struct sq_store *s = (struct sq_store *)store;
-    uv_mutex_lock(&s->mu);
-    size_t n = s->pending;
-    uv_mutex_unlock(&s->mu);
-    return n;
+    return kith_jobs_pending(&((struct sq_store *)store)->q);
 }
 
-static void on_async_closed(uv_handle_t *h)
+static void sq_free(void *owner)
 {
-    free(h->data); /* the store, kept alive until its handle is closed */
+    free(owner); /* the store, kept alive until its loop handle is closed */
 }
 
 static void sq_close(struct kith_store *store)
@@ -669,21 +583,18 @@ static void sq_close(struct kith_store *store)
     if (s == NULL)
         return;
     if (s->started) {
-        uv_mutex_lock(&s->mu);
-        s->stopping = true;
-        uv_cond_signal(&s->cv);
-        uv_mutex_unlock(&s->mu);
+        kith_jobs_stop(&s->q);
         uv_thread_join(&s->thread);
         if (s->sync_started) {
-            uv_mutex_lock(&s->mu);
+            uv_mutex_lock(&s->q.mu);
             s->sync_stopping = true;
             uv_cond_signal(&s->sync_cv);
-            uv_mutex_unlock(&s->mu);
+            uv_mutex_unlock(&s->q.mu);
             uv_thread_join(&s->sync_thread);
             uv_cond_destroy(&s->sync_cv);
             close(s->wal_fd);
         }
-        on_done(&s->async); /* deliver the last completions, on the loop thread */
+        kith_jobs_flush(&s->q); /* deliver the last completions, on the loop thread */
     }
     for (size_t i = 0; i < STMT_CACHE; i++) {
         if (s->cache[i].sql) {
@@ -692,12 +603,7 @@ static void sq_close(struct kith_store *store)
         }
     }
     sqlite3_close(s->db);
-    uv_mutex_destroy(&s->mu);
-    uv_cond_destroy(&s->cv);
-    if (s->started)
-        uv_close((uv_handle_t *)&s->async, on_async_closed);
-    else
-        free(s);
+    kith_jobs_close(&s->q, sq_free, s);
 }
 
 static const struct kith_store_ops sq_ops = {
