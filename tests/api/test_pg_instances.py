@@ -629,5 +629,45 @@ class KillOneInstanceTest(KithTestCase):
         self.assertEqual(a.participant(jane["id"])["stats"]["signups"], len(w.attempted))
 
 
+
+@pg_only
+class DatabaseAwayTest(KithTestCase):
+    """PostgreSQL drops kith's connections: answers are 2xx or 503 with Retry-After, never a 500,
+    and kith reconnects by itself."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = cls.s = Server(test_clock=False)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def test_connections_killed_under_requests(self):
+        s = self.s
+        prog = s.make_program()
+        seen = []
+        for round_ in range(3):
+            # Every backend of this database except psql's own goes away at once.
+            s.pg("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                 " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            for i in range(5):
+                r = s.post("/v1/participants", {"program": prog["id"],
+                                                "external_id": uid("away%d-%d" % (round_, i)),
+                                                "first_name": "Ada"})
+                seen.append(r.status)
+                self.assertIn(r.status, (200, 201, 503), r)
+                if r.status == 503:
+                    self.assertEqual(r.body["error"]["code"], "unavailable", r)
+                    self.assertIn("retry-after", r.headers, r)
+        # After the storm every request works again.
+        r = s.post("/v1/participants", {"program": prog["id"], "external_id": uid("after"),
+                                        "first_name": "Ada"})
+        self.assertStatus(r, 201)
+        r = s.get("/healthz", key=None)
+        self.assertStatus(r, 200)
+        self.assertTrue(s.running())
+
+
 if __name__ == "__main__":
     kithtest.main()
