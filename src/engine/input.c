@@ -269,3 +269,26 @@ json_t *list_page(json_t *rows, int64_t limit, kith_render_fn render, struct kit
     }
     return out;
 }
+
+enum kith_status list_children(struct kith_tx *tx, struct kith_call *call, const char *parent_table,
+                               const char *parent_what, const char *query, kith_render_fn render,
+                               json_t **out, struct kith_err *err)
+{
+    static const char *const allowed[] = {"limit", "cursor", NULL};
+    int64_t limit, after;
+    json_t *rows = NULL, *parent = NULL;
+    enum kith_status st;
+    if ((st = q_allowed(call->query, allowed, err)) != KITH_OK ||
+        (st = q_page(call->query, &limit, &after, err)) != KITH_OK ||
+        (st = load_row(tx, parent_table, call->params[0], parent_what, &parent, err)) != KITH_OK)
+        return st;
+    json_decref(parent);
+    json_t *args = json_pack("[IsI]", (json_int_t)after, call->params[0], (json_int_t)(limit + 1));
+    st = kith_store_query(tx, query, args, &rows);
+    json_decref(args);
+    if (st != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not list them");
+    *out = list_page(rows, limit, render, tx, NULL);
+    json_decref(rows);
+    return KITH_OK;
+}

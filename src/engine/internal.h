@@ -36,6 +36,11 @@ enum kith_status q_page(const char *query, int64_t *limit, int64_t *after, struc
 typedef json_t *(*kith_render_fn)(struct kith_tx *tx, void *ctx, json_t *row);
 json_t *list_page(json_t *rows, int64_t limit, kith_render_fn render, struct kith_tx *tx,
                   void *ctx);
+/* A page of the rows under one parent (call->params[0], which must exist in parent_table):
+ * `query` takes (after, parent id, limit + 1). */
+enum kith_status list_children(struct kith_tx *tx, struct kith_call *call, const char *parent_table,
+                               const char *parent_what, const char *query, kith_render_fn render,
+                               json_t **out, struct kith_err *err);
 
 /* ---- programs (programs.c) ---- */
 struct prog {

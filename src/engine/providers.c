@@ -69,17 +69,29 @@ static enum kith_status apply(struct kith_tx *tx, struct kith_call *call, const 
     return st;
 }
 
+/* The program a provider posts to, and its secret for that provider (NULL when none is set). */
+static enum kith_status provider_setup(struct kith_tx *tx, struct kith_call *call,
+                                       const char *secret_name, struct prog *p, json_t **cfg,
+                                       const char **secret, struct kith_err *err)
+{
+    enum kith_status st = prog_load(tx, call->params[0], p, err);
+    if (st != KITH_OK)
+        return st;
+    if ((st = prog_config(tx, p->id, cfg)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not read the program");
+    *secret = json_string_value(json_object_get(*cfg, secret_name));
+    return KITH_OK;
+}
+
 enum kith_status kith_op_stripe(struct kith_tx *tx, struct kith_call *call, json_t **out,
                                 struct kith_err *err)
 {
     struct prog p;
     json_t *cfg = NULL, *ev = NULL, *person = NULL;
-    enum kith_status st = prog_load(tx, call->params[0], &p, err);
+    const char *secret = NULL;
+    enum kith_status st = provider_setup(tx, call, "stripe_webhook_secret", &p, &cfg, &secret, err);
     if (st != KITH_OK)
         return st;
-    if ((st = prog_config(tx, p.id, &cfg)) != KITH_OK)
-        return kith_err_set(err, st, NULL, "the database could not read the program");
-    const char *secret = json_string_value(json_object_get(cfg, "stripe_webhook_secret"));
     const char *sig = call->header(call->header_ctx, "Stripe-Signature");
     if (secret == NULL || sig == NULL ||
         !kith_stripe_verify(secret, sig, call->raw_body, call->raw_len, call->now_ms / 1000,
@@ -269,12 +281,11 @@ enum kith_status kith_op_shopify(struct kith_tx *tx, struct kith_call *call, jso
 {
     struct prog p;
     json_t *cfg = NULL, *order = NULL, *person = NULL;
-    enum kith_status st = prog_load(tx, call->params[0], &p, err);
+    const char *secret = NULL;
+    enum kith_status st =
+        provider_setup(tx, call, "shopify_webhook_secret", &p, &cfg, &secret, err);
     if (st != KITH_OK)
         return st;
-    if ((st = prog_config(tx, p.id, &cfg)) != KITH_OK)
-        return kith_err_set(err, st, NULL, "the database could not read the program");
-    const char *secret = json_string_value(json_object_get(cfg, "shopify_webhook_secret"));
     const char *hmac = call->header(call->header_ctx, "X-Shopify-Hmac-Sha256");
     if (secret == NULL || hmac == NULL ||
         !kith_shopify_verify(secret, hmac, call->raw_body, call->raw_len)) {

@@ -21,23 +21,8 @@ static json_t *render_notification_row(struct kith_tx *tx, void *ctx, json_t *ro
 enum kith_status kith_op_participant_notifications(struct kith_tx *tx, struct kith_call *call,
                                                    json_t **out, struct kith_err *err)
 {
-    static const char *const allowed[] = {"limit", "cursor", NULL};
-    int64_t limit, after;
-    json_t *rows = NULL, *row = NULL;
-    enum kith_status st;
-    if ((st = q_allowed(call->query, allowed, err)) != KITH_OK ||
-        (st = q_page(call->query, &limit, &after, err)) != KITH_OK ||
-        (st = load_row(tx, "participants", call->params[0], "participant", &row, err)) != KITH_OK)
-        return st;
-    json_decref(row);
-    json_t *args = json_pack("[IsI]", (json_int_t)after, call->params[0], (json_int_t)(limit + 1));
-    st = kith_store_query(tx, "notifications.list", args, &rows);
-    json_decref(args);
-    if (st != KITH_OK)
-        return kith_err_set(err, st, NULL, "the database could not list notifications");
-    *out = list_page(rows, limit, render_notification_row, tx, NULL);
-    json_decref(rows);
-    return KITH_OK;
+    return list_children(tx, call, "participants", "participant", "notifications.list",
+                         render_notification_row, out, err);
 }
 
 static char *message(json_t *cfg, const char *name, bool subject,
