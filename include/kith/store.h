@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "kith/core.h"
+#include "kith/queries.h"
 
 struct kith_store;
 struct kith_tx;
@@ -93,16 +94,18 @@ enum kith_status kith_store_update(struct kith_tx *tx, const char *table, const 
                                    json_t *set);
 
 /*
- * Named queries: each is a fixed statement of the back-end, addressed by name, with positional
+ * Named queries: each is a fixed statement of the back-end, addressed by its compile-time id
+ * (include/kith/queries.h), with positional
  * arguments given as a JSON array. kith_store_query returns every row (a new JSON array);
  * kith_store_query_one the first row (KITH_E_NOT_FOUND when none); kith_store_exec runs a
  * statement and returns the number of rows changed in *changes (may be NULL).
- * The names and their arguments are listed in src/store/queries.h.
+ * The ids are listed in include/kith/queries.h, their SQL and arguments in src/store/queries.h.
  */
-enum kith_status kith_store_query(struct kith_tx *tx, const char *name, json_t *args, json_t **out);
-enum kith_status kith_store_query_one(struct kith_tx *tx, const char *name, json_t *args,
+enum kith_status kith_store_query(struct kith_tx *tx, enum kith_query q, json_t *args,
+                                  json_t **out);
+enum kith_status kith_store_query_one(struct kith_tx *tx, enum kith_query q, json_t *args,
                                       json_t **out);
-enum kith_status kith_store_exec(struct kith_tx *tx, const char *name, json_t *args,
+enum kith_status kith_store_exec(struct kith_tx *tx, enum kith_query q, json_t *args,
                                  int64_t *changes);
 
 #endif

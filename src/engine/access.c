@@ -23,15 +23,15 @@ enum kith_status kith_engine_authenticate(struct kith_tx *tx, const struct kith_
         return KITH_OK;
     }
     json_t *row = NULL, *args = json_pack("[s]", digest);
-    enum kith_status st = kith_store_query_one(tx, "keys.by_hash", args, &row);
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_KEYS_BY_HASH, args, &row);
     json_decref(args);
     if (st == KITH_E_NOT_FOUND)
         return KITH_E_UNAUTHORIZED;
     if (st != KITH_OK)
         return st;
-    kith_strlcpy(key_id, row_str(row, "id"), KITH_ID_MAX);
-    *kind =
-        strcmp(row_str(row, "kind"), "publishable") == 0 ? KITH_KEY_PUBLISHABLE : KITH_KEY_SECRET;
+    kith_strlcpy(key_id, kith_eng_row_str(row, "id"), KITH_ID_MAX);
+    *kind = strcmp(kith_eng_row_str(row, "kind"), "publishable") == 0 ? KITH_KEY_PUBLISHABLE
+                                                                      : KITH_KEY_SECRET;
     json_decref(row);
     return KITH_OK;
 }
@@ -55,14 +55,14 @@ enum kith_status kith_engine_bootstrap(struct kith_tx *tx, struct kith_engine *e
                                        int64_t *key_count)
 {
     json_t *row = NULL, *args = json_pack("[s]", "hash_key");
-    enum kith_status st = kith_store_query_one(tx, "meta.get", args, &row);
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_META_GET, args, &row);
     json_decref(args);
     if (st == KITH_E_NOT_FOUND) {
         char hex[KITH_CRYPTO_KEY_BYTES * 2 + 1];
         kith_crypto_random(eng->hash_key, sizeof(eng->hash_key));
         kith_crypto_bin2hex(hex, sizeof(hex), eng->hash_key, sizeof(eng->hash_key));
         args = json_pack("[ss]", "hash_key", hex);
-        st = kith_store_exec(tx, "meta.put", args, NULL);
+        st = kith_store_exec(tx, KITH_Q_META_PUT, args, NULL);
         json_decref(args);
         kith_crypto_wipe(hex, sizeof(hex));
         if (st == KITH_E_CONSTRAINT) /* another instance made it first: use theirs */
@@ -70,7 +70,7 @@ enum kith_status kith_engine_bootstrap(struct kith_tx *tx, struct kith_engine *e
         if (st != KITH_OK)
             return st;
     } else if (st == KITH_OK) {
-        const char *hex = row_str(row, "value");
+        const char *hex = kith_eng_row_str(row, "value");
         if (hex == NULL || !kith_crypto_hex2bin(eng->hash_key, sizeof(eng->hash_key), hex)) {
             json_decref(row);
             return KITH_E_INTERNAL;
@@ -80,11 +80,11 @@ enum kith_status kith_engine_bootstrap(struct kith_tx *tx, struct kith_engine *e
         return st;
     }
     args = json_array();
-    st = kith_store_query_one(tx, "keys.count", args, &row);
+    st = kith_store_query_one(tx, KITH_Q_KEYS_COUNT, args, &row);
     json_decref(args);
     if (st != KITH_OK)
         return st;
-    *key_count = row_int(row, "n");
+    *key_count = kith_eng_row_int(row, "n");
     json_decref(row);
     return KITH_OK;
 }

@@ -9,44 +9,44 @@
 #include "kith/codes.h"
 #include "kith/crypto.h"
 
-int64_t row_int(json_t *row, const char *col)
+int64_t kith_eng_row_int(json_t *row, const char *col)
 {
     return json_integer_value(json_object_get(row, col));
 }
 
-const char *row_str(json_t *row, const char *col)
+const char *kith_eng_row_str(json_t *row, const char *col)
 {
     return json_string_value(json_object_get(row, col));
 }
 
-bool row_is_null(json_t *row, const char *col)
+bool kith_eng_row_is_null(json_t *row, const char *col)
 {
     json_t *v = json_object_get(row, col);
     return v == NULL || json_is_null(v);
 }
 
-json_t *time_json(int64_t ms)
+json_t *kith_eng_time_json(int64_t ms)
 {
     char buf[32];
     kith_time_format(ms, buf);
     return json_string(buf);
 }
 
-json_t *time_or_null(json_t *row, const char *col)
+json_t *kith_eng_time_or_null(json_t *row, const char *col)
 {
-    if (row_is_null(row, col))
+    if (kith_eng_row_is_null(row, col))
         return json_null();
-    return time_json(row_int(row, col));
+    return kith_eng_time_json(kith_eng_row_int(row, col));
 }
 
 static json_t *str_or_null(json_t *row, const char *col)
 {
-    const char *s = row_str(row, col);
+    const char *s = kith_eng_row_str(row, col);
     return s ? json_string(s) : json_null();
 }
 
-enum kith_status load_row(struct kith_tx *tx, const char *table, const char *id, const char *what,
-                          json_t **out, struct kith_err *err)
+enum kith_status kith_eng_load_row(struct kith_tx *tx, const char *table, const char *id,
+                                   const char *what, json_t **out, struct kith_err *err)
 {
     enum kith_status st = kith_store_get(tx, table, id, out);
     if (st == KITH_E_NOT_FOUND)
@@ -56,8 +56,8 @@ enum kith_status load_row(struct kith_tx *tx, const char *table, const char *id,
     return KITH_OK;
 }
 
-enum kith_status load_locked(struct kith_tx *tx, const char *table, const char *id,
-                             const char *what, json_t **out, struct kith_err *err)
+enum kith_status kith_eng_load_locked(struct kith_tx *tx, const char *table, const char *id,
+                                      const char *what, json_t **out, struct kith_err *err)
 {
     enum kith_status st = kith_store_get_locked(tx, table, id, out);
     if (st == KITH_E_NOT_FOUND)
@@ -67,11 +67,11 @@ enum kith_status load_locked(struct kith_tx *tx, const char *table, const char *
     return KITH_OK;
 }
 
-enum kith_status participant_by_external(struct kith_tx *tx, const char *program,
-                                         const char *external_id, json_t **out)
+enum kith_status kith_eng_participant_by_external(struct kith_tx *tx, const char *program,
+                                                  const char *external_id, json_t **out)
 {
     json_t *args = json_pack("[ss]", program, external_id);
-    enum kith_status st = kith_store_query_one(tx, "participants.by_external", args, out);
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_PARTICIPANTS_BY_EXTERNAL, args, out);
     json_decref(args);
     return st;
 }
@@ -79,23 +79,23 @@ enum kith_status participant_by_external(struct kith_tx *tx, const char *program
 static json_t *participant_json(const struct kith_engine *eng, json_t *row, json_t *codes,
                                 json_t *stats);
 
-json_t *render_participant(struct kith_tx *tx, const struct kith_engine *eng, json_t *row)
+json_t *kith_eng_render_participant(struct kith_tx *tx, const struct kith_engine *eng, json_t *row)
 {
-    json_t *args = json_pack("[s]", row_str(row, "id"));
+    json_t *args = json_pack("[s]", kith_eng_row_str(row, "id"));
     json_t *codes = json_array(), *rows = NULL, *stats = NULL;
-    if (kith_store_query(tx, "codes.of", args, &rows) == KITH_OK) {
+    if (kith_store_query(tx, KITH_Q_CODES_OF, args, &rows) == KITH_OK) {
         size_t i;
         json_t *r;
         json_array_foreach(rows, i, r) json_array_append(codes, json_object_get(r, "code"));
     }
     json_decref(rows);
-    if (kith_store_query_one(tx, "participants.stats", args, &stats) != KITH_OK)
+    if (kith_store_query_one(tx, KITH_Q_PARTICIPANTS_STATS, args, &stats) != KITH_OK)
         stats = NULL;
     json_decref(args);
     return participant_json(eng, row, codes, stats);
 }
 
-json_t *render_new_participant(const struct kith_engine *eng, json_t *row)
+json_t *kith_eng_render_new_participant(const struct kith_engine *eng, json_t *row)
 {
     return participant_json(eng, row, json_pack("[O]", json_object_get(row, "code")), NULL);
 }
@@ -103,15 +103,15 @@ json_t *render_new_participant(const struct kith_engine *eng, json_t *row)
 static json_t *participant_json(const struct kith_engine *eng, json_t *row, json_t *codes,
                                 json_t *stats)
 {
-    const char *id = row_str(row, "id");
+    const char *id = kith_eng_row_str(row, "id");
     if (stats == NULL)
         stats = json_pack("{s:i,s:i,s:i,s:i}", "clicks", 0, "signups", 0, "qualified", 0,
                           "rewarded", 0);
-    bool erased = row_int(row, "erased") != 0;
+    bool erased = kith_eng_row_int(row, "erased") != 0;
     char share[1024];
-    snprintf(share, sizeof(share), "%s/r/%s", eng->public_url, row_str(row, "code"));
+    snprintf(share, sizeof(share), "%s/r/%s", eng->public_url, kith_eng_row_str(row, "code"));
     json_t *meta = NULL;
-    const char *meta_text = row_str(row, "metadata");
+    const char *meta_text = kith_eng_row_str(row, "metadata");
     if (meta_text)
         meta = json_loads(meta_text, 0, NULL);
     if (meta == NULL)
@@ -128,27 +128,27 @@ static json_t *participant_json(const struct kith_engine *eng, json_t *row, json
     json_object_set_new(out, "referred_by", str_or_null(row, "referred_by"));
     json_object_set_new(out, "status", str_or_null(row, "status"));
     json_object_set_new(out, "leaderboard_opt_in",
-                        json_boolean(row_int(row, "leaderboard_opt_in") != 0));
+                        json_boolean(kith_eng_row_int(row, "leaderboard_opt_in") != 0));
     json_object_set_new(out, "metadata", meta);
-    json_object_set_new(out, "created_at", time_or_null(row, "created_at"));
+    json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
     json_object_set_new(out, "stats", stats);
     if (erased)
         json_object_set_new(out, "erased", json_true());
     return out;
 }
 
-json_t *render_referral(struct kith_tx *tx, json_t *row)
+json_t *kith_eng_render_referral(struct kith_tx *tx, json_t *row)
 {
     json_t *referrer = NULL, *referred = NULL;
-    kith_store_get(tx, "participants", row_str(row, "referrer"), &referrer);
-    kith_store_get(tx, "participants", row_str(row, "referred"), &referred);
-    json_t *out = render_referral_rows(row, referrer, referred);
+    kith_store_get(tx, "participants", kith_eng_row_str(row, "referrer"), &referrer);
+    kith_store_get(tx, "participants", kith_eng_row_str(row, "referred"), &referred);
+    json_t *out = kith_eng_render_referral_rows(row, referrer, referred);
     json_decref(referrer);
     json_decref(referred);
     return out;
 }
 
-json_t *render_referral_rows(json_t *row, json_t *referrer, json_t *referred)
+json_t *kith_eng_render_referral_rows(json_t *row, json_t *referrer, json_t *referred)
 {
     json_t *out = json_object();
     json_object_set_new(out, "id", str_or_null(row, "id"));
@@ -168,19 +168,21 @@ json_t *render_referral_rows(json_t *row, json_t *referrer, json_t *referred)
     json_object_set_new(out, "source", str_or_null(row, "source"));
     json_object_set_new(out, "channel", str_or_null(row, "channel"));
     json_object_set_new(out, "status", str_or_null(row, "status"));
-    json_t *flags =
-        json_loads(row_str(row, "fraud_flags") ? row_str(row, "fraud_flags") : "[]", 0, NULL);
+    json_t *flags = json_loads(
+        kith_eng_row_str(row, "fraud_flags") ? kith_eng_row_str(row, "fraud_flags") : "[]", 0,
+        NULL);
     json_object_set_new(out, "fraud",
-                        json_pack("{s:I,s:o}", "score", (json_int_t)row_int(row, "fraud_score"),
-                                  "flags", flags ? flags : json_array()));
-    json_object_set_new(out, "created_at", time_or_null(row, "created_at"));
-    json_object_set_new(out, "qualified_at", time_or_null(row, "qualified_at"));
-    json_object_set_new(out, "rewarded_at", time_or_null(row, "rewarded_at"));
-    json_object_set_new(out, "expires_at", time_or_null(row, "expires_at"));
+                        json_pack("{s:I,s:o}", "score",
+                                  (json_int_t)kith_eng_row_int(row, "fraud_score"), "flags",
+                                  flags ? flags : json_array()));
+    json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
+    json_object_set_new(out, "qualified_at", kith_eng_time_or_null(row, "qualified_at"));
+    json_object_set_new(out, "rewarded_at", kith_eng_time_or_null(row, "rewarded_at"));
+    json_object_set_new(out, "expires_at", kith_eng_time_or_null(row, "expires_at"));
     return out;
 }
 
-json_t *render_reward(json_t *row)
+json_t *kith_eng_render_reward(json_t *row)
 {
     json_t *out = json_object();
     json_object_set_new(out, "id", str_or_null(row, "id"));
@@ -190,15 +192,16 @@ json_t *render_reward(json_t *row)
     json_object_set_new(out, "to", str_or_null(row, "side"));
     json_object_set_new(out, "kind", str_or_null(row, "kind"));
     json_object_set_new(out, "amount",
-                        row_is_null(row, "amount") ? json_null()
-                                                   : json_integer(row_int(row, "amount")));
+                        kith_eng_row_is_null(row, "amount")
+                            ? json_null()
+                            : json_integer(kith_eng_row_int(row, "amount")));
     json_object_set_new(out, "currency", str_or_null(row, "currency"));
     json_object_set_new(out, "description", str_or_null(row, "description"));
     json_object_set_new(out, "status", str_or_null(row, "status"));
-    json_object_set_new(out, "created_at", time_or_null(row, "created_at"));
-    json_object_set_new(out, "issued_at", time_or_null(row, "issued_at"));
-    json_object_set_new(out, "redeemed_at", time_or_null(row, "redeemed_at"));
-    json_object_set_new(out, "expires_at", time_or_null(row, "expires_at"));
+    json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
+    json_object_set_new(out, "issued_at", kith_eng_time_or_null(row, "issued_at"));
+    json_object_set_new(out, "redeemed_at", kith_eng_time_or_null(row, "redeemed_at"));
+    json_object_set_new(out, "expires_at", kith_eng_time_or_null(row, "expires_at"));
     return out;
 }
 
@@ -213,10 +216,10 @@ static enum kith_status claim_code(struct kith_tx *tx, const char *participant,
     enum kith_status st;
     if (plen > 0) {
         json_t *row = NULL, *args = json_pack("[s]", prefix);
-        st = kith_store_query_one(tx, "prefix.taken", args, &row);
+        st = kith_store_query_one(tx, KITH_Q_PREFIX_TAKEN, args, &row);
         json_decref(args);
         if (st == KITH_OK)
-            alnum = kith_code_use_alnum((uint32_t)row_int(row, "taken"));
+            alnum = kith_code_use_alnum((uint32_t)kith_eng_row_int(row, "taken"));
         json_decref(row);
         if (st != KITH_OK && st != KITH_E_NOT_FOUND)
             return kith_err_set(err, st, NULL, "the database could not read code prefixes");
@@ -230,7 +233,7 @@ static enum kith_status claim_code(struct kith_tx *tx, const char *participant,
         if (!kith_code_normalize(code, norm))
             return kith_err_set(err, KITH_E_INTERNAL, NULL, "generated an invalid code");
         json_t *args = json_pack("[ssssI]", norm, code, participant, "primary", (json_int_t)now_ms);
-        st = kith_store_exec(tx, "codes.insert", args, NULL);
+        st = kith_store_exec(tx, KITH_Q_CODES_INSERT, args, NULL);
         json_decref(args);
         if (st == KITH_E_CONSTRAINT)
             continue;
@@ -238,7 +241,7 @@ static enum kith_status claim_code(struct kith_tx *tx, const char *participant,
             return kith_err_set(err, st, NULL, "the database could not store the code");
         if (plen > 0 && !alnum && attempt < 24) {
             args = json_pack("[s]", prefix);
-            st = kith_store_exec(tx, "prefix.bump", args, NULL);
+            st = kith_store_exec(tx, KITH_Q_PREFIX_BUMP, args, NULL);
             json_decref(args);
             if (st != KITH_OK)
                 return kith_err_set(err, st, NULL, "the database could not count the code");
@@ -248,9 +251,9 @@ static enum kith_status claim_code(struct kith_tx *tx, const char *participant,
     return kith_err_set(err, KITH_E_UNAVAILABLE, NULL, "no free code found; try again");
 }
 
-enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine *eng,
-                                    const struct prog *p, json_t *fields, int64_t now_ms,
-                                    json_t **out, struct kith_err *err)
+enum kith_status kith_eng_participant_insert(struct kith_tx *tx, const struct kith_engine *eng,
+                                             const struct prog *p, json_t *fields, int64_t now_ms,
+                                             json_t **out, struct kith_err *err)
 {
     char id[KITH_ID_MAX], code[16];
     enum kith_status st;
@@ -260,7 +263,8 @@ enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine
      * here must go with the refused row, leaving nothing behind. */
     if ((st = kith_tx_savepoint(tx)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the participant");
-    if ((st = claim_code(tx, id, row_str(fields, "first_name"), now_ms, code, err)) != KITH_OK) {
+    if ((st = claim_code(tx, id, kith_eng_row_str(fields, "first_name"), now_ms, code, err)) !=
+        KITH_OK) {
         kith_tx_rollback(tx);
         return st;
     }
@@ -272,7 +276,7 @@ enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine
     json_object_set_new(row, "created_at", json_integer(now_ms));
     json_object_set_new(row, "updated_at", json_integer(now_ms));
     st = kith_store_insert(tx, "participants", row);
-    if (st == KITH_OK && (st = program_count(tx, p->id, 1, 0)) != KITH_OK)
+    if (st == KITH_OK && (st = kith_eng_program_count(tx, p->id, 1, 0)) != KITH_OK)
         kith_err_set(err, st, NULL, "the database could not count the participant");
     if (st != KITH_OK) {
         json_decref(row);
@@ -296,11 +300,11 @@ enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine
     return KITH_OK;
 }
 
-enum kith_status program_count(struct kith_tx *tx, const char *program, int64_t active_delta,
-                               int64_t sharers_delta)
+enum kith_status kith_eng_program_count(struct kith_tx *tx, const char *program,
+                                        int64_t active_delta, int64_t sharers_delta)
 {
     json_t *args = json_pack("[sII]", program, (json_int_t)active_delta, (json_int_t)sharers_delta);
-    enum kith_status st = kith_store_exec(tx, "counts.add", args, NULL);
+    enum kith_status st = kith_store_exec(tx, KITH_Q_COUNTS_ADD, args, NULL);
     json_decref(args);
     return st;
 }

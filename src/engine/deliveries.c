@@ -20,9 +20,9 @@
 enum kith_status kith_engine_deliveries_recover(struct kith_tx *tx)
 {
     json_t *args = json_array();
-    enum kith_status st = kith_store_exec(tx, "deliveries.recover", args, NULL);
+    enum kith_status st = kith_store_exec(tx, KITH_Q_DELIVERIES_RECOVER, args, NULL);
     if (st == KITH_OK)
-        st = kith_store_exec(tx, "notifications.recover", args, NULL);
+        st = kith_store_exec(tx, KITH_Q_NOTIFICATIONS_RECOVER, args, NULL);
     json_decref(args);
     return st;
 }
@@ -31,8 +31,8 @@ enum kith_status kith_engine_deliveries_recover(struct kith_tx *tx)
  * Lists due rows with `due`, then takes each with `take` (id, now, lease end): only rows this
  * transaction really moved are ours, since another instance may have claimed the rest.
  */
-static enum kith_status claim(struct kith_tx *tx, const char *due, json_t *due_args,
-                              const char *take, int64_t now_ms, json_t **out)
+static enum kith_status claim(struct kith_tx *tx, enum kith_query due, json_t *due_args,
+                              enum kith_query take, int64_t now_ms, json_t **out)
 {
     json_t *rows = NULL, *mine = json_array();
     enum kith_status st = kith_store_query(tx, due, due_args, &rows);
@@ -42,7 +42,7 @@ static enum kith_status claim(struct kith_tx *tx, const char *due, json_t *due_a
     json_array_foreach(rows, i, r)
     {
         int64_t changed = 0;
-        json_t *args = json_pack("[sII]", row_str(r, "id"), (json_int_t)now_ms,
+        json_t *args = json_pack("[sII]", kith_eng_row_str(r, "id"), (json_int_t)now_ms,
                                  (json_int_t)(now_ms + LEASE_MS));
         st = kith_store_exec(tx, take, args, &changed);
         json_decref(args);
@@ -63,8 +63,8 @@ static enum kith_status claim(struct kith_tx *tx, const char *due, json_t *due_a
 enum kith_status kith_engine_deliveries_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
                                               json_t **out)
 {
-    return claim(tx, "deliveries.due", json_pack("[II]", (json_int_t)now_ms, (json_int_t)max),
-                 "deliveries.claim", now_ms, out);
+    return claim(tx, KITH_Q_DELIVERIES_DUE, json_pack("[II]", (json_int_t)now_ms, (json_int_t)max),
+                 KITH_Q_DELIVERIES_CLAIM, now_ms, out);
 }
 
 enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *delivery_id,
@@ -76,11 +76,12 @@ enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *del
     enum kith_status st = kith_store_get(tx, "webhook_deliveries", delivery_id, &d);
     if (st != KITH_OK)
         return st == KITH_E_NOT_FOUND ? KITH_OK : st; /* endpoint deleted meanwhile */
-    if ((st = kith_store_get(tx, "webhook_endpoints", row_str(d, "endpoint"), &e)) != KITH_OK) {
+    if ((st = kith_store_get(tx, "webhook_endpoints", kith_eng_row_str(d, "endpoint"), &e)) !=
+        KITH_OK) {
         json_decref(d);
         return st == KITH_E_NOT_FOUND ? KITH_OK : st;
     }
-    int attempt = (int)row_int(d, "attempts") + 1;
+    int attempt = (int)kith_eng_row_int(d, "attempts") + 1;
     const char *status = "pending";
     int64_t next = -1;
     json_t *endpoint_set = json_object();
@@ -98,21 +99,23 @@ enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *del
             status = "failed";
         else
             next = now_ms + delay;
-        int64_t since = row_is_null(e, "failing_since") ? now_ms : row_int(e, "failing_since");
+        int64_t since = kith_eng_row_is_null(e, "failing_since")
+                            ? now_ms
+                            : kith_eng_row_int(e, "failing_since");
         json_object_set_new(endpoint_set, "failing_since", json_integer(since));
         if (now_ms - since >= FAILING_DISABLE_MS) {
             json_object_set_new(endpoint_set, "status", json_string("disabled"));
             json_object_set_new(endpoint_set, "disabled_reason", json_string("failing"));
         }
     }
-    if (strcmp(row_str(e, "status"), "enabled") != 0 && strcmp(status, "pending") == 0)
+    if (strcmp(kith_eng_row_str(e, "status"), "enabled") != 0 && strcmp(status, "pending") == 0)
         status = "failed"; /* a disabled endpoint keeps no schedule */
     char aid[KITH_ID_MAX];
     kith_crypto_random_id("att_", aid);
-    json_t *att =
-        json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:I}", "id", aid, "delivery", delivery_id, "endpoint",
-                  row_str(d, "endpoint"), "message", row_str(d, "message"), "attempt", attempt,
-                  "attempted_at", (json_int_t)now_ms, "latency_ms", (json_int_t)latency_ms);
+    json_t *att = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:I}", "id", aid, "delivery", delivery_id,
+                            "endpoint", kith_eng_row_str(d, "endpoint"), "message",
+                            kith_eng_row_str(d, "message"), "attempt", attempt, "attempted_at",
+                            (json_int_t)now_ms, "latency_ms", (json_int_t)latency_ms);
     json_object_set_new(att, "status_code", http_status ? json_integer(http_status) : json_null());
     json_object_set_new(att, "error", error && error[0] ? json_string(error) : json_null());
     json_object_set_new(att, "next_attempt_at", next >= 0 ? json_integer(next) : json_null());
@@ -132,8 +135,8 @@ enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *del
     }
     if (st == KITH_OK && json_object_size(endpoint_set) > 0) {
         json_object_set_new(endpoint_set, "updated_at", json_integer(now_ms));
-        st = kith_store_update(tx, "webhook_endpoints", row_str(e, "id"), endpoint_set);
-        outbox_endpoints_changed();
+        st = kith_store_update(tx, "webhook_endpoints", kith_eng_row_str(e, "id"), endpoint_set);
+        kith_eng_outbox_endpoints_changed();
     }
     json_decref(endpoint_set);
     json_decref(d);
@@ -144,8 +147,9 @@ enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *del
 enum kith_status kith_engine_mail_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
                                         json_t **out)
 {
-    return claim(tx, "notifications.outbox", json_pack("[II]", (json_int_t)now_ms, (json_int_t)max),
-                 "notifications.sending", now_ms, out);
+    return claim(tx, KITH_Q_NOTIFICATIONS_OUTBOX,
+                 json_pack("[II]", (json_int_t)now_ms, (json_int_t)max),
+                 KITH_Q_NOTIFICATIONS_SENDING, now_ms, out);
 }
 
 enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notification_id, bool ok,
@@ -155,7 +159,7 @@ enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notific
     enum kith_status st = kith_store_get(tx, "notifications", notification_id, &n);
     if (st != KITH_OK)
         return st == KITH_E_NOT_FOUND ? KITH_OK : st;
-    int attempts = (int)row_int(n, "attempts") + 1;
+    int attempts = (int)kith_eng_row_int(n, "attempts") + 1;
     json_t *set = json_pack("{s:s,s:i}", "status",
                             ok ? "sent" : (attempts >= MAIL_ATTEMPTS_MAX ? "failed" : "queued"),
                             "attempts", attempts);

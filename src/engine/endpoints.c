@@ -55,16 +55,16 @@ static enum kith_status parse_events(json_t *body, json_t **out, struct kith_err
 
 static json_t *render_endpoint(json_t *row)
 {
-    json_t *events = json_loads(row_str(row, "events"), 0, NULL);
-    json_t *out =
-        json_pack("{s:s,s:s,s:o,s:s}", "id", row_str(row, "id"), "url", row_str(row, "url"),
-                  "events", events ? events : json_array(), "status", row_str(row, "status"));
-    const char *d = row_str(row, "description");
+    json_t *events = json_loads(kith_eng_row_str(row, "events"), 0, NULL);
+    json_t *out = json_pack("{s:s,s:s,s:o,s:s}", "id", kith_eng_row_str(row, "id"), "url",
+                            kith_eng_row_str(row, "url"), "events", events ? events : json_array(),
+                            "status", kith_eng_row_str(row, "status"));
+    const char *d = kith_eng_row_str(row, "description");
     json_object_set_new(out, "description", d ? json_string(d) : json_null());
-    const char *why = row_str(row, "disabled_reason");
+    const char *why = kith_eng_row_str(row, "disabled_reason");
     json_object_set_new(out, "disabled_reason", why ? json_string(why) : json_null());
-    json_object_set_new(out, "created_at", time_or_null(row, "created_at"));
-    json_object_set_new(out, "updated_at", time_or_null(row, "updated_at"));
+    json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
+    json_object_set_new(out, "updated_at", kith_eng_time_or_null(row, "updated_at"));
     return out;
 }
 
@@ -75,9 +75,10 @@ enum kith_status kith_op_endpoint_create(struct kith_tx *tx, struct kith_call *c
     const char *url = NULL, *desc = NULL;
     json_t *events = NULL;
     enum kith_status st;
-    if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
-        (st = in_string(call->body, "url", true, 8, 2000, &url, err)) != KITH_OK ||
-        (st = in_string(call->body, "description", false, 0, 500, &desc, err)) != KITH_OK ||
+    if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK ||
+        (st = kith_eng_in_string(call->body, "url", true, 8, 2000, &url, err)) != KITH_OK ||
+        (st = kith_eng_in_string(call->body, "description", false, 0, 500, &desc, err)) !=
+            KITH_OK ||
         (st = parse_events(call->body, &events, err)) != KITH_OK)
         goto out;
     if (!url_ok(url)) {
@@ -92,7 +93,7 @@ enum kith_status kith_op_endpoint_create(struct kith_tx *tx, struct kith_call *c
                             (json_int_t)call->now_ms, "updated_at", (json_int_t)call->now_ms);
     json_object_set_new(row, "description", desc ? json_string(desc) : json_null());
     st = kith_store_insert(tx, "webhook_endpoints", row);
-    outbox_endpoints_changed();
+    kith_eng_outbox_endpoints_changed();
     if (st == KITH_OK) {
         char *text = json_dumps(events, JSON_COMPACT);
         json_object_set_new(row, "events", json_string(text));
@@ -124,15 +125,15 @@ enum kith_status kith_op_endpoint_list(struct kith_tx *tx, struct kith_call *cal
     int64_t limit, after;
     json_t *rows = NULL;
     enum kith_status st;
-    if ((st = q_allowed(call->query, allowed, err)) != KITH_OK ||
-        (st = q_page(call->query, &limit, &after, err)) != KITH_OK)
+    if ((st = kith_eng_q_allowed(call->query, allowed, err)) != KITH_OK ||
+        (st = kith_eng_q_page(call->query, &limit, &after, err)) != KITH_OK)
         return st;
     json_t *args = json_pack("[II]", (json_int_t)after, (json_int_t)(limit + 1));
-    st = kith_store_query(tx, "webhooks.list", args, &rows);
+    st = kith_store_query(tx, KITH_Q_WEBHOOKS_LIST, args, &rows);
     json_decref(args);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not list endpoints");
-    *out = list_page(rows, limit, render_endpoint_row, tx, NULL);
+    *out = kith_eng_list_page(rows, limit, render_endpoint_row, tx, NULL);
     json_decref(rows);
     return KITH_OK;
 }
@@ -142,9 +143,9 @@ enum kith_status kith_op_endpoint_get(struct kith_tx *tx, struct kith_call *call
 {
     static const char *const allowed[] = {NULL};
     json_t *row = NULL;
-    enum kith_status st = q_allowed(call->query, allowed, err);
-    if (st != KITH_OK || (st = load_row(tx, "webhook_endpoints", call->params[0],
-                                        "webhook endpoint", &row, err)) != KITH_OK)
+    enum kith_status st = kith_eng_q_allowed(call->query, allowed, err);
+    if (st != KITH_OK || (st = kith_eng_load_row(tx, "webhook_endpoints", call->params[0],
+                                                 "webhook endpoint", &row, err)) != KITH_OK)
         return st;
     *out = render_endpoint(row);
     json_decref(row);
@@ -158,10 +159,10 @@ enum kith_status kith_op_endpoint_update(struct kith_tx *tx, struct kith_call *c
     const char *url = NULL, *status = NULL, *desc = NULL;
     json_t *events = NULL, *row = NULL, *set = json_object();
     enum kith_status st;
-    if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
-        (st = in_string(call->body, "url", false, 8, 2000, &url, err)) != KITH_OK ||
-        (st = in_string(call->body, "status", false, 1, 16, &status, err)) != KITH_OK ||
-        (st = in_string(call->body, "description", false, 0, 500, &desc, err)) != KITH_OK)
+    if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK ||
+        (st = kith_eng_in_string(call->body, "url", false, 8, 2000, &url, err)) != KITH_OK ||
+        (st = kith_eng_in_string(call->body, "status", false, 1, 16, &status, err)) != KITH_OK ||
+        (st = kith_eng_in_string(call->body, "description", false, 0, 500, &desc, err)) != KITH_OK)
         goto out;
     if (url && !url_ok(url)) {
         st = kith_err_set(err, KITH_E_INVALID_PARAM, "url", "'url' must be an http or https URL");
@@ -177,8 +178,8 @@ enum kith_status kith_op_endpoint_update(struct kith_tx *tx, struct kith_call *c
             goto out;
         json_object_set(set, "events", events);
     }
-    if ((st = load_row(tx, "webhook_endpoints", call->params[0], "webhook endpoint", &row, err)) !=
-        KITH_OK)
+    if ((st = kith_eng_load_row(tx, "webhook_endpoints", call->params[0], "webhook endpoint", &row,
+                                err)) != KITH_OK)
         goto out;
     if (url)
         json_object_set_new(set, "url", json_string(url));
@@ -193,15 +194,15 @@ enum kith_status kith_op_endpoint_update(struct kith_tx *tx, struct kith_call *c
             json_object_set_new(set, "failing_since", json_null());
     }
     json_object_set_new(set, "updated_at", json_integer(call->now_ms));
-    outbox_endpoints_changed();
+    kith_eng_outbox_endpoints_changed();
     if ((st = kith_store_update(tx, "webhook_endpoints", call->params[0], set)) != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not store the endpoint");
         goto out;
     }
     json_decref(row);
     row = NULL;
-    if ((st = load_row(tx, "webhook_endpoints", call->params[0], "webhook endpoint", &row, err)) ==
-        KITH_OK)
+    if ((st = kith_eng_load_row(tx, "webhook_endpoints", call->params[0], "webhook endpoint", &row,
+                                err)) == KITH_OK)
         *out = render_endpoint(row);
 out:
     json_decref(events);
@@ -215,17 +216,17 @@ enum kith_status kith_op_endpoint_delete(struct kith_tx *tx, struct kith_call *c
 {
     json_t *row = NULL;
     enum kith_status st =
-        load_row(tx, "webhook_endpoints", call->params[0], "webhook endpoint", &row, err);
+        kith_eng_load_row(tx, "webhook_endpoints", call->params[0], "webhook endpoint", &row, err);
     if (st != KITH_OK)
         return st;
     json_decref(row);
     json_t *args = json_pack("[sI]", call->params[0], (json_int_t)call->now_ms);
-    st = kith_store_exec(tx, "webhooks.cancel", args, NULL);
+    st = kith_store_exec(tx, KITH_Q_WEBHOOKS_CANCEL, args, NULL);
     json_decref(args);
     args = json_pack("[s]", call->params[0]);
     if (st == KITH_OK)
-        st = kith_store_exec(tx, "webhooks.delete", args, NULL);
-    outbox_endpoints_changed();
+        st = kith_store_exec(tx, KITH_Q_WEBHOOKS_DELETE, args, NULL);
+    kith_eng_outbox_endpoints_changed();
     json_decref(args);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not delete the endpoint");
@@ -237,27 +238,29 @@ static json_t *render_attempt(struct kith_tx *tx, void *ctx, json_t *row)
 {
     (void)tx;
     (void)ctx;
-    json_t *out =
-        json_pack("{s:s,s:s,s:s,s:I}", "id", row_str(row, "id"), "message", row_str(row, "message"),
-                  "type", row_str(row, "type"), "attempt", (json_int_t)row_int(row, "attempt"));
-    json_object_set_new(out, "attempted_at", time_or_null(row, "attempted_at"));
-    json_object_set_new(
-        out, "status_code",
-        row_is_null(row, "status_code") ? json_null() : json_integer(row_int(row, "status_code")));
+    json_t *out = json_pack("{s:s,s:s,s:s,s:I}", "id", kith_eng_row_str(row, "id"), "message",
+                            kith_eng_row_str(row, "message"), "type", kith_eng_row_str(row, "type"),
+                            "attempt", (json_int_t)kith_eng_row_int(row, "attempt"));
+    json_object_set_new(out, "attempted_at", kith_eng_time_or_null(row, "attempted_at"));
+    json_object_set_new(out, "status_code",
+                        kith_eng_row_is_null(row, "status_code")
+                            ? json_null()
+                            : json_integer(kith_eng_row_int(row, "status_code")));
     json_object_set_new(out, "latency_ms",
-                        row_is_null(row, "latency_ms") ? json_null()
-                                                       : json_integer(row_int(row, "latency_ms")));
-    const char *e = row_str(row, "error");
+                        kith_eng_row_is_null(row, "latency_ms")
+                            ? json_null()
+                            : json_integer(kith_eng_row_int(row, "latency_ms")));
+    const char *e = kith_eng_row_str(row, "error");
     json_object_set_new(out, "error", e ? json_string(e) : json_null());
-    json_object_set_new(out, "next_attempt_at", time_or_null(row, "next_attempt_at"));
+    json_object_set_new(out, "next_attempt_at", kith_eng_time_or_null(row, "next_attempt_at"));
     return out;
 }
 
 enum kith_status kith_op_endpoint_deliveries(struct kith_tx *tx, struct kith_call *call,
                                              json_t **out, struct kith_err *err)
 {
-    return list_children(tx, call, "webhook_endpoints", "webhook endpoint", "attempts.list",
-                         render_attempt, out, err);
+    return kith_eng_list_children(tx, call, "webhook_endpoints", "webhook endpoint",
+                                  KITH_Q_ATTEMPTS_LIST, render_attempt, out, err);
 }
 
 enum kith_status kith_op_endpoint_retry(struct kith_tx *tx, struct kith_call *call, json_t **out,
@@ -266,32 +269,32 @@ enum kith_status kith_op_endpoint_retry(struct kith_tx *tx, struct kith_call *ca
     static const char *const allowed[] = {NULL};
     json_t *row = NULL, *d = NULL;
     enum kith_status st;
-    if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
-        (st = load_row(tx, "webhook_endpoints", call->params[0], "webhook endpoint", &row, err)) !=
-            KITH_OK)
+    if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK ||
+        (st = kith_eng_load_row(tx, "webhook_endpoints", call->params[0], "webhook endpoint", &row,
+                                err)) != KITH_OK)
         return st;
     json_decref(row);
     json_t *args = json_pack("[ss]", call->params[0], call->params[1]);
-    st = kith_store_query_one(tx, "deliveries.of_message", args, &d);
+    st = kith_store_query_one(tx, KITH_Q_DELIVERIES_OF_MESSAGE, args, &d);
     json_decref(args);
     if (st == KITH_E_NOT_FOUND)
         return kith_err_set(err, st, NULL, "no delivery of this message to this endpoint");
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not read the delivery");
-    if (strcmp(row_str(d, "status"), "sending") == 0 ||
-        strcmp(row_str(d, "status"), "pending") == 0) {
+    if (strcmp(kith_eng_row_str(d, "status"), "sending") == 0 ||
+        strcmp(kith_eng_row_str(d, "status"), "pending") == 0) {
         json_decref(d);
         return kith_err_set(err, KITH_E_INVALID_STATE, NULL, "this delivery is already scheduled");
     }
     /* Same message id: the receiver can dedupe on webhook-id. */
     json_t *set = json_pack("{s:s,s:I,s:I}", "status", "pending", "next_attempt_at",
                             (json_int_t)call->now_ms, "updated_at", (json_int_t)call->now_ms);
-    st = kith_store_update(tx, "webhook_deliveries", row_str(d, "id"), set);
+    st = kith_store_update(tx, "webhook_deliveries", kith_eng_row_str(d, "id"), set);
     json_decref(set);
     if (st == KITH_OK)
         *out =
             json_pack("{s:s,s:s,s:s,s:o}", "endpoint", call->params[0], "message", call->params[1],
-                      "status", "pending", "next_attempt_at", time_json(call->now_ms));
+                      "status", "pending", "next_attempt_at", kith_eng_time_json(call->now_ms));
     json_decref(d);
     return st == KITH_OK ? KITH_OK
                          : kith_err_set(err, st, NULL, "the database could not schedule it");

@@ -28,25 +28,29 @@ static bool type_valid(const char *s)
 static json_t *render_event(json_t *ev, const char *external_id)
 {
     json_t *out = json_object();
-    json_object_set_new(out, "id", json_string(row_str(ev, "id")));
-    json_object_set_new(out, "program", json_string(row_str(ev, "program")));
-    json_object_set_new(out, "type", json_string(row_str(ev, "type")));
-    json_object_set_new(out, "participant", json_string(row_str(ev, "participant")));
+    json_object_set_new(out, "id", json_string(kith_eng_row_str(ev, "id")));
+    json_object_set_new(out, "program", json_string(kith_eng_row_str(ev, "program")));
+    json_object_set_new(out, "type", json_string(kith_eng_row_str(ev, "type")));
+    json_object_set_new(out, "participant", json_string(kith_eng_row_str(ev, "participant")));
     json_object_set_new(out, "external_id", json_string(external_id));
     json_object_set_new(out, "amount",
-                        row_is_null(ev, "amount") ? json_null()
-                                                  : json_integer(row_int(ev, "amount")));
+                        kith_eng_row_is_null(ev, "amount")
+                            ? json_null()
+                            : json_integer(kith_eng_row_int(ev, "amount")));
     json_object_set_new(out, "currency",
-                        row_str(ev, "currency") ? json_string(row_str(ev, "currency"))
-                                                : json_null());
+                        kith_eng_row_str(ev, "currency")
+                            ? json_string(kith_eng_row_str(ev, "currency"))
+                            : json_null());
     json_object_set_new(out, "provider_id",
-                        row_str(ev, "provider_id") ? json_string(row_str(ev, "provider_id"))
-                                                   : json_null());
+                        kith_eng_row_str(ev, "provider_id")
+                            ? json_string(kith_eng_row_str(ev, "provider_id"))
+                            : json_null());
     json_object_set_new(out, "referral",
-                        row_str(ev, "referral") ? json_string(row_str(ev, "referral"))
-                                                : json_null());
-    json_object_set_new(out, "occurred_at", time_or_null(ev, "occurred_at"));
-    json_object_set_new(out, "created_at", time_or_null(ev, "created_at"));
+                        kith_eng_row_str(ev, "referral")
+                            ? json_string(kith_eng_row_str(ev, "referral"))
+                            : json_null());
+    json_object_set_new(out, "occurred_at", kith_eng_time_or_null(ev, "occurred_at"));
+    json_object_set_new(out, "created_at", kith_eng_time_or_null(ev, "created_at"));
     return out;
 }
 
@@ -54,13 +58,14 @@ static json_t *render_event(json_t *ev, const char *external_id)
 static enum kith_status answer(struct kith_tx *tx, json_t *ev, const char *external_id,
                                json_t **out, struct kith_err *err)
 {
-    json_t *ref = NULL, *rewards = NULL, *args = json_pack("[s]", row_str(ev, "participant"));
-    enum kith_status st = kith_store_query_one(tx, "referrals.of_referred", args, &ref);
+    json_t *ref = NULL, *rewards = NULL,
+           *args = json_pack("[s]", kith_eng_row_str(ev, "participant"));
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_REFERRALS_OF_REFERRED, args, &ref);
     json_decref(args);
     if (st != KITH_OK && st != KITH_E_NOT_FOUND)
         return kith_err_set(err, st, NULL, "the database could not read the referral");
-    args = json_pack("[s]", row_str(ev, "id"));
-    st = kith_store_query(tx, "rewards.of_event", args, &rewards);
+    args = json_pack("[s]", kith_eng_row_str(ev, "id"));
+    st = kith_store_query(tx, KITH_Q_REWARDS_OF_EVENT, args, &rewards);
     json_decref(args);
     if (st != KITH_OK) {
         json_decref(ref);
@@ -69,11 +74,11 @@ static enum kith_status answer(struct kith_tx *tx, json_t *ev, const char *exter
     json_t *list = json_array();
     size_t i;
     json_t *r;
-    json_array_foreach(rewards, i, r) json_array_append_new(list, render_reward(r));
+    json_array_foreach(rewards, i, r) json_array_append_new(list, kith_eng_render_reward(r));
     json_decref(rewards);
     *out = json_object();
     json_object_set_new(*out, "event", render_event(ev, external_id));
-    json_object_set_new(*out, "referral", ref ? render_referral(tx, ref) : json_null());
+    json_object_set_new(*out, "referral", ref ? kith_eng_render_referral(tx, ref) : json_null());
     json_object_set_new(*out, "rewards", list);
     json_decref(ref);
     return KITH_OK;
@@ -87,36 +92,38 @@ static enum kith_status rescore_payment(struct kith_tx *tx, const struct prog *p
                                         const char *payment, int64_t now_ms, struct kith_err *err)
 {
     char status[16];
-    kith_strlcpy(status, row_str(referral, "status"), sizeof(status));
-    unsigned flags = flags_from_json(row_str(referral, "fraud_flags"));
+    kith_strlcpy(status, kith_eng_row_str(referral, "status"), sizeof(status));
+    unsigned flags = kith_eng_flags_from_json(kith_eng_row_str(referral, "fraud_flags"));
     bool known = false;
     if ((strcmp(status, "pending") != 0 && strcmp(status, "review") != 0) ||
         (flags & KITH_FRAUD_SAME_PAYMENT))
         return KITH_OK;
     json_t *referrer = NULL;
     enum kith_status st =
-        kith_store_get(tx, "participants", row_str(referral, "referrer"), &referrer);
+        kith_store_get(tx, "participants", kith_eng_row_str(referral, "referrer"), &referrer);
     if (st == KITH_OK)
-        st = payment_known(tx, referrer, payment, &known);
+        st = kith_eng_payment_known(tx, referrer, payment, &known);
     json_decref(referrer);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not score the referral");
     if (!known)
         return KITH_OK;
     flags |= KITH_FRAUD_SAME_PAYMENT;
-    const char *verdict = verdict_status(p, flags);
+    const char *verdict = kith_eng_verdict_status(p, flags);
     /* Scores only rise: a referral already in review stays there unless now rejected. */
     if (strcmp(status, "review") == 0 && strcmp(verdict, "pending") == 0)
         verdict = "review";
-    json_t *set = json_pack("{s:s,s:I,s:o}", "status", verdict, "fraud_score",
-                            (json_int_t)kith_fraud_score(flags), "fraud_flags", flags_json(flags));
-    if ((st = referral_set(tx, row_str(referral, "id"), set, now_ms)) != KITH_OK)
+    json_t *set =
+        json_pack("{s:s,s:I,s:o}", "status", verdict, "fraud_score",
+                  (json_int_t)kith_fraud_score(flags), "fraud_flags", kith_eng_flags_json(flags));
+    if ((st = kith_eng_referral_set(tx, kith_eng_row_str(referral, "id"), set, now_ms)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the referral");
     json_object_set_new(referral, "status", json_string(verdict));
     if (strcmp(verdict, status) != 0) {
         char type[32];
         snprintf(type, sizeof(type), "referral.%s", verdict);
-        if ((st = outbox_referral(tx, row_str(referral, "id"), type, now_ms)) != KITH_OK)
+        if ((st = kith_eng_outbox_referral(tx, kith_eng_row_str(referral, "id"), type, now_ms)) !=
+            KITH_OK)
             return kith_err_set(err, st, NULL, "the database could not store the event");
     }
     return KITH_OK;
@@ -133,16 +140,17 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
     json_t *person = NULL;
     enum kith_status st;
     json_t *body = call->body;
-    if ((st = in_allowed(body, event_fields, err)) != KITH_OK ||
-        (st = in_string(body, "program", false, 1, 40, &program, err)) != KITH_OK ||
-        (st = in_string(body, "type", true, 1, 40, &type, err)) != KITH_OK ||
-        (st = in_string(body, "external_id", true, 1, 255, &ext, err)) != KITH_OK ||
-        (st = in_int(body, "amount", 0, INT64_C(1000000000000), &amount, &has_amount, err)) !=
+    if ((st = kith_eng_in_allowed(body, event_fields, err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "program", false, 1, 40, &program, err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "type", true, 1, 40, &type, err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "external_id", true, 1, 255, &ext, err)) != KITH_OK ||
+        (st = kith_eng_in_int(body, "amount", 0, INT64_C(1000000000000), &amount, &has_amount,
+                              err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "currency", false, 3, 3, &currency, err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "payment_fingerprint", false, 1, 200, &payment, err)) !=
             KITH_OK ||
-        (st = in_string(body, "currency", false, 3, 3, &currency, err)) != KITH_OK ||
-        (st = in_string(body, "payment_fingerprint", false, 1, 200, &payment, err)) != KITH_OK ||
-        (st = in_string(body, "id", false, 1, 255, &provider, err)) != KITH_OK ||
-        (st = in_time(body, "occurred_at", &at_ms, NULL, err)) != KITH_OK)
+        (st = kith_eng_in_string(body, "id", false, 1, 255, &provider, err)) != KITH_OK ||
+        (st = kith_eng_in_time(body, "occurred_at", &at_ms, NULL, err)) != KITH_OK)
         return st;
     if (!type_valid(type))
         return kith_err_set(err, KITH_E_INVALID_PARAM, "type",
@@ -151,9 +159,9 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
                       currency[1] <= 'Z' && currency[2] >= 'A' && currency[2] <= 'Z'))
         return kith_err_set(err, KITH_E_INVALID_PARAM, "currency",
                             "'currency' must be an ISO 4217 code such as USD");
-    if ((st = prog_resolve(tx, program, &p, err)) != KITH_OK)
+    if ((st = kith_eng_prog_resolve(tx, program, &p, err)) != KITH_OK)
         return st;
-    if ((st = participant_by_external(tx, p.id, ext, &person)) != KITH_OK) {
+    if ((st = kith_eng_participant_by_external(tx, p.id, ext, &person)) != KITH_OK) {
         if (st == KITH_E_NOT_FOUND)
             return kith_err_set(err, st, "external_id", "no participant with this external_id");
         return kith_err_set(err, st, NULL, "the database could not read the participant");
@@ -166,18 +174,19 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
                           .provider_id = provider,
                           .external_ref = NULL,
                           .at_ms = at_ms};
-    st = event_record(tx, call, &p, person, &in, out, err);
+    st = kith_eng_event_record(tx, call, &p, person, &in, out, err);
     json_decref(person);
     return st;
 }
 
-enum kith_status event_record(struct kith_tx *tx, struct kith_call *call, const struct prog *pp,
-                              json_t *person, const struct event_in *in, json_t **out,
-                              struct kith_err *err)
+enum kith_status kith_eng_event_record(struct kith_tx *tx, struct kith_call *call,
+                                       const struct prog *pp, json_t *person,
+                                       const struct event_in *in, json_t **out,
+                                       struct kith_err *err)
 {
     const char *type = in->type, *currency = in->currency, *payment = in->payment,
                *provider = in->provider_id;
-    const char *ext = row_str(person, "external_id");
+    const char *ext = kith_eng_row_str(person, "external_id");
     int64_t amount = in->amount, at_ms = in->at_ms;
     bool has_amount = in->has_amount;
     struct prog p = *pp;
@@ -185,7 +194,7 @@ enum kith_status event_record(struct kith_tx *tx, struct kith_call *call, const 
     enum kith_status st;
     if (provider) {
         args = json_pack("[ss]", p.id, provider);
-        st = kith_store_query_one(tx, "events.by_provider", args, &ev);
+        st = kith_store_query_one(tx, KITH_Q_EVENTS_BY_PROVIDER, args, &ev);
         json_decref(args);
         if (st == KITH_OK) {
             st = answer(tx, ev, ext, out, err);
@@ -202,7 +211,7 @@ enum kith_status event_record(struct kith_tx *tx, struct kith_call *call, const 
     ev = json_object();
     json_object_set_new(ev, "id", json_string(id));
     json_object_set_new(ev, "program", json_string(p.id));
-    json_object_set_new(ev, "participant", json_string(row_str(person, "id")));
+    json_object_set_new(ev, "participant", json_string(kith_eng_row_str(person, "id")));
     json_object_set_new(ev, "type", json_string(type));
     json_object_set_new(ev, "amount", has_amount ? json_integer(amount) : json_null());
     json_object_set_new(ev, "currency", currency ? json_string(currency) : json_null());
@@ -212,22 +221,22 @@ enum kith_status event_record(struct kith_tx *tx, struct kith_call *call, const 
     json_object_set_new(ev, "created_at", json_integer(call->now_ms));
     json_object_set_new(ev, "external_ref",
                         in->external_ref ? json_string(in->external_ref) : json_null());
-    args = json_pack("[s]", row_str(person, "id"));
-    st = kith_store_query_one(tx, "referrals.of_referred", args, &referral);
+    args = json_pack("[s]", kith_eng_row_str(person, "id"));
+    st = kith_store_query_one(tx, KITH_Q_REFERRALS_OF_REFERRED, args, &referral);
     json_decref(args);
     if (st != KITH_OK && st != KITH_E_NOT_FOUND) {
         st = kith_err_set(err, st, NULL, "the database could not read the referral");
         goto out;
     }
     json_object_set_new(ev, "referral",
-                        referral ? json_string(row_str(referral, "id")) : json_null());
+                        referral ? json_string(kith_eng_row_str(referral, "id")) : json_null());
     if ((st = kith_store_insert(tx, "events", ev)) != KITH_OK) {
         if (st == KITH_E_CONSTRAINT && provider) {
             /* The same provider event committed meanwhile (another instance): its answer. */
             json_decref(ev);
             ev = NULL;
             args = json_pack("[ss]", p.id, provider);
-            st = kith_store_query_one(tx, "events.by_provider", args, &ev);
+            st = kith_store_query_one(tx, KITH_Q_EVENTS_BY_PROVIDER, args, &ev);
             json_decref(args);
             if (st == KITH_OK) {
                 st = answer(tx, ev, ext, out, err);
@@ -247,9 +256,10 @@ enum kith_status event_record(struct kith_tx *tx, struct kith_call *call, const 
             (st = rescore_payment(tx, &p, referral, payment, call->now_ms, err)) != KITH_OK)
             goto out;
         if (qualifying)
-            st = referral_qualify(tx, call->eng, &p, referral, id, at_ms, call->now_ms, NULL, err);
+            st = kith_eng_referral_qualify(tx, call->eng, &p, referral, id, at_ms, call->now_ms,
+                                           NULL, err);
         else if (strcmp(type, "refund") == 0 || strcmp(type, "cancel") == 0)
-            st = referral_undo(tx, call->eng, referral, at_ms, call->now_ms, err);
+            st = kith_eng_referral_undo(tx, call->eng, referral, at_ms, call->now_ms, err);
         else
             st = KITH_OK;
         if (st != KITH_OK)
@@ -257,7 +267,7 @@ enum kith_status event_record(struct kith_tx *tx, struct kith_call *call, const 
     }
     json_decref(ev);
     ev = NULL;
-    if ((st = load_row(tx, "events", id, "event", &ev, err)) != KITH_OK)
+    if ((st = kith_eng_load_row(tx, "events", id, "event", &ev, err)) != KITH_OK)
         goto out;
     if ((st = answer(tx, ev, ext, out, err)) == KITH_OK)
         st = KITH_CREATED;

@@ -8,7 +8,7 @@
 #include "engine/internal.h"
 #include "kith/clock.h"
 
-enum kith_status in_allowed(json_t *body, const char *const *allowed, struct kith_err *err)
+enum kith_status kith_eng_in_allowed(json_t *body, const char *const *allowed, struct kith_err *err)
 {
     const char *key;
     json_t *v;
@@ -30,8 +30,8 @@ enum kith_status in_allowed(json_t *body, const char *const *allowed, struct kit
     return KITH_OK;
 }
 
-enum kith_status in_string(json_t *body, const char *name, bool required, size_t min_len,
-                           size_t max_len, const char **out, struct kith_err *err)
+enum kith_status kith_eng_in_string(json_t *body, const char *name, bool required, size_t min_len,
+                                    size_t max_len, const char **out, struct kith_err *err)
 {
     json_t *v = json_object_get(body, name);
     *out = NULL;
@@ -52,8 +52,8 @@ enum kith_status in_string(json_t *body, const char *name, bool required, size_t
     return KITH_OK;
 }
 
-enum kith_status in_int(json_t *body, const char *name, int64_t min, int64_t max, int64_t *out,
-                        bool *present, struct kith_err *err)
+enum kith_status kith_eng_in_int(json_t *body, const char *name, int64_t min, int64_t max,
+                                 int64_t *out, bool *present, struct kith_err *err)
 {
     json_t *v = json_object_get(body, name);
     if (present)
@@ -72,8 +72,8 @@ enum kith_status in_int(json_t *body, const char *name, int64_t min, int64_t max
     return KITH_OK;
 }
 
-enum kith_status in_bool(json_t *body, const char *name, bool *out, bool *present,
-                         struct kith_err *err)
+enum kith_status kith_eng_in_bool(json_t *body, const char *name, bool *out, bool *present,
+                                  struct kith_err *err)
 {
     json_t *v = json_object_get(body, name);
     if (present)
@@ -88,11 +88,11 @@ enum kith_status in_bool(json_t *body, const char *name, bool *out, bool *presen
     return KITH_OK;
 }
 
-enum kith_status in_time(json_t *body, const char *name, int64_t *out, bool *present,
-                         struct kith_err *err)
+enum kith_status kith_eng_in_time(json_t *body, const char *name, int64_t *out, bool *present,
+                                  struct kith_err *err)
 {
     const char *s = NULL;
-    enum kith_status st = in_string(body, name, false, 1, 40, &s, err);
+    enum kith_status st = kith_eng_in_string(body, name, false, 1, 40, &s, err);
     if (present)
         *present = false;
     if (st != KITH_OK || s == NULL)
@@ -183,7 +183,8 @@ static enum kith_status check_key(const char *k, size_t kn, const char *v, size_
     return kith_err_set(a->err, KITH_E_INVALID_PARAM, key, "unknown query parameter '%s'", key);
 }
 
-enum kith_status q_allowed(const char *query, const char *const *allowed, struct kith_err *err)
+enum kith_status kith_eng_q_allowed(const char *query, const char *const *allowed,
+                                    struct kith_err *err)
 {
     struct allowed_ctx a = {allowed, err};
     return q_walk(query, check_key, &a);
@@ -209,8 +210,8 @@ static enum kith_status get_key(const char *k, size_t kn, const char *v, size_t 
     return KITH_OK;
 }
 
-enum kith_status q_string(const char *query, const char *name, char *out, size_t outsize,
-                          bool *present, struct kith_err *err)
+enum kith_status kith_eng_q_string(const char *query, const char *name, char *out, size_t outsize,
+                                   bool *present, struct kith_err *err)
 {
     struct get_ctx g = {name, out, outsize, false, err};
     enum kith_status st = q_walk(query, get_key, &g);
@@ -218,14 +219,15 @@ enum kith_status q_string(const char *query, const char *name, char *out, size_t
     return st;
 }
 
-enum kith_status q_page(const char *query, int64_t *limit, int64_t *after, struct kith_err *err)
+enum kith_status kith_eng_q_page(const char *query, int64_t *limit, int64_t *after,
+                                 struct kith_err *err)
 {
     char buf[32];
     bool present;
     enum kith_status st;
     *limit = 50;
     *after = 0;
-    if ((st = q_string(query, "limit", buf, sizeof(buf), &present, err)) != KITH_OK)
+    if ((st = kith_eng_q_string(query, "limit", buf, sizeof(buf), &present, err)) != KITH_OK)
         return st;
     if (present) {
         char *end = NULL;
@@ -235,7 +237,7 @@ enum kith_status q_page(const char *query, int64_t *limit, int64_t *after, struc
                                 "'limit' must be an integer from 1 to 500");
         *limit = n;
     }
-    if ((st = q_string(query, "cursor", buf, sizeof(buf), &present, err)) != KITH_OK)
+    if ((st = kith_eng_q_string(query, "cursor", buf, sizeof(buf), &present, err)) != KITH_OK)
         return st;
     if (present) {
         char *end = NULL;
@@ -247,7 +249,8 @@ enum kith_status q_page(const char *query, int64_t *limit, int64_t *after, struc
     return KITH_OK;
 }
 
-json_t *list_page(json_t *rows, int64_t limit, kith_render_fn render, struct kith_tx *tx, void *ctx)
+json_t *kith_eng_list_page(json_t *rows, int64_t limit, kith_render_fn render, struct kith_tx *tx,
+                           void *ctx)
 {
     json_t *data = json_array();
     size_t n = json_array_size(rows);
@@ -270,17 +273,19 @@ json_t *list_page(json_t *rows, int64_t limit, kith_render_fn render, struct kit
     return out;
 }
 
-enum kith_status list_children(struct kith_tx *tx, struct kith_call *call, const char *parent_table,
-                               const char *parent_what, const char *query, kith_render_fn render,
-                               json_t **out, struct kith_err *err)
+enum kith_status kith_eng_list_children(struct kith_tx *tx, struct kith_call *call,
+                                        const char *parent_table, const char *parent_what,
+                                        enum kith_query query, kith_render_fn render, json_t **out,
+                                        struct kith_err *err)
 {
     static const char *const allowed[] = {"limit", "cursor", NULL};
     int64_t limit, after;
     json_t *rows = NULL, *parent = NULL;
     enum kith_status st;
-    if ((st = q_allowed(call->query, allowed, err)) != KITH_OK ||
-        (st = q_page(call->query, &limit, &after, err)) != KITH_OK ||
-        (st = load_row(tx, parent_table, call->params[0], parent_what, &parent, err)) != KITH_OK)
+    if ((st = kith_eng_q_allowed(call->query, allowed, err)) != KITH_OK ||
+        (st = kith_eng_q_page(call->query, &limit, &after, err)) != KITH_OK ||
+        (st = kith_eng_load_row(tx, parent_table, call->params[0], parent_what, &parent, err)) !=
+            KITH_OK)
         return st;
     json_decref(parent);
     json_t *args = json_pack("[IsI]", (json_int_t)after, call->params[0], (json_int_t)(limit + 1));
@@ -288,7 +293,7 @@ enum kith_status list_children(struct kith_tx *tx, struct kith_call *call, const
     json_decref(args);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not list them");
-    *out = list_page(rows, limit, render, tx, NULL);
+    *out = kith_eng_list_page(rows, limit, render, tx, NULL);
     json_decref(rows);
     return KITH_OK;
 }

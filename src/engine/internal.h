@@ -13,34 +13,38 @@
 
 /* ---- input (input.c) ---- */
 /* Refuses any key of body not in allowed (NULL-terminated). */
-enum kith_status in_allowed(json_t *body, const char *const *allowed, struct kith_err *err);
+enum kith_status kith_eng_in_allowed(json_t *body, const char *const *allowed,
+                                     struct kith_err *err);
 /* A string field: absent or null gives *out = NULL (an error when required). Lengths in bytes. */
-enum kith_status in_string(json_t *body, const char *name, bool required, size_t min_len,
-                           size_t max_len, const char **out, struct kith_err *err);
+enum kith_status kith_eng_in_string(json_t *body, const char *name, bool required, size_t min_len,
+                                    size_t max_len, const char **out, struct kith_err *err);
 /* An integer field in [min, max]; *present tells whether it was given (null counts as absent). */
-enum kith_status in_int(json_t *body, const char *name, int64_t min, int64_t max, int64_t *out,
-                        bool *present, struct kith_err *err);
-enum kith_status in_bool(json_t *body, const char *name, bool *out, bool *present,
-                         struct kith_err *err);
+enum kith_status kith_eng_in_int(json_t *body, const char *name, int64_t min, int64_t max,
+                                 int64_t *out, bool *present, struct kith_err *err);
+enum kith_status kith_eng_in_bool(json_t *body, const char *name, bool *out, bool *present,
+                                  struct kith_err *err);
 /* An RFC 3339 time field. */
-enum kith_status in_time(json_t *body, const char *name, int64_t *out, bool *present,
-                         struct kith_err *err);
+enum kith_status kith_eng_in_time(json_t *body, const char *name, int64_t *out, bool *present,
+                                  struct kith_err *err);
 /* Refuses query parameters not in allowed. */
-enum kith_status q_allowed(const char *query, const char *const *allowed, struct kith_err *err);
+enum kith_status kith_eng_q_allowed(const char *query, const char *const *allowed,
+                                    struct kith_err *err);
 /* A decoded query parameter into out; *present false when absent. Malformed or too long: 400. */
-enum kith_status q_string(const char *query, const char *name, char *out, size_t outsize,
-                          bool *present, struct kith_err *err);
+enum kith_status kith_eng_q_string(const char *query, const char *name, char *out, size_t outsize,
+                                   bool *present, struct kith_err *err);
 /* limit (1..500, default 50) and cursor ("c_<n>") for lists. */
-enum kith_status q_page(const char *query, int64_t *limit, int64_t *after, struct kith_err *err);
+enum kith_status kith_eng_q_page(const char *query, int64_t *limit, int64_t *after,
+                                 struct kith_err *err);
 /* Wraps rows (each with a "cur" column, removed here) into the list shape, rendering each. */
 typedef json_t *(*kith_render_fn)(struct kith_tx *tx, void *ctx, json_t *row);
-json_t *list_page(json_t *rows, int64_t limit, kith_render_fn render, struct kith_tx *tx,
-                  void *ctx);
+json_t *kith_eng_list_page(json_t *rows, int64_t limit, kith_render_fn render, struct kith_tx *tx,
+                           void *ctx);
 /* A page of the rows under one parent (call->params[0], which must exist in parent_table):
  * `query` takes (after, parent id, limit + 1). */
-enum kith_status list_children(struct kith_tx *tx, struct kith_call *call, const char *parent_table,
-                               const char *parent_what, const char *query, kith_render_fn render,
-                               json_t **out, struct kith_err *err);
+enum kith_status kith_eng_list_children(struct kith_tx *tx, struct kith_call *call,
+                                        const char *parent_table, const char *parent_what,
+                                        enum kith_query query, kith_render_fn render, json_t **out,
+                                        struct kith_err *err);
 
 /* ---- programs (programs.c) ---- */
 struct prog {
@@ -64,69 +68,69 @@ struct prog {
     char currency[4];
 };
 /* Loads a program by id (KITH_E_NOT_FOUND with param "program"). */
-enum kith_status prog_load(struct kith_tx *tx, const char *id, struct prog *out,
-                           struct kith_err *err);
+enum kith_status kith_eng_prog_load(struct kith_tx *tx, const char *id, struct prog *out,
+                                    struct kith_err *err);
 /*
  * Resolves the `program` a request names, or the only program when it names none and exactly
  * one exists. id_in may be NULL.
  */
-enum kith_status prog_resolve(struct kith_tx *tx, const char *id_in, struct prog *out,
-                              struct kith_err *err);
+enum kith_status kith_eng_prog_resolve(struct kith_tx *tx, const char *id_in, struct prog *out,
+                                       struct kith_err *err);
 
 /* The stored settings document of a program (templates, provider secrets): a new reference to a
  * shared object that callers must only read. */
-enum kith_status prog_config(struct kith_tx *tx, const char *id, json_t **out);
+enum kith_status kith_eng_prog_config(struct kith_tx *tx, const char *id, json_t **out);
 
 /* ---- helpers (common.c) ---- */
-json_t *time_or_null(json_t *row, const char *col);
-json_t *time_json(int64_t ms);
-int64_t row_int(json_t *row, const char *col);
-const char *row_str(json_t *row, const char *col); /* NULL when null or absent */
-bool row_is_null(json_t *row, const char *col);
-json_t *render_participant(struct kith_tx *tx, const struct kith_engine *eng, json_t *row);
-json_t *render_referral(struct kith_tx *tx, json_t *row);
+json_t *kith_eng_time_or_null(json_t *row, const char *col);
+json_t *kith_eng_time_json(int64_t ms);
+int64_t kith_eng_row_int(json_t *row, const char *col);
+const char *kith_eng_row_str(json_t *row, const char *col); /* NULL when null or absent */
+bool kith_eng_row_is_null(json_t *row, const char *col);
+json_t *kith_eng_render_participant(struct kith_tx *tx, const struct kith_engine *eng, json_t *row);
+json_t *kith_eng_render_referral(struct kith_tx *tx, json_t *row);
 /* The same from rows the caller already holds (referrer, referred may be NULL). */
-json_t *render_referral_rows(json_t *row, json_t *referrer, json_t *referred);
+json_t *kith_eng_render_referral_rows(json_t *row, json_t *referrer, json_t *referred);
 /* A participant created in this transaction: one code, zero stats, no queries. */
-json_t *render_new_participant(const struct kith_engine *eng, json_t *row);
-json_t *render_reward(json_t *row);
+json_t *kith_eng_render_new_participant(const struct kith_engine *eng, json_t *row);
+json_t *kith_eng_render_reward(json_t *row);
 /* Loads one row of table by id; KITH_E_NOT_FOUND names what was not found. */
-enum kith_status load_row(struct kith_tx *tx, const char *table, const char *id, const char *what,
-                          json_t **out, struct kith_err *err);
+enum kith_status kith_eng_load_row(struct kith_tx *tx, const char *table, const char *id,
+                                   const char *what, json_t **out, struct kith_err *err);
 /* Moves a program's running counts (active participants, sharers) by the deltas. */
-enum kith_status program_count(struct kith_tx *tx, const char *program, int64_t active_delta,
-                               int64_t sharers_delta);
+enum kith_status kith_eng_program_count(struct kith_tx *tx, const char *program,
+                                        int64_t active_delta, int64_t sharers_delta);
 /* The same, locking the row until commit: for moves another instance could race. */
-enum kith_status load_locked(struct kith_tx *tx, const char *table, const char *id,
-                             const char *what, json_t **out, struct kith_err *err);
+enum kith_status kith_eng_load_locked(struct kith_tx *tx, const char *table, const char *id,
+                                      const char *what, json_t **out, struct kith_err *err);
 /* Loads the participant with external_id in program; KITH_E_NOT_FOUND when absent. */
-enum kith_status participant_by_external(struct kith_tx *tx, const char *program,
-                                         const char *external_id, json_t **out);
+enum kith_status kith_eng_participant_by_external(struct kith_tx *tx, const char *program,
+                                                  const char *external_id, json_t **out);
 /*
  * Creates a participant row with a new permanent code. fields holds the columns the caller sets
  * (external_id, email, first_name, ...); id, code, status and times are filled here. *out is the
  * stored row. KITH_E_CONSTRAINT when (program, external_id) exists.
  */
-enum kith_status participant_insert(struct kith_tx *tx, const struct kith_engine *eng,
-                                    const struct prog *p, json_t *fields, int64_t now_ms,
-                                    json_t **out, struct kith_err *err);
+enum kith_status kith_eng_participant_insert(struct kith_tx *tx, const struct kith_engine *eng,
+                                             const struct prog *p, json_t *fields, int64_t now_ms,
+                                             json_t **out, struct kith_err *err);
 
 /* ---- fraud scoring (scoring.c) ---- */
 /* Scores a new referral. person is the referred person's row (ip_hash, device_id,
  * payment_fingerprint, email_norm); the e-mail's domain and stem are set on referral (the row
  * about to be written) for later sequential checks. Returns the flag mask in *flags. */
-enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *eng,
-                                const struct prog *p, json_t *referrer, json_t *person,
-                                const char *click_host, int64_t at_ms, json_t *referral,
-                                unsigned *flags, struct kith_err *err);
+enum kith_status kith_eng_score_referral(struct kith_tx *tx, const struct kith_engine *eng,
+                                         const struct prog *p, json_t *referrer, json_t *person,
+                                         const char *click_host, int64_t at_ms, json_t *referral,
+                                         unsigned *flags, struct kith_err *err);
 /* JSON array of flag names, in the contract's order. */
-json_t *flags_json(unsigned flags);
-unsigned flags_from_json(const char *text);
+json_t *kith_eng_flags_json(unsigned flags);
+unsigned kith_eng_flags_from_json(const char *text);
 /* Status a referral gets for a flag mask under p's thresholds. */
-const char *verdict_status(const struct prog *p, unsigned flags);
+const char *kith_eng_verdict_status(const struct prog *p, unsigned flags);
 /* True when fingerprint is known for the referrer (their own row or events). */
-enum kith_status payment_known(struct kith_tx *tx, json_t *referrer, const char *fingerprint,
-                               bool *known);
+enum kith_status kith_eng_payment_known(struct kith_tx *tx, json_t *referrer,
+                                        const char *fingerprint, bool *known);
 
 /* ---- events (events.c) ---- */
 struct event_in {
@@ -141,22 +145,24 @@ struct event_in {
 };
 /* Records an event for person and applies it (qualification, refund, re-scoring). A provider id
  * seen before answers with the first result (KITH_OK); a new event gives KITH_CREATED. */
-enum kith_status event_record(struct kith_tx *tx, struct kith_call *call, const struct prog *p,
-                              json_t *person, const struct event_in *in, json_t **out,
-                              struct kith_err *err);
+enum kith_status kith_eng_event_record(struct kith_tx *tx, struct kith_call *call,
+                                       const struct prog *p, json_t *person,
+                                       const struct event_in *in, json_t **out,
+                                       struct kith_err *err);
 
 /* ---- outbox (outbox.c) ---- */
 /* Writes webhook message `type` with data (stolen) and a delivery per interested endpoint. */
-enum kith_status outbox_emit(struct kith_tx *tx, const char *type, json_t *data, int64_t now_ms);
+enum kith_status kith_eng_outbox_emit(struct kith_tx *tx, const char *type, json_t *data,
+                                      int64_t now_ms);
 /* True when some endpoint is enabled (an event is worth rendering). */
-bool outbox_wanted(struct kith_tx *tx);
+bool kith_eng_outbox_wanted(struct kith_tx *tx);
 /* Forgets the cached list of enabled endpoints (after this process changed one). */
-void outbox_endpoints_changed(void);
+void kith_eng_outbox_endpoints_changed(void);
 /* The same for a referral or reward, rendered as it is now. */
-enum kith_status outbox_referral(struct kith_tx *tx, const char *id, const char *type,
-                                 int64_t now_ms);
-enum kith_status outbox_reward(struct kith_tx *tx, const char *id, const char *type,
-                               int64_t now_ms);
+enum kith_status kith_eng_outbox_referral(struct kith_tx *tx, const char *id, const char *type,
+                                          int64_t now_ms);
+enum kith_status kith_eng_outbox_reward(struct kith_tx *tx, const char *id, const char *type,
+                                        int64_t now_ms);
 
 /* ---- notifications (notify.c) ---- */
 enum kith_notify_stage {
@@ -168,29 +174,33 @@ enum kith_notify_stage {
 /* Notifies the people concerned by a stage of a referral (or reward, for REWARD_ISSUED):
  * keeps the notification, emits notification.created, queues the e-mail when SMTP is on. */
 /* The referral-created stage from rows the caller holds (a signup). */
-enum kith_status notify_created(struct kith_tx *tx, const struct kith_engine *eng, json_t *referral,
-                                json_t *referrer, json_t *referred, int64_t now_ms);
-enum kith_status notify(struct kith_tx *tx, const struct kith_engine *eng,
-                        enum kith_notify_stage stage, const char *referral_id,
-                        const char *reward_id, int64_t now_ms);
+enum kith_status kith_eng_notify_created(struct kith_tx *tx, const struct kith_engine *eng,
+                                         json_t *referral, json_t *referrer, json_t *referred,
+                                         int64_t now_ms);
+enum kith_status kith_eng_notify(struct kith_tx *tx, const struct kith_engine *eng,
+                                 enum kith_notify_stage stage, const char *referral_id,
+                                 const char *reward_id, int64_t now_ms);
 
 /* ---- referral lifecycle (lifecycle.c) ---- */
 /* Applies a qualifying event to a pending referral: qualifies, creates rewards, may issue them.
  * created (may be NULL) receives the new rewards. */
-enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *eng,
-                                  const struct prog *p, json_t *referral, const char *event_id,
-                                  int64_t event_ms, int64_t now_ms, json_t *created,
-                                  struct kith_err *err);
+enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith_engine *eng,
+                                           const struct prog *p, json_t *referral,
+                                           const char *event_id, int64_t event_ms, int64_t now_ms,
+                                           json_t *created, struct kith_err *err);
 /* Refund or cancel for the referred person: during the hold, voids pending rewards and returns
  * the referral to pending. */
-enum kith_status referral_undo(struct kith_tx *tx, const struct kith_engine *eng, json_t *referral,
-                               int64_t event_ms, int64_t now_ms, struct kith_err *err);
+enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_engine *eng,
+                                        json_t *referral, int64_t event_ms, int64_t now_ms,
+                                        struct kith_err *err);
 /* Issues a held referral's pending rewards and marks it rewarded. */
-enum kith_status referral_release(struct kith_tx *tx, const struct kith_engine *eng,
-                                  json_t *referral, int64_t now_ms);
+enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith_engine *eng,
+                                           json_t *referral, int64_t now_ms);
 /* Sets a reward's status with the timestamps that go with it. */
-enum kith_status reward_set_status(struct kith_tx *tx, const struct kith_engine *eng,
-                                   json_t *reward, enum kith_reward_status to, int64_t now_ms);
-enum kith_status referral_set(struct kith_tx *tx, const char *id, json_t *set, int64_t now_ms);
+enum kith_status kith_eng_reward_set_status(struct kith_tx *tx, const struct kith_engine *eng,
+                                            json_t *reward, enum kith_reward_status to,
+                                            int64_t now_ms);
+enum kith_status kith_eng_referral_set(struct kith_tx *tx, const char *id, json_t *set,
+                                       int64_t now_ms);
 
 #endif

@@ -12,7 +12,8 @@
 
 #define DAY_MS INT64_C(86400000)
 
-enum kith_status referral_set(struct kith_tx *tx, const char *id, json_t *set, int64_t now_ms)
+enum kith_status kith_eng_referral_set(struct kith_tx *tx, const char *id, json_t *set,
+                                       int64_t now_ms)
 {
     json_object_set_new(set, "updated_at", json_integer(now_ms));
     enum kith_status st = kith_store_update(tx, "referrals", id, set);
@@ -22,23 +23,26 @@ enum kith_status referral_set(struct kith_tx *tx, const char *id, json_t *set, i
 
 static bool referral_status(json_t *referral, enum kith_referral_status *out)
 {
-    return kith_referral_status_parse(row_str(referral, "status"), out);
+    return kith_referral_status_parse(kith_eng_row_str(referral, "status"), out);
 }
 
-enum kith_status reward_set_status(struct kith_tx *tx, const struct kith_engine *eng,
-                                   json_t *reward, enum kith_reward_status to, int64_t now_ms)
+enum kith_status kith_eng_reward_set_status(struct kith_tx *tx, const struct kith_engine *eng,
+                                            json_t *reward, enum kith_reward_status to,
+                                            int64_t now_ms)
 {
     enum kith_reward_status from;
-    if (!kith_reward_status_parse(row_str(reward, "status"), &from) || !kith_reward_can(from, to))
+    if (!kith_reward_status_parse(kith_eng_row_str(reward, "status"), &from) ||
+        !kith_reward_can(from, to))
         return KITH_E_INVALID_STATE;
     json_t *set = json_pack("{s:s,s:I}", "status", kith_reward_status_name(to), "updated_at",
                             (json_int_t)now_ms);
     switch (to) {
     case KITH_REWARD_ISSUED:
         json_object_set_new(set, "issued_at", json_integer(now_ms));
-        if (!row_is_null(reward, "expires_days"))
-            json_object_set_new(set, "expires_at",
-                                json_integer(now_ms + row_int(reward, "expires_days") * DAY_MS));
+        if (!kith_eng_row_is_null(reward, "expires_days"))
+            json_object_set_new(
+                set, "expires_at",
+                json_integer(now_ms + kith_eng_row_int(reward, "expires_days") * DAY_MS));
         break;
     case KITH_REWARD_REDEEMED:
         json_object_set_new(set, "redeemed_at", json_integer(now_ms));
@@ -49,17 +53,18 @@ enum kith_status reward_set_status(struct kith_tx *tx, const struct kith_engine 
     default:
         break;
     }
-    enum kith_status st = kith_store_update(tx, "rewards", row_str(reward, "id"), set);
+    enum kith_status st = kith_store_update(tx, "rewards", kith_eng_row_str(reward, "id"), set);
     json_decref(set);
     if (st != KITH_OK)
         return st;
     char type[32];
     snprintf(type, sizeof(type), "reward.%s", kith_reward_status_name(to));
-    if ((st = outbox_reward(tx, row_str(reward, "id"), type, now_ms)) != KITH_OK)
+    if ((st = kith_eng_outbox_reward(tx, kith_eng_row_str(reward, "id"), type, now_ms)) != KITH_OK)
         return st;
     if (to == KITH_REWARD_ISSUED)
-        st = notify(tx, eng, KITH_NOTIFY_REWARD_ISSUED, row_str(reward, "referral"),
-                    row_str(reward, "id"), now_ms);
+        st = kith_eng_notify(tx, eng, KITH_NOTIFY_REWARD_ISSUED,
+                             kith_eng_row_str(reward, "referral"), kith_eng_row_str(reward, "id"),
+                             now_ms);
     return st;
 }
 
@@ -73,7 +78,7 @@ static enum kith_status create_reward(struct kith_tx *tx, const struct prog *p, 
     json_object_set_new(row, "id", json_string(id));
     json_object_set_new(row, "program", json_string(p->id));
     json_object_set_new(row, "participant", json_string(participant));
-    json_object_set_new(row, "referral", json_string(row_str(referral, "id")));
+    json_object_set_new(row, "referral", json_string(kith_eng_row_str(referral, "id")));
     json_object_set_new(row, "side", json_string(kith_reward_side_name(r->to)));
     json_object_set_new(row, "kind", json_string(kith_reward_kind_name(r->kind)));
     json_object_set_new(row, "amount", r->has_amount ? json_integer(r->amount_minor) : json_null());
@@ -92,7 +97,7 @@ static enum kith_status create_reward(struct kith_tx *tx, const struct prog *p, 
         return KITH_OK; /* this side already holds a live reward: never a second one */
     if (st != KITH_OK)
         return st;
-    if ((st = outbox_reward(tx, id, "reward.created", now_ms)) != KITH_OK)
+    if ((st = kith_eng_outbox_reward(tx, id, "reward.created", now_ms)) != KITH_OK)
         return st;
     if (created) {
         json_t *stored = NULL;
@@ -104,8 +109,8 @@ static enum kith_status create_reward(struct kith_tx *tx, const struct prog *p, 
 }
 
 /* Issues every pending reward of a referral and marks it rewarded. */
-enum kith_status referral_release(struct kith_tx *tx, const struct kith_engine *eng,
-                                  json_t *referral, int64_t now_ms)
+enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith_engine *eng,
+                                           json_t *referral, int64_t now_ms)
 {
     enum kith_referral_status rs;
     if (!referral_status(referral, &rs) || !kith_referral_can(rs, KITH_REFERRAL_REWARDED))
@@ -113,10 +118,11 @@ enum kith_status referral_release(struct kith_tx *tx, const struct kith_engine *
     /* Issued when the hold ended, even if kith only looks later (a pause, a clock jump):
      * expiry counts from there, so the outcome never depends on when the sweeper ran. */
     int64_t at_ms = now_ms;
-    if (!row_is_null(referral, "hold_until") && row_int(referral, "hold_until") < now_ms)
-        at_ms = row_int(referral, "hold_until");
-    json_t *rows = NULL, *args = json_pack("[s]", row_str(referral, "id"));
-    enum kith_status st = kith_store_query(tx, "rewards.of_referral", args, &rows);
+    if (!kith_eng_row_is_null(referral, "hold_until") &&
+        kith_eng_row_int(referral, "hold_until") < now_ms)
+        at_ms = kith_eng_row_int(referral, "hold_until");
+    json_t *rows = NULL, *args = json_pack("[s]", kith_eng_row_str(referral, "id"));
+    enum kith_status st = kith_store_query(tx, KITH_Q_REWARDS_OF_REFERRAL, args, &rows);
     json_decref(args);
     if (st != KITH_OK)
         return st;
@@ -124,44 +130,46 @@ enum kith_status referral_release(struct kith_tx *tx, const struct kith_engine *
     json_t *r;
     json_array_foreach(rows, i, r)
     {
-        if (strcmp(row_str(r, "status"), "pending") == 0 &&
-            (st = reward_set_status(tx, eng, r, KITH_REWARD_ISSUED, at_ms)) != KITH_OK)
+        if (strcmp(kith_eng_row_str(r, "status"), "pending") == 0 &&
+            (st = kith_eng_reward_set_status(tx, eng, r, KITH_REWARD_ISSUED, at_ms)) != KITH_OK)
             break;
     }
     json_decref(rows);
     if (st != KITH_OK)
         return st;
-    if ((st = referral_set(tx, row_str(referral, "id"),
-                           json_pack("{s:s,s:I,s:n}", "status", "rewarded", "rewarded_at",
-                                     (json_int_t)at_ms, "hold_until"),
-                           now_ms)) != KITH_OK ||
-        (st = outbox_referral(tx, row_str(referral, "id"), "referral.rewarded", now_ms)) != KITH_OK)
+    if ((st = kith_eng_referral_set(tx, kith_eng_row_str(referral, "id"),
+                                    json_pack("{s:s,s:I,s:n}", "status", "rewarded", "rewarded_at",
+                                              (json_int_t)at_ms, "hold_until"),
+                                    now_ms)) != KITH_OK ||
+        (st = kith_eng_outbox_referral(tx, kith_eng_row_str(referral, "id"), "referral.rewarded",
+                                       now_ms)) != KITH_OK)
         return st;
     json_object_set_new(referral, "status", json_string("rewarded"));
-    return notify(tx, eng, KITH_NOTIFY_REFERRAL_REWARDED, row_str(referral, "id"), NULL, now_ms);
+    return kith_eng_notify(tx, eng, KITH_NOTIFY_REFERRAL_REWARDED, kith_eng_row_str(referral, "id"),
+                           NULL, now_ms);
 }
 
-enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *eng,
-                                  const struct prog *p, json_t *referral, const char *event_id,
-                                  int64_t event_ms, int64_t now_ms, json_t *created,
-                                  struct kith_err *err)
+enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith_engine *eng,
+                                           const struct prog *p, json_t *referral,
+                                           const char *event_id, int64_t event_ms, int64_t now_ms,
+                                           json_t *created, struct kith_err *err)
 {
     enum kith_referral_status rs;
     enum kith_status st;
     json_t *row = NULL, *args;
     if (!referral_status(referral, &rs) || rs != KITH_REFERRAL_PENDING)
         return KITH_OK;
-    const char *referred = row_str(referral, "referred");
-    const char *referrer = row_str(referral, "referrer");
+    const char *referred = kith_eng_row_str(referral, "referred");
+    const char *referrer = kith_eng_row_str(referral, "referrer");
     int64_t hold_ms = p->hold_days * DAY_MS;
     if (hold_ms > 0) {
         /* A refund or cancel that arrived before this purchase but happened within its hold. */
         args = json_pack("[sII]", referred, (json_int_t)event_ms, (json_int_t)(event_ms + hold_ms));
-        st = kith_store_query_one(tx, "events.undo_after", args, &row);
+        st = kith_store_query_one(tx, KITH_Q_EVENTS_UNDO_AFTER, args, &row);
         json_decref(args);
         if (st != KITH_OK)
             return kith_err_set(err, st, NULL, "the database could not read events");
-        int64_t undone = row_int(row, "n");
+        int64_t undone = kith_eng_row_int(row, "n");
         json_decref(row);
         row = NULL;
         if (undone > 0)
@@ -171,13 +179,13 @@ enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *
         json_pack("{s:s,s:I}", "status", "qualified", "qualified_at", (json_int_t)event_ms);
     json_object_set_new(set, "hold_until",
                         hold_ms > 0 ? json_integer(event_ms + hold_ms) : json_null());
-    if ((st = referral_set(tx, row_str(referral, "id"), set, now_ms)) != KITH_OK)
+    if ((st = kith_eng_referral_set(tx, kith_eng_row_str(referral, "id"), set, now_ms)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the referral");
     json_object_set_new(referral, "status", json_string("qualified"));
     json_object_set_new(referral, "hold_until",
                         hold_ms > 0 ? json_integer(event_ms + hold_ms) : json_null());
-    if ((st = outbox_referral(tx, row_str(referral, "id"), "referral.qualified", now_ms)) !=
-        KITH_OK)
+    if ((st = kith_eng_outbox_referral(tx, kith_eng_row_str(referral, "id"), "referral.qualified",
+                                       now_ms)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the event");
 
     /* The referrer's reward: by tier of their nth live reward, unless capped. Their row is
@@ -188,11 +196,11 @@ enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *
         return kith_err_set(err, st, NULL, "the database could not read the referrer");
     json_decref(lock);
     args = json_pack("[ss]", referrer, p->id);
-    st = kith_store_query_one(tx, "rewards.referrer_live", args, &row);
+    st = kith_store_query_one(tx, KITH_Q_REWARDS_REFERRER_LIVE, args, &row);
     json_decref(args);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not count rewards");
-    int64_t have = row_int(row, "n");
+    int64_t have = kith_eng_row_int(row, "n");
     json_decref(row);
     if (p->max_rewards < 0 || have < p->max_rewards) {
         int tier = kith_rewards_pick_tier(p->rules, p->nrules, (uint32_t)(have + 1));
@@ -206,11 +214,11 @@ enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *
         return kith_err_set(err, st, NULL, "the database could not store the reward");
 
     if (hold_ms > 0 && event_ms + hold_ms > now_ms &&
-        (st = notify(tx, eng, KITH_NOTIFY_REFERRAL_QUALIFIED, row_str(referral, "id"), NULL,
-                     now_ms)) != KITH_OK)
+        (st = kith_eng_notify(tx, eng, KITH_NOTIFY_REFERRAL_QUALIFIED,
+                              kith_eng_row_str(referral, "id"), NULL, now_ms)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the notification");
     if (hold_ms == 0 || event_ms + hold_ms <= now_ms) {
-        if ((st = referral_release(tx, eng, referral, now_ms)) != KITH_OK)
+        if ((st = kith_eng_referral_release(tx, eng, referral, now_ms)) != KITH_OK)
             return kith_err_set(err, st, NULL, "the database could not issue the rewards");
         /* The caller shows the rewards as they now are. */
         if (created) {
@@ -219,7 +227,7 @@ enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *
             json_array_foreach(created, i, r)
             {
                 json_t *fresh = NULL;
-                if (kith_store_get(tx, "rewards", row_str(r, "id"), &fresh) == KITH_OK)
+                if (kith_store_get(tx, "rewards", kith_eng_row_str(r, "id"), &fresh) == KITH_OK)
                     json_array_set_new(created, i, fresh);
             }
         }
@@ -227,17 +235,19 @@ enum kith_status referral_qualify(struct kith_tx *tx, const struct kith_engine *
     return KITH_OK;
 }
 
-enum kith_status referral_undo(struct kith_tx *tx, const struct kith_engine *eng, json_t *referral,
-                               int64_t event_ms, int64_t now_ms, struct kith_err *err)
+enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_engine *eng,
+                                        json_t *referral, int64_t event_ms, int64_t now_ms,
+                                        struct kith_err *err)
 {
     enum kith_referral_status rs;
     if (!referral_status(referral, &rs) || rs != KITH_REFERRAL_QUALIFIED ||
-        row_is_null(referral, "hold_until"))
+        kith_eng_row_is_null(referral, "hold_until"))
         return KITH_OK;
-    if (event_ms >= row_int(referral, "hold_until") || event_ms < row_int(referral, "qualified_at"))
+    if (event_ms >= kith_eng_row_int(referral, "hold_until") ||
+        event_ms < kith_eng_row_int(referral, "qualified_at"))
         return KITH_OK;
-    json_t *rows = NULL, *args = json_pack("[s]", row_str(referral, "id"));
-    enum kith_status st = kith_store_query(tx, "rewards.of_referral", args, &rows);
+    json_t *rows = NULL, *args = json_pack("[s]", kith_eng_row_str(referral, "id"));
+    enum kith_status st = kith_store_query(tx, KITH_Q_REWARDS_OF_REFERRAL, args, &rows);
     json_decref(args);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not read rewards");
@@ -245,16 +255,16 @@ enum kith_status referral_undo(struct kith_tx *tx, const struct kith_engine *eng
     json_t *r;
     json_array_foreach(rows, i, r)
     {
-        if (strcmp(row_str(r, "status"), "pending") == 0 &&
-            (st = reward_set_status(tx, eng, r, KITH_REWARD_VOIDED, now_ms)) != KITH_OK)
+        if (strcmp(kith_eng_row_str(r, "status"), "pending") == 0 &&
+            (st = kith_eng_reward_set_status(tx, eng, r, KITH_REWARD_VOIDED, now_ms)) != KITH_OK)
             break;
     }
     json_decref(rows);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not void rewards");
-    st = referral_set(tx, row_str(referral, "id"),
-                      json_pack("{s:s,s:n,s:n}", "status", "pending", "qualified_at", "hold_until"),
-                      now_ms);
+    st = kith_eng_referral_set(
+        tx, kith_eng_row_str(referral, "id"),
+        json_pack("{s:s,s:n,s:n}", "status", "pending", "qualified_at", "hold_until"), now_ms);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the referral");
     json_object_set_new(referral, "status", json_string("pending"));

@@ -20,20 +20,21 @@ enum kith_status kith_engine_link_resolve(struct kith_tx *tx, const char *code,
     if (!kith_code_normalize(code, norm))
         return KITH_E_NOT_FOUND;
     json_t *args = json_pack("[s]", norm);
-    enum kith_status st = kith_store_query_one(tx, "codes.find", args, &row);
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_CODES_FIND, args, &row);
     json_decref(args);
     if (st != KITH_OK)
         return st;
-    if ((st = prog_load(tx, row_str(row, "program"), &p, NULL)) != KITH_OK) {
+    if ((st = kith_eng_prog_load(tx, kith_eng_row_str(row, "program"), &p, NULL)) != KITH_OK) {
         json_decref(row);
         return st;
     }
-    kith_strlcpy(out->code, row_str(row, "matched"), sizeof(out->code));
-    kith_strlcpy(out->participant, row_str(row, "participant"), sizeof(out->participant));
+    kith_strlcpy(out->code, kith_eng_row_str(row, "matched"), sizeof(out->code));
+    kith_strlcpy(out->participant, kith_eng_row_str(row, "participant"), sizeof(out->participant));
     kith_strlcpy(out->program, p.id, sizeof(out->program));
     kith_strlcpy(out->destination, p.destination, sizeof(out->destination));
     out->cookie_days = p.cookie_days;
-    out->attributes = strcmp(row_str(row, "status"), "active") == 0 && row_int(row, "erased") == 0;
+    out->attributes = strcmp(kith_eng_row_str(row, "status"), "active") == 0 &&
+                      kith_eng_row_int(row, "erased") == 0;
     json_decref(row);
     return KITH_OK;
 }
@@ -65,7 +66,7 @@ static enum kith_status flush_hours(struct kith_tx *tx, struct hour_count *h, si
     for (size_t i = 0; i < n; i++) {
         json_t *args = json_pack("[sIsI]", h[i].program, (json_int_t)h[i].hour, h[i].channel,
                                  (json_int_t)h[i].n);
-        enum kith_status st = kith_store_exec(tx, "clickhours.add", args, NULL);
+        enum kith_status st = kith_store_exec(tx, KITH_Q_CLICKHOURS_ADD, args, NULL);
         json_decref(args);
         if (st != KITH_OK)
             return st;
@@ -95,7 +96,7 @@ enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_
         json_array_append_new(rows, row);
     }
     json_t *batch = json_pack("[o]", rows);
-    st = kith_store_exec(tx, "clicks.insert_many", batch, NULL);
+    st = kith_store_exec(tx, KITH_Q_CLICKS_INSERT_MANY, batch, NULL);
     json_decref(batch);
     for (size_t i = 0; i < n && st == KITH_OK; i++) {
         const struct kith_click *c = &clicks[i];
@@ -127,12 +128,12 @@ enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_
         while (j < n && strcmp(sorted[j]->participant, sorted[i]->participant) == 0)
             j++;
         json_t *row = NULL, *args = json_pack("[sI]", sorted[i]->participant, (json_int_t)(j - i));
-        st = kith_store_query_one(tx, "participants.add_clicks", args, &row);
+        st = kith_store_query_one(tx, KITH_Q_PARTICIPANTS_ADD_CLICKS, args, &row);
         json_decref(args);
         if (st == KITH_E_NOT_FOUND) {
             st = KITH_OK; /* the participant is gone (never: codes outlive erasure) */
-        } else if (st == KITH_OK && row_int(row, "clicks") == (int64_t)(j - i)) {
-            st = program_count(tx, sorted[i]->program, 0, 1);
+        } else if (st == KITH_OK && kith_eng_row_int(row, "clicks") == (int64_t)(j - i)) {
+            st = kith_eng_program_count(tx, sorted[i]->program, 0, 1);
         }
         json_decref(row);
         i = j;

@@ -30,7 +30,8 @@ static enum kith_status window(struct kith_call *call, int64_t *from, int64_t *t
     static const char *const names[] = {"from", "to"};
     int64_t *outs[] = {from, to};
     for (int i = 0; i < 2; i++) {
-        if ((st = q_string(call->query, names[i], buf, sizeof(buf), &present, err)) != KITH_OK)
+        if ((st = kith_eng_q_string(call->query, names[i], buf, sizeof(buf), &present, err)) !=
+            KITH_OK)
             return st;
         if (present && !kith_time_parse(buf, outs[i]))
             return kith_err_set(err, KITH_E_INVALID_PARAM, names[i],
@@ -41,7 +42,7 @@ static enum kith_status window(struct kith_call *call, int64_t *from, int64_t *t
     return KITH_OK;
 }
 
-static enum kith_status run(struct kith_tx *tx, const char *q, json_t *args, json_t **rows)
+static enum kith_status run(struct kith_tx *tx, enum kith_query q, json_t *args, json_t **rows)
 {
     enum kith_status st = kith_store_query(tx, q, args, rows);
     json_decref(args);
@@ -56,8 +57,9 @@ static void add_rows(json_t *into, json_t *rows)
     json_t *r;
     json_array_foreach(rows, i, r)
     {
-        const char *ch = row_str(r, "channel");
-        json_int_t n = json_integer_value(json_object_get(into, ch)) + row_int(r, "clicks");
+        const char *ch = kith_eng_row_str(r, "channel");
+        json_int_t n =
+            json_integer_value(json_object_get(into, ch)) + kith_eng_row_int(r, "clicks");
         json_object_set_new(into, ch, json_integer(n));
     }
 }
@@ -75,7 +77,7 @@ static enum kith_status click_counts(struct kith_tx *tx, const char *program, in
     enum kith_status st;
     *out = json_object();
     if (h1 >= h2) {
-        st = run(tx, "metrics.clicks",
+        st = run(tx, KITH_Q_METRICS_CLICKS,
                  json_pack("[sII]", program, (json_int_t)from, (json_int_t)to), &rows);
         add_rows(*out, rows);
         json_decref(rows);
@@ -83,7 +85,7 @@ static enum kith_status click_counts(struct kith_tx *tx, const char *program, in
     }
     json_int_t edges[2][2] = {{(json_int_t)from, (json_int_t)(h1 * HOUR_MS)},
                               {(json_int_t)(h2 * HOUR_MS), (json_int_t)to}};
-    if ((st = run(tx, "metrics.click_hours",
+    if ((st = run(tx, KITH_Q_METRICS_CLICK_HOURS,
                   json_pack("[sII]", program, (json_int_t)h1, (json_int_t)h2), &rows)) != KITH_OK)
         return st;
     add_rows(*out, rows);
@@ -92,8 +94,8 @@ static enum kith_status click_counts(struct kith_tx *tx, const char *program, in
         if (edges[e][0] >= edges[e][1])
             continue;
         rows = NULL;
-        if ((st = run(tx, "metrics.clicks", json_pack("[sII]", program, edges[e][0], edges[e][1]),
-                      &rows)) != KITH_OK)
+        if ((st = run(tx, KITH_Q_METRICS_CLICKS,
+                      json_pack("[sII]", program, edges[e][0], edges[e][1]), &rows)) != KITH_OK)
             return st;
         add_rows(*out, rows);
         json_decref(rows);
@@ -112,17 +114,19 @@ enum kith_status kith_op_metrics(struct kith_tx *tx, struct kith_call *call, jso
     json_t *r_part = NULL, *r_clicks = NULL, *r_sharers = NULL, *r_signups = NULL, *r_qual = NULL,
            *r_cost = NULL;
     enum kith_status st;
-    if ((st = q_allowed(call->query, allowed, err)) != KITH_OK ||
-        (st = q_string(call->query, "program", program, sizeof(program), &has_program, err)) !=
-            KITH_OK ||
+    if ((st = kith_eng_q_allowed(call->query, allowed, err)) != KITH_OK ||
+        (st = kith_eng_q_string(call->query, "program", program, sizeof(program), &has_program,
+                                err)) != KITH_OK ||
         (st = window(call, &from, &to, err)) != KITH_OK ||
-        (st = prog_resolve(tx, has_program ? program : NULL, &p, err)) != KITH_OK)
+        (st = kith_eng_prog_resolve(tx, has_program ? program : NULL, &p, err)) != KITH_OK)
         return st;
     json_int_t f = (json_int_t)from, t = (json_int_t)to;
     bool all_time = from == INT64_MIN / 2 && to == INT64_MAX / 2;
-    if ((st = run(tx, "metrics.signups", json_pack("[sII]", p.id, f, t), &r_signups)) != KITH_OK ||
-        (st = run(tx, "metrics.qualified", json_pack("[sII]", p.id, f, t), &r_qual)) != KITH_OK ||
-        (st = run(tx, "metrics.cost", json_pack("[sII]", p.id, f, t), &r_cost)) != KITH_OK ||
+    if ((st = run(tx, KITH_Q_METRICS_SIGNUPS, json_pack("[sII]", p.id, f, t), &r_signups)) !=
+            KITH_OK ||
+        (st = run(tx, KITH_Q_METRICS_QUALIFIED, json_pack("[sII]", p.id, f, t), &r_qual)) !=
+            KITH_OK ||
+        (st = run(tx, KITH_Q_METRICS_COST, json_pack("[sII]", p.id, f, t), &r_cost)) != KITH_OK ||
         (st = click_counts(tx, p.id, from, to, &r_clicks)) != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not compute the metrics");
         goto out;
@@ -131,11 +135,11 @@ enum kith_status kith_op_metrics(struct kith_tx *tx, struct kith_call *call, jso
     if (all_time) {
         /* Running counts: O(1) however large the program. */
         json_t *row = NULL, *args = json_pack("[s]", p.id);
-        st = kith_store_query_one(tx, "counts.get", args, &row);
+        st = kith_store_query_one(tx, KITH_Q_COUNTS_GET, args, &row);
         json_decref(args);
         if (st == KITH_OK) {
-            participants = row_int(row, "participants_active");
-            sharers = row_int(row, "sharers");
+            participants = kith_eng_row_int(row, "participants_active");
+            sharers = kith_eng_row_int(row, "sharers");
         }
         json_decref(row);
         if (st != KITH_OK && st != KITH_E_NOT_FOUND) {
@@ -143,15 +147,15 @@ enum kith_status kith_op_metrics(struct kith_tx *tx, struct kith_call *call, jso
             goto out;
         }
     } else {
-        if ((st = run(tx, "metrics.participants", json_pack("[sI]", p.id, t), &r_part)) !=
+        if ((st = run(tx, KITH_Q_METRICS_PARTICIPANTS, json_pack("[sI]", p.id, t), &r_part)) !=
                 KITH_OK ||
-            (st = run(tx, "metrics.sharers", json_pack("[sII]", p.id, f, t), &r_sharers)) !=
+            (st = run(tx, KITH_Q_METRICS_SHARERS, json_pack("[sII]", p.id, f, t), &r_sharers)) !=
                 KITH_OK) {
             st = kith_err_set(err, st, NULL, "the database could not compute the metrics");
             goto out;
         }
-        participants = row_int(json_array_get(r_part, 0), "n");
-        sharers = row_int(json_array_get(r_sharers, 0), "n");
+        participants = kith_eng_row_int(json_array_get(r_part, 0), "n");
+        sharers = kith_eng_row_int(json_array_get(r_sharers, 0), "n");
     }
     int64_t clicks = 0, signups = 0, qualified = 0;
     json_t *by_channel = json_object();
@@ -168,29 +172,29 @@ enum kith_status kith_op_metrics(struct kith_tx *tx, struct kith_call *call, jso
     }
     json_array_foreach(r_signups, i, r)
     {
-        signups += row_int(r, "signups");
-        json_t *ch = json_object_get(by_channel, row_str(r, "channel"));
+        signups += kith_eng_row_int(r, "signups");
+        json_t *ch = json_object_get(by_channel, kith_eng_row_str(r, "channel"));
         if (ch == NULL) {
             ch = json_pack("{s:i,s:i}", "clicks", 0, "signups", 0);
-            json_object_set_new(by_channel, row_str(r, "channel"), ch);
+            json_object_set_new(by_channel, kith_eng_row_str(r, "channel"), ch);
         }
-        json_object_set_new(ch, "signups", json_integer(row_int(r, "signups")));
+        json_object_set_new(ch, "signups", json_integer(kith_eng_row_int(r, "signups")));
     }
     /* Qualified per referrer, busiest first: the top 5% (rounded up, at least one). */
     size_t qualifiers = json_array_size(r_qual);
-    json_array_foreach(r_qual, i, r) qualified += row_int(r, "n");
+    json_array_foreach(r_qual, i, r) qualified += kith_eng_row_int(r, "n");
     size_t top = (size_t)ceil((double)qualifiers * 0.05);
     if (top < 1)
         top = 1;
     int64_t top_sum = 0;
     for (i = 0; i < top && i < qualifiers; i++)
-        top_sum += row_int(json_array_get(r_qual, i), "n");
+        top_sum += kith_eng_row_int(json_array_get(r_qual, i), "n");
     json_t *cost = json_object(), *per = json_object();
     json_array_foreach(r_cost, i, r)
     {
-        int64_t total = row_int(r, "total");
-        json_object_set_new(cost, row_str(r, "currency"), json_integer(total));
-        json_object_set_new(per, row_str(r, "currency"),
+        int64_t total = kith_eng_row_int(r, "total");
+        json_object_set_new(cost, kith_eng_row_str(r, "currency"), json_integer(total));
+        json_object_set_new(per, kith_eng_row_str(r, "currency"),
                             qualified ? json_integer((total + qualified / 2) / qualified)
                                       : json_null());
     }
@@ -200,8 +204,9 @@ enum kith_status kith_op_metrics(struct kith_tx *tx, struct kith_call *call, jso
     }
     *out = json_object();
     json_object_set_new(*out, "program", json_string(p.id));
-    json_object_set_new(*out, "from", from == INT64_MIN / 2 ? json_null() : time_json(from));
-    json_object_set_new(*out, "to", to == INT64_MAX / 2 ? json_null() : time_json(to));
+    json_object_set_new(*out, "from",
+                        from == INT64_MIN / 2 ? json_null() : kith_eng_time_json(from));
+    json_object_set_new(*out, "to", to == INT64_MAX / 2 ? json_null() : kith_eng_time_json(to));
     json_object_set_new(*out, "participants", json_integer(participants));
     json_object_set_new(*out, "sharers", json_integer(sharers));
     json_object_set_new(*out, "participation_rate", rate(sharers, participants));
@@ -247,12 +252,13 @@ enum kith_status kith_op_leaderboard(struct kith_tx *tx, struct kith_call *call,
     struct prog p;
     json_t *rows = NULL;
     enum kith_status st;
-    if ((st = q_allowed(call->query, allowed, err)) != KITH_OK ||
-        (st = q_string(call->query, "program", program, sizeof(program), &has_program, err)) !=
+    if ((st = kith_eng_q_allowed(call->query, allowed, err)) != KITH_OK ||
+        (st = kith_eng_q_string(call->query, "program", program, sizeof(program), &has_program,
+                                err)) != KITH_OK ||
+        (st = kith_eng_q_string(call->query, "period", period, sizeof(period), &has_period, err)) !=
             KITH_OK ||
-        (st = q_string(call->query, "period", period, sizeof(period), &has_period, err)) !=
-            KITH_OK ||
-        (st = q_string(call->query, "limit", lim, sizeof(lim), &has_limit, err)) != KITH_OK)
+        (st = kith_eng_q_string(call->query, "limit", lim, sizeof(lim), &has_limit, err)) !=
+            KITH_OK)
         return st;
     if (has_period && strcmp(period, "all") != 0 && strcmp(period, "month") != 0)
         return kith_err_set(err, KITH_E_INVALID_PARAM, "period",
@@ -265,12 +271,12 @@ enum kith_status kith_op_leaderboard(struct kith_tx *tx, struct kith_call *call,
                                 "'limit' must be an integer from 1 to 100");
         limit = n;
     }
-    if ((st = prog_resolve(tx, has_program ? program : NULL, &p, err)) != KITH_OK)
+    if ((st = kith_eng_prog_resolve(tx, has_program ? program : NULL, &p, err)) != KITH_OK)
         return st;
     bool month = has_period && strcmp(period, "month") == 0;
     int64_t since = month ? month_start(call->now_ms) : INT64_MIN / 2;
     json_t *args = json_pack("[sII]", p.id, (json_int_t)since, (json_int_t)limit);
-    st = kith_store_query(tx, "leaderboard", args, &rows);
+    st = kith_store_query(tx, KITH_Q_LEADERBOARD, args, &rows);
     json_decref(args);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not read the leaderboard");
@@ -280,16 +286,17 @@ enum kith_status kith_op_leaderboard(struct kith_tx *tx, struct kith_call *call,
     int64_t rank = 0, prev = -1;
     json_array_foreach(rows, i, r)
     {
-        int64_t q = row_int(r, "qualified");
+        int64_t q = kith_eng_row_int(r, "qualified");
         if (q != prev)
             rank = (int64_t)i + 1; /* equal counts share a rank: 1, 2, 2, 4 */
         prev = q;
-        json_array_append_new(data, json_pack("{s:I,s:s,s:o,s:I}", "rank", (json_int_t)rank,
-                                              "participant", row_str(r, "id"), "display_name",
-                                              row_str(r, "first_name")
-                                                  ? json_string(row_str(r, "first_name"))
-                                                  : json_null(),
-                                              "qualified", (json_int_t)q));
+        json_array_append_new(data,
+                              json_pack("{s:I,s:s,s:o,s:I}", "rank", (json_int_t)rank,
+                                        "participant", kith_eng_row_str(r, "id"), "display_name",
+                                        kith_eng_row_str(r, "first_name")
+                                            ? json_string(kith_eng_row_str(r, "first_name"))
+                                            : json_null(),
+                                        "qualified", (json_int_t)q));
     }
     json_decref(rows);
     *out = json_pack("{s:o,s:s,s:s}", "data", data, "program", p.id, "period",

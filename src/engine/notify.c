@@ -18,16 +18,16 @@ static json_t *render_notification(json_t *row)
     static const char *const cols[] = {"id",     "program", "participant", "stage", "referral",
                                        "reward", "subject", "body",        "status"};
     for (size_t i = 0; i < KITH_ARRAY_LEN(cols); i++) {
-        const char *v = row_str(row, cols[i]);
+        const char *v = kith_eng_row_str(row, cols[i]);
         json_object_set_new(out, cols[i], v ? json_string(v) : json_null());
     }
-    json_object_set_new(out, "created_at", time_or_null(row, "created_at"));
-    json_object_set_new(out, "sent_at", time_or_null(row, "sent_at"));
+    json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
+    json_object_set_new(out, "sent_at", kith_eng_time_or_null(row, "sent_at"));
     return out;
 }
 
-json_t *notification_json(json_t *row);
-json_t *notification_json(json_t *row)
+json_t *kith_eng_notification_json(json_t *row);
+json_t *kith_eng_notification_json(json_t *row)
 {
     return render_notification(row);
 }
@@ -48,18 +48,21 @@ static enum kith_status keep(struct kith_tx *tx, const struct kith_engine *eng, 
                              const char *reward_text, const char *referral_id,
                              const char *reward_id, int64_t now_ms)
 {
-    if (person == NULL || row_int(person, "erased") != 0)
+    if (person == NULL || kith_eng_row_int(person, "erased") != 0)
         return KITH_OK;
     const char *subject_t, *body_t;
     pick(cfg, tpl, &subject_t, &body_t);
     char share[1024];
-    snprintf(share, sizeof(share), "%s/r/%s", eng->public_url, row_str(person, "code"));
+    snprintf(share, sizeof(share), "%s/r/%s", eng->public_url, kith_eng_row_str(person, "code"));
     struct kith_template_vars v = {
-        .first_name = row_str(person, "first_name") ? row_str(person, "first_name") : "there",
-        .code = row_str(person, "code"),
+        .first_name = kith_eng_row_str(person, "first_name")
+                          ? kith_eng_row_str(person, "first_name")
+                          : "there",
+        .code = kith_eng_row_str(person, "code"),
         .share_url = share,
-        .friend_first_name =
-            friend && row_str(friend, "first_name") ? row_str(friend, "first_name") : "your friend",
+        .friend_first_name = friend && kith_eng_row_str(friend, "first_name")
+                                 ? kith_eng_row_str(friend, "first_name")
+                                 : "your friend",
         .reward = reward_text,
         .program_name = json_string_value(json_object_get(cfg, "name")),
     };
@@ -67,11 +70,11 @@ static enum kith_status keep(struct kith_tx *tx, const struct kith_engine *eng, 
     char *body = kith_template_render(body_t, &v, false);
     char id[KITH_ID_MAX];
     kith_crypto_random_id("ntf_", id);
-    bool mail = eng->smtp_enabled && row_str(person, "email") != NULL;
-    json_t *row =
-        json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "id", id, "program", row_str(person, "program"),
-                  "participant", row_str(person, "id"), "stage", stage, "status",
-                  mail ? "queued" : "kept", "created_at", (json_int_t)now_ms);
+    bool mail = eng->smtp_enabled && kith_eng_row_str(person, "email") != NULL;
+    json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "id", id, "program",
+                            kith_eng_row_str(person, "program"), "participant",
+                            kith_eng_row_str(person, "id"), "stage", stage, "status",
+                            mail ? "queued" : "kept", "created_at", (json_int_t)now_ms);
     json_object_set_new(row, "subject", subject ? json_string(subject) : json_null());
     json_object_set_new(row, "body", json_string(body));
     json_object_set_new(row, "referral", referral_id ? json_string(referral_id) : json_null());
@@ -79,9 +82,9 @@ static enum kith_status keep(struct kith_tx *tx, const struct kith_engine *eng, 
     free(subject);
     free(body);
     enum kith_status st = kith_store_insert(tx, "notifications", row);
-    if (st == KITH_OK && outbox_wanted(tx)) {
+    if (st == KITH_OK && kith_eng_outbox_wanted(tx)) {
         json_object_set_new(row, "sent_at", json_null());
-        st = outbox_emit(tx, "notification.created", render_notification(row), now_ms);
+        st = kith_eng_outbox_emit(tx, "notification.created", render_notification(row), now_ms);
     }
     json_decref(row);
     return st;
@@ -93,13 +96,13 @@ static void reward_words(struct kith_tx *tx, const char *referral_id, const char
 {
     json_t *rows = NULL, *args = json_pack("[s]", referral_id);
     out[0] = '\0';
-    if (kith_store_query(tx, "rewards.of_referral", args, &rows) == KITH_OK) {
+    if (kith_store_query(tx, KITH_Q_REWARDS_OF_REFERRAL, args, &rows) == KITH_OK) {
         size_t i;
         json_t *r;
         json_array_foreach(rows, i, r)
         {
-            if (strcmp(row_str(r, "side"), side) == 0 &&
-                strcmp(row_str(r, "status"), "voided") != 0)
+            if (strcmp(kith_eng_row_str(r, "side"), side) == 0 &&
+                strcmp(kith_eng_row_str(r, "status"), "voided") != 0)
                 kith_template_reward_text(r, out, outsize);
         }
     }
@@ -109,13 +112,14 @@ static void reward_words(struct kith_tx *tx, const char *referral_id, const char
         kith_strlcpy(out, "our thanks", outsize);
 }
 
-enum kith_status notify_created(struct kith_tx *tx, const struct kith_engine *eng, json_t *referral,
-                                json_t *referrer, json_t *referred, int64_t now_ms)
+enum kith_status kith_eng_notify_created(struct kith_tx *tx, const struct kith_engine *eng,
+                                         json_t *referral, json_t *referrer, json_t *referred,
+                                         int64_t now_ms)
 {
     json_t *cfg = NULL;
     char words[300];
-    const char *referral_id = row_str(referral, "id");
-    enum kith_status st = prog_config(tx, row_str(referral, "program"), &cfg);
+    const char *referral_id = kith_eng_row_str(referral, "id");
+    enum kith_status st = kith_eng_prog_config(tx, kith_eng_row_str(referral, "program"), &cfg);
     if (st != KITH_OK)
         return st;
     /* Nothing is rewarded at signup yet. */
@@ -128,18 +132,20 @@ enum kith_status notify_created(struct kith_tx *tx, const struct kith_engine *en
     return st;
 }
 
-enum kith_status notify(struct kith_tx *tx, const struct kith_engine *eng,
-                        enum kith_notify_stage stage, const char *referral_id,
-                        const char *reward_id, int64_t now_ms)
+enum kith_status kith_eng_notify(struct kith_tx *tx, const struct kith_engine *eng,
+                                 enum kith_notify_stage stage, const char *referral_id,
+                                 const char *reward_id, int64_t now_ms)
 {
     json_t *ref = NULL, *referrer = NULL, *referred = NULL, *cfg = NULL, *reward = NULL;
     char words[300];
     enum kith_status st = kith_store_get(tx, "referrals", referral_id, &ref);
     if (st != KITH_OK)
         return st;
-    if ((st = kith_store_get(tx, "participants", row_str(ref, "referrer"), &referrer)) != KITH_OK ||
-        (st = kith_store_get(tx, "participants", row_str(ref, "referred"), &referred)) != KITH_OK ||
-        (st = prog_config(tx, row_str(ref, "program"), &cfg)) != KITH_OK)
+    if ((st = kith_store_get(tx, "participants", kith_eng_row_str(ref, "referrer"), &referrer)) !=
+            KITH_OK ||
+        (st = kith_store_get(tx, "participants", kith_eng_row_str(ref, "referred"), &referred)) !=
+            KITH_OK ||
+        (st = kith_eng_prog_config(tx, kith_eng_row_str(ref, "program"), &cfg)) != KITH_OK)
         goto out;
     switch (stage) {
     case KITH_NOTIFY_REFERRAL_CREATED:
@@ -163,7 +169,7 @@ enum kith_status notify(struct kith_tx *tx, const struct kith_engine *eng,
         if ((st = kith_store_get(tx, "rewards", reward_id, &reward)) != KITH_OK)
             break;
         /* The referrer hears through the rewarded note; this one is the friend's gift. */
-        if (strcmp(row_str(reward, "side"), "referred") == 0) {
+        if (strcmp(kith_eng_row_str(reward, "side"), "referred") == 0) {
             kith_template_reward_text(reward, words, sizeof(words));
             st = keep(tx, eng, cfg, "reward_issued_referred", "reward_issued", referred, referrer,
                       words, referral_id, reward_id, now_ms);

@@ -35,7 +35,7 @@ static uint64_t endpoints_loaded_ns;
 /* Store jobs may run on several threads (a PostgreSQL pool). */
 static pthread_mutex_t endpoints_mu = PTHREAD_MUTEX_INITIALIZER;
 
-void outbox_endpoints_changed(void)
+void kith_eng_outbox_endpoints_changed(void)
 {
     pthread_mutex_lock(&endpoints_mu);
     json_decref(endpoints_cached);
@@ -50,7 +50,7 @@ static enum kith_status enabled_endpoints(struct kith_tx *tx, json_t **out)
     pthread_mutex_lock(&endpoints_mu);
     if (endpoints_cached == NULL || now - endpoints_loaded_ns >= 1000000000u) {
         json_t *rows = NULL, *args = json_array();
-        st = kith_store_query(tx, "webhooks.enabled", args, &rows);
+        st = kith_store_query(tx, KITH_Q_WEBHOOKS_ENABLED, args, &rows);
         json_decref(args);
         if (st == KITH_OK) {
             json_decref(endpoints_cached);
@@ -64,7 +64,7 @@ static enum kith_status enabled_endpoints(struct kith_tx *tx, json_t **out)
     return st;
 }
 
-bool outbox_wanted(struct kith_tx *tx)
+bool kith_eng_outbox_wanted(struct kith_tx *tx)
 {
     json_t *e = NULL;
     bool yes = enabled_endpoints(tx, &e) != KITH_OK || json_array_size(e) > 0;
@@ -72,7 +72,8 @@ bool outbox_wanted(struct kith_tx *tx)
     return yes;
 }
 
-enum kith_status outbox_emit(struct kith_tx *tx, const char *type, json_t *data, int64_t now_ms)
+enum kith_status kith_eng_outbox_emit(struct kith_tx *tx, const char *type, json_t *data,
+                                      int64_t now_ms)
 {
     json_t *endpoints = NULL, *args = NULL;
     enum kith_status st = enabled_endpoints(tx, &endpoints);
@@ -85,7 +86,7 @@ enum kith_status outbox_emit(struct kith_tx *tx, const char *type, json_t *data,
     char id[KITH_ID_MAX];
     kith_crypto_random_id("msg_", id);
     json_t *payload = json_pack("{s:s,s:s,s:o,s:o}", "id", id, "type", type, "created_at",
-                                time_json(now_ms), "data", data);
+                                kith_eng_time_json(now_ms), "data", data);
     char *text = json_dumps(payload, JSON_COMPACT);
     json_decref(payload);
     json_t *row = json_pack("{s:s,s:s,s:s,s:I}", "id", id, "type", type, "payload", text,
@@ -99,42 +100,43 @@ enum kith_status outbox_emit(struct kith_tx *tx, const char *type, json_t *data,
     {
         if (st != KITH_OK)
             break;
-        if (!wants(row_str(e, "events"), type))
+        if (!wants(kith_eng_row_str(e, "events"), type))
             continue;
         char did[KITH_ID_MAX];
         kith_crypto_random_id("dlv_", did);
-        args = json_pack("[sssIII]", did, row_str(e, "id"), id, (json_int_t)now_ms,
+        args = json_pack("[sssIII]", did, kith_eng_row_str(e, "id"), id, (json_int_t)now_ms,
                          (json_int_t)now_ms, (json_int_t)now_ms);
-        st = kith_store_exec(tx, "deliveries.insert", args, NULL);
+        st = kith_store_exec(tx, KITH_Q_DELIVERIES_INSERT, args, NULL);
         json_decref(args);
     }
     json_decref(endpoints);
     return st;
 }
 
-enum kith_status outbox_referral(struct kith_tx *tx, const char *id, const char *type,
-                                 int64_t now_ms)
+enum kith_status kith_eng_outbox_referral(struct kith_tx *tx, const char *id, const char *type,
+                                          int64_t now_ms)
 {
-    if (!outbox_wanted(tx))
+    if (!kith_eng_outbox_wanted(tx))
         return KITH_OK;
     json_t *row = NULL;
     enum kith_status st = kith_store_get(tx, "referrals", id, &row);
     if (st != KITH_OK)
         return st;
-    st = outbox_emit(tx, type, render_referral(tx, row), now_ms);
+    st = kith_eng_outbox_emit(tx, type, kith_eng_render_referral(tx, row), now_ms);
     json_decref(row);
     return st;
 }
 
-enum kith_status outbox_reward(struct kith_tx *tx, const char *id, const char *type, int64_t now_ms)
+enum kith_status kith_eng_outbox_reward(struct kith_tx *tx, const char *id, const char *type,
+                                        int64_t now_ms)
 {
-    if (!outbox_wanted(tx))
+    if (!kith_eng_outbox_wanted(tx))
         return KITH_OK;
     json_t *row = NULL;
     enum kith_status st = kith_store_get(tx, "rewards", id, &row);
     if (st != KITH_OK)
         return st;
-    st = outbox_emit(tx, type, render_reward(row), now_ms);
+    st = kith_eng_outbox_emit(tx, type, kith_eng_render_reward(row), now_ms);
     json_decref(row);
     return st;
 }

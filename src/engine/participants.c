@@ -29,12 +29,12 @@ static const char *const create_fields[] = {"program",
                                             NULL};
 
 /* Checks an e-mail enough to compare it, and fills its normal form. */
-enum kith_status participant_email(json_t *body, const char **email, char *norm, size_t normsize,
-                                   struct kith_err *err);
-enum kith_status participant_email(json_t *body, const char **email, char *norm, size_t normsize,
-                                   struct kith_err *err)
+enum kith_status kith_eng_participant_email(json_t *body, const char **email, char *norm,
+                                            size_t normsize, struct kith_err *err);
+enum kith_status kith_eng_participant_email(json_t *body, const char **email, char *norm,
+                                            size_t normsize, struct kith_err *err)
 {
-    enum kith_status st = in_string(body, "email", false, 3, EMAIL_MAX, email, err);
+    enum kith_status st = kith_eng_in_string(body, "email", false, 3, EMAIL_MAX, email, err);
     norm[0] = '\0';
     if (st != KITH_OK || *email == NULL)
         return st;
@@ -47,16 +47,17 @@ enum kith_status participant_email(json_t *body, const char **email, char *norm,
  * The person's identifying facts for fraud checks: IP as a keyed hash, device and payment as
  * given. Shared with signups.
  */
-enum kith_status participant_facts(json_t *body, const struct kith_engine *eng, json_t *row,
-                                   struct kith_err *err);
-enum kith_status participant_facts(json_t *body, const struct kith_engine *eng, json_t *row,
-                                   struct kith_err *err)
+enum kith_status kith_eng_participant_facts(json_t *body, const struct kith_engine *eng,
+                                            json_t *row, struct kith_err *err);
+enum kith_status kith_eng_participant_facts(json_t *body, const struct kith_engine *eng,
+                                            json_t *row, struct kith_err *err)
 {
     const char *ip = NULL, *device = NULL, *payment = NULL;
     enum kith_status st;
-    if ((st = in_string(body, "ip", false, 2, 45, &ip, err)) != KITH_OK ||
-        (st = in_string(body, "device_id", false, 1, 200, &device, err)) != KITH_OK ||
-        (st = in_string(body, "payment_fingerprint", false, 1, 200, &payment, err)) != KITH_OK)
+    if ((st = kith_eng_in_string(body, "ip", false, 2, 45, &ip, err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "device_id", false, 1, 200, &device, err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "payment_fingerprint", false, 1, 200, &payment, err)) !=
+            KITH_OK)
         return st;
     if (ip) {
         for (const char *c = ip; *c; c++) {
@@ -77,18 +78,20 @@ enum kith_status participant_facts(json_t *body, const struct kith_engine *eng, 
 }
 
 /* Validates the person fields shared by participant creation and signups into row. */
-enum kith_status participant_fields(json_t *body, const struct kith_engine *eng, json_t *row,
-                                    struct kith_err *err);
-enum kith_status participant_fields(json_t *body, const struct kith_engine *eng, json_t *row,
-                                    struct kith_err *err)
+enum kith_status kith_eng_participant_fields(json_t *body, const struct kith_engine *eng,
+                                             json_t *row, struct kith_err *err);
+enum kith_status kith_eng_participant_fields(json_t *body, const struct kith_engine *eng,
+                                             json_t *row, struct kith_err *err)
 {
     const char *ext = NULL, *email = NULL, *name = NULL;
     char norm[EMAIL_MAX + 1];
     enum kith_status st;
-    if ((st = in_string(body, "external_id", true, 1, EXTERNAL_ID_MAX, &ext, err)) != KITH_OK ||
-        (st = participant_email(body, &email, norm, sizeof(norm), err)) != KITH_OK ||
-        (st = in_string(body, "first_name", false, 0, NAME_MAX_BYTES, &name, err)) != KITH_OK ||
-        (st = participant_facts(body, eng, row, err)) != KITH_OK)
+    if ((st = kith_eng_in_string(body, "external_id", true, 1, EXTERNAL_ID_MAX, &ext, err)) !=
+            KITH_OK ||
+        (st = kith_eng_participant_email(body, &email, norm, sizeof(norm), err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "first_name", false, 0, NAME_MAX_BYTES, &name, err)) !=
+            KITH_OK ||
+        (st = kith_eng_participant_facts(body, eng, row, err)) != KITH_OK)
         return st;
     json_object_set_new(row, "external_id", json_string(ext));
     if (email) {
@@ -127,31 +130,32 @@ enum kith_status kith_op_participant_create(struct kith_tx *tx, struct kith_call
     bool opt_in = false;
     json_t *fields = json_object(), *row = NULL;
     enum kith_status st;
-    if ((st = in_allowed(call->body, create_fields, err)) != KITH_OK ||
-        (st = in_string(call->body, "program", false, 1, 40, &program, err)) != KITH_OK ||
-        (st = participant_fields(call->body, call->eng, fields, err)) != KITH_OK ||
-        (st = in_bool(call->body, "leaderboard_opt_in", &opt_in, NULL, err)) != KITH_OK ||
+    if ((st = kith_eng_in_allowed(call->body, create_fields, err)) != KITH_OK ||
+        (st = kith_eng_in_string(call->body, "program", false, 1, 40, &program, err)) != KITH_OK ||
+        (st = kith_eng_participant_fields(call->body, call->eng, fields, err)) != KITH_OK ||
+        (st = kith_eng_in_bool(call->body, "leaderboard_opt_in", &opt_in, NULL, err)) != KITH_OK ||
         (st = metadata_field(call->body, fields, err)) != KITH_OK ||
-        (st = prog_resolve(tx, program, &p, err)) != KITH_OK)
+        (st = kith_eng_prog_resolve(tx, program, &p, err)) != KITH_OK)
         goto out;
     json_object_set_new(fields, "leaderboard_opt_in", json_boolean(opt_in));
-    st = participant_insert(tx, call->eng, &p, fields, call->now_ms, &row, err);
+    st = kith_eng_participant_insert(tx, call->eng, &p, fields, call->now_ms, &row, err);
     if (st == KITH_E_CONSTRAINT) {
         /* The external_id exists: answer with it, unchanged. */
-        if ((st = participant_by_external(tx, p.id, row_str(fields, "external_id"), &row)) !=
-            KITH_OK) {
+        if ((st = kith_eng_participant_by_external(
+                 tx, p.id, kith_eng_row_str(fields, "external_id"), &row)) != KITH_OK) {
             st = kith_err_set(err, st, NULL, "the database could not read the participant");
             goto out;
         }
-        *out = render_participant(tx, call->eng, row);
+        *out = kith_eng_render_participant(tx, call->eng, row);
         st = KITH_OK;
         goto out;
     }
     if (st != KITH_OK)
         goto out;
-    *out = render_new_participant(call->eng, row);
-    if (outbox_wanted(tx) &&
-        (st = outbox_emit(tx, "participant.created", json_incref(*out), call->now_ms)) != KITH_OK) {
+    *out = kith_eng_render_new_participant(call->eng, row);
+    if (kith_eng_outbox_wanted(tx) &&
+        (st = kith_eng_outbox_emit(tx, "participant.created", json_incref(*out), call->now_ms)) !=
+            KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not store the participant");
         goto out;
     }
@@ -164,7 +168,7 @@ out:
 
 static json_t *render_participant_row(struct kith_tx *tx, void *ctx, json_t *row)
 {
-    return render_participant(tx, ctx, row);
+    return kith_eng_render_participant(tx, ctx, row);
 }
 
 enum kith_status kith_op_participant_list(struct kith_tx *tx, struct kith_call *call, json_t **out,
@@ -177,12 +181,14 @@ enum kith_status kith_op_participant_list(struct kith_tx *tx, struct kith_call *
     int64_t limit, after;
     json_t *rows = NULL;
     enum kith_status st;
-    if ((st = q_allowed(call->query, allowed, err)) != KITH_OK ||
-        (st = q_page(call->query, &limit, &after, err)) != KITH_OK ||
-        (st = q_string(call->query, "program", program, sizeof(program), &has_program, err)) !=
+    if ((st = kith_eng_q_allowed(call->query, allowed, err)) != KITH_OK ||
+        (st = kith_eng_q_page(call->query, &limit, &after, err)) != KITH_OK ||
+        (st = kith_eng_q_string(call->query, "program", program, sizeof(program), &has_program,
+                                err)) != KITH_OK ||
+        (st = kith_eng_q_string(call->query, "external_id", ext, sizeof(ext), &has_ext, err)) !=
             KITH_OK ||
-        (st = q_string(call->query, "external_id", ext, sizeof(ext), &has_ext, err)) != KITH_OK ||
-        (st = q_string(call->query, "email", email, sizeof(email), &has_email, err)) != KITH_OK)
+        (st = kith_eng_q_string(call->query, "email", email, sizeof(email), &has_email, err)) !=
+            KITH_OK)
         return st;
     if (has_email && !kith_email_normalize(email, norm, sizeof(norm)))
         return kith_err_set(err, KITH_E_INVALID_PARAM, "email", "'email' is not an e-mail address");
@@ -193,11 +199,11 @@ enum kith_status kith_op_participant_list(struct kith_tx *tx, struct kith_call *
     /* json_pack's O takes a new reference: drop ours. */
     for (size_t i = 1; i <= 3; i++)
         json_decref(json_array_get(args, i));
-    st = kith_store_query(tx, "participants.list", args, &rows);
+    st = kith_store_query(tx, KITH_Q_PARTICIPANTS_LIST, args, &rows);
     json_decref(args);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not list participants");
-    *out = list_page(rows, limit, render_participant_row, tx, (void *)call->eng);
+    *out = kith_eng_list_page(rows, limit, render_participant_row, tx, (void *)call->eng);
     json_decref(rows);
     return KITH_OK;
 }
@@ -207,11 +213,11 @@ enum kith_status kith_op_participant_get(struct kith_tx *tx, struct kith_call *c
 {
     static const char *const allowed[] = {NULL};
     json_t *row = NULL;
-    enum kith_status st = q_allowed(call->query, allowed, err);
-    if (st != KITH_OK ||
-        (st = load_row(tx, "participants", call->params[0], "participant", &row, err)) != KITH_OK)
+    enum kith_status st = kith_eng_q_allowed(call->query, allowed, err);
+    if (st != KITH_OK || (st = kith_eng_load_row(tx, "participants", call->params[0], "participant",
+                                                 &row, err)) != KITH_OK)
         return st;
-    *out = render_participant(tx, call->eng, row);
+    *out = kith_eng_render_participant(tx, call->eng, row);
     json_decref(row);
     return KITH_OK;
 }
@@ -226,7 +232,7 @@ enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call
     bool opt_in = false, has_opt_in = false;
     json_t *row = NULL, *set = json_object();
     enum kith_status st;
-    if ((st = in_allowed(call->body, allowed, err)) != KITH_OK)
+    if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK)
         goto out;
     if (json_object_get(call->body, "code") || json_object_get(call->body, "codes")) {
         st = kith_err_set(err, KITH_E_IMMUTABLE,
@@ -234,11 +240,12 @@ enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call
                           "codes are permanent; add an alias with POST .../codes instead");
         goto out;
     }
-    if ((st = participant_email(call->body, &email, norm, sizeof(norm), err)) != KITH_OK ||
-        (st = in_string(call->body, "first_name", false, 0, NAME_MAX_BYTES, &name, err)) !=
+    if ((st = kith_eng_participant_email(call->body, &email, norm, sizeof(norm), err)) != KITH_OK ||
+        (st = kith_eng_in_string(call->body, "first_name", false, 0, NAME_MAX_BYTES, &name, err)) !=
             KITH_OK ||
-        (st = in_bool(call->body, "leaderboard_opt_in", &opt_in, &has_opt_in, err)) != KITH_OK ||
-        (st = in_string(call->body, "status", false, 1, 16, &status, err)) != KITH_OK ||
+        (st = kith_eng_in_bool(call->body, "leaderboard_opt_in", &opt_in, &has_opt_in, err)) !=
+            KITH_OK ||
+        (st = kith_eng_in_string(call->body, "status", false, 1, 16, &status, err)) != KITH_OK ||
         (st = metadata_field(call->body, set, err)) != KITH_OK)
         goto out;
     if (status && strcmp(status, "active") != 0 && strcmp(status, "blocked") != 0) {
@@ -246,9 +253,10 @@ enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call
                           "'status' must be 'active' or 'blocked'");
         goto out;
     }
-    if ((st = load_row(tx, "participants", call->params[0], "participant", &row, err)) != KITH_OK)
+    if ((st = kith_eng_load_row(tx, "participants", call->params[0], "participant", &row, err)) !=
+        KITH_OK)
         goto out;
-    if (row_int(row, "erased") != 0) {
+    if (kith_eng_row_int(row, "erased") != 0) {
         st = kith_err_set(err, KITH_E_INVALID_STATE, NULL, "this participant was erased");
         goto out;
     }
@@ -263,10 +271,11 @@ enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call
     if (status) {
         json_object_set_new(set, "status", json_string(status));
         call->invalidates_links = true;
-        bool was_active = strcmp(row_str(row, "status"), "active") == 0;
+        bool was_active = strcmp(kith_eng_row_str(row, "status"), "active") == 0;
         bool now_active = strcmp(status, "active") == 0;
         if (was_active != now_active &&
-            (st = program_count(tx, row_str(row, "program"), now_active ? 1 : -1, 0)) != KITH_OK) {
+            (st = kith_eng_program_count(tx, kith_eng_row_str(row, "program"), now_active ? 1 : -1,
+                                         0)) != KITH_OK) {
             st = kith_err_set(err, st, NULL, "the database could not count the participant");
             goto out;
         }
@@ -278,9 +287,10 @@ enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call
     }
     json_decref(row);
     row = NULL;
-    if ((st = load_row(tx, "participants", call->params[0], "participant", &row, err)) != KITH_OK)
+    if ((st = kith_eng_load_row(tx, "participants", call->params[0], "participant", &row, err)) !=
+        KITH_OK)
         goto out;
-    *out = render_participant(tx, call->eng, row);
+    *out = kith_eng_render_participant(tx, call->eng, row);
 out:
     json_decref(row);
     json_decref(set);
@@ -295,21 +305,22 @@ enum kith_status kith_op_participant_add_code(struct kith_tx *tx, struct kith_ca
     char canon[KITH_CODE_MAX + 1], norm[KITH_CODE_NORM_MAX + 1];
     json_t *row = NULL;
     enum kith_status st;
-    if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
-        (st = in_string(call->body, "code", true, 1, 64, &alias, err)) != KITH_OK)
+    if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK ||
+        (st = kith_eng_in_string(call->body, "code", true, 1, 64, &alias, err)) != KITH_OK)
         return st;
     if (!kith_code_alias_canonical(alias, canon) || !kith_code_normalize(canon, norm))
         return kith_err_set(err, KITH_E_INVALID_PARAM, "code",
                             "'code' must be 3 to 9 letters, digits or dashes");
-    if ((st = load_row(tx, "participants", call->params[0], "participant", &row, err)) != KITH_OK)
+    if ((st = kith_eng_load_row(tx, "participants", call->params[0], "participant", &row, err)) !=
+        KITH_OK)
         return st;
-    if (row_int(row, "erased") != 0) {
+    if (kith_eng_row_int(row, "erased") != 0) {
         json_decref(row);
         return kith_err_set(err, KITH_E_INVALID_STATE, NULL, "this participant was erased");
     }
     json_t *args =
         json_pack("[ssssI]", norm, canon, call->params[0], "alias", (json_int_t)call->now_ms);
-    st = kith_store_exec(tx, "codes.insert", args, NULL);
+    st = kith_store_exec(tx, KITH_Q_CODES_INSERT, args, NULL);
     json_decref(args);
     if (st == KITH_E_CONSTRAINT) {
         json_decref(row);
@@ -319,7 +330,7 @@ enum kith_status kith_op_participant_add_code(struct kith_tx *tx, struct kith_ca
         json_decref(row);
         return kith_err_set(err, st, NULL, "the database could not store the code");
     }
-    *out = render_participant(tx, call->eng, row);
+    *out = kith_eng_render_participant(tx, call->eng, row);
     json_decref(row);
     call->invalidates_links = true;
     return KITH_CREATED;

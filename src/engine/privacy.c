@@ -9,7 +9,8 @@
 
 #include "engine/internal.h"
 
-static enum kith_status rows(struct kith_tx *tx, const char *query, const char *id, json_t **out)
+static enum kith_status rows(struct kith_tx *tx, enum kith_query query, const char *id,
+                             json_t **out)
 {
     json_t *args = json_pack("[s]", id);
     enum kith_status st = kith_store_query(tx, query, args, out);
@@ -31,7 +32,7 @@ static void times_to_text(json_t *list)
         {
             size_t n = strlen(key);
             if (n > 3 && strcmp(key + n - 3, "_at") == 0 && json_is_integer(v))
-                json_object_set_new(r, key, time_json(json_integer_value(v)));
+                json_object_set_new(r, key, kith_eng_time_json(json_integer_value(v)));
         }
     }
 }
@@ -43,20 +44,20 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
     json_t *person = NULL, *codes = NULL, *clicks = NULL, *made = NULL, *rewards = NULL,
            *events = NULL, *decisions = NULL, *received = NULL;
     const char *id = call->params[0];
-    enum kith_status st = q_allowed(call->query, allowed, err);
+    enum kith_status st = kith_eng_q_allowed(call->query, allowed, err);
     if (st != KITH_OK ||
-        (st = load_row(tx, "participants", id, "participant", &person, err)) != KITH_OK)
+        (st = kith_eng_load_row(tx, "participants", id, "participant", &person, err)) != KITH_OK)
         return st;
     json_t *args = json_pack("[s]", id);
-    st = kith_store_query_one(tx, "referrals.of_referred", args, &received);
+    st = kith_store_query_one(tx, KITH_Q_REFERRALS_OF_REFERRED, args, &received);
     json_decref(args);
     if ((st != KITH_OK && st != KITH_E_NOT_FOUND) ||
-        (st = rows(tx, "export.codes", id, &codes)) != KITH_OK ||
-        (st = rows(tx, "export.clicks", id, &clicks)) != KITH_OK ||
-        (st = rows(tx, "export.referrals_made", id, &made)) != KITH_OK ||
-        (st = rows(tx, "export.rewards", id, &rewards)) != KITH_OK ||
-        (st = rows(tx, "export.events", id, &events)) != KITH_OK ||
-        (st = rows(tx, "export.decisions", id, &decisions)) != KITH_OK) {
+        (st = rows(tx, KITH_Q_EXPORT_CODES, id, &codes)) != KITH_OK ||
+        (st = rows(tx, KITH_Q_EXPORT_CLICKS, id, &clicks)) != KITH_OK ||
+        (st = rows(tx, KITH_Q_EXPORT_REFERRALS_MADE, id, &made)) != KITH_OK ||
+        (st = rows(tx, KITH_Q_EXPORT_REWARDS, id, &rewards)) != KITH_OK ||
+        (st = rows(tx, KITH_Q_EXPORT_EVENTS, id, &events)) != KITH_OK ||
+        (st = rows(tx, KITH_Q_EXPORT_DECISIONS, id, &decisions)) != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not read the person's data");
         goto out;
     }
@@ -66,39 +67,40 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
     times_to_text(decisions);
     size_t i;
     json_t *r;
-    json_array_foreach(clicks, i, r)
-        json_object_set_new(r, "has_ip_hash", json_boolean(row_int(r, "has_ip_hash") != 0));
+    json_array_foreach(clicks, i, r) json_object_set_new(
+        r, "has_ip_hash", json_boolean(kith_eng_row_int(r, "has_ip_hash") != 0));
     json_t *made_out = json_array(), *rewards_out = json_array();
-    json_array_foreach(made, i, r) json_array_append_new(made_out, render_referral(tx, r));
-    json_array_foreach(rewards, i, r) json_array_append_new(rewards_out, render_reward(r));
-    json_t *p = render_participant(tx, call->eng, person);
+    json_array_foreach(made, i, r) json_array_append_new(made_out, kith_eng_render_referral(tx, r));
+    json_array_foreach(rewards, i, r) json_array_append_new(rewards_out, kith_eng_render_reward(r));
+    json_t *p = kith_eng_render_participant(tx, call->eng, person);
     /* What kith keeps for fraud checks, shown as what it is. */
-    json_object_set_new(p, "ip_hash_held", json_boolean(!row_is_null(person, "ip_hash")));
-    json_object_set_new(
-        p, "device_id",
-        row_is_null(person, "device_id") ? json_null() : json_string(row_str(person, "device_id")));
-    json_object_set_new(p, "payment_fingerprint",
-                        row_is_null(person, "payment_fingerprint")
+    json_object_set_new(p, "ip_hash_held", json_boolean(!kith_eng_row_is_null(person, "ip_hash")));
+    json_object_set_new(p, "device_id",
+                        kith_eng_row_is_null(person, "device_id")
                             ? json_null()
-                            : json_string(row_str(person, "payment_fingerprint")));
+                            : json_string(kith_eng_row_str(person, "device_id")));
+    json_object_set_new(p, "payment_fingerprint",
+                        kith_eng_row_is_null(person, "payment_fingerprint")
+                            ? json_null()
+                            : json_string(kith_eng_row_str(person, "payment_fingerprint")));
     *out = json_object();
     json_object_set_new(*out, "participant", p);
     json_object_set_new(*out, "codes", json_incref(codes));
     json_object_set_new(*out, "clicks", json_incref(clicks));
     json_object_set_new(*out, "referrals_made", made_out);
     json_object_set_new(*out, "referral_received",
-                        received ? render_referral(tx, received) : json_null());
+                        received ? kith_eng_render_referral(tx, received) : json_null());
     json_object_set_new(*out, "rewards", rewards_out);
     json_object_set_new(*out, "events", json_incref(events));
     json_t *notes = NULL;
-    if (rows(tx, "export.notifications", id, &notes) == KITH_OK) {
+    if (rows(tx, KITH_Q_EXPORT_NOTIFICATIONS, id, &notes) == KITH_OK) {
         times_to_text(notes);
         json_object_set_new(*out, "notifications", notes);
     } else {
         json_object_set_new(*out, "notifications", json_array());
     }
     json_object_set_new(*out, "review_decisions", json_incref(decisions));
-    json_object_set_new(*out, "exported_at", time_json(call->now_ms));
+    json_object_set_new(*out, "exported_at", kith_eng_time_json(call->now_ms));
     st = KITH_OK;
 out:
     json_decref(person);
@@ -119,22 +121,23 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
     const char *id = call->params[0];
     json_t *person = NULL;
     enum kith_status st;
-    if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
-        (st = load_row(tx, "participants", id, "participant", &person, err)) != KITH_OK)
+    if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK ||
+        (st = kith_eng_load_row(tx, "participants", id, "participant", &person, err)) != KITH_OK)
         return st;
-    bool counted =
-        strcmp(row_str(person, "status"), "active") == 0 && row_int(person, "erased") == 0;
-    if (counted && (st = program_count(tx, row_str(person, "program"), -1, 0)) != KITH_OK) {
+    bool counted = strcmp(kith_eng_row_str(person, "status"), "active") == 0 &&
+                   kith_eng_row_int(person, "erased") == 0;
+    if (counted &&
+        (st = kith_eng_program_count(tx, kith_eng_row_str(person, "program"), -1, 0)) != KITH_OK) {
         json_decref(person);
         return kith_err_set(err, st, NULL, "the database could not erase the person");
     }
     json_decref(person);
     person = NULL;
-    static const char *const steps[] = {"erase.events",        "erase.referrals",
-                                        "erase.clicks",        "erase.idempotency",
-                                        "erase.notifications", "erase.messages"};
+    static const enum kith_query steps[] = {KITH_Q_ERASE_EVENTS,        KITH_Q_ERASE_REFERRALS,
+                                            KITH_Q_ERASE_CLICKS,        KITH_Q_ERASE_IDEMPOTENCY,
+                                            KITH_Q_ERASE_NOTIFICATIONS, KITH_Q_ERASE_MESSAGES};
     json_t *args = json_pack("[sI]", id, (json_int_t)call->now_ms);
-    st = kith_store_exec(tx, "erase.participant", args, NULL);
+    st = kith_store_exec(tx, KITH_Q_ERASE_PARTICIPANT, args, NULL);
     json_decref(args);
     for (size_t i = 0; st == KITH_OK && i < KITH_ARRAY_LEN(steps); i++) {
         args = json_pack("[s]", id);
@@ -145,9 +148,9 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
         return kith_err_set(err, st, NULL, "the database could not erase the person");
     kith_tx_purge_log_after_commit(tx);
     call->invalidates_links = true;
-    if ((st = load_row(tx, "participants", id, "participant", &person, err)) != KITH_OK)
+    if ((st = kith_eng_load_row(tx, "participants", id, "participant", &person, err)) != KITH_OK)
         return st;
-    *out = render_participant(tx, call->eng, person);
+    *out = kith_eng_render_participant(tx, call->eng, person);
     json_object_set_new(*out, "erased", json_true());
     json_decref(person);
     return KITH_OK;

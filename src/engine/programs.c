@@ -110,17 +110,17 @@ static enum kith_status parse_rule(json_t *in, size_t idx, struct kith_reward_ru
     snprintf(path, sizeof(path), "rewards[%zu]", idx);
     if (!json_is_object(in))
         return kith_err_set(err, KITH_E_INVALID_PARAM, path, "each reward rule is an object");
-    if ((st = in_allowed(in, rule_fields, err)) != KITH_OK ||
-        (st = in_string(in, "to", true, 1, 16, &to, err)) != KITH_OK ||
-        (st = in_string(in, "kind", true, 1, 32, &kind, err)) != KITH_OK ||
-        (st = in_string(in, "currency", false, 3, 3, &cur, err)) != KITH_OK ||
-        (st = in_string(in, "description", false, 1, KITH_REWARD_DESCRIPTION_MAX, &desc, err)) !=
-            KITH_OK ||
-        (st = in_int(in, "amount", 1, INT64_C(1000000000000), &amount, &has_amount, err)) !=
-            KITH_OK ||
-        (st = in_int(in, "from_count", 1, 1000000, &from, NULL, err)) != KITH_OK ||
-        (st = in_int(in, "to_count", 1, 1000000, &upto, &has_to, err)) != KITH_OK ||
-        (st = in_int(in, "expires_days", 1, 36500, &exp, &has_exp, err)) != KITH_OK)
+    if ((st = kith_eng_in_allowed(in, rule_fields, err)) != KITH_OK ||
+        (st = kith_eng_in_string(in, "to", true, 1, 16, &to, err)) != KITH_OK ||
+        (st = kith_eng_in_string(in, "kind", true, 1, 32, &kind, err)) != KITH_OK ||
+        (st = kith_eng_in_string(in, "currency", false, 3, 3, &cur, err)) != KITH_OK ||
+        (st = kith_eng_in_string(in, "description", false, 1, KITH_REWARD_DESCRIPTION_MAX, &desc,
+                                 err)) != KITH_OK ||
+        (st = kith_eng_in_int(in, "amount", 1, INT64_C(1000000000000), &amount, &has_amount,
+                              err)) != KITH_OK ||
+        (st = kith_eng_in_int(in, "from_count", 1, 1000000, &from, NULL, err)) != KITH_OK ||
+        (st = kith_eng_in_int(in, "to_count", 1, 1000000, &upto, &has_to, err)) != KITH_OK ||
+        (st = kith_eng_in_int(in, "expires_days", 1, 36500, &exp, &has_exp, err)) != KITH_OK)
         return prefix_param(st, err, path);
     memset(r, 0, sizeof(*r));
     char param[64];
@@ -228,9 +228,9 @@ static enum kith_status parse_templates(json_t *in, json_t **norm, struct kith_e
         static const char *const fields[] = {"subject", "body", NULL};
         const char *subject = NULL, *body = NULL;
         enum kith_status st;
-        if ((st = in_allowed(t, fields, err)) != KITH_OK ||
-            (st = in_string(t, "subject", false, 1, 300, &subject, err)) != KITH_OK ||
-            (st = in_string(t, "body", false, 1, 4000, &body, err)) != KITH_OK) {
+        if ((st = kith_eng_in_allowed(t, fields, err)) != KITH_OK ||
+            (st = kith_eng_in_string(t, "subject", false, 1, 300, &subject, err)) != KITH_OK ||
+            (st = kith_eng_in_string(t, "body", false, 1, 4000, &body, err)) != KITH_OK) {
             char full[160];
             snprintf(full, sizeof(full), "%s.%s", param, err ? err->param : "");
             if (err)
@@ -261,7 +261,7 @@ static enum kith_status parse_secret(json_t *in, const char *name, json_t *cfg,
                                      struct kith_err *err)
 {
     const char *v = NULL;
-    enum kith_status st = in_string(in, name, false, 8, 200, &v, err);
+    enum kith_status st = kith_eng_in_string(in, name, false, 8, 200, &v, err);
     if (st == KITH_OK && v)
         json_object_set_new(cfg, name, json_string(v));
     return st;
@@ -280,18 +280,18 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
     bool has_window = false, has_max = false, has_avg = false;
     json_t *cfg = NULL;
     memset(p, 0, sizeof(*p));
-    if ((st = in_allowed(in, program_fields, err)) != KITH_OK ||
-        (st = in_string(in, "id", true, 1, 40, &id, err)) != KITH_OK ||
-        (st = in_string(in, "name", true, 1, 200, &name, err)) != KITH_OK ||
-        (st = in_string(in, "destination_url", true, 8, 2000, &dest, err)) != KITH_OK ||
-        (st = in_int(in, "cookie_days", 1, 3650, &cookie_days, NULL, err)) != KITH_OK ||
-        (st = in_int(in, "attribution_window_days", 1, 3650, &window, &has_window, err)) !=
+    if ((st = kith_eng_in_allowed(in, program_fields, err)) != KITH_OK ||
+        (st = kith_eng_in_string(in, "id", true, 1, 40, &id, err)) != KITH_OK ||
+        (st = kith_eng_in_string(in, "name", true, 1, 200, &name, err)) != KITH_OK ||
+        (st = kith_eng_in_string(in, "destination_url", true, 8, 2000, &dest, err)) != KITH_OK ||
+        (st = kith_eng_in_int(in, "cookie_days", 1, 3650, &cookie_days, NULL, err)) != KITH_OK ||
+        (st = kith_eng_in_int(in, "attribution_window_days", 1, 3650, &window, &has_window, err)) !=
             KITH_OK ||
-        (st = in_int(in, "max_rewards_per_referrer", 0, 1000000, &max_rewards, &has_max, err)) !=
-            KITH_OK ||
-        (st = in_int(in, "average_customer_value", 0, INT64_C(1000000000000), &avg, &has_avg,
-                     err)) != KITH_OK ||
-        (st = in_string(in, "currency", false, 3, 3, &cur, err)) != KITH_OK)
+        (st = kith_eng_in_int(in, "max_rewards_per_referrer", 0, 1000000, &max_rewards, &has_max,
+                              err)) != KITH_OK ||
+        (st = kith_eng_in_int(in, "average_customer_value", 0, INT64_C(1000000000000), &avg,
+                              &has_avg, err)) != KITH_OK ||
+        (st = kith_eng_in_string(in, "currency", false, 3, 3, &cur, err)) != KITH_OK)
         return st;
     if (!id_valid(id))
         return kith_err_set(err, KITH_E_INVALID_PARAM, "id", "'id' must match [a-z0-9-]{1,40}");
@@ -311,12 +311,12 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
             return kith_err_set(err, KITH_E_INVALID_PARAM, "qualification",
                                 "'qualification' must be an object");
         const char *ev = NULL;
-        if ((st = in_allowed(q, qual_fields, err)) != KITH_OK ||
-            (st = in_string(q, "event", false, 1, 40, &ev, err)) != KITH_OK ||
-            (st = in_int(q, "min_amount", 0, INT64_C(1000000000000), &min_amount, NULL, err)) !=
-                KITH_OK ||
-            (st = in_int(q, "hold_days", 0, 365, &hold, NULL, err)) != KITH_OK ||
-            (st = in_int(q, "within_days", 1, 3650, &within, NULL, err)) != KITH_OK)
+        if ((st = kith_eng_in_allowed(q, qual_fields, err)) != KITH_OK ||
+            (st = kith_eng_in_string(q, "event", false, 1, 40, &ev, err)) != KITH_OK ||
+            (st = kith_eng_in_int(q, "min_amount", 0, INT64_C(1000000000000), &min_amount, NULL,
+                                  err)) != KITH_OK ||
+            (st = kith_eng_in_int(q, "hold_days", 0, 365, &hold, NULL, err)) != KITH_OK ||
+            (st = kith_eng_in_int(q, "within_days", 1, 3650, &within, NULL, err)) != KITH_OK)
             return prefix_param(st, err, "qualification");
         if (ev) {
             if (!custom_event_valid(ev) || strcmp(ev, "refund") == 0 || strcmp(ev, "cancel") == 0)
@@ -364,11 +364,13 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
             json_decref(rules_norm);
             return kith_err_set(err, KITH_E_INVALID_PARAM, "fraud", "'fraud' must be an object");
         }
-        if ((st = in_allowed(f, fraud_fields, err)) != KITH_OK ||
-            (st = in_int(f, "review_at", 1, 8, &review_at, NULL, err)) != KITH_OK ||
-            (st = in_int(f, "reject_at", 1, 9, &reject_at, NULL, err)) != KITH_OK ||
-            (st = in_int(f, "velocity_per_day", 1, 1000000, &velocity, NULL, err)) != KITH_OK ||
-            (st = in_int(f, "new_account_hours", 0, 87600, &new_hours, NULL, err)) != KITH_OK) {
+        if ((st = kith_eng_in_allowed(f, fraud_fields, err)) != KITH_OK ||
+            (st = kith_eng_in_int(f, "review_at", 1, 8, &review_at, NULL, err)) != KITH_OK ||
+            (st = kith_eng_in_int(f, "reject_at", 1, 9, &reject_at, NULL, err)) != KITH_OK ||
+            (st = kith_eng_in_int(f, "velocity_per_day", 1, 1000000, &velocity, NULL, err)) !=
+                KITH_OK ||
+            (st = kith_eng_in_int(f, "new_account_hours", 0, 87600, &new_hours, NULL, err)) !=
+                KITH_OK) {
             json_decref(rules_norm);
             return prefix_param(st, err, "fraud");
         }
@@ -458,8 +460,8 @@ static json_t *render_program(json_t *cfg, const struct prog *p, int64_t created
     if (kith_rewards_cost_high(p->rules, p->nrules, p->average_value, p->currency))
         json_array_append_new(warnings, json_string("reward_cost_high"));
     json_object_set_new(out, "warnings", warnings);
-    json_object_set_new(out, "created_at", time_json(created_ms));
-    json_object_set_new(out, "updated_at", time_json(updated_ms));
+    json_object_set_new(out, "created_at", kith_eng_time_json(created_ms));
+    json_object_set_new(out, "updated_at", kith_eng_time_json(updated_ms));
     return out;
 }
 
@@ -512,7 +514,7 @@ static struct prog_cached *cache_load(struct kith_tx *tx, const char *id, enum k
     *st = kith_store_get(tx, "programs", id, &row);
     if (*st != KITH_OK)
         return NULL;
-    cfg = json_loads(row_str(row, "config"), 0, NULL);
+    cfg = json_loads(kith_eng_row_str(row, "config"), 0, NULL);
     json_decref(row);
     *st = cfg ? normalize(cfg, &norm, &p, NULL) : KITH_E_INTERNAL;
     json_decref(norm);
@@ -540,8 +542,8 @@ static struct prog_cached *cache_load(struct kith_tx *tx, const char *id, enum k
     return c;
 }
 
-enum kith_status prog_load(struct kith_tx *tx, const char *id, struct prog *out,
-                           struct kith_err *err)
+enum kith_status kith_eng_prog_load(struct kith_tx *tx, const char *id, struct prog *out,
+                                    struct kith_err *err)
 {
     enum kith_status st = KITH_OK;
     pthread_mutex_lock(&prog_cache_mu);
@@ -556,26 +558,26 @@ enum kith_status prog_load(struct kith_tx *tx, const char *id, struct prog *out,
     return KITH_OK;
 }
 
-enum kith_status prog_resolve(struct kith_tx *tx, const char *id_in, struct prog *out,
-                              struct kith_err *err)
+enum kith_status kith_eng_prog_resolve(struct kith_tx *tx, const char *id_in, struct prog *out,
+                                       struct kith_err *err)
 {
     if (id_in)
-        return prog_load(tx, id_in, out, err);
+        return kith_eng_prog_load(tx, id_in, out, err);
     json_t *rows = NULL, *args = json_array();
-    enum kith_status st = kith_store_query(tx, "programs.first_two", args, &rows);
+    enum kith_status st = kith_store_query(tx, KITH_Q_PROGRAMS_FIRST_TWO, args, &rows);
     json_decref(args);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not list programs");
     size_t n = json_array_size(rows);
     char id[48] = "";
     if (n == 1)
-        kith_strlcpy(id, row_str(json_array_get(rows, 0), "id"), sizeof(id));
+        kith_strlcpy(id, kith_eng_row_str(json_array_get(rows, 0), "id"), sizeof(id));
     json_decref(rows);
     if (n != 1)
         return kith_err_set(err, KITH_E_INVALID_PARAM, "program",
                             n == 0 ? "no program exists yet"
                                    : "'program' is required when several programs exist");
-    return prog_load(tx, id, out, err);
+    return kith_eng_prog_load(tx, id, out, err);
 }
 
 enum kith_status kith_op_program_create(struct kith_tx *tx, struct kith_call *call, json_t **out,
@@ -607,11 +609,12 @@ enum kith_status kith_op_program_create(struct kith_tx *tx, struct kith_call *ca
 static json_t *render_program_row(struct kith_tx *tx, void *ctx, json_t *row)
 {
     struct prog p;
-    json_t *cfg = json_loads(row_str(row, "config"), 0, NULL), *norm = NULL, *out = NULL;
+    json_t *cfg = json_loads(kith_eng_row_str(row, "config"), 0, NULL), *norm = NULL, *out = NULL;
     (void)tx;
     (void)ctx;
     if (cfg && normalize(cfg, &norm, &p, NULL) == KITH_OK)
-        out = render_program(norm, &p, row_int(row, "created_at"), row_int(row, "updated_at"));
+        out = render_program(norm, &p, kith_eng_row_int(row, "created_at"),
+                             kith_eng_row_int(row, "updated_at"));
     json_decref(cfg);
     json_decref(norm);
     return out ? out : json_null();
@@ -624,15 +627,15 @@ enum kith_status kith_op_program_list(struct kith_tx *tx, struct kith_call *call
     int64_t limit, after;
     enum kith_status st;
     json_t *rows = NULL;
-    if ((st = q_allowed(call->query, allowed, err)) != KITH_OK ||
-        (st = q_page(call->query, &limit, &after, err)) != KITH_OK)
+    if ((st = kith_eng_q_allowed(call->query, allowed, err)) != KITH_OK ||
+        (st = kith_eng_q_page(call->query, &limit, &after, err)) != KITH_OK)
         return st;
     json_t *args = json_pack("[II]", (json_int_t)after, (json_int_t)(limit + 1));
-    st = kith_store_query(tx, "programs.list", args, &rows);
+    st = kith_store_query(tx, KITH_Q_PROGRAMS_LIST, args, &rows);
     json_decref(args);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not list programs");
-    *out = list_page(rows, limit, render_program_row, tx, NULL);
+    *out = kith_eng_list_page(rows, limit, render_program_row, tx, NULL);
     json_decref(rows);
     return KITH_OK;
 }
@@ -642,10 +645,10 @@ enum kith_status kith_op_program_get(struct kith_tx *tx, struct kith_call *call,
 {
     static const char *const allowed[] = {NULL};
     json_t *row = NULL;
-    enum kith_status st = q_allowed(call->query, allowed, err);
+    enum kith_status st = kith_eng_q_allowed(call->query, allowed, err);
     if (st != KITH_OK)
         return st;
-    if ((st = load_row(tx, "programs", call->params[0], "program", &row, err)) != KITH_OK)
+    if ((st = kith_eng_load_row(tx, "programs", call->params[0], "program", &row, err)) != KITH_OK)
         return st;
     *out = render_program_row(tx, NULL, row);
     json_decref(row);
@@ -658,14 +661,14 @@ enum kith_status kith_op_program_update(struct kith_tx *tx, struct kith_call *ca
     json_t *row = NULL, *cfg = NULL, *merged = NULL, *norm = NULL;
     struct prog p;
     enum kith_status st;
-    if ((st = in_allowed(call->body, program_fields, err)) != KITH_OK)
+    if ((st = kith_eng_in_allowed(call->body, program_fields, err)) != KITH_OK)
         return st;
     json_t *idv = json_object_get(call->body, "id");
     if (idv && !(json_is_string(idv) && strcmp(json_string_value(idv), call->params[0]) == 0))
         return kith_err_set(err, KITH_E_IMMUTABLE, "id", "a program's id cannot be changed");
-    if ((st = load_row(tx, "programs", call->params[0], "program", &row, err)) != KITH_OK)
+    if ((st = kith_eng_load_row(tx, "programs", call->params[0], "program", &row, err)) != KITH_OK)
         return st;
-    cfg = json_loads(row_str(row, "config"), 0, NULL);
+    cfg = json_loads(kith_eng_row_str(row, "config"), 0, NULL);
     if (cfg == NULL) {
         st = kith_err_set(err, KITH_E_INTERNAL, NULL, "stored program settings are invalid");
         goto out;
@@ -699,7 +702,7 @@ enum kith_status kith_op_program_update(struct kith_tx *tx, struct kith_call *ca
         st = kith_err_set(err, st, NULL, "the database could not store the program");
         goto out;
     }
-    *out = render_program(norm, &p, row_int(row, "created_at"), call->now_ms);
+    *out = render_program(norm, &p, kith_eng_row_int(row, "created_at"), call->now_ms);
     call->invalidates_links = true;
 out:
     json_decref(row);
@@ -709,7 +712,7 @@ out:
     return st;
 }
 
-enum kith_status prog_config(struct kith_tx *tx, const char *id, json_t **out)
+enum kith_status kith_eng_prog_config(struct kith_tx *tx, const char *id, json_t **out)
 {
     enum kith_status st = KITH_OK;
     pthread_mutex_lock(&prog_cache_mu);

@@ -35,12 +35,12 @@ static enum kith_status find_person(struct kith_tx *tx, const struct prog *p, co
 {
     enum kith_status st = KITH_E_NOT_FOUND;
     if (ext)
-        st = participant_by_external(tx, p->id, ext, out);
+        st = kith_eng_participant_by_external(tx, p->id, ext, out);
     if (st == KITH_E_NOT_FOUND && email) {
         char norm[320];
         if (kith_email_normalize(email, norm, sizeof(norm))) {
             json_t *args = json_pack("[ss]", p->id, norm);
-            st = kith_store_query_one(tx, "participants.by_email", args, out);
+            st = kith_store_query_one(tx, KITH_Q_PARTICIPANTS_BY_EMAIL, args, out);
             json_decref(args);
         }
     }
@@ -61,7 +61,7 @@ static enum kith_status apply(struct kith_tx *tx, struct kith_call *call, const 
                               json_t *person, struct event_in *in, json_t **out,
                               struct kith_err *err)
 {
-    enum kith_status st = event_record(tx, call, p, person, in, out, err);
+    enum kith_status st = kith_eng_event_record(tx, call, p, person, in, out, err);
     if (st == KITH_OK || st == KITH_CREATED) {
         json_object_set_new(*out, "received", json_true());
         st = KITH_OK; /* providers want a 2xx; 200 either way */
@@ -74,10 +74,10 @@ static enum kith_status provider_setup(struct kith_tx *tx, struct kith_call *cal
                                        const char *secret_name, struct prog *p, json_t **cfg,
                                        const char **secret, struct kith_err *err)
 {
-    enum kith_status st = prog_load(tx, call->params[0], p, err);
+    enum kith_status st = kith_eng_prog_load(tx, call->params[0], p, err);
     if (st != KITH_OK)
         return st;
-    if ((st = prog_config(tx, p->id, cfg)) != KITH_OK)
+    if ((st = kith_eng_prog_config(tx, p->id, cfg)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not read the program");
     *secret = json_string_value(json_object_get(*cfg, secret_name));
     return KITH_OK;
@@ -246,7 +246,7 @@ static enum kith_status signup_from_order(struct kith_tx *tx, struct kith_call *
         if (code != NULL || c == NULL || !kith_code_normalize(c, norm))
             continue;
         json_t *row = NULL, *args = json_pack("[s]", norm);
-        if (kith_store_query_one(tx, "codes.find", args, &row) == KITH_OK)
+        if (kith_store_query_one(tx, KITH_Q_CODES_FIND, args, &row) == KITH_OK)
             code = c;
         json_decref(args);
         json_decref(row);
@@ -266,7 +266,7 @@ static enum kith_status signup_from_order(struct kith_tx *tx, struct kith_call *
     enum kith_status st = kith_op_signup(tx, &sub, &res, err);
     json_decref(body);
     if (st == KITH_OK || st == KITH_CREATED) {
-        st = participant_by_external(tx, p->id, ext, person);
+        st = kith_eng_participant_by_external(tx, p->id, ext, person);
         if (st != KITH_OK)
             st = kith_err_set(err, st, NULL, "the database could not read the participant");
     } else if (st == KITH_E_INVALID_PARAM) {
@@ -351,10 +351,11 @@ enum kith_status kith_op_shopify(struct kith_tx *tx, struct kith_call *call, jso
         if (json_is_integer(oid)) {
             snprintf(ref, sizeof(ref), "order:%lld", (long long)json_integer_value(oid));
             json_t *ev = NULL, *args = json_pack("[ss]", p.id, ref);
-            st = kith_store_query_one(tx, "events.by_external_ref", args, &ev);
+            st = kith_store_query_one(tx, KITH_Q_EVENTS_BY_EXTERNAL_REF, args, &ev);
             json_decref(args);
             if (st == KITH_OK)
-                st = kith_store_get(tx, "participants", row_str(ev, "participant"), &person);
+                st = kith_store_get(tx, "participants", kith_eng_row_str(ev, "participant"),
+                                    &person);
             json_decref(ev);
         }
     } else {

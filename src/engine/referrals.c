@@ -11,14 +11,14 @@
 static json_t *render_referral_row(struct kith_tx *tx, void *ctx, json_t *row)
 {
     (void)ctx;
-    return render_referral(tx, row);
+    return kith_eng_render_referral(tx, row);
 }
 
 static json_t *render_reward_row(struct kith_tx *tx, void *ctx, json_t *row)
 {
     (void)tx;
     (void)ctx;
-    return render_reward(row);
+    return kith_eng_render_reward(row);
 }
 
 /* Optional filter from the query string as a JSON string or null (a new reference). */
@@ -27,14 +27,14 @@ static enum kith_status filter(const char *query, const char *name, json_t **out
 {
     char buf[256];
     bool present;
-    enum kith_status st = q_string(query, name, buf, sizeof(buf), &present, err);
+    enum kith_status st = kith_eng_q_string(query, name, buf, sizeof(buf), &present, err);
     *out = st == KITH_OK && present ? json_string(buf) : json_null();
     if (*out == NULL) /* not UTF-8 */
         return kith_err_set(err, KITH_E_INVALID_PARAM, name, "'%s' is not valid UTF-8", name);
     return st;
 }
 
-static enum kith_status list(struct kith_tx *tx, struct kith_call *call, const char *query_name,
+static enum kith_status list(struct kith_tx *tx, struct kith_call *call, enum kith_query query_name,
                              const char *const filters[3], kith_render_fn render, json_t **out,
                              struct kith_err *err)
 {
@@ -42,8 +42,8 @@ static enum kith_status list(struct kith_tx *tx, struct kith_call *call, const c
     int64_t limit, after;
     json_t *f[3] = {NULL, NULL, NULL}, *rows = NULL;
     enum kith_status st;
-    if ((st = q_allowed(call->query, allowed, err)) != KITH_OK ||
-        (st = q_page(call->query, &limit, &after, err)) != KITH_OK)
+    if ((st = kith_eng_q_allowed(call->query, allowed, err)) != KITH_OK ||
+        (st = kith_eng_q_page(call->query, &limit, &after, err)) != KITH_OK)
         return st;
     for (int i = 0; i < 3; i++) {
         if ((st = filter(call->query, filters[i], &f[i], err)) != KITH_OK)
@@ -57,7 +57,7 @@ static enum kith_status list(struct kith_tx *tx, struct kith_call *call, const c
         st = kith_err_set(err, st, NULL, "the database could not list");
         goto out;
     }
-    *out = list_page(rows, limit, render, tx, NULL);
+    *out = kith_eng_list_page(rows, limit, render, tx, NULL);
 out:
     for (int i = 0; i < 3; i++)
         json_decref(f[i]);
@@ -70,7 +70,7 @@ static enum kith_status status_filter(struct kith_call *call, bool reward, struc
 {
     char buf[32];
     bool present;
-    enum kith_status st = q_string(call->query, "status", buf, sizeof(buf), &present, err);
+    enum kith_status st = kith_eng_q_string(call->query, "status", buf, sizeof(buf), &present, err);
     if (st != KITH_OK || !present)
         return st;
     enum kith_referral_status rs;
@@ -88,7 +88,7 @@ enum kith_status kith_op_referral_list(struct kith_tx *tx, struct kith_call *cal
     enum kith_status st = status_filter(call, false, err);
     if (st != KITH_OK)
         return st;
-    return list(tx, call, "referrals.list", filters, render_referral_row, out, err);
+    return list(tx, call, KITH_Q_REFERRALS_LIST, filters, render_referral_row, out, err);
 }
 
 enum kith_status kith_op_reward_list(struct kith_tx *tx, struct kith_call *call, json_t **out,
@@ -98,17 +98,17 @@ enum kith_status kith_op_reward_list(struct kith_tx *tx, struct kith_call *call,
     enum kith_status st = status_filter(call, true, err);
     if (st != KITH_OK)
         return st;
-    return list(tx, call, "rewards.list", filters, render_reward_row, out, err);
+    return list(tx, call, KITH_Q_REWARDS_LIST, filters, render_reward_row, out, err);
 }
 
 static enum kith_status get(struct kith_tx *tx, struct kith_call *call, const char *table,
                             const char *what, json_t **row, struct kith_err *err)
 {
     static const char *const allowed[] = {NULL};
-    enum kith_status st = q_allowed(call->query, allowed, err);
+    enum kith_status st = kith_eng_q_allowed(call->query, allowed, err);
     if (st != KITH_OK)
         return st;
-    return load_row(tx, table, call->params[0], what, row, err);
+    return kith_eng_load_row(tx, table, call->params[0], what, row, err);
 }
 
 enum kith_status kith_op_referral_get(struct kith_tx *tx, struct kith_call *call, json_t **out,
@@ -118,7 +118,7 @@ enum kith_status kith_op_referral_get(struct kith_tx *tx, struct kith_call *call
     enum kith_status st = get(tx, call, "referrals", "referral", &row, err);
     if (st != KITH_OK)
         return st;
-    *out = render_referral(tx, row);
+    *out = kith_eng_render_referral(tx, row);
     json_decref(row);
     return KITH_OK;
 }
@@ -130,7 +130,7 @@ enum kith_status kith_op_reward_get(struct kith_tx *tx, struct kith_call *call, 
     enum kith_status st = get(tx, call, "rewards", "reward", &row, err);
     if (st != KITH_OK)
         return st;
-    *out = render_reward(row);
+    *out = kith_eng_render_reward(row);
     json_decref(row);
     return KITH_OK;
 }
@@ -154,10 +154,10 @@ static enum kith_status reload(struct kith_tx *tx, const char *id, json_t **out,
                                struct kith_err *err)
 {
     json_t *row = NULL;
-    enum kith_status st = load_row(tx, "referrals", id, "referral", &row, err);
+    enum kith_status st = kith_eng_load_row(tx, "referrals", id, "referral", &row, err);
     if (st != KITH_OK)
         return st;
-    *out = render_referral(tx, row);
+    *out = kith_eng_render_referral(tx, row);
     json_decref(row);
     return KITH_OK;
 }
@@ -170,33 +170,36 @@ enum kith_status kith_op_referral_approve(struct kith_tx *tx, struct kith_call *
     json_t *row = NULL, *ev = NULL;
     struct prog p;
     enum kith_status st;
-    if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
-        (st = in_string(call->body, "reason", false, 0, 500, &reason, err)) != KITH_OK ||
-        (st = load_locked(tx, "referrals", call->params[0], "referral", &row, err)) != KITH_OK)
+    if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK ||
+        (st = kith_eng_in_string(call->body, "reason", false, 0, 500, &reason, err)) != KITH_OK ||
+        (st = kith_eng_load_locked(tx, "referrals", call->params[0], "referral", &row, err)) !=
+            KITH_OK)
         return st;
-    if (strcmp(row_str(row, "status"), "review") != 0) {
+    if (strcmp(kith_eng_row_str(row, "status"), "review") != 0) {
         st = kith_err_set(err, KITH_E_INVALID_STATE, NULL,
                           "only a referral in review can be approved (it is %s)",
-                          row_str(row, "status"));
+                          kith_eng_row_str(row, "status"));
         goto out;
     }
-    if ((st = prog_load(tx, row_str(row, "program"), &p, err)) != KITH_OK)
+    if ((st = kith_eng_prog_load(tx, kith_eng_row_str(row, "program"), &p, err)) != KITH_OK)
         goto out;
-    if ((st = referral_set(tx, call->params[0], json_pack("{s:s}", "status", "pending"),
-                           call->now_ms)) != KITH_OK ||
+    if ((st = kith_eng_referral_set(tx, call->params[0], json_pack("{s:s}", "status", "pending"),
+                                    call->now_ms)) != KITH_OK ||
         (st = record_decision(tx, call, call->params[0], "approve", reason)) != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not store the decision");
         goto out;
     }
     json_object_set_new(row, "status", json_string("pending"));
     /* A qualifying event that arrived during review applies now. */
-    json_t *args = json_pack("[ssII]", row_str(row, "referred"), p.qual_event,
-                             (json_int_t)p.min_amount, (json_int_t)row_int(row, "created_at"));
-    st = kith_store_query_one(tx, "events.qualifying", args, &ev);
+    json_t *args =
+        json_pack("[ssII]", kith_eng_row_str(row, "referred"), p.qual_event,
+                  (json_int_t)p.min_amount, (json_int_t)kith_eng_row_int(row, "created_at"));
+    st = kith_store_query_one(tx, KITH_Q_EVENTS_QUALIFYING, args, &ev);
     json_decref(args);
     if (st == KITH_OK) {
-        st = referral_qualify(tx, call->eng, &p, row, row_str(ev, "id"), row_int(ev, "occurred_at"),
-                              call->now_ms, NULL, err);
+        st =
+            kith_eng_referral_qualify(tx, call->eng, &p, row, kith_eng_row_str(ev, "id"),
+                                      kith_eng_row_int(ev, "occurred_at"), call->now_ms, NULL, err);
         if (st != KITH_OK)
             goto out;
     } else if (st != KITH_E_NOT_FOUND) {
@@ -218,18 +221,19 @@ enum kith_status kith_op_referral_reject(struct kith_tx *tx, struct kith_call *c
     json_t *row = NULL, *rewards = NULL;
     enum kith_referral_status rs;
     enum kith_status st;
-    if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
-        (st = in_string(call->body, "reason", false, 0, 500, &reason, err)) != KITH_OK ||
-        (st = load_locked(tx, "referrals", call->params[0], "referral", &row, err)) != KITH_OK)
+    if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK ||
+        (st = kith_eng_in_string(call->body, "reason", false, 0, 500, &reason, err)) != KITH_OK ||
+        (st = kith_eng_load_locked(tx, "referrals", call->params[0], "referral", &row, err)) !=
+            KITH_OK)
         return st;
-    if (!kith_referral_status_parse(row_str(row, "status"), &rs) ||
+    if (!kith_referral_status_parse(kith_eng_row_str(row, "status"), &rs) ||
         !kith_referral_can(rs, KITH_REFERRAL_REJECTED)) {
         st = kith_err_set(err, KITH_E_INVALID_STATE, NULL, "a %s referral cannot be rejected",
-                          row_str(row, "status"));
+                          kith_eng_row_str(row, "status"));
         goto out;
     }
     json_t *args = json_pack("[s]", call->params[0]);
-    st = kith_store_query(tx, "rewards.of_referral", args, &rewards);
+    st = kith_store_query(tx, KITH_Q_REWARDS_OF_REFERRAL, args, &rewards);
     json_decref(args);
     if (st != KITH_OK)
         goto fail;
@@ -237,15 +241,17 @@ enum kith_status kith_op_referral_reject(struct kith_tx *tx, struct kith_call *c
     json_t *r;
     json_array_foreach(rewards, i, r)
     {
-        if (strcmp(row_str(r, "status"), "pending") == 0 &&
-            (st = reward_set_status(tx, call->eng, r, KITH_REWARD_VOIDED, call->now_ms)) != KITH_OK)
+        if (strcmp(kith_eng_row_str(r, "status"), "pending") == 0 &&
+            (st = kith_eng_reward_set_status(tx, call->eng, r, KITH_REWARD_VOIDED, call->now_ms)) !=
+                KITH_OK)
             goto fail;
     }
-    if ((st = referral_set(tx, call->params[0],
-                           json_pack("{s:s,s:n}", "status", "rejected", "hold_until"),
-                           call->now_ms)) != KITH_OK ||
+    if ((st = kith_eng_referral_set(tx, call->params[0],
+                                    json_pack("{s:s,s:n}", "status", "rejected", "hold_until"),
+                                    call->now_ms)) != KITH_OK ||
         (st = record_decision(tx, call, call->params[0], "reject", reason)) != KITH_OK ||
-        (st = outbox_referral(tx, call->params[0], "referral.rejected", call->now_ms)) != KITH_OK)
+        (st = kith_eng_outbox_referral(tx, call->params[0], "referral.rejected", call->now_ms)) !=
+            KITH_OK)
         goto fail;
     st = reload(tx, call->params[0], out, err);
     goto out;
@@ -263,20 +269,21 @@ static enum kith_status reward_move(struct kith_tx *tx, struct kith_call *call,
     static const char *const allowed[] = {NULL};
     json_t *row = NULL;
     enum kith_status st;
-    if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
-        (st = load_locked(tx, "rewards", call->params[0], "reward", &row, err)) != KITH_OK)
+    if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK ||
+        (st = kith_eng_load_locked(tx, "rewards", call->params[0], "reward", &row, err)) != KITH_OK)
         return st;
-    st = reward_set_status(tx, call->eng, row, to, call->now_ms);
+    st = kith_eng_reward_set_status(tx, call->eng, row, to, call->now_ms);
     if (st == KITH_E_INVALID_STATE) {
-        st = kith_err_set(err, st, NULL, "a %s reward cannot become %s", row_str(row, "status"),
-                          kith_reward_status_name(to));
+        st = kith_err_set(err, st, NULL, "a %s reward cannot become %s",
+                          kith_eng_row_str(row, "status"), kith_reward_status_name(to));
     } else if (st != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not store the reward");
     } else {
         json_decref(row);
         row = NULL;
-        if ((st = load_row(tx, "rewards", call->params[0], "reward", &row, err)) == KITH_OK)
-            *out = render_reward(row);
+        if ((st = kith_eng_load_row(tx, "rewards", call->params[0], "reward", &row, err)) ==
+            KITH_OK)
+            *out = kith_eng_render_reward(row);
     }
     json_decref(row);
     return st;

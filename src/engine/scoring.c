@@ -17,7 +17,7 @@ static const unsigned flag_order[] = {
     KITH_FRAUD_NEW_REFERRER, KITH_FRAUD_COUPON_SITE,
 };
 
-json_t *flags_json(unsigned flags)
+json_t *kith_eng_flags_json(unsigned flags)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < KITH_ARRAY_LEN(flag_order); i++) {
@@ -27,7 +27,7 @@ json_t *flags_json(unsigned flags)
     return a;
 }
 
-unsigned flags_from_json(const char *text)
+unsigned kith_eng_flags_from_json(const char *text)
 {
     unsigned flags = 0;
     json_t *a = text ? json_loads(text, 0, NULL) : NULL;
@@ -50,7 +50,7 @@ static void settings_of(const struct kith_engine *eng, const struct prog *p,
     s->coupon_sites = eng ? eng->coupon_sites : NULL;
 }
 
-const char *verdict_status(const struct prog *p, unsigned flags)
+const char *kith_eng_verdict_status(const struct prog *p, unsigned flags)
 {
     struct kith_fraud_settings s;
     settings_of(NULL, p, &s);
@@ -64,30 +64,32 @@ const char *verdict_status(const struct prog *p, unsigned flags)
     }
 }
 
-static enum kith_status count_of(struct kith_tx *tx, const char *query, json_t *args, int64_t *n)
+static enum kith_status count_of(struct kith_tx *tx, enum kith_query query, json_t *args,
+                                 int64_t *n)
 {
     json_t *row = NULL;
     enum kith_status st = kith_store_query_one(tx, query, args, &row);
     json_decref(args);
     if (st == KITH_OK)
-        *n = row_int(row, "n");
+        *n = kith_eng_row_int(row, "n");
     json_decref(row);
     return st;
 }
 
-enum kith_status payment_known(struct kith_tx *tx, json_t *referrer, const char *fingerprint,
-                               bool *known)
+enum kith_status kith_eng_payment_known(struct kith_tx *tx, json_t *referrer,
+                                        const char *fingerprint, bool *known)
 {
     *known = false;
     if (fingerprint == NULL)
         return KITH_OK;
-    const char *own = row_str(referrer, "payment_fingerprint");
+    const char *own = kith_eng_row_str(referrer, "payment_fingerprint");
     *known = own && strcmp(own, fingerprint) == 0;
     if (*known)
         return KITH_OK;
     int64_t n = 0;
     enum kith_status st =
-        count_of(tx, "fraud.payment", json_pack("[ss]", row_str(referrer, "id"), fingerprint), &n);
+        count_of(tx, KITH_Q_FRAUD_PAYMENT,
+                 json_pack("[ss]", kith_eng_row_str(referrer, "id"), fingerprint), &n);
     *known = n > 0;
     return st;
 }
@@ -107,17 +109,17 @@ static size_t strings_of(json_t *a, const char **out, size_t n)
 
 static bool same(json_t *a, json_t *b, const char *col)
 {
-    const char *x = row_str(a, col), *y = row_str(b, col);
+    const char *x = kith_eng_row_str(a, col), *y = kith_eng_row_str(b, col);
     return x && y && strcmp(x, y) == 0;
 }
 
-enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *eng,
-                                const struct prog *p, json_t *referrer, json_t *person,
-                                const char *click_host, int64_t at_ms, json_t *referral,
-                                unsigned *flags, struct kith_err *err)
+enum kith_status kith_eng_score_referral(struct kith_tx *tx, const struct kith_engine *eng,
+                                         const struct prog *p, json_t *referrer, json_t *person,
+                                         const char *click_host, int64_t at_ms, json_t *referral,
+                                         unsigned *flags, struct kith_err *err)
 {
     json_t *cfg = NULL;
-    const char *referrer_id = row_str(referrer, "id");
+    const char *referrer_id = kith_eng_row_str(referrer, "id");
     struct kith_fraud_facts f;
     struct kith_fraud_settings s;
     char domain[256] = "", stem[256] = "";
@@ -125,7 +127,7 @@ enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *en
     enum kith_status st;
     memset(&f, 0, sizeof(f));
     settings_of(eng, p, &s);
-    if ((st = prog_config(tx, p->id, &cfg)) != KITH_OK)
+    if ((st = kith_eng_prog_config(tx, p->id, &cfg)) != KITH_OK)
         goto fail;
     /* Counting the referrer's recent referrals must see concurrent signups for the same
      * referrer (other connections, other instances): lock their row, so they count in turn. */
@@ -143,24 +145,24 @@ enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *en
 
     f.ip_match = same(person, referrer, "ip_hash");
     f.device_match = same(person, referrer, "device_id");
-    if ((st = payment_known(tx, referrer, row_str(person, "payment_fingerprint"),
-                            &f.payment_match)) != KITH_OK)
+    if ((st = kith_eng_payment_known(tx, referrer, kith_eng_row_str(person, "payment_fingerprint"),
+                                     &f.payment_match)) != KITH_OK)
         goto fail;
     int64_t n = 0;
-    if ((st = count_of(tx, "fraud.recent",
+    if ((st = count_of(tx, KITH_Q_FRAUD_RECENT,
                        json_pack("[sII]", referrer_id, (json_int_t)(at_ms - 24 * HOUR_MS),
                                  (json_int_t)p->velocity_per_day),
                        &n)) != KITH_OK)
         goto fail;
     f.referrer_recent = (uint32_t)n;
-    const char *email = row_str(person, "email_norm");
+    const char *email = kith_eng_row_str(person, "email_norm");
     bool digits = false;
     if (email &&
         kith_fraud_email_stem(email, domain, sizeof(domain), stem, sizeof(stem), &digits)) {
         f.email_domain = domain;
         f.email_ends_in_digits = digits;
         if (digits) {
-            if ((st = count_of(tx, "fraud.stem", json_pack("[sss]", referrer_id, domain, stem),
+            if ((st = count_of(tx, KITH_Q_FRAUD_STEM, json_pack("[sss]", referrer_id, domain, stem),
                                &n)) != KITH_OK)
                 goto fail;
             f.same_stem_earlier = (uint32_t)n;
@@ -168,7 +170,7 @@ enum kith_status score_referral(struct kith_tx *tx, const struct kith_engine *en
         json_object_set_new(referral, "email_domain", json_string(domain));
         json_object_set_new(referral, "email_stem", json_string(stem));
     }
-    f.referrer_created_ms = row_int(referrer, "created_at");
+    f.referrer_created_ms = kith_eng_row_int(referrer, "created_at");
     f.now_ms = at_ms;
     f.click_host = click_host;
     *flags = kith_fraud_flags(&f, &s);

@@ -9,20 +9,20 @@
 #include "engine/internal.h"
 #include "engine/templates.h"
 
-json_t *notification_json(json_t *row);
+json_t *kith_eng_notification_json(json_t *row);
 
 static json_t *render_notification_row(struct kith_tx *tx, void *ctx, json_t *row)
 {
     (void)tx;
     (void)ctx;
-    return notification_json(row);
+    return kith_eng_notification_json(row);
 }
 
 enum kith_status kith_op_participant_notifications(struct kith_tx *tx, struct kith_call *call,
                                                    json_t **out, struct kith_err *err)
 {
-    return list_children(tx, call, "participants", "participant", "notifications.list",
-                         render_notification_row, out, err);
+    return kith_eng_list_children(tx, call, "participants", "participant",
+                                  KITH_Q_NOTIFICATIONS_LIST, render_notification_row, out, err);
 }
 
 static char *message(json_t *cfg, const char *name, bool subject,
@@ -42,29 +42,31 @@ enum kith_status kith_op_participant_share(struct kith_tx *tx, struct kith_call 
     static const char *const allowed[] = {NULL};
     static const char *const channels[] = {"email", "sms", "whatsapp", "social"};
     json_t *row = NULL, *cfg = NULL;
-    enum kith_status st = q_allowed(call->query, allowed, err);
-    if (st != KITH_OK ||
-        (st = load_row(tx, "participants", call->params[0], "participant", &row, err)) != KITH_OK)
+    enum kith_status st = kith_eng_q_allowed(call->query, allowed, err);
+    if (st != KITH_OK || (st = kith_eng_load_row(tx, "participants", call->params[0], "participant",
+                                                 &row, err)) != KITH_OK)
         return st;
-    if (row_int(row, "erased") != 0 || strcmp(row_str(row, "status"), "active") != 0) {
+    if (kith_eng_row_int(row, "erased") != 0 ||
+        strcmp(kith_eng_row_str(row, "status"), "active") != 0) {
         st = kith_err_set(err, KITH_E_INVALID_STATE, NULL,
                           "this participant's link does not attribute (blocked or erased)");
         goto out;
     }
-    if ((st = prog_config(tx, row_str(row, "program"), &cfg)) != KITH_OK) {
+    if ((st = kith_eng_prog_config(tx, kith_eng_row_str(row, "program"), &cfg)) != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not read the program");
         goto out;
     }
     char base[1024];
-    snprintf(base, sizeof(base), "%s/r/%s", call->eng->public_url, row_str(row, "code"));
+    snprintf(base, sizeof(base), "%s/r/%s", call->eng->public_url, kith_eng_row_str(row, "code"));
     json_t *messages = json_object(), *links = json_object();
     for (size_t i = 0; i < KITH_ARRAY_LEN(channels); i++) {
         char link[1100], name[32];
         snprintf(link, sizeof(link), "%s?ch=%s", base, channels[i]);
         snprintf(name, sizeof(name), "share_%s", channels[i]);
         struct kith_template_vars v = {
-            .first_name = row_str(row, "first_name") ? row_str(row, "first_name") : "",
-            .code = row_str(row, "code"),
+            .first_name =
+                kith_eng_row_str(row, "first_name") ? kith_eng_row_str(row, "first_name") : "",
+            .code = kith_eng_row_str(row, "code"),
             .share_url = link,
             .friend_first_name = "",
             .reward = "",
@@ -82,7 +84,7 @@ enum kith_status kith_op_participant_share(struct kith_tx *tx, struct kith_call 
         free(body);
         json_object_set_new(links, channels[i], json_string(link));
     }
-    *out = json_pack("{s:s,s:s,s:o,s:o}", "code", row_str(row, "code"), "share_url", base,
+    *out = json_pack("{s:s,s:s,s:o,s:o}", "code", kith_eng_row_str(row, "code"), "share_url", base,
                      "messages", messages, "links", links);
 out:
     json_decref(row);

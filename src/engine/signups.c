@@ -13,8 +13,8 @@
 #include "kith/codes.h"
 #include "kith/crypto.h"
 
-enum kith_status participant_fields(json_t *body, const struct kith_engine *eng, json_t *row,
-                                    struct kith_err *err);
+enum kith_status kith_eng_participant_fields(json_t *body, const struct kith_engine *eng,
+                                             json_t *row, struct kith_err *err);
 
 static const char *const signup_fields[] = {"program",
                                             "external_id",
@@ -43,11 +43,11 @@ struct found {
 static void facts_from(json_t *row, const struct prog *p, struct kith_attr_facts *f)
 {
     f->found = true;
-    f->same_program = strcmp(row_str(row, "program"), p->id) == 0;
-    f->referrer_blocked =
-        strcmp(row_str(row, "status"), "active") != 0 || row_int(row, "erased") != 0;
-    f->referrer_external_id = row_str(row, "external_id");
-    f->referrer_email_norm = row_str(row, "email_norm");
+    f->same_program = strcmp(kith_eng_row_str(row, "program"), p->id) == 0;
+    f->referrer_blocked = strcmp(kith_eng_row_str(row, "status"), "active") != 0 ||
+                          kith_eng_row_int(row, "erased") != 0;
+    f->referrer_external_id = kith_eng_row_str(row, "external_id");
+    f->referrer_email_norm = kith_eng_row_str(row, "email_norm");
 }
 
 static enum kith_status find_code(struct kith_tx *tx, const char *typed, const struct prog *p,
@@ -59,14 +59,14 @@ static enum kith_status find_code(struct kith_tx *tx, const char *typed, const s
     if (!kith_code_normalize(typed, norm))
         return KITH_OK; /* cannot match any code: unknown_code */
     json_t *args = json_pack("[s]", norm);
-    enum kith_status st = kith_store_query_one(tx, "codes.find", args, &fd->row);
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_CODES_FIND, args, &fd->row);
     json_decref(args);
     if (st == KITH_E_NOT_FOUND)
         return KITH_OK;
     if (st != KITH_OK)
         return st;
     facts_from(fd->row, p, f);
-    kith_strlcpy(fd->code, row_str(fd->row, "matched"), sizeof(fd->code));
+    kith_strlcpy(fd->code, kith_eng_row_str(fd->row, "matched"), sizeof(fd->code));
     return KITH_OK;
 }
 
@@ -75,15 +75,15 @@ static enum kith_status find_click(struct kith_tx *tx, const char *click_id, con
 {
     f->present = true;
     json_t *args = json_pack("[s]", click_id);
-    enum kith_status st = kith_store_query_one(tx, "clicks.find", args, &fd->row);
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_CLICKS_FIND, args, &fd->row);
     json_decref(args);
     if (st == KITH_E_NOT_FOUND)
         return KITH_OK;
     if (st != KITH_OK)
         return st;
     facts_from(fd->row, p, f);
-    f->at_ms = row_int(fd->row, "click_at");
-    kith_strlcpy(fd->code, row_str(fd->row, "matched"), sizeof(fd->code));
+    f->at_ms = kith_eng_row_int(fd->row, "click_at");
+    kith_strlcpy(fd->code, kith_eng_row_str(fd->row, "matched"), sizeof(fd->code));
     return KITH_OK;
 }
 
@@ -91,17 +91,17 @@ static enum kith_status find_click(struct kith_tx *tx, const char *click_id, con
 static enum kith_status answer_existing(struct kith_tx *tx, struct kith_call *call, json_t *row,
                                         json_t **out, struct kith_err *err)
 {
-    json_t *ref = NULL, *args = json_pack("[s]", row_str(row, "id"));
-    enum kith_status st = kith_store_query_one(tx, "referrals.of_referred", args, &ref);
+    json_t *ref = NULL, *args = json_pack("[s]", kith_eng_row_str(row, "id"));
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_REFERRALS_OF_REFERRED, args, &ref);
     json_decref(args);
     if (st != KITH_OK && st != KITH_E_NOT_FOUND)
         return kith_err_set(err, st, NULL, "the database could not read the referral");
     *out = json_object();
-    json_object_set_new(*out, "participant", render_participant(tx, call->eng, row));
-    json_object_set_new(*out, "referral", ref ? render_referral(tx, ref) : json_null());
-    json_object_set_new(
-        *out, "attribution",
-        json_pack("{s:s,s:[]}", "source", ref ? row_str(ref, "source") : "organic", "rejected"));
+    json_object_set_new(*out, "participant", kith_eng_render_participant(tx, call->eng, row));
+    json_object_set_new(*out, "referral", ref ? kith_eng_render_referral(tx, ref) : json_null());
+    json_object_set_new(*out, "attribution",
+                        json_pack("{s:s,s:[]}", "source",
+                                  ref ? kith_eng_row_str(ref, "source") : "organic", "rejected"));
     json_decref(ref);
     return KITH_OK;
 }
@@ -119,15 +119,15 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
     enum kith_status st;
     json_t *body = call->body;
 
-    if ((st = in_allowed(body, signup_fields, err)) != KITH_OK ||
-        (st = in_string(body, "program", false, 1, 40, &program, err)) != KITH_OK ||
-        (st = participant_fields(body, call->eng, fields, err)) != KITH_OK ||
-        (st = in_string(body, "ref", false, 1, 64, &ref, err)) != KITH_OK ||
-        (st = in_string(body, "click_id", false, 1, 64, &click_id, err)) != KITH_OK ||
-        (st = in_string(body, "code", false, 1, 64, &typed, err)) != KITH_OK ||
-        (st = in_string(body, "user_agent", false, 0, 1024, &ua, err)) != KITH_OK ||
-        (st = in_time(body, "occurred_at", &at_ms, NULL, err)) != KITH_OK ||
-        (st = in_bool(body, "leaderboard_opt_in", &opt_in, NULL, err)) != KITH_OK)
+    if ((st = kith_eng_in_allowed(body, signup_fields, err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "program", false, 1, 40, &program, err)) != KITH_OK ||
+        (st = kith_eng_participant_fields(body, call->eng, fields, err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "ref", false, 1, 64, &ref, err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "click_id", false, 1, 64, &click_id, err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "code", false, 1, 64, &typed, err)) != KITH_OK ||
+        (st = kith_eng_in_string(body, "user_agent", false, 0, 1024, &ua, err)) != KITH_OK ||
+        (st = kith_eng_in_time(body, "occurred_at", &at_ms, NULL, err)) != KITH_OK ||
+        (st = kith_eng_in_bool(body, "leaderboard_opt_in", &opt_in, NULL, err)) != KITH_OK)
         goto out;
     json_t *meta = json_object_get(body, "metadata");
     if (meta && !json_is_null(meta)) {
@@ -140,11 +140,11 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         json_object_set_new(fields, "metadata", json_string(text ? text : "{}"));
         free(text);
     }
-    if ((st = prog_resolve(tx, program, &p, err)) != KITH_OK)
+    if ((st = kith_eng_prog_resolve(tx, program, &p, err)) != KITH_OK)
         goto out;
-    const char *ext = row_str(fields, "external_id");
+    const char *ext = kith_eng_row_str(fields, "external_id");
 
-    st = participant_by_external(tx, p.id, ext, &existing);
+    st = kith_eng_participant_by_external(tx, p.id, ext, &existing);
     if (st == KITH_OK) {
         st = answer_existing(tx, call, existing, out, err);
         goto out;
@@ -156,7 +156,7 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
 
     struct kith_attr_input in = {0};
     in.external_id = ext;
-    in.email_norm = row_str(fields, "email_norm");
+    in.email_norm = kith_eng_row_str(fields, "email_norm");
     in.now_ms = at_ms;
     in.window_ms = p.window_days * DAY_MS;
     if ((ref && (st = find_code(tx, ref, &p, at_ms, &in.cand[KITH_ATTR_URL], &fd[KITH_ATTR_URL])) !=
@@ -177,10 +177,10 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         json_object_set_new(fields, "referred_by", json_string(referral_id));
     }
     json_object_set_new(fields, "leaderboard_opt_in", json_boolean(opt_in));
-    st = participant_insert(tx, call->eng, &p, fields, at_ms, &person, err);
+    st = kith_eng_participant_insert(tx, call->eng, &p, fields, at_ms, &person, err);
     if (st == KITH_E_CONSTRAINT) {
         /* Raced with another signup of the same person: theirs counts. */
-        if ((st = participant_by_external(tx, p.id, ext, &existing)) != KITH_OK) {
+        if ((st = kith_eng_participant_by_external(tx, p.id, ext, &existing)) != KITH_OK) {
             st = kith_err_set(err, st, NULL, "the database could not read participants");
             goto out;
         }
@@ -196,30 +196,32 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         json_t *click = res.winner == KITH_ATTR_COOKIE ? w->row : NULL;
         /* A url or typed win backed by this referrer's own click keeps that click's channel. */
         if (click == NULL && res.reason[KITH_ATTR_COOKIE] == KITH_ATTR_ACCEPTED &&
-            strcmp(row_str(fd[KITH_ATTR_COOKIE].row, "participant"),
-                   row_str(w->row, "participant")) == 0)
+            strcmp(kith_eng_row_str(fd[KITH_ATTR_COOKIE].row, "participant"),
+                   kith_eng_row_str(w->row, "participant")) == 0)
             click = fd[KITH_ATTR_COOKIE].row;
         referral = json_object();
         json_object_set_new(referral, "id", json_string(referral_id));
         json_object_set_new(referral, "program", json_string(p.id));
-        json_object_set_new(referral, "referrer", json_string(row_str(w->row, "participant")));
-        json_object_set_new(referral, "referred", json_string(row_str(person, "id")));
+        json_object_set_new(referral, "referrer",
+                            json_string(kith_eng_row_str(w->row, "participant")));
+        json_object_set_new(referral, "referred", json_string(kith_eng_row_str(person, "id")));
         json_object_set_new(referral, "code", json_string(w->code));
         json_object_set_new(referral, "source", json_string(kith_attr_source_name(res.winner)));
         json_object_set_new(referral, "channel",
-                            click && row_str(click, "channel")
-                                ? json_string(row_str(click, "channel"))
+                            click && kith_eng_row_str(click, "channel")
+                                ? json_string(kith_eng_row_str(click, "channel"))
                                 : json_null());
         json_object_set_new(referral, "click",
-                            click ? json_string(row_str(click, "click_id")) : json_null());
+                            click ? json_string(kith_eng_row_str(click, "click_id")) : json_null());
         unsigned flags = 0;
-        const char *host = click ? row_str(click, "referrer_host") : NULL;
-        if (!call->eng->fraud_off && (st = score_referral(tx, call->eng, &p, w->row, person, host,
-                                                          at_ms, referral, &flags, err)) != KITH_OK)
+        const char *host = click ? kith_eng_row_str(click, "referrer_host") : NULL;
+        if (!call->eng->fraud_off &&
+            (st = kith_eng_score_referral(tx, call->eng, &p, w->row, person, host, at_ms, referral,
+                                          &flags, err)) != KITH_OK)
             goto out;
-        json_object_set_new(referral, "status", json_string(verdict_status(&p, flags)));
+        json_object_set_new(referral, "status", json_string(kith_eng_verdict_status(&p, flags)));
         json_object_set_new(referral, "fraud_score", json_integer(kith_fraud_score(flags)));
-        json_t *fl = flags_json(flags);
+        json_t *fl = kith_eng_flags_json(flags);
         char *fl_text = json_dumps(fl, JSON_COMPACT);
         json_decref(fl);
         json_object_set_new(referral, "fraud_flags", json_string(fl_text));
@@ -235,21 +237,23 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         }
         /* The row as written is the row as stored: no need to read it back. */
     }
-    if (outbox_wanted(tx) &&
-        (st = outbox_emit(tx, "participant.created", render_participant(tx, call->eng, person),
-                          call->now_ms)) != KITH_OK)
+    if (kith_eng_outbox_wanted(tx) &&
+        (st = kith_eng_outbox_emit(tx, "participant.created",
+                                   kith_eng_render_participant(tx, call->eng, person),
+                                   call->now_ms)) != KITH_OK)
         goto fail_write;
     if (referral) {
-        const char *status = row_str(referral, "status");
-        if ((st = outbox_referral(tx, referral_id, "referral.created", call->now_ms)) != KITH_OK)
+        const char *status = kith_eng_row_str(referral, "status");
+        if ((st = kith_eng_outbox_referral(tx, referral_id, "referral.created", call->now_ms)) !=
+            KITH_OK)
             goto fail_write;
         if (strcmp(status, "pending") != 0) {
             char type[32];
             snprintf(type, sizeof(type), "referral.%s", status);
-            if ((st = outbox_referral(tx, referral_id, type, call->now_ms)) != KITH_OK)
+            if ((st = kith_eng_outbox_referral(tx, referral_id, type, call->now_ms)) != KITH_OK)
                 goto fail_write;
-        } else if ((st = notify_created(tx, call->eng, referral, w_row, person, call->now_ms)) !=
-                   KITH_OK) {
+        } else if ((st = kith_eng_notify_created(tx, call->eng, referral, w_row, person,
+                                                 call->now_ms)) != KITH_OK) {
             goto fail_write;
         }
     }
@@ -264,9 +268,10 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
                                             "reason", reason));
     }
     *out = json_object();
-    json_object_set_new(*out, "participant", render_new_participant(call->eng, person));
+    json_object_set_new(*out, "participant", kith_eng_render_new_participant(call->eng, person));
     json_object_set_new(*out, "referral",
-                        referral ? render_referral_rows(referral, w_row, person) : json_null());
+                        referral ? kith_eng_render_referral_rows(referral, w_row, person)
+                                 : json_null());
     json_object_set_new(
         *out, "attribution",
         json_pack("{s:s,s:o}", "source", kith_attr_source_name(res.winner), "rejected", rejected));

@@ -13,7 +13,7 @@
 #define IDEMPOTENCY_MS (24 * 3600 * INT64_C(1000))
 
 static enum kith_status
-each(struct kith_tx *tx, const struct kith_engine *eng, const char *query, int64_t now_ms,
+each(struct kith_tx *tx, const struct kith_engine *eng, enum kith_query query, int64_t now_ms,
      enum kith_status (*fn)(struct kith_tx *, const struct kith_engine *, json_t *, int64_t),
      bool *more)
 {
@@ -38,24 +38,24 @@ each(struct kith_tx *tx, const struct kith_engine *eng, const char *query, int64
 static enum kith_status expire_reward(struct kith_tx *tx, const struct kith_engine *eng,
                                       json_t *row, int64_t now_ms)
 {
-    return reward_set_status(tx, eng, row, KITH_REWARD_EXPIRED, now_ms);
+    return kith_eng_reward_set_status(tx, eng, row, KITH_REWARD_EXPIRED, now_ms);
 }
 
 static enum kith_status expire_referral(struct kith_tx *tx, const struct kith_engine *eng,
                                         json_t *row, int64_t now_ms)
 {
     (void)eng;
-    enum kith_status st =
-        referral_set(tx, row_str(row, "id"), json_pack("{s:s}", "status", "expired"), now_ms);
+    enum kith_status st = kith_eng_referral_set(tx, kith_eng_row_str(row, "id"),
+                                                json_pack("{s:s}", "status", "expired"), now_ms);
     if (st == KITH_OK)
-        st = outbox_referral(tx, row_str(row, "id"), "referral.expired", now_ms);
+        st = kith_eng_outbox_referral(tx, kith_eng_row_str(row, "id"), "referral.expired", now_ms);
     return st;
 }
 
 static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms)
 {
     json_t *rows = NULL, *args = json_pack("[II]", (json_int_t)0, (json_int_t)100000);
-    enum kith_status st = kith_store_query(tx, "programs.list", args, &rows);
+    enum kith_status st = kith_store_query(tx, KITH_Q_PROGRAMS_LIST, args, &rows);
     json_decref(args);
     if (st != KITH_OK)
         return st;
@@ -64,11 +64,11 @@ static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms)
     json_array_foreach(rows, i, r)
     {
         struct prog p;
-        if (prog_load(tx, row_str(r, "id"), &p, NULL) != KITH_OK)
+        if (kith_eng_prog_load(tx, kith_eng_row_str(r, "id"), &p, NULL) != KITH_OK)
             continue;
         int64_t days = (p.cookie_days > p.window_days ? p.cookie_days : p.window_days) + 30;
         args = json_pack("[Is]", (json_int_t)(now_ms - days * DAY_MS), p.id);
-        st = kith_store_exec(tx, "clicks.drop_hashes", args, NULL);
+        st = kith_store_exec(tx, KITH_Q_CLICKS_DROP_HASHES, args, NULL);
         json_decref(args);
         if (st != KITH_OK)
             break;
@@ -82,27 +82,29 @@ enum kith_status kith_engine_sweep(struct kith_tx *tx, const struct kith_engine 
 {
     enum kith_status st;
     *more = false;
-    if ((st = each(tx, eng, "referrals.due_hold", now_ms, referral_release, more)) != KITH_OK ||
-        (st = each(tx, eng, "rewards.due_expiry", now_ms, expire_reward, more)) != KITH_OK ||
-        (st = each(tx, eng, "referrals.due_expiry", now_ms, expire_referral, more)) != KITH_OK ||
+    if ((st = each(tx, eng, KITH_Q_REFERRALS_DUE_HOLD, now_ms, kith_eng_referral_release, more)) !=
+            KITH_OK ||
+        (st = each(tx, eng, KITH_Q_REWARDS_DUE_EXPIRY, now_ms, expire_reward, more)) != KITH_OK ||
+        (st = each(tx, eng, KITH_Q_REFERRALS_DUE_EXPIRY, now_ms, expire_referral, more)) !=
+            KITH_OK ||
         (st = drop_hashes(tx, now_ms)) != KITH_OK)
         return st;
     json_t *args = json_pack("[I]", (json_int_t)(now_ms - IDEMPOTENCY_MS));
-    st = kith_store_exec(tx, "idem.expire", args, NULL);
+    st = kith_store_exec(tx, KITH_Q_IDEM_EXPIRE, args, NULL);
     json_decref(args);
     return st;
 }
 
 static json_t *clock_answer(void)
 {
-    return json_pack("{s:o}", "now", time_json(kith_clock_now_ms()));
+    return json_pack("{s:o}", "now", kith_eng_time_json(kith_clock_now_ms()));
 }
 
 enum kith_status kith_op_clock_get(struct kith_tx *tx, struct kith_call *call, json_t **out,
                                    struct kith_err *err)
 {
     static const char *const allowed[] = {NULL};
-    enum kith_status st = q_allowed(call->query, allowed, err);
+    enum kith_status st = kith_eng_q_allowed(call->query, allowed, err);
     (void)tx;
     if (st != KITH_OK)
         return st;
@@ -121,10 +123,10 @@ enum kith_status kith_op_clock_set(struct kith_tx *tx, struct kith_call *call, j
     enum kith_status st;
     if (!call->eng->test_clock)
         return kith_err_set(err, KITH_E_NOT_FOUND, NULL, "the test clock is not enabled");
-    if ((st = in_allowed(call->body, allowed, err)) != KITH_OK ||
-        (st = in_int(call->body, "advance_seconds", 0, INT64_C(3650) * 86400, &advance,
-                     &has_advance, err)) != KITH_OK ||
-        (st = in_time(call->body, "now", &now, &has_now, err)) != KITH_OK)
+    if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK ||
+        (st = kith_eng_in_int(call->body, "advance_seconds", 0, INT64_C(3650) * 86400, &advance,
+                              &has_advance, err)) != KITH_OK ||
+        (st = kith_eng_in_time(call->body, "now", &now, &has_now, err)) != KITH_OK)
         return st;
     if (has_advance == has_now)
         return kith_err_set(err, KITH_E_INVALID_PARAM, has_now ? "now" : "advance_seconds",

@@ -151,16 +151,16 @@ void kith_template_reward_text(json_t *reward, char *out, size_t outsize)
     out[0] = '\0';
     if (reward == NULL)
         return;
-    const char *desc = row_str(reward, "description");
-    const char *cur = row_str(reward, "currency");
-    const char *kind = row_str(reward, "kind");
-    if (!row_is_null(reward, "amount") && cur) {
+    const char *desc = kith_eng_row_str(reward, "description");
+    const char *cur = kith_eng_row_str(reward, "currency");
+    const char *kind = kith_eng_row_str(reward, "kind");
+    if (!kith_eng_row_is_null(reward, "amount") && cur) {
         static const char *const zero_decimal[] = {"JPY", "KRW", "VND", "CLP", "ISK",
                                                    "HUF", "TWD", "UGX", "XAF", "XOF"};
         bool whole = false;
         for (size_t i = 0; i < KITH_ARRAY_LEN(zero_decimal); i++)
             whole = whole || strcmp(cur, zero_decimal[i]) == 0;
-        int64_t amount = row_int(reward, "amount");
+        int64_t amount = kith_eng_row_int(reward, "amount");
         char kind_text[40];
         kith_strlcpy(kind_text, kind ? kind : "reward", sizeof(kind_text));
         for (char *c = kind_text; *c; c++)

@@ -312,7 +312,7 @@ static enum kith_status api_job(struct kith_tx *tx, void *arg)
         json_t *row = NULL, *args;
         snprintf(lock_key, sizeof(lock_key), "%s:%s", key_id, c->idem);
         args = json_pack("[s]", lock_key);
-        st = kith_store_query_one(tx, "idem.lock", args, &row);
+        st = kith_store_query_one(tx, KITH_Q_IDEM_LOCK, args, &row);
         json_decref(args);
         bool locked = st == KITH_OK && json_integer_value(json_object_get(row, "locked")) != 0;
         json_decref(row);
@@ -326,7 +326,7 @@ static enum kith_status api_job(struct kith_tx *tx, void *arg)
             return KITH_OK;
         }
         args = json_pack("[ss]", key_id, c->idem);
-        st = kith_store_query_one(tx, "idem.get", args, &row);
+        st = kith_store_query_one(tx, KITH_Q_IDEM_GET, args, &row);
         json_decref(args);
         if (st == KITH_OK && json_integer_value(json_object_get(row, "created_at")) >=
                                  kith_clock_now_ms() - 86400000) {
@@ -406,7 +406,7 @@ run:;
     if (c->has_idem && !validation_error(st) && c->status < 500) {
         json_t *args = json_pack("[sssisI]", key_id, c->idem, req_hash, c->status, c->body,
                                  (json_int_t)call.now_ms);
-        enum kith_status ist = kith_store_exec(tx, "idem.put", args, NULL);
+        enum kith_status ist = kith_store_exec(tx, KITH_Q_IDEM_PUT, args, NULL);
         json_decref(args);
         if (ist != KITH_OK)
             return KITH_E_UNAVAILABLE; /* the whole job rolls back: nothing half-done */
@@ -804,7 +804,7 @@ static enum kith_status health_job(struct kith_tx *tx, void *arg)
 {
     struct health *h = arg;
     json_t *row = NULL, *args = json_array();
-    h->st = kith_store_query_one(tx, "health", args, &row);
+    h->st = kith_store_query_one(tx, KITH_Q_HEALTH, args, &row);
     json_decref(args);
     json_decref(row);
     return KITH_OK;
@@ -846,7 +846,7 @@ static enum kith_status prom_job(struct kith_tx *tx, void *arg)
 {
     struct prom *p = arg;
     json_t *args = json_array();
-    if (kith_store_query(tx, "referrals.by_status", args, &p->referrals) != KITH_OK)
+    if (kith_store_query(tx, KITH_Q_REFERRALS_BY_STATUS, args, &p->referrals) != KITH_OK)
         p->referrals = NULL;
     json_decref(args);
     return KITH_OK;

@@ -42,6 +42,7 @@ struct pg_conn {
     uv_thread_t thread;
     struct pg_stmt stmts[PG_STMTS];
     int nstmts;
+    int named[KITH_Q_COUNT]; /* 1 + index in stmts of a prepared named query, 0 when not yet */
 };
 
 struct pg_tx {
@@ -72,6 +73,7 @@ static enum kith_status pg_connect(struct pg_store *s, struct pg_conn *c)
     for (int i = 0; i < c->nstmts; i++)
         free(c->stmts[i].sql);
     c->nstmts = 0;
+    memset(c->named, 0, sizeof(c->named)); /* a new connection has nothing prepared */
     c->conn = PQconnectdb(s->url);
     if (PQstatus(c->conn) != CONNECTION_OK) {
         /* The URL may carry a password: say only that it failed. */
@@ -139,18 +141,12 @@ static char *translate(const char *sql)
     return out;
 }
 
-static const char *named_sql(const char *name)
+/* PostgreSQL's own statement where it differs, else the shared one (translated when prepared). */
+static const char *named_sql(enum kith_query q)
 {
-    for (size_t i = 0; i < KITH_ARRAY_LEN(kith_pgsql_queries); i++) {
-        if (strcmp(kith_pgsql_queries[i].name, name) == 0)
-            return kith_pgsql_queries[i].sql;
-    }
-    for (size_t i = 0; i < KITH_ARRAY_LEN(kith_sqlite_queries); i++) {
-        if (strcmp(kith_sqlite_queries[i].name, name) == 0)
-            return kith_sqlite_queries[i].sql;
-    }
-    kith_log_error("store", "msg=\"unknown query\" name=%s", name);
-    return NULL;
+    if ((unsigned)q >= KITH_Q_COUNT)
+        return NULL;
+    return kith_pgsql_sql[q] ? kith_pgsql_sql[q] : kith_sqlite_sql[q];
 }
 
 static bool sqlstate_is(struct pg_tx *tx, const char *code)
@@ -192,10 +188,13 @@ static enum kith_status plain(struct pg_tx *tx, const char *sql)
     return st;
 }
 
-static const char *prepared(struct pg_tx *tx, const char *sql, enum kith_status *st)
+static const char *prepared(struct pg_tx *tx, enum kith_query q, const char *sql,
+                            enum kith_status *st)
 {
     struct pg_conn *c = tx->c;
-    for (int i = 0; i < c->nstmts; i++) {
+    if (q < KITH_Q_COUNT && c->named[q] > 0)
+        return c->stmts[c->named[q] - 1].name;
+    for (int i = 0; q == KITH_Q_COUNT && i < c->nstmts; i++) {
         if (strcmp(c->stmts[i].sql, sql) == 0)
             return c->stmts[i].name;
     }
@@ -219,6 +218,8 @@ static const char *prepared(struct pg_tx *tx, const char *sql, enum kith_status 
     if (p->sql == NULL)
         abort();
     c->nstmts++;
+    if (q < KITH_Q_COUNT)
+        c->named[q] = c->nstmts;
     return p->name;
 }
 
@@ -246,13 +247,13 @@ static json_t *value_json(PGresult *res, int row, int col)
 }
 
 /* Runs sql (SQLite-style placeholders) with args; rows into *rows unless NULL. */
-static enum kith_status run_sql(struct pg_tx *tx, const char *sql, json_t *args, json_t **rows,
-                                size_t max_rows, int64_t *changes)
+static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char *sql, json_t *args,
+                                json_t **rows, size_t max_rows, int64_t *changes)
 {
     enum kith_status st = KITH_OK;
     if (tx->failed)
         return KITH_E_UNAVAILABLE;
-    const char *name = prepared(tx, sql, &st);
+    const char *name = prepared(tx, q, sql, &st);
     if (name == NULL)
         return st;
     size_t n = json_array_size(args);
@@ -337,13 +338,13 @@ out:
 
 /* ---- the store interface ---- */
 
-static enum kith_status pg_query(struct kith_tx *t, const char *name, json_t *args, json_t **out,
+static enum kith_status pg_query(struct kith_tx *t, enum kith_query q, json_t *args, json_t **out,
                                  size_t max_rows, int64_t *changes)
 {
-    const char *sql = named_sql(name);
+    const char *sql = named_sql(q);
     if (sql == NULL)
         return KITH_E_INTERNAL;
-    return run_sql((struct pg_tx *)t, sql, args, out, max_rows, changes);
+    return run_sql((struct pg_tx *)t, q, sql, args, out, max_rows, changes);
 }
 
 static enum kith_status pg_insert(struct kith_tx *t, const char *table, json_t *row)
@@ -352,7 +353,7 @@ static enum kith_status pg_insert(struct kith_tx *t, const char *table, json_t *
     json_t *args = NULL;
     enum kith_status st = kith_sql_insert(table, row, sql, sizeof(sql), &args);
     if (st == KITH_OK)
-        st = run_sql((struct pg_tx *)t, sql, args, NULL, 0, NULL);
+        st = run_sql((struct pg_tx *)t, KITH_Q_COUNT, sql, args, NULL, 0, NULL);
     json_decref(args);
     return st;
 }
@@ -366,7 +367,7 @@ static enum kith_status pg_get(struct kith_tx *t, const char *table, const char 
         return KITH_E_INTERNAL;
     snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE id = ?%s", table, lock ? " FOR UPDATE" : "");
     json_t *args = json_pack("[s]", id);
-    enum kith_status st = run_sql((struct pg_tx *)t, sql, args, &rows, 1, NULL);
+    enum kith_status st = run_sql((struct pg_tx *)t, KITH_Q_COUNT, sql, args, &rows, 1, NULL);
     json_decref(args);
     if (st != KITH_OK)
         return st;
@@ -386,7 +387,7 @@ static enum kith_status pg_update(struct kith_tx *t, const char *table, const ch
     int64_t changes = 0;
     enum kith_status st = kith_sql_update(table, id, set, sql, sizeof(sql), &args);
     if (st == KITH_OK)
-        st = run_sql((struct pg_tx *)t, sql, args, NULL, 0, &changes);
+        st = run_sql((struct pg_tx *)t, KITH_Q_COUNT, sql, args, NULL, 0, &changes);
     if (st == KITH_OK && changes == 0)
         st = KITH_E_NOT_FOUND;
     json_decref(args);

@@ -6,209 +6,222 @@
 #ifndef KITH_STORE_QUERIES_H
 #define KITH_STORE_QUERIES_H
 
-struct kith_named_query {
-    const char *name;
-    const char *sql;
-};
+#include "kith/queries.h"
 
-static const struct kith_named_query kith_sqlite_queries[] = {
-    {"meta.get", "SELECT value FROM meta WHERE key = ?"},
-    {"meta.put", "INSERT INTO meta (key, value) VALUES (?, ?)"},
-    {"keys.by_hash", "SELECT id, kind FROM api_keys WHERE hash = ?"},
-    {"keys.count", "SELECT count(*) AS n FROM api_keys"},
-    {"programs.list", "SELECT rowid AS cur, id, config, created_at, updated_at FROM programs"
-                      " WHERE rowid > ? ORDER BY rowid LIMIT ?"},
-    {"programs.first_two", "SELECT id FROM programs ORDER BY rowid LIMIT 2"},
-    {"participants.by_external",
-     "SELECT * FROM participants WHERE program = ? AND external_id = ?"},
-    {"participants.list", "SELECT rowid AS cur, * FROM participants WHERE rowid > ?1"
-                          " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR external_id = ?3)"
-                          " AND (?4 IS NULL OR email_norm = ?4) ORDER BY rowid LIMIT ?5"},
-    {"participants.stats",
-     "SELECT (SELECT clicks FROM participants WHERE id = ?1) AS clicks,"
-     " (SELECT count(*) FROM referrals WHERE referrer = ?1) AS signups,"
-     " (SELECT count(*) FROM referrals WHERE referrer = ?1"
-     "   AND status IN ('qualified', 'rewarded')) AS qualified,"
-     " (SELECT count(*) FROM referrals WHERE referrer = ?1 AND status = 'rewarded') AS rewarded"},
-    {"codes.insert", "INSERT INTO codes (norm, code, participant, kind, created_at)"
-                     " VALUES (?, ?, ?, ?, ?)"},
+static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
+    [KITH_Q_META_GET] = "SELECT value FROM meta WHERE key = ?",
+    [KITH_Q_META_PUT] = "INSERT INTO meta (key, value) VALUES (?, ?)",
+    [KITH_Q_KEYS_BY_HASH] = "SELECT id, kind FROM api_keys WHERE hash = ?",
+    [KITH_Q_KEYS_COUNT] = "SELECT count(*) AS n FROM api_keys",
+    [KITH_Q_PROGRAMS_LIST] = "SELECT rowid AS cur, id, config, created_at, updated_at FROM programs"
+                             " WHERE rowid > ? ORDER BY rowid LIMIT ?",
+    [KITH_Q_PROGRAMS_FIRST_TWO] = "SELECT id FROM programs ORDER BY rowid LIMIT 2",
+    [KITH_Q_PARTICIPANTS_BY_EXTERNAL] =
+        "SELECT * FROM participants WHERE program = ? AND external_id = ?",
+    [KITH_Q_PARTICIPANTS_LIST] =
+        "SELECT rowid AS cur, * FROM participants WHERE rowid > ?1"
+        " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR external_id = ?3)"
+        " AND (?4 IS NULL OR email_norm = ?4) ORDER BY rowid LIMIT ?5",
+    [KITH_Q_PARTICIPANTS_STATS] =
+        "SELECT (SELECT clicks FROM participants WHERE id = ?1) AS clicks,"
+        " (SELECT count(*) FROM referrals WHERE referrer = ?1) AS signups,"
+        " (SELECT count(*) FROM referrals WHERE referrer = ?1"
+        "   AND status IN ('qualified', 'rewarded')) AS qualified,"
+        " (SELECT count(*) FROM referrals WHERE referrer = ?1 AND status = 'rewarded') AS rewarded",
+    [KITH_Q_CODES_INSERT] = "INSERT INTO codes (norm, code, participant, kind, created_at)"
+                            " VALUES (?, ?, ?, ?, ?)",
     /* A code and its owner's whole row (the code that matched is `matched`). */
-    {"codes.find", "SELECT p.*, c.code AS matched, c.participant FROM codes c"
-                   " JOIN participants p ON p.id = c.participant WHERE c.norm = ?"},
-    {"codes.of", "SELECT code FROM codes WHERE participant = ? ORDER BY created_at, rowid"},
-    {"prefix.taken", "SELECT taken FROM code_prefixes WHERE prefix = ?"},
-    {"prefix.bump", "INSERT INTO code_prefixes (prefix, taken) VALUES (?, 1)"
-                    " ON CONFLICT (prefix) DO UPDATE SET taken = code_prefixes.taken + 1"},
+    [KITH_Q_CODES_FIND] = "SELECT p.*, c.code AS matched, c.participant FROM codes c"
+                          " JOIN participants p ON p.id = c.participant WHERE c.norm = ?",
+    [KITH_Q_CODES_OF] = "SELECT code FROM codes WHERE participant = ? ORDER BY created_at, rowid",
+    [KITH_Q_PREFIX_TAKEN] = "SELECT taken FROM code_prefixes WHERE prefix = ?",
+    [KITH_Q_PREFIX_BUMP] = "INSERT INTO code_prefixes (prefix, taken) VALUES (?, 1)"
+                           " ON CONFLICT (prefix) DO UPDATE SET taken = code_prefixes.taken + 1",
     /* A whole batch in one statement: the argument is a JSON array of click objects. */
-    {"clicks.insert_many",
-     "INSERT OR IGNORE INTO clicks (id, program, participant, code, created_at, channel,"
-     " referrer_host, ip_hash, ua_hash) SELECT json_extract(value, '$.id'),"
-     " json_extract(value, '$.program'), json_extract(value, '$.participant'),"
-     " json_extract(value, '$.code'), json_extract(value, '$.created_at'),"
-     " json_extract(value, '$.channel'), json_extract(value, '$.referrer_host'),"
-     " json_extract(value, '$.ip_hash'), json_extract(value, '$.ua_hash') FROM json_each(?)"},
+    [KITH_Q_CLICKS_INSERT_MANY] =
+        "INSERT OR IGNORE INTO clicks (id, program, participant, code, created_at, channel,"
+        " referrer_host, ip_hash, ua_hash) SELECT json_extract(value, '$.id'),"
+        " json_extract(value, '$.program'), json_extract(value, '$.participant'),"
+        " json_extract(value, '$.code'), json_extract(value, '$.created_at'),"
+        " json_extract(value, '$.channel'), json_extract(value, '$.referrer_host'),"
+        " json_extract(value, '$.ip_hash'), json_extract(value, '$.ua_hash') FROM json_each(?)",
     /* A click and its referrer's whole row. */
-    {"clicks.find", "SELECT p.*, c.id AS click_id, c.created_at AS click_at, c.channel,"
-                    " c.referrer_host, c.code AS matched, c.participant FROM clicks c"
-                    " JOIN participants p ON p.id = c.participant WHERE c.id = ?"},
-    {"referrals.of_referred", "SELECT * FROM referrals WHERE referred = ?"},
-    {"referrals.list", "SELECT rowid AS cur, * FROM referrals WHERE rowid > ?1"
-                       " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR status = ?3)"
-                       " AND (?4 IS NULL OR referrer = ?4) ORDER BY rowid LIMIT ?5"},
-    {"referrals.due_expiry", "SELECT * FROM referrals WHERE status = 'pending'"
-                             " AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 500"},
-    {"referrals.due_hold", "SELECT * FROM referrals WHERE status = 'qualified'"
-                           " AND hold_until IS NOT NULL AND hold_until <= ? LIMIT 500"},
-    {"rewards.of_referral", "SELECT * FROM rewards WHERE referral = ? ORDER BY rowid"},
-    {"rewards.of_event", "SELECT * FROM rewards WHERE event = ? ORDER BY rowid"},
-    {"rewards.referrer_live",
-     "SELECT count(*) AS n FROM rewards WHERE participant = ? AND program = ?"
-     " AND side = 'referrer' AND status <> 'voided'"},
-    {"rewards.list", "SELECT rowid AS cur, * FROM rewards WHERE rowid > ?1"
-                     " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR participant = ?3)"
-                     " AND (?4 IS NULL OR status = ?4) ORDER BY rowid LIMIT ?5"},
-    {"rewards.due_expiry", "SELECT * FROM rewards WHERE status = 'issued'"
-                           " AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 500"},
-    {"events.by_provider", "SELECT * FROM events WHERE program = ? AND provider_id = ?"},
-    {"events.qualifying",
-     "SELECT * FROM events WHERE participant = ? AND type = ? AND coalesce(amount, 0) >= ?"
-     " AND occurred_at >= ? ORDER BY occurred_at, rowid LIMIT 1"},
-    {"events.undo_after",
-     "SELECT count(*) AS n FROM events WHERE participant = ? AND type IN ('refund', 'cancel')"
-     " AND occurred_at >= ? AND occurred_at < ?"},
+    [KITH_Q_CLICKS_FIND] = "SELECT p.*, c.id AS click_id, c.created_at AS click_at, c.channel,"
+                           " c.referrer_host, c.code AS matched, c.participant FROM clicks c"
+                           " JOIN participants p ON p.id = c.participant WHERE c.id = ?",
+    [KITH_Q_REFERRALS_OF_REFERRED] = "SELECT * FROM referrals WHERE referred = ?",
+    [KITH_Q_REFERRALS_LIST] = "SELECT rowid AS cur, * FROM referrals WHERE rowid > ?1"
+                              " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR status = ?3)"
+                              " AND (?4 IS NULL OR referrer = ?4) ORDER BY rowid LIMIT ?5",
+    [KITH_Q_REFERRALS_DUE_EXPIRY] = "SELECT * FROM referrals WHERE status = 'pending'"
+                                    " AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 500",
+    [KITH_Q_REFERRALS_DUE_HOLD] = "SELECT * FROM referrals WHERE status = 'qualified'"
+                                  " AND hold_until IS NOT NULL AND hold_until <= ? LIMIT 500",
+    [KITH_Q_REWARDS_OF_REFERRAL] = "SELECT * FROM rewards WHERE referral = ? ORDER BY rowid",
+    [KITH_Q_REWARDS_OF_EVENT] = "SELECT * FROM rewards WHERE event = ? ORDER BY rowid",
+    [KITH_Q_REWARDS_REFERRER_LIVE] =
+        "SELECT count(*) AS n FROM rewards WHERE participant = ? AND program = ?"
+        " AND side = 'referrer' AND status <> 'voided'",
+    [KITH_Q_REWARDS_LIST] = "SELECT rowid AS cur, * FROM rewards WHERE rowid > ?1"
+                            " AND (?2 IS NULL OR program = ?2) AND (?3 IS NULL OR participant = ?3)"
+                            " AND (?4 IS NULL OR status = ?4) ORDER BY rowid LIMIT ?5",
+    [KITH_Q_REWARDS_DUE_EXPIRY] = "SELECT * FROM rewards WHERE status = 'issued'"
+                                  " AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 500",
+    [KITH_Q_EVENTS_BY_PROVIDER] = "SELECT * FROM events WHERE program = ? AND provider_id = ?",
+    [KITH_Q_EVENTS_QUALIFYING] =
+        "SELECT * FROM events WHERE participant = ? AND type = ? AND coalesce(amount, 0) >= ?"
+        " AND occurred_at >= ? ORDER BY occurred_at, rowid LIMIT 1",
+    [KITH_Q_EVENTS_UNDO_AFTER] =
+        "SELECT count(*) AS n FROM events WHERE participant = ? AND type IN ('refund', 'cancel')"
+        " AND occurred_at >= ? AND occurred_at < ?",
     /* Signals only need to know whether a threshold is reached: counts stop there, so a
      * referrer with a million referrals costs what one with ten does. */
     /* No upper bound: a referral stamped a little "later" by another instance's clock is
      * still one of the referrer's recent ones. */
-    {"fraud.recent", "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
-                     " AND created_at > ? LIMIT ?) AS recent"},
-    {"fraud.stem", "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
-                   " AND email_domain = ? AND email_stem = ? LIMIT 2) AS same_stem"},
-    {"fraud.payment", "SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE participant = ?"
-                      " AND payment_fingerprint = ? LIMIT 1) AS paid"},
-    {"decisions.of", "SELECT * FROM decisions WHERE referral = ? ORDER BY rowid"},
-    {"idem.get", "SELECT request_hash, status, body, created_at FROM idempotency"
-                 " WHERE scope = ? AND key = ?"},
-    {"idem.put", "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at)"
-                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET"
-                 " request_hash = excluded.request_hash, status = excluded.status,"
-                 " body = excluded.body, created_at = excluded.created_at"},
-    {"idem.expire", "DELETE FROM idempotency WHERE created_at < ?"},
-    {"clicks.drop_hashes", "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL"
-                           " WHERE created_at < ? AND program = ? AND ip_hash IS NOT NULL"},
-    {"health", "SELECT 1 AS ok"},
+    [KITH_Q_FRAUD_RECENT] = "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
+                            " AND created_at > ? LIMIT ?) AS recent",
+    [KITH_Q_FRAUD_STEM] = "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
+                          " AND email_domain = ? AND email_stem = ? LIMIT 2) AS same_stem",
+    [KITH_Q_FRAUD_PAYMENT] = "SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE participant = ?"
+                             " AND payment_fingerprint = ? LIMIT 1) AS paid",
+    [KITH_Q_DECISIONS_OF] = "SELECT * FROM decisions WHERE referral = ? ORDER BY rowid",
+    [KITH_Q_IDEM_GET] = "SELECT request_hash, status, body, created_at FROM idempotency"
+                        " WHERE scope = ? AND key = ?",
+    [KITH_Q_IDEM_PUT] =
+        "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET"
+        " request_hash = excluded.request_hash, status = excluded.status,"
+        " body = excluded.body, created_at = excluded.created_at",
+    [KITH_Q_IDEM_EXPIRE] = "DELETE FROM idempotency WHERE created_at < ?",
+    [KITH_Q_CLICKS_DROP_HASHES] = "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL"
+                                  " WHERE created_at < ? AND program = ? AND ip_hash IS NOT NULL",
+    [KITH_Q_HEALTH] = "SELECT 1 AS ok",
     /* One writer serialises everything here; PostgreSQL takes an advisory lock instead. */
-    {"idem.lock", "SELECT 1 AS locked WHERE ? IS NOT NULL"},
+    [KITH_Q_IDEM_LOCK] = "SELECT 1 AS locked WHERE ? IS NOT NULL",
     /* Rollups kept with every click batch and participant change, so metrics stay fast. */
-    {"clickhours.add",
-     "INSERT INTO click_hours (program, hour, channel, clicks) VALUES (?, ?, ?, ?)"
-     " ON CONFLICT (program, hour, channel) DO UPDATE"
-     " SET clicks = click_hours.clicks + excluded.clicks"},
-    {"participants.add_clicks", "UPDATE participants SET clicks = clicks + ?2 WHERE id = ?1"
-                                " RETURNING clicks"},
-    {"counts.add", "INSERT INTO program_counts (program, participants_active, sharers)"
-                   " VALUES (?, ?, ?) ON CONFLICT (program) DO UPDATE SET"
-                   " participants_active = program_counts.participants_active"
-                   " + excluded.participants_active,"
-                   " sharers = program_counts.sharers + excluded.sharers"},
-    {"counts.get", "SELECT participants_active, sharers FROM program_counts WHERE program = ?"},
-    {"metrics.click_hours", "SELECT channel, sum(clicks) AS clicks FROM click_hours"
-                            " WHERE program = ? AND hour >= ? AND hour < ? GROUP BY channel"},
-    {"referrals.by_status", "SELECT status, count(*) AS n FROM referrals GROUP BY status"},
-    {"webhooks.enabled", "SELECT id, events FROM webhook_endpoints WHERE status = 'enabled'"},
-    {"webhooks.list", "SELECT rowid AS cur, * FROM webhook_endpoints WHERE rowid > ?"
-                      " ORDER BY rowid LIMIT ?"},
-    {"webhooks.delete", "DELETE FROM webhook_endpoints WHERE id = ?"},
-    {"webhooks.cancel", "UPDATE webhook_deliveries SET status = 'cancelled', updated_at = ?2"
-                        " WHERE endpoint = ?1 AND status IN ('pending', 'sending')"},
-    {"deliveries.insert", "INSERT OR IGNORE INTO webhook_deliveries (id, endpoint, message, status,"
-                          " attempts, next_attempt_at, created_at, updated_at)"
-                          " VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)"},
-    {"deliveries.recover", "UPDATE webhook_deliveries SET status = 'pending'"
-                           " WHERE status = 'sending'"},
-    {"deliveries.due", "SELECT d.id, d.attempts, d.message, e.id AS endpoint, e.url, e.secret,"
-                       " m.payload FROM webhook_deliveries d"
-                       " JOIN webhook_endpoints e ON e.id = d.endpoint"
-                       " JOIN webhook_messages m ON m.id = d.message"
-                       " WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= ?"
-                       " AND e.status = 'enabled' ORDER BY d.next_attempt_at LIMIT ?"},
+    [KITH_Q_CLICKHOURS_ADD] =
+        "INSERT INTO click_hours (program, hour, channel, clicks) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (program, hour, channel) DO UPDATE"
+        " SET clicks = click_hours.clicks + excluded.clicks",
+    [KITH_Q_PARTICIPANTS_ADD_CLICKS] = "UPDATE participants SET clicks = clicks + ?2 WHERE id = ?1"
+                                       " RETURNING clicks",
+    [KITH_Q_COUNTS_ADD] = "INSERT INTO program_counts (program, participants_active, sharers)"
+                          " VALUES (?, ?, ?) ON CONFLICT (program) DO UPDATE SET"
+                          " participants_active = program_counts.participants_active"
+                          " + excluded.participants_active,"
+                          " sharers = program_counts.sharers + excluded.sharers",
+    [KITH_Q_COUNTS_GET] =
+        "SELECT participants_active, sharers FROM program_counts WHERE program = ?",
+    [KITH_Q_METRICS_CLICK_HOURS] = "SELECT channel, sum(clicks) AS clicks FROM click_hours"
+                                   " WHERE program = ? AND hour >= ? AND hour < ? GROUP BY channel",
+    [KITH_Q_REFERRALS_BY_STATUS] = "SELECT status, count(*) AS n FROM referrals GROUP BY status",
+    [KITH_Q_WEBHOOKS_ENABLED] = "SELECT id, events FROM webhook_endpoints WHERE status = 'enabled'",
+    [KITH_Q_WEBHOOKS_LIST] = "SELECT rowid AS cur, * FROM webhook_endpoints WHERE rowid > ?"
+                             " ORDER BY rowid LIMIT ?",
+    [KITH_Q_WEBHOOKS_DELETE] = "DELETE FROM webhook_endpoints WHERE id = ?",
+    [KITH_Q_WEBHOOKS_CANCEL] = "UPDATE webhook_deliveries SET status = 'cancelled', updated_at = ?2"
+                               " WHERE endpoint = ?1 AND status IN ('pending', 'sending')",
+    [KITH_Q_DELIVERIES_INSERT] =
+        "INSERT OR IGNORE INTO webhook_deliveries (id, endpoint, message, status,"
+        " attempts, next_attempt_at, created_at, updated_at)"
+        " VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)",
+    [KITH_Q_DELIVERIES_RECOVER] = "UPDATE webhook_deliveries SET status = 'pending'"
+                                  " WHERE status = 'sending'",
+    [KITH_Q_DELIVERIES_DUE] =
+        "SELECT d.id, d.attempts, d.message, e.id AS endpoint, e.url, e.secret,"
+        " m.payload FROM webhook_deliveries d"
+        " JOIN webhook_endpoints e ON e.id = d.endpoint"
+        " JOIN webhook_messages m ON m.id = d.message"
+        " WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= ?"
+        " AND e.status = 'enabled' ORDER BY d.next_attempt_at LIMIT ?",
     /* A claim is a lease: `sending` until next_attempt_at; an instance that dies mid-send
      * leaves a lease that runs out, and the row is due again for any instance. */
-    {"deliveries.claim", "UPDATE webhook_deliveries SET status = 'sending', updated_at = ?2,"
-                         " next_attempt_at = ?3 WHERE id = ?1"
-                         " AND status IN ('pending', 'sending') AND next_attempt_at <= ?2"},
-    {"deliveries.of_message",
-     "SELECT * FROM webhook_deliveries WHERE endpoint = ? AND message = ?"},
-    {"attempts.list", "SELECT a.rowid AS cur, a.*, m.type FROM webhook_attempts a"
-                      " JOIN webhook_messages m ON m.id = a.message WHERE a.endpoint = ?2"
-                      " AND a.rowid > ?1 ORDER BY a.rowid LIMIT ?3"},
-    {"notifications.list", "SELECT rowid AS cur, * FROM notifications WHERE participant = ?2"
-                           " AND rowid > ?1 ORDER BY rowid LIMIT ?3"},
-    {"notifications.outbox", "SELECT n.id, n.subject, n.body, n.attempts, p.email"
-                             " FROM notifications n JOIN participants p ON p.id = n.participant"
-                             " WHERE (n.status = 'queued' OR (n.status = 'sending'"
-                             " AND n.lease_until <= ?1)) ORDER BY n.created_at LIMIT ?2"},
-    {"notifications.sending", "UPDATE notifications SET status = 'sending', lease_until = ?3"
-                              " WHERE id = ?1 AND (status = 'queued' OR (status = 'sending'"
-                              " AND lease_until <= ?2))"},
-    {"notifications.recover",
-     "UPDATE notifications SET status = 'queued' WHERE status = 'sending'"},
-    {"erase.notifications", "UPDATE notifications SET subject = NULL, body = NULL"
-                            " WHERE participant = ?1 OR referral IN (SELECT id FROM referrals"
-                            " WHERE referrer = ?1 OR referred = ?1)"},
-    {"erase.messages", "UPDATE webhook_messages SET payload = json_object('id', id, 'type', type,"
-                       " 'created_at', strftime('%Y-%m-%dT%H:%M:%SZ', created_at / 1000,"
-                       " 'unixepoch'), 'data', json_object('erased', json('true')))"
-                       " WHERE instr(payload, ?) > 0"},
-    {"export.notifications", "SELECT * FROM notifications WHERE participant = ?"
-                             " ORDER BY created_at, rowid"},
-    {"events.by_external_ref", "SELECT * FROM events WHERE program = ? AND external_ref = ?"
-                               " ORDER BY rowid LIMIT 1"},
-    {"participants.by_email", "SELECT * FROM participants WHERE program = ? AND email_norm = ?"
-                              " ORDER BY rowid LIMIT 1"},
-    {"metrics.participants", "SELECT count(*) AS n FROM participants WHERE program = ?"
-                             " AND created_at < ? AND status = 'active' AND erased = 0"},
-    {"metrics.clicks", "SELECT coalesce(channel, 'none') AS channel, count(*) AS clicks"
-                       " FROM clicks WHERE program = ? AND created_at >= ? AND created_at < ?"
-                       " GROUP BY coalesce(channel, 'none')"},
-    {"metrics.sharers", "SELECT count(DISTINCT participant) AS n FROM clicks"
-                        " WHERE program = ? AND created_at >= ? AND created_at < ?"},
-    {"metrics.signups", "SELECT coalesce(channel, 'none') AS channel, count(*) AS signups"
-                        " FROM referrals WHERE program = ? AND created_at >= ? AND created_at < ?"
-                        " GROUP BY coalesce(channel, 'none')"},
-    {"metrics.qualified", "SELECT referrer, count(*) AS n FROM referrals WHERE program = ?"
-                          " AND qualified_at >= ? AND qualified_at < ?"
-                          " AND status IN ('qualified', 'rewarded') GROUP BY referrer"
-                          " ORDER BY n DESC"},
-    {"metrics.cost", "SELECT currency, sum(amount) AS total FROM rewards WHERE program = ?"
-                     " AND issued_at >= ? AND issued_at < ? AND status <> 'voided'"
-                     " AND amount IS NOT NULL AND currency IS NOT NULL GROUP BY currency"},
-    {"leaderboard", "SELECT p.id, p.first_name, count(*) AS qualified FROM referrals r"
-                    " JOIN participants p ON p.id = r.referrer WHERE r.program = ?1"
-                    " AND r.status IN ('qualified', 'rewarded') AND r.qualified_at >= ?2"
-                    " AND p.leaderboard_opt_in = 1 AND p.status = 'active' AND p.erased = 0"
-                    " GROUP BY p.id ORDER BY qualified DESC, min(r.qualified_at), p.id LIMIT ?3"},
-    {"export.codes", "SELECT code, kind, created_at FROM codes WHERE participant = ?"
-                     " ORDER BY created_at, rowid"},
-    {"export.clicks", "SELECT id, code, created_at, channel, referrer_host,"
-                      " ip_hash IS NOT NULL AS has_ip_hash FROM clicks WHERE participant = ?"
-                      " ORDER BY created_at, rowid LIMIT 100000"},
-    {"export.referrals_made",
-     "SELECT * FROM referrals WHERE referrer = ? ORDER BY created_at, rowid"},
-    {"export.rewards", "SELECT * FROM rewards WHERE participant = ? ORDER BY created_at, rowid"},
-    {"export.events", "SELECT * FROM events WHERE participant = ? ORDER BY occurred_at, rowid"},
-    {"export.decisions",
-     "SELECT d.* FROM decisions d JOIN referrals r ON r.id = d.referral"
-     " WHERE r.referrer = ?1 OR r.referred = ?1 ORDER BY d.created_at, d.rowid"},
-    {"erase.participant", "UPDATE participants SET email = NULL, email_norm = NULL,"
-                          " first_name = NULL, metadata = NULL, ip_hash = NULL, device_id = NULL,"
-                          " payment_fingerprint = NULL, erased = 1, updated_at = ?2 WHERE id = ?1"},
-    {"erase.events", "UPDATE events SET payment_fingerprint = NULL WHERE participant = ?"},
-    {"erase.referrals", "UPDATE referrals SET email_domain = NULL, email_stem = NULL"
-                        " WHERE referred = ?"},
-    {"erase.clicks", "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL WHERE id IN"
-                     " (SELECT click FROM referrals WHERE referred = ? AND click IS NOT NULL)"},
-    {"erase.idempotency", "DELETE FROM idempotency WHERE instr(body, ?) > 0"},
+    [KITH_Q_DELIVERIES_CLAIM] = "UPDATE webhook_deliveries SET status = 'sending', updated_at = ?2,"
+                                " next_attempt_at = ?3 WHERE id = ?1"
+                                " AND status IN ('pending', 'sending') AND next_attempt_at <= ?2",
+    [KITH_Q_DELIVERIES_OF_MESSAGE] =
+        "SELECT * FROM webhook_deliveries WHERE endpoint = ? AND message = ?",
+    [KITH_Q_ATTEMPTS_LIST] = "SELECT a.rowid AS cur, a.*, m.type FROM webhook_attempts a"
+                             " JOIN webhook_messages m ON m.id = a.message WHERE a.endpoint = ?2"
+                             " AND a.rowid > ?1 ORDER BY a.rowid LIMIT ?3",
+    [KITH_Q_NOTIFICATIONS_LIST] = "SELECT rowid AS cur, * FROM notifications WHERE participant = ?2"
+                                  " AND rowid > ?1 ORDER BY rowid LIMIT ?3",
+    [KITH_Q_NOTIFICATIONS_OUTBOX] =
+        "SELECT n.id, n.subject, n.body, n.attempts, p.email"
+        " FROM notifications n JOIN participants p ON p.id = n.participant"
+        " WHERE (n.status = 'queued' OR (n.status = 'sending'"
+        " AND n.lease_until <= ?1)) ORDER BY n.created_at LIMIT ?2",
+    [KITH_Q_NOTIFICATIONS_SENDING] = "UPDATE notifications SET status = 'sending', lease_until = ?3"
+                                     " WHERE id = ?1 AND (status = 'queued' OR (status = 'sending'"
+                                     " AND lease_until <= ?2))",
+    [KITH_Q_NOTIFICATIONS_RECOVER] =
+        "UPDATE notifications SET status = 'queued' WHERE status = 'sending'",
+    [KITH_Q_ERASE_NOTIFICATIONS] =
+        "UPDATE notifications SET subject = NULL, body = NULL"
+        " WHERE participant = ?1 OR referral IN (SELECT id FROM referrals"
+        " WHERE referrer = ?1 OR referred = ?1)",
+    [KITH_Q_ERASE_MESSAGES] =
+        "UPDATE webhook_messages SET payload = json_object('id', id, 'type', type,"
+        " 'created_at', strftime('%Y-%m-%dT%H:%M:%SZ', created_at / 1000,"
+        " 'unixepoch'), 'data', json_object('erased', json('true')))"
+        " WHERE instr(payload, ?) > 0",
+    [KITH_Q_EXPORT_NOTIFICATIONS] = "SELECT * FROM notifications WHERE participant = ?"
+                                    " ORDER BY created_at, rowid",
+    [KITH_Q_EVENTS_BY_EXTERNAL_REF] = "SELECT * FROM events WHERE program = ? AND external_ref = ?"
+                                      " ORDER BY rowid LIMIT 1",
+    [KITH_Q_PARTICIPANTS_BY_EMAIL] =
+        "SELECT * FROM participants WHERE program = ? AND email_norm = ?"
+        " ORDER BY rowid LIMIT 1",
+    [KITH_Q_METRICS_PARTICIPANTS] = "SELECT count(*) AS n FROM participants WHERE program = ?"
+                                    " AND created_at < ? AND status = 'active' AND erased = 0",
+    [KITH_Q_METRICS_CLICKS] =
+        "SELECT coalesce(channel, 'none') AS channel, count(*) AS clicks"
+        " FROM clicks WHERE program = ? AND created_at >= ? AND created_at < ?"
+        " GROUP BY coalesce(channel, 'none')",
+    [KITH_Q_METRICS_SHARERS] = "SELECT count(DISTINCT participant) AS n FROM clicks"
+                               " WHERE program = ? AND created_at >= ? AND created_at < ?",
+    [KITH_Q_METRICS_SIGNUPS] =
+        "SELECT coalesce(channel, 'none') AS channel, count(*) AS signups"
+        " FROM referrals WHERE program = ? AND created_at >= ? AND created_at < ?"
+        " GROUP BY coalesce(channel, 'none')",
+    [KITH_Q_METRICS_QUALIFIED] = "SELECT referrer, count(*) AS n FROM referrals WHERE program = ?"
+                                 " AND qualified_at >= ? AND qualified_at < ?"
+                                 " AND status IN ('qualified', 'rewarded') GROUP BY referrer"
+                                 " ORDER BY n DESC",
+    [KITH_Q_METRICS_COST] = "SELECT currency, sum(amount) AS total FROM rewards WHERE program = ?"
+                            " AND issued_at >= ? AND issued_at < ? AND status <> 'voided'"
+                            " AND amount IS NOT NULL AND currency IS NOT NULL GROUP BY currency",
+    [KITH_Q_LEADERBOARD] =
+        "SELECT p.id, p.first_name, count(*) AS qualified FROM referrals r"
+        " JOIN participants p ON p.id = r.referrer WHERE r.program = ?1"
+        " AND r.status IN ('qualified', 'rewarded') AND r.qualified_at >= ?2"
+        " AND p.leaderboard_opt_in = 1 AND p.status = 'active' AND p.erased = 0"
+        " GROUP BY p.id ORDER BY qualified DESC, min(r.qualified_at), p.id LIMIT ?3",
+    [KITH_Q_EXPORT_CODES] = "SELECT code, kind, created_at FROM codes WHERE participant = ?"
+                            " ORDER BY created_at, rowid",
+    [KITH_Q_EXPORT_CLICKS] = "SELECT id, code, created_at, channel, referrer_host,"
+                             " ip_hash IS NOT NULL AS has_ip_hash FROM clicks WHERE participant = ?"
+                             " ORDER BY created_at, rowid LIMIT 100000",
+    [KITH_Q_EXPORT_REFERRALS_MADE] =
+        "SELECT * FROM referrals WHERE referrer = ? ORDER BY created_at, rowid",
+    [KITH_Q_EXPORT_REWARDS] =
+        "SELECT * FROM rewards WHERE participant = ? ORDER BY created_at, rowid",
+    [KITH_Q_EXPORT_EVENTS] =
+        "SELECT * FROM events WHERE participant = ? ORDER BY occurred_at, rowid",
+    [KITH_Q_EXPORT_DECISIONS] =
+        "SELECT d.* FROM decisions d JOIN referrals r ON r.id = d.referral"
+        " WHERE r.referrer = ?1 OR r.referred = ?1 ORDER BY d.created_at, d.rowid",
+    [KITH_Q_ERASE_PARTICIPANT] =
+        "UPDATE participants SET email = NULL, email_norm = NULL,"
+        " first_name = NULL, metadata = NULL, ip_hash = NULL, device_id = NULL,"
+        " payment_fingerprint = NULL, erased = 1, updated_at = ?2 WHERE id = ?1",
+    [KITH_Q_ERASE_EVENTS] = "UPDATE events SET payment_fingerprint = NULL WHERE participant = ?",
+    [KITH_Q_ERASE_REFERRALS] = "UPDATE referrals SET email_domain = NULL, email_stem = NULL"
+                               " WHERE referred = ?",
+    [KITH_Q_ERASE_CLICKS] =
+        "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL WHERE id IN"
+        " (SELECT click FROM referrals WHERE referred = ? AND click IS NOT NULL)",
+    [KITH_Q_ERASE_IDEMPOTENCY] = "DELETE FROM idempotency WHERE instr(body, ?) > 0",
 };
 
 /*
@@ -217,50 +230,54 @@ static const struct kith_named_query kith_sqlite_queries[] = {
  * `ON CONFLICT DO NOTHING`); the ones below replace those that differ: row locks for work that
  * every instance may claim at once, and functions with other names.
  */
-static const struct kith_named_query kith_pgsql_queries[] = {
+static const char *const kith_pgsql_sql[KITH_Q_COUNT] = {
     /* Several instances: what another one is sending is not ours to reset; leases run out. */
-    {"deliveries.recover", "SELECT 1 AS none"},
-    {"notifications.recover", "SELECT 1 AS none"},
-    {"idem.lock", "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked"},
-    {"clicks.insert_many",
-     "INSERT INTO clicks (id, program, participant, code, created_at, channel, referrer_host,"
-     " ip_hash, ua_hash) SELECT x.id, x.program, x.participant, x.code, x.created_at, x.channel,"
-     " x.referrer_host, x.ip_hash, x.ua_hash FROM json_to_recordset($1::json) AS x(id text,"
-     " program text, participant text, code text, created_at bigint, channel text,"
-     " referrer_host text, ip_hash text, ua_hash text) ON CONFLICT DO NOTHING"},
-    {"referrals.of_referred", "SELECT * FROM referrals WHERE referred = $1 FOR UPDATE"},
-    {"referrals.due_expiry", "SELECT * FROM referrals WHERE status = 'pending'"
-                             " AND expires_at IS NOT NULL AND expires_at <= $1 LIMIT 500"
-                             " FOR UPDATE SKIP LOCKED"},
-    {"referrals.due_hold", "SELECT * FROM referrals WHERE status = 'qualified'"
-                           " AND hold_until IS NOT NULL AND hold_until <= $1 LIMIT 500"
-                           " FOR UPDATE SKIP LOCKED"},
-    {"rewards.due_expiry", "SELECT * FROM rewards WHERE status = 'issued'"
-                           " AND expires_at IS NOT NULL AND expires_at <= $1 LIMIT 500"
-                           " FOR UPDATE SKIP LOCKED"},
-    {"deliveries.due", "SELECT d.id, d.attempts, d.message, e.id AS endpoint, e.url, e.secret,"
-                       " m.payload FROM webhook_deliveries d"
-                       " JOIN webhook_endpoints e ON e.id = d.endpoint"
-                       " JOIN webhook_messages m ON m.id = d.message"
-                       " WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= $1"
-                       " AND e.status = 'enabled' ORDER BY d.next_attempt_at LIMIT $2"
-                       " FOR UPDATE OF d SKIP LOCKED"},
-    {"notifications.outbox", "SELECT n.id, n.subject, n.body, n.attempts, p.email"
-                             " FROM notifications n JOIN participants p ON p.id = n.participant"
-                             " WHERE (n.status = 'queued' OR (n.status = 'sending'"
-                             " AND n.lease_until <= $1)) ORDER BY n.created_at LIMIT $2"
-                             " FOR UPDATE OF n SKIP LOCKED"},
-    {"erase.idempotency", "DELETE FROM idempotency WHERE strpos(body, $1) > 0"},
-    {"erase.messages", "UPDATE webhook_messages SET payload = json_build_object('id', id,"
-                       " 'type', type, 'created_at', to_char(to_timestamp(created_at / 1000)"
-                       " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'data',"
-                       " json_build_object('erased', true))::text WHERE strpos(payload, $1) > 0"},
-    {"leaderboard", "SELECT p.id, p.first_name, count(*) AS qualified FROM referrals r"
-                    " JOIN participants p ON p.id = r.referrer WHERE r.program = $1"
-                    " AND r.status IN ('qualified', 'rewarded') AND r.qualified_at >= $2"
-                    " AND p.leaderboard_opt_in = 1 AND p.status = 'active' AND p.erased = 0"
-                    " GROUP BY p.id, p.first_name ORDER BY qualified DESC, min(r.qualified_at),"
-                    " p.id LIMIT $3"},
+    [KITH_Q_DELIVERIES_RECOVER] = "SELECT 1 AS none",
+    [KITH_Q_NOTIFICATIONS_RECOVER] = "SELECT 1 AS none",
+    [KITH_Q_IDEM_LOCK] = "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked",
+    [KITH_Q_CLICKS_INSERT_MANY] =
+        "INSERT INTO clicks (id, program, participant, code, created_at, channel, referrer_host,"
+        " ip_hash, ua_hash) SELECT x.id, x.program, x.participant, x.code, x.created_at, x.channel,"
+        " x.referrer_host, x.ip_hash, x.ua_hash FROM json_to_recordset($1::json) AS x(id text,"
+        " program text, participant text, code text, created_at bigint, channel text,"
+        " referrer_host text, ip_hash text, ua_hash text) ON CONFLICT DO NOTHING",
+    [KITH_Q_REFERRALS_OF_REFERRED] = "SELECT * FROM referrals WHERE referred = $1 FOR UPDATE",
+    [KITH_Q_REFERRALS_DUE_EXPIRY] = "SELECT * FROM referrals WHERE status = 'pending'"
+                                    " AND expires_at IS NOT NULL AND expires_at <= $1 LIMIT 500"
+                                    " FOR UPDATE SKIP LOCKED",
+    [KITH_Q_REFERRALS_DUE_HOLD] = "SELECT * FROM referrals WHERE status = 'qualified'"
+                                  " AND hold_until IS NOT NULL AND hold_until <= $1 LIMIT 500"
+                                  " FOR UPDATE SKIP LOCKED",
+    [KITH_Q_REWARDS_DUE_EXPIRY] = "SELECT * FROM rewards WHERE status = 'issued'"
+                                  " AND expires_at IS NOT NULL AND expires_at <= $1 LIMIT 500"
+                                  " FOR UPDATE SKIP LOCKED",
+    [KITH_Q_DELIVERIES_DUE] =
+        "SELECT d.id, d.attempts, d.message, e.id AS endpoint, e.url, e.secret,"
+        " m.payload FROM webhook_deliveries d"
+        " JOIN webhook_endpoints e ON e.id = d.endpoint"
+        " JOIN webhook_messages m ON m.id = d.message"
+        " WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= $1"
+        " AND e.status = 'enabled' ORDER BY d.next_attempt_at LIMIT $2"
+        " FOR UPDATE OF d SKIP LOCKED",
+    [KITH_Q_NOTIFICATIONS_OUTBOX] =
+        "SELECT n.id, n.subject, n.body, n.attempts, p.email"
+        " FROM notifications n JOIN participants p ON p.id = n.participant"
+        " WHERE (n.status = 'queued' OR (n.status = 'sending'"
+        " AND n.lease_until <= $1)) ORDER BY n.created_at LIMIT $2"
+        " FOR UPDATE OF n SKIP LOCKED",
+    [KITH_Q_ERASE_IDEMPOTENCY] = "DELETE FROM idempotency WHERE strpos(body, $1) > 0",
+    [KITH_Q_ERASE_MESSAGES] =
+        "UPDATE webhook_messages SET payload = json_build_object('id', id,"
+        " 'type', type, 'created_at', to_char(to_timestamp(created_at / 1000)"
+        " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'data',"
+        " json_build_object('erased', true))::text WHERE strpos(payload, $1) > 0",
+    [KITH_Q_LEADERBOARD] =
+        "SELECT p.id, p.first_name, count(*) AS qualified FROM referrals r"
+        " JOIN participants p ON p.id = r.referrer WHERE r.program = $1"
+        " AND r.status IN ('qualified', 'rewarded') AND r.qualified_at >= $2"
+        " AND p.leaderboard_opt_in = 1 AND p.status = 'active' AND p.erased = 0"
+        " GROUP BY p.id, p.first_name ORDER BY qualified DESC, min(r.qualified_at),"
+        " p.id LIMIT $3",
 };
 
 #endif

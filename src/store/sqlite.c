@@ -45,7 +45,8 @@ struct sq_store {
     bool started;
     struct kith_jobs q;
     bool purge_log;
-    struct stmt_slot cache[STMT_CACHE];
+    struct stmt_slot cache[STMT_CACHE]; /* generated row statements, by SQL text */
+    sqlite3_stmt *named[KITH_Q_COUNT];  /* named queries, by id: no lookup at run time */
     /*
      * Pipelined durability (kith_store_set_pipelined): commits run with synchronous=NORMAL and a
      * second thread fdatasync()s the log before any job of the batch is answered, so the next
@@ -92,9 +93,21 @@ static uint32_t hash_str(const char *s)
     return h;
 }
 
-/* Prepared statements are cached by SQL text: the named queries and generated row statements. */
-static enum kith_status prepare(struct sq_store *s, const char *sql, sqlite3_stmt **out)
+/* Prepared statements: named queries by id (q), generated row statements (q == KITH_Q_COUNT)
+ * by SQL text. */
+static enum kith_status prepare(struct sq_store *s, enum kith_query q, const char *sql,
+                                sqlite3_stmt **out)
 {
+    if (q < KITH_Q_COUNT) {
+        if (s->named[q] == NULL) {
+            int rc =
+                sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->named[q], NULL);
+            if (rc != SQLITE_OK)
+                return map_rc(s->db, rc, "prepare");
+        }
+        *out = s->named[q];
+        return KITH_OK;
+    }
     uint32_t h = hash_str(sql);
     for (uint32_t i = 0; i < STMT_CACHE; i++) {
         struct stmt_slot *slot = &s->cache[(h + i) % STMT_CACHE];
@@ -185,11 +198,11 @@ static json_t *row_to_json(sqlite3_stmt *st)
 }
 
 /* Runs sql with args; collects rows into *rows when rows is not NULL (max_rows 0 = all). */
-static enum kith_status run_sql(struct sq_store *s, const char *sql, json_t *args, json_t **rows,
-                                size_t max_rows, int64_t *changes)
+static enum kith_status run_sql(struct sq_store *s, enum kith_query q, const char *sql,
+                                json_t *args, json_t **rows, size_t max_rows, int64_t *changes)
 {
     sqlite3_stmt *st = NULL;
-    enum kith_status rc = prepare(s, sql, &st);
+    enum kith_status rc = prepare(s, q, sql, &st);
     if (rc != KITH_OK)
         return rc;
     size_t i;
@@ -224,24 +237,13 @@ out:
     return rc;
 }
 
-static const char *named_sql(const char *name)
-{
-    for (size_t i = 0; i < KITH_ARRAY_LEN(kith_sqlite_queries); i++) {
-        if (strcmp(kith_sqlite_queries[i].name, name) == 0)
-            return kith_sqlite_queries[i].sql;
-    }
-    kith_log_error("store", "msg=\"unknown query\" name=%s", name);
-    return NULL;
-}
-
-static enum kith_status sq_query(struct kith_tx *t, const char *name, json_t *args, json_t **out,
+static enum kith_status sq_query(struct kith_tx *t, enum kith_query q, json_t *args, json_t **out,
                                  size_t max_rows, int64_t *changes)
 {
     struct sq_tx *tx = (struct sq_tx *)t;
-    const char *sql = named_sql(name);
-    if (sql == NULL)
+    if ((unsigned)q >= KITH_Q_COUNT || kith_sqlite_sql[q] == NULL)
         return KITH_E_INTERNAL;
-    return run_sql(tx->s, sql, args, out, max_rows, changes);
+    return run_sql(tx->s, q, kith_sqlite_sql[q], args, out, max_rows, changes);
 }
 
 static enum kith_status sq_insert(struct kith_tx *t, const char *table, json_t *row)
@@ -251,7 +253,7 @@ static enum kith_status sq_insert(struct kith_tx *t, const char *table, json_t *
     json_t *args = NULL;
     enum kith_status st = kith_sql_insert(table, row, sql, sizeof(sql), &args);
     if (st == KITH_OK)
-        st = run_sql(tx->s, sql, args, NULL, 0, NULL);
+        st = run_sql(tx->s, KITH_Q_COUNT, sql, args, NULL, 0, NULL);
     json_decref(args);
     return st;
 }
@@ -267,7 +269,7 @@ static enum kith_status sq_get(struct kith_tx *t, const char *table, const char 
         return KITH_E_INTERNAL;
     snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE id = ?", table);
     json_t *args = json_pack("[s]", id);
-    enum kith_status st = run_sql(tx->s, sql, args, &rows, 1, NULL);
+    enum kith_status st = run_sql(tx->s, KITH_Q_COUNT, sql, args, &rows, 1, NULL);
     json_decref(args);
     if (st != KITH_OK)
         return st;
@@ -288,7 +290,7 @@ static enum kith_status sq_update(struct kith_tx *t, const char *table, const ch
     int64_t changes = 0;
     enum kith_status st = kith_sql_update(table, id, set, sql, sizeof(sql), &args);
     if (st == KITH_OK)
-        st = run_sql(tx->s, sql, args, NULL, 0, &changes);
+        st = run_sql(tx->s, KITH_Q_COUNT, sql, args, NULL, 0, &changes);
     if (st == KITH_OK && changes == 0)
         st = KITH_E_NOT_FOUND;
     json_decref(args);
@@ -312,7 +314,7 @@ static enum kith_status sp_cmd(struct sq_tx *tx, const char *verb, int depth)
     char sql[64];
     snprintf(sql, sizeof(sql), "%s sp%d", verb, depth);
     sqlite3_stmt *st = NULL;
-    enum kith_status rc = prepare(tx->s, sql, &st);
+    enum kith_status rc = prepare(tx->s, KITH_Q_COUNT, sql, &st);
     if (rc != KITH_OK)
         return rc;
     int r = sqlite3_step(st);
@@ -602,6 +604,8 @@ static void sq_close(struct kith_store *store)
             free(s->cache[i].sql);
         }
     }
+    for (size_t i = 0; i < KITH_Q_COUNT; i++)
+        sqlite3_finalize(s->named[i]); /* NULL is a no-op */
     sqlite3_close(s->db);
     kith_jobs_close(&s->q, sq_free, s);
 }

@@ -93,16 +93,16 @@ enum kith_status kith_store_update(struct kith_tx *tx, const char *table, const 
     return tx->ops->update(tx, table, id, set);
 }
 
-enum kith_status kith_store_query(struct kith_tx *tx, const char *name, json_t *args, json_t **out)
+enum kith_status kith_store_query(struct kith_tx *tx, enum kith_query q, json_t *args, json_t **out)
 {
-    return tx->ops->query(tx, name, args, out, 0, NULL);
+    return tx->ops->query(tx, q, args, out, 0, NULL);
 }
 
-enum kith_status kith_store_query_one(struct kith_tx *tx, const char *name, json_t *args,
+enum kith_status kith_store_query_one(struct kith_tx *tx, enum kith_query q, json_t *args,
                                       json_t **out)
 {
     json_t *rows = NULL;
-    enum kith_status st = tx->ops->query(tx, name, args, &rows, 1, NULL);
+    enum kith_status st = tx->ops->query(tx, q, args, &rows, 1, NULL);
     if (st != KITH_OK)
         return st;
     if (json_array_size(rows) == 0) {
@@ -114,8 +114,18 @@ enum kith_status kith_store_query_one(struct kith_tx *tx, const char *name, json
     return KITH_OK;
 }
 
-enum kith_status kith_store_exec(struct kith_tx *tx, const char *name, json_t *args,
+enum kith_status kith_store_exec(struct kith_tx *tx, enum kith_query q, json_t *args,
                                  int64_t *changes)
 {
-    return tx->ops->query(tx, name, args, NULL, 0, changes);
+    return tx->ops->query(tx, q, args, NULL, 0, changes);
+}
+
+const char *kith_query_name(enum kith_query q)
+{
+    static const char *const names[KITH_Q_COUNT] = {
+#define KITH_Q_NAME_(id, name) [KITH_Q_##id] = name,
+        KITH_QUERY_LIST(KITH_Q_NAME_)
+#undef KITH_Q_NAME_
+    };
+    return (unsigned)q < KITH_Q_COUNT ? names[q] : "?";
 }

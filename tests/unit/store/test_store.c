@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kith/store.h"
+#include "store/queries.h"
 #include "test.h"
 
 static char db_path[512];
@@ -61,7 +62,7 @@ static enum kith_status put_then_fail(struct kith_tx *tx, void *arg)
 static enum kith_status count_keys(struct kith_tx *tx, void *arg)
 {
     json_t *row = NULL, *args = json_array();
-    enum kith_status st = kith_store_query_one(tx, "keys.count", args, &row);
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_KEYS_COUNT, args, &row);
     json_decref(args);
     if (st == KITH_OK)
         *(int64_t *)arg = json_integer_value(json_object_get(row, "n"));
@@ -110,7 +111,7 @@ static enum kith_status get_update(struct kith_tx *tx, void *arg)
     CHECK_INT(put_key(tx, "k9"), KITH_OK);
     CHECK_INT(kith_tx_rollback(tx), KITH_OK);
     CHECK_INT(kith_store_get(tx, "api_keys", "k9", &row), KITH_E_NOT_FOUND);
-    CHECK_INT(kith_store_query_one(tx, "no.such.query", NULL, &row), KITH_E_INTERNAL);
+    CHECK_INT(kith_store_query_one(tx, KITH_Q_COUNT, NULL, &row), KITH_E_INTERNAL);
     return KITH_OK;
 }
 
@@ -191,8 +192,22 @@ static void test_group_commit(void)
     fresh_path();
 }
 
+/* Every query id has SQLite SQL (PostgreSQL falls back to it) and a dotted name. */
+static void test_query_table(void)
+{
+    for (int q = 0; q < KITH_Q_COUNT; q++) {
+        CHECK(kith_sqlite_sql[q] != NULL);
+        CHECK(strchr(kith_query_name((enum kith_query)q), '.') != NULL ||
+              strcmp(kith_query_name((enum kith_query)q), "health") == 0 ||
+              strcmp(kith_query_name((enum kith_query)q), "leaderboard") == 0);
+    }
+    CHECK_STR(kith_query_name(KITH_Q_PARTICIPANTS_BY_EXTERNAL), "participants.by_external");
+    CHECK_STR(kith_query_name(KITH_Q_COUNT), "?");
+}
+
 int main(void)
 {
+    RUN(test_query_table);
     RUN(test_rows_and_constraints);
     RUN(test_get_update_savepoints);
     RUN(test_group_commit);
