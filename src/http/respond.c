@@ -1,0 +1,308 @@
+/*
+ * respond.c: writing answers. It builds the status line, the headers and the body of each
+ * answer into the connection's output buffer, writes the access log line, and answers refused
+ * requests with the contract's JSON error. It is not for deciding what to answer: handlers do.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <llhttp.h>
+
+#include "http/internal.h"
+#include "kith/clock.h"
+#include "kith/log.h"
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    }
+    return "Unknown";
+}
+
+/* The Date header value, formatted at most once a second. Locale-free on purpose. */
+static const char *http_date(struct kith_http_server *srv)
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    int64_t now_s = kith_clock_now_ms() / 1000;
+    if (now_s != srv->date_s) {
+        time_t t = (time_t)now_s;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        snprintf(srv->date, sizeof(srv->date), "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
+        srv->date_s = now_s;
+    }
+    return srv->date;
+}
+
+/* The contract's error body. Our codes and messages are static text; jansson escapes anyway. */
+char *kith_http__error_json(const char *code, const char *message, const char *param)
+{
+    json_t *inner = json_object();
+    json_t *root = json_object();
+    if (inner == NULL || root == NULL)
+        abort();
+    json_t *msg = json_string(message);
+    json_object_set_new(inner, "code", json_string(code));
+    json_object_set_new(inner, "message", msg ? msg : json_string("invalid message"));
+    json_t *p = param ? json_string(param) : NULL;
+    json_object_set_new(inner, "param", p ? p : json_null());
+    json_object_set_new(root, "error", inner);
+    char *text = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (text == NULL)
+        abort();
+    return text;
+}
+
+/* ---- writing answers -------------------------------------------------------------------- */
+
+static void on_written(struct conn *c)
+{
+    if (c->closing)
+        return;
+    uv_timer_stop(&c->timer);
+    if (!c->keep_alive || c->srv->shutting_down) {
+        kith_http__linger(c);
+        return;
+    }
+    c->state = CONN_IDLE;
+    c->requests++;
+    kith_http__timer_start(c, c->srv->cfg.idle_timeout_ms);
+    if (!c->in_process)
+        kith_http__process_input(c);
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+    struct conn *c = w->data;
+    if (status < 0) {
+        kith_http__close_now(c);
+        return;
+    }
+    on_written(c);
+}
+
+/* Sends c->out: one try_write, and a queued write for the rest when the socket is full. */
+static void write_out(struct conn *c)
+{
+    c->state = CONN_WRITING;
+    uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (n >= 0 && (size_t)n == c->out.len) {
+        on_written(c);
+        return;
+    }
+    if (n < 0 && n != UV_EAGAIN) {
+        kith_http__close_now(c);
+        return;
+    }
+    if (n > 0) {
+        b.base += n;
+        b.len -= (size_t)n;
+    }
+    c->write_req.data = c;
+    if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) {
+        kith_http__close_now(c);
+        return;
+    }
+    /* A client that does not read its answer is held to the read deadline too. */
+    kith_http__timer_start(c, kith_http__read_timeout_ms(c));
+}
+
+static bool header_allowed(const struct kith_http_header *h)
+{
+    if (h->name == NULL || h->value == NULL || h->name[0] == '\0')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)h->name; *p; p++)
+        if (!is_token_char(*p))
+            return false;
+    for (const unsigned char *p = (const unsigned char *)h->value; *p; p++)
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7F)
+            return false;
+    return true;
+}
+
+/* The framing headers are the server's; a handler's copy would contradict ours. */
+static bool header_reserved(const char *name)
+{
+    return strcasecmp(name, "content-length") == 0 || strcasecmp(name, "connection") == 0 ||
+           strcasecmp(name, "transfer-encoding") == 0 || strcasecmp(name, "date") == 0;
+}
+
+/* Builds the whole answer into c->out. Returns false, writing nothing, when a header is unsafe
+ * (CR, LF or another control byte would let a value split the response). */
+static bool build_response(struct conn *c, int status, const struct kith_http_header *headers,
+                           size_t header_count, const char *body, size_t body_len)
+{
+    for (size_t i = 0; i < header_count; i++)
+        if (!header_allowed(&headers[i]))
+            return false;
+    if (c->srv->shutting_down)
+        c->keep_alive = false;
+    bool no_body = status == 204 || status == 304;
+    size_t need = 160 + body_len;
+    for (size_t i = 0; i < header_count; i++)
+        need += strlen(headers[i].name) + strlen(headers[i].value) + 4;
+    struct buf *o = &c->out;
+    o->len = 0;
+    buf_reserve(o, need);
+    buf_str(o, "HTTP/1.1 ");
+    buf_uint(o, (uint64_t)status);
+    buf_str(o, " ");
+    buf_str(o, reason_phrase(status));
+    buf_str(o, "\r\nDate: ");
+    buf_str(o, http_date(c->srv));
+    if (!no_body) {
+        buf_str(o, "\r\nContent-Length: ");
+        buf_uint(o, body_len);
+    }
+    buf_str(o, "\r\n");
+    for (size_t i = 0; i < header_count; i++) {
+        if (header_reserved(headers[i].name))
+            continue;
+        buf_str(o, headers[i].name);
+        buf_str(o, ": ");
+        buf_str(o, headers[i].value);
+        buf_str(o, "\r\n");
+    }
+    if (!c->keep_alive)
+        buf_str(o, "Connection: close\r\n");
+    else if (llhttp_get_http_minor(&c->parser) == 0)
+        buf_str(o, "Connection: keep-alive\r\n");
+    buf_str(o, "\r\n");
+    if (!no_body && !c->is_head)
+        buf_append(o, body, body_len);
+    return true;
+}
+
+static void access_log(struct conn *c, const char *method, const char *route, int status,
+                       size_t bytes, uint64_t since_ns)
+{
+    if (!c->srv->cfg.access_log)
+        return;
+    uint64_t now = kith_clock_mono_ns();
+    unsigned long long dur_us = now > since_ns ? (now - since_ns) / 1000 : 0;
+    fprintf(stderr, "access method=%s route=%s status=%d bytes=%zu dur_us=%llu\n",
+            method ? method : "-", route ? route : "-", status, bytes, dur_us);
+}
+
+/* Answers a request the layer refuses before any handler saw it, then closes. */
+void kith_http__respond_refusal(struct conn *c, int status, const char *code, const char *message)
+{
+    uv_timer_stop(&c->timer);
+    c->keep_alive = false;
+    char *json = kith_http__error_json(code, message, NULL);
+    size_t len = strlen(json);
+    const struct kith_http_header h[] = {{"Content-Type", "application/json"}};
+    build_response(c, status, h, 1, json, len);
+    free(json);
+    access_log(c, c->method_name, NULL, status, c->is_head ? 0 : len,
+               c->begin_ns ? c->begin_ns : kith_clock_mono_ns());
+    write_out(c);
+}
+
+void kith_http_respond(struct kith_http_request *req, int status,
+                       const struct kith_http_header *headers, size_t header_count,
+                       const char *body, size_t body_len)
+{
+    struct conn *c = (struct conn *)(void *)((char *)req - offsetof(struct conn, req));
+    if (!c->req_outstanding) {
+        fprintf(stderr, "kith_http_respond: request already answered (route=%s)\n",
+                req->route_name ? req->route_name : "-");
+        return;
+    }
+    c->req_outstanding = false;
+    if (c->closing) {
+        access_log(c, req->method_name, req->route_name, 499, 0, req->started_ns);
+        kith_http__conn_unref(c);
+        return;
+    }
+    if (status < 200 || status > 599 ||
+        !build_response(c, status, headers, header_count, body, body_len)) {
+        fprintf(stderr, "kith_http_respond: invalid status or header (route=%s)\n",
+                req->route_name ? req->route_name : "-");
+        status = 500;
+        body = "{\"error\":{\"code\":\"internal_error\",\"message\":\"invalid response\","
+               "\"param\":null}}";
+        body_len = strlen(body);
+        const struct kith_http_header h[] = {{"Content-Type", "application/json"}};
+        build_response(c, status, h, 1, body, body_len);
+    }
+    access_log(c, req->method_name, req->route_name, status, c->is_head ? 0 : body_len,
+               req->started_ns);
+    write_out(c);
+    kith_http__conn_unref(c);
+}
