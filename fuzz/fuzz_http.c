@@ -93,14 +93,14 @@ static void later(struct kith_http_request *req, void *ctx)
 }
 
 static const struct kith_http_route routes[] = {
-    {KITH_HTTP_POST, "/echo", echo, "echo"},
-    {KITH_HTTP_PUT, "/echo", echo, "echo.put"},
-    {KITH_HTTP_GET, "/v1/items/{id}", params, "items.get"},
-    {KITH_HTTP_DELETE, "/v1/items/{id}", params, "items.delete"},
-    {KITH_HTTP_GET, "/v1/a/{x}/b/{y}/c/{z}/d/{w}", params, "four"},
-    {KITH_HTTP_PATCH, "/v1/items/{id}/later", later, "items.later"},
-    {KITH_HTTP_POST, "/later", later, "later"},
-    {KITH_HTTP_GET, "/", params, "root"},
+    {KITH_HTTP_POST, "/echo", echo, "echo", NULL},
+    {KITH_HTTP_PUT, "/echo", echo, "echo.put", NULL},
+    {KITH_HTTP_GET, "/v1/items/{id}", params, "items.get", NULL},
+    {KITH_HTTP_DELETE, "/v1/items/{id}", params, "items.delete", NULL},
+    {KITH_HTTP_GET, "/v1/a/{x}/b/{y}/c/{z}/d/{w}", params, "four", NULL},
+    {KITH_HTTP_PATCH, "/v1/items/{id}/later", later, "items.later", NULL},
+    {KITH_HTTP_POST, "/later", later, "later", NULL},
+    {KITH_HTTP_GET, "/", params, "root", NULL},
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

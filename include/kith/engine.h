@@ -3,7 +3,12 @@
  * store thread): it reads what it needs, asks the pure rule modules (codes, attribution,
  * rewards), writes the outcome and renders the answer, all or nothing. Operations never name an
  * HTTP status: they return KITH_OK or KITH_CREATED and a JSON document, or an error status with
- * err filled. The transport (src/http/api.c) decides nothing but how to carry this.
+ * err filled. The running server (src/app) submits them as store jobs through
+ * kith_engine_call() and decides nothing but how to carry the answer.
+ *
+ * Threading: everything taking a struct kith_tx runs on a store thread, inside that
+ * transaction; struct kith_engine is written once at start-up and only read afterwards, so every
+ * store thread may read it at once. kith_engine_is_... predicates are pure and thread-safe.
  */
 #ifndef KITH_ENGINE_H
 #define KITH_ENGINE_H
@@ -15,7 +20,12 @@
 #include "kith/core.h"
 #include "kith/crypto.h"
 #include "kith/fraud.h"
-#include "kith/store.h"
+#include "kith/rewards.h"
+
+struct kith_tx; /* a store transaction (kith/store.h); the engine's callers only pass it on */
+
+#define KITH_REFERRAL_STATUS_COUNT (KITH_REFERRAL_EXPIRED + 1)
+#define KITH_ENGINE_IDEM_KEY_MAX 255 /* Idempotency-Key: 1-255 printable ASCII */
 
 /* Process-wide engine settings, fixed after start-up and read by every job. */
 struct kith_engine {
@@ -204,6 +214,65 @@ enum kith_status kith_engine_mail_claim(struct kith_tx *tx, int64_t now_ms, size
                                         json_t **out);
 enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notification_id, bool ok,
                                          int64_t now_ms);
+
+/* Who may call a route (CONTRACT section 1). */
+enum kith_scope {
+    KITH_SCOPE_SECRET,      /* a secret key */
+    KITH_SCOPE_PUBLISHABLE, /* a publishable key is enough */
+    KITH_SCOPE_SIGNED,      /* no API key: the operation checks a signature over the raw body */
+};
+
+/* One API call as the transport decoded it. Every pointer is borrowed for the call. */
+struct kith_engine_request {
+    kith_op_fn op;
+    enum kith_scope scope;
+    bool json_body;            /* the operation takes a JSON object body */
+    const char *token;         /* the API key presented, "" when none */
+    const char *idem_key;      /* the Idempotency-Key, already checked valid; NULL when none */
+    const char *path;          /* the decoded path: part of the idempotency fingerprint */
+    const char *query;         /* raw query string */
+    const char *const *params; /* route captures */
+    const char *body;
+    size_t body_len;
+    const char *(*header)(const void *ctx, const char *name);
+    const void *header_ctx;
+    /* The transport's number for an answer's status; stored with idempotent answers, so that a
+     * replay carries the first answer's number whatever the transport maps later. */
+    int (*code_of)(enum kith_status st);
+};
+
+/* The answer: st is the operation's status (KITH_OK for a replay), code the transport's number
+ * (code_of(st), or the stored one of a replay), body the JSON text (owned, free with
+ * kith_engine_answer_dispose). */
+struct kith_engine_answer {
+    enum kith_status st;
+    int code;
+    char *body;
+    bool replayed;          /* Idempotency-Key replay of an earlier answer */
+    bool invalidates_links; /* the redirect cache must forget what it holds */
+};
+
+/*
+ * Runs one API call in tx: authenticates (unless KITH_SCOPE_SIGNED), applies the
+ * Idempotency-Key rule, parses the body, runs the operation under a savepoint and stores an
+ * idempotent answer with its effect. Returns KITH_OK with ans filled (errors are answers too),
+ * or KITH_E_UNAVAILABLE when the job must roll back as a whole (the answer could not be
+ * stored). ans must start zeroed; a retried job may pass the same ans again.
+ */
+enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *eng,
+                                  const struct kith_engine_request *rq,
+                                  struct kith_engine_answer *ans);
+void kith_engine_answer_dispose(struct kith_engine_answer *ans);
+/* True for a well-formed Idempotency-Key (1-255 printable ASCII, no spaces). */
+bool kith_engine_idem_key_valid(const char *key);
+/* The contract's JSON error body for st and err (a new string; free() it). */
+char *kith_engine_error_json(enum kith_status st, const struct kith_err *err);
+
+/* Health: KITH_OK when the database answers a trivial query. */
+enum kith_status kith_engine_health(struct kith_tx *tx);
+/* Referrals by status now, indexed by enum kith_referral_status (for Prometheus). */
+enum kith_status kith_engine_referral_counts(struct kith_tx *tx,
+                                             int64_t counts[KITH_REFERRAL_STATUS_COUNT]);
 
 /* True when a User-Agent belongs to a crawler or link-preview bot. */
 bool kith_engine_is_bot(const char *user_agent);

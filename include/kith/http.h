@@ -54,6 +54,7 @@ struct kith_http_request {
     const char *params[KITH_HTTP_PARAMS_MAX]; /* {captures} of the matched route, in order */
     size_t param_count;
     const char *route_name; /* name of the matched route, for logs and metrics */
+    const void *route_data; /* the matched route's `data` */
     char peer_ip[64];       /* client address as text; never log or store it */
     uint64_t started_ns;    /* kith_clock_mono_ns() when the request was complete */
     void *user;             /* free for the handler */
@@ -68,6 +69,7 @@ struct kith_http_route {
     const char *pattern; /* "/v1/participants/{id}/codes": `{x}` captures one non-empty segment */
     kith_http_handler_fn fn;
     const char *name; /* for the access log and metrics, e.g. "participants.codes.create" */
+    const void *data; /* the handler's own description of the route; the transport never reads it */
 };
 
 struct kith_http_config {

@@ -10,6 +10,7 @@
 
 #include "kith/engine.h"
 #include "kith/rewards.h"
+#include "kith/store.h"
 
 /* ---- input (input.c) ---- */
 /* Refuses any key of body not in allowed (NULL-terminated). */

@@ -276,6 +276,7 @@ static void dispatch(struct conn *c)
     req->header_count = c->hcount;
     req->param_count = 0;
     req->route_name = NULL;
+    req->route_data = NULL;
     req->started_ns = kith_clock_mono_ns();
     req->user = NULL;
     req->aborted = false;

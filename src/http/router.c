@@ -98,6 +98,7 @@ const struct kith_http_route *kith_http__route_find(const struct kith_http_serve
         /* Captures of a later, failed candidate may have overwritten caps: match again. */
         match_pattern(r->pattern, req->path, caps, req->params, &req->param_count);
         req->route_name = r->name ? r->name : r->pattern;
+        req->route_data = r->data;
         return r;
     }
     req->param_count = 0;

@@ -37,18 +37,18 @@ static void h_error(struct kith_http_request *req, void *ctx)
 }
 
 static const struct kith_http_route routes[] = {
-    {KITH_HTTP_GET, "/v1/participants", h_show, "participants.list"},
-    {KITH_HTTP_POST, "/v1/participants", h_show, "participants.create"},
-    {KITH_HTTP_GET, "/v1/participants/{id}", h_show, "participants.get"},
-    {KITH_HTTP_PATCH, "/v1/participants/{id}", h_show, "participants.update"},
-    {KITH_HTTP_POST, "/v1/participants/{id}/codes", h_show, "participants.codes.create"},
-    {KITH_HTTP_GET, "/v1/programs/{program}/participants/{id}", h_show, "nested"},
-    {KITH_HTTP_GET, "/v1/programs/special", h_show, "special"},
-    {KITH_HTTP_GET, "/v1/programs/{id}", h_show, "programs.get"},
-    {KITH_HTTP_HEAD, "/r/{code}", h_show, "redirect.head"},
-    {KITH_HTTP_GET, "/r/{code}", h_show, "redirect"},
-    {KITH_HTTP_DELETE, "/v1/things/{id}", h_show, "things.delete"},
-    {KITH_HTTP_GET, "/err", h_error, NULL},
+    {KITH_HTTP_GET, "/v1/participants", h_show, "participants.list", NULL},
+    {KITH_HTTP_POST, "/v1/participants", h_show, "participants.create", NULL},
+    {KITH_HTTP_GET, "/v1/participants/{id}", h_show, "participants.get", NULL},
+    {KITH_HTTP_PATCH, "/v1/participants/{id}", h_show, "participants.update", NULL},
+    {KITH_HTTP_POST, "/v1/participants/{id}/codes", h_show, "participants.codes.create", NULL},
+    {KITH_HTTP_GET, "/v1/programs/{program}/participants/{id}", h_show, "nested", NULL},
+    {KITH_HTTP_GET, "/v1/programs/special", h_show, "special", NULL},
+    {KITH_HTTP_GET, "/v1/programs/{id}", h_show, "programs.get", NULL},
+    {KITH_HTTP_HEAD, "/r/{code}", h_show, "redirect.head", NULL},
+    {KITH_HTTP_GET, "/r/{code}", h_show, "redirect", NULL},
+    {KITH_HTTP_DELETE, "/v1/things/{id}", h_show, "things.delete", NULL},
+    {KITH_HTTP_GET, "/err", h_error, NULL, NULL},
 };
 
 static struct harness H;

@@ -75,11 +75,11 @@ static void h_async(struct kith_http_request *req, void *ctx)
 }
 
 static const struct kith_http_route routes[] = {
-    {KITH_HTTP_GET, "/echo", h_echo, "echo"},
-    {KITH_HTTP_POST, "/echo", h_post_echo, "echo.post"},
-    {KITH_HTTP_GET, "/async", h_async, "async"},
-    {KITH_HTTP_GET, "/peer", h_peer, "peer"},
-    {KITH_HTTP_GET, "/bad-header", h_bad_header, "bad_header"},
+    {KITH_HTTP_GET, "/echo", h_echo, "echo", NULL},
+    {KITH_HTTP_POST, "/echo", h_post_echo, "echo.post", NULL},
+    {KITH_HTTP_GET, "/async", h_async, "async", NULL},
+    {KITH_HTTP_GET, "/peer", h_peer, "peer", NULL},
+    {KITH_HTTP_GET, "/bad-header", h_bad_header, "bad_header", NULL},
 };
 
 static struct harness H;
@@ -595,7 +595,7 @@ static void test_create_errors(void)
     cfg.host = "127.0.0.1";
     cfg.port = H.port; /* taken */
     CHECK_INT(kith_http_server_create(&loop, &cfg, &srv, &err), KITH_E_UNAVAILABLE);
-    const struct kith_http_route bad[] = {{KITH_HTTP_GET, "no-slash", h_echo, "x"}};
+    const struct kith_http_route bad[] = {{KITH_HTTP_GET, "no-slash", h_echo, "x", NULL}};
     cfg.port = 0;
     cfg.routes = bad;
     cfg.route_count = 1;

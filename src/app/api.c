@@ -1,0 +1,177 @@
+/*
+ * api.c: the routes that run an engine operation. Each call becomes one store job that runs
+ * kith_engine_call() (authentication, the Idempotency-Key rule, the operation and its stored
+ * answer, in the transaction that commits the effect); the answer leaves only after that commit.
+ * What lives here is the transport's side: which header carries the key and the
+ * Idempotency-Key, a key already in flight in this process (answered 409 without a job), and the
+ * answer's headers. No business rule lives here.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <uthash.h>
+
+#include "app/app.h"
+#include "kith/crypto.h"
+#include "kith/log.h"
+
+struct kith_app_idem {
+    char key[KITH_CRYPTO_HASH_HEX + KITH_ENGINE_IDEM_KEY_MAX + 2];
+    UT_hash_handle hh;
+};
+
+struct call {
+    struct kith_app *a;
+    struct kith_http_request *req;
+    const struct kith_app_route *route;
+    struct kith_engine_request rq;
+    struct kith_engine_answer ans;
+    char token[256];
+    char idem[KITH_ENGINE_IDEM_KEY_MAX + 1];
+    char idem_slot[sizeof(((struct kith_app_idem *)0)->key)];
+};
+
+static const char *request_header(const void *ctx, const char *name)
+{
+    return kith_http_header(ctx, name);
+}
+
+static enum kith_status call_job(struct kith_tx *tx, void *arg)
+{
+    struct call *c = arg;
+    return kith_engine_call(tx, &c->a->eng, &c->rq, &c->ans);
+}
+
+static void respond(struct call *c)
+{
+    struct kith_http_header h[3];
+    size_t n = 0;
+    h[n++] = (struct kith_http_header){"Content-Type", "application/json"};
+    if (c->ans.replayed)
+        h[n++] = (struct kith_http_header){"Idempotent-Replayed", "true"};
+    if (c->ans.code == 503 || c->ans.code == 429)
+        h[n++] = (struct kith_http_header){"Retry-After", "1"};
+    kith_http_respond(c->req, c->ans.code, h, n, c->ans.body, strlen(c->ans.body));
+}
+
+static void call_done(void *arg, enum kith_status st)
+{
+    struct call *c = arg;
+    struct kith_app *a = c->a;
+    if (c->idem_slot[0]) {
+        struct kith_app_idem *e = NULL;
+        HASH_FIND_STR(a->api.inflight, c->idem_slot, e);
+        if (e) {
+            HASH_DEL(a->api.inflight, e);
+            free(e);
+        }
+    }
+    if (st != KITH_OK || c->ans.body == NULL) {
+        struct kith_err err;
+        a->store_errors++;
+        kith_err_set(&err, KITH_E_UNAVAILABLE, NULL, "the database is not available; retry");
+        kith_engine_answer_dispose(&c->ans);
+        c->ans.code = kith_http_status_for(KITH_E_UNAVAILABLE);
+        c->ans.body = kith_engine_error_json(KITH_E_UNAVAILABLE, &err);
+        c->ans.replayed = false;
+    } else if (c->ans.invalidates_links) {
+        kith_app_links_clear(a);
+    }
+    if (c->route->flags & KITH_APP_ROUTE_KICKS)
+        kith_app_deliver_kick(a); /* retries that came due on the test clock start now */
+    kith_app_observe(a, c->route->name, c->ans.code, c->req->started_ns);
+    respond(c);
+    kith_engine_answer_dispose(&c->ans);
+    free(c);
+}
+
+/* The key a client presents: `Authorization: Bearer <key>`. */
+static void bearer_token(const struct kith_http_request *req, char *out, size_t outsize)
+{
+    const char *auth = kith_http_header(req, "Authorization");
+    out[0] = '\0';
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+        const char *t = auth + 7;
+        while (*t == ' ')
+            t++;
+        kith_strlcpy(out, t, outsize);
+    }
+}
+
+/* Registers the call's Idempotency-Key as in flight here; false when it already is (or the key
+ * is malformed), after answering. */
+static bool idem_claim(struct kith_app *a, struct call *c)
+{
+    const char *idem = kith_http_header(c->req, "Idempotency-Key");
+    if (idem == NULL || c->req->method != KITH_HTTP_POST || c->route->scope == KITH_SCOPE_SIGNED)
+        return true;
+    if (!kith_engine_idem_key_valid(idem)) {
+        kith_http_respond_error(c->req, KITH_E_INVALID_PARAM, "Idempotency-Key",
+                                "Idempotency-Key must be 1-255 printable ASCII characters");
+        return false;
+    }
+    kith_strlcpy(c->idem, idem, sizeof(c->idem));
+    c->rq.idem_key = c->idem;
+    /* In flight is scoped by the credential presented; the stored record by the key's id. */
+    char digest[KITH_CRYPTO_HASH_HEX];
+    kith_crypto_hash(c->token, strlen(c->token), digest);
+    char slot[sizeof(c->idem_slot)];
+    snprintf(slot, sizeof(slot), "%s:%s", digest, c->idem);
+    struct kith_app_idem *e = NULL;
+    HASH_FIND_STR(a->api.inflight, slot, e);
+    if (e) {
+        kith_http_respond_error(c->req, KITH_E_IDEM_IN_USE, "Idempotency-Key",
+                                "a request with this Idempotency-Key is still running");
+        return false;
+    }
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        abort();
+    kith_strlcpy(e->key, slot, sizeof(e->key));
+    HASH_ADD_STR(a->api.inflight, key, e);
+    kith_strlcpy(c->idem_slot, slot, sizeof(c->idem_slot));
+    return true;
+}
+
+void kith_app_api_handle(struct kith_http_request *req, void *ctx)
+{
+    struct kith_app *a = ctx;
+    const struct kith_app_route *route = req->route_data;
+    struct call *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        abort();
+    c->a = a;
+    c->req = req;
+    c->route = route;
+    if (route->scope != KITH_SCOPE_SIGNED)
+        bearer_token(req, c->token, sizeof(c->token));
+    c->rq = (struct kith_engine_request){
+        .op = route->op,
+        .scope = route->scope,
+        .json_body = (route->flags & KITH_APP_ROUTE_BODY) != 0,
+        .token = c->token,
+        .path = req->path,
+        .query = req->query,
+        .params = req->params,
+        .body = req->body,
+        .body_len = req->body_len,
+        .header = request_header,
+        .header_ctx = req,
+        .code_of = kith_http_status_for,
+    };
+    if (!idem_claim(a, c)) {
+        free(c);
+        return;
+    }
+    kith_app_submit(a, call_job, call_done, c);
+}
+
+void kith_app_api_dispose(struct kith_app *a)
+{
+    struct kith_app_idem *e, *t;
+    HASH_ITER(hh, a->api.inflight, e, t)
+    {
+        HASH_DEL(a->api.inflight, e);
+        free(e);
+    }
+}

@@ -1,0 +1,158 @@
+/*
+ * app.h: what the parts of the running server share. struct kith_app is the one process-wide
+ * object: the loop, the store, the engine settings, the HTTP server, and one member per part
+ * (API calls, the redirect path and its code cache, the click batcher, webhook and e-mail
+ * delivery, the sweeper, Prometheus). Each part lives in its own file with an init, a stop (on
+ * the way down, while the loop still runs) and a dispose (after the loop ended).
+ *
+ * Threading: everything here runs on the loop thread. Store jobs a part submits run on a store
+ * thread and touch only their own job record; their done callbacks come back to the loop.
+ */
+#ifndef KITH_APP_INTERNAL_H
+#define KITH_APP_INTERNAL_H
+
+#include <stdio.h>
+#include <uv.h>
+
+#include "kith/app.h"
+#include "kith/engine.h"
+#include "kith/http.h"
+#include "kith/store.h"
+
+struct kith_app;
+
+/* ---- routes (routes.c) ---- */
+/* What a route is handled by. */
+enum kith_app_route_kind {
+    KITH_APP_ROUTE_API,        /* an engine operation, through kith_engine_call() */
+    KITH_APP_ROUTE_REDIRECT,   /* GET|HEAD /r/{code}: the redirect path */
+    KITH_APP_ROUTE_HEALTH,     /* GET /healthz */
+    KITH_APP_ROUTE_PROMETHEUS, /* GET /metrics */
+    KITH_APP_ROUTE_KIND_COUNT,
+};
+enum kith_app_route_flags {
+    KITH_APP_ROUTE_BODY = 1,       /* takes a JSON object body */
+    KITH_APP_ROUTE_TEST_CLOCK = 2, /* present only with --test-clock */
+    KITH_APP_ROUTE_KICKS = 4,      /* due webhooks are claimed right after it (the test clock) */
+};
+/* One row of the route table: everything about a route, in one place. */
+struct kith_app_route {
+    enum kith_http_method method;
+    const char *pattern; /* "/v1/participants/{id}" */
+    const char *name;    /* for logs and metrics: "participants.get" */
+    enum kith_app_route_kind kind;
+    kith_op_fn op; /* KITH_APP_ROUTE_API only */
+    enum kith_scope scope;
+    unsigned flags;
+};
+/* The table, in matching order. */
+extern const struct kith_app_route kith_app_routes[];
+extern const size_t kith_app_route_count;
+
+/* ---- Prometheus (prom.c) ---- */
+/* A section of /metrics: writes its families to out. */
+typedef void (*kith_app_prom_fn)(struct kith_app *a, FILE *out);
+#define KITH_APP_PROM_SECTIONS 16
+struct kith_app_prom {
+    kith_app_prom_fn sections[KITH_APP_PROM_SECTIONS];
+    size_t count;
+    struct kith_app_counter *counters;    /* responses by route and status */
+    struct kith_app_histogram *latencies; /* latency by route */
+};
+/* Each part registers its section once at start-up. */
+void kith_app_prom_register(struct kith_app *a, kith_app_prom_fn fn);
+/* Counts one answer of route (name) and its latency since started_ns. */
+void kith_app_observe(struct kith_app *a, const char *route, int status, uint64_t started_ns);
+void kith_app_prom_init(struct kith_app *a);
+void kith_app_prom_dispose(struct kith_app *a);
+void kith_app_health(struct kith_http_request *req, void *ctx);
+void kith_app_prometheus(struct kith_http_request *req, void *ctx);
+
+/* ---- API calls (api.c) ---- */
+struct kith_app_api {
+    struct kith_app_idem *inflight; /* Idempotency-Keys of calls this process is running */
+};
+void kith_app_api_handle(struct kith_http_request *req, void *ctx);
+void kith_app_api_dispose(struct kith_app *a);
+
+/* ---- the redirect path (redirect.c) ---- */
+struct kith_app_links {
+    struct kith_app_link *links; /* by normalised code */
+    struct kith_app_prog *progs; /* program settings the links share */
+    size_t count;
+    uint64_t bots_seen;
+};
+void kith_app_links_init(struct kith_app *a);
+void kith_app_redirect(struct kith_http_request *req, void *ctx);
+/* Forgets every cached code (a participant was blocked or erased, a program changed). */
+void kith_app_links_clear(struct kith_app *a);
+void kith_app_links_dispose(struct kith_app *a);
+
+/* ---- the click batcher (clicks.c) ---- */
+struct kith_app_clicks {
+    struct kith_click *buf; /* clicks not yet handed to the store */
+    size_t count;
+    size_t inflight; /* handed to the store, not written yet */
+    uint64_t recorded, lost, shed;
+    uv_timer_t timer;
+};
+void kith_app_clicks_init(struct kith_app *a);
+/* A slot for a counted click, or NULL when the backlog is full (the click is shed, counted). */
+struct kith_click *kith_app_clicks_add(struct kith_app *a);
+/* Hands buffered clicks to the store (before any other job, so that order is kept). */
+void kith_app_clicks_flush(struct kith_app *a);
+void kith_app_clicks_stop(struct kith_app *a);
+void kith_app_clicks_dispose(struct kith_app *a);
+
+/* ---- webhook and e-mail delivery (deliver.c) ---- */
+struct kith_app_deliver {
+    struct kith_netpolicy *policy;
+    struct kith_sender *sender;
+    uv_timer_t timer;
+    bool timer_live;
+    bool claiming;
+    char smtp_url[512];
+    char smtp_from[256];
+    uint64_t deliveries_ok, deliveries_failed, mails_sent, mails_failed;
+    struct kith_app_attempt *attempts; /* handed to the sender, result not seen yet */
+};
+enum kith_status kith_app_deliver_init(struct kith_app *a, const struct kith_app_config *cfg,
+                                       struct kith_err *err);
+/* Claims due work now instead of at the next poll. */
+void kith_app_deliver_kick(struct kith_app *a);
+void kith_app_deliver_stop(struct kith_app *a);
+void kith_app_deliver_dispose(struct kith_app *a);
+
+/* ---- the sweeper (sweeper.c) ---- */
+struct kith_app_sweeper {
+    uv_timer_t timer;
+    bool running;
+};
+void kith_app_sweeper_init(struct kith_app *a);
+void kith_app_sweeper_stop(struct kith_app *a);
+
+/* ---- the server (app.c) ---- */
+struct kith_app {
+    uv_loop_t *loop;
+    struct kith_store *store;
+    struct kith_engine eng;
+    struct kith_http_server *srv;
+    struct kith_http_route *http_routes; /* the transport's view of kith_app_routes */
+    uv_signal_t sigterm, sigint;
+    bool stopping;
+    uint64_t store_errors;
+    struct kith_app_prom prom;
+    struct kith_app_api api;
+    struct kith_app_links links;
+    struct kith_app_clicks clicks;
+    struct kith_app_deliver deliver;
+    struct kith_app_sweeper sweeper;
+};
+
+/* Submits a store job after handing buffered clicks over, so that a signup sent after a click's
+ * redirect sees the click. */
+void kith_app_submit(struct kith_app *a, kith_store_job_fn fn, kith_store_done_fn done, void *arg);
+/* A closed handle's callback that has nothing to free. */
+void kith_app_on_closed(uv_handle_t *h);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * redirect.c: the redirect path, GET|HEAD /r/{code}. A known code is answered from a cache on
+ * the loop thread without waiting for the database; an unknown or stale entry costs one lookup
+ * job. Entries live 10 s because another instance may block a participant (attribution itself
+ * always checks the referrer in the database, so a stale entry never credits a blocked one).
+ * What the answer is (Location, cookie, whether the click counts) the pure rules of src/links
+ * decide; counted clicks go to the click batcher. It is not for attribution.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "app/app.h"
+#include "kith/clock.h"
+#include "kith/codes.h"
+#include "kith/crypto.h"
+#include "kith/log.h"
+
+#define LINK_CACHE_MAX 1000000
+#define LINK_TTL_NS (10 * UINT64_C(1000000000))
+
+struct kith_app_prog {
+    char id[48];
+    char destination[2048];
+    int64_t cookie_days;
+    UT_hash_handle hh;
+};
+
+struct kith_app_link {
+    uint64_t loaded_ns;
+    char norm[KITH_CODE_NORM_MAX + 1];
+    char code[16];
+    char participant[KITH_ID_MAX];
+    bool attributes;
+    struct kith_app_prog *prog;
+    UT_hash_handle hh;
+};
+
+struct lookup {
+    struct kith_app *a;
+    struct kith_http_request *req;
+    char code[40];
+    struct kith_link link;
+    enum kith_status st;
+};
+
+static const char not_found_page[] =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>Link not found</title></head>"
+    "<body><h1>This link doesn't lead anywhere</h1><p>The code in this link is not one we know. "
+    "Please check it with the person who shared it.</p></body></html>\n";
+
+static void referrer_host(const char *referer, char *out, size_t outsize)
+{
+    out[0] = '\0';
+    if (referer == NULL)
+        return;
+    const char *p = strstr(referer, "://");
+    if (p == NULL)
+        return;
+    p += 3;
+    const char *at = NULL;
+    size_t n = 0;
+    while (p[n] && p[n] != '/' && p[n] != '?' && p[n] != '#') {
+        if (p[n] == '@')
+            at = p + n;
+        n++;
+    }
+    if (at) { /* drop user:password@ */
+        n -= (size_t)(at + 1 - p);
+        p = at + 1;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n && p[i] != ':' && o + 1 < outsize; i++) {
+        char ch = p[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.')) {
+            out[0] = '\0';
+            return;
+        }
+        out[o++] = ch;
+    }
+    out[o] = '\0';
+}
+
+static bool channel_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 20)
+        return false;
+    for (; *s; s++) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+            return false;
+    }
+    return true;
+}
+
+static void location_for(const char *dest, const char *code, char *out, size_t outsize)
+{
+    const char *hash = strchr(dest, '#');
+    size_t base = hash ? (size_t)(hash - dest) : strlen(dest);
+    const char *q = memchr(dest, '?', base);
+    char sep = q ? (base > 0 && (dest[base - 1] == '?' || dest[base - 1] == '&') ? 0 : '&') : '?';
+    if (sep)
+        snprintf(out, outsize, "%.*s%cref=%s%s", (int)base, dest, sep, code, hash ? hash : "");
+    else
+        snprintf(out, outsize, "%.*sref=%s%s", (int)base, dest, code, hash ? hash : "");
+}
+
+static void answer(struct kith_app *a, struct kith_http_request *req, const struct kith_app_link *l)
+{
+    const char *dest = l->prog->destination;
+    char location[2200], cookie[160];
+    const char *ua = kith_http_header(req, "User-Agent");
+    bool bot = kith_engine_is_bot(ua);
+    bool counted = l->attributes && !bot && req->method == KITH_HTTP_GET;
+    struct kith_click *c = counted ? kith_app_clicks_add(a) : NULL;
+    struct kith_http_header h[4];
+    size_t n = 0;
+
+    if (l->attributes)
+        location_for(dest, l->code, location, sizeof(location));
+    else
+        kith_strlcpy(location, dest, sizeof(location));
+    h[n++] = (struct kith_http_header){"Location", location};
+    h[n++] = (struct kith_http_header){"Cache-Control", "no-store"};
+    if (bot)
+        a->links.bots_seen++;
+    if (c) {
+        c->at_ms = kith_clock_now_ms();
+        kith_crypto_time_id("clk_", c->at_ms, c->id);
+        kith_strlcpy(c->program, l->prog->id, sizeof(c->program));
+        kith_strlcpy(c->participant, l->participant, sizeof(c->participant));
+        kith_strlcpy(c->code, l->code, sizeof(c->code));
+        char ch[32];
+        if (kith_http_query_get(req->query, "ch", ch, sizeof(ch)) == 1 && channel_valid(ch))
+            kith_strlcpy(c->channel, ch, sizeof(c->channel));
+        referrer_host(kith_http_header(req, "Referer"), c->referrer_host, sizeof(c->referrer_host));
+        kith_crypto_keyed_hash(a->eng.hash_key, req->peer_ip, strlen(req->peer_ip), c->ip_hash);
+        if (ua)
+            kith_crypto_keyed_hash(a->eng.hash_key, ua, strlen(ua), c->ua_hash);
+        snprintf(cookie, sizeof(cookie),
+                 "kith_ref=%s; Max-Age=%lld; Path=/; HttpOnly; SameSite=Lax%s", c->id,
+                 (long long)(l->prog->cookie_days * 86400),
+                 a->eng.secure_cookies ? "; Secure" : "");
+        h[n++] = (struct kith_http_header){"Set-Cookie", cookie};
+    }
+    kith_app_observe(a, "links.redirect", 302, req->started_ns);
+    kith_http_respond(req, 302, h, n, "", 0);
+}
+
+static void not_found(struct kith_app *a, struct kith_http_request *req)
+{
+    struct kith_http_header h[] = {{"Content-Type", "text/html; charset=utf-8"},
+                                   {"Cache-Control", "no-store"}};
+    kith_app_observe(a, "links.redirect", 404, req->started_ns);
+    kith_http_respond(req, 404, h, 2, not_found_page, sizeof(not_found_page) - 1);
+}
+
+static enum kith_status lookup_job(struct kith_tx *tx, void *arg)
+{
+    struct lookup *l = arg;
+    l->st = kith_engine_link_resolve(tx, l->code, &l->link);
+    return KITH_OK;
+}
+
+static struct kith_app_link *cache_put(struct kith_app *a, const char *norm,
+                                       const struct kith_link *k)
+{
+    struct kith_app_links *c = &a->links;
+    struct kith_app_prog *p = NULL;
+    if (c->count >= LINK_CACHE_MAX)
+        kith_app_links_clear(a); /* bounded memory; the working set refills quickly */
+    HASH_FIND_STR(c->progs, k->program, p);
+    if (p == NULL) {
+        p = calloc(1, sizeof(*p));
+        if (p == NULL)
+            abort();
+        kith_strlcpy(p->id, k->program, sizeof(p->id));
+        HASH_ADD_STR(c->progs, id, p);
+    }
+    /* Every lookup brings the program's current settings (another instance may change them). */
+    kith_strlcpy(p->destination, k->destination, sizeof(p->destination));
+    p->cookie_days = k->cookie_days;
+    struct kith_app_link *l = NULL;
+    HASH_FIND_STR(c->links, norm, l);
+    if (l == NULL) {
+        l = calloc(1, sizeof(*l));
+        if (l == NULL)
+            abort();
+        kith_strlcpy(l->norm, norm, sizeof(l->norm));
+        HASH_ADD_STR(c->links, norm, l);
+        c->count++;
+    }
+    kith_strlcpy(l->code, k->code, sizeof(l->code));
+    kith_strlcpy(l->participant, k->participant, sizeof(l->participant));
+    l->attributes = k->attributes;
+    l->loaded_ns = kith_clock_mono_ns();
+    l->prog = p;
+    return l;
+}
+
+static void lookup_done(void *arg, enum kith_status st)
+{
+    struct lookup *l = arg;
+    if (st != KITH_OK || (l->st != KITH_OK && l->st != KITH_E_NOT_FOUND)) {
+        kith_http_respond_error(l->req, KITH_E_UNAVAILABLE, NULL,
+                                "the database is not available; retry");
+    } else if (l->st == KITH_E_NOT_FOUND) {
+        not_found(l->a, l->req);
+    } else {
+        char norm[KITH_CODE_NORM_MAX + 1];
+        kith_code_normalize(l->code, norm);
+        answer(l->a, l->req, cache_put(l->a, norm, &l->link));
+    }
+    free(l);
+}
+
+void kith_app_redirect(struct kith_http_request *req, void *ctx)
+{
+    struct kith_app *a = ctx;
+    char norm[KITH_CODE_NORM_MAX + 1];
+    const char *code = req->params[0];
+    if (strlen(code) > 32 || !kith_code_normalize(code, norm)) {
+        not_found(a, req);
+        return;
+    }
+    struct kith_app_link *l = NULL;
+    HASH_FIND_STR(a->links.links, norm, l);
+    if (l && kith_clock_mono_ns() - l->loaded_ns < LINK_TTL_NS) {
+        answer(a, req, l);
+        return;
+    }
+    struct lookup *lk = calloc(1, sizeof(*lk));
+    if (lk == NULL)
+        abort();
+    lk->a = a;
+    lk->req = req;
+    kith_strlcpy(lk->code, code, sizeof(lk->code));
+    kith_app_submit(a, lookup_job, lookup_done, lk);
+}
+
+void kith_app_links_clear(struct kith_app *a)
+{
+    struct kith_app_link *l, *lt;
+    HASH_ITER(hh, a->links.links, l, lt)
+    {
+        HASH_DEL(a->links.links, l);
+        free(l);
+    }
+    struct kith_app_prog *p, *pt;
+    HASH_ITER(hh, a->links.progs, p, pt)
+    {
+        HASH_DEL(a->links.progs, p);
+        free(p);
+    }
+    a->links.count = 0;
+}
+
+static void prom_section(struct kith_app *a, FILE *out)
+{
+    fprintf(out,
+            "# HELP kith_bot_visits_total Link visits by crawlers and preview bots (not counted).\n"
+            "# TYPE kith_bot_visits_total counter\nkith_bot_visits_total %llu\n"
+            "# HELP kith_link_cache_entries Codes cached for the redirect path.\n"
+            "# TYPE kith_link_cache_entries gauge\nkith_link_cache_entries %zu\n",
+            (unsigned long long)a->links.bots_seen, a->links.count);
+}
+
+void kith_app_links_init(struct kith_app *a)
+{
+    kith_app_prom_register(a, prom_section);
+}
+
+void kith_app_links_dispose(struct kith_app *a)
+{
+    kith_app_links_clear(a);
+}

@@ -1,0 +1,92 @@
+/*
+ * routes.c: the route table, as data. One row per route of the contract: method, pattern, name
+ * (for logs and metrics), what handles it, the engine operation, who may call it, and its flags.
+ * Adding a route is adding a row; nothing else in the server names routes. It is not for what a
+ * route does: that is the engine operation's (src/engine) or the app part's the row names.
+ */
+#include "app/app.h"
+
+#define SECRET KITH_SCOPE_SECRET
+#define PUBLISHABLE KITH_SCOPE_PUBLISHABLE
+#define SIGNED KITH_SCOPE_SIGNED
+#define BODY KITH_APP_ROUTE_BODY
+#define API KITH_APP_ROUTE_API
+
+const struct kith_app_route kith_app_routes[] = {
+    /* public: links, health, metrics */
+    {KITH_HTTP_GET, "/r/{code}", "links.redirect", KITH_APP_ROUTE_REDIRECT, NULL, SECRET, 0},
+    {KITH_HTTP_GET, "/healthz", "healthz", KITH_APP_ROUTE_HEALTH, NULL, SECRET, 0},
+    {KITH_HTTP_GET, "/metrics", "metrics", KITH_APP_ROUTE_PROMETHEUS, NULL, SECRET, 0},
+    /* programs (CONTRACT section 2) */
+    {KITH_HTTP_POST, "/v1/programs", "programs.create", API, kith_op_program_create, SECRET, BODY},
+    {KITH_HTTP_GET, "/v1/programs", "programs.list", API, kith_op_program_list, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/programs/{id}", "programs.get", API, kith_op_program_get, SECRET, 0},
+    {KITH_HTTP_PATCH, "/v1/programs/{id}", "programs.update", API, kith_op_program_update, SECRET,
+     BODY},
+    /* participants and codes (3), privacy (6b) */
+    {KITH_HTTP_POST, "/v1/participants", "participants.create", API, kith_op_participant_create,
+     SECRET, BODY},
+    {KITH_HTTP_GET, "/v1/participants", "participants.list", API, kith_op_participant_list, SECRET,
+     0},
+    {KITH_HTTP_GET, "/v1/participants/{id}", "participants.get", API, kith_op_participant_get,
+     SECRET, 0},
+    {KITH_HTTP_PATCH, "/v1/participants/{id}", "participants.update", API,
+     kith_op_participant_update, SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/participants/{id}/codes", "participants.codes", API,
+     kith_op_participant_add_code, SECRET, BODY},
+    {KITH_HTTP_GET, "/v1/participants/{id}/export", "participants.export", API,
+     kith_op_participant_export, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/participants/{id}/erase", "participants.erase", API,
+     kith_op_participant_erase, SECRET, BODY},
+    /* signups (5), referrals and review (6) */
+    {KITH_HTTP_POST, "/v1/signups", "signups.create", API, kith_op_signup, SECRET, BODY},
+    {KITH_HTTP_GET, "/v1/referrals", "referrals.list", API, kith_op_referral_list, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/referrals/{id}", "referrals.get", API, kith_op_referral_get, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/referrals/{id}/approve", "referrals.approve", API,
+     kith_op_referral_approve, SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/referrals/{id}/reject", "referrals.reject", API, kith_op_referral_reject,
+     SECRET, BODY},
+    /* events (7), rewards (8) */
+    {KITH_HTTP_POST, "/v1/events", "events.create", API, kith_op_event_create, SECRET, BODY},
+    {KITH_HTTP_GET, "/v1/rewards", "rewards.list", API, kith_op_reward_list, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/rewards/{id}", "rewards.get", API, kith_op_reward_get, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/rewards/{id}/redeem", "rewards.redeem", API, kith_op_reward_redeem,
+     SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/rewards/{id}/void", "rewards.void", API, kith_op_reward_void, SECRET,
+     BODY},
+    /* notifications and share messages (13) */
+    {KITH_HTTP_GET, "/v1/participants/{id}/notifications", "participants.notifications", API,
+     kith_op_participant_notifications, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/participants/{id}/share", "participants.share", API,
+     kith_op_participant_share, SECRET, 0},
+    /* webhook endpoints (11) */
+    {KITH_HTTP_POST, "/v1/webhook_endpoints", "webhooks.create", API, kith_op_endpoint_create,
+     SECRET, BODY},
+    {KITH_HTTP_GET, "/v1/webhook_endpoints", "webhooks.list", API, kith_op_endpoint_list, SECRET,
+     0},
+    {KITH_HTTP_GET, "/v1/webhook_endpoints/{id}", "webhooks.get", API, kith_op_endpoint_get, SECRET,
+     0},
+    {KITH_HTTP_PATCH, "/v1/webhook_endpoints/{id}", "webhooks.update", API, kith_op_endpoint_update,
+     SECRET, BODY},
+    {KITH_HTTP_DELETE, "/v1/webhook_endpoints/{id}", "webhooks.delete", API,
+     kith_op_endpoint_delete, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/webhook_endpoints/{id}/deliveries", "webhooks.deliveries", API,
+     kith_op_endpoint_deliveries, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/webhook_endpoints/{id}/deliveries/{msg}/retry", "webhooks.retry", API,
+     kith_op_endpoint_retry, SECRET, BODY},
+    /* providers (12): authenticated by their signature over the raw body */
+    {KITH_HTTP_POST, "/v1/integrations/stripe/{program}", "integrations.stripe", API,
+     kith_op_stripe, SIGNED, 0},
+    {KITH_HTTP_POST, "/v1/integrations/shopify/{program}", "integrations.shopify", API,
+     kith_op_shopify, SIGNED, 0},
+    /* metrics and leaderboard (14) */
+    {KITH_HTTP_GET, "/v1/metrics", "metrics.get", API, kith_op_metrics, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/leaderboard", "leaderboard.get", API, kith_op_leaderboard, PUBLISHABLE, 0},
+    /* the test clock (10), only with --test-clock */
+    {KITH_HTTP_GET, "/v1/test/clock", "test.clock.get", API, kith_op_clock_get, SECRET,
+     KITH_APP_ROUTE_TEST_CLOCK},
+    {KITH_HTTP_POST, "/v1/test/clock", "test.clock.set", API, kith_op_clock_set, SECRET,
+     BODY | KITH_APP_ROUTE_TEST_CLOCK | KITH_APP_ROUTE_KICKS},
+};
+
+const size_t kith_app_route_count = sizeof(kith_app_routes) / sizeof(kith_app_routes[0]);

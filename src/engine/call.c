@@ -1,0 +1,293 @@
+/*
+ * call.c: one API call as a whole, inside the job's transaction: who is calling (API key or
+ * none, for routes a provider signs), the Idempotency-Key rule (a replay within 24 hours answers
+ * as the first time and has no new effect; another body is refused; a key in flight on another
+ * instance is refused), the JSON body, the operation under its own savepoint, and the answer
+ * stored with the effect in the same commit. It is not for the transport: which header carries
+ * what, and what number an answer gets, are the caller's (src/app).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "kith/clock.h"
+
+/* How long a stored answer replays (CONTRACT section 1). */
+#define IDEM_WINDOW_MS (24 * INT64_C(3600000))
+
+static void answer_error(struct kith_engine_answer *ans, const struct kith_engine_request *rq,
+                         enum kith_status st, const char *param, const char *message)
+{
+    struct kith_err err;
+    kith_err_set(&err, st, param, "%s", message);
+    free(ans->body);
+    ans->st = st;
+    ans->code = rq->code_of(st);
+    ans->body = kith_engine_error_json(st, &err);
+}
+
+static void answer_unavailable(struct kith_engine_answer *ans, const struct kith_engine_request *rq)
+{
+    answer_error(ans, rq, KITH_E_UNAVAILABLE, NULL, "the database is not available; retry");
+}
+
+/* Answers refused by validation (400) are not stored: the same key may carry a fixed request. */
+static bool validation_error(enum kith_status st)
+{
+    return st == KITH_E_INVALID_JSON || st == KITH_E_INVALID_PARAM || st == KITH_E_IMMUTABLE;
+}
+
+char *kith_engine_error_json(enum kith_status st, const struct kith_err *err)
+{
+    json_t *root = json_object(), *inner = json_object();
+    if (root == NULL || inner == NULL)
+        abort();
+    const char *message = err && err->message[0] ? err->message : kith_status_code(st);
+    json_t *m = json_string(message); /* NULL when not UTF-8: jansson refuses it */
+    json_object_set_new(inner, "code", json_string(kith_status_code(st)));
+    json_object_set_new(inner, "message", m ? m : json_string(kith_status_code(st)));
+    json_t *p = err && err->param[0] ? json_string(err->param) : NULL;
+    json_object_set_new(inner, "param", p ? p : json_null());
+    json_object_set_new(root, "error", inner);
+    char *text = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (text == NULL)
+        abort();
+    return text;
+}
+
+/* Who calls: KITH_OK with key_id set, or an answer already written into ans. */
+static bool authorise(struct kith_tx *tx, const struct kith_engine *eng,
+                      const struct kith_engine_request *rq, char key_id[KITH_ID_MAX],
+                      struct kith_engine_answer *ans)
+{
+    enum kith_key_kind kind;
+    enum kith_status st = kith_engine_authenticate(tx, eng, rq->token, key_id, &kind);
+    if (st == KITH_E_UNAUTHORIZED) {
+        answer_error(ans, rq, st, NULL, "a valid API key is required: Authorization: Bearer <key>");
+        return false;
+    }
+    if (st != KITH_OK) {
+        answer_unavailable(ans, rq);
+        return false;
+    }
+    if (kind == KITH_KEY_PUBLISHABLE && rq->scope != KITH_SCOPE_PUBLISHABLE) {
+        answer_error(ans, rq, KITH_E_FORBIDDEN, NULL, "this route needs a secret key (sk_...)");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * The Idempotency-Key rule before the operation runs. Returns true when the operation should run
+ * (req_hash then holds the request's fingerprint), false when ans already holds the answer.
+ */
+static bool idem_check(struct kith_tx *tx, const struct kith_engine_request *rq, const char *key_id,
+                       int64_t now_ms, char req_hash[KITH_CRYPTO_HASH_HEX],
+                       struct kith_engine_answer *ans)
+{
+    /* The request's fingerprint: what it asks, not who relays it. */
+    size_t plen = strlen(rq->path), n = plen + 2 + rq->body_len;
+    char *buf = malloc(n);
+    if (buf == NULL)
+        abort();
+    memcpy(buf, rq->path, plen);
+    buf[plen] = '\n';
+    if (rq->body_len > 0)
+        memcpy(buf + plen + 1, rq->body, rq->body_len);
+    kith_crypto_hash(buf, plen + 1 + rq->body_len, req_hash);
+    free(buf);
+
+    /* In flight on another instance: the database holds the lock until that commit. */
+    char lock_key[KITH_ID_MAX + KITH_ENGINE_IDEM_KEY_MAX + 2];
+    json_t *row = NULL, *args;
+    snprintf(lock_key, sizeof(lock_key), "%s:%s", key_id, rq->idem_key);
+    args = json_pack("[s]", lock_key);
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_IDEM_LOCK, args, &row);
+    json_decref(args);
+    bool locked = st == KITH_OK && kith_eng_row_int(row, "locked") != 0;
+    json_decref(row);
+    row = NULL;
+    if (!locked) {
+        if (st == KITH_OK)
+            answer_error(ans, rq, KITH_E_IDEM_IN_USE, "Idempotency-Key",
+                         "a request with this Idempotency-Key is still running");
+        else
+            answer_unavailable(ans, rq);
+        return false;
+    }
+    args = json_pack("[ss]", key_id, rq->idem_key);
+    st = kith_store_query_one(tx, KITH_Q_IDEM_GET, args, &row);
+    json_decref(args);
+    if (st == KITH_OK && kith_eng_row_int(row, "created_at") >= now_ms - IDEM_WINDOW_MS) {
+        const char *stored = kith_eng_row_str(row, "request_hash");
+        if (stored && strcmp(stored, req_hash) == 0) {
+            free(ans->body);
+            ans->st = KITH_OK;
+            ans->code = (int)kith_eng_row_int(row, "status");
+            ans->body = strdup(kith_eng_row_str(row, "body"));
+            if (ans->body == NULL)
+                abort();
+            ans->replayed = true;
+        } else {
+            answer_error(ans, rq, KITH_E_IDEM_REUSED, "Idempotency-Key",
+                         "this Idempotency-Key was used with a different request");
+        }
+        json_decref(row);
+        return false;
+    }
+    json_decref(row);
+    if (st != KITH_OK && st != KITH_E_NOT_FOUND) {
+        answer_unavailable(ans, rq);
+        return false;
+    }
+    return true;
+}
+
+/* The body as a JSON object; false with ans written when it is not one. */
+static bool parse_body(const struct kith_engine_request *rq, json_t **out,
+                       struct kith_engine_answer *ans)
+{
+    json_error_t jerr;
+    if (rq->body_len == 0) {
+        *out = json_object();
+        return true;
+    }
+    json_t *body = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (body == NULL) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "the body is not valid JSON: %s", jerr.text);
+        answer_error(ans, rq, KITH_E_INVALID_JSON, NULL, msg);
+        return false;
+    }
+    if (!json_is_object(body)) {
+        json_decref(body);
+        answer_error(ans, rq, KITH_E_INVALID_JSON, NULL, "the body must be a JSON object");
+        return false;
+    }
+    *out = body;
+    return true;
+}
+
+enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *eng,
+                                  const struct kith_engine_request *rq,
+                                  struct kith_engine_answer *ans)
+{
+    char key_id[KITH_ID_MAX] = "", req_hash[KITH_CRYPTO_HASH_HEX] = "";
+    struct kith_err err = {{0}, {0}};
+    json_t *body = NULL, *out = NULL;
+    int64_t now_ms = kith_clock_now_ms();
+    bool idem = rq->idem_key != NULL && rq->scope != KITH_SCOPE_SIGNED;
+
+    /* A job may run again (a PostgreSQL serialization retry): start from a clean answer. */
+    free(ans->body);
+    memset(ans, 0, sizeof(*ans));
+    if (rq->scope == KITH_SCOPE_SIGNED) {
+        kith_strlcpy(key_id, "public", sizeof(key_id));
+    } else {
+        if (!authorise(tx, eng, rq, key_id, ans))
+            return KITH_OK;
+        if (idem && !idem_check(tx, rq, key_id, now_ms, req_hash, ans))
+            return KITH_OK;
+        if (rq->json_body && !parse_body(rq, &body, ans))
+            return KITH_OK;
+    }
+
+    struct kith_call call = {
+        .eng = eng,
+        .params = rq->params,
+        .query = rq->query,
+        .body = body,
+        .key_id = key_id,
+        .now_ms = now_ms,
+        .raw_body = rq->body,
+        .raw_len = rq->body_len,
+        .header = rq->header,
+        .header_ctx = rq->header_ctx,
+    };
+    enum kith_status st = kith_tx_savepoint(tx);
+    if (st != KITH_OK) {
+        json_decref(body);
+        answer_unavailable(ans, rq);
+        return KITH_OK;
+    }
+    st = rq->op(tx, &call, &out, &err);
+    if (st == KITH_OK || st == KITH_CREATED) {
+        kith_tx_release(tx);
+        ans->st = st;
+        ans->code = rq->code_of(st);
+        ans->body = json_dumps(out ? out : json_null(), JSON_COMPACT);
+        if (ans->body == NULL)
+            abort();
+        ans->invalidates_links = call.invalidates_links;
+    } else {
+        kith_tx_rollback(tx);
+        if (st == KITH_E_CONSTRAINT) /* a race another writer won: retry, as for an outage */
+            st = KITH_E_UNAVAILABLE;
+        ans->st = st;
+        ans->code = rq->code_of(st);
+        ans->body = kith_engine_error_json(st, &err);
+    }
+    json_decref(out);
+    json_decref(body);
+
+    /* Store the answer in the same transaction, except validation failures and outages. */
+    if (idem && !validation_error(st) && st != KITH_E_UNAVAILABLE && st != KITH_E_INTERNAL) {
+        json_t *args = json_pack("[sssisI]", key_id, rq->idem_key, req_hash, ans->code, ans->body,
+                                 (json_int_t)now_ms);
+        enum kith_status ist = kith_store_exec(tx, KITH_Q_IDEM_PUT, args, NULL);
+        json_decref(args);
+        if (ist != KITH_OK)
+            return KITH_E_UNAVAILABLE; /* the whole job rolls back: nothing half-done */
+    }
+    return KITH_OK;
+}
+
+void kith_engine_answer_dispose(struct kith_engine_answer *ans)
+{
+    free(ans->body);
+    ans->body = NULL;
+}
+
+bool kith_engine_idem_key_valid(const char *key)
+{
+    size_t n = strlen(key);
+    if (n < 1 || n > KITH_ENGINE_IDEM_KEY_MAX)
+        return false;
+    for (; *key; key++) {
+        if (*key < 0x21 || *key > 0x7e)
+            return false;
+    }
+    return true;
+}
+
+enum kith_status kith_engine_health(struct kith_tx *tx)
+{
+    json_t *row = NULL, *args = json_array();
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_HEALTH, args, &row);
+    json_decref(args);
+    json_decref(row);
+    return st;
+}
+
+enum kith_status kith_engine_referral_counts(struct kith_tx *tx,
+                                             int64_t counts[KITH_REFERRAL_STATUS_COUNT])
+{
+    json_t *rows = NULL, *args = json_array(), *r;
+    size_t i;
+    enum kith_status st = kith_store_query(tx, KITH_Q_REFERRALS_BY_STATUS, args, &rows);
+    json_decref(args);
+    if (st != KITH_OK)
+        return st;
+    memset(counts, 0, sizeof(int64_t) * KITH_REFERRAL_STATUS_COUNT);
+    json_array_foreach(rows, i, r)
+    {
+        enum kith_referral_status s;
+        const char *name = kith_eng_row_str(r, "status");
+        if (name && kith_referral_status_parse(name, &s))
+            counts[s] = kith_eng_row_int(r, "n");
+    }
+    json_decref(rows);
+    return KITH_OK;
+}
