@@ -205,7 +205,4 @@ enum kith_status kith_engine_mail_claim(struct kith_tx *tx, int64_t now_ms, size
 enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notification_id, bool ok,
                                          int64_t now_ms);
 
-/* True when a User-Agent belongs to a crawler or link-preview bot. */
-bool kith_engine_is_bot(const char *user_agent);
-
 #endif

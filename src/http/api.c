@@ -21,6 +21,7 @@
 #include "kith/engine.h"
 #include "kith/fraud.h"
 #include "kith/http.h"
+#include "kith/links.h"
 #include "kith/log.h"
 #include "kith/store.h"
 #include "kith/webhooks.h"
@@ -639,7 +640,7 @@ static void redirect(struct app *a, struct kith_http_request *req, const struct 
     const char *dest = l->prog->destination;
     char location[2200], cookie[160];
     const char *ua = kith_http_header(req, "User-Agent");
-    bool bot = kith_engine_is_bot(ua);
+    bool bot = kith_links_is_bot(ua);
     bool counted = l->attributes && !bot && req->method == KITH_HTTP_GET;
     if (counted && a->clicks_inflight + a->click_count >= CLICK_BACKLOG_MAX) {
         counted = false;
