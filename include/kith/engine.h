@@ -274,7 +274,4 @@ enum kith_status kith_engine_health(struct kith_tx *tx);
 enum kith_status kith_engine_referral_counts(struct kith_tx *tx,
                                              int64_t counts[KITH_REFERRAL_STATUS_COUNT]);
 
-/* True when a User-Agent belongs to a crawler or link-preview bot. */
-bool kith_engine_is_bot(const char *user_agent);
-
 #endif

@@ -97,7 +97,11 @@ struct kith_app_clicks {
     uv_timer_t timer;
 };
 void kith_app_clicks_init(struct kith_app *a);
-/* A slot for a counted click, or NULL when the backlog is full (the click is shed, counted). */
+/* True when clicks waiting to be written reached the backlog bound: the database is behind. */
+bool kith_app_clicks_full(const struct kith_app *a);
+/* Counts a click not recorded because the backlog was full (kith_clicks_shed_total). */
+void kith_app_clicks_shed(struct kith_app *a);
+/* A zeroed slot for a counted click, or NULL when the backlog is full. */
 struct kith_click *kith_app_clicks_add(struct kith_app *a);
 /* Hands buffered clicks to the store (before any other job, so that order is kept). */
 void kith_app_clicks_flush(struct kith_app *a);

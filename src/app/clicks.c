@@ -62,15 +62,24 @@ void kith_app_clicks_flush(struct kith_app *a)
     kith_store_submit_barrier(a->store, batch_job, batch_done, b);
 }
 
+bool kith_app_clicks_full(const struct kith_app *a)
+{
+    return a->clicks.inflight + a->clicks.count >= CLICK_BACKLOG_MAX;
+}
+
+void kith_app_clicks_shed(struct kith_app *a)
+{
+    struct kith_app_clicks *k = &a->clicks;
+    if (k->shed++ % 10000 == 0)
+        kith_log_warn("clicks", "msg=\"the database is behind; clicks shed\" shed=%llu",
+                      (unsigned long long)k->shed);
+}
+
 struct kith_click *kith_app_clicks_add(struct kith_app *a)
 {
     struct kith_app_clicks *k = &a->clicks;
-    if (k->inflight + k->count >= CLICK_BACKLOG_MAX) {
-        if (k->shed++ % 10000 == 0)
-            kith_log_warn("clicks", "msg=\"the database is behind; clicks shed\" shed=%llu",
-                          (unsigned long long)k->shed);
+    if (kith_app_clicks_full(a))
         return NULL;
-    }
     if (k->count >= CLICK_BATCH_MAX)
         kith_app_clicks_flush(a);
     if (k->buf == NULL) {

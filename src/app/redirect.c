@@ -14,6 +14,7 @@
 #include "kith/clock.h"
 #include "kith/codes.h"
 #include "kith/crypto.h"
+#include "kith/links.h"
 #include "kith/log.h"
 
 #define LINK_CACHE_MAX 1000000
@@ -49,83 +50,34 @@ static const char not_found_page[] =
     "<body><h1>This link doesn't lead anywhere</h1><p>The code in this link is not one we know. "
     "Please check it with the person who shared it.</p></body></html>\n";
 
-static void referrer_host(const char *referer, char *out, size_t outsize)
-{
-    out[0] = '\0';
-    if (referer == NULL)
-        return;
-    const char *p = strstr(referer, "://");
-    if (p == NULL)
-        return;
-    p += 3;
-    const char *at = NULL;
-    size_t n = 0;
-    while (p[n] && p[n] != '/' && p[n] != '?' && p[n] != '#') {
-        if (p[n] == '@')
-            at = p + n;
-        n++;
-    }
-    if (at) { /* drop user:password@ */
-        n -= (size_t)(at + 1 - p);
-        p = at + 1;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < n && p[i] != ':' && o + 1 < outsize; i++) {
-        char ch = p[i];
-        if (ch >= 'A' && ch <= 'Z')
-            ch = (char)(ch - 'A' + 'a');
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.')) {
-            out[0] = '\0';
-            return;
-        }
-        out[o++] = ch;
-    }
-    out[o] = '\0';
-}
-
-static bool channel_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 20)
-        return false;
-    for (; *s; s++) {
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-            return false;
-    }
-    return true;
-}
-
-static void location_for(const char *dest, const char *code, char *out, size_t outsize)
-{
-    const char *hash = strchr(dest, '#');
-    size_t base = hash ? (size_t)(hash - dest) : strlen(dest);
-    const char *q = memchr(dest, '?', base);
-    char sep = q ? (base > 0 && (dest[base - 1] == '?' || dest[base - 1] == '&') ? 0 : '&') : '?';
-    if (sep)
-        snprintf(out, outsize, "%.*s%cref=%s%s", (int)base, dest, sep, code, hash ? hash : "");
-    else
-        snprintf(out, outsize, "%.*sref=%s%s", (int)base, dest, code, hash ? hash : "");
-}
-
 static void answer(struct kith_app *a, struct kith_http_request *req, const struct kith_app_link *l)
 {
-    const char *dest = l->prog->destination;
-    char location[2200], cookie[160];
+    char location[KITH_LINKS_LOCATION_MAX], cookie[KITH_LINKS_COOKIE_MAX];
     const char *ua = kith_http_header(req, "User-Agent");
-    bool bot = kith_engine_is_bot(ua);
-    bool counted = l->attributes && !bot && req->method == KITH_HTTP_GET;
-    struct kith_click *c = counted ? kith_app_clicks_add(a) : NULL;
+    struct kith_links_facts facts = {
+        .attributes = l->attributes,
+        .head = req->method == KITH_HTTP_HEAD,
+        .bot = kith_links_is_bot(ua),
+        .backlog_full = kith_app_clicks_full(a),
+    };
+    enum kith_links_reason why;
+    bool counted = kith_links_decide(&facts, &why);
     struct kith_http_header h[4];
     size_t n = 0;
 
-    if (l->attributes)
-        location_for(dest, l->code, location, sizeof(location));
-    else
-        kith_strlcpy(location, dest, sizeof(location));
+    if (kith_links_location(l->prog->destination, l->attributes, l->code, NULL, location,
+                            sizeof(location), NULL) != KITH_OK) {
+        /* A destination kith accepted always fits; refuse rather than send a cut URL. */
+        kith_http_respond_error(req, KITH_E_INTERNAL, NULL, "this link's destination is invalid");
+        return;
+    }
     h[n++] = (struct kith_http_header){"Location", location};
     h[n++] = (struct kith_http_header){"Cache-Control", "no-store"};
-    if (bot)
+    if (why == KITH_LINKS_BOT)
         a->links.bots_seen++;
+    if (why == KITH_LINKS_BACKLOG_FULL)
+        kith_app_clicks_shed(a);
+    struct kith_click *c = counted ? kith_app_clicks_add(a) : NULL;
     if (c) {
         c->at_ms = kith_clock_now_ms();
         kith_crypto_time_id("clk_", c->at_ms, c->id);
@@ -133,17 +85,16 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
         kith_strlcpy(c->participant, l->participant, sizeof(c->participant));
         kith_strlcpy(c->code, l->code, sizeof(c->code));
         char ch[32];
-        if (kith_http_query_get(req->query, "ch", ch, sizeof(ch)) == 1 && channel_valid(ch))
+        if (kith_http_query_get(req->query, "ch", ch, sizeof(ch)) == 1 &&
+            kith_links_channel_valid(ch))
             kith_strlcpy(c->channel, ch, sizeof(c->channel));
-        referrer_host(kith_http_header(req, "Referer"), c->referrer_host, sizeof(c->referrer_host));
+        kith_links_referrer_host(kith_http_header(req, "Referer"), c->referrer_host);
         kith_crypto_keyed_hash(a->eng.hash_key, req->peer_ip, strlen(req->peer_ip), c->ip_hash);
         if (ua)
             kith_crypto_keyed_hash(a->eng.hash_key, ua, strlen(ua), c->ua_hash);
-        snprintf(cookie, sizeof(cookie),
-                 "kith_ref=%s; Max-Age=%lld; Path=/; HttpOnly; SameSite=Lax%s", c->id,
-                 (long long)(l->prog->cookie_days * 86400),
-                 a->eng.secure_cookies ? "; Secure" : "");
-        h[n++] = (struct kith_http_header){"Set-Cookie", cookie};
+        if (kith_links_cookie(c->id, l->prog->cookie_days, NULL, a->eng.secure_cookies, cookie,
+                              sizeof(cookie), NULL) == KITH_OK)
+            h[n++] = (struct kith_http_header){"Set-Cookie", cookie};
     }
     kith_app_observe(a, "links.redirect", 302, req->started_ns);
     kith_http_respond(req, 302, h, n, "", 0);

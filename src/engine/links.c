@@ -1,8 +1,8 @@
 /*
  * links.c: the engine's side of the redirect path. Resolving a code happens once per code (the
  * HTTP layer caches the answer); clicks arrive in batches and are written in one statement each
- * inside one transaction. Also the crawler and link-preview list, so a bot's visit is redirected
- * but never counted.
+ * inside one transaction. The redirect rules themselves (bot test, Location, cookie, counting)
+ * live in src/links.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -140,57 +140,4 @@ enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_
     }
     free(sorted);
     return st;
-}
-
-/* Substrings (lowercase) of User-Agent headers sent by crawlers and link-preview fetchers.
- * In-app browsers of social apps are people, so only their fetchers' names are listed. */
-static const char *const bots[] = {
-    "bot",
-    "crawler",
-    "spider",
-    "slurp",
-    "facebookexternalhit",
-    "facebot",
-    "embedly",
-    "quora link preview",
-    "outbrain",
-    "vkshare",
-    "w3c_validator",
-    "whatsapp/",
-    "skypeuripreview",
-    "preview",
-    "ia_archiver",
-    "headlesschrome",
-    "lighthouse",
-    "iframely",
-    "google-inspectiontool",
-    "feedfetcher",
-    "httrack",
-    "scrapy",
-    "dataprovider",
-    "semrush",
-    "ahrefs",
-    "mj12",
-    "slack-imgproxy",
-    "mastodon",
-    "yandex",
-    "baiduspider",
-    "duckduckgo",
-    "google-read-aloud",
-};
-
-bool kith_engine_is_bot(const char *ua)
-{
-    char lower[512];
-    size_t n = 0;
-    if (ua == NULL || *ua == '\0')
-        return false;
-    for (; ua[n] && n < sizeof(lower) - 1; n++)
-        lower[n] = (ua[n] >= 'A' && ua[n] <= 'Z') ? (char)(ua[n] - 'A' + 'a') : ua[n];
-    lower[n] = '\0';
-    for (size_t i = 0; i < KITH_ARRAY_LEN(bots); i++) {
-        if (strstr(lower, bots[i]) != NULL)
-            return true;
-    }
-    return false;
 }
