@@ -69,6 +69,7 @@
     X(NOTIFICATIONS_RECOVER, "notifications.recover")                                              \
     X(ERASE_NOTIFICATIONS, "erase.notifications")                                                  \
     X(ERASE_MESSAGES, "erase.messages")                                                            \
+    X(ERASE_NOTICE_MESSAGES, "erase.notice_messages")                                              \
     X(EXPORT_NOTIFICATIONS, "export.notifications")                                                \
     X(EVENTS_BY_EXTERNAL_REF, "events.by_external_ref")                                            \
     X(PARTICIPANTS_BY_EMAIL, "participants.by_email")                                              \

@@ -133,9 +133,10 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
     }
     json_decref(person);
     person = NULL;
-    static const enum kith_query steps[] = {KITH_Q_ERASE_EVENTS,        KITH_Q_ERASE_REFERRALS,
-                                            KITH_Q_ERASE_CLICKS,        KITH_Q_ERASE_IDEMPOTENCY,
-                                            KITH_Q_ERASE_NOTIFICATIONS, KITH_Q_ERASE_MESSAGES};
+    static const enum kith_query steps[] = {KITH_Q_ERASE_EVENTS,         KITH_Q_ERASE_REFERRALS,
+                                            KITH_Q_ERASE_CLICKS,         KITH_Q_ERASE_IDEMPOTENCY,
+                                            KITH_Q_ERASE_NOTIFICATIONS,  KITH_Q_ERASE_MESSAGES,
+                                            KITH_Q_ERASE_NOTICE_MESSAGES};
     json_t *args = json_pack("[sI]", id, (json_int_t)call->now_ms);
     st = kith_store_exec(tx, KITH_Q_ERASE_PARTICIPANT, args, NULL);
     json_decref(args);

@@ -156,9 +156,20 @@ static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
                                      " AND lease_until <= ?2))",
     [KITH_Q_NOTIFICATIONS_RECOVER] =
         "UPDATE notifications SET status = 'queued' WHERE status = 'sending'",
+    /* Notifications of the person and of every referral they took part in (the other side's
+     * quote their name); those still waiting for their e-mail are not sent any more. */
     [KITH_Q_ERASE_NOTIFICATIONS] =
-        "UPDATE notifications SET subject = NULL, body = NULL"
+        "UPDATE notifications SET subject = NULL, body = NULL,"
+        " status = CASE WHEN status IN ('queued', 'sending') THEN 'erased' ELSE status END"
         " WHERE participant = ?1 OR referral IN (SELECT id FROM referrals"
+        " WHERE referrer = ?1 OR referred = ?1)",
+    /* The notification.created messages of those notifications that name neither the person
+     * nor their id (the referrer's "Xanthippe joined through you"): their texts go, the rest of
+     * the message (and its pending deliveries) stays. */
+    [KITH_Q_ERASE_NOTICE_MESSAGES] =
+        "UPDATE webhook_messages SET payload = json_set(payload, '$.data.subject', json('null'),"
+        " '$.data.body', json('null')) WHERE type = 'notification.created'"
+        " AND json_extract(payload, '$.data.referral') IN (SELECT id FROM referrals"
         " WHERE referrer = ?1 OR referred = ?1)",
     [KITH_Q_ERASE_MESSAGES] =
         "UPDATE webhook_messages SET payload = json_object('id', id, 'type', type,"
@@ -266,6 +277,11 @@ static const char *const kith_pgsql_sql[KITH_Q_COUNT] = {
         " AND n.lease_until <= $1)) ORDER BY n.created_at LIMIT $2"
         " FOR UPDATE OF n SKIP LOCKED",
     [KITH_Q_ERASE_IDEMPOTENCY] = "DELETE FROM idempotency WHERE strpos(body, $1) > 0",
+    [KITH_Q_ERASE_NOTICE_MESSAGES] =
+        "UPDATE webhook_messages SET payload = jsonb_set(jsonb_set(payload::jsonb,"
+        " '{data,subject}', 'null'), '{data,body}', 'null')::text"
+        " WHERE type = 'notification.created' AND (payload::jsonb #>> '{data,referral}') IN"
+        " (SELECT id FROM referrals WHERE referrer = $1 OR referred = $1)",
     [KITH_Q_ERASE_MESSAGES] =
         "UPDATE webhook_messages SET payload = json_build_object('id', id,"
         " 'type', type, 'created_at', to_char(to_timestamp(created_at / 1000)"
