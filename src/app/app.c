@@ -172,7 +172,8 @@ int kith_app_run(const struct kith_app_config *cfg)
     memset(&a, 0, sizeof(a));
     a.loop = uv_default_loop();
     if (cfg->test_clock)
-        kith_clock_enable_test(kith_clock_now_ms());
+        kith_clock_enable_test(kith_clock_now_ms() / 1000 *
+                               1000); /* a whole second (CONTRACT 10) */
     a.eng.test_clock = cfg->test_clock;
     a.eng.fraud_off = cfg->fraud_off;
     if (cfg->fraud_off)

@@ -116,6 +116,14 @@ enum kith_status kith_eng_participant_insert(struct kith_tx *tx, const struct ki
                                              const struct prog *p, json_t *fields, int64_t now_ms,
                                              json_t **out, struct kith_err *err);
 
+/* ---- person fields (participants.c), shared by participant creation and signups ---- */
+/* Validates the person fields of body (external_id, email, first_name, ip, device, payment
+ * fingerprint, leaderboard opt-in) into row. */
+enum kith_status kith_eng_participant_fields(json_t *body, const struct kith_engine *eng,
+                                             json_t *row, struct kith_err *err);
+/* Validates `metadata` (an object of at most 16 KiB as compact JSON) into row. */
+enum kith_status kith_eng_metadata_field(json_t *body, json_t *row, struct kith_err *err);
+
 /* ---- fraud scoring (scoring.c) ---- */
 /* Scores a new referral. person is the referred person's row (ip_hash, device_id,
  * payment_fingerprint, email_norm); the e-mail's domain and stem are set on referral (the row

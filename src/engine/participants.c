@@ -77,9 +77,6 @@ enum kith_status kith_eng_participant_facts(json_t *body, const struct kith_engi
     return KITH_OK;
 }
 
-/* Validates the person fields shared by participant creation and signups into row. */
-enum kith_status kith_eng_participant_fields(json_t *body, const struct kith_engine *eng,
-                                             json_t *row, struct kith_err *err);
 enum kith_status kith_eng_participant_fields(json_t *body, const struct kith_engine *eng,
                                              json_t *row, struct kith_err *err)
 {
@@ -103,7 +100,7 @@ enum kith_status kith_eng_participant_fields(json_t *body, const struct kith_eng
     return KITH_OK;
 }
 
-static enum kith_status metadata_field(json_t *body, json_t *row, struct kith_err *err)
+enum kith_status kith_eng_metadata_field(json_t *body, json_t *row, struct kith_err *err)
 {
     json_t *meta = json_object_get(body, "metadata");
     if (meta == NULL || json_is_null(meta))
@@ -134,7 +131,7 @@ enum kith_status kith_op_participant_create(struct kith_tx *tx, struct kith_call
         (st = kith_eng_in_string(call->body, "program", false, 1, 40, &program, err)) != KITH_OK ||
         (st = kith_eng_participant_fields(call->body, call->eng, fields, err)) != KITH_OK ||
         (st = kith_eng_in_bool(call->body, "leaderboard_opt_in", &opt_in, NULL, err)) != KITH_OK ||
-        (st = metadata_field(call->body, fields, err)) != KITH_OK ||
+        (st = kith_eng_metadata_field(call->body, fields, err)) != KITH_OK ||
         (st = kith_eng_prog_resolve(tx, program, &p, err)) != KITH_OK)
         goto out;
     json_object_set_new(fields, "leaderboard_opt_in", json_boolean(opt_in));
@@ -246,7 +243,7 @@ enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call
         (st = kith_eng_in_bool(call->body, "leaderboard_opt_in", &opt_in, &has_opt_in, err)) !=
             KITH_OK ||
         (st = kith_eng_in_string(call->body, "status", false, 1, 16, &status, err)) != KITH_OK ||
-        (st = metadata_field(call->body, set, err)) != KITH_OK)
+        (st = kith_eng_metadata_field(call->body, set, err)) != KITH_OK)
         goto out;
     if (status && strcmp(status, "active") != 0 && strcmp(status, "blocked") != 0) {
         st = kith_err_set(err, KITH_E_INVALID_PARAM, "status",

@@ -13,9 +13,6 @@
 #include "kith/codes.h"
 #include "kith/crypto.h"
 
-enum kith_status kith_eng_participant_fields(json_t *body, const struct kith_engine *eng,
-                                             json_t *row, struct kith_err *err);
-
 static const char *const signup_fields[] = {"program",
                                             "external_id",
                                             "email",
@@ -129,17 +126,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         (st = kith_eng_in_time(body, "occurred_at", &at_ms, NULL, err)) != KITH_OK ||
         (st = kith_eng_in_bool(body, "leaderboard_opt_in", &opt_in, NULL, err)) != KITH_OK)
         goto out;
-    json_t *meta = json_object_get(body, "metadata");
-    if (meta && !json_is_null(meta)) {
-        if (!json_is_object(meta)) {
-            st =
-                kith_err_set(err, KITH_E_INVALID_PARAM, "metadata", "'metadata' must be an object");
-            goto out;
-        }
-        char *text = json_dumps(meta, JSON_COMPACT);
-        json_object_set_new(fields, "metadata", json_string(text ? text : "{}"));
-        free(text);
-    }
+    if ((st = kith_eng_metadata_field(body, fields, err)) != KITH_OK)
+        goto out;
     if ((st = kith_eng_prog_resolve(tx, program, &p, err)) != KITH_OK)
         goto out;
     const char *ext = kith_eng_row_str(fields, "external_id");
