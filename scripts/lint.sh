@@ -51,6 +51,38 @@ for f in $(git ls-files 'src/*.c' 'src/*.h' 'include/*.h'); do
     n=$(wc -l <"$f")
     [ "$n" -gt 900 ] && report "$f: $n lines (at most 900)"
 done
+# One writer per state (STYLE.md, issue 9): only src/engine/moves.c updates a referral or reward
+# row, so every status change asks src/rewards first. Findings anywhere else in src/: a
+# kith_store_update of those tables (any column: the writers own the rows), a "status" handed to
+# kith_eng_referral_amend, and an SQL string that updates their status. Inserting a row in its
+# first state is no transition and stays with its creator. A bulk statement may only be added to
+# status_sql_allowed when its WHERE lists exactly the from-states the machine allows, with a unit
+# test of the rule table in tests/unit/rewards that matches the SQL.
+writers=src/engine/moves.c
+status_sql_allowed=''
+# A file as one line, comments dropped and adjacent string literals joined ("a" "b" -> "ab").
+flat() { code "$1" | cut -d: -f2- | tr '\n' ' ' | sed -E 's/\\"/_/g; s/"[[:space:]]*"//g'; }
+for f in $(git ls-files 'src/*.c' 'src/*.h'); do
+    text=$(flat "$f")
+    if [ "$f" != "$writers" ] && [ "${f#src/store/}" = "$f" ]; then
+        if grep -qE 'kith_store_update[[:space:]]*\([^,()]*,[[:space:]]*"(referrals|rewards)"' <<<"$text"; then
+            report "$f: updates a referral or reward row outside $writers (use kith_eng_referral_move, kith_eng_reward_move or kith_eng_referral_amend)"
+        fi
+        if grep -qE 'kith_eng_referral_amend[[:space:]]*\([^;]*"status"' <<<"$text"; then
+            report "$f: hands \"status\" to kith_eng_referral_amend (a status changes only by a move)"
+        fi
+    fi
+    grep -oE '(\[KITH_Q_[A-Z0-9_]+\][[:space:]]*=[[:space:]]*)?"[^"]*"' <<<"$text" |
+        grep -iE '"[[:space:]]*UPDATE[[:space:]]+(referrals|rewards)[[:space:]]+SET[[:space:]]' |
+        while read -r stmt; do
+            id=$(grep -oE '^\[KITH_Q_[A-Z0-9_]+\]' <<<"$stmt" | tr -d '[]')
+            case " $status_sql_allowed " in *" ${id:-none} "*) continue ;; esac
+            if sed -E 's/[[:space:]]WHERE[[:space:]].*//I' <<<"$stmt" | grep -qiE '(SET|,)[[:space:]]*status[[:space:]]*='; then
+                echo "lint: $f: ${id:-SQL} sets a referral or reward status in bulk, bypassing the state machines: $stmt"
+                exit 1
+            fi
+        done || fail=1
+done
 # Formatting (.clang-format), where clang-format is installed.
 if command -v clang-format >/dev/null 2>&1; then
     for f in $files; do

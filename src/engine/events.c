@@ -4,6 +4,7 @@
  * database, so the same event sent twice, or twice at once, has one effect; the repeat answers
  * with the first result.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
@@ -113,20 +114,23 @@ static enum kith_status rescore_payment(struct kith_tx *tx, const struct prog *p
     /* Scores only rise: a referral already in review stays there unless now rejected. */
     if (strcmp(status, "review") == 0 && strcmp(verdict, "pending") == 0)
         verdict = "review";
-    json_t *set =
-        json_pack("{s:s,s:I,s:o}", "status", verdict, "fraud_score",
-                  (json_int_t)kith_fraud_score(flags), "fraud_flags", kith_eng_flags_json(flags));
-    if ((st = kith_eng_referral_set(tx, kith_eng_row_str(referral, "id"), set, now_ms)) != KITH_OK)
-        return kith_err_set(err, st, NULL, "the database could not store the referral");
-    json_object_set_new(referral, "status", json_string(verdict));
-    if (strcmp(verdict, status) != 0) {
-        char type[32];
-        snprintf(type, sizeof(type), "referral.%s", verdict);
-        if ((st = kith_eng_outbox_referral(tx, kith_eng_row_str(referral, "id"), type, now_ms)) !=
-            KITH_OK)
-            return kith_err_set(err, st, NULL, "the database could not store the event");
-    }
-    return KITH_OK;
+    /* Flags as the text the store keeps, so the caller's copy reads like a stored row. */
+    json_t *names = kith_eng_flags_json(flags);
+    char *text = json_dumps(names, JSON_COMPACT);
+    json_decref(names);
+    json_t *set = json_pack("{s:I,s:s}", "fraud_score", (json_int_t)kith_fraud_score(flags),
+                            "fraud_flags", text ? text : "[]");
+    free(text);
+    enum kith_referral_status to;
+    if (strcmp(verdict, status) == 0)
+        st = kith_eng_referral_amend(tx, referral, set, now_ms, err);
+    else if (kith_referral_status_parse(verdict, &to))
+        st = kith_eng_move_checked(
+            kith_eng_referral_move(tx, referral, to, set, now_ms, now_ms, err), "rescore", err);
+    else
+        st = kith_err_set(err, KITH_E_INTERNAL, NULL, "unknown verdict '%s'", verdict);
+    json_decref(set);
+    return st;
 }
 
 enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call, json_t **out,

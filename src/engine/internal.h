@@ -205,11 +205,48 @@ enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_en
 /* Issues a held referral's pending rewards and marks it rewarded. */
 enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith_engine *eng,
                                            json_t *referral, int64_t now_ms);
-/* Sets a reward's status with the timestamps that go with it. */
-enum kith_status kith_eng_reward_set_status(struct kith_tx *tx, const struct kith_engine *eng,
-                                            json_t *reward, enum kith_reward_status to,
-                                            int64_t now_ms);
-enum kith_status kith_eng_referral_set(struct kith_tx *tx, const char *id, json_t *set,
-                                       int64_t now_ms);
+
+/* ---- status writers (moves.c): the only code that updates referral and reward rows ----
+ * Rows are born in their first state by whoever inserts them (signups.c, create_reward in
+ * lifecycle.c); every later change of status goes through these, and scripts/lint.sh fails on
+ * an update of either table anywhere else. */
+/*
+ * Moves referral (a row as read; borrowed, and updated in place so the caller can render it) to
+ * `to` when kith_referral_can(its status, to) allows it; otherwise KITH_E_INVALID_STATE with err
+ * saying so, and nothing is written. The times that belong to the new state are stamped here:
+ * qualified sets qualified_at = at_ms (the qualifying event's time); rewarded sets rewarded_at =
+ * at_ms (the hold's end) and clears hold_until; pending clears qualified_at and hold_until;
+ * rejected clears hold_until. updated_at and the webhook message take now_ms. extra (borrowed,
+ * may be NULL) holds other columns written in the same update: the fraud score and flags of a
+ * re-score, hold_until for a qualification; naming status or a time stamped here is a bug
+ * (KITH_E_INTERNAL). Writes `referral.<to>` to the outbox for every state but pending (the
+ * contract has no such event); notifications are the caller's. Store errors pass through.
+ * Runs on the job's thread inside its transaction; the caller read the row in that transaction
+ * (locked where another instance could race), so the status it checks is the stored one.
+ */
+enum kith_status kith_eng_referral_move(struct kith_tx *tx, json_t *referral,
+                                        enum kith_referral_status to, json_t *extra, int64_t at_ms,
+                                        int64_t now_ms, struct kith_err *err);
+/* Writes columns of a referral that are no part of its lifecycle (a re-score that leaves the
+ * status as it is), with updated_at = now_ms, into the row and the caller's copy. set is
+ * borrowed; naming status or a lifecycle time is a bug (KITH_E_INTERNAL). */
+enum kith_status kith_eng_referral_amend(struct kith_tx *tx, json_t *referral, json_t *set,
+                                         int64_t now_ms, struct kith_err *err);
+/*
+ * Moves reward (borrowed, updated in place) to `to` when kith_reward_can allows it; otherwise
+ * KITH_E_INVALID_STATE with err saying so ("a redeemed reward cannot become voided"), nothing
+ * written. Stamps at now_ms, the move's time (a release that catches up passes the hold's end):
+ * issued sets issued_at and, with expires_days, expires_at; redeemed sets redeemed_at; voided
+ * sets voided_at; expired keeps the expires_at it had; updated_at always. Writes `reward.<to>`
+ * to the outbox and, on issue, the friend's notification (every issue has one).
+ */
+enum kith_status kith_eng_reward_move(struct kith_tx *tx, const struct kith_engine *eng,
+                                      json_t *reward, enum kith_reward_status to, int64_t now_ms,
+                                      struct kith_err *err);
+/* For a move its caller had already found allowed: KITH_E_INVALID_STATE then means the engine
+ * contradicts itself, so it is logged (with where) and becomes KITH_E_INTERNAL. Any other status
+ * is returned as it is. */
+enum kith_status kith_eng_move_checked(enum kith_status st, const char *where,
+                                       struct kith_err *err);
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * lifecycle.c: the moves of a referral and its rewards after signup: qualification with tiered
  * double-sided rewards, the hold and its undoing by a refund or cancel, release when the hold
- * ends. Every move is checked against the state machines in src/rewards before it is written,
- * and the partial unique index on rewards (one live reward per referral and side) backs the rule
- * that a referral is rewarded once, whatever order events arrive in.
+ * ends. Every status change is written by moves.c, which asks the state machines in src/rewards
+ * first; the partial unique index on rewards (one live reward per referral and side) backs the
+ * rule that a referral is rewarded once, whatever order events arrive in.
  */
 #include <string.h>
 
@@ -12,60 +12,9 @@
 
 #define DAY_MS INT64_C(86400000)
 
-enum kith_status kith_eng_referral_set(struct kith_tx *tx, const char *id, json_t *set,
-                                       int64_t now_ms)
-{
-    json_object_set_new(set, "updated_at", json_integer(now_ms));
-    enum kith_status st = kith_store_update(tx, "referrals", id, set);
-    json_decref(set);
-    return st;
-}
-
 static bool referral_status(json_t *referral, enum kith_referral_status *out)
 {
     return kith_referral_status_parse(kith_eng_row_str(referral, "status"), out);
-}
-
-enum kith_status kith_eng_reward_set_status(struct kith_tx *tx, const struct kith_engine *eng,
-                                            json_t *reward, enum kith_reward_status to,
-                                            int64_t now_ms)
-{
-    enum kith_reward_status from;
-    if (!kith_reward_status_parse(kith_eng_row_str(reward, "status"), &from) ||
-        !kith_reward_can(from, to))
-        return KITH_E_INVALID_STATE;
-    json_t *set = json_pack("{s:s,s:I}", "status", kith_reward_status_name(to), "updated_at",
-                            (json_int_t)now_ms);
-    switch (to) {
-    case KITH_REWARD_ISSUED:
-        json_object_set_new(set, "issued_at", json_integer(now_ms));
-        if (!kith_eng_row_is_null(reward, "expires_days"))
-            json_object_set_new(
-                set, "expires_at",
-                json_integer(now_ms + kith_eng_row_int(reward, "expires_days") * DAY_MS));
-        break;
-    case KITH_REWARD_REDEEMED:
-        json_object_set_new(set, "redeemed_at", json_integer(now_ms));
-        break;
-    case KITH_REWARD_VOIDED:
-        json_object_set_new(set, "voided_at", json_integer(now_ms));
-        break;
-    default:
-        break;
-    }
-    enum kith_status st = kith_store_update(tx, "rewards", kith_eng_row_str(reward, "id"), set);
-    json_decref(set);
-    if (st != KITH_OK)
-        return st;
-    char type[32];
-    snprintf(type, sizeof(type), "reward.%s", kith_reward_status_name(to));
-    if ((st = kith_eng_outbox_reward(tx, kith_eng_row_str(reward, "id"), type, now_ms)) != KITH_OK)
-        return st;
-    if (to == KITH_REWARD_ISSUED)
-        st = kith_eng_notify(tx, eng, KITH_NOTIFY_REWARD_ISSUED,
-                             kith_eng_row_str(reward, "referral"), kith_eng_row_str(reward, "id"),
-                             now_ms);
-    return st;
 }
 
 static enum kith_status create_reward(struct kith_tx *tx, const struct prog *p, json_t *referral,
@@ -112,9 +61,15 @@ static enum kith_status create_reward(struct kith_tx *tx, const struct prog *p, 
 enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith_engine *eng,
                                            json_t *referral, int64_t now_ms)
 {
+    struct kith_err err = {"", ""};
     enum kith_referral_status rs;
+    /* Asked before the rewards move: its callers hold a qualified referral, so a refusal is
+     * the engine's bug, and no reward may be issued for it. */
     if (!referral_status(referral, &rs) || !kith_referral_can(rs, KITH_REFERRAL_REWARDED))
-        return KITH_E_INVALID_STATE;
+        return kith_eng_move_checked(
+            kith_err_set(&err, KITH_E_INVALID_STATE, NULL, "referral %s is %s, not qualified",
+                         kith_eng_row_str(referral, "id"), kith_eng_row_str(referral, "status")),
+            "release", &err);
     /* Issued when the hold ended, even if kith only looks later (a pause, a clock jump):
      * expiry counts from there, so the outcome never depends on when the sweeper ran. */
     int64_t at_ms = now_ms;
@@ -130,21 +85,15 @@ enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith
     json_t *r;
     json_array_foreach(rows, i, r)
     {
+        /* The whole issue is dated at the hold's end, its messages included. */
         if (strcmp(kith_eng_row_str(r, "status"), "pending") == 0 &&
-            (st = kith_eng_reward_set_status(tx, eng, r, KITH_REWARD_ISSUED, at_ms)) != KITH_OK)
+            (st = kith_eng_reward_move(tx, eng, r, KITH_REWARD_ISSUED, at_ms, &err)) != KITH_OK)
             break;
     }
     json_decref(rows);
-    if (st != KITH_OK)
-        return st;
-    if ((st = kith_eng_referral_set(tx, kith_eng_row_str(referral, "id"),
-                                    json_pack("{s:s,s:I,s:n}", "status", "rewarded", "rewarded_at",
-                                              (json_int_t)at_ms, "hold_until"),
-                                    now_ms)) != KITH_OK ||
-        (st = kith_eng_outbox_referral(tx, kith_eng_row_str(referral, "id"), "referral.rewarded",
-                                       now_ms)) != KITH_OK)
-        return st;
-    json_object_set_new(referral, "status", json_string("rewarded"));
+    if (st != KITH_OK || (st = kith_eng_referral_move(tx, referral, KITH_REFERRAL_REWARDED, NULL,
+                                                      at_ms, now_ms, &err)) != KITH_OK)
+        return kith_eng_move_checked(st, "release", &err);
     return kith_eng_notify(tx, eng, KITH_NOTIFY_REFERRAL_REWARDED, kith_eng_row_str(referral, "id"),
                            NULL, now_ms);
 }
@@ -175,18 +124,12 @@ enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith
         if (undone > 0)
             return KITH_OK;
     }
-    json_t *set =
-        json_pack("{s:s,s:I}", "status", "qualified", "qualified_at", (json_int_t)event_ms);
-    json_object_set_new(set, "hold_until",
-                        hold_ms > 0 ? json_integer(event_ms + hold_ms) : json_null());
-    if ((st = kith_eng_referral_set(tx, kith_eng_row_str(referral, "id"), set, now_ms)) != KITH_OK)
-        return kith_err_set(err, st, NULL, "the database could not store the referral");
-    json_object_set_new(referral, "status", json_string("qualified"));
-    json_object_set_new(referral, "hold_until",
-                        hold_ms > 0 ? json_integer(event_ms + hold_ms) : json_null());
-    if ((st = kith_eng_outbox_referral(tx, kith_eng_row_str(referral, "id"), "referral.qualified",
-                                       now_ms)) != KITH_OK)
-        return kith_err_set(err, st, NULL, "the database could not store the event");
+    json_t *hold = json_pack("{s:o}", "hold_until",
+                             hold_ms > 0 ? json_integer(event_ms + hold_ms) : json_null());
+    st = kith_eng_referral_move(tx, referral, KITH_REFERRAL_QUALIFIED, hold, event_ms, now_ms, err);
+    json_decref(hold);
+    if (st != KITH_OK)
+        return kith_eng_move_checked(st, "qualify", err);
 
     /* The referrer's reward: by tier of their nth live reward, unless capped. Their row is
      * locked first, so two qualifications at once (on a connection pool, or two instances)
@@ -256,17 +199,12 @@ enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_en
     json_array_foreach(rows, i, r)
     {
         if (strcmp(kith_eng_row_str(r, "status"), "pending") == 0 &&
-            (st = kith_eng_reward_set_status(tx, eng, r, KITH_REWARD_VOIDED, now_ms)) != KITH_OK)
+            (st = kith_eng_reward_move(tx, eng, r, KITH_REWARD_VOIDED, now_ms, err)) != KITH_OK)
             break;
     }
     json_decref(rows);
-    if (st != KITH_OK)
-        return kith_err_set(err, st, NULL, "the database could not void rewards");
-    st = kith_eng_referral_set(
-        tx, kith_eng_row_str(referral, "id"),
-        json_pack("{s:s,s:n,s:n}", "status", "pending", "qualified_at", "hold_until"), now_ms);
-    if (st != KITH_OK)
-        return kith_err_set(err, st, NULL, "the database could not store the referral");
-    json_object_set_new(referral, "status", json_string("pending"));
-    return KITH_OK;
+    if (st == KITH_OK)
+        st = kith_eng_referral_move(tx, referral, KITH_REFERRAL_PENDING, NULL, event_ms, now_ms,
+                                    err);
+    return kith_eng_move_checked(st, "undo", err);
 }

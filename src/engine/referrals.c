@@ -183,13 +183,17 @@ enum kith_status kith_op_referral_approve(struct kith_tx *tx, struct kith_call *
     }
     if ((st = kith_eng_prog_load(tx, kith_eng_row_str(row, "program"), &p, err)) != KITH_OK)
         goto out;
-    if ((st = kith_eng_referral_set(tx, call->params[0], json_pack("{s:s}", "status", "pending"),
-                                    call->now_ms)) != KITH_OK ||
-        (st = record_decision(tx, call, call->params[0], "approve", reason)) != KITH_OK) {
+    /* Checked above: approval is review -> pending only, though qualified -> pending is a move
+     * too (a refund in the hold), so the machine alone cannot answer for it. */
+    if ((st = kith_eng_referral_move(tx, row, KITH_REFERRAL_PENDING, NULL, call->now_ms,
+                                     call->now_ms, err)) != KITH_OK) {
+        st = kith_eng_move_checked(st, "approve", err);
+        goto out;
+    }
+    if ((st = record_decision(tx, call, call->params[0], "approve", reason)) != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not store the decision");
         goto out;
     }
-    json_object_set_new(row, "status", json_string("pending"));
     /* A qualifying event that arrived during review applies now. */
     json_t *args =
         json_pack("[ssII]", kith_eng_row_str(row, "referred"), p.qual_event,
@@ -239,21 +243,24 @@ enum kith_status kith_op_referral_reject(struct kith_tx *tx, struct kith_call *c
         goto fail;
     size_t i;
     json_t *r;
+    /* Rewards first, so webhooks tell of the voids before the rejection; both moves were
+     * checked above, so a refusal is the engine's bug. */
     json_array_foreach(rewards, i, r)
     {
         if (strcmp(kith_eng_row_str(r, "status"), "pending") == 0 &&
-            (st = kith_eng_reward_set_status(tx, call->eng, r, KITH_REWARD_VOIDED, call->now_ms)) !=
+            (st = kith_eng_reward_move(tx, call->eng, r, KITH_REWARD_VOIDED, call->now_ms, err)) !=
                 KITH_OK)
-            goto fail;
+            goto moved;
     }
-    if ((st = kith_eng_referral_set(tx, call->params[0],
-                                    json_pack("{s:s,s:n}", "status", "rejected", "hold_until"),
-                                    call->now_ms)) != KITH_OK ||
-        (st = record_decision(tx, call, call->params[0], "reject", reason)) != KITH_OK ||
-        (st = kith_eng_outbox_referral(tx, call->params[0], "referral.rejected", call->now_ms)) !=
-            KITH_OK)
+    if ((st = kith_eng_referral_move(tx, row, KITH_REFERRAL_REJECTED, NULL, call->now_ms,
+                                     call->now_ms, err)) != KITH_OK)
+        goto moved;
+    if ((st = record_decision(tx, call, call->params[0], "reject", reason)) != KITH_OK)
         goto fail;
     st = reload(tx, call->params[0], out, err);
+    goto out;
+moved:
+    st = kith_eng_move_checked(st, "reject", err);
     goto out;
 fail:
     st = kith_err_set(err, st, NULL, "the database could not store the decision");
@@ -272,19 +279,9 @@ static enum kith_status reward_move(struct kith_tx *tx, struct kith_call *call,
     if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK ||
         (st = kith_eng_load_locked(tx, "rewards", call->params[0], "reward", &row, err)) != KITH_OK)
         return st;
-    st = kith_eng_reward_set_status(tx, call->eng, row, to, call->now_ms);
-    if (st == KITH_E_INVALID_STATE) {
-        st = kith_err_set(err, st, NULL, "a %s reward cannot become %s",
-                          kith_eng_row_str(row, "status"), kith_reward_status_name(to));
-    } else if (st != KITH_OK) {
-        st = kith_err_set(err, st, NULL, "the database could not store the reward");
-    } else {
-        json_decref(row);
-        row = NULL;
-        if ((st = kith_eng_load_row(tx, "rewards", call->params[0], "reward", &row, err)) ==
-            KITH_OK)
-            *out = kith_eng_render_reward(row);
-    }
+    /* The request asks for the move: a refusal is the contract's 409 invalid_state. */
+    if ((st = kith_eng_reward_move(tx, call->eng, row, to, call->now_ms, err)) == KITH_OK)
+        *out = kith_eng_render_reward(row); /* the writer kept row in step */
     json_decref(row);
     return st;
 }

@@ -1,12 +1,14 @@
 /*
  * test_rewards.c: unit tests for src/rewards: rule-list validation (every error, with its
  * parameter), referrer tier selection with gaps and unbounded tiers, overlap detection, the
- * reward_cost_high boundary, both state machines checked cell by cell against the documented
- * lists, and the name tables. Not for issuing or storing rewards, which the engine tests cover.
+ * reward_cost_high boundary, both state machines checked cell by cell against the contract's
+ * tables (written out here), the sweeper's due queries against those machines, and the name
+ * tables. Not for issuing or storing rewards, which the engine tests cover.
  */
 #include <stdbool.h>
 
 #include "kith/rewards.h"
+#include "store/queries.h"
 #include "test.h"
 
 static struct kith_reward_rule money(enum kith_reward_side to, int64_t amount, const char *cur,
@@ -343,80 +345,165 @@ static void test_cost_high(void)
     CHECK(!kith_rewards_cost_high(huge, N(huge), INT64_MAX, "USD"));
 }
 
-static void test_referral_matrix(void)
+/*
+ * The referral machine, every pair, as CONTRACT section 5 lists it (pending -> qualified ->
+ * rewarded; qualified -> pending on a refund or cancel in the hold; pending|review|qualified ->
+ * rejected; pending -> expired; review -> pending on approval) plus section 6's re-score at a
+ * qualifying event (pending -> review, and -> rejected). Rows are from-states, columns to-states,
+ * both in enum order. Written out cell by cell, not derived, so it cannot agree with the
+ * implementation by construction.
+ */
+static const bool referral_table[6][6] = {
+    /*                P  V  Q  W  R  E */
+    /* pending   */ {0, 1, 1, 0, 1, 1},
+    /* review    */ {1, 0, 0, 0, 1, 0},
+    /* qualified */ {1, 0, 0, 1, 1, 0},
+    /* rewarded  */ {0, 0, 0, 0, 0, 0},
+    /* rejected  */ {0, 0, 0, 0, 0, 0},
+    /* expired   */ {0, 0, 0, 0, 0, 0},
+};
+
+/* The reward machine from CONTRACT sections 7 and 8: pending -> issued (at once or when the hold
+ * ends), issued -> redeemed, pending|issued -> voided, issued -> expired (expires_days). */
+static const bool reward_table[5][5] = {
+    /*               P  I  R  E  V */
+    /* pending  */ {0, 1, 0, 0, 1},
+    /* issued   */ {0, 0, 1, 1, 1},
+    /* redeemed */ {0, 0, 0, 0, 0},
+    /* expired  */ {0, 0, 0, 0, 0},
+    /* voided   */ {0, 0, 0, 0, 0},
+};
+
+static void test_referral_table(void)
 {
-    const enum kith_referral_status P = KITH_REFERRAL_PENDING, V = KITH_REFERRAL_REVIEW,
-                                    Q = KITH_REFERRAL_QUALIFIED, W = KITH_REFERRAL_REWARDED,
-                                    R = KITH_REFERRAL_REJECTED, E = KITH_REFERRAL_EXPIRED;
-    const struct {
-        enum kith_referral_status from, to;
-    } allowed[] = {{P, Q}, {P, V}, {P, R}, {P, E}, {V, P}, {V, R}, {Q, W}, {Q, P}, {Q, R}};
+    CHECK_INT(N(referral_table), KITH_REFERRAL_EXPIRED + 1);
     int n_allowed = 0;
     for (int f = KITH_REFERRAL_PENDING; f <= KITH_REFERRAL_EXPIRED; f++) {
         for (int t = KITH_REFERRAL_PENDING; t <= KITH_REFERRAL_EXPIRED; t++) {
-            bool want = false;
-            for (size_t i = 0; i < N(allowed); i++)
-                want = want || (allowed[i].from == (enum kith_referral_status)f &&
-                                allowed[i].to == (enum kith_referral_status)t);
+            bool want = referral_table[f][t];
             bool got =
                 kith_referral_can((enum kith_referral_status)f, (enum kith_referral_status)t);
             if (got != want)
-                fprintf(stderr, "  referral %s -> %s\n",
+                fprintf(stderr, "  referral %s -> %s: got %d, contract says %d\n",
                         kith_referral_status_name((enum kith_referral_status)f),
-                        kith_referral_status_name((enum kith_referral_status)t));
+                        kith_referral_status_name((enum kith_referral_status)t), got, want);
             CHECK_INT(got, want);
             n_allowed += got;
         }
+        /* Out-of-range targets from every state. */
+        CHECK(!kith_referral_can((enum kith_referral_status)f, (enum kith_referral_status)6));
+        CHECK(!kith_referral_can((enum kith_referral_status)f, (enum kith_referral_status) - 1));
+        CHECK(!kith_referral_can((enum kith_referral_status)6, (enum kith_referral_status)f));
+        CHECK(!kith_referral_can((enum kith_referral_status) - 1, (enum kith_referral_status)f));
     }
     CHECK_INT(n_allowed, 9);
     /* A sample of refusals, named for the reader. */
-    CHECK(!kith_referral_can(P, P));
+    const enum kith_referral_status P = KITH_REFERRAL_PENDING, V = KITH_REFERRAL_REVIEW,
+                                    Q = KITH_REFERRAL_QUALIFIED, W = KITH_REFERRAL_REWARDED,
+                                    R = KITH_REFERRAL_REJECTED, E = KITH_REFERRAL_EXPIRED;
+    CHECK(!kith_referral_can(P, P)); /* staying put is never a transition */
     CHECK(!kith_referral_can(P, W)); /* no skipping qualification */
     CHECK(!kith_referral_can(V, Q)); /* review must be approved first */
+    CHECK(!kith_referral_can(V, E)); /* only pending expires */
     CHECK(!kith_referral_can(W, P)); /* rewarded is final */
+    CHECK(!kith_referral_can(W, R)); /* a rewarded referral cannot be rejected: 409 */
     CHECK(!kith_referral_can(R, P));
     CHECK(!kith_referral_can(E, P));
-    CHECK(!kith_referral_can(Q, E)); /* only pending expires */
-    CHECK(!kith_referral_can((enum kith_referral_status)6, P));
-    CHECK(!kith_referral_can(P, (enum kith_referral_status)6));
+    CHECK(!kith_referral_can(Q, E));
+    CHECK(!kith_referral_can(Q, V)); /* re-scoring stops once qualified */
     CHECK(!kith_referral_can((enum kith_referral_status)7, (enum kith_referral_status)7));
     CHECK_STR(kith_referral_status_name((enum kith_referral_status)7), "unknown");
 }
 
-static void test_reward_matrix(void)
+static void test_reward_table(void)
 {
-    const enum kith_reward_status P = KITH_REWARD_PENDING, I = KITH_REWARD_ISSUED,
-                                  R = KITH_REWARD_REDEEMED, E = KITH_REWARD_EXPIRED,
-                                  V = KITH_REWARD_VOIDED;
-    const struct {
-        enum kith_reward_status from, to;
-    } allowed[] = {{P, I}, {P, V}, {I, R}, {I, V}, {I, E}};
+    CHECK_INT(N(reward_table), KITH_REWARD_VOIDED + 1);
     int n_allowed = 0;
     for (int f = KITH_REWARD_PENDING; f <= KITH_REWARD_VOIDED; f++) {
         for (int t = KITH_REWARD_PENDING; t <= KITH_REWARD_VOIDED; t++) {
-            bool want = false;
-            for (size_t i = 0; i < N(allowed); i++)
-                want = want || (allowed[i].from == (enum kith_reward_status)f &&
-                                allowed[i].to == (enum kith_reward_status)t);
+            bool want = reward_table[f][t];
             bool got = kith_reward_can((enum kith_reward_status)f, (enum kith_reward_status)t);
             if (got != want)
-                fprintf(stderr, "  reward %s -> %s\n",
+                fprintf(stderr, "  reward %s -> %s: got %d, contract says %d\n",
                         kith_reward_status_name((enum kith_reward_status)f),
-                        kith_reward_status_name((enum kith_reward_status)t));
+                        kith_reward_status_name((enum kith_reward_status)t), got, want);
             CHECK_INT(got, want);
             n_allowed += got;
         }
+        CHECK(!kith_reward_can((enum kith_reward_status)f, (enum kith_reward_status)5));
+        CHECK(!kith_reward_can((enum kith_reward_status)f, (enum kith_reward_status) - 1));
+        CHECK(!kith_reward_can((enum kith_reward_status)5, (enum kith_reward_status)f));
+        CHECK(!kith_reward_can((enum kith_reward_status) - 1, (enum kith_reward_status)f));
     }
     CHECK_INT(n_allowed, 5);
+    const enum kith_reward_status P = KITH_REWARD_PENDING, I = KITH_REWARD_ISSUED,
+                                  R = KITH_REWARD_REDEEMED, E = KITH_REWARD_EXPIRED,
+                                  V = KITH_REWARD_VOIDED;
     CHECK(!kith_reward_can(P, R)); /* redeem needs issued: 409 invalid_state */
     CHECK(!kith_reward_can(P, E)); /* only issued rewards expire */
     CHECK(!kith_reward_can(R, V)); /* void after redeem */
+    CHECK(!kith_reward_can(E, V)); /* void after expiry */
     CHECK(!kith_reward_can(V, I));
     CHECK(!kith_reward_can(E, R));
     CHECK(!kith_reward_can(I, I));
-    CHECK(!kith_reward_can((enum kith_reward_status)5, P));
-    CHECK(!kith_reward_can(I, (enum kith_reward_status)5));
+    CHECK(!kith_reward_can(I, P)); /* an issue is never taken back, only voided */
     CHECK_STR(kith_reward_status_name((enum kith_reward_status)7), "unknown");
+}
+
+/*
+ * The sweeper selects the rows it then moves one by one through the engine's writers, which
+ * treat a refusal as a bug. So each due query's status filter, in both back-ends, must name
+ * exactly the from-states the machine lets reach the target.
+ */
+static unsigned sql_statuses(const char *sql, bool reward)
+{
+    unsigned set = 0;
+    for (const char *at = strstr(sql, "status = '"); at; at = strstr(at + 1, "status = '")) {
+        char name[16] = "";
+        const char *v = at + strlen("status = '"), *end = strchr(v, '\'');
+        if (end == NULL || (size_t)(end - v) >= sizeof(name))
+            continue;
+        memcpy(name, v, (size_t)(end - v));
+        enum kith_referral_status rs;
+        enum kith_reward_status ws;
+        if (reward ? kith_reward_status_parse(name, &ws) : kith_referral_status_parse(name, &rs))
+            set |= 1u << (reward ? (unsigned)ws : (unsigned)rs);
+        else
+            fprintf(stderr, "  unknown status '%s' in: %s\n", name, sql);
+    }
+    return set;
+}
+
+static void test_due_queries_match_machines(void)
+{
+    const struct {
+        enum kith_query q;
+        bool reward;
+        int to;
+    } due[] = {
+        {KITH_Q_REFERRALS_DUE_EXPIRY, false, KITH_REFERRAL_EXPIRED},
+        {KITH_Q_REFERRALS_DUE_HOLD, false, KITH_REFERRAL_REWARDED},
+        {KITH_Q_REWARDS_DUE_EXPIRY, true, KITH_REWARD_EXPIRED},
+    };
+    for (size_t i = 0; i < N(due); i++) {
+        unsigned want = 0;
+        for (int f = 0; f <= KITH_REFERRAL_EXPIRED; f++) {
+            bool can = due[i].reward ? f <= KITH_REWARD_VOIDED &&
+                                           kith_reward_can((enum kith_reward_status)f,
+                                                           (enum kith_reward_status)due[i].to)
+                                     : kith_referral_can((enum kith_referral_status)f,
+                                                         (enum kith_referral_status)due[i].to);
+            if (can)
+                want |= 1u << f;
+        }
+        const char *sqlite = kith_sqlite_sql[due[i].q];
+        const char *pg = kith_pgsql_sql[due[i].q] ? kith_pgsql_sql[due[i].q] : sqlite;
+        if (sql_statuses(sqlite, due[i].reward) != want || sql_statuses(pg, due[i].reward) != want)
+            fprintf(stderr, "  %s: the status filter differs from the machine\n",
+                    kith_query_name(due[i].q));
+        CHECK_INT(sql_statuses(sqlite, due[i].reward), want);
+        CHECK_INT(sql_statuses(pg, due[i].reward), want);
+    }
 }
 
 static void test_names(void)
@@ -483,8 +570,9 @@ int main(void)
     RUN(test_overlap);
     RUN(test_pick_tier);
     RUN(test_cost_high);
-    RUN(test_referral_matrix);
-    RUN(test_reward_matrix);
+    RUN(test_referral_table);
+    RUN(test_reward_table);
+    RUN(test_due_queries_match_machines);
     RUN(test_names);
     TEST_DONE();
 }
