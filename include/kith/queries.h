@@ -8,7 +8,7 @@
 #define KITH_QUERIES_H
 
 /* X(ID, "dotted.name") */
-#define KITH_QUERY_LIST(X)                                                                         \
+#define KITH_QUERIES_CORE(X)                                                                       \
     X(META_GET, "meta.get")                                                                        \
     X(META_PUT, "meta.put")                                                                        \
     X(KEYS_BY_HASH, "keys.by_hash")                                                                \
@@ -91,6 +91,24 @@
     X(ERASE_REFERRALS, "erase.referrals")                                                          \
     X(ERASE_CLICKS, "erase.clicks")                                                                \
     X(ERASE_IDEMPOTENCY, "erase.idempotency")
+
+#include "kith/queries/admin.h"
+#include "kith/queries/advocacy.h"
+#include "kith/queries/asks.h"
+#include "kith/queries/experiments.h"
+#include "kith/queries/fulfilment.h"
+#include "kith/queries/health.h"
+#include "kith/queries/hub.h"
+#include "kith/queries/operations.h"
+#include "kith/queries/resources.h"
+
+/* Every statement: the core's and each feature's (one header each, so features grow apart). */
+/* clang-format off */
+#define KITH_QUERY_LIST(X)                                                                         \
+    KITH_QUERIES_CORE(X) KITH_QUERIES_ADVOCACY(X) KITH_QUERIES_ASKS(X) KITH_QUERIES_RESOURCES(X)   \
+    KITH_QUERIES_HUB(X) KITH_QUERIES_ADMIN(X) KITH_QUERIES_HEALTH(X) KITH_QUERIES_EXPERIMENTS(X)   \
+    KITH_QUERIES_FULFILMENT(X) KITH_QUERIES_OPERATIONS(X)
+/* clang-format on */
 
 enum kith_query {
 #define KITH_Q_ENUM_(id, name) KITH_Q_##id,

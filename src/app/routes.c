@@ -82,6 +82,22 @@ const struct kith_app_route kith_app_routes[] = {
     /* metrics and leaderboard (14) */
     {KITH_HTTP_GET, "/v1/metrics", "metrics.get", API, kith_op_metrics, SECRET, 0},
     {KITH_HTTP_GET, "/v1/leaderboard", "leaderboard.get", API, kith_op_leaderboard, PUBLISHABLE, 0},
+    /* tracks, levels, roles and activities (15, 16) */
+
+    /* moments, asks, rituals and the public page (17, 18) */
+
+    /* resources and leads (19) */
+
+    /* the share hub, kith.js and CORS (20) */
+
+    /* admin accounts, sessions, API keys, CSV exports (21) */
+
+    /* health, forecast (22) and experiments (23) */
+
+    /* operations (24) */
+
+    /* fulfilment (25) */
+
     /* the test clock (10), only with --test-clock */
     {KITH_HTTP_GET, "/v1/test/clock", "test.clock.get", API, kith_op_clock_get, SECRET,
      KITH_APP_ROUTE_TEST_CLOCK},

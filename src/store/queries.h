@@ -233,6 +233,16 @@ static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
         "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL WHERE id IN"
         " (SELECT click FROM referrals WHERE referred = ? AND click IS NOT NULL)",
     [KITH_Q_ERASE_IDEMPOTENCY] = "DELETE FROM idempotency WHERE instr(body, ?) > 0",
+/* Each feature's statements, in a file of its own. */
+#include "store/sql/admin_sqlite.inc"
+#include "store/sql/advocacy_sqlite.inc"
+#include "store/sql/asks_sqlite.inc"
+#include "store/sql/experiments_sqlite.inc"
+#include "store/sql/fulfilment_sqlite.inc"
+#include "store/sql/health_sqlite.inc"
+#include "store/sql/hub_sqlite.inc"
+#include "store/sql/operations_sqlite.inc"
+#include "store/sql/resources_sqlite.inc"
 };
 
 /*
@@ -294,6 +304,16 @@ static const char *const kith_pgsql_sql[KITH_Q_COUNT] = {
         " AND p.leaderboard_opt_in = 1 AND p.status = 'active' AND p.erased = 0"
         " GROUP BY p.id, p.first_name ORDER BY qualified DESC, min(r.qualified_at),"
         " p.id LIMIT $3",
+/* Each feature's own PostgreSQL statements. */
+#include "store/sql/admin_pgsql.inc"
+#include "store/sql/advocacy_pgsql.inc"
+#include "store/sql/asks_pgsql.inc"
+#include "store/sql/experiments_pgsql.inc"
+#include "store/sql/fulfilment_pgsql.inc"
+#include "store/sql/health_pgsql.inc"
+#include "store/sql/hub_pgsql.inc"
+#include "store/sql/operations_pgsql.inc"
+#include "store/sql/resources_pgsql.inc"
 };
 
 #endif
