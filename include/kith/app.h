@@ -22,6 +22,7 @@ struct kith_app_config {
     const char *smtp_from;           /* KITH_SMTP_FROM */
     bool fraud_off;                  /* KITH_FRAUD_SCORING=off (benchmarks only) */
     bool db_sync_pipelined;          /* KITH_DB_SYNC=pipelined */
+    const char *trusted_proxies;     /* KITH_TRUSTED_PROXIES: CIDRs of reverse proxies */
 };
 
 /* Runs the server until SIGTERM or SIGINT; returns 0 after a clean stop. */

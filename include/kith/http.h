@@ -55,10 +55,14 @@ struct kith_http_request {
     size_t param_count;
     const char *route_name; /* name of the matched route, for logs and metrics */
     const void *route_data; /* the matched route's `data` */
-    char peer_ip[64];       /* client address as text; never log or store it */
-    uint64_t started_ns;    /* kith_clock_mono_ns() when the request was complete */
-    void *user;             /* free for the handler */
-    bool aborted;           /* set when the client went away before the answer */
+    char peer_ip[64];       /* connected address as text; never log or store it */
+    /* For the handler layer: the client it resolved (behind trusted proxies, canonical form)
+     * and whether the client's own connection was https. The transport leaves them empty. */
+    char client_ip[64];
+    bool client_secure;
+    uint64_t started_ns; /* kith_clock_mono_ns() when the request was complete */
+    void *user;          /* free for the handler */
+    bool aborted;        /* set when the client went away before the answer */
 };
 
 /* A handler answers through kith_http_respond() exactly once, now or later on the loop thread. */

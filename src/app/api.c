@@ -74,8 +74,11 @@ static void call_done(void *arg, enum kith_status st)
         c->ans.code = kith_http_status_for(KITH_E_UNAVAILABLE);
         c->ans.body = kith_engine_error_json(KITH_E_UNAVAILABLE, &err);
         c->ans.replayed = false;
-    } else if (c->ans.invalidates_links) {
-        kith_app_links_clear(a);
+    } else {
+        if (c->ans.invalidates_links)
+            kith_app_links_clear(a);
+        if (c->route->flags & KITH_APP_ROUTE_NEW_CODES)
+            kith_app_links_clear_unknown(a);
     }
     if (c->route->flags & KITH_APP_ROUTE_KICKS)
         kith_app_deliver_kick(a); /* retries that came due on the test clock start now */

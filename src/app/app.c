@@ -39,6 +39,7 @@ static void on_drained(void *ctx)
     struct kith_app *a = ctx;
     kith_app_clicks_stop(a);
     kith_app_sweeper_stop(a);
+    kith_app_limits_stop(a);
     kith_app_deliver_stop(a);
     uv_close((uv_handle_t *)&a->sigterm, kith_app_on_closed);
     uv_close((uv_handle_t *)&a->sigint, kith_app_on_closed);
@@ -125,8 +126,8 @@ static enum kith_status open_store(struct kith_app *a, const struct kith_app_con
     return KITH_OK;
 }
 
-/* The transport's view of the route table: every row, handled by its kind's handler. */
-static struct kith_http_route *http_routes(bool test_clock, size_t *count)
+/* Every request: who the client is, whether its budget allows it, then its kind's handler. */
+static void dispatch(struct kith_http_request *req, void *ctx)
 {
     static const kith_http_handler_fn handlers[KITH_APP_ROUTE_KIND_COUNT] = {
         [KITH_APP_ROUTE_API] = kith_app_api_handle,
@@ -134,6 +135,30 @@ static struct kith_http_route *http_routes(bool test_clock, size_t *count)
         [KITH_APP_ROUTE_HEALTH] = kith_app_health,
         [KITH_APP_ROUTE_PROMETHEUS] = kith_app_prometheus,
     };
+    struct kith_app *a = ctx;
+    const struct kith_app_route *route = req->route_data;
+    int retry_after_s = 0;
+    kith_app_client(a, req);
+    if (!kith_app_budget_take(a, req, route->flags, &retry_after_s)) {
+        char retry[16], *body;
+        struct kith_err err;
+        snprintf(retry, sizeof(retry), "%d", retry_after_s);
+        kith_err_set(&err, KITH_E_RATE_LIMITED, NULL,
+                     "too many requests from this address; retry in %d s", retry_after_s);
+        body = kith_engine_error_json(KITH_E_RATE_LIMITED, &err);
+        struct kith_http_header h[] = {{"Content-Type", "application/json"},
+                                       {"Retry-After", retry}};
+        kith_app_observe(a, route->name, 429, req->started_ns);
+        kith_http_respond(req, 429, h, 2, body, strlen(body));
+        free(body);
+        return;
+    }
+    handlers[route->kind](req, ctx);
+}
+
+/* The transport's view of the route table: every row, handled through dispatch(). */
+static struct kith_http_route *http_routes(bool test_clock, size_t *count)
+{
     struct kith_http_route *out = calloc(kith_app_route_count, sizeof(*out));
     if (out == NULL)
         abort();
@@ -142,7 +167,7 @@ static struct kith_http_route *http_routes(bool test_clock, size_t *count)
         const struct kith_app_route *r = &kith_app_routes[i];
         if ((r->flags & KITH_APP_ROUTE_TEST_CLOCK) && !test_clock)
             continue;
-        out[n++] = (struct kith_http_route){r->method, r->pattern, handlers[r->kind], r->name, r};
+        out[n++] = (struct kith_http_route){r->method, r->pattern, dispatch, r->name, r};
     }
     *count = n;
     return out;
@@ -189,6 +214,10 @@ int kith_app_run(const struct kith_app_config *cfg)
         goto out;
     }
     /* Settings first, so that a bad one is refused before the database is created. */
+    if (kith_app_limits_init(&a, cfg, &err) != KITH_OK) {
+        kith_log_error("server", "msg=\"bad setting\" error=\"%s\"", err.message);
+        goto out;
+    }
     if (kith_app_deliver_init(&a, cfg, &err) != KITH_OK) {
         kith_log_error("server", "msg=\"cannot start the webhook sender\" error=\"%s\"",
                        err.message);
@@ -215,6 +244,7 @@ int kith_app_run(const struct kith_app_config *cfg)
     public_url(&a, cfg);
     kith_app_clicks_init(&a);
     kith_app_sweeper_init(&a);
+    kith_app_limits_start(&a);
     uv_signal_init(a.loop, &a.sigterm);
     uv_signal_init(a.loop, &a.sigint);
     a.sigterm.data = a.sigint.data = &a;
@@ -236,6 +266,7 @@ out:
     kith_app_links_dispose(&a);
     kith_app_clicks_dispose(&a);
     kith_app_api_dispose(&a);
+    kith_app_limits_dispose(&a);
     kith_app_prom_dispose(&a);
     free(a.http_routes);
     kith_domain_set_destroy((struct kith_domain_set *)a.eng.disposable);

@@ -17,6 +17,7 @@
 #include "kith/app.h"
 #include "kith/engine.h"
 #include "kith/http.h"
+#include "kith/net.h"
 #include "kith/store.h"
 
 struct kith_app;
@@ -34,6 +35,12 @@ enum kith_app_route_flags {
     KITH_APP_ROUTE_BODY = 1,       /* takes a JSON object body */
     KITH_APP_ROUTE_TEST_CLOCK = 2, /* present only with --test-clock */
     KITH_APP_ROUTE_KICKS = 4,      /* due webhooks are claimed right after it (the test clock) */
+    /* A public route's per-address budget class (limits.c): */
+    KITH_APP_ROUTE_LIMIT_LINKS = 8,   /* links (/r/...): 600 a minute */
+    KITH_APP_ROUTE_LIMIT_PUBLIC = 16, /* /v1/public/..., /p/..., /u/...: 300 a minute */
+    KITH_APP_ROUTE_LIMIT_LOGIN = 32,  /* /admin/login: 60 a minute */
+    KITH_APP_ROUTE_LIMITS = 8 | 16 | 32,
+    KITH_APP_ROUTE_NEW_CODES = 64, /* may create a code: the redirect path forgets unknown codes */
 };
 /* One row of the route table: everything about a route, in one place. */
 struct kith_app_route {
@@ -81,12 +88,41 @@ struct kith_app_links {
     struct kith_app_prog *progs; /* program settings the links share */
     size_t count;
     uint64_t bots_seen;
+    struct kith_app_link *unknown; /* codes known not to exist, for a short while */
+    size_t unknown_count;
 };
 void kith_app_links_init(struct kith_app *a);
 void kith_app_redirect(struct kith_http_request *req, void *ctx);
 /* Forgets every cached code (a participant was blocked or erased, a program changed). */
 void kith_app_links_clear(struct kith_app *a);
+/* Forgets the codes known not to exist (a code may have been created). */
+void kith_app_links_clear_unknown(struct kith_app *a);
 void kith_app_links_dispose(struct kith_app *a);
+
+/* ---- clients and budgets (limits.c) ---- */
+#define KITH_APP_CLICK_CAP 30 /* counted clicks a minute from one address on one code */
+struct kith_app_limits {
+    struct kith_net_cidrs *trusted; /* --trusted-proxies */
+    struct kith_app_limit *budgets; /* per address and route class, this minute */
+    struct kith_app_limit *caps;    /* per address and code, this minute */
+    size_t budget_count, cap_count;
+    uint64_t limited, capped, untracked;
+    uv_timer_t timer; /* drops past minutes */
+    bool timer_live;
+};
+enum kith_status kith_app_limits_init(struct kith_app *a, const struct kith_app_config *cfg,
+                                      struct kith_err *err);
+void kith_app_limits_start(struct kith_app *a);
+void kith_app_limits_stop(struct kith_app *a);
+void kith_app_limits_dispose(struct kith_app *a);
+/* Sets req->client_ip and req->client_secure (trusted proxies, canonical form). */
+void kith_app_client(struct kith_app *a, struct kith_http_request *req);
+/* Takes one request from the client's budget for the route class in flags; false (with the
+ * seconds until the next minute) when the budget is spent. Routes without a class: true. */
+bool kith_app_budget_take(struct kith_app *a, struct kith_http_request *req, unsigned flags,
+                          int *retry_after_s);
+/* Counts a click that would count; true (not counted) past KITH_APP_CLICK_CAP this minute. */
+bool kith_app_click_capped(struct kith_app *a, const char *ip_hash, const char *code);
 
 /* ---- the click batcher (clicks.c) ---- */
 struct kith_app_clicks {
@@ -147,6 +183,7 @@ struct kith_app {
     uint64_t store_errors;
     struct kith_app_prom prom;
     struct kith_app_api api;
+    struct kith_app_limits limits;
     struct kith_app_links links;
     struct kith_app_clicks clicks;
     struct kith_app_deliver deliver;

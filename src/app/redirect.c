@@ -3,8 +3,10 @@
  * the loop thread without waiting for the database; an unknown or stale entry costs one lookup
  * job. Entries live 10 s because another instance may block a participant (attribution itself
  * always checks the referrer in the database, so a stale entry never credits a blocked one).
- * What the answer is (Location, cookie, whether the click counts) the pure rules of src/links
- * decide; counted clicks go to the click batcher. It is not for attribution.
+ * Unknown codes are cached too (10 s, and forgotten whenever a code may have been created), so
+ * guessing codes costs the database nothing. What the answer is (Location, cookie, whether the
+ * click counts) the pure rules of src/links decide, with the per-address click cap of
+ * limits.c; counted clicks go to the click batcher. It is not for attribution.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,8 @@
 #include "kith/log.h"
 
 #define LINK_CACHE_MAX 1000000
+/* Codes known not to exist, so that guessing codes costs the database nothing. */
+#define UNKNOWN_CACHE_MAX 100000
 #define LINK_TTL_NS (10 * UINT64_C(1000000000))
 
 struct kith_app_prog {
@@ -53,6 +57,7 @@ static const char not_found_page[] =
 static void answer(struct kith_app *a, struct kith_http_request *req, const struct kith_app_link *l)
 {
     char location[KITH_LINKS_LOCATION_MAX], cookie[KITH_LINKS_COOKIE_MAX];
+    char ip_hash[KITH_CRYPTO_HASH_HEX] = "";
     const char *ua = kith_http_header(req, "User-Agent");
     struct kith_links_facts facts = {
         .attributes = l->attributes,
@@ -60,6 +65,11 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
         .bot = kith_links_is_bot(ua),
         .backlog_full = kith_app_clicks_full(a),
     };
+    if (facts.attributes && !facts.head && !facts.bot) {
+        /* Only a visit that would count is hashed and held against the per-address cap. */
+        kith_crypto_keyed_hash(a->eng.hash_key, req->client_ip, strlen(req->client_ip), ip_hash);
+        facts.rate_capped = kith_app_click_capped(a, ip_hash, l->code);
+    }
     enum kith_links_reason why;
     bool counted = kith_links_decide(&facts, &why);
     struct kith_http_header h[4];
@@ -89,11 +99,12 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
             kith_links_channel_valid(ch))
             kith_strlcpy(c->channel, ch, sizeof(c->channel));
         kith_links_referrer_host(kith_http_header(req, "Referer"), c->referrer_host);
-        kith_crypto_keyed_hash(a->eng.hash_key, req->peer_ip, strlen(req->peer_ip), c->ip_hash);
+        kith_strlcpy(c->ip_hash, ip_hash, sizeof(c->ip_hash));
         if (ua)
             kith_crypto_keyed_hash(a->eng.hash_key, ua, strlen(ua), c->ua_hash);
-        if (kith_links_cookie(c->id, l->prog->cookie_days, NULL, a->eng.secure_cookies, cookie,
-                              sizeof(cookie), NULL) == KITH_OK)
+        bool secure = a->eng.secure_cookies || req->client_secure;
+        if (kith_links_cookie(c->id, l->prog->cookie_days, NULL, secure, cookie, sizeof(cookie),
+                              NULL) == KITH_OK)
             h[n++] = (struct kith_http_header){"Set-Cookie", cookie};
     }
     kith_app_observe(a, "links.redirect", 302, req->started_ns);
@@ -151,6 +162,24 @@ static struct kith_app_link *cache_put(struct kith_app *a, const char *norm,
     return l;
 }
 
+static void unknown_put(struct kith_app *a, const char *norm)
+{
+    struct kith_app_links *c = &a->links;
+    struct kith_app_link *l = NULL;
+    if (c->unknown_count >= UNKNOWN_CACHE_MAX)
+        kith_app_links_clear_unknown(a);
+    HASH_FIND_STR(c->unknown, norm, l);
+    if (l == NULL) {
+        l = calloc(1, sizeof(*l));
+        if (l == NULL)
+            abort();
+        kith_strlcpy(l->norm, norm, sizeof(l->norm));
+        HASH_ADD_STR(c->unknown, norm, l);
+        c->unknown_count++;
+    }
+    l->loaded_ns = kith_clock_mono_ns();
+}
+
 static void lookup_done(void *arg, enum kith_status st)
 {
     struct lookup *l = arg;
@@ -158,6 +187,9 @@ static void lookup_done(void *arg, enum kith_status st)
         kith_http_respond_error(l->req, KITH_E_UNAVAILABLE, NULL,
                                 "the database is not available; retry");
     } else if (l->st == KITH_E_NOT_FOUND) {
+        char norm[KITH_CODE_NORM_MAX + 1];
+        kith_code_normalize(l->code, norm);
+        unknown_put(l->a, norm);
         not_found(l->a, l->req);
     } else {
         char norm[KITH_CODE_NORM_MAX + 1];
@@ -180,6 +212,12 @@ void kith_app_redirect(struct kith_http_request *req, void *ctx)
     HASH_FIND_STR(a->links.links, norm, l);
     if (l && kith_clock_mono_ns() - l->loaded_ns < LINK_TTL_NS) {
         answer(a, req, l);
+        return;
+    }
+    l = NULL;
+    HASH_FIND_STR(a->links.unknown, norm, l);
+    if (l && kith_clock_mono_ns() - l->loaded_ns < LINK_TTL_NS) {
+        not_found(a, req);
         return;
     }
     struct lookup *lk = calloc(1, sizeof(*lk));
@@ -206,6 +244,18 @@ void kith_app_links_clear(struct kith_app *a)
         free(p);
     }
     a->links.count = 0;
+    kith_app_links_clear_unknown(a);
+}
+
+void kith_app_links_clear_unknown(struct kith_app *a)
+{
+    struct kith_app_link *l, *lt;
+    HASH_ITER(hh, a->links.unknown, l, lt)
+    {
+        HASH_DEL(a->links.unknown, l);
+        free(l);
+    }
+    a->links.unknown_count = 0;
 }
 
 static void prom_section(struct kith_app *a, FILE *out)
@@ -214,8 +264,10 @@ static void prom_section(struct kith_app *a, FILE *out)
             "# HELP kith_bot_visits_total Link visits by crawlers and preview bots (not counted).\n"
             "# TYPE kith_bot_visits_total counter\nkith_bot_visits_total %llu\n"
             "# HELP kith_link_cache_entries Codes cached for the redirect path.\n"
-            "# TYPE kith_link_cache_entries gauge\nkith_link_cache_entries %zu\n",
-            (unsigned long long)a->links.bots_seen, a->links.count);
+            "# TYPE kith_link_cache_entries gauge\nkith_link_cache_entries %zu\n"
+            "# HELP kith_link_cache_unknown Unknown codes cached (answered 404 without a lookup).\n"
+            "# TYPE kith_link_cache_unknown gauge\nkith_link_cache_unknown %zu\n",
+            (unsigned long long)a->links.bots_seen, a->links.count, a->links.unknown_count);
 }
 
 void kith_app_links_init(struct kith_app *a)

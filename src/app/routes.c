@@ -14,7 +14,8 @@
 
 const struct kith_app_route kith_app_routes[] = {
     /* public: links, health, metrics */
-    {KITH_HTTP_GET, "/r/{code}", "links.redirect", KITH_APP_ROUTE_REDIRECT, NULL, SECRET, 0},
+    {KITH_HTTP_GET, "/r/{code}", "links.redirect", KITH_APP_ROUTE_REDIRECT, NULL, SECRET,
+     KITH_APP_ROUTE_LIMIT_LINKS},
     {KITH_HTTP_GET, "/healthz", "healthz", KITH_APP_ROUTE_HEALTH, NULL, SECRET, 0},
     {KITH_HTTP_GET, "/metrics", "metrics", KITH_APP_ROUTE_PROMETHEUS, NULL, SECRET, 0},
     /* programs (CONTRACT section 2) */
@@ -25,7 +26,7 @@ const struct kith_app_route kith_app_routes[] = {
      BODY},
     /* participants and codes (3), privacy (6b) */
     {KITH_HTTP_POST, "/v1/participants", "participants.create", API, kith_op_participant_create,
-     SECRET, BODY},
+     SECRET, BODY | KITH_APP_ROUTE_NEW_CODES},
     {KITH_HTTP_GET, "/v1/participants", "participants.list", API, kith_op_participant_list, SECRET,
      0},
     {KITH_HTTP_GET, "/v1/participants/{id}", "participants.get", API, kith_op_participant_get,
@@ -33,13 +34,14 @@ const struct kith_app_route kith_app_routes[] = {
     {KITH_HTTP_PATCH, "/v1/participants/{id}", "participants.update", API,
      kith_op_participant_update, SECRET, BODY},
     {KITH_HTTP_POST, "/v1/participants/{id}/codes", "participants.codes", API,
-     kith_op_participant_add_code, SECRET, BODY},
+     kith_op_participant_add_code, SECRET, BODY | KITH_APP_ROUTE_NEW_CODES},
     {KITH_HTTP_GET, "/v1/participants/{id}/export", "participants.export", API,
      kith_op_participant_export, SECRET, 0},
     {KITH_HTTP_POST, "/v1/participants/{id}/erase", "participants.erase", API,
      kith_op_participant_erase, SECRET, BODY},
     /* signups (5), referrals and review (6) */
-    {KITH_HTTP_POST, "/v1/signups", "signups.create", API, kith_op_signup, SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/signups", "signups.create", API, kith_op_signup, SECRET,
+     BODY | KITH_APP_ROUTE_NEW_CODES},
     {KITH_HTTP_GET, "/v1/referrals", "referrals.list", API, kith_op_referral_list, SECRET, 0},
     {KITH_HTTP_GET, "/v1/referrals/{id}", "referrals.get", API, kith_op_referral_get, SECRET, 0},
     {KITH_HTTP_POST, "/v1/referrals/{id}/approve", "referrals.approve", API,

@@ -145,6 +145,7 @@ static int cmd_serve(int argc, char **argv)
     cfg.webhook_allow_cidrs = getenv("KITH_WEBHOOK_ALLOW_CIDRS");
     cfg.smtp_url = getenv("KITH_SMTP_URL");
     cfg.smtp_from = getenv("KITH_SMTP_FROM");
+    cfg.trusted_proxies = getenv("KITH_TRUSTED_PROXIES");
     const char *level = getenv("KITH_LOG_LEVEL");
     if (level && strcmp(level, "debug") == 0)
         kith_log_min_level = KITH_LOG_DEBUG;

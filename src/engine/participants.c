@@ -11,6 +11,7 @@
 #include "kith/clock.h"
 #include "kith/codes.h"
 #include "kith/crypto.h"
+#include "kith/net.h"
 
 #define EMAIL_MAX 254
 #define NAME_MAX_BYTES 100
@@ -60,14 +61,14 @@ enum kith_status kith_eng_participant_facts(json_t *body, const struct kith_engi
             KITH_OK)
         return st;
     if (ip) {
-        for (const char *c = ip; *c; c++) {
-            if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') ||
-                  (*c >= 'A' && *c <= 'F') || *c == '.' || *c == ':'))
-                return kith_err_set(err, KITH_E_INVALID_PARAM, "ip",
-                                    "'ip' must be an IPv4 or IPv6 address");
-        }
+        /* Hashed in canonical form, so ::ffff:198.51.100.4 and 198.51.100.4 are one address
+         * (as the redirect path hashes them, kith/net.h). */
+        char canon[KITH_NET_ADDR_MAX];
+        if (!kith_net_addr_canonical(ip, canon))
+            return kith_err_set(err, KITH_E_INVALID_PARAM, "ip",
+                                "'ip' must be an IPv4 or IPv6 address");
         char hash[KITH_CRYPTO_HASH_HEX];
-        kith_crypto_keyed_hash(eng->hash_key, ip, strlen(ip), hash);
+        kith_crypto_keyed_hash(eng->hash_key, canon, strlen(canon), hash);
         json_object_set_new(row, "ip_hash", json_string(hash));
     }
     if (device)

@@ -277,6 +277,8 @@ static void dispatch(struct conn *c)
     req->param_count = 0;
     req->route_name = NULL;
     req->route_data = NULL;
+    req->client_ip[0] = '\0';
+    req->client_secure = false;
     req->started_ns = kith_clock_mono_ns();
     req->user = NULL;
     req->aborted = false;
