@@ -10,8 +10,6 @@
 #include "engine/internal.h"
 #include "kith/crypto.h"
 
-#define DAY_MS INT64_C(86400000)
-
 enum kith_status kith_eng_referral_set(struct kith_tx *tx, const char *id, json_t *set,
                                        int64_t now_ms)
 {
@@ -42,7 +40,7 @@ enum kith_status kith_eng_reward_set_status(struct kith_tx *tx, const struct kit
         if (!kith_eng_row_is_null(reward, "expires_days"))
             json_object_set_new(
                 set, "expires_at",
-                json_integer(now_ms + kith_eng_row_int(reward, "expires_days") * DAY_MS));
+                json_integer(now_ms + kith_eng_row_int(reward, "expires_days") * KITH_MS_PER_DAY));
         break;
     case KITH_REWARD_REDEEMED:
         json_object_set_new(set, "redeemed_at", json_integer(now_ms));
@@ -161,7 +159,7 @@ enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith
         return KITH_OK;
     const char *referred = kith_eng_row_str(referral, "referred");
     const char *referrer = kith_eng_row_str(referral, "referrer");
-    int64_t hold_ms = p->hold_days * DAY_MS;
+    int64_t hold_ms = p->hold_days * KITH_MS_PER_DAY;
     if (hold_ms > 0) {
         /* A refund or cancel that arrived before this purchase but happened within its hold. */
         args = json_pack("[sII]", referred, (json_int_t)event_ms, (json_int_t)(event_ms + hold_ms));
