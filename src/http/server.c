@@ -26,6 +26,7 @@
 
 #include "kith/clock.h"
 #include "kith/http.h"
+#include "kith/log.h"
 
 #define DEFAULT_READ_TIMEOUT_MS 10000
 #define DEFAULT_IDLE_TIMEOUT_MS 60000
@@ -745,7 +746,7 @@ static bool build_response(struct conn *c, int status, const struct kith_http_he
 static void access_log(struct conn *c, const char *method, const char *route, int status,
                        size_t bytes, uint64_t since_ns)
 {
-    if (!c->srv->cfg.access_log)
+    if (!c->srv->cfg.access_log || !kith_log_enabled(KITH_LOG_INFO))
         return;
     uint64_t now = kith_clock_mono_ns();
     unsigned long long dur_us = now > since_ns ? (now - since_ns) / 1000 : 0;
