@@ -2,6 +2,9 @@
  * app.h: the running server: the HTTP routes of the contract wired to the engine through the
  * store's job queue, the redirect path with its code cache and click batches, the sweeper, and
  * signal handling. `kith serve` is a thin wrapper around kith_app_run().
+ *
+ * struct kith_app_config is filled by the config table (kith/config.h, src/core/config.c), which
+ * has validated every field before kith_app_run sees it; the comments name each field's setting.
  */
 #ifndef KITH_APP_H
 #define KITH_APP_H
@@ -10,19 +13,27 @@
 
 #include "kith/core.h"
 
+enum kith_app_db_sync {
+    KITH_APP_DB_SYNC_FULL,      /* every commit fsyncs its log */
+    KITH_APP_DB_SYNC_PIPELINED, /* the log's fsync overlapped with the next batch */
+};
+
 struct kith_app_config {
-    const char *listen_host;
-    int listen_port;
-    const char *db_path;
-    const char *public_url; /* NULL: http://<listen> */
-    const char *secret_key; /* KITH_SECRET_KEY or NULL */
-    bool test_clock;
-    const char *webhook_allow_cidrs; /* KITH_WEBHOOK_ALLOW_CIDRS */
-    const char *smtp_url;            /* KITH_SMTP_URL: e-mail notifications when set */
-    const char *smtp_from;           /* KITH_SMTP_FROM */
-    bool fraud_off;                  /* KITH_FRAUD_SCORING=off (benchmarks only) */
-    bool db_sync_pipelined;          /* KITH_DB_SYNC=pipelined */
-    const char *trusted_proxies;     /* KITH_TRUSTED_PROXIES: CIDRs of reverse proxies */
+    const char *config_path;         /* config: the file read, or NULL */
+    const char *listen_host;         /* listen, without brackets */
+    int listen_port;                 /* listen; 0 picks a free port */
+    const char *db_path;             /* db: SQLite file or postgres:// URL */
+    const char *public_url;          /* public_url, or NULL: http://<listen> */
+    const char *secret_key;          /* secret_key, or NULL */
+    bool test_clock;                 /* test_clock */
+    const char *webhook_allow_cidrs; /* webhook_allow_cidrs, or NULL */
+    const char *smtp_url;            /* smtp_url: e-mail notifications when set */
+    const char *smtp_from;           /* smtp_from */
+    int log_level;                   /* log_level: enum kith_log_level */
+    int log_format;                  /* log_format: enum kith_log_format */
+    int db_sync;                     /* db_sync: enum kith_app_db_sync */
+    bool fraud_scoring;              /* fraud_scoring; off only for benchmarks */
+    const char *trusted_proxies;     /* trusted_proxies: CIDRs of reverse proxies, or NULL */
 };
 
 /* Runs the server until SIGTERM or SIGINT; returns 0 after a clean stop. */

@@ -48,4 +48,10 @@ size_t kith_strlcpy(char *dst, const char *src, size_t dstsize);
 
 #define KITH_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Time units, as int64_t so products with counts of days or hours cannot overflow an int. */
+#define KITH_S_PER_HOUR INT64_C(3600)
+#define KITH_S_PER_DAY INT64_C(86400)
+#define KITH_MS_PER_HOUR INT64_C(3600000)
+#define KITH_MS_PER_DAY INT64_C(86400000)
+
 #endif

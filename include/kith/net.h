@@ -18,7 +18,7 @@
 #include "kith/core.h"
 
 #define KITH_NET_ADDR_MAX 46   /* INET6_ADDRSTRLEN: the longest canonical text, NUL included */
-#define KITH_NET_CIDRS_MAX 256 /* ranges in one list */
+#define KITH_NET_CIDRS_MAX 256 /* ranges in one list (KITH_CIDR_LIST_MAX) */
 #define KITH_NET_XFF_MAX 32    /* X-Forwarded-For entries looked at, from the right */
 
 /* An address: family 4 or 6 and its bytes (IPv4 in the first 4). */
@@ -35,8 +35,8 @@ void kith_net_addr_format(const struct kith_net_addr *a, char out[KITH_NET_ADDR_
 /* Parse then format: false (out "") when text is not an address. */
 bool kith_net_addr_canonical(const char *text, char out[KITH_NET_ADDR_MAX]);
 
-/* A list of ranges ("10.0.0.0/8, ::1/128"; separators: comma and white space; a bare address
- * is its own /32 or /128). */
+/* A list of ranges ("10.0.0.0/8, ::1/128", parsed by kith/cidr.h; separators: comma and white
+ * space). Addresses are folded to IPv4 before matching, so write IPv4 ranges as IPv4. */
 struct kith_net_cidrs;
 /*
  * Parses list (NULL or "" is the empty list). KITH_E_INVALID_PARAM with err naming `what` (the

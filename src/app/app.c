@@ -121,7 +121,7 @@ static enum kith_status open_store(struct kith_app *a, const struct kith_app_con
     }
     if (kith_store_run(a->store, recover_job, NULL) != KITH_OK)
         kith_log_warn("webhooks", "msg=\"could not recover interrupted deliveries\"");
-    kith_store_set_pipelined(a->store, cfg->db_sync_pipelined);
+    kith_store_set_pipelined(a->store, cfg->db_sync == KITH_APP_DB_SYNC_PIPELINED);
     kith_store_start(a->store, a->loop);
     return KITH_OK;
 }
@@ -200,8 +200,8 @@ int kith_app_run(const struct kith_app_config *cfg)
         kith_clock_enable_test(kith_clock_now_ms() / 1000 *
                                1000); /* a whole second (CONTRACT 10) */
     a.eng.test_clock = cfg->test_clock;
-    a.eng.fraud_off = cfg->fraud_off;
-    if (cfg->fraud_off)
+    a.eng.fraud_off = !cfg->fraud_scoring;
+    if (!cfg->fraud_scoring)
         kith_log_warn("server", "msg=\"fraud scoring is OFF (KITH_FRAUD_SCORING=off)\"");
     if (cfg->secret_key && cfg->secret_key[0])
         kith_crypto_hash(cfg->secret_key, strlen(cfg->secret_key), a.eng.env_key_hash);

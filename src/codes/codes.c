@@ -9,6 +9,7 @@
 
 #include "kith/codes.h"
 #include "kith/core.h"
+#include "kith/text.h"
 
 /*
  * Transliterations for U+00C0..U+017F, as sorted ranges covering the whole span. Accented
@@ -46,61 +47,6 @@ static const char *translit_of(uint32_t cp)
     return "";
 }
 
-static bool is_cont(unsigned char b)
-{
-    return (b & 0xC0) == 0x80;
-}
-
-/*
- * Decodes one UTF-8 sequence at s (s[0] != 0). Returns the bytes consumed and sets *cp, or
- * returns 1 with *cp = UINT32_MAX for an invalid lead byte, an overlong form, a surrogate, a
- * value past U+10FFFF or a truncated sequence. Continuation bytes are checked one at a time, so
- * a NUL ends the sequence before anything past it is read. Skipping one byte on error resyncs
- * on the next lead byte, since stray continuation bytes are themselves skipped.
- */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
-{
-    unsigned char b = s[0];
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t len;
-    uint32_t v;
-
-    *cp = UINT32_MAX;
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    } else if (b >= 0xC2 && b <= 0xDF) {
-        len = 2;
-        v = b & 0x1F;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        len = 3;
-        v = b & 0x0F;
-        if (b == 0xE0)
-            lo = 0xA0; /* overlong below U+0800 */
-        else if (b == 0xED)
-            hi = 0x9F; /* UTF-16 surrogates */
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        len = 4;
-        v = b & 0x07;
-        if (b == 0xF0)
-            lo = 0x90; /* overlong below U+10000 */
-        else if (b == 0xF4)
-            hi = 0x8F; /* past U+10FFFF */
-    } else {
-        return 1;
-    }
-    if (s[1] < lo || s[1] > hi)
-        return 1;
-    v = (v << 6) | (s[1] & 0x3F);
-    for (size_t i = 2; i < len; i++) {
-        if (!is_cont(s[i]))
-            return 1;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    *cp = v;
-    return len;
-}
-
 size_t kith_code_prefix(const char *first_name, char out[KITH_CODE_PREFIX_MAX + 1])
 {
     size_t n = 0;
@@ -108,9 +54,13 @@ size_t kith_code_prefix(const char *first_name, char out[KITH_CODE_PREFIX_MAX + 
     if (first_name == NULL)
         return 0;
     const unsigned char *s = (const unsigned char *)first_name;
-    while (*s != '\0' && n < KITH_CODE_PREFIX_MAX) {
+    size_t left = strlen(first_name);
+    while (left > 0 && n < KITH_CODE_PREFIX_MAX) {
         uint32_t cp;
-        s += utf8_next(s, &cp);
+        /* An invalid sequence consumes one byte: the next lead byte resynchronises. */
+        size_t used = kith_utf8_decode(s, left, &cp);
+        s += used;
+        left -= used;
         if (cp >= 'a' && cp <= 'z') {
             out[n++] = (char)(cp - 'a' + 'A');
         } else if (cp >= 'A' && cp <= 'Z') {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "kith/clock.h"
+#include "kith/core.h"
 
 static atomic_bool test_mode;
 static atomic_llong test_now_ms;
@@ -123,7 +124,7 @@ bool kith_time_parse(const char *s, int64_t *out_ms)
         return false;
     if (se == 60)
         se = 59;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    int64_t secs = days_from_civil(y, mo, d) * KITH_S_PER_DAY + h * KITH_S_PER_HOUR + mi * 60 + se;
     secs -= (int64_t)offset_min * 60;
     /* Only instants kith can write back out: 1970-01-01T00:00:00Z up to the end of year 9999. */
     if (secs < 0 || secs >= INT64_C(253402300800))

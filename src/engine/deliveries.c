@@ -11,7 +11,7 @@
 #include "engine/internal.h"
 #include "kith/webhooks.h"
 
-#define FAILING_DISABLE_MS (5 * 86400 * INT64_C(1000))
+#define FAILING_DISABLE_MS (5 * KITH_MS_PER_DAY)
 #define MAIL_ATTEMPTS_MAX 3
 /* How long a claim holds: longer than a transfer may take (15 s), so only a dead instance's
  * claims run out. */

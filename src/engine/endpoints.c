@@ -15,20 +15,6 @@ static const char *const event_types[] = {
     "reward.issued",       "reward.redeemed",   "reward.voided",    "reward.expired",
     "notification.created"};
 
-static bool url_ok(const char *s)
-{
-    const char *rest = strncmp(s, "https://", 8) == 0  ? s + 8
-                       : strncmp(s, "http://", 7) == 0 ? s + 7
-                                                       : NULL;
-    if (rest == NULL || *rest == '\0' || *rest == '/')
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p <= 0x20 || *p == 0x7f)
-            return false;
-    }
-    return true;
-}
-
 static enum kith_status parse_events(json_t *body, json_t **out, struct kith_err *err)
 {
     json_t *v = json_object_get(body, "events");
@@ -81,7 +67,7 @@ enum kith_status kith_op_endpoint_create(struct kith_tx *tx, struct kith_call *c
             KITH_OK ||
         (st = parse_events(call->body, &events, err)) != KITH_OK)
         goto out;
-    if (!url_ok(url)) {
+    if (!kith_eng_url_valid(url)) {
         st = kith_err_set(err, KITH_E_INVALID_PARAM, "url", "'url' must be an http or https URL");
         goto out;
     }
@@ -164,7 +150,7 @@ enum kith_status kith_op_endpoint_update(struct kith_tx *tx, struct kith_call *c
         (st = kith_eng_in_string(call->body, "status", false, 1, 16, &status, err)) != KITH_OK ||
         (st = kith_eng_in_string(call->body, "description", false, 0, 500, &desc, err)) != KITH_OK)
         goto out;
-    if (url && !url_ok(url)) {
+    if (url && !kith_eng_url_valid(url)) {
         st = kith_err_set(err, KITH_E_INVALID_PARAM, "url", "'url' must be an http or https URL");
         goto out;
     }

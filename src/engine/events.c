@@ -9,22 +9,11 @@
 
 #include "engine/internal.h"
 #include "kith/crypto.h"
+#include "kith/text.h"
 
 static const char *const event_fields[] = {"program", "type",        "external_id",
                                            "amount",  "currency",    "payment_fingerprint",
                                            "id",      "occurred_at", NULL};
-
-static bool type_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 40)
-        return false;
-    for (; *s; s++) {
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '.'))
-            return false;
-    }
-    return true;
-}
 
 static json_t *render_event(json_t *ev, const char *external_id)
 {
@@ -156,11 +145,10 @@ enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call
         (st = kith_eng_in_string(body, "id", false, 1, 255, &provider, err)) != KITH_OK ||
         (st = kith_eng_in_time(body, "occurred_at", &at_ms, NULL, err)) != KITH_OK)
         return st;
-    if (!type_valid(type))
+    if (!kith_eng_event_type_valid(type))
         return kith_err_set(err, KITH_E_INVALID_PARAM, "type",
                             "'type' must be purchase, refund, cancel or match [a-z0-9_.]{1,40}");
-    if (currency && !(currency[0] >= 'A' && currency[0] <= 'Z' && currency[1] >= 'A' &&
-                      currency[1] <= 'Z' && currency[2] >= 'A' && currency[2] <= 'Z'))
+    if (currency && !kith_valid_currency(currency))
         return kith_err_set(err, KITH_E_INVALID_PARAM, "currency",
                             "'currency' must be an ISO 4217 code such as USD");
     if ((st = kith_eng_prog_resolve(tx, program, &p, err)) != KITH_OK)

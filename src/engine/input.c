@@ -1,12 +1,25 @@
 /*
  * input.c: checks what a request carries against the contract before any use case sees it:
  * unknown fields, wrong types, missing fields and out-of-range values all become
- * KITH_E_INVALID_PARAM naming the field. Query strings are percent-decoded here, strictly.
+ * KITH_E_INVALID_PARAM naming the field. Query strings are percent-decoded here, strictly. The
+ * engine's own text rules (event type names, http URLs) live here too, on top of kith/text.h.
  */
 #include <string.h>
 
 #include "engine/internal.h"
 #include "kith/clock.h"
+#include "kith/text.h"
+
+bool kith_eng_event_type_valid(const char *s)
+{
+    return kith_valid_word(s, 40, "_.");
+}
+
+bool kith_eng_url_valid(const char *s)
+{
+    static const char *const schemes[] = {"https", "http", NULL};
+    return kith_valid_url(s, schemes);
+}
 
 enum kith_status kith_eng_in_allowed(json_t *body, const char *const *allowed, struct kith_err *err)
 {
@@ -105,47 +118,18 @@ enum kith_status kith_eng_in_time(json_t *body, const char *name, int64_t *out, 
     return KITH_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+/*
+ * Query strings. Names and values decode the same way (kith_pct_decode: strict escapes, '+' is
+ * a space, no NUL, UTF-8), so the unknown-parameter check and the lookup agree on what a name
+ * is: "li%6Dit=5" is limit=5 for both. A name that does not decode is refused by the check.
+ */
+#define Q_NAME_MAX 64
 
-/* Decodes [s, s+n) into out (size outsize); false when malformed, too long or holding NUL. */
-static bool pct_decode(const char *s, size_t n, char *out, size_t outsize)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            if (i + 2 >= n)
-                return false;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return false;
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        if (c == '\0' || o + 1 >= outsize)
-            return false;
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    return true;
-}
-
-/* Walks "a=1&b=2": calls fn for each pair until it returns non-OK. */
+/* Walks "a=1&b=2": calls fn with each decoded name and its raw value until it returns non-OK. */
 static enum kith_status q_walk(const char *query,
-                               enum kith_status (*fn)(const char *k, size_t kn, const char *v,
-                                                      size_t vn, void *ctx),
-                               void *ctx)
+                               enum kith_status (*fn)(const char *name, const char *v, size_t vn,
+                                                      void *ctx),
+                               void *ctx, struct kith_err *err)
 {
     const char *p = query ? query : "";
     while (*p) {
@@ -156,7 +140,11 @@ static enum kith_status q_walk(const char *query,
             size_t kn = eq ? (size_t)(eq - p) : len;
             const char *v = eq ? eq + 1 : p + len;
             size_t vn = eq ? len - kn - 1 : 0;
-            enum kith_status st = fn(p, kn, v, vn, ctx);
+            char name[Q_NAME_MAX];
+            if (kith_pct_decode(p, kn, true, name, sizeof(name), NULL) != KITH_OK)
+                return kith_err_set(err, KITH_E_INVALID_PARAM, NULL,
+                                    "malformed query parameter name");
+            enum kith_status st = fn(name, v, vn, ctx);
             if (st != KITH_OK)
                 return st;
         }
@@ -170,24 +158,21 @@ struct allowed_ctx {
     struct kith_err *err;
 };
 
-static enum kith_status check_key(const char *k, size_t kn, const char *v, size_t vn, void *ctx)
+static enum kith_status check_key(const char *name, const char *v, size_t vn, void *ctx)
 {
     struct allowed_ctx *a = ctx;
-    char key[64];
-    if (!pct_decode(k, kn, key, sizeof(key)))
-        return kith_err_set(a->err, KITH_E_INVALID_PARAM, NULL, "malformed query parameter");
     for (const char *const *n = a->allowed; *n; n++) {
-        if (strcmp(*n, key) == 0)
+        if (strcmp(*n, name) == 0)
             return KITH_OK;
     }
-    return kith_err_set(a->err, KITH_E_INVALID_PARAM, key, "unknown query parameter '%s'", key);
+    return kith_err_set(a->err, KITH_E_INVALID_PARAM, name, "unknown query parameter '%s'", name);
 }
 
 enum kith_status kith_eng_q_allowed(const char *query, const char *const *allowed,
                                     struct kith_err *err)
 {
     struct allowed_ctx a = {allowed, err};
-    return q_walk(query, check_key, &a);
+    return q_walk(query, check_key, &a, err);
 }
 
 struct get_ctx {
@@ -198,14 +183,14 @@ struct get_ctx {
     struct kith_err *err;
 };
 
-static enum kith_status get_key(const char *k, size_t kn, const char *v, size_t vn, void *ctx)
+static enum kith_status get_key(const char *name, const char *v, size_t vn, void *ctx)
 {
     struct get_ctx *g = ctx;
-    if (strlen(g->name) != kn || memcmp(g->name, k, kn) != 0)
+    if (strcmp(g->name, name) != 0)
         return KITH_OK;
-    if (!pct_decode(v, vn, g->out, g->outsize))
+    if (kith_pct_decode(v, vn, true, g->out, g->outsize, NULL) != KITH_OK)
         return kith_err_set(g->err, KITH_E_INVALID_PARAM, g->name,
-                            "query parameter '%s' is malformed or too long", g->name);
+                            "query parameter '%s' is malformed, not UTF-8 or too long", g->name);
     g->found = true;
     return KITH_OK;
 }
@@ -214,7 +199,7 @@ enum kith_status kith_eng_q_string(const char *query, const char *name, char *ou
                                    bool *present, struct kith_err *err)
 {
     struct get_ctx g = {name, out, outsize, false, err};
-    enum kith_status st = q_walk(query, get_key, &g);
+    enum kith_status st = q_walk(query, get_key, &g, err);
     *present = g.found && st == KITH_OK;
     return st;
 }

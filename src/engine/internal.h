@@ -13,6 +13,10 @@
 #include "kith/store.h"
 
 /* ---- input (input.c) ---- */
+/* An event type name, built-in or custom (CONTRACT section 7): [a-z0-9_.]{1,40}. */
+bool kith_eng_event_type_valid(const char *s);
+/* An http:// or https:// URL with a host (kith_valid_url): destinations, webhook endpoints. */
+bool kith_eng_url_valid(const char *s);
 /* Refuses any key of body not in allowed (NULL-terminated). */
 enum kith_status kith_eng_in_allowed(json_t *body, const char *const *allowed,
                                      struct kith_err *err);

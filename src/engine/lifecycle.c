@@ -10,8 +10,6 @@
 #include "engine/internal.h"
 #include "kith/crypto.h"
 
-#define DAY_MS INT64_C(86400000)
-
 static bool referral_status(json_t *referral, enum kith_referral_status *out)
 {
     return kith_referral_status_parse(kith_eng_row_str(referral, "status"), out);
@@ -110,7 +108,7 @@ enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith
         return KITH_OK;
     const char *referred = kith_eng_row_str(referral, "referred");
     const char *referrer = kith_eng_row_str(referral, "referrer");
-    int64_t hold_ms = p->hold_days * DAY_MS;
+    int64_t hold_ms = p->hold_days * KITH_MS_PER_DAY;
     if (hold_ms > 0) {
         /* A refund or cancel that arrived before this purchase but happened within its hold. */
         args = json_pack("[sII]", referred, (json_int_t)event_ms, (json_int_t)(event_ms + hold_ms));

@@ -44,8 +44,6 @@ static json_t *text_or_null(const char *s)
     return s[0] ? json_string(s) : json_null();
 }
 
-#define HOUR_MS INT64_C(3600000)
-
 static int by_participant(const void *a, const void *b)
 {
     const struct kith_click *x = *(const struct kith_click *const *)a;
@@ -103,7 +101,7 @@ enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_
         sorted[i] = c;
         /* A batch spans well under a second: a short list holds its hours and channels. */
         const char *ch = c->channel[0] ? c->channel : "none";
-        int64_t hour = c->at_ms / HOUR_MS;
+        int64_t hour = c->at_ms / KITH_MS_PER_HOUR;
         size_t k = 0;
         while (k < nh && !(hours[k].hour == hour && strcmp(hours[k].channel, ch) == 0 &&
                            strcmp(hours[k].program, c->program) == 0))

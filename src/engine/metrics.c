@@ -12,8 +12,6 @@
 #include "engine/internal.h"
 #include "kith/clock.h"
 
-#define DAY_MS INT64_C(86400000)
-
 static json_t *rate(int64_t num, int64_t den)
 {
     return den == 0 ? json_null() : json_real((double)num / (double)den);
@@ -49,8 +47,6 @@ static enum kith_status run(struct kith_tx *tx, enum kith_query q, json_t *args,
     return st;
 }
 
-#define HOUR_MS INT64_C(3600000)
-
 static void add_rows(json_t *into, json_t *rows)
 {
     size_t i;
@@ -71,8 +67,9 @@ static void add_rows(json_t *into, json_t *rows)
 static enum kith_status click_counts(struct kith_tx *tx, const char *program, int64_t from,
                                      int64_t to, json_t **out)
 {
-    int64_t h1 = from >= 0 ? (from + HOUR_MS - 1) / HOUR_MS : from / HOUR_MS;
-    int64_t h2 = to >= 0 ? to / HOUR_MS : (to - HOUR_MS + 1) / HOUR_MS;
+    int64_t h1 =
+        from >= 0 ? (from + KITH_MS_PER_HOUR - 1) / KITH_MS_PER_HOUR : from / KITH_MS_PER_HOUR;
+    int64_t h2 = to >= 0 ? to / KITH_MS_PER_HOUR : (to - KITH_MS_PER_HOUR + 1) / KITH_MS_PER_HOUR;
     json_t *rows = NULL;
     enum kith_status st;
     *out = json_object();
@@ -83,8 +80,8 @@ static enum kith_status click_counts(struct kith_tx *tx, const char *program, in
         json_decref(rows);
         return st;
     }
-    json_int_t edges[2][2] = {{(json_int_t)from, (json_int_t)(h1 * HOUR_MS)},
-                              {(json_int_t)(h2 * HOUR_MS), (json_int_t)to}};
+    json_int_t edges[2][2] = {{(json_int_t)from, (json_int_t)(h1 * KITH_MS_PER_HOUR)},
+                              {(json_int_t)(h2 * KITH_MS_PER_HOUR), (json_int_t)to}};
     if ((st = run(tx, KITH_Q_METRICS_CLICK_HOURS,
                   json_pack("[sII]", program, (json_int_t)h1, (json_int_t)h2), &rows)) != KITH_OK)
         return st;

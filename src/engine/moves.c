@@ -13,8 +13,6 @@
 #include "engine/internal.h"
 #include "kith/log.h"
 
-#define DAY_MS INT64_C(86400000)
-
 /* Columns a move owns: an extra or amended column may never name them. */
 static const char *const referral_owned[] = {"status",     "qualified_at", "rewarded_at",
                                              "hold_until", "updated_at",   NULL};
@@ -143,7 +141,7 @@ enum kith_status kith_eng_reward_move(struct kith_tx *tx, const struct kith_engi
         if (!kith_eng_row_is_null(reward, "expires_days"))
             json_object_set_new(
                 set, "expires_at",
-                json_integer(now_ms + kith_eng_row_int(reward, "expires_days") * DAY_MS));
+                json_integer(now_ms + kith_eng_row_int(reward, "expires_days") * KITH_MS_PER_DAY));
         break;
     case KITH_REWARD_REDEEMED:
         json_object_set_new(set, "redeemed_at", json_integer(now_ms));

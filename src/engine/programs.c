@@ -12,6 +12,7 @@
 #include "engine/templates.h"
 #include "kith/clock.h"
 #include "kith/rewards.h"
+#include "kith/text.h"
 
 static const char *const program_fields[] = {"id",
                                              "name",
@@ -39,54 +40,6 @@ static const char *const fraud_fields[] = {"review_at",
                                            "blocked_email_domains",
                                            "blocked_referrer_domains",
                                            NULL};
-
-static bool id_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 40)
-        return false;
-    for (; *s; s++) {
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
-            return false;
-    }
-    return true;
-}
-
-static bool url_valid(const char *s)
-{
-    const char *rest;
-    if (strncmp(s, "https://", 8) == 0)
-        rest = s + 8;
-    else if (strncmp(s, "http://", 7) == 0)
-        rest = s + 7;
-    else
-        return false;
-    if (*rest == '\0' || *rest == '/' || *rest == '?' || *rest == '#')
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p <= 0x20 || *p == 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\')
-            return false;
-    }
-    return true;
-}
-
-static bool currency_valid(const char *s)
-{
-    return s && strlen(s) == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
-           s[2] >= 'A' && s[2] <= 'Z';
-}
-
-static bool custom_event_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 40)
-        return false;
-    for (; *s; s++) {
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '.'))
-            return false;
-    }
-    return true;
-}
 
 /* Sub-field errors name the path, e.g. "qualification.hold_days". */
 static enum kith_status prefix_param(enum kith_status st, struct kith_err *err, const char *path)
@@ -135,7 +88,7 @@ static enum kith_status parse_rule(json_t *in, size_t idx, struct kith_reward_ru
     if (!kith_reward_kind_parse(kind, &r->kind))
         return kith_err_set(err, KITH_E_INVALID_PARAM, RULE_PARAM("kind"),
                             "%s.kind '%s' is not a reward kind", path, kind);
-    if (cur && !currency_valid(cur))
+    if (cur && !kith_valid_currency(cur))
         return kith_err_set(err, KITH_E_INVALID_PARAM, RULE_PARAM("currency"),
                             "%s.currency must be an ISO 4217 code such as USD", path);
     if (kith_reward_kind_monetary(r->kind)) {
@@ -194,11 +147,10 @@ static enum kith_status parse_domains(json_t *fraud, const char *name, json_t **
         for (char *c = lower; *c; c++) {
             if (*c >= 'A' && *c <= 'Z')
                 *c = (char)(*c - 'A' + 'a');
-            else if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' ||
-                       *c == '.'))
-                return kith_err_set(err, KITH_E_INVALID_PARAM, name,
-                                    "'fraud.%s' must hold domain names", name);
         }
+        if (strlen(lower) != json_string_length(d) || !kith_valid_word(lower, 253, "-."))
+            return kith_err_set(err, KITH_E_INVALID_PARAM, name,
+                                "'fraud.%s' must hold domain names", name);
         json_array_append_new(*norm, json_string(lower));
     }
     return KITH_OK;
@@ -293,12 +245,12 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
                               &has_avg, err)) != KITH_OK ||
         (st = kith_eng_in_string(in, "currency", false, 3, 3, &cur, err)) != KITH_OK)
         return st;
-    if (!id_valid(id))
+    if (!kith_valid_slug(id, 40))
         return kith_err_set(err, KITH_E_INVALID_PARAM, "id", "'id' must match [a-z0-9-]{1,40}");
-    if (!url_valid(dest))
+    if (!kith_eng_url_valid(dest))
         return kith_err_set(err, KITH_E_INVALID_PARAM, "destination_url",
                             "'destination_url' must be an http or https URL");
-    if (cur && !currency_valid(cur))
+    if (cur && !kith_valid_currency(cur))
         return kith_err_set(err, KITH_E_INVALID_PARAM, "currency",
                             "'currency' must be an ISO 4217 code such as USD");
 
@@ -319,7 +271,8 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
             (st = kith_eng_in_int(q, "within_days", 1, 3650, &within, NULL, err)) != KITH_OK)
             return prefix_param(st, err, "qualification");
         if (ev) {
-            if (!custom_event_valid(ev) || strcmp(ev, "refund") == 0 || strcmp(ev, "cancel") == 0)
+            if (!kith_eng_event_type_valid(ev) || strcmp(ev, "refund") == 0 ||
+                strcmp(ev, "cancel") == 0)
                 return kith_err_set(err, KITH_E_INVALID_PARAM, "qualification.event",
                                     "'qualification.event' must match [a-z0-9_.]{1,40} and "
                                     "cannot be refund or cancel");

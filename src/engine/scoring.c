@@ -9,8 +9,6 @@
 #include "engine/internal.h"
 #include "kith/fraud.h"
 
-#define HOUR_MS INT64_C(3600000)
-
 static const unsigned flag_order[] = {
     KITH_FRAUD_SAME_IP,      KITH_FRAUD_SAME_DEVICE,      KITH_FRAUD_SAME_PAYMENT,
     KITH_FRAUD_VELOCITY,     KITH_FRAUD_DISPOSABLE_EMAIL, KITH_FRAUD_SEQUENTIAL_EMAIL,
@@ -150,7 +148,7 @@ enum kith_status kith_eng_score_referral(struct kith_tx *tx, const struct kith_e
         goto fail;
     int64_t n = 0;
     if ((st = count_of(tx, KITH_Q_FRAUD_RECENT,
-                       json_pack("[sII]", referrer_id, (json_int_t)(at_ms - 24 * HOUR_MS),
+                       json_pack("[sII]", referrer_id, (json_int_t)(at_ms - 24 * KITH_MS_PER_HOUR),
                                  (json_int_t)p->velocity_per_day),
                        &n)) != KITH_OK)
         goto fail;

@@ -29,8 +29,6 @@ static const char *const signup_fields[] = {"program",
                                             "metadata",
                                             NULL};
 
-#define DAY_MS INT64_C(86400000)
-
 /* What one candidate pointed at, kept for writing the referral. */
 struct found {
     json_t *row; /* codes.find or clicks.find row, or NULL */
@@ -146,7 +144,7 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
     in.external_id = ext;
     in.email_norm = kith_eng_row_str(fields, "email_norm");
     in.now_ms = at_ms;
-    in.window_ms = p.window_days * DAY_MS;
+    in.window_ms = p.window_days * KITH_MS_PER_DAY;
     if ((ref && (st = find_code(tx, ref, &p, at_ms, &in.cand[KITH_ATTR_URL], &fd[KITH_ATTR_URL])) !=
                     KITH_OK) ||
         (typed && (st = find_code(tx, typed, &p, at_ms, &in.cand[KITH_ATTR_CODE],
@@ -215,7 +213,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         json_object_set_new(referral, "fraud_flags", json_string(fl_text));
         free(fl_text);
         json_object_set_new(referral, "created_at", json_integer(at_ms));
-        json_object_set_new(referral, "expires_at", json_integer(at_ms + p.within_days * DAY_MS));
+        json_object_set_new(referral, "expires_at",
+                            json_integer(at_ms + p.within_days * KITH_MS_PER_DAY));
         json_object_set_new(referral, "updated_at", json_integer(call->now_ms));
         st = kith_store_insert(tx, "referrals", referral);
         if (st != KITH_OK) {

@@ -9,8 +9,7 @@
 #include "engine/internal.h"
 #include "kith/clock.h"
 
-#define DAY_MS INT64_C(86400000)
-#define IDEMPOTENCY_MS (24 * 3600 * INT64_C(1000))
+#define IDEMPOTENCY_MS (24 * KITH_MS_PER_HOUR)
 
 static enum kith_status
 each(struct kith_tx *tx, const struct kith_engine *eng, enum kith_query query, int64_t now_ms,
@@ -70,7 +69,7 @@ static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms)
         if (kith_eng_prog_load(tx, kith_eng_row_str(r, "id"), &p, NULL) != KITH_OK)
             continue;
         int64_t days = (p.cookie_days > p.window_days ? p.cookie_days : p.window_days) + 30;
-        args = json_pack("[Is]", (json_int_t)(now_ms - days * DAY_MS), p.id);
+        args = json_pack("[Is]", (json_int_t)(now_ms - days * KITH_MS_PER_DAY), p.id);
         st = kith_store_exec(tx, KITH_Q_CLICKS_DROP_HASHES, args, NULL);
         json_decref(args);
         if (st != KITH_OK)
@@ -127,7 +126,7 @@ enum kith_status kith_op_clock_set(struct kith_tx *tx, struct kith_call *call, j
     if (!call->eng->test_clock)
         return kith_err_set(err, KITH_E_NOT_FOUND, NULL, "the test clock is not enabled");
     if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK ||
-        (st = kith_eng_in_int(call->body, "advance_seconds", 0, INT64_C(3650) * 86400, &advance,
+        (st = kith_eng_in_int(call->body, "advance_seconds", 0, 3650 * KITH_S_PER_DAY, &advance,
                               &has_advance, err)) != KITH_OK ||
         (st = kith_eng_in_time(call->body, "now", &now, &has_now, err)) != KITH_OK)
         return st;

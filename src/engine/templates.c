@@ -6,11 +6,11 @@
  * first name like "{{share_url}}" stays text (no template injection); values lose control
  * characters, and subjects lose line breaks (no header injection).
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
 #include "engine/templates.h"
+#include "kith/buf.h"
 
 static const struct kith_template defaults[] = {
     {"referral_created_referrer", "{{friend_first_name}} joined {{program_name}} through you",
@@ -94,41 +94,37 @@ bool kith_template_check(const char *text, char *bad, size_t badsize)
     return true;
 }
 
-static void append(char **out, size_t *len, size_t *cap, const char *s, size_t n, bool clean)
+/* Appends s[0..n); with clean, control bytes are dropped (subjects stay on one line). */
+static void append(struct kith_buf *out, const char *s, size_t n, bool clean)
 {
-    if (*len + n + 1 > *cap) {
-        *cap = (*len + n + 1) * 2;
-        *out = realloc(*out, *cap);
-        if (*out == NULL)
-            abort();
-    }
+    size_t run = 0; /* bytes of s[0..i) not yet appended */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (clean && (c < 0x20 || c == 0x7f))
-            continue;
-        (*out)[(*len)++] = (char)c;
+        if (clean && (c < 0x20 || c == 0x7f)) {
+            kith_buf_append(out, s + i - run, run);
+            run = 0;
+        } else {
+            run++;
+        }
     }
-    (*out)[*len] = '\0';
+    kith_buf_append(out, s + n - run, run);
 }
 
 char *kith_template_render(const char *text, const struct kith_template_vars *v, bool subject)
 {
     const char *values[] = {v->first_name,        v->code,   v->share_url,
                             v->friend_first_name, v->reward, v->program_name};
-    size_t len = 0, cap = strlen(text) + 64;
-    char *out = malloc(cap);
-    if (out == NULL)
-        abort();
-    out[0] = '\0';
+    struct kith_buf out = {0};
+    kith_buf_reserve(&out, strlen(text) + 64);
     const char *p = text;
     for (;;) {
         const char *open = strstr(p, "{{");
         const char *end = open ? strstr(open + 2, "}}") : NULL;
         if (open == NULL || end == NULL) {
-            append(&out, &len, &cap, p, strlen(p), subject);
+            append(&out, p, strlen(p), subject);
             break;
         }
-        append(&out, &len, &cap, p, (size_t)(open - p), subject);
+        append(&out, p, (size_t)(open - p), subject);
         const char *a = open + 2, *b = end;
         while (a < b && *a == ' ')
             a++;
@@ -138,12 +134,12 @@ char *kith_template_render(const char *text, const struct kith_template_vars *v,
             if (strlen(variables[i]) == (size_t)(b - a) &&
                 memcmp(variables[i], a, (size_t)(b - a)) == 0) {
                 const char *val = values[i] ? values[i] : "";
-                append(&out, &len, &cap, val, strlen(val), true);
+                append(&out, val, strlen(val), true);
             }
         }
         p = end + 2;
     }
-    return out;
+    return kith_buf_take(&out);
 }
 
 void kith_template_reward_text(json_t *reward, char *out, size_t outsize)

@@ -16,7 +16,6 @@
 #define KITH_FRAUD_LIST_TEXT_MAX ((size_t)64 * 1024 * 1024)
 /* RFC 5321 caps an address at 254 octets in practice; a little slack for odd local parts. */
 #define KITH_FRAUD_EMAIL_MAX 320
-#define KITH_FRAUD_HOUR_MS 3600000u
 
 /* Sorted, unique, lowercase names; each points into `text`, one allocation owned by the set. */
 struct kith_domain_set {
@@ -243,7 +242,7 @@ bool kith_fraud_email_stem(const char *email, char *domain, size_t domain_size, 
  */
 static bool referrer_is_new(int64_t created_ms, int64_t now_ms, uint32_t hours)
 {
-    uint64_t window = (uint64_t)hours * KITH_FRAUD_HOUR_MS;
+    uint64_t window = (uint64_t)hours * (uint64_t)KITH_MS_PER_HOUR;
     uint64_t age = now_ms > created_ms ? (uint64_t)now_ms - (uint64_t)created_ms : 0;
     return age < window;
 }

@@ -251,12 +251,12 @@ static bool build_response(struct conn *c, int status, const struct kith_http_he
 static void access_log(struct conn *c, const char *method, const char *route, int status,
                        size_t bytes, uint64_t since_ns)
 {
-    if (!c->srv->cfg.access_log)
+    /* The access log is info: a log level of warn or above silences it (kith/log.h). */
+    if (!c->srv->cfg.access_log || !kith_log_enabled(KITH_LOG_INFO))
         return;
     uint64_t now = kith_clock_mono_ns();
-    unsigned long long dur_us = now > since_ns ? (now - since_ns) / 1000 : 0;
-    fprintf(stderr, "access method=%s route=%s status=%d bytes=%zu dur_us=%llu\n",
-            method ? method : "-", route ? route : "-", status, bytes, dur_us);
+    kith_log_access(method ? method : "-", route ? route : "-", status, bytes,
+                    now > since_ns ? (now - since_ns) / 1000 : 0);
 }
 
 /* Answers a request the layer refuses before any handler saw it, then closes. */

@@ -1,7 +1,7 @@
 /*
  * net.c: canonical addresses, range lists, and the client behind trusted proxies (net.h).
- * inet_pton and inet_ntop do the parsing and formatting; what is ours is the folding of
- * IPv4-mapped addresses, the range arithmetic and the X-Forwarded-For walk. It is not for
+ * inet_pton and inet_ntop do the parsing and formatting, kith/cidr.h the ranges; what is ours
+ * is the folding of IPv4-mapped addresses and the X-Forwarded-For walk. It is not for
  * deciding what a range means (webhook policy, proxies): callers do.
  */
 #include <arpa/inet.h>
@@ -9,16 +9,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "kith/cidr.h"
 #include "kith/net.h"
-
-struct cidr {
-    struct kith_net_addr net;
-    unsigned prefix;
-};
 
 struct kith_net_cidrs {
     size_t n;
-    struct cidr r[];
+    struct kith_cidr r[];
 };
 
 static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -63,84 +59,24 @@ bool kith_net_addr_canonical(const char *text, char out[KITH_NET_ADDR_MAX])
     return true;
 }
 
-/* "address[/prefix]": the prefix is decimal without sign or leading zero; host bits past it
- * are cleared, as most tools do, so "10.1.2.3/8" means 10.0.0.0/8. */
-static bool parse_cidr(const char *tok, size_t len, struct cidr *out)
-{
-    const char *slash = memchr(tok, '/', len);
-    size_t addr_len = slash ? (size_t)(slash - tok) : len;
-    if (!kith_net_addr_parse(tok, addr_len, &out->net))
-        return false;
-    unsigned max = out->net.family == 4 ? 32 : 128, prefix = 0;
-    if (slash) {
-        size_t digits = len - addr_len - 1;
-        if (digits == 0 || digits > 3 || (digits > 1 && slash[1] == '0'))
-            return false;
-        for (size_t i = 1; i <= digits; i++) {
-            if (slash[i] < '0' || slash[i] > '9')
-                return false;
-            prefix = prefix * 10 + (unsigned)(slash[i] - '0');
-        }
-        /* A mapped IPv6 range folds to IPv4: ::ffff:10.0.0.0/104 is 10.0.0.0/8. */
-        if (out->net.family == 4 && memchr(tok, ':', addr_len)) {
-            if (prefix < 96)
-                return false;
-            prefix -= 96;
-        }
-        if (prefix > max)
-            return false;
-    } else {
-        prefix = max;
-    }
-    out->prefix = prefix;
-    for (unsigned bit = prefix; bit < max; bit++)
-        out->net.bytes[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
-    return true;
-}
-
-static bool is_sep(char c)
-{
-    return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 enum kith_status kith_net_cidrs_parse(const char *list, const char *what,
                                       struct kith_net_cidrs **out, struct kith_err *err)
 {
-    const char *s = list ? list : "";
     size_t count = 0;
     *out = NULL;
-    /* Count first, so that the allocation is bounded before it happens. */
-    for (const char *c = s; *c;) {
-        while (*c && is_sep(*c))
-            c++;
-        if (*c == '\0')
-            break;
-        count++;
-        while (*c && !is_sep(*c))
-            c++;
+    /* Count first (kith/cidr.h, the one parser of ranges), so the allocation is bounded. */
+    enum kith_status st = kith_cidr_list_parse(list, NULL, KITH_NET_CIDRS_MAX, &count, err);
+    if (st != KITH_OK) {
+        if (err)
+            kith_strlcpy(err->param, what, sizeof(err->param));
+        return st;
     }
-    if (count > KITH_NET_CIDRS_MAX)
-        return kith_err_set(err, KITH_E_INVALID_PARAM, what, "%s holds more than %d ranges", what,
-                            KITH_NET_CIDRS_MAX);
     struct kith_net_cidrs *c = calloc(1, sizeof(*c) + count * sizeof(c->r[0]));
     if (c == NULL)
         abort();
-    for (const char *p = s; *p;) {
-        while (*p && is_sep(*p))
-            p++;
-        if (*p == '\0')
-            break;
-        const char *start = p;
-        while (*p && !is_sep(*p))
-            p++;
-        if (!parse_cidr(start, (size_t)(p - start), &c->r[c->n])) {
-            int shown = (int)(p - start) > 48 ? 48 : (int)(p - start);
-            free(c);
-            return kith_err_set(err, KITH_E_INVALID_PARAM, what,
-                                "%s: \"%.*s\" is not an address or address/prefix range", what,
-                                shown, start);
-        }
-        c->n++;
+    if ((st = kith_cidr_list_parse(list, c->r, count, &c->n, err)) != KITH_OK) {
+        free(c);
+        return st;
     }
     *out = c;
     return KITH_OK;
@@ -156,22 +92,11 @@ size_t kith_net_cidrs_count(const struct kith_net_cidrs *c)
     return c ? c->n : 0;
 }
 
-static bool prefix_match(const uint8_t *a, const uint8_t *net, unsigned prefix)
-{
-    unsigned full = prefix / 8, rest = prefix % 8;
-    if (memcmp(a, net, full) != 0)
-        return false;
-    if (rest == 0)
-        return true;
-    uint8_t mask = (uint8_t)(0xffu << (8 - rest));
-    return (a[full] & mask) == (net[full] & mask);
-}
-
 bool kith_net_cidrs_contain(const struct kith_net_cidrs *c, const struct kith_net_addr *a)
 {
+    int family = a->family == 4 ? AF_INET : AF_INET6;
     for (size_t i = 0; c && i < c->n; i++) {
-        if (c->r[i].net.family == a->family &&
-            prefix_match(a->bytes, c->r[i].net.bytes, c->r[i].prefix))
+        if (kith_cidr_contains(&c->r[i], family, a->bytes))
             return true;
     }
     return false;

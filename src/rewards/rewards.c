@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kith/rewards.h"
+#include "kith/text.h"
 
 static const char *const kind_names[] = {
     [KITH_REWARD_KIND_CREDIT] = "credit",
@@ -80,15 +81,6 @@ const char *kith_reward_side_name(enum kith_reward_side s)
     return "unknown";
 }
 
-static bool currency_valid(const char cur[4])
-{
-    for (size_t i = 0; i < 3; i++) {
-        if (cur[i] < 'A' || cur[i] > 'Z')
-            return false;
-    }
-    return cur[3] == '\0';
-}
-
 /* A tier's upper bound with "unbounded" (0) made explicit, so comparisons need no special case. */
 static uint32_t tier_top(const struct kith_reward_rule *r)
 {
@@ -123,7 +115,7 @@ static enum kith_status check_rule(const struct kith_reward_rule *r, size_t i, s
                                 "rewards[%zu]: a %s reward needs an amount greater than 0 "
                                 "(in minor units, e.g. 2500 for 25.00)",
                                 i, kind);
-        if (!currency_valid(r->currency))
+        if (!kith_valid_currency(r->currency))
             return kith_err_set(err, KITH_E_INVALID_PARAM, "rewards",
                                 "rewards[%zu]: a %s reward needs a currency as 3 uppercase "
                                 "letters (ISO 4217, e.g. \"USD\")",

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kith/buf.h"
 #include "kith/log.h"
 #include "store/backend.h"
 #include "store/jobs.h"
@@ -90,21 +91,15 @@ static enum kith_status pg_connect(struct pg_store *s, struct pg_conn *c)
 /* `?` and `?N` become `$N`; the word rowid becomes seq; INSERT OR IGNORE gains ON CONFLICT. */
 static char *translate(const char *sql)
 {
-    size_t n = strlen(sql), cap = n * 2 + 64, o = 0;
-    char *out = malloc(cap);
-    if (out == NULL)
-        abort();
+    struct kith_buf out = {0};
     int next = 1;
     bool ignore = strncmp(sql, "INSERT OR IGNORE INTO", 21) == 0;
-    if (ignore)
-        sql += 17; /* "INTO ..." after "INSERT OR IGNORE "; "INSERT " is put back below */
+    kith_buf_reserve(&out, strlen(sql) * 2 + 64);
+    if (ignore) {
+        kith_buf_str(&out, "INSERT ");
+        sql += 17; /* "INTO ..." after "INSERT OR IGNORE " */
+    }
     for (const char *p = sql; *p; p++) {
-        if (o + 32 >= cap) {
-            cap *= 2;
-            out = realloc(out, cap);
-            if (out == NULL)
-                abort();
-        }
         if (*p == '?') {
             int num = 0;
             while (p[1] >= '0' && p[1] <= '9') {
@@ -113,32 +108,24 @@ static char *translate(const char *sql)
             }
             if (num == 0)
                 num = next++;
-            o += (size_t)snprintf(out + o, cap - o, "$%d", num);
+            kith_buf_printf(&out, "$%d", num);
             /* "$2 IS NULL" alone tells PostgreSQL nothing of $2's type: optional filters are
              * text. */
             if (strncmp(p + 1, " IS NULL", 8) == 0 || strncmp(p + 1, " IS NOT NULL", 12) == 0)
-                o += (size_t)snprintf(out + o, cap - o, "::text");
+                kith_buf_str(&out, "::text");
             continue;
         }
         if (strncmp(p, "rowid", 5) == 0 &&
             (p == sql || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z')))) {
-            memcpy(out + o, "seq", 3);
-            o += 3;
+            kith_buf_str(&out, "seq");
             p += 4;
             continue;
         }
-        out[o++] = *p;
+        kith_buf_append(&out, p, 1);
     }
-    out[o] = '\0';
-    if (ignore) {
-        char *fixed = malloc(o + 64);
-        if (fixed == NULL)
-            abort();
-        snprintf(fixed, o + 64, "INSERT %s ON CONFLICT DO NOTHING", out);
-        free(out);
-        out = fixed;
-    }
-    return out;
+    if (ignore)
+        kith_buf_str(&out, " ON CONFLICT DO NOTHING");
+    return kith_buf_take(&out);
 }
 
 /* PostgreSQL's own statement where it differs, else the shared one (translated when prepared). */

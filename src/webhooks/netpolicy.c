@@ -10,20 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kith/cidr.h"
 #include "kith/webhooks.h"
-
-#define CIDR_TEXT_MAX 64 /* longest IPv6 text (45) + "/128" and then some */
-#define CIDRS_MAX 256
-
-struct cidr {
-    int family;       /* AF_INET or AF_INET6 */
-    uint8_t addr[16]; /* network bytes; 4 used for AF_INET */
-    unsigned prefix;
-};
 
 struct kith_netpolicy {
     size_t n;
-    struct cidr allow[];
+    struct kith_cidr allow[];
 };
 
 /* Refused IPv4 ranges. 192.0.0.0/24 (IETF protocol assignments) is refused beyond the list in
@@ -69,22 +61,10 @@ static const struct {
     {"64:ff9b:1::", 48}, /* local-use NAT64 */
 };
 
-static bool prefix_match(const uint8_t *a, const uint8_t *net, unsigned prefix)
-{
-    unsigned full = prefix / 8, rest = prefix % 8;
-    if (memcmp(a, net, full) != 0)
-        return false;
-    if (rest == 0)
-        return true;
-    uint8_t mask = (uint8_t)(0xff << (8 - rest));
-    return (a[full] & mask) == (net[full] & mask);
-}
-
 static bool allowed_by_list(const struct kith_netpolicy *p, int family, const uint8_t *addr)
 {
     for (size_t i = 0; i < p->n; i++)
-        if (p->allow[i].family == family &&
-            prefix_match(addr, p->allow[i].addr, p->allow[i].prefix))
+        if (kith_cidr_contains(&p->allow[i], family, addr))
             return true;
     return false;
 }
@@ -94,8 +74,9 @@ static bool judge_v4(const struct kith_netpolicy *p, const uint8_t a[4])
     if (allowed_by_list(p, AF_INET, a))
         return true;
     for (size_t i = 0; i < KITH_ARRAY_LEN(deny_v4); i++) {
-        const uint8_t net[4] = {deny_v4[i].a, deny_v4[i].b, deny_v4[i].c, deny_v4[i].d};
-        if (prefix_match(a, net, deny_v4[i].prefix))
+        const struct kith_cidr net = {
+            AF_INET, {deny_v4[i].a, deny_v4[i].b, deny_v4[i].c, deny_v4[i].d}, deny_v4[i].prefix};
+        if (kith_cidr_contains(&net, AF_INET, a))
             return false;
     }
     return true;
@@ -128,9 +109,9 @@ static bool judge_v6(const struct kith_netpolicy *p, const uint8_t a[16])
     if (allowed_by_list(p, AF_INET6, a))
         return true;
     for (size_t i = 0; i < KITH_ARRAY_LEN(deny_v6); i++) {
-        uint8_t net[16];
-        if (inet_pton(AF_INET6, deny_v6[i].text, net) == 1 &&
-            prefix_match(a, net, deny_v6[i].prefix))
+        struct kith_cidr net = {AF_INET6, {0}, deny_v6[i].prefix};
+        if (inet_pton(AF_INET6, deny_v6[i].text, net.addr) == 1 &&
+            kith_cidr_contains(&net, AF_INET6, a))
             return false;
     }
     if (embedded_v4(a, v4))
@@ -157,103 +138,27 @@ bool kith_netpolicy_allows(const struct kith_netpolicy *p, const struct sockaddr
     return false;
 }
 
-/* One "address/prefix" token. The prefix is required and decimal without sign or leading zero;
- * host bits past the prefix are cleared, as most tools do, so "10.1.2.3/8" means 10.0.0.0/8. */
-static bool parse_cidr(const char *tok, size_t len, struct cidr *out)
-{
-    char text[CIDR_TEXT_MAX];
-    const char *slash;
-    unsigned prefix = 0, max;
-    size_t addr_len, digits;
-
-    if (len == 0 || len >= sizeof(text))
-        return false;
-    slash = memchr(tok, '/', len);
-    if (slash == NULL)
-        return false;
-    addr_len = (size_t)(slash - tok);
-    digits = len - addr_len - 1;
-    if (addr_len == 0 || digits == 0 || digits > 3 || (digits > 1 && slash[1] == '0'))
-        return false;
-    for (size_t i = 1; i <= digits; i++) {
-        if (slash[i] < '0' || slash[i] > '9')
-            return false;
-        prefix = prefix * 10 + (unsigned)(slash[i] - '0');
-    }
-    memcpy(text, tok, addr_len);
-    text[addr_len] = '\0';
-    memset(out->addr, 0, sizeof(out->addr));
-    if (inet_pton(AF_INET, text, out->addr) == 1) {
-        out->family = AF_INET;
-        max = 32;
-    } else if (inet_pton(AF_INET6, text, out->addr) == 1) {
-        out->family = AF_INET6;
-        max = 128;
-    } else {
-        return false;
-    }
-    if (prefix > max)
-        return false;
-    out->prefix = prefix;
-    for (unsigned bit = prefix; bit < max; bit++)
-        out->addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
-    return true;
-}
-
-static bool is_sep(char c)
-{
-    return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 enum kith_status kith_netpolicy_create(const char *allow_cidrs, struct kith_netpolicy **out,
                                        struct kith_err *err)
 {
-    enum kith_status st = KITH_OK;
     struct kith_netpolicy *p = NULL;
-    const char *s = allow_cidrs ? allow_cidrs : "";
+    struct kith_err e = {{0}, {0}};
     size_t count = 0;
 
     *out = NULL;
-    /* Count tokens first so the allocation is bounded before it happens. */
-    for (const char *c = s; *c;) {
-        while (*c && is_sep(*c))
-            c++;
-        if (*c == '\0')
-            break;
-        count++;
-        while (*c && !is_sep(*c))
-            c++;
-    }
-    if (count > CIDRS_MAX) {
-        st = kith_err_set(err, KITH_E_INVALID_PARAM, "KITH_WEBHOOK_ALLOW_CIDRS",
-                          "KITH_WEBHOOK_ALLOW_CIDRS holds more than %d ranges", CIDRS_MAX);
-        goto out;
-    }
+    /* Validate and count first so the allocation is bounded before it happens. */
+    if (kith_cidr_list_parse(allow_cidrs, NULL, KITH_CIDR_LIST_MAX, &count, &e) != KITH_OK)
+        return kith_err_set(err, KITH_E_INVALID_PARAM, "KITH_WEBHOOK_ALLOW_CIDRS",
+                            "KITH_WEBHOOK_ALLOW_CIDRS: %s", e.message);
     p = calloc(1, sizeof(*p) + count * sizeof(p->allow[0]));
     if (p == NULL)
         abort();
-    for (const char *c = s; *c;) {
-        while (*c && is_sep(*c))
-            c++;
-        if (*c == '\0')
-            break;
-        const char *start = c;
-        while (*c && !is_sep(*c))
-            c++;
-        if (!parse_cidr(start, (size_t)(c - start), &p->allow[p->n])) {
-            int shown = (int)(c - start) > 48 ? 48 : (int)(c - start);
-            st = kith_err_set(err, KITH_E_INVALID_PARAM, "KITH_WEBHOOK_ALLOW_CIDRS",
-                              "KITH_WEBHOOK_ALLOW_CIDRS: \"%.*s\" is not an address/prefix range",
-                              shown, start);
-            goto out;
-        }
-        p->n++;
+    if (kith_cidr_list_parse(allow_cidrs, p->allow, count, &p->n, err) != KITH_OK) {
+        free(p); /* cannot happen: the same text parsed a moment ago */
+        return KITH_E_INTERNAL;
     }
     *out = p;
-    p = NULL;
-out:
-    free(p);
-    return st;
+    return KITH_OK;
 }
 
 void kith_netpolicy_destroy(struct kith_netpolicy *p)

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "kith/buf.h"
 #include "kith/clock.h"
 #include "kith/crypto.h"
 #include "kith/log.h"
@@ -171,115 +172,85 @@ void kith_sender_post(struct kith_sender *s, const struct kith_send_request *req
     enqueue(s, j);
 }
 
-/* A growable byte buffer for the mail message; abort on OOM like the rest of kith. */
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 512;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (p == NULL)
-            abort();
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s));
-}
-
 /* Appends s without CR and LF, so no caller text can start a header of its own. */
-static void buf_header_value(struct buf *b, const char *s)
+static void put_header_value(struct kith_buf *b, const char *s)
 {
     for (; s && *s; s++)
         if (*s != '\r' && *s != '\n')
-            buf_add(b, s, 1);
+            kith_buf_append(b, s, 1);
 }
 
 /* The address inside "<...>" when there is one, else the whole text; CR/LF dropped. */
 static char *envelope_address(const char *addr)
 {
-    struct buf b = {0};
+    struct kith_buf b = {0};
     const char *lt = addr ? strchr(addr, '<') : NULL;
     const char *gt = lt ? strchr(lt, '>') : NULL;
-    buf_str(&b, "<");
+    kith_buf_str(&b, "<");
     if (lt && gt) {
         for (const char *c = lt + 1; c < gt; c++)
             if (*c != '\r' && *c != '\n')
-                buf_add(&b, c, 1);
+                kith_buf_append(&b, c, 1);
     } else {
-        buf_header_value(&b, addr);
+        put_header_value(&b, addr);
     }
-    buf_str(&b, ">");
-    return b.p;
+    kith_buf_str(&b, ">");
+    return kith_buf_take(&b);
 }
 
 /* Subject: plain when ASCII, else RFC 2047 base64 encoded-words cut on UTF-8 boundaries. */
-static void buf_subject(struct buf *b, const char *subject)
+static void put_subject(struct kith_buf *b, const char *subject)
 {
-    struct buf clean = {0};
+    struct kith_buf clean = {0};
     bool ascii = true;
-    buf_str(&clean, "");
-    buf_header_value(&clean, subject);
+    kith_buf_str(&clean, "");
+    put_header_value(&clean, subject);
     for (size_t i = 0; i < clean.len; i++)
-        if ((unsigned char)clean.p[i] >= 0x80)
+        if ((unsigned char)clean.data[i] >= 0x80)
             ascii = false;
-    buf_str(b, "Subject: ");
+    kith_buf_str(b, "Subject: ");
     if (ascii) {
-        buf_add(b, clean.p, clean.len);
+        kith_buf_append(b, clean.data, clean.len);
     } else {
         size_t i = 0;
         while (i < clean.len) {
             size_t n = clean.len - i > 45 ? 45 : clean.len - i;
             /* Back off so the chunk does not end inside a multi-byte character. */
-            while (n > 1 && i + n < clean.len && ((unsigned char)clean.p[i + n] & 0xc0) == 0x80)
+            while (n > 1 && i + n < clean.len && ((unsigned char)clean.data[i + n] & 0xc0) == 0x80)
                 n--;
             char enc[64];
-            if (!kith_crypto_base64_encode((const uint8_t *)clean.p + i, n, enc, sizeof(enc)))
+            if (!kith_crypto_base64_encode((const uint8_t *)clean.data + i, n, enc, sizeof(enc)))
                 abort();
             if (i > 0)
-                buf_str(b, "\r\n ");
-            buf_str(b, "=?UTF-8?B?");
-            buf_str(b, enc);
-            buf_str(b, "?=");
+                kith_buf_str(b, "\r\n ");
+            kith_buf_str(b, "=?UTF-8?B?");
+            kith_buf_str(b, enc);
+            kith_buf_str(b, "?=");
             i += n;
         }
     }
-    buf_str(b, "\r\n");
-    free(clean.p);
+    kith_buf_str(b, "\r\n");
+    kith_buf_dispose(&clean);
 }
 
-static void buf_date(struct buf *b, int64_t now_ms)
+static void put_date(struct kith_buf *b, int64_t now_ms)
 {
     static const char *days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     time_t t = (time_t)(now_ms / 1000);
     struct tm tm;
-    char line[64];
     if (gmtime_r(&t, &tm) == NULL)
         memset(&tm, 0, sizeof(tm));
-    snprintf(line, sizeof(line), "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
-             days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
-             tm.tm_hour, tm.tm_min, tm.tm_sec);
-    buf_str(b, line);
+    kith_buf_printf(b, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday % 7],
+                    tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                    tm.tm_sec);
 }
 
 void kith_sender_mail(struct kith_sender *s, const struct kith_mail_request *req)
 {
     struct job *j = xcalloc(1, sizeof(*j));
-    struct buf m = {0};
+    struct kith_buf m = {0};
     char *rcpt = envelope_address(req->to);
     uint8_t rnd[12];
     char hex[25];
@@ -292,44 +263,44 @@ void kith_sender_mail(struct kith_sender *s, const struct kith_mail_request *req
     j->rcpt = xslist_append(NULL, rcpt);
     free(rcpt);
 
-    buf_date(&m, kith_clock_now_ms());
-    buf_str(&m, "From: ");
-    buf_header_value(&m, req->from);
-    buf_str(&m, "\r\nTo: ");
-    buf_header_value(&m, req->to);
-    buf_str(&m, "\r\n");
-    buf_subject(&m, req->subject);
+    put_date(&m, kith_clock_now_ms());
+    kith_buf_str(&m, "From: ");
+    put_header_value(&m, req->from);
+    kith_buf_str(&m, "\r\nTo: ");
+    put_header_value(&m, req->to);
+    kith_buf_str(&m, "\r\n");
+    put_subject(&m, req->subject);
     kith_crypto_random(rnd, sizeof(rnd));
     kith_crypto_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
-    buf_str(&m, "Message-ID: <");
-    buf_str(&m, hex);
-    buf_str(&m, "@");
+    kith_buf_str(&m, "Message-ID: <");
+    kith_buf_str(&m, hex);
+    kith_buf_str(&m, "@");
     if (at != NULL) {
         /* The domain of From, without any closing '>' or CR/LF. */
         for (const char *c = at + 1; *c && *c != '>' && *c != '\r' && *c != '\n'; c++)
-            buf_add(&m, c, 1);
+            kith_buf_append(&m, c, 1);
     } else {
-        buf_str(&m, "kith.invalid");
+        kith_buf_str(&m, "kith.invalid");
     }
-    buf_str(&m, ">\r\nMIME-Version: 1.0\r\n"
-                "Content-Type: text/plain; charset=utf-8\r\n"
-                "Content-Transfer-Encoding: 8bit\r\n\r\n");
+    kith_buf_str(&m, ">\r\nMIME-Version: 1.0\r\n"
+                     "Content-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Transfer-Encoding: 8bit\r\n\r\n");
     /* Lone LF and lone CR become CRLF; curl dot-stuffs lines that start with '.'. */
     for (const char *c = req->body ? req->body : ""; *c; c++) {
         if (*c == '\r') {
-            buf_str(&m, "\r\n");
+            kith_buf_str(&m, "\r\n");
             if (c[1] == '\n')
                 c++;
         } else if (*c == '\n') {
-            buf_str(&m, "\r\n");
+            kith_buf_str(&m, "\r\n");
         } else {
-            buf_add(&m, c, 1);
+            kith_buf_append(&m, c, 1);
         }
     }
-    if (m.len < 2 || m.p[m.len - 2] != '\r' || m.p[m.len - 1] != '\n')
-        buf_str(&m, "\r\n");
-    j->payload = m.p;
+    if (m.len < 2 || m.data[m.len - 2] != '\r' || m.data[m.len - 1] != '\n')
+        kith_buf_str(&m, "\r\n");
     j->payload_len = m.len;
+    j->payload = kith_buf_take(&m);
     enqueue(s, j);
 }
 

@@ -199,7 +199,7 @@ bool kith_shopify_verify(const char *secret, const char *hmac_b64, const char *b
 static const int64_t retry_base_s[] = {5,        5 * 60,    30 * 60,  2 * 3600,
                                        5 * 3600, 10 * 3600, 10 * 3600};
 
-#define RETRY_AFTER_CAP_S (24 * 3600)
+#define RETRY_AFTER_CAP_S KITH_S_PER_DAY
 #define JITTER_SPAN 65535
 
 int64_t kith_webhook_retry_delay_ms(int attempt, int64_t retry_after_s, uint32_t jitter)

@@ -155,6 +155,23 @@ class DataEdgesTest(KithTestCase):
         r = self.s.get("/v1/participants?program=%s&email=%s" % (self.pid, urllib.parse.quote(email, safe="@")))
         self.assertEqual([x["id"] for x in self.assertList(r)], [p["id"]])
 
+    def test_encoded_parameter_names_mean_the_parameter(self):
+        # Regression: "li%6Dit" passed the unknown-parameter check (which decoded names) and was
+        # then ignored by the lookup (which did not). Names now decode like values everywhere.
+        prog = self.s.make_program()
+        for name in ("Ann", "Bob"):
+            self.s.make_participant(prog["id"], name)
+        r = self.s.get("/v1/participants?program=%s&li%%6Dit=1" % prog["id"])
+        self.assertEqual(len(self.assertList(r)), 1, repr(r))
+        self.assertTrue(r.body["has_more"], repr(r))
+        r = self.s.get("/v1/participants?%%70rogram=%s&%%6c%%69%%6d%%69%%74=1" % prog["id"])
+        self.assertEqual(len(self.assertList(r)), 1, repr(r))
+        self.assertTrue(r.body["has_more"], repr(r))
+        self.assertError(self.s.get("/v1/participants?program=%s&li%%6Dit=0" % prog["id"]),
+                         400, "invalid_param", param="limit")
+        self.assertError(self.s.get("/v1/participants?program=%s&li%%ZZit=1" % prog["id"]),
+                         400, "invalid_param")
+
     def test_external_id_with_special_characters(self):
         ext = "user/%s?&=#é" % uid("x")
         r = self.s.post("/v1/participants", {"program": self.pid, "external_id": ext})

@@ -45,8 +45,9 @@ static void test_cidrs(void)
     struct kith_net_cidrs *c = NULL;
     struct kith_err err;
     struct kith_net_addr a;
-    CHECK_INT(kith_net_cidrs_parse("10.0.0.0/8, 192.0.2.7 ::1/128\t2001:db8::/32", "T", &c, &err),
-              KITH_OK);
+    CHECK_INT(
+        kith_net_cidrs_parse("10.0.0.0/8, 192.0.2.7/32 ::1/128\t2001:db8::/32", "T", &c, &err),
+        KITH_OK);
     CHECK_INT((long)kith_net_cidrs_count(c), 4);
     CHECK(kith_net_addr_parse("10.200.1.1", 10, &a) && kith_net_cidrs_contain(c, &a));
     CHECK(kith_net_addr_parse("11.0.0.1", 8, &a) && !kith_net_cidrs_contain(c, &a));
@@ -59,11 +60,8 @@ static void test_cidrs(void)
     CHECK_INT(kith_net_cidrs_parse("", "T", &c, &err), KITH_OK);
     CHECK_INT((long)kith_net_cidrs_count(c), 0);
     kith_net_cidrs_destroy(c);
-    CHECK_INT(kith_net_cidrs_parse("::ffff:10.0.0.0/104", "T", &c, &err), KITH_OK);
-    CHECK(kith_net_addr_parse("10.9.9.9", 8, &a) && kith_net_cidrs_contain(c, &a));
-    kith_net_cidrs_destroy(c);
-    const char *bad[] = {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/08",       "nope",
-                         "10.0.0.0/8x", "::/129",    "::ffff:10.0.0.0/95"};
+    const char *bad[] = {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/08", "nope",
+                         "10.0.0.0/8x", "::/129",    "10.0.0.1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK_INT(kith_net_cidrs_parse(bad[i], "KITH_TRUSTED_PROXIES", &c, &err),
                   KITH_E_INVALID_PARAM);
