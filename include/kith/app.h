@@ -33,6 +33,7 @@ struct kith_app_config {
     int log_format;                  /* log_format: enum kith_log_format */
     int db_sync;                     /* db_sync: enum kith_app_db_sync */
     bool fraud_scoring;              /* fraud_scoring; off only for benchmarks */
+    const char *hash_key_file;       /* hash_key_file: the IP/user-agent hashing key, or NULL */
     const char *trusted_proxies;     /* trusted_proxies: CIDRs of reverse proxies, or NULL */
 };
 

@@ -164,9 +164,20 @@ enum kith_status kith_engine_authenticate(struct kith_tx *tx, const struct kith_
 /* Creates an API key, writes its digest, and returns the key itself (shown once) in out. */
 enum kith_status kith_engine_key_create(struct kith_tx *tx, bool publishable, char out[64],
                                         int64_t now_ms);
-/* Start-up: loads or makes the hashing secret; counts keys (for the first-start key). */
+/* Start-up: loads or makes the hashing secret kept in the database; counts keys (for the
+ * first-start key). KITH_E_INVALID_STATE when this database's key lives in a file. */
 enum kith_status kith_engine_bootstrap(struct kith_tx *tx, struct kith_engine *eng,
                                        int64_t *key_count);
+/* Start-up with KITH_HASH_KEY_FILE: *found tells whether the database still holds a key (to be
+ * written to the new file before the database lets go of it). */
+enum kith_status kith_engine_hash_key_peek(struct kith_tx *tx, uint8_t key[KITH_CRYPTO_KEY_BYTES],
+                                           bool *found);
+/* Start-up with the key from the file: the database's own copy, which must be the same, is
+ * dropped, and the database remembers that its key lives in a file. KITH_E_INVALID_STATE when
+ * the database holds another key. */
+enum kith_status kith_engine_bootstrap_file_key(struct kith_tx *tx, struct kith_engine *eng,
+                                                const uint8_t key[KITH_CRYPTO_KEY_BYTES],
+                                                int64_t *key_count);
 
 /* The redirect path's view of a code: what /r/{code} needs, resolved once and cached. */
 struct kith_link {

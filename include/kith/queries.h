@@ -11,6 +11,7 @@
 #define KITH_QUERIES_CORE(X)                                                                       \
     X(META_GET, "meta.get")                                                                        \
     X(META_PUT, "meta.put")                                                                        \
+    X(META_DELETE, "meta.delete")                                                                  \
     X(KEYS_BY_HASH, "keys.by_hash")                                                                \
     X(KEYS_COUNT, "keys.count")                                                                    \
     X(PROGRAMS_LIST, "programs.list")                                                              \

@@ -64,12 +64,23 @@ struct boot {
     int64_t keys;
     bool make_key;
     char key[64];
+    bool file_key; /* the hashing key comes from KITH_HASH_KEY_FILE */
+    uint8_t hash_key[KITH_CRYPTO_KEY_BYTES];
+    bool db_has_key;
 };
+
+static enum kith_status peek_job(struct kith_tx *tx, void *arg)
+{
+    struct boot *b = arg;
+    return kith_engine_hash_key_peek(tx, b->hash_key, &b->db_has_key);
+}
 
 static enum kith_status boot_job(struct kith_tx *tx, void *arg)
 {
     struct boot *b = arg;
-    enum kith_status st = kith_engine_bootstrap(tx, b->eng, &b->keys);
+    enum kith_status st = b->file_key
+                              ? kith_engine_bootstrap_file_key(tx, b->eng, b->hash_key, &b->keys)
+                              : kith_engine_bootstrap(tx, b->eng, &b->keys);
     if (st == KITH_OK && b->keys == 0 && b->make_key)
         st = kith_engine_key_create(tx, false, b->key, kith_clock_now_ms());
     return st;
@@ -109,7 +120,32 @@ static enum kith_status open_store(struct kith_app *a, const struct kith_app_con
     if (st != KITH_OK)
         return st;
     struct boot b = {.eng = &a->eng, .make_key = !(cfg->secret_key && cfg->secret_key[0])};
-    if ((st = kith_store_run(a->store, boot_job, &b)) != KITH_OK)
+    if (cfg->hash_key_file && cfg->hash_key_file[0]) {
+        bool exists = false;
+        b.file_key = true;
+        if ((st = kith_app_key_file_read(cfg->hash_key_file, b.hash_key, &exists, err)) != KITH_OK)
+            return st;
+        if (!exists) {
+            /* First start with the file: the database's key (or a new one) moves into it. The
+             * file is durable before the database lets go of its copy. */
+            if ((st = kith_store_run(a->store, peek_job, &b)) != KITH_OK)
+                return kith_err_set(err, st, NULL, "cannot read the database");
+            if (!b.db_has_key)
+                kith_crypto_random(b.hash_key, sizeof(b.hash_key));
+            if ((st = kith_app_key_file_create(cfg->hash_key_file, b.hash_key, err)) != KITH_OK)
+                return st;
+            kith_log_info("server", "msg=\"hash key file created\" moved_from_database=%s",
+                          b.db_has_key ? "yes" : "no");
+        }
+    }
+    st = kith_store_run(a->store, boot_job, &b);
+    kith_crypto_wipe(b.hash_key, sizeof(b.hash_key));
+    if (st == KITH_E_INVALID_STATE)
+        return kith_err_set(err, st, "KITH_HASH_KEY_FILE",
+                            b.file_key ? "the hash key file holds another key than this database's"
+                                       : "this database's hash key lives in a file: set "
+                                         "KITH_HASH_KEY_FILE to it");
+    if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "cannot initialise the database");
     if (b.key[0]) {
         fprintf(stderr,

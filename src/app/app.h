@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "kith/app.h"
+#include "kith/crypto.h"
 #include "kith/engine.h"
 #include "kith/http.h"
 #include "kith/net.h"
@@ -170,6 +171,16 @@ struct kith_app_sweeper {
 };
 void kith_app_sweeper_init(struct kith_app *a);
 void kith_app_sweeper_stop(struct kith_app *a);
+
+/* ---- the hashing key kept in a file (keyfile.c) ---- */
+/* Reads the key; *exists false (and KITH_OK) when there is no file yet. Refuses a file others
+ * may read, or one that does not hold 64 hex characters. */
+enum kith_status kith_app_key_file_read(const char *path, uint8_t key[KITH_CRYPTO_KEY_BYTES],
+                                        bool *exists, struct kith_err *err);
+/* Creates the file with mode 0600 (never over an existing one) and syncs it and its directory. */
+enum kith_status kith_app_key_file_create(const char *path,
+                                          const uint8_t key[KITH_CRYPTO_KEY_BYTES],
+                                          struct kith_err *err);
 
 /* ---- the server (app.c) ---- */
 struct kith_app {

@@ -100,6 +100,20 @@ static const struct kith_config_setting app_settings[] = {
      .help = "private ranges outgoing webhooks may reach, e.g. 127.0.0.0/8",
      .doc = "Comma- or space-separated `address/prefix` ranges, at most 256. Loopback, private, "
             "link-local and other non-public addresses are refused unless listed here."},
+    {.name = "hash_key_file",
+     .flag = "--hash-key-file",
+     .env = "KITH_HASH_KEY_FILE",
+     .type = KITH_CONFIG_STRING,
+     .def_doc = "none (the key is kept in the database)",
+     .max = 4096,
+     .commands = SERVE,
+     .offset = APP(hash_key_file),
+     .help = "keep the IP and user-agent hashing key in this file, not in the database",
+     .doc = "Created with mode 0600 on the first start that names it (an existing database's key "
+            "moves into it); refused when others may read it. A copy of the database alone then "
+            "cannot be used to brute-force the address hashes it holds. Back the file up apart "
+            "from the database: without it, stored hashes can no longer be matched. Every "
+            "instance on one database needs the same file."},
     {.name = "trusted_proxies",
      .flag = "--trusted-proxies",
      .env = "KITH_TRUSTED_PROXIES",

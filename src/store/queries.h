@@ -11,6 +11,7 @@
 static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
     [KITH_Q_META_GET] = "SELECT value FROM meta WHERE key = ?",
     [KITH_Q_META_PUT] = "INSERT INTO meta (key, value) VALUES (?, ?)",
+    [KITH_Q_META_DELETE] = "DELETE FROM meta WHERE key = ?",
     [KITH_Q_KEYS_BY_HASH] = "SELECT id, kind FROM api_keys WHERE hash = ?",
     [KITH_Q_KEYS_COUNT] = "SELECT count(*) AS n FROM api_keys",
     [KITH_Q_PROGRAMS_LIST] = "SELECT rowid AS cur, id, config, created_at, updated_at FROM programs"
