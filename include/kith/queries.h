@@ -73,6 +73,7 @@
     X(ERASE_NOTICE_MESSAGES, "erase.notice_messages")                                              \
     X(EXPORT_NOTIFICATIONS, "export.notifications")                                                \
     X(EVENTS_BY_EXTERNAL_REF, "events.by_external_ref")                                            \
+    X(EVENTS_BY_REF, "events.by_ref")                                                              \
     X(PARTICIPANTS_BY_EMAIL, "participants.by_email")                                              \
     X(METRICS_PARTICIPANTS, "metrics.participants")                                                \
     X(METRICS_CLICKS, "metrics.clicks")                                                            \

@@ -72,6 +72,16 @@ int kith_rewards_referred_rule(const struct kith_reward_rule *rules, size_t n);
 bool kith_rewards_cost_high(const struct kith_reward_rule *rules, size_t n,
                             int64_t average_customer_value_minor, const char *currency);
 
+/*
+ * Partial refunds (CONTRACT sections 7 and 12): true when a qualifying purchase of purchase_minor,
+ * less refunds totalling refunded_minor, no longer qualifies: what is left is below
+ * min_amount_minor, or at 0 or less when min_amount_minor is 0. Ask only when at least one refund
+ * with an amount is there; a cancel or a refund without an amount undoes a purchase whole
+ * without asking. Negative inputs count as 0.
+ */
+bool kith_rewards_refunds_undo(int64_t purchase_minor, int64_t refunded_minor,
+                               int64_t min_amount_minor);
+
 enum kith_referral_status {
     KITH_REFERRAL_PENDING,
     KITH_REFERRAL_REVIEW,

@@ -122,6 +122,25 @@ static enum kith_status rescore_payment(struct kith_tx *tx, const struct prog *p
     return st;
 }
 
+/* Keeps the provider objects a purchase was paid through, each once, for its later refunds. */
+static enum kith_status store_refs(struct kith_tx *tx, const char *program, const char *event,
+                                   const char *const *refs)
+{
+    enum kith_status st = KITH_OK;
+    for (size_t i = 0; st == KITH_OK && i < KITH_EVENT_REFS_MAX && refs[i]; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i; j++)
+            seen = seen || strcmp(refs[i], refs[j]) == 0;
+        if (seen)
+            continue;
+        json_t *row =
+            json_pack("{s:s,s:s,s:s}", "program", program, "ref", refs[i], "event", event);
+        st = kith_store_insert(tx, "event_refs", row);
+        json_decref(row);
+    }
+    return st;
+}
+
 enum kith_status kith_op_event_create(struct kith_tx *tx, struct kith_call *call, json_t **out,
                                       struct kith_err *err)
 {
@@ -239,7 +258,10 @@ enum kith_status kith_eng_event_record(struct kith_tx *tx, struct kith_call *cal
                           "the database could not store the event");
         goto out;
     }
-    (void)ext;
+    if ((st = store_refs(tx, p.id, id, in->refs)) != KITH_OK) {
+        st = kith_err_set(err, st, NULL, "the database could not store the event");
+        goto out;
+    }
 
     if (referral) {
         bool qualifying =
@@ -251,7 +273,7 @@ enum kith_status kith_eng_event_record(struct kith_tx *tx, struct kith_call *cal
             st = kith_eng_referral_qualify(tx, call->eng, &p, referral, id, at_ms, call->now_ms,
                                            NULL, err);
         else if (strcmp(type, "refund") == 0 || strcmp(type, "cancel") == 0)
-            st = kith_eng_referral_undo(tx, call->eng, referral, at_ms, call->now_ms, err);
+            st = kith_eng_referral_undo(tx, call->eng, &p, referral, at_ms, call->now_ms, err);
         else
             st = KITH_OK;
         if (st != KITH_OK)

@@ -146,14 +146,21 @@ enum kith_status kith_eng_payment_known(struct kith_tx *tx, json_t *referrer,
                                         const char *fingerprint, bool *known);
 
 /* ---- events (events.c) ---- */
+#define KITH_EVENT_REFS_MAX 4
 struct event_in {
     const char *type;
     bool has_amount;
     int64_t amount;
     const char *currency;
     const char *payment;
-    const char *provider_id;  /* dedupes per program */
-    const char *external_ref; /* e.g. a shop's order id, to find the person of a later refund */
+    const char *provider_id; /* dedupes per program */
+    /* The provider object the event is about. On a purchase, a shop's order id, to find the
+     * person of a later refund ("order:<id>"). On a refund, the object whose running refund
+     * total `amount` is ("stripe:ch_..."): refunds sharing one count once, at their largest. */
+    const char *external_ref;
+    /* A purchase's provider objects it was paid through (NULL-padded, "stripe:pi_...",
+     * "stripe:in_..."), kept in event_refs so that a later refund of any of them finds it. */
+    const char *refs[KITH_EVENT_REFS_MAX];
     int64_t at_ms;
 };
 /* Records an event for person and applies it (qualification, refund, re-scoring). A provider id
@@ -201,11 +208,13 @@ enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith
                                            const struct prog *p, json_t *referral,
                                            const char *event_id, int64_t event_ms, int64_t now_ms,
                                            json_t *created, struct kith_err *err);
-/* Refund or cancel for the referred person: during the hold, voids pending rewards and returns
- * the referral to pending. */
+/* Refund or cancel for the referred person (already stored), dated event_ms: during the hold,
+ * when the refunds and cancels of the hold undo the qualifying purchase (a cancel or a refund
+ * without an amount undoes it whole; refund amounts add up, kith_rewards_refunds_undo), voids
+ * pending rewards and returns the referral to pending. */
 enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_engine *eng,
-                                        json_t *referral, int64_t event_ms, int64_t now_ms,
-                                        struct kith_err *err);
+                                        const struct prog *p, json_t *referral, int64_t event_ms,
+                                        int64_t now_ms, struct kith_err *err);
 /* Issues a held referral's pending rewards and marks it rewarded. */
 enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith_engine *eng,
                                            json_t *referral, int64_t now_ms);

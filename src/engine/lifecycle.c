@@ -1,9 +1,10 @@
 /*
  * lifecycle.c: the moves of a referral and its rewards after signup: qualification with tiered
- * double-sided rewards, the hold and its undoing by a refund or cancel, release when the hold
- * ends. Every status change is written by moves.c, which asks the state machines in src/rewards
- * first; the partial unique index on rewards (one live reward per referral and side) backs the
- * rule that a referral is rewarded once, whatever order events arrive in.
+ * double-sided rewards, the hold and its undoing by a refund or cancel (partial refunds add up
+ * against the qualifying purchase), release when the hold ends. Every status change is written
+ * by moves.c, which asks the state machines in src/rewards first; the partial unique index on
+ * rewards (one live reward per referral and side) backs the rule that a referral is rewarded
+ * once, whatever order events arrive in.
  */
 #include <string.h>
 
@@ -52,6 +53,29 @@ static enum kith_status create_reward(struct kith_tx *tx, const struct prog *p, 
             return st;
         json_array_append_new(created, stored);
     }
+    return KITH_OK;
+}
+
+/*
+ * Whether the refunds and cancels of person dated in [from_ms, until_ms) undo a qualifying
+ * purchase of bought_minor: any cancel or refund without an amount does; refunds with amounts
+ * do once what is left of the purchase no longer qualifies (src/rewards decides).
+ */
+static enum kith_status purchase_undone(struct kith_tx *tx, const struct prog *p,
+                                        const char *person, int64_t bought_minor, int64_t from_ms,
+                                        int64_t until_ms, bool *out)
+{
+    json_t *row = NULL,
+           *args = json_pack("[sII]", person, (json_int_t)from_ms, (json_int_t)until_ms);
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_EVENTS_UNDO_AFTER, args, &row);
+    json_decref(args);
+    if (st != KITH_OK)
+        return st;
+    *out =
+        kith_eng_row_int(row, "whole") > 0 ||
+        (kith_eng_row_int(row, "partial") > 0 &&
+         kith_rewards_refunds_undo(bought_minor, kith_eng_row_int(row, "refunded"), p->min_amount));
+    json_decref(row);
     return KITH_OK;
 }
 
@@ -110,16 +134,21 @@ enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith
     const char *referrer = kith_eng_row_str(referral, "referrer");
     int64_t hold_ms = p->hold_days * KITH_MS_PER_DAY;
     if (hold_ms > 0) {
-        /* A refund or cancel that arrived before this purchase but happened within its hold. */
-        args = json_pack("[sII]", referred, (json_int_t)event_ms, (json_int_t)(event_ms + hold_ms));
-        st = kith_store_query_one(tx, KITH_Q_EVENTS_UNDO_AFTER, args, &row);
-        json_decref(args);
-        if (st != KITH_OK)
+        /* Refunds and cancels that arrived before this purchase but happened within its hold:
+         * the outcome is the one of the right order. */
+        int64_t bought = 0;
+        bool undone = false;
+        if (event_id) {
+            if ((st = kith_store_get(tx, "events", event_id, &row)) != KITH_OK)
+                return kith_err_set(err, st, NULL, "the database could not read the event");
+            bought = kith_eng_row_int(row, "amount");
+            json_decref(row);
+            row = NULL;
+        }
+        if ((st = purchase_undone(tx, p, referred, bought, event_ms, event_ms + hold_ms,
+                                  &undone)) != KITH_OK)
             return kith_err_set(err, st, NULL, "the database could not read events");
-        int64_t undone = kith_eng_row_int(row, "n");
-        json_decref(row);
-        row = NULL;
-        if (undone > 0)
+        if (undone)
             return KITH_OK;
     }
     json_t *hold = json_pack("{s:o}", "hold_until",
@@ -177,18 +206,35 @@ enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith
 }
 
 enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_engine *eng,
-                                        json_t *referral, int64_t event_ms, int64_t now_ms,
-                                        struct kith_err *err)
+                                        const struct prog *p, json_t *referral, int64_t event_ms,
+                                        int64_t now_ms, struct kith_err *err)
 {
     enum kith_referral_status rs;
     if (!referral_status(referral, &rs) || rs != KITH_REFERRAL_QUALIFIED ||
         kith_eng_row_is_null(referral, "hold_until"))
         return KITH_OK;
-    if (event_ms >= kith_eng_row_int(referral, "hold_until") ||
-        event_ms < kith_eng_row_int(referral, "qualified_at"))
+    int64_t from_ms = kith_eng_row_int(referral, "qualified_at");
+    int64_t until_ms = kith_eng_row_int(referral, "hold_until");
+    if (event_ms >= until_ms || event_ms < from_ms)
         return KITH_OK;
-    json_t *rows = NULL, *args = json_pack("[s]", kith_eng_row_str(referral, "id"));
-    enum kith_status st = kith_store_query(tx, KITH_Q_REWARDS_OF_REFERRAL, args, &rows);
+    /* The purchase that qualified it is the earliest qualifying-type event at qualified_at
+     * (min_amount 0: a program changed since still finds it). */
+    const char *referred = kith_eng_row_str(referral, "referred");
+    json_t *purchase = NULL, *rows = NULL,
+           *args = json_pack("[ssII]", referred, p->qual_event, (json_int_t)0, (json_int_t)from_ms);
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_EVENTS_QUALIFYING, args, &purchase);
+    json_decref(args);
+    int64_t bought = st == KITH_OK ? kith_eng_row_int(purchase, "amount") : 0;
+    json_decref(purchase);
+    if (st != KITH_OK && st != KITH_E_NOT_FOUND)
+        return kith_err_set(err, st, NULL, "the database could not read events");
+    bool undone = false;
+    if ((st = purchase_undone(tx, p, referred, bought, from_ms, until_ms, &undone)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not read events");
+    if (!undone)
+        return KITH_OK;
+    args = json_pack("[s]", kith_eng_row_str(referral, "id"));
+    st = kith_store_query(tx, KITH_Q_REWARDS_OF_REFERRAL, args, &rows);
     json_decref(args);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not read rewards");

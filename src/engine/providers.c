@@ -3,8 +3,11 @@
  * 12). Each request is authenticated by its signature over the raw bytes, checked before the
  * body is even parsed; the provider's event id dedupes, so a webhook the provider retries (or
  * sends twice at once) has one effect. Events become kith events through the same path as
- * POST /v1/events. A Shopify order carrying a kith code signs its customer up as if they had
- * typed the code.
+ * POST /v1/events. A purchase remembers the provider objects it was paid through (a Stripe
+ * payment intent and invoice, a Shopify order), and a refund or cancellation of one of them
+ * goes to that purchase's person before any e-mail or metadata is believed. A Shopify order
+ * carrying a kith code signs its customer up as if they had typed the code. Not for deciding
+ * what a refund undoes: lifecycle.c does, for provider and API events alike.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,10 @@
 #include "kith/webhooks.h"
 
 #define STRIPE_TOLERANCE_S 300
+#define STRIPE_ID_MAX 255
+#define STRIPE_REF_MAX (STRIPE_ID_MAX + 8) /* "stripe:" + id */
+#define STRIPE_LOOKUPS 3                   /* payment intent, invoice, charge */
+#define AMOUNT_MAX INT64_C(1000000000000)  /* as POST /v1/events accepts */
 
 static json_t *received(const char *why)
 {
@@ -83,6 +90,140 @@ static enum kith_status provider_setup(struct kith_tx *tx, struct kith_call *cal
     return KITH_OK;
 }
 
+/* A Stripe id field: the id string, or the id of an object Stripe expanded in its place. */
+static const char *stripe_id(json_t *v)
+{
+    if (json_is_object(v))
+        v = json_object_get(v, "id");
+    return json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) <= STRIPE_ID_MAX
+               ? json_string_value(v)
+               : NULL;
+}
+
+/* The Stripe objects an event names, as the refs kith keeps ("stripe:pi_..."). */
+struct stripe_ids {
+    /* a purchase: what it was paid through */
+    char paid[KITH_EVENT_REFS_MAX][STRIPE_REF_MAX];
+    size_t npaid;
+    /* a refund: the refs its purchase may have been kept under, in the order to try them */
+    char undoes[STRIPE_LOOKUPS][STRIPE_REF_MAX];
+    size_t nundoes;
+    /* a refund: the charge whose running refund total it carries */
+    char charge[STRIPE_REF_MAX];
+};
+
+static void ref_add(char (*list)[STRIPE_REF_MAX], size_t *n, size_t max, json_t *field)
+{
+    const char *id = stripe_id(field);
+    if (id != NULL && *n < max)
+        snprintf(list[(*n)++], STRIPE_REF_MAX, "stripe:%s", id);
+}
+
+/* The purchase was paid through the object id in field. */
+static void paid_through(struct stripe_ids *ids, json_t *field)
+{
+    ref_add(ids->paid, &ids->npaid, KITH_EVENT_REFS_MAX, field);
+}
+
+/* The refund's purchase may be kept under the object id in field. */
+static void refund_of(struct stripe_ids *ids, json_t *field)
+{
+    ref_add(ids->undoes, &ids->nundoes, STRIPE_LOOKUPS, field);
+}
+
+/* The person of the purchase an earlier event recorded under ref (query q looks it up). */
+static enum kith_status person_by_ref(struct kith_tx *tx, const struct prog *p, enum kith_query q,
+                                      const char *ref, json_t **out)
+{
+    json_t *ev = NULL, *args = json_pack("[ss]", p->id, ref);
+    enum kith_status st = kith_store_query_one(tx, q, args, &ev);
+    json_decref(args);
+    if (st == KITH_OK)
+        st = kith_store_get(tx, "participants", kith_eng_row_str(ev, "participant"), out);
+    json_decref(ev);
+    return st;
+}
+
+/* An amount as the provider sent it, within what POST /v1/events accepts. */
+static bool amount_of(json_t *v, int64_t *out)
+{
+    bool ok =
+        json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= AMOUNT_MAX;
+    *out = ok ? json_integer_value(v) : 0;
+    return ok;
+}
+
+/*
+ * Reads a Stripe event's object into in (its refs and external_ref pointing into ids), the
+ * person's external id and e-mail. Returns the reason to ignore the event, or NULL.
+ */
+static const char *stripe_read(const char *type, json_t *obj, struct event_in *in, const char **ext,
+                               const char **email, struct stripe_ids *ids)
+{
+    const char *amount_key = NULL;
+    bool async = strcmp(type, "checkout.session.async_payment_succeeded") == 0;
+    if (async || strcmp(type, "checkout.session.completed") == 0) {
+        /* A delayed payment method completes the session unpaid; its success comes later as a
+         * checkout.session.async_payment_succeeded, which is the payment itself. */
+        const char *paid = str_at(obj, "payment_status", NULL);
+        if (!async && (paid == NULL || strcmp(paid, "paid") != 0))
+            return "unpaid_session";
+        in->type = "purchase";
+        amount_key = "amount_total";
+        *ext = str_at(obj, "client_reference_id", NULL);
+        *email = str_at(obj, "customer_details", "email");
+        if (*email == NULL)
+            *email = str_at(obj, "customer_email", NULL);
+        paid_through(ids, json_object_get(obj, "payment_intent"));
+        paid_through(ids, json_object_get(obj, "invoice"));
+    } else if (strcmp(type, "invoice.paid") == 0) {
+        in->type = "purchase";
+        amount_key = "amount_paid";
+        *email = str_at(obj, "customer_email", NULL);
+        /* Current API versions keep the subscription's metadata under parent; older ones had
+         * subscription_details at the top. */
+        *ext = str_at(json_object_get(json_object_get(obj, "parent"), "subscription_details"),
+                      "metadata", "kith_external_id");
+        if (*ext == NULL)
+            *ext = str_at(json_object_get(obj, "subscription_details"), "metadata",
+                          "kith_external_id");
+        paid_through(ids, json_object_get(obj, "id"));
+        /* The payment intent: a field in older versions, the invoice's payments today. */
+        paid_through(ids, json_object_get(obj, "payment_intent"));
+        size_t i;
+        json_t *pay;
+        json_array_foreach(json_object_get(json_object_get(obj, "payments"), "data"), i, pay)
+        {
+            json_t *what = json_object_get(pay, "payment");
+            paid_through(ids, json_object_get(what, "payment_intent"));
+            paid_through(ids, json_object_get(what, "charge"));
+        }
+    } else if (strcmp(type, "charge.refunded") == 0) {
+        in->type = "refund";
+        amount_key = "amount_refunded";
+        *email = str_at(obj, "billing_details", "email");
+        if (*email == NULL)
+            *email = str_at(obj, "receipt_email", NULL);
+        const char *charge = stripe_id(json_object_get(obj, "id"));
+        refund_of(ids, json_object_get(obj, "payment_intent"));
+        refund_of(ids, json_object_get(obj, "invoice"));
+        refund_of(ids, json_object_get(obj, "id"));
+        /* amount_refunded is the charge's running total: refunds of one charge count once. */
+        if (charge != NULL) {
+            snprintf(ids->charge, sizeof(ids->charge), "stripe:%s", charge);
+            in->external_ref = ids->charge;
+        }
+    } else {
+        return "event_type";
+    }
+    if (*ext == NULL)
+        *ext = str_at(obj, "metadata", "kith_external_id");
+    in->has_amount = amount_of(json_object_get(obj, amount_key), &in->amount);
+    for (size_t i = 0; i < ids->npaid; i++)
+        in->refs[i] = ids->paid[i];
+    return NULL;
+}
+
 enum kith_status kith_op_stripe(struct kith_tx *tx, struct kith_call *call, json_t **out,
                                 struct kith_err *err)
 {
@@ -109,39 +250,13 @@ enum kith_status kith_op_stripe(struct kith_tx *tx, struct kith_call *call, json
         goto out;
     }
     struct event_in in = {.provider_id = id};
-    const char *ext = NULL, *email = NULL, *amount_key = NULL;
-    if (strcmp(type, "checkout.session.completed") == 0) {
-        if (strcmp(str_at(obj, "payment_status", NULL) ? str_at(obj, "payment_status", NULL) : "",
-                   "paid") != 0) {
-            *out = received("unpaid_session");
-            goto out;
-        }
-        in.type = "purchase";
-        amount_key = "amount_total";
-        ext = str_at(obj, "client_reference_id", NULL);
-        email = str_at(obj, "customer_details", "email");
-        if (email == NULL)
-            email = str_at(obj, "customer_email", NULL);
-    } else if (strcmp(type, "invoice.paid") == 0) {
-        in.type = "purchase";
-        amount_key = "amount_paid";
-        email = str_at(obj, "customer_email", NULL);
-        ext = str_at(json_object_get(obj, "subscription_details"), "metadata", "kith_external_id");
-    } else if (strcmp(type, "charge.refunded") == 0) {
-        in.type = "refund";
-        amount_key = "amount_refunded";
-        email = str_at(obj, "billing_details", "email");
-        if (email == NULL)
-            email = str_at(obj, "receipt_email", NULL);
-    } else {
-        *out = received("event_type");
+    struct stripe_ids ids = {.npaid = 0};
+    const char *ext = NULL, *email = NULL;
+    const char *ignored = stripe_read(type, obj, &in, &ext, &email, &ids);
+    if (ignored) {
+        *out = received(ignored);
         goto out;
     }
-    if (ext == NULL)
-        ext = str_at(obj, "metadata", "kith_external_id");
-    json_t *amount = json_object_get(obj, amount_key);
-    in.has_amount = json_is_integer(amount) && json_integer_value(amount) >= 0;
-    in.amount = in.has_amount ? json_integer_value(amount) : 0;
     char cur[4];
     upper3(str_at(obj, "currency", NULL), cur);
     in.currency = cur[0] ? cur : NULL;
@@ -151,7 +266,13 @@ enum kith_status kith_op_stripe(struct kith_tx *tx, struct kith_call *call, json
                        json_integer_value(created) < INT64_C(253402300800)
                    ? json_integer_value(created) * 1000
                    : call->now_ms;
-    st = find_person(tx, &p, ext, email, &person);
+    /* A refund belongs to whoever made the purchase it undoes, whatever e-mail the buyer typed
+     * or the charge's metadata says; only a charge no purchase knows falls back to those. */
+    st = KITH_E_NOT_FOUND;
+    for (size_t i = 0; st == KITH_E_NOT_FOUND && i < ids.nundoes; i++)
+        st = person_by_ref(tx, &p, KITH_Q_EVENTS_BY_REF, ids.undoes[i], &person);
+    if (st == KITH_E_NOT_FOUND)
+        st = find_person(tx, &p, ext, email, &person);
     if (st == KITH_E_NOT_FOUND) {
         *out = received("unknown_person");
         st = KITH_OK;
@@ -276,6 +397,66 @@ static enum kith_status signup_from_order(struct kith_tx *tx, struct kith_call *
     return st;
 }
 
+/* A Shopify header by its name after "Shopify-": Shopify's own libraries send it with the X-
+ * prefix or without. call->header compares names case-insensitively (HTTP says they are). */
+static const char *shopify_header(const struct kith_call *call, const char *name)
+{
+    char full[64];
+    snprintf(full, sizeof(full), "X-Shopify-%s", name);
+    const char *v = call->header(call->header_ctx, full);
+    return v ? v : call->header(call->header_ctx, full + 2);
+}
+
+/* "order:<id>" for an order id, false when the id is not an integer. */
+static bool order_ref(json_t *id, char out[64])
+{
+    if (!json_is_integer(id))
+        return false;
+    snprintf(out, 64, "order:%lld", (long long)json_integer_value(id));
+    return true;
+}
+
+/* The external id an order names: its note attribute kith_external_id, else its customer's id
+ * (into cust). A guest checkout has `customer: null`, and then only its e-mail to go by. */
+static const char *order_external_id(json_t *order, char cust[32])
+{
+    const char *ext = note_attribute(order, "kith_external_id");
+    json_t *cid = json_object_get(json_object_get(order, "customer"), "id");
+    if (ext == NULL && json_is_integer(cid)) {
+        snprintf(cust, 32, "%lld", (long long)json_integer_value(cid));
+        ext = cust;
+    }
+    return ext;
+}
+
+static const char *order_email(json_t *order)
+{
+    const char *email = str_at(order, "email", NULL);
+    return email ? email : str_at(order, "contact_email", NULL);
+}
+
+/* The refund amount of a refunds/create: its refund transactions, in minor units. */
+static int64_t refund_total(json_t *refund, char cur[4])
+{
+    int64_t total = 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(refund, "transactions"), i, t)
+    {
+        int64_t a = 0;
+        char tcur[4];
+        const char *kind = str_at(t, "kind", NULL);
+        if (kind == NULL || strcmp(kind, "refund") != 0)
+            continue;
+        upper3(str_at(t, "currency", NULL), tcur);
+        if (decimal_minor(str_at(t, "amount", NULL), currency_exponent(tcur), &a)) {
+            total += a;
+            memcpy(cur, tcur, 4);
+        }
+    }
+    return total;
+}
+
 enum kith_status kith_op_shopify(struct kith_tx *tx, struct kith_call *call, json_t **out,
                                  struct kith_err *err)
 {
@@ -286,7 +467,7 @@ enum kith_status kith_op_shopify(struct kith_tx *tx, struct kith_call *call, jso
         provider_setup(tx, call, "shopify_webhook_secret", &p, &cfg, &secret, err);
     if (st != KITH_OK)
         return st;
-    const char *hmac = call->header(call->header_ctx, "X-Shopify-Hmac-Sha256");
+    const char *hmac = shopify_header(call, "Hmac-Sha256");
     if (secret == NULL || hmac == NULL ||
         !kith_shopify_verify(secret, hmac, call->raw_body, call->raw_len)) {
         st = kith_err_set(err, KITH_E_UNAUTHORIZED, "X-Shopify-Hmac-Sha256",
@@ -294,19 +475,18 @@ enum kith_status kith_op_shopify(struct kith_tx *tx, struct kith_call *call, jso
                                  : "this program has no shopify_webhook_secret");
         goto out;
     }
-    const char *topic = call->header(call->header_ctx, "X-Shopify-Topic");
-    const char *event_id = call->header(call->header_ctx, "X-Shopify-Event-Id");
+    const char *topic = shopify_header(call, "Topic");
+    const char *event_id = shopify_header(call, "Event-Id");
     if (event_id == NULL)
-        event_id = call->header(call->header_ctx, "X-Shopify-Webhook-Id");
+        event_id = shopify_header(call, "Webhook-Id");
     order = json_loadb(call->raw_body, call->raw_len, JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object(order)) {
         st = kith_err_set(err, KITH_E_INVALID_JSON, NULL, "not a Shopify payload");
         goto out;
     }
-    char provider[300], ref[64];
+    char provider[300], ref[64], cust[32];
     snprintf(provider, sizeof(provider), "shopify:%s", event_id ? event_id : "");
     struct event_in in = {.provider_id = event_id ? provider : NULL, .at_ms = call->now_ms};
-    json_t *oid = NULL;
     char cur[4] = "";
     if (topic && strcmp(topic, "orders/paid") == 0) {
         in.type = "purchase";
@@ -314,50 +494,29 @@ enum kith_status kith_op_shopify(struct kith_tx *tx, struct kith_call *call, jso
         in.currency = cur[0] ? cur : NULL;
         in.has_amount =
             decimal_minor(str_at(order, "total_price", NULL), currency_exponent(cur), &in.amount);
-        oid = json_object_get(order, "id");
-        const char *ext = note_attribute(order, "kith_external_id");
-        char cust[32];
-        json_t *cid = json_object_get(json_object_get(order, "customer"), "id");
-        if (ext == NULL && json_is_integer(cid)) {
-            snprintf(cust, sizeof(cust), "%lld", (long long)json_integer_value(cid));
-            ext = cust;
-        }
-        st = find_person(tx, &p, ext, str_at(order, "email", NULL), &person);
+        const char *ext = order_external_id(order, cust);
+        st = find_person(tx, &p, ext, order_email(order), &person);
         if (st == KITH_E_NOT_FOUND)
             st = signup_from_order(tx, call, &p, order, ext, &person, err);
+        /* The order id finds the person of its later refunds and cancellation. */
+        if (order_ref(json_object_get(order, "id"), ref))
+            in.external_ref = ref;
     } else if (topic && strcmp(topic, "refunds/create") == 0) {
         in.type = "refund";
-        oid = json_object_get(order, "order_id");
-        int64_t total = 0;
-        size_t i;
-        json_t *t;
-        json_array_foreach(json_object_get(order, "transactions"), i, t)
-        {
-            int64_t a = 0;
-            char tcur[4];
-            const char *kind = str_at(t, "kind", NULL);
-            if (kind == NULL || strcmp(kind, "refund") != 0)
-                continue;
-            upper3(str_at(t, "currency", NULL), tcur);
-            if (decimal_minor(str_at(t, "amount", NULL), currency_exponent(tcur), &a)) {
-                total += a;
-                memcpy(cur, tcur, sizeof(cur));
-            }
-        }
         in.has_amount = true;
-        in.amount = total;
+        in.amount = refund_total(order, cur);
         in.currency = cur[0] ? cur : NULL;
         st = KITH_E_NOT_FOUND;
-        if (json_is_integer(oid)) {
-            snprintf(ref, sizeof(ref), "order:%lld", (long long)json_integer_value(oid));
-            json_t *ev = NULL, *args = json_pack("[ss]", p.id, ref);
-            st = kith_store_query_one(tx, KITH_Q_EVENTS_BY_EXTERNAL_REF, args, &ev);
-            json_decref(args);
-            if (st == KITH_OK)
-                st = kith_store_get(tx, "participants", kith_eng_row_str(ev, "participant"),
-                                    &person);
-            json_decref(ev);
-        }
+        if (order_ref(json_object_get(order, "order_id"), ref))
+            st = person_by_ref(tx, &p, KITH_Q_EVENTS_BY_EXTERNAL_REF, ref, &person);
+    } else if (topic && strcmp(topic, "orders/cancelled") == 0) {
+        /* A cancel undoes the purchase whole, whatever was refunded with it. */
+        in.type = "cancel";
+        st = KITH_E_NOT_FOUND;
+        if (order_ref(json_object_get(order, "id"), ref))
+            st = person_by_ref(tx, &p, KITH_Q_EVENTS_BY_EXTERNAL_REF, ref, &person);
+        if (st == KITH_E_NOT_FOUND)
+            st = find_person(tx, &p, order_external_id(order, cust), order_email(order), &person);
     } else {
         *out = received("topic");
         goto out;
@@ -370,10 +529,6 @@ enum kith_status kith_op_shopify(struct kith_tx *tx, struct kith_call *call, jso
     if (st != KITH_OK) {
         st = kith_err_set(err, st, NULL, "the database could not read the participant");
         goto out;
-    }
-    if (json_is_integer(oid) && strcmp(in.type, "purchase") == 0) {
-        snprintf(ref, sizeof(ref), "order:%lld", (long long)json_integer_value(oid));
-        in.external_ref = ref;
     }
     st = apply(tx, call, &p, person, &in, out, err);
 out:

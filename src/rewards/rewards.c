@@ -234,6 +234,17 @@ bool kith_rewards_cost_high(const struct kith_reward_rule *rules, size_t n,
     return total * 5 > average_customer_value_minor;
 }
 
+bool kith_rewards_refunds_undo(int64_t purchase_minor, int64_t refunded_minor,
+                               int64_t min_amount_minor)
+{
+    int64_t bought = purchase_minor > 0 ? purchase_minor : 0;
+    int64_t back = refunded_minor > 0 ? refunded_minor : 0;
+    if (min_amount_minor <= 0)
+        return back >= bought;
+    /* left = bought - back < min, without forming a difference that could overflow */
+    return bought < min_amount_minor || back > bought - min_amount_minor;
+}
+
 /* Allowed transitions, [from][to]. Staying put is never a transition. */
 static const bool referral_moves[KITH_REFERRAL_EXPIRED + 1][KITH_REFERRAL_EXPIRED + 1] = {
     [KITH_REFERRAL_PENDING] = {[KITH_REFERRAL_QUALIFIED] = true,

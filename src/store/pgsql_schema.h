@@ -114,6 +114,10 @@ static const char *const kith_pgsql_migrations[] = {
     "CREATE INDEX notifications_seq ON notifications (seq);"
     "CREATE INDEX notifications_participant ON notifications (participant, created_at);"
     "CREATE INDEX notifications_outbox ON notifications (status, created_at);",
+    /* 2: the provider objects a purchase was paid through (a Stripe payment intent, an invoice),
+     * so that a later refund of one of them finds the purchase it undoes */
+    "CREATE TABLE event_refs (program TEXT NOT NULL, ref TEXT NOT NULL, event TEXT NOT NULL, "
+    "PRIMARY KEY (program, ref, event));",
 };
 
 #endif

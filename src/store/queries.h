@@ -72,9 +72,16 @@ static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
     [KITH_Q_EVENTS_QUALIFYING] =
         "SELECT * FROM events WHERE participant = ? AND type = ? AND coalesce(amount, 0) >= ?"
         " AND occurred_at >= ? ORDER BY occurred_at, rowid LIMIT 1",
+    /* The refunds and cancels of a person dated in [?2, ?3): `whole` counts those that undo a
+     * purchase whole (a cancel, a refund without an amount); `partial` and `refunded` count and
+     * add up the refunds with an amount. Refunds sharing an external_ref carry one running total
+     * (a Stripe charge's amount_refunded), so each such group counts once, at its largest. */
     [KITH_Q_EVENTS_UNDO_AFTER] =
-        "SELECT count(*) AS n FROM events WHERE participant = ? AND type IN ('refund', 'cancel')"
-        " AND occurred_at >= ? AND occurred_at < ?",
+        "SELECT coalesce(sum(whole), 0) AS whole, count(amount) AS partial,"
+        " coalesce(sum(amount), 0) AS refunded FROM (SELECT max(CASE WHEN type = 'cancel'"
+        " OR amount IS NULL THEN 1 ELSE 0 END) AS whole, max(amount) AS amount FROM events"
+        " WHERE participant = ?1 AND type IN ('refund', 'cancel') AND occurred_at >= ?2"
+        " AND occurred_at < ?3 GROUP BY coalesce(external_ref, id)) AS t",
     /* Signals only need to know whether a threshold is reached: counts stop there, so a
      * referrer with a million referrals costs what one with ten does. */
     /* No upper bound: a referral stamped a little "later" by another instance's clock is
@@ -181,6 +188,8 @@ static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
                                     " ORDER BY created_at, rowid",
     [KITH_Q_EVENTS_BY_EXTERNAL_REF] = "SELECT * FROM events WHERE program = ? AND external_ref = ?"
                                       " ORDER BY rowid LIMIT 1",
+    [KITH_Q_EVENTS_BY_REF] = "SELECT e.* FROM event_refs r JOIN events e ON e.id = r.event"
+                             " WHERE r.program = ? AND r.ref = ? ORDER BY e.rowid LIMIT 1",
     [KITH_Q_PARTICIPANTS_BY_EMAIL] =
         "SELECT * FROM participants WHERE program = ? AND email_norm = ?"
         " ORDER BY rowid LIMIT 1",

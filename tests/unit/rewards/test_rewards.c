@@ -1,9 +1,10 @@
 /*
  * test_rewards.c: unit tests for src/rewards: rule-list validation (every error, with its
  * parameter), referrer tier selection with gaps and unbounded tiers, overlap detection, the
- * reward_cost_high boundary, both state machines checked cell by cell against the contract's
- * tables (written out here), the sweeper's due queries against those machines, and the name
- * tables. Not for issuing or storing rewards, which the engine tests cover.
+ * reward_cost_high boundary, the partial-refund rule, both state machines checked cell by cell
+ * against the contract's tables (written out here), the sweeper's due queries against those
+ * machines, and the name tables. Not for issuing or storing rewards, which the engine tests
+ * cover.
  */
 #include <stdbool.h>
 
@@ -374,6 +375,29 @@ static const bool reward_table[5][5] = {
     /* voided   */ {0, 0, 0, 0, 0},
 };
 
+static void test_refunds_undo(void)
+{
+    /* min_amount 5000, purchase 12000: 7000 back leaves exactly 5000 (still qualifies) */
+    CHECK(!kith_rewards_refunds_undo(12000, 0, 5000));
+    CHECK(!kith_rewards_refunds_undo(12000, 7000, 5000));
+    CHECK(kith_rewards_refunds_undo(12000, 7001, 5000));
+    CHECK(kith_rewards_refunds_undo(12000, 20000, 5000));
+    /* a purchase already under min_amount never qualified: any refund leaves it under */
+    CHECK(kith_rewards_refunds_undo(4000, 0, 5000));
+    /* min_amount 0: only a refund down to 0 undoes it */
+    CHECK(!kith_rewards_refunds_undo(12000, 11999, 0));
+    CHECK(kith_rewards_refunds_undo(12000, 12000, 0));
+    CHECK(kith_rewards_refunds_undo(12000, 12001, 0));
+    CHECK(kith_rewards_refunds_undo(0, 0, 0));
+    /* negative inputs count as 0; extremes do not overflow */
+    CHECK(!kith_rewards_refunds_undo(12000, -5, 12000));
+    CHECK(kith_rewards_refunds_undo(-1, 0, 0));
+    CHECK(!kith_rewards_refunds_undo(INT64_MAX, INT64_MAX - 1, 0));
+    CHECK(kith_rewards_refunds_undo(INT64_MAX, INT64_MAX, 1));
+    CHECK(!kith_rewards_refunds_undo(INT64_MAX, 0, INT64_MAX));
+    CHECK(kith_rewards_refunds_undo(0, INT64_MAX, INT64_MAX));
+}
+
 static void test_referral_table(void)
 {
     CHECK_INT(N(referral_table), KITH_REFERRAL_EXPIRED + 1);
@@ -570,6 +594,7 @@ int main(void)
     RUN(test_overlap);
     RUN(test_pick_tier);
     RUN(test_cost_high);
+    RUN(test_refunds_undo);
     RUN(test_referral_table);
     RUN(test_reward_table);
     RUN(test_due_queries_match_machines);
