@@ -5,6 +5,9 @@
  *
  * struct kith_app_config is filled by the config table (kith/config.h, src/core/config.c), which
  * has validated every field before kith_app_run sees it; the comments name each field's setting.
+ *
+ * Ownership and threads: kith_app_run() owns everything it starts and runs the loop on the
+ * calling thread until the process stops; call it once per process. cfg is borrowed for the call.
  */
 #ifndef KITH_APP_H
 #define KITH_APP_H

@@ -2,6 +2,9 @@
  * attribution.h: who gets credit for a signup. The engine gathers the facts about each candidate
  * source (the `ref` the signup page saw, the typed code, the click behind the cookie); this
  * module decides, with no I/O. Also the e-mail normalisation used for self-referral.
+ *
+ * Ownership and threads: pure functions over caller-owned inputs; reentrant, no global state,
+ * safe from any thread.
  */
 #ifndef KITH_ATTRIBUTION_H
 #define KITH_ATTRIBUTION_H

@@ -3,6 +3,9 @@
  * global state; randomness comes in as bytes so every result is reproducible in tests. Uniqueness
  * is the store's job (a unique index on the normalised form); this module only builds, checks and
  * normalises strings.
+ *
+ * Ownership and threads: pure functions writing only into caller-owned buffers; reentrant and
+ * safe from any thread (randomness comes from the caller).
  */
 #ifndef KITH_CODES_H
 #define KITH_CODES_H

@@ -2,6 +2,8 @@
  * core.h: the status codes every fallible kith function returns, the error record that carries
  * a human message and the offending parameter, and small helpers shared by every module.
  * It is not for transport concerns: src/http maps a status to an HTTP code and JSON error.
+ *
+ * Ownership and threads: everything here is reentrant; struct kith_err is caller-owned.
  */
 #ifndef KITH_CORE_H
 #define KITH_CORE_H

@@ -3,6 +3,10 @@
  * with indexed queries inside the signup's (or event's) transaction; this module turns them into
  * flags, a score and a verdict, and owns the domain lists (disposable e-mail providers,
  * coupon and deal sites) as in-memory sets built from text at start. No I/O, no clock.
+ *
+ * Ownership and threads: verdicts are pure functions of caller-owned facts; a domain set is
+ * built once (the caller owns and destroys it) and is read-only afterwards, so threads may share
+ * it.
  */
 #ifndef KITH_FRAUD_H
 #define KITH_FRAUD_H

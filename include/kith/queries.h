@@ -3,6 +3,8 @@
  * statement by its id (KITH_Q_PARTICIPANTS_BY_EXTERNAL); each back-end holds an array of SQL
  * indexed by id (src/store/queries.h), so no statement is looked up by string at run time. The
  * dotted name travels with the id for logs and errors only.
+ *
+ * Ownership and threads: compile-time constants; kith_query_name returns static strings.
  */
 #ifndef KITH_QUERIES_H
 #define KITH_QUERIES_H

@@ -1,6 +1,9 @@
 /*
  * rewards.h: reward rules, tier selection, the cost warning, and the two state machines
  * (referral and reward). Pure: no I/O, no clock. The engine asks here before every transition.
+ *
+ * Ownership and threads: pure functions over caller-owned rules and states; reentrant, safe
+ * from any thread.
  */
 #ifndef KITH_REWARDS_H
 #define KITH_REWARDS_H
