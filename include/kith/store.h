@@ -66,6 +66,13 @@ size_t kith_store_pending(struct kith_store *s);
  */
 void kith_store_close(struct kith_store *s);
 
+/*
+ * Writes a consistent copy of the live SQLite database at db_path to out_path (which must not
+ * exist), checked with PRAGMA integrity_check and moved into place only when complete. Safe while
+ * a server writes to the database. PostgreSQL URLs are refused (use pg_dump).
+ */
+enum kith_status kith_store_backup(const char *db_path, const char *out_path, struct kith_err *err);
+
 /* Nested savepoints inside a job, for a step that may fail without undoing the whole job. */
 enum kith_status kith_tx_savepoint(struct kith_tx *tx);
 enum kith_status kith_tx_release(struct kith_tx *tx);

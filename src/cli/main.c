@@ -115,6 +115,50 @@ out:
     return rc;
 }
 
+/* kith backup [--db PATH] OUT: a consistent copy of a live SQLite database. */
+static int cmd_backup(int argc, char **argv)
+{
+    struct kith_err err = {{0}, {0}};
+    struct kith_config *conf = NULL;
+    struct kith_app_config cfg;
+    const char *out_path = NULL;
+    int rc = 2;
+    /* OUT is the one argument that is neither a flag nor a flag's value. */
+    char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+    int nrest = 0;
+    if (rest == NULL)
+        abort();
+    for (int a = 0; a < argc; a++) {
+        if (strncmp(argv[a], "--", 2) == 0) {
+            rest[nrest++] = argv[a];
+            if (strchr(argv[a], '=') == NULL && a + 1 < argc && strcmp(argv[a], "--help") != 0)
+                rest[nrest++] = argv[++a];
+        } else if (out_path == NULL) {
+            out_path = argv[a];
+        } else {
+            fprintf(stderr, "kith backup: one output file, please\n");
+            goto out;
+        }
+    }
+    if (out_path == NULL) {
+        fprintf(stderr, "usage: kith backup [--db PATH] OUT\n");
+        goto out;
+    }
+    if (!load_config(KITH_CONFIG_CMD_KEYS, nrest, rest, &cfg, &conf))
+        goto out;
+    rc = 1;
+    if (kith_store_backup(cfg.db_path, out_path, &err) != KITH_OK) {
+        fprintf(stderr, "kith backup: %s\n", err.message);
+        goto out;
+    }
+    fprintf(stderr, "kith backup: %s written and checked\n", out_path);
+    rc = 0;
+out:
+    free(rest);
+    kith_config_destroy(conf);
+    return rc;
+}
+
 static int cmd_config(int argc, char **argv)
 {
     size_t n;
@@ -159,6 +203,8 @@ static const struct command {
      "run the HTTP/JSON referral engine"},
     {"keys", cmd_keys, KITH_CONFIG_CMD_KEYS, "kith keys create [--publishable] [flags]",
      "make an API key, printed once (--publishable: a pk_ key instead of sk_)"},
+    {"backup", cmd_backup, KITH_CONFIG_CMD_KEYS, "kith backup [--db PATH] OUT",
+     "write a consistent copy of a live SQLite database"},
     {"config", cmd_config, 0, "kith config check [flags] | kith config docs",
      "check: validate every setting and print the effective ones; docs: print docs/config.md"},
     {"version", cmd_version, 0, "kith version", "print the version (also kith --version)"},
