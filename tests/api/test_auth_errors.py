@@ -103,15 +103,19 @@ class ErrorShapeTest(KithTestCase):
         self.assertError(r, 400, "invalid_json")
 
     def test_empty_body_on_create(self):
+        # The contract does not say whether an empty body is bad JSON or an empty object that
+        # lacks its required fields (kith: the latter, invalid_param external_id).
         r = self.s.post("/v1/participants", raw_body=b"")
-        self.assertEqual(r.status, 400, repr(r))
-        self.assertIn(r.body["error"]["code"], ("invalid_json", "invalid_param"), repr(r))
+        err = self.assertError(r, 400, ("invalid_json", "invalid_param"))
+        if err["code"] == "invalid_param":
+            self.assertIn(err["param"], ("program", "external_id"), repr(r))
 
     def test_non_object_body(self):
+        # JSON that is not an object: bad JSON or a bad body, the contract does not say which
+        # (kith: invalid_json)
         for raw in (b"[]", b"42", b'"x"', b"null"):
             r = self.s.post("/v1/participants", raw_body=raw)
-            self.assertEqual(r.status, 400, repr(r))
-            self.assertIn(r.body["error"]["code"], ("invalid_json", "invalid_param"), repr(r))
+            self.assertError(r, 400, ("invalid_json", "invalid_param"))
 
     def test_unknown_field_names_the_field(self):
         r = self.s.post("/v1/participants", {"program": self.program["id"], "external_id": "uf",
@@ -200,6 +204,16 @@ class ErrorShapeTest(KithTestCase):
         self.assertEqual(self.assertList(r), [])
 
     def test_body_just_under_64k_is_accepted(self):
+        # A valid body just under 64 KiB (padded with JSON whitespace) is read and acted on.
+        ext = kithtest.uid("near")
+        compact = json.dumps({"program": self.program["id"], "external_id": ext}).encode()
+        raw = b"{" + b" " * (64 * 1024 - 16 - len(compact)) + compact[1:]
+        self.assertEqual(len(raw), 64 * 1024 - 16)
+        r = self.s.post("/v1/participants", raw_body=raw)
+        self.assertStatus(r, 201)
+        self.assertEqual(r.body["external_id"], ext)
+        # The same size in metadata is read too, then refused by the metadata cap that
+        # docs/api/README.md sets (16 KiB of JSON): never a 413 or a 500.
         prefix = {"program": self.program["id"], "external_id": kithtest.uid("near"),
                   "metadata": {"blob": ""}}
         overhead = len(json.dumps(prefix).encode())
@@ -207,9 +221,7 @@ class ErrorShapeTest(KithTestCase):
         raw = json.dumps(body).encode()
         self.assertLess(len(raw), 64 * 1024)
         r = self.s.post("/v1/participants", raw_body=raw)
-        self.assertIn(r.status, (201, 400), repr(r))  # a metadata size cap may apply, never 413/500
-        if r.status == 400:
-            self.assertError(r, 400, "invalid_param", param="metadata")
+        self.assertError(r, 400, "invalid_param", param="metadata")
 
     def test_chunked_body_over_64k_is_413(self):
         chunk = b"x" * 8192
@@ -228,8 +240,9 @@ class ErrorShapeTest(KithTestCase):
                     b'{"program": "p", "external_id": "n", "metadata": ' + b'{"a":' * 10000
                     + b"1" + b"}" * 10000 + b"}"):
             r = self.s.post("/v1/participants", raw_body=raw)
-            self.assertEqual(r.status, 400, repr(r))
-            self.assertIn(r.body["error"]["code"], ("invalid_json", "invalid_param"), repr(r))
+            # too deep for the parser (invalid_json, kith) or a body/metadata refused as such
+            # (invalid_param): the contract does not say where the depth limit sits
+            self.assertError(r, 400, ("invalid_json", "invalid_param"))
         r = self.s.get("/healthz", key=None)
         self.assertStatus(r, 200)
 
@@ -247,6 +260,8 @@ class ErrorShapeTest(KithTestCase):
         self.assertError(r, 404, "not_found")
 
     def test_unknown_program_in_body_is_404_or_invalid(self):
+        # The contract does not fix this one: a missing thing (404 not_found, kith) or a bad
+        # value of the field (400 invalid_param); either way it names `program`.
         r = self.s.post("/v1/participants", {"program": "no-such-program", "external_id": "x"})
         self.assertIn(r.status, (400, 404), repr(r))
         err = self.assertError(r, r.status, "not_found" if r.status == 404 else "invalid_param")

@@ -2,9 +2,10 @@
 
 import datetime as dt
 import time
+import unittest
 
 import kithtest
-from kithtest import KithTestCase, parse_time
+from kithtest import KithTestCase, Server, parse_time
 
 
 class ClockTest(KithTestCase):
@@ -15,8 +16,30 @@ class ClockTest(KithTestCase):
         now = parse_time(r.body["now"])
         wall = dt.datetime.now(dt.timezone.utc)
         self.assertLess(abs((wall - now).total_seconds()), 600, "clock far from wall time at start")
+        # The one sleep in these tests, on purpose: what is tested is that wall time passing
+        # does not move the clock, so wall time has to pass (more than a second: readings are
+        # whole seconds). Nothing kith could be still doing can make this pass wrongly, and no
+        # response can stand in for it (even the Date header follows the test clock).
         time.sleep(1.2)
         self.assertEqual(self.s.get("/v1/test/clock").body["now"], r.body["now"], "clock not frozen")
+
+    def test_starts_at_a_whole_second(self):
+        s = Server(test_clock=True)  # its clock is untouched: this is where it started
+        try:
+            prog = s.make_program(qualification={"hold_days": 1})
+            jane = s.make_participant(prog["id"], "Jane")
+            sam = s.signup(prog["id"], ref=jane["code"]).body["participant"]
+            e = s.event(prog["id"], sam["external_id"])
+            self.assertStatus(e, 201)
+            self.assertEqual(e.body["referral"]["status"], "qualified", repr(e))
+            qualified_at = parse_time(e.body["referral"]["qualified_at"])
+            self.assertEqual(qualified_at, s.clock_now())
+            # the hold ends at qualified_at + 1 day, a time the clock can be set to exactly
+            s.clock_set(qualified_at + dt.timedelta(days=1))
+            self.assertEqual(s.referral(sam["referred_by"])["status"], "rewarded",
+                             "the hold did not end at qualified_at + hold_days")
+        finally:
+            s.stop()
 
     def test_advance_and_set(self):
         before = self.s.clock_now()
@@ -52,7 +75,7 @@ class ClockTest(KithTestCase):
         r = self.s.post("/v1/test/clock", raw_body=b"{")
         self.assertError(r, 400, "invalid_json")
         r = self.s.post("/v1/test/clock", {})
-        self.assertEqual(r.status, 400, repr(r))
+        self.assertError(r, 400, "invalid_param")  # which of the two fields it names may vary
 
     def test_needs_secret_key(self):
         r = self.s.get("/v1/test/clock", key=None)

@@ -101,8 +101,7 @@ class IdempotencyTest(KithTestCase):
         self.assertEqual(self.count(other["external_id"]), 0)
         # another route with the same key is a different request too
         r = self.post("/v1/participants", {"program": self.pid, "external_id": uid("u")}, k)
-        self.assertEqual(r.status, 422, repr(r))
-        self.assertEqual(r.body["error"]["code"], "idempotency_key_reused")
+        self.assertError(r, 422, "idempotency_key_reused")
 
     def test_validation_failure_not_stored(self):
         k = uid("idem")
@@ -134,13 +133,12 @@ class IdempotencyTest(KithTestCase):
         r = self.s.post("/v1/signups", body, headers={"Idempotency-Key": k + "-b"}, key=self.sk2)
         self.assertStatus(r, 200)
         r2 = self.s.post("/v1/signups", body, headers={"Idempotency-Key": k}, key=self.sk2)
-        self.assertEqual(r2.status, 422, repr(r2))  # sk2 already used k for `other`
+        self.assertError(r2, 422, "idempotency_key_reused")  # sk2 already used k for `other`
 
     def test_invalid_keys(self):
         for bad in ("x" * 256, "caf\u00e9".encode("utf-8").decode("latin-1"), "tab\there"):
             r = self.s.post("/v1/signups", self.signup_body(), headers={"Idempotency-Key": bad})
-            self.assertEqual(r.status, 400, "%r: %r" % (bad, r))
-            self.assertEqual(r.body["error"]["code"], "invalid_param")
+            self.assertError(r, 400, "invalid_param", param="Idempotency-Key")
         r = self.s.post("/v1/signups", self.signup_body(), headers={"Idempotency-Key": "k" * 255})
         self.assertStatus(r, 201)
         r = self.s.post("/v1/signups", self.signup_body(), headers={"Idempotency-Key": "a-b~!{}/=+"})

@@ -1,7 +1,6 @@
 """Links and clicks: GET/HEAD /r/{code} (contract section 4)."""
 
 import re
-import time
 import urllib.parse
 
 import kithtest
@@ -142,8 +141,7 @@ class LinksTest(KithTestCase):
             self.assertEqual(query_of(r.headers["location"])["ref"], [p["code"]], ua)
             self.assertNotIn("set-cookie", r.headers, ua)
         self.assertStatus(self.s.click(p["code"]), 302)
-        self.wait_for(lambda: self.clicks_of(p["id"]) >= 1, what="one counted click")
-        time.sleep(1.5)
+        self.s.settle_clicks()  # every click so far is written: a counted bot visit would show
         self.assertEqual(self.clicks_of(p["id"]), 1)
 
     def test_head(self):
@@ -156,7 +154,7 @@ class LinksTest(KithTestCase):
         r = self.s.click("QQXQ-0000", method="HEAD")
         self.assertStatus(r, 404)
         self.assertEqual(r.raw, b"")
-        time.sleep(1.5)
+        self.s.settle_clicks()  # a counted HEAD would show now
         self.assertEqual(self.clicks_of(p["id"]), 0)
 
     def test_links_need_no_auth_and_ignore_a_bad_one(self):
@@ -176,10 +174,16 @@ class LinksTest(KithTestCase):
             self.assertEqual(r.body["referral"]["referrer"]["id"], p["id"])
 
     def test_unsafe_path_bytes(self):
-        for path in ("/r/%00", "/r/..%2f..%2fetc", "/r/" + "A" * 5000, "/r/%ff%fe"):
+        # A NUL, an encoded slash or bytes that are not UTF-8 are a malformed request (kith: 400)
+        # or just an unknown code (404): the contract allows either. A long code of letters is an
+        # unknown code, plainly (contract section 4: 404 with a short human page, no cookie).
+        for path, allowed in (("/r/%00", (400, 404)), ("/r/..%2f..%2fetc", (400, 404)),
+                              ("/r/" + "A" * 5000, (404,)), ("/r/%ff%fe", (400, 404))):
             r = self.s.request("GET", path, key=None)
-            self.assertIn(r.status, (400, 404, 414), "%s: %r" % (path, r))
+            self.assertIn(r.status, allowed, "%s: %r" % (path[:40], r))
             self.assertNotIn("set-cookie", r.headers)
+            if r.status == 404:
+                self.assertIn("text/html", r.headers.get("content-type", ""), repr(r))
         self.assertStatus(self.s.get("/healthz", key=None), 200)
 
 
