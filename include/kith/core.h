@@ -45,6 +45,14 @@ enum kith_status kith_err_set(struct kith_err *err, enum kith_status st, const c
 /* Contract error code for a status ("invalid_param", ...). Never NULL. */
 const char *kith_status_code(enum kith_status st);
 
+/*
+ * The contract's error body {"error": {"code", "message", "param"}} as a new string (free() it):
+ * for st, or for a transport code that is no status ("bad_request"). An empty message becomes the
+ * code; an empty or NULL param is null. Never NULL (out of memory aborts).
+ */
+char *kith_error_json(enum kith_status st, const char *message, const char *param);
+char *kith_error_json_code(const char *code, const char *message, const char *param);
+
 /* Bounded string copy that always terminates dst (dstsize > 0). Returns strlen(src). */
 size_t kith_strlcpy(char *dst, const char *src, size_t dstsize);
 

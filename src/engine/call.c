@@ -40,21 +40,7 @@ static bool validation_error(enum kith_status st)
 
 char *kith_engine_error_json(enum kith_status st, const struct kith_err *err)
 {
-    json_t *root = json_object(), *inner = json_object();
-    if (root == NULL || inner == NULL)
-        abort();
-    const char *message = err && err->message[0] ? err->message : kith_status_code(st);
-    json_t *m = json_string(message); /* NULL when not UTF-8: jansson refuses it */
-    json_object_set_new(inner, "code", json_string(kith_status_code(st)));
-    json_object_set_new(inner, "message", m ? m : json_string(kith_status_code(st)));
-    json_t *p = err && err->param[0] ? json_string(err->param) : NULL;
-    json_object_set_new(inner, "param", p ? p : json_null());
-    json_object_set_new(root, "error", inner);
-    char *text = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    if (text == NULL)
-        abort();
-    return text;
+    return kith_error_json(st, err ? err->message : NULL, err ? err->param : NULL);
 }
 
 /* Who calls: KITH_OK with key_id set, or an answer already written into ans. */

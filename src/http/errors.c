@@ -53,28 +53,10 @@ int kith_http_status_for(enum kith_status st)
     return 500;
 }
 
-/* A JSON string for s, or for a fixed text when s is not valid UTF-8 (jansson refuses it). */
-static json_t *string_or(const char *s, const char *fallback)
-{
-    json_t *v = json_string(s);
-    return v ? v : json_string(fallback);
-}
-
 void kith_http_respond_error(struct kith_http_request *req, enum kith_status st, const char *param,
                              const char *message)
 {
-    json_t *root = json_object();
-    json_t *inner = json_object();
-    if (root == NULL || inner == NULL)
-        abort();
-    json_object_set_new(inner, "code", json_string(kith_status_code(st)));
-    json_object_set_new(inner, "message", string_or(message ? message : "", "invalid message"));
-    json_object_set_new(inner, "param", param ? string_or(param, "invalid") : json_null());
-    json_object_set_new(root, "error", inner);
-    char *body = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    if (body == NULL)
-        abort();
+    char *body = kith_error_json(st, message, param);
 
     /* The contract promises Retry-After with every 429 and 503 (CONSTRAINT also answers 503). */
     struct kith_http_header headers[2] = {{"Content-Type", "application/json"},
