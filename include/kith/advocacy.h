@@ -103,8 +103,10 @@ struct kith_adv_outcome {
 };
 
 /*
- * Evaluates held against count. at_ms is when the count changed (the start of a grace period);
- * now_ms is now (a grace period that ended by now is applied). The rules, in order:
+ * Evaluates held against count. at_ms is when the count fell (the start of a grace period), or
+ * -1 when it did not fall (it rose, or nothing but the settings changed): then no grace period
+ * starts, and a level the count no longer reaches under changed settings stays held. now_ms is
+ * now (a grace period that ended by now is applied). The rules, in order:
  * 1. A pending level the count no longer reaches is withdrawn.
  * 2. A count below the held level starts the grace period at at_ms (kept when it had started);
  *    once now_ms >= start + grace_days the participant drops to the highest level the count

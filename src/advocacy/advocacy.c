@@ -208,6 +208,10 @@ static void settle(const struct kith_adv_track *t, int64_t count, struct kith_ad
     }
     /* 2. Below the held level: keep it through the grace period, then drop. */
     if (s->level > reach) {
+        /* Only a count that fell starts a grace period: a level held under settings that have
+         * since asked for more stays held (levels already held stay). */
+        if (s->below_since_ms < 0 && at_ms < 0)
+            return;
         if (s->below_since_ms < 0)
             s->below_since_ms = at_ms;
         int64_t until = s->below_since_ms + t->grace_days * DAY_MS;

@@ -331,6 +331,28 @@ static void test_grace(void)
     CHECK_INT(o.dropped, 3);
 }
 
+static void test_settings_raised(void)
+{
+    /* advocate held at 3; the owner raises it to 5: it stays until the count falls */
+    struct kith_adv_track t = connector(0, 0);
+    struct kith_adv_state s = fresh();
+    struct kith_adv_outcome o;
+    kith_adv_evaluate(&t, 3, &s, -1, 0, &o);
+    s = o.next;
+    CHECK_INT(s.level, 1);
+    t.levels[1].at = 5;
+    kith_adv_evaluate(&t, 3, &s, -1, DAY, &o);
+    CHECK_INT(o.next.level, 1);
+    CHECK_INT(o.next.below_since_ms, -1);
+    CHECK_INT(o.dropped, 0);
+    kith_adv_evaluate(&t, 4, &s, -1, DAY, &o);
+    CHECK_INT(o.next.level, 1);
+    /* a count that falls starts the (here zero) grace: dropped to what 2 reaches */
+    kith_adv_evaluate(&t, 2, &s, 2 * DAY, 2 * DAY, &o);
+    CHECK_INT(o.next.level, 0);
+    CHECK_INT(o.dropped, 2);
+}
+
 static void test_grace_zero(void)
 {
     struct kith_adv_track t = connector(30, 0);
@@ -412,6 +434,7 @@ int main(void)
     RUN(test_approval_then_climb);
     RUN(test_decline);
     RUN(test_grace);
+    RUN(test_settings_raised);
     RUN(test_grace_zero);
     RUN(test_regain_owner_level);
     RUN(test_pending_withdrawn);
