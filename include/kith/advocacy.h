@@ -136,4 +136,28 @@ bool kith_adv_decline(const struct kith_adv_track *t, const struct kith_adv_stat
  */
 int kith_adv_next(const struct kith_adv_track *t, const struct kith_adv_state *s);
 
+/* Where a participant's role came from: the owner, or level `level` of track `track`. */
+struct kith_adv_role_source {
+    bool owner;
+    int track;
+    int level;
+};
+
+enum kith_adv_role_fate {
+    KITH_ADV_ROLE_KEEP,   /* the owner gave it, or another level is its source */
+    KITH_ADV_ROLE_MOVE,   /* a level still held grants it too: that level is its source now */
+    KITH_ADV_ROLE_REVOKE, /* nothing holds it up any more: it goes */
+};
+
+/*
+ * A drop in level revokes the roles it granted (CONTRACT section 15), and only those: what
+ * happens to a role whose source is src when level `level` of track `track` is no longer held.
+ * held[j] is the level now held on track j (-1 none; after the drop), grants[j] has bit k set
+ * when level k of track j grants the role; ntracks entries each. On KITH_ADV_ROLE_MOVE, *next is
+ * the first (by track, then level) level still held that grants it.
+ */
+enum kith_adv_role_fate kith_adv_role_after_drop(const struct kith_adv_role_source *src, int track,
+                                                 int level, const int *held, const uint32_t *grants,
+                                                 size_t ntracks, struct kith_adv_role_source *next);
+
 #endif

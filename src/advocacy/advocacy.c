@@ -301,3 +301,22 @@ int kith_adv_next(const struct kith_adv_track *t, const struct kith_adv_state *s
     int next = from + 1;
     return (size_t)next < t->nlevels && next < KITH_ADV_LEVELS_MAX ? next : -1;
 }
+
+enum kith_adv_role_fate kith_adv_role_after_drop(const struct kith_adv_role_source *src, int track,
+                                                 int level, const int *held, const uint32_t *grants,
+                                                 size_t ntracks, struct kith_adv_role_source *next)
+{
+    if (src->owner || src->track != track || src->level != level)
+        return KITH_ADV_ROLE_KEEP;
+    for (size_t j = 0; j < ntracks; j++) {
+        for (int k = 0; k <= held[j] && k < KITH_ADV_LEVELS_MAX; k++) {
+            if (grants[j] & bit(k)) {
+                next->owner = false;
+                next->track = (int)j;
+                next->level = k;
+                return KITH_ADV_ROLE_MOVE;
+            }
+        }
+    }
+    return KITH_ADV_ROLE_REVOKE;
+}

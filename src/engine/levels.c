@@ -115,58 +115,81 @@ static bool level_grants_role(const struct kith_eng_tracks *tr, size_t ti, int l
     return false;
 }
 
+/* Bit k set when level k of track ti grants role. */
+static uint32_t role_mask(const struct kith_eng_tracks *tr, size_t ti, const char *role)
+{
+    uint32_t mask = 0;
+    for (size_t k = 0; k < tr->t[ti].nlevels; k++) {
+        if (level_grants_role(tr, ti, (int)k, role))
+            mask |= (uint32_t)1 << k;
+    }
+    return mask;
+}
+
 /*
- * A level that granted role fell away. The role goes unless the owner gave it, it came from
- * another level, or a level the person still holds (on any track; ti's is now `holding`) grants
- * it too, which then becomes its source.
+ * Level li of track ti, which granted role, fell away (ti now holds `holding`). The rules decide
+ * (kith_adv_role_after_drop): the role stays when the owner gave it or another level is its
+ * source, moves to a level still held that grants it too, or goes.
  */
 static enum kith_status drop_level_role(struct kith_tx *tx, const struct kith_eng_tracks *tr,
-                                        size_t ti, int holding, json_t *person, const char *role,
-                                        const char *level, int64_t now_ms)
+                                        size_t ti, int li, int holding, json_t *person,
+                                        const char *role, int64_t now_ms)
 {
     const char *participant = kith_eng_row_str(person, "id");
-    json_t *row = NULL, *held = NULL, *args;
+    json_t *row = NULL, *held_rows = NULL, *args;
+    struct kith_adv_role_source src, next;
+    int held[KITH_ADV_TRACKS_MAX] = {0};
+    uint32_t grants[KITH_ADV_TRACKS_MAX] = {0};
     enum kith_status st = role_row(tx, participant, role, &row);
     if (st == KITH_E_NOT_FOUND)
         return KITH_OK;
     if (st != KITH_OK)
         return st;
-    if (strcmp(kith_eng_row_str(row, "source"), "level") != 0 ||
-        !same(kith_eng_row_str(row, "track"), tr->t[ti].id) ||
-        !same(kith_eng_row_str(row, "level"), level))
+    src.owner = !same(kith_eng_row_str(row, "source"), "level");
+    src.track = kith_eng_tracks_find(
+        tr, kith_eng_row_str(row, "track") ? kith_eng_row_str(row, "track") : "");
+    src.level = src.track >= 0
+                    ? kith_adv_level_index(&tr->t[src.track], kith_eng_row_str(row, "level"))
+                    : -1;
+    /* Without any level held, does this drop concern the role at all? */
+    if (kith_adv_role_after_drop(&src, (int)ti, li, held, grants, 0, &next) == KITH_ADV_ROLE_KEEP)
         goto out;
     args = json_pack("[s]", participant);
-    st = kith_store_query(tx, KITH_Q_ADV_LEVELS_OF, args, &held);
+    st = kith_store_query(tx, KITH_Q_ADV_LEVELS_OF, args, &held_rows);
     json_decref(args);
     if (st != KITH_OK)
         goto out;
     for (size_t j = 0; j < tr->n; j++) {
-        int top = -1;
+        held[j] = -1;
         if (j == ti) {
-            top = holding;
+            held[j] = holding;
         } else {
             size_t k;
             json_t *r;
-            json_array_foreach(held, k, r)
+            json_array_foreach(held_rows, k, r)
             {
                 if (same(kith_eng_row_str(r, "track"), tr->t[j].id))
-                    top = kith_adv_level_index(&tr->t[j], kith_eng_row_str(r, "level"));
+                    held[j] = kith_adv_level_index(&tr->t[j], kith_eng_row_str(r, "level"));
             }
         }
-        for (int li = 0; li <= top; li++) {
-            if (level_grants_role(tr, j, li, role)) {
-                args = json_pack("[ssssO]", participant, role, "level", tr->t[j].id,
-                                 json_object_get(level_json(tr, j, li), "id"));
-                st = kith_store_exec(tx, KITH_Q_ADV_ROLE_SET_SOURCE, args, NULL);
-                json_decref(args);
-                goto out;
-            }
-        }
+        grants[j] = role_mask(tr, j, role);
     }
-    st = revoke_role(tx, participant, row, now_ms);
+    switch (kith_adv_role_after_drop(&src, (int)ti, li, held, grants, tr->n, &next)) {
+    case KITH_ADV_ROLE_KEEP:
+        break;
+    case KITH_ADV_ROLE_MOVE:
+        args = json_pack("[ssssO]", participant, role, "level", tr->t[next.track].id,
+                         json_object_get(level_json(tr, (size_t)next.track, next.level), "id"));
+        st = kith_store_exec(tx, KITH_Q_ADV_ROLE_SET_SOURCE, args, NULL);
+        json_decref(args);
+        break;
+    case KITH_ADV_ROLE_REVOKE:
+        st = revoke_role(tx, participant, row, now_ms);
+        break;
+    }
 out:
     json_decref(row);
-    json_decref(held);
+    json_decref(held_rows);
     return st;
 }
 
@@ -298,9 +321,8 @@ enum kith_status kith_eng_adv_settle(struct kith_tx *tx, const struct kith_engin
         json_array_foreach(json_object_get(level_json(tr, ti, li), "grants"), i, g)
         {
             if (st == KITH_OK && same(json_string_value(json_object_get(g, "kind")), "role"))
-                st = drop_level_role(tx, tr, ti, o.next.level, person,
-                                     json_string_value(json_object_get(g, "role")),
-                                     t->levels[li].id, now_ms);
+                st = drop_level_role(tx, tr, ti, li, o.next.level, person,
+                                     json_string_value(json_object_get(g, "role")), now_ms);
         }
     }
     if (st == KITH_OK && o.pending_new)

@@ -423,6 +423,52 @@ static void test_removed_level(void)
     CHECK_INT(o.next.given, 7);
 }
 
+static void test_role_after_drop(void)
+{
+    /* two tracks; the role "elder" is granted by track 0 level 2 and track 1 level 0 */
+    uint32_t grants[2] = {4, 1};
+    int held[2] = {1, -1};
+    struct kith_adv_role_source src = {false, 0, 2}, next = {true, -9, -9};
+    /* track 0 dropped from 2 to 1, track 1 holds nothing: the role goes */
+    CHECK_INT(kith_adv_role_after_drop(&src, 0, 2, held, grants, 2, &next), KITH_ADV_ROLE_REVOKE);
+    /* track 1 holds its level 0: the role stays, sourced there now */
+    held[1] = 0;
+    CHECK_INT(kith_adv_role_after_drop(&src, 0, 2, held, grants, 2, &next), KITH_ADV_ROLE_MOVE);
+    CHECK(!next.owner);
+    CHECK_INT(next.track, 1);
+    CHECK_INT(next.level, 0);
+    /* the owner gave it: kept whatever drops */
+    struct kith_adv_role_source owner = {true, -1, -1};
+    held[1] = -1;
+    CHECK_INT(kith_adv_role_after_drop(&owner, 0, 2, held, grants, 2, &next), KITH_ADV_ROLE_KEEP);
+    /* another level is its source: that level's own drop decides */
+    struct kith_adv_role_source other = {false, 1, 0};
+    CHECK_INT(kith_adv_role_after_drop(&other, 0, 2, held, grants, 2, &next), KITH_ADV_ROLE_KEEP);
+    /* a lower level of the same track, still held, grants it too */
+    grants[0] = 4 | 1;
+    CHECK_INT(kith_adv_role_after_drop(&src, 0, 2, held, grants, 2, &next), KITH_ADV_ROLE_MOVE);
+    CHECK_INT(next.track, 0);
+    CHECK_INT(next.level, 0);
+}
+
+static void test_drop_names_the_levels_whose_roles_go(void)
+{
+    /* from guide (2) down to nothing at once: dropped names friend, advocate and guide, whose
+     * roles the engine then revokes (test_role_after_drop); rewards are not its business */
+    struct kith_adv_track t = connector(10, 0);
+    struct kith_adv_state s = fresh();
+    struct kith_adv_outcome o;
+    kith_adv_evaluate(&t, 10, &s, -1, 0, &o);
+    s = o.next;
+    CHECK(kith_adv_approve(&t, 10, &s, 0, &o));
+    s = o.next;
+    CHECK_INT(s.level, 2);
+    kith_adv_evaluate(&t, 0, &s, 10 * DAY, 10 * DAY, &o);
+    CHECK_INT(o.next.level, -1);
+    CHECK_INT(o.dropped, 7);
+    CHECK_INT(o.reached, 0);
+}
+
 int main(void)
 {
     RUN(test_ids);
@@ -439,5 +485,7 @@ int main(void)
     RUN(test_regain_owner_level);
     RUN(test_pending_withdrawn);
     RUN(test_removed_level);
+    RUN(test_role_after_drop);
+    RUN(test_drop_names_the_levels_whose_roles_go);
     TEST_DONE();
 }
