@@ -257,15 +257,14 @@ static const char *level_id(const struct kith_adv_track *t, int li)
     return li >= 0 ? t->levels[li].id : NULL;
 }
 
-enum kith_status kith_eng_adv_settle(struct kith_tx *tx, const struct kith_engine *eng,
-                                     const struct kith_eng_tracks *tr, size_t ti, json_t *person,
-                                     json_t *row, int64_t at_ms, int64_t now_ms, char op,
-                                     const char *key_id, struct kith_err *err)
+enum kith_status kith_eng_adv_settle(struct kith_tx *tx, const struct kith_eng_tracks *tr,
+                                     size_t ti, json_t *person, json_t *row, int64_t at_ms,
+                                     int64_t now_ms, char op, const char *key_id,
+                                     struct kith_err *err)
 {
     const struct kith_adv_track *t = &tr->t[ti];
     const char *participant = kith_eng_row_str(person, "id");
     char basis[96];
-    (void)eng;
     kith_adv_basis(t, basis, sizeof(basis));
     int64_t count = same(kith_eng_row_str(row, "basis"), basis) ? kith_eng_row_int(row, "n") : 0;
     const char *was = kith_eng_row_str(row, "level");
@@ -447,7 +446,7 @@ static enum kith_status decide(struct kith_tx *tx, struct kith_call *call, char 
         st = kith_err_set(err, st, NULL, "the database could not read the level");
         goto out;
     }
-    if ((st = kith_eng_adv_settle(tx, call->eng, &tr, (size_t)ti, person, row, -1, call->now_ms, op,
+    if ((st = kith_eng_adv_settle(tx, &tr, (size_t)ti, person, row, -1, call->now_ms, op,
                                   call->key_id, err)) != KITH_OK)
         goto out;
     if ((st = kith_eng_adv_notify_owed(tx, call->eng, call->params[0], call->now_ms)) != KITH_OK) {

@@ -121,8 +121,8 @@ enum kith_status kith_eng_adv_count(struct kith_tx *tx, const struct kith_engine
             KITH_OK)
             goto fail;
         /* A count that fell starts a grace period now; one that rose starts none. */
-        st = kith_eng_adv_settle(tx, eng, &tr, i, person, row, delta < 0 ? now_ms : -1, now_ms, 0,
-                                 NULL, err);
+        st = kith_eng_adv_settle(tx, &tr, i, person, row, delta < 0 ? now_ms : -1, now_ms, 0, NULL,
+                                 err);
         json_decref(row);
         if (st != KITH_OK)
             goto out;
@@ -186,8 +186,7 @@ enum kith_status kith_eng_adv_referral_created(struct kith_tx *tx, const struct 
 
 /* An entry left its window at its expires_at: it stops counting, and the grace period of a
  * level it held up starts then, whenever the sweeper gets to it. */
-static enum kith_status expire_entry(struct kith_tx *tx, const struct kith_engine *eng, json_t *e,
-                                     int64_t now_ms)
+static enum kith_status expire_entry(struct kith_tx *tx, json_t *e, int64_t now_ms)
 {
     const char *program = kith_eng_row_str(e, "program");
     const char *participant = kith_eng_row_str(e, "participant");
@@ -216,16 +215,15 @@ static enum kith_status expire_entry(struct kith_tx *tx, const struct kith_engin
     /* A track that is gone, or counts something else now, has no count to take this from. */
     if (i >= 0 && strcmp(basis, kith_eng_row_str(e, "basis")) == 0 &&
         (st = kith_eng_adv_bump(tx, &tr.t[i], program, participant, -1, now_ms, &row)) == KITH_OK)
-        st = kith_eng_adv_settle(tx, eng, &tr, (size_t)i, person, row,
-                                 kith_eng_row_int(e, "expires_at"), now_ms, 0, NULL, NULL);
+        st = kith_eng_adv_settle(tx, &tr, (size_t)i, person, row, kith_eng_row_int(e, "expires_at"),
+                                 now_ms, 0, NULL, NULL);
     json_decref(row);
     json_decref(person);
     kith_eng_tracks_dispose(&tr);
     return st;
 }
 
-static enum kith_status grace_ended(struct kith_tx *tx, const struct kith_engine *eng, json_t *r,
-                                    int64_t now_ms)
+static enum kith_status grace_ended(struct kith_tx *tx, json_t *r, int64_t now_ms)
 {
     const char *program = kith_eng_row_str(r, "program");
     const char *participant = kith_eng_row_str(r, "participant");
@@ -240,8 +238,7 @@ static enum kith_status grace_ended(struct kith_tx *tx, const struct kith_engine
     if (st == KITH_OK && i >= 0) {
         if ((st = kith_eng_adv_bump(tx, &tr.t[i], program, participant, 0, now_ms, &row)) ==
             KITH_OK)
-            st = kith_eng_adv_settle(tx, eng, &tr, (size_t)i, person, row, -1, now_ms, 0, NULL,
-                                     NULL);
+            st = kith_eng_adv_settle(tx, &tr, (size_t)i, person, row, -1, now_ms, 0, NULL, NULL);
     } else if (st == KITH_OK || st == KITH_E_NOT_FOUND) {
         /* The track (or the person) is gone: nothing falls due any more. */
         json_t *set = json_pack("{s:n,s:I}", "grace_until", "updated_at", (json_int_t)now_ms);
@@ -271,7 +268,7 @@ enum kith_status kith_eng_adv_sweep(struct kith_tx *tx, const struct kith_engine
         json_t *r;
         json_array_foreach(rows, i, r)
         {
-            st = q == 0 ? expire_entry(tx, eng, r, now_ms) : grace_ended(tx, eng, r, now_ms);
+            st = q == 0 ? expire_entry(tx, r, now_ms) : grace_ended(tx, r, now_ms);
             if (st != KITH_OK)
                 break;
         }

@@ -84,13 +84,13 @@ enum kith_status kith_eng_adv_sweep(struct kith_tx *tx, const struct kith_engine
  * track_levels row as it now is: evaluates the level rules (op 0; at_ms is when the count fell,
  * -1 when it did not), or applies the owner's approval (op 'a', by API key key_id) or decline
  * ('d'; KITH_E_INVALID_STATE when nothing waits). Writes the row, gives the grants of levels
- * reached, takes back the roles of levels dropped, and writes the webhooks. eng is unused (the
- * level_reached notes are owed: kith_eng_adv_notify_owed writes them).
+ * reached, takes back the roles of levels dropped, and writes the webhooks. The level_reached
+ * notes are owed: kith_eng_adv_notify_owed writes them, where the engine settings are at hand.
  */
-enum kith_status kith_eng_adv_settle(struct kith_tx *tx, const struct kith_engine *eng,
-                                     const struct kith_eng_tracks *tr, size_t track, json_t *person,
-                                     json_t *row, int64_t at_ms, int64_t now_ms, char op,
-                                     const char *key_id, struct kith_err *err);
+enum kith_status kith_eng_adv_settle(struct kith_tx *tx, const struct kith_eng_tracks *tr,
+                                     size_t track, json_t *person, json_t *row, int64_t at_ms,
+                                     int64_t now_ms, char op, const char *key_id,
+                                     struct kith_err *err);
 /* Sets the participant's `progress` and `roles` on out (the rendered participant row). fresh:
  * created in this transaction, so nothing is counted yet and only the settings are read. */
 void kith_eng_adv_render(struct kith_tx *tx, json_t *row, bool fresh, json_t *out);
