@@ -2,7 +2,7 @@
  * fuzz_templates.c: message templates (src/engine/templates.h). Operators write templates
  * through the API, and every value rendered into them (first names, program names) comes from
  * end users, so both sides are untrusted. The input is split at NUL bytes: the template, then up
- * to six values in kith_template_vars order; missing values default to text that looks like
+ * to eight values in kith_template_vars order; missing values default to text that looks like
  * placeholders ("{{first_name}}"), since values must never be expanded again. An odd input size
  * renders as a subject line.
  *
@@ -16,7 +16,7 @@
 #include "engine/templates.h"
 #include "fuzz_check.h"
 
-#define VALUE_COUNT 6
+#define VALUE_COUNT 8
 
 static const char *const names[] = {
     "referral_created_referrer",
@@ -24,6 +24,7 @@ static const char *const names[] = {
     "referral_qualified_referrer",
     "referral_rewarded_referrer",
     "reward_issued_referred",
+    "level_reached",
     "share_email",
     "share_sms",
     "share_whatsapp",
@@ -63,8 +64,9 @@ static size_t count_controls(const char *s)
 
 static void check_render(const char *text, const struct kith_template_vars *v, bool subject)
 {
-    const char *values[VALUE_COUNT] = {v->first_name,        v->code,   v->share_url,
-                                       v->friend_first_name, v->reward, v->program_name};
+    const char *values[VALUE_COUNT] = {v->first_name,        v->code,      v->share_url,
+                                       v->friend_first_name, v->reward,    v->program_name,
+                                       v->track_name,        v->level_name};
     size_t longest = 0;
     for (size_t i = 0; i < VALUE_COUNT; i++)
         if (values[i] != NULL && strlen(values[i]) > longest)
@@ -103,11 +105,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         "{{first_name}}",  "{{code}}}}",
         "{{ share_url }}", "{{friend_first_name}}{{",
         "}}{{reward}}",    "Line\r\nBcc: x@example.com\t{{program_name}}\x7f",
+        "{{level_name}}",  "{{{{track_name}}}}",
     };
     const char *vals[VALUE_COUNT];
     for (size_t i = 0; i < VALUE_COUNT; i++)
         vals[i] = parts[1 + i] != NULL ? parts[1 + i] : hostile[i];
-    struct kith_template_vars v = {vals[0], vals[1], vals[2], vals[3], vals[4], vals[5]};
+    struct kith_template_vars v = {vals[0], vals[1], vals[2], vals[3],
+                                   vals[4], vals[5], vals[6], vals[7]};
     const char *text = parts[0];
 
     /* bad is always terminated within badsize, whatever the size. */
@@ -121,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_render(text, &v, size % 2 == 1);
     /* NULL values render as empty. */
-    struct kith_template_vars none = {NULL, NULL, NULL, NULL, NULL, NULL};
+    struct kith_template_vars none = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     char *empty = kith_template_render(text, &none, false);
     FUZZ_CHECK(strlen(empty) <= strlen(text), "NULL values grew \"%s\" into \"%s\"", text, empty);
     free(empty);

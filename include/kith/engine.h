@@ -143,6 +143,23 @@ enum kith_status kith_op_metrics(struct kith_tx *, struct kith_call *, json_t **
                                  struct kith_err *);
 enum kith_status kith_op_leaderboard(struct kith_tx *, struct kith_call *, json_t **,
                                      struct kith_err *);
+/* Tracks, levels and roles (section 15), activities (section 16). */
+enum kith_status kith_op_participant_level_approve(struct kith_tx *, struct kith_call *, json_t **,
+                                                   struct kith_err *);
+enum kith_status kith_op_participant_level_decline(struct kith_tx *, struct kith_call *, json_t **,
+                                                   struct kith_err *);
+enum kith_status kith_op_participant_role_grant(struct kith_tx *, struct kith_call *, json_t **,
+                                                struct kith_err *);
+enum kith_status kith_op_participant_role_revoke(struct kith_tx *, struct kith_call *, json_t **,
+                                                 struct kith_err *);
+enum kith_status kith_op_activity_create(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_activity_list(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_activity_get(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
+enum kith_status kith_op_activity_void(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
 /* Test clock (section 10): sets the clock, then runs due work before answering. */
 enum kith_status kith_op_clock_get(struct kith_tx *, struct kith_call *, json_t **,
                                    struct kith_err *);

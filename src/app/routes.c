@@ -85,6 +85,20 @@ const struct kith_app_route kith_app_routes[] = {
     {KITH_HTTP_GET, "/v1/metrics", "metrics.get", API, kith_op_metrics, SECRET, 0},
     {KITH_HTTP_GET, "/v1/leaderboard", "leaderboard.get", API, kith_op_leaderboard, PUBLISHABLE, 0},
     /* tracks, levels, roles and activities (15, 16) */
+    {KITH_HTTP_POST, "/v1/participants/{id}/levels/{track}/approve", "participants.levels.approve",
+     API, kith_op_participant_level_approve, SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/participants/{id}/levels/{track}/decline", "participants.levels.decline",
+     API, kith_op_participant_level_decline, SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/participants/{id}/roles", "participants.roles.grant", API,
+     kith_op_participant_role_grant, SECRET, BODY},
+    {KITH_HTTP_DELETE, "/v1/participants/{id}/roles/{role}", "participants.roles.revoke", API,
+     kith_op_participant_role_revoke, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/activities", "activities.create", API, kith_op_activity_create, SECRET,
+     BODY},
+    {KITH_HTTP_GET, "/v1/activities", "activities.list", API, kith_op_activity_list, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/activities/{id}", "activities.get", API, kith_op_activity_get, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/activities/{id}/void", "activities.void", API, kith_op_activity_void,
+     SECRET, BODY},
 
     /* moments, asks, rituals and the public page (17, 18) */
 

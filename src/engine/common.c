@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/tracks.h"
 #include "kith/clock.h"
 #include "kith/codes.h"
 #include "kith/crypto.h"
@@ -76,8 +77,8 @@ enum kith_status kith_eng_participant_by_external(struct kith_tx *tx, const char
     return st;
 }
 
-static json_t *participant_json(const struct kith_engine *eng, json_t *row, json_t *codes,
-                                json_t *stats);
+static json_t *participant_json(struct kith_tx *tx, const struct kith_engine *eng, json_t *row,
+                                json_t *codes, json_t *stats, bool fresh);
 
 json_t *kith_eng_render_participant(struct kith_tx *tx, const struct kith_engine *eng, json_t *row)
 {
@@ -92,16 +93,18 @@ json_t *kith_eng_render_participant(struct kith_tx *tx, const struct kith_engine
     if (kith_store_query_one(tx, KITH_Q_PARTICIPANTS_STATS, args, &stats) != KITH_OK)
         stats = NULL;
     json_decref(args);
-    return participant_json(eng, row, codes, stats);
+    return participant_json(tx, eng, row, codes, stats, false);
 }
 
-json_t *kith_eng_render_new_participant(const struct kith_engine *eng, json_t *row)
+json_t *kith_eng_render_new_participant(struct kith_tx *tx, const struct kith_engine *eng,
+                                        json_t *row)
 {
-    return participant_json(eng, row, json_pack("[O]", json_object_get(row, "code")), NULL);
+    return participant_json(tx, eng, row, json_pack("[O]", json_object_get(row, "code")), NULL,
+                            true);
 }
 
-static json_t *participant_json(const struct kith_engine *eng, json_t *row, json_t *codes,
-                                json_t *stats)
+static json_t *participant_json(struct kith_tx *tx, const struct kith_engine *eng, json_t *row,
+                                json_t *codes, json_t *stats, bool fresh)
 {
     const char *id = kith_eng_row_str(row, "id");
     if (stats == NULL)
@@ -132,6 +135,7 @@ static json_t *participant_json(const struct kith_engine *eng, json_t *row, json
     json_object_set_new(out, "metadata", meta);
     json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
     json_object_set_new(out, "stats", stats);
+    kith_eng_adv_render(tx, row, fresh, out); /* progress and roles (section 15) */
     if (erased)
         json_object_set_new(out, "erased", json_true());
     return out;
@@ -202,6 +206,10 @@ json_t *kith_eng_render_reward(json_t *row)
     json_object_set_new(out, "issued_at", kith_eng_time_or_null(row, "issued_at"));
     json_object_set_new(out, "redeemed_at", kith_eng_time_or_null(row, "redeemed_at"));
     json_object_set_new(out, "expires_at", kith_eng_time_or_null(row, "expires_at"));
+    json_t *source = kith_eng_row_str(row, "source") /* what earned a participant reward */
+                         ? json_loads(kith_eng_row_str(row, "source"), 0, NULL)
+                         : NULL;
+    json_object_set_new(out, "source", source ? source : json_null());
     return out;
 }
 

@@ -9,11 +9,16 @@
 #include "engine/internal.h"
 #include "kith/webhooks.h"
 
+/* clang-format off */
 static const char *const event_types[] = {
     "participant.created", "referral.created",  "referral.review",  "referral.qualified",
     "referral.rewarded",   "referral.rejected", "referral.expired", "reward.created",
     "reward.issued",       "reward.redeemed",   "reward.voided",    "reward.expired",
-    "notification.created"};
+    "notification.created",
+    /* tracks, levels and roles (section 15) */
+    "participant.level_changed", "participant.level_pending", "participant.role_granted",
+    "participant.role_revoked"};
+/* clang-format on */
 
 static enum kith_status parse_events(json_t *body, json_t **out, struct kith_err *err)
 {

@@ -96,8 +96,10 @@ json_t *kith_eng_render_participant(struct kith_tx *tx, const struct kith_engine
 json_t *kith_eng_render_referral(struct kith_tx *tx, json_t *row);
 /* The same from rows the caller already holds (referrer, referred may be NULL). */
 json_t *kith_eng_render_referral_rows(json_t *row, json_t *referrer, json_t *referred);
-/* A participant created in this transaction: one code, zero stats, no queries. */
-json_t *kith_eng_render_new_participant(const struct kith_engine *eng, json_t *row);
+/* A participant created in this transaction: one code, zero stats and progress, no queries but
+ * the program's settings (cached). */
+json_t *kith_eng_render_new_participant(struct kith_tx *tx, const struct kith_engine *eng,
+                                        json_t *row);
 json_t *kith_eng_render_reward(json_t *row);
 /* Loads one row of table by id; KITH_E_NOT_FOUND names what was not found. */
 enum kith_status kith_eng_load_row(struct kith_tx *tx, const char *table, const char *id,
@@ -200,6 +202,10 @@ enum kith_status kith_eng_notify_created(struct kith_tx *tx, const struct kith_e
 enum kith_status kith_eng_notify(struct kith_tx *tx, const struct kith_engine *eng,
                                  enum kith_notify_stage stage, const char *referral_id,
                                  const char *reward_id, int64_t now_ms);
+/* The level_reached note (section 15) for person: words are what the level gives. */
+enum kith_status kith_eng_notify_level(struct kith_tx *tx, const struct kith_engine *eng,
+                                       json_t *person, const char *track_name,
+                                       const char *level_name, const char *words, int64_t now_ms);
 
 /* ---- referral lifecycle (lifecycle.c) ---- */
 /* Applies a qualifying event to a pending referral: qualifies, creates rewards, may issue them.
@@ -215,6 +221,15 @@ enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith
 enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_engine *eng,
                                         const struct prog *p, json_t *referral, int64_t event_ms,
                                         int64_t now_ms, struct kith_err *err);
+/*
+ * Creates a reward that no referral earned (section 8 v2: "to": "participant", "referral":
+ * null) from grant (a reward rule without `to`: kind, amount, currency, description,
+ * expires_days) for participant, naming what earned it in source (borrowed; stored as JSON),
+ * and issues it at once. *out (may be NULL) receives the stored row.
+ */
+enum kith_status kith_eng_participant_reward(struct kith_tx *tx, const char *program,
+                                             const char *participant, json_t *grant, json_t *source,
+                                             int64_t now_ms, json_t **out);
 /* Issues a held referral's pending rewards and marks it rewarded. */
 enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith_engine *eng,
                                            json_t *referral, int64_t now_ms);

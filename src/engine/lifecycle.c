@@ -6,9 +6,11 @@
  * rewards (one live reward per referral and side) backs the rule that a referral is rewarded
  * once, whatever order events arrive in.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/tracks.h"
 #include "kith/crypto.h"
 
 static bool referral_status(json_t *referral, enum kith_referral_status *out)
@@ -79,6 +81,51 @@ static enum kith_status purchase_undone(struct kith_tx *tx, const struct prog *p
     return KITH_OK;
 }
 
+enum kith_status kith_eng_participant_reward(struct kith_tx *tx, const char *program,
+                                             const char *participant, json_t *grant, json_t *source,
+                                             int64_t now_ms, json_t **out)
+{
+    char id[KITH_ID_MAX];
+    struct kith_err err = {"", ""};
+    json_t *stored = NULL;
+    kith_crypto_random_id("rwd_", id);
+    char *src = json_dumps(source, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *row = json_object();
+    json_object_set_new(row, "id", json_string(id));
+    json_object_set_new(row, "program", json_string(program));
+    json_object_set_new(row, "participant", json_string(participant));
+    json_object_set_new(row, "referral", json_null());
+    json_object_set_new(row, "side", json_string("participant"));
+    static const char *const copied[] = {"kind", "amount", "currency", "description",
+                                         "expires_days"};
+    for (size_t i = 0; i < KITH_ARRAY_LEN(copied); i++) {
+        json_t *v = json_object_get(grant, copied[i]);
+        json_object_set(row, copied[i], v ? v : json_null());
+    }
+    json_object_set_new(row, "status", json_string("pending"));
+    json_object_set_new(row, "event", json_null());
+    json_object_set_new(row, "source", src ? json_string(src) : json_null());
+    json_object_set_new(row, "created_at", json_integer(now_ms));
+    json_object_set_new(row, "updated_at", json_integer(now_ms));
+    free(src);
+    enum kith_status st = kith_store_insert(tx, "rewards", row);
+    json_decref(row);
+    if (st == KITH_OK)
+        st = kith_eng_outbox_reward(tx, id, "reward.created", now_ms);
+    if (st == KITH_OK)
+        st = kith_store_get(tx, "rewards", id, &stored);
+    /* Born pending a moment ago: issuing it is a move the machine allows. No friend to tell,
+     * so the writer needs no engine settings. */
+    if (st == KITH_OK)
+        st = kith_eng_move_checked(
+            kith_eng_reward_move(tx, NULL, stored, KITH_REWARD_ISSUED, now_ms, &err),
+            "participant reward", &err);
+    if (st == KITH_OK && out)
+        *out = json_incref(stored);
+    json_decref(stored);
+    return st;
+}
+
 /* Issues every pending reward of a referral and marks it rewarded. */
 enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith_engine *eng,
                                            json_t *referral, int64_t now_ms)
@@ -116,8 +163,12 @@ enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith
     if (st != KITH_OK || (st = kith_eng_referral_move(tx, referral, KITH_REFERRAL_REWARDED, NULL,
                                                       at_ms, now_ms, &err)) != KITH_OK)
         return kith_eng_move_checked(st, "release", &err);
-    return kith_eng_notify(tx, eng, KITH_NOTIFY_REFERRAL_REWARDED, kith_eng_row_str(referral, "id"),
-                           NULL, now_ms);
+    st = kith_eng_notify(tx, eng, KITH_NOTIFY_REFERRAL_REWARDED, kith_eng_row_str(referral, "id"),
+                         NULL, now_ms);
+    /* Levels the referral writer found reached: their notes follow the thank-you. */
+    return st == KITH_OK
+               ? kith_eng_adv_notify_owed(tx, eng, kith_eng_row_str(referral, "referrer"), now_ms)
+               : st;
 }
 
 enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith_engine *eng,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/tracks.h"
 #include "kith/log.h"
 
 /* Columns a move owns: an extra or amended column may never name them. */
@@ -97,7 +98,7 @@ enum kith_status kith_eng_referral_move(struct kith_tx *tx, json_t *referral,
     snprintf(type, sizeof(type), "referral.%s", kith_referral_status_name(to));
     if ((st = kith_eng_outbox_referral(tx, id, type, now_ms)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the event");
-    return KITH_OK;
+    return kith_eng_adv_referral_moved(tx, referral, from, now_ms, err); /* tracks (section 15) */
 }
 
 enum kith_status kith_eng_referral_amend(struct kith_tx *tx, json_t *referral, json_t *set,
@@ -163,7 +164,7 @@ enum kith_status kith_eng_reward_move(struct kith_tx *tx, const struct kith_engi
         return kith_err_set(err, st, NULL, "the database could not store the event");
     /* Every issue tells the friend (notify.c picks the side); referral notes depend on the flow
      * (a hold or not), so the callers of the referral writer send those. */
-    if (to == KITH_REWARD_ISSUED &&
+    if (to == KITH_REWARD_ISSUED && kith_eng_row_str(reward, "referral") != NULL &&
         (st = kith_eng_notify(tx, eng, KITH_NOTIFY_REWARD_ISSUED,
                               kith_eng_row_str(reward, "referral"), id, now_ms)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the notification");

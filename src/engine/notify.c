@@ -43,10 +43,13 @@ static void pick(json_t *cfg, const char *name, const char **subject, const char
     *body = b ? b : (d ? d->body : "");
 }
 
-static enum kith_status keep(struct kith_tx *tx, const struct kith_engine *eng, json_t *cfg,
-                             const char *tpl, const char *stage, json_t *person, json_t *friend,
-                             const char *reward_text, const char *referral_id,
-                             const char *reward_id, int64_t now_ms)
+/* Keeps a notification rendered from template tpl for person; `more` (may be NULL) carries the
+ * variables beyond the person's and the program's (a level's names). */
+static enum kith_status keep_with(struct kith_tx *tx, const struct kith_engine *eng, json_t *cfg,
+                                  const char *tpl, const char *stage, json_t *person,
+                                  json_t *friend, const char *reward_text,
+                                  const struct kith_template_vars *more, const char *referral_id,
+                                  const char *reward_id, int64_t now_ms)
 {
     if (person == NULL || kith_eng_row_int(person, "erased") != 0)
         return KITH_OK;
@@ -65,6 +68,8 @@ static enum kith_status keep(struct kith_tx *tx, const struct kith_engine *eng, 
                                  : "your friend",
         .reward = reward_text,
         .program_name = json_string_value(json_object_get(cfg, "name")),
+        .track_name = more ? more->track_name : NULL,
+        .level_name = more ? more->level_name : NULL,
     };
     char *subject = subject_t ? kith_template_render(subject_t, &v, true) : NULL;
     char *body = kith_template_render(body_t, &v, false);
@@ -87,6 +92,30 @@ static enum kith_status keep(struct kith_tx *tx, const struct kith_engine *eng, 
         st = kith_eng_outbox_emit(tx, "notification.created", render_notification(row), now_ms);
     }
     json_decref(row);
+    return st;
+}
+
+static enum kith_status keep(struct kith_tx *tx, const struct kith_engine *eng, json_t *cfg,
+                             const char *tpl, const char *stage, json_t *person, json_t *friend,
+                             const char *reward_text, const char *referral_id,
+                             const char *reward_id, int64_t now_ms)
+{
+    return keep_with(tx, eng, cfg, tpl, stage, person, friend, reward_text, NULL, referral_id,
+                     reward_id, now_ms);
+}
+
+enum kith_status kith_eng_notify_level(struct kith_tx *tx, const struct kith_engine *eng,
+                                       json_t *person, const char *track_name,
+                                       const char *level_name, const char *words, int64_t now_ms)
+{
+    json_t *cfg = NULL;
+    enum kith_status st = kith_eng_prog_config(tx, kith_eng_row_str(person, "program"), &cfg);
+    if (st != KITH_OK)
+        return st;
+    struct kith_template_vars more = {.track_name = track_name, .level_name = level_name};
+    st = keep_with(tx, eng, cfg, "level_reached", "level_reached", person, NULL, words, &more, NULL,
+                   NULL, now_ms);
+    json_decref(cfg);
     return st;
 }
 

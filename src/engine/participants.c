@@ -150,7 +150,7 @@ enum kith_status kith_op_participant_create(struct kith_tx *tx, struct kith_call
     }
     if (st != KITH_OK)
         goto out;
-    *out = kith_eng_render_new_participant(call->eng, row);
+    *out = kith_eng_render_new_participant(tx, call->eng, row);
     if (kith_eng_outbox_wanted(tx) &&
         (st = kith_eng_outbox_emit(tx, "participant.created", json_incref(*out), call->now_ms)) !=
             KITH_OK) {

@@ -10,6 +10,7 @@
 
 #include "engine/internal.h"
 #include "engine/templates.h"
+#include "engine/tracks.h"
 #include "kith/clock.h"
 #include "kith/rewards.h"
 #include "kith/text.h"
@@ -28,6 +29,7 @@ static const char *const program_fields[] = {"id",
                                              "templates",
                                              "stripe_webhook_secret",
                                              "shopify_webhook_secret",
+                                             "tracks",
                                              NULL};
 static const char *const qual_fields[] = {"event", "min_amount", "hold_days", "within_days", NULL};
 static const char *const rule_fields[] = {"to",       "kind",         "amount",
@@ -196,7 +198,8 @@ static enum kith_status parse_templates(json_t *in, json_t **norm, struct kith_e
             if (texts[i] && !kith_template_check(texts[i], bad, sizeof(bad)))
                 return kith_err_set(err, KITH_E_INVALID_PARAM, param,
                                     "unknown placeholder {{%s}}; use first_name, code, share_url, "
-                                    "friend_first_name, reward or program_name",
+                                    "friend_first_name, reward, program_name, track_name or "
+                                    "level_name",
                                     bad);
         }
         json_t *o = json_object();
@@ -390,6 +393,12 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
         return st;
     }
     json_object_set_new(cfg, "templates", templates);
+    json_t *tracks = NULL; /* section 15, parsed in track_settings.c */
+    if ((st = kith_eng_tracks_parse(json_object_get(in, "tracks"), &tracks, err)) != KITH_OK) {
+        json_decref(cfg);
+        return st;
+    }
+    json_object_set_new(cfg, "tracks", tracks);
     *cfg_out = cfg;
     return KITH_OK;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/tracks.h"
 #include "kith/attribution.h"
 #include "kith/codes.h"
 #include "kith/crypto.h"
@@ -243,6 +244,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
                                                  call->now_ms)) != KITH_OK) {
             goto fail_write;
         }
+        if ((st = kith_eng_adv_referral_created(tx, call->eng, referral, call->now_ms)) != KITH_OK)
+            goto fail_write; /* the referrer's tracks (section 15) */
     }
 
     json_t *rejected = json_array();
@@ -255,7 +258,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
                                             "reason", reason));
     }
     *out = json_object();
-    json_object_set_new(*out, "participant", kith_eng_render_new_participant(call->eng, person));
+    json_object_set_new(*out, "participant",
+                        kith_eng_render_new_participant(tx, call->eng, person));
     json_object_set_new(*out, "referral",
                         referral ? kith_eng_render_referral_rows(referral, w_row, person)
                                  : json_null());

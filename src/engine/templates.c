@@ -31,6 +31,13 @@ static const struct kith_template defaults[] = {
     {"reward_issued_referred", "Something for you from {{program_name}}",
      "Hi {{first_name}},\n\nYour welcome gift is ready: {{reward}}. Thank you for joining us, and "
      "please say hello to {{friend_first_name}} from us.\n"},
+    /* A level reached (section 15): thanks for who they are to the community, named
+     * specifically, with nothing asked in return. */
+    {"level_reached", "Thank you, {{first_name}}: you are now {{level_name}}",
+     "Hi {{first_name}},\n\nThank you. You have become {{level_name}} in {{program_name}}, in "
+     "recognition of you as a {{track_name}}. What you share helps others find their way here, "
+     "and we noticed.\n\nWhat comes with it: {{reward}}.\n\nThere is nothing you need to do. We "
+     "are simply glad you are part of this community.\n"},
     {"share_email", "Thought of you: {{program_name}}",
      "Hi,\n\nI have been enjoying {{program_name}} and thought you might like it too. If you want "
      "to have a look, here is my link: {{share_url}}\n\n{{first_name}}\n"},
@@ -44,8 +51,9 @@ static const struct kith_template defaults[] = {
      "I've been enjoying {{program_name}}. If it sounds like your kind of thing: {{share_url}}"},
 };
 
-static const char *const variables[] = {"first_name",        "code",   "share_url",
-                                        "friend_first_name", "reward", "program_name"};
+static const char *const variables[] = {"first_name",        "code",      "share_url",
+                                        "friend_first_name", "reward",    "program_name",
+                                        "track_name",        "level_name"};
 
 const struct kith_template *kith_template_default(const char *name)
 {
@@ -112,8 +120,8 @@ static void append(struct kith_buf *out, const char *s, size_t n, bool clean)
 
 char *kith_template_render(const char *text, const struct kith_template_vars *v, bool subject)
 {
-    const char *values[] = {v->first_name,        v->code,   v->share_url,
-                            v->friend_first_name, v->reward, v->program_name};
+    const char *values[] = {v->first_name, v->code,         v->share_url,  v->friend_first_name,
+                            v->reward,     v->program_name, v->track_name, v->level_name};
     struct kith_buf out = {0};
     kith_buf_reserve(&out, strlen(text) + 64);
     const char *p = text;

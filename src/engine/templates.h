@@ -22,6 +22,8 @@ struct kith_template_vars {
     const char *friend_first_name;
     const char *reward;
     const char *program_name;
+    const char *track_name; /* level_reached: the track's and the level's names */
+    const char *level_name;
 };
 
 /* The shipped template called name, or NULL when no such template exists. */

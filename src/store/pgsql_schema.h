@@ -118,6 +118,40 @@ static const char *const kith_pgsql_migrations[] = {
      * so that a later refund of one of them finds the purchase it undoes */
     "CREATE TABLE event_refs (program TEXT NOT NULL, ref TEXT NOT NULL, event TEXT NOT NULL, "
     "PRIMARY KEY (program, ref, event));",
+    /* 3: tracks, levels, roles and activities (CONTRACT sections 15, 16); rewards that no
+     * referral earned have no referral and name their source. */
+    "ALTER TABLE rewards ALTER COLUMN referral DROP NOT NULL;"
+    "ALTER TABLE rewards ADD COLUMN source TEXT;"
+    "CREATE TABLE activities (seq BIGSERIAL, id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, type TEXT NOT NULL, business_id TEXT NOT NULL, note TEXT,"
+    "  url TEXT, status TEXT NOT NULL, reason TEXT, occurred_at BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL, voided_at BIGINT, updated_at BIGINT NOT NULL,"
+    "  UNIQUE (program, business_id));"
+    "CREATE INDEX activities_seq ON activities (seq);"
+    "CREATE INDEX activities_participant ON activities (participant, type);"
+    "CREATE INDEX activities_program ON activities (program, type);"
+    "CREATE TABLE track_levels (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, track TEXT NOT NULL, basis TEXT NOT NULL,"
+    "  n BIGINT NOT NULL DEFAULT 0, level TEXT, pending TEXT, declined TEXT,"
+    "  below_since BIGINT, grace_until BIGINT, updated_at BIGINT NOT NULL);"
+    "CREATE INDEX track_levels_participant ON track_levels (participant);"
+    "CREATE INDEX track_levels_grace ON track_levels (grace_until)"
+    "  WHERE grace_until IS NOT NULL;"
+    "CREATE TABLE track_entries (program TEXT NOT NULL, track TEXT NOT NULL,"
+    "  basis TEXT NOT NULL, source TEXT NOT NULL, participant TEXT NOT NULL,"
+    "  at BIGINT NOT NULL, expires_at BIGINT, live BIGINT NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY (program, track, basis, source));"
+    "CREATE INDEX track_entries_due ON track_entries (expires_at)"
+    "  WHERE live = 1 AND expires_at IS NOT NULL;"
+    "CREATE INDEX track_entries_participant ON track_entries (participant);"
+    "CREATE TABLE levels_reached (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, track TEXT NOT NULL, level TEXT NOT NULL,"
+    "  n BIGINT NOT NULL, approved_by TEXT, notified BIGINT NOT NULL DEFAULT 0,"
+    "  created_at BIGINT NOT NULL, UNIQUE (participant, track, level));"
+    "CREATE INDEX levels_reached_unnotified ON levels_reached (created_at) WHERE notified = 0;"
+    "CREATE TABLE participant_roles (participant TEXT NOT NULL, program TEXT NOT NULL,"
+    "  role TEXT NOT NULL, source TEXT NOT NULL, track TEXT, level TEXT,"
+    "  granted_at BIGINT NOT NULL, PRIMARY KEY (participant, role));",
 };
 
 #endif

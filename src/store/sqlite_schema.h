@@ -110,6 +110,65 @@ static const char *const kith_sqlite_migrations[] = {
      * so that a later refund of one of them finds the purchase it undoes */
     "CREATE TABLE event_refs (program TEXT NOT NULL, ref TEXT NOT NULL, event TEXT NOT NULL,"
     "  PRIMARY KEY (program, ref, event));",
+    /* 3: tracks, levels, roles and activities (CONTRACT sections 15, 16). Rewards that no
+     * referral earned (section 8 v2: a level's grants) have no referral and name their source,
+     * so rewards is rebuilt with `referral` nullable (SQLite cannot drop NOT NULL in place; rowids
+     * are kept, so list cursors stay valid). A later migration that changes rewards must come
+     * after this one. */
+    "CREATE TABLE rewards_v2 (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, referral TEXT, side TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  amount INTEGER, currency TEXT, description TEXT, status TEXT NOT NULL,"
+    "  expires_days INTEGER, event TEXT, created_at INTEGER NOT NULL, issued_at INTEGER,"
+    "  redeemed_at INTEGER, expires_at INTEGER, voided_at INTEGER, updated_at INTEGER NOT NULL,"
+    "  source TEXT);"
+    "INSERT INTO rewards_v2 (rowid, id, program, participant, referral, side, kind, amount,"
+    "  currency, description, status, expires_days, event, created_at, issued_at, redeemed_at,"
+    "  expires_at, voided_at, updated_at) SELECT rowid, id, program, participant, referral,"
+    "  side, kind, amount, currency, description, status, expires_days, event, created_at,"
+    "  issued_at, redeemed_at, expires_at, voided_at, updated_at FROM rewards;"
+    "DROP TABLE rewards;"
+    "ALTER TABLE rewards_v2 RENAME TO rewards;"
+    "CREATE UNIQUE INDEX rewards_live ON rewards (referral, side) WHERE status <> 'voided';"
+    "CREATE INDEX rewards_participant ON rewards (participant, created_at);"
+    "CREATE INDEX rewards_referral ON rewards (referral);"
+    "CREATE INDEX rewards_event ON rewards (event) WHERE event IS NOT NULL;"
+    "CREATE INDEX rewards_due ON rewards (status, expires_at);"
+    "CREATE INDEX rewards_issued ON rewards (program, issued_at) WHERE issued_at IS NOT NULL;"
+    /* Activities the business reports; its own id is unique in the program. */
+    "CREATE TABLE activities (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, type TEXT NOT NULL, business_id TEXT NOT NULL, note TEXT,"
+    "  url TEXT, status TEXT NOT NULL, reason TEXT, occurred_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, voided_at INTEGER, updated_at INTEGER NOT NULL,"
+    "  UNIQUE (program, business_id));"
+    "CREATE INDEX activities_participant ON activities (participant, type);"
+    "CREATE INDEX activities_program ON activities (program, type);"
+    /* One row per participant and track: the running count (under the track's basis) and the
+     * level held; id is '<participant>/<track>'. */
+    "CREATE TABLE track_levels (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, track TEXT NOT NULL, basis TEXT NOT NULL,"
+    "  n INTEGER NOT NULL DEFAULT 0, level TEXT, pending TEXT, declined TEXT,"
+    "  below_since INTEGER, grace_until INTEGER, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX track_levels_participant ON track_levels (participant);"
+    "CREATE INDEX track_levels_grace ON track_levels (grace_until)"
+    "  WHERE grace_until IS NOT NULL;"
+    /* What each count is made of: one entry per thing counted, so nothing counts twice and a
+     * void takes back exactly what was counted; windowed entries expire. */
+    "CREATE TABLE track_entries (program TEXT NOT NULL, track TEXT NOT NULL,"
+    "  basis TEXT NOT NULL, source TEXT NOT NULL, participant TEXT NOT NULL,"
+    "  at INTEGER NOT NULL, expires_at INTEGER, live INTEGER NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY (program, track, basis, source));"
+    "CREATE INDEX track_entries_due ON track_entries (expires_at)"
+    "  WHERE live = 1 AND expires_at IS NOT NULL;"
+    "CREATE INDEX track_entries_participant ON track_entries (participant);"
+    /* A level's grants are given once per participant and level, ever: this constraint. */
+    "CREATE TABLE levels_reached (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, track TEXT NOT NULL, level TEXT NOT NULL,"
+    "  n INTEGER NOT NULL, approved_by TEXT, notified INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL, UNIQUE (participant, track, level));"
+    "CREATE INDEX levels_reached_unnotified ON levels_reached (created_at) WHERE notified = 0;"
+    "CREATE TABLE participant_roles (participant TEXT NOT NULL, program TEXT NOT NULL,"
+    "  role TEXT NOT NULL, source TEXT NOT NULL, track TEXT, level TEXT,"
+    "  granted_at INTEGER NOT NULL, PRIMARY KEY (participant, role));",
 };
 
 #endif
