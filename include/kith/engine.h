@@ -61,6 +61,10 @@ struct kith_call {
     const void *header_ctx;
     /* Out: set by operations whose effect the redirect cache must see (status, erasure...). */
     bool invalidates_links;
+    /* Out: set by an operation that refuses with KITH_E_INVALID_STATE after making moves that
+     * time had already made due (an expiry or a hold's end the sweeper had not reached yet):
+     * those moves commit with the refusal instead of being rolled back. */
+    bool keeps_due_moves;
 };
 
 typedef enum kith_status (*kith_op_fn)(struct kith_tx *tx, struct kith_call *call, json_t **out,

@@ -208,7 +208,11 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
             abort();
         ans->invalidates_links = call.invalidates_links;
     } else {
-        kith_tx_rollback(tx);
+        /* A refusal keeps only the moves time had already made due (the sweeper's work). */
+        if (st == KITH_E_INVALID_STATE && call.keeps_due_moves)
+            kith_tx_release(tx);
+        else
+            kith_tx_rollback(tx);
         if (st == KITH_E_CONSTRAINT) /* a race another writer won: retry, as for an outage */
             st = KITH_E_UNAVAILABLE;
         ans->st = st;

@@ -131,13 +131,15 @@ enum kith_status kith_eng_participant_fields(json_t *body, const struct kith_eng
 enum kith_status kith_eng_metadata_field(json_t *body, json_t *row, struct kith_err *err);
 
 /* ---- fraud scoring (scoring.c) ---- */
-/* Scores a new referral. person is the referred person's row (ip_hash, device_id,
- * payment_fingerprint, email_norm); the e-mail's domain and stem are set on referral (the row
- * about to be written) for later sequential checks. Returns the flag mask in *flags. */
+/* Scores a new referral created at at_ms (its created_at: the signup's occurred_at or now_ms).
+ * person is the referred person's row (ip_hash, device_id, payment_fingerprint, email_norm);
+ * the e-mail's domain and stem are set on referral (the row about to be written) for later
+ * sequential checks. Velocity and sequential e-mails count only the referrer's referrals
+ * created before at_ms. Returns the flag mask in *flags. */
 enum kith_status kith_eng_score_referral(struct kith_tx *tx, const struct kith_engine *eng,
                                          const struct prog *p, json_t *referrer, json_t *person,
-                                         const char *click_host, int64_t at_ms, json_t *referral,
-                                         unsigned *flags, struct kith_err *err);
+                                         const char *click_host, int64_t at_ms, int64_t now_ms,
+                                         json_t *referral, unsigned *flags, struct kith_err *err);
 /* JSON array of flag names, in the contract's order. */
 json_t *kith_eng_flags_json(unsigned flags);
 unsigned kith_eng_flags_from_json(const char *text);
@@ -208,8 +210,9 @@ enum kith_status kith_eng_notify_level(struct kith_tx *tx, const struct kith_eng
                                        const char *level_name, const char *words, int64_t now_ms);
 
 /* ---- referral lifecycle (lifecycle.c) ---- */
-/* Applies a qualifying event to a pending referral: qualifies, creates rewards, may issue them.
- * created (may be NULL) receives the new rewards. */
+/* Applies a qualifying event dated event_ms to a pending referral: qualifies, creates rewards,
+ * may issue them. An event at or after the referral's expires_at does not qualify it (and it
+ * expires, kith_eng_referral_expire_due). created (may be NULL) receives the new rewards. */
 enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith_engine *eng,
                                            const struct prog *p, json_t *referral,
                                            const char *event_id, int64_t event_ms, int64_t now_ms,
@@ -217,7 +220,8 @@ enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith
 /* Refund or cancel for the referred person (already stored), dated event_ms: during the hold,
  * when the refunds and cancels of the hold undo the qualifying purchase (a cancel or a refund
  * without an amount undoes it whole; refund amounts add up, kith_rewards_refunds_undo), voids
- * pending rewards and returns the referral to pending. */
+ * pending rewards and returns the referral to pending. Nothing once the hold has ended by
+ * now_ms (the sweeper releases it, or has). */
 enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_engine *eng,
                                         const struct prog *p, json_t *referral, int64_t event_ms,
                                         int64_t now_ms, struct kith_err *err);
@@ -230,9 +234,25 @@ enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_en
 enum kith_status kith_eng_participant_reward(struct kith_tx *tx, const char *program,
                                              const char *participant, json_t *grant, json_t *source,
                                              int64_t now_ms, json_t **out);
-/* Issues a held referral's pending rewards and marks it rewarded. */
+/* Issues a held referral's pending rewards and marks it rewarded; a reward whose expiry has
+ * come by now_ms (issued at a hold's end long past) then expires at once. */
 enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith_engine *eng,
                                            json_t *referral, int64_t now_ms);
+/*
+ * The sweeper's time-based moves for one row read before the sweeper got to it, so that no
+ * outcome depends on when the sweeper last ran. Each does nothing unless the move is due at
+ * now_ms, and otherwise makes it exactly as sweep.c does (same writer, same webhook):
+ * - expire_due: a pending referral with expires_at <= now_ms becomes expired; an issued reward
+ *   with expires_at <= now_ms becomes expired. A refusal is the engine's bug (KITH_E_INTERNAL).
+ * - release_due: whether a qualified referral's hold has ended by now_ms (then
+ *   kith_eng_referral_release it).
+ * The row is borrowed and updated in place.
+ */
+enum kith_status kith_eng_referral_expire_due(struct kith_tx *tx, json_t *referral, int64_t now_ms,
+                                              struct kith_err *err);
+enum kith_status kith_eng_reward_expire_due(struct kith_tx *tx, const struct kith_engine *eng,
+                                            json_t *reward, int64_t now_ms, struct kith_err *err);
+bool kith_eng_referral_release_due(json_t *referral, int64_t now_ms);
 
 /* ---- status writers (moves.c): the only code that updates referral and reward rows ----
  * Rows are born in their first state by whoever inserts them (signups.c, create_reward in

@@ -203,8 +203,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         unsigned flags = 0;
         const char *host = click ? kith_eng_row_str(click, "referrer_host") : NULL;
         if (!call->eng->fraud_off &&
-            (st = kith_eng_score_referral(tx, call->eng, &p, w->row, person, host, at_ms, referral,
-                                          &flags, err)) != KITH_OK)
+            (st = kith_eng_score_referral(tx, call->eng, &p, w->row, person, host, at_ms,
+                                          call->now_ms, referral, &flags, err)) != KITH_OK)
             goto out;
         json_object_set_new(referral, "status", json_string(kith_eng_verdict_status(&p, flags)));
         json_object_set_new(referral, "fraud_score", json_integer(kith_fraud_score(flags)));

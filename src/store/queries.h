@@ -84,12 +84,16 @@ static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
         " AND occurred_at < ?3 GROUP BY coalesce(external_ref, id)) AS t",
     /* Signals only need to know whether a threshold is reached: counts stop there, so a
      * referrer with a million referrals costs what one with ten does. */
-    /* No upper bound: a referral stamped a little "later" by another instance's clock is
-     * still one of the referrer's recent ones. */
+    /* The referrer's referrals created before the new one: velocity counts those created after
+     * the first time and up to the second, look-alike e-mails those up to it. The bound is the
+     * new referral's created_at (a backdated signup counts only what came before its time), or
+     * a little past it when that is the server's now, so a referral stamped a little "later"
+     * by another instance's clock, though stored first, still counts (scoring.c). */
     [KITH_Q_FRAUD_RECENT] = "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
-                            " AND created_at > ? LIMIT ?) AS recent",
+                            " AND created_at > ? AND created_at <= ? LIMIT ?) AS recent",
     [KITH_Q_FRAUD_STEM] = "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
-                          " AND email_domain = ? AND email_stem = ? LIMIT 2) AS same_stem",
+                          " AND email_domain = ? AND email_stem = ? AND created_at <= ? LIMIT 2)"
+                          " AS same_stem",
     [KITH_Q_FRAUD_PAYMENT] = "SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE participant = ?"
                              " AND payment_fingerprint = ? LIMIT 1) AS paid",
     [KITH_Q_DECISIONS_OF] = "SELECT * FROM decisions WHERE referral = ? ORDER BY rowid",
