@@ -61,6 +61,11 @@ struct kith_call {
     const void *header_ctx;
     /* Out: set by operations whose effect the redirect cache must see (status, erasure...). */
     bool invalidates_links;
+    /* Out: an answer that is not JSON (CSV exports): the text (malloc'd; kith_engine_call takes
+     * it and ignores *out), its Content-Type (static) and a file name to offer ("" for none). */
+    char *text_out;
+    const char *text_type;
+    char text_filename[128];
     /* Out: set by an operation that refuses with KITH_E_INVALID_STATE after making moves that
      * time had already made due (an expiry or a hold's end the sweeper had not reached yet):
      * those moves commit with the refusal instead of being rolled back. */
@@ -118,6 +123,21 @@ enum kith_status kith_op_reward_redeem(struct kith_tx *, struct kith_call *, jso
                                        struct kith_err *);
 enum kith_status kith_op_reward_void(struct kith_tx *, struct kith_call *, json_t **,
                                      struct kith_err *);
+/* Reward fulfilment (section 25): retry a failed Stripe fulfilment, mark a claim delivered, a
+ * claim as the owner reads and sends it (POST /v1/rewards/{id}/claim), the payout queue as
+ * PayPal's CSV (answers text through call->text_out) and marking payouts paid. */
+enum kith_status kith_op_fulfilment_retry(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+enum kith_status kith_op_fulfilment_delivered(struct kith_tx *, struct kith_call *, json_t **,
+                                              struct kith_err *);
+enum kith_status kith_op_reward_claim_get(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+enum kith_status kith_op_reward_claim(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
+enum kith_status kith_op_payouts_csv(struct kith_tx *, struct kith_call *, json_t **,
+                                     struct kith_err *);
+enum kith_status kith_op_payouts_mark_paid(struct kith_tx *, struct kith_call *, json_t **,
+                                           struct kith_err *);
 /* Webhook endpoints (section 11). */
 enum kith_status kith_op_endpoint_create(struct kith_tx *, struct kith_call *, json_t **,
                                          struct kith_err *);
@@ -247,6 +267,24 @@ enum kith_status kith_engine_mail_claim(struct kith_tx *tx, int64_t now_ms, size
 enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notification_id, bool ok,
                                          int64_t now_ms);
 
+/*
+ * Reward fulfilment's Stripe calls (section 25), store side, for src/app/fulfil.c. claim takes
+ * up to max due fulfilments (a new attempt, a retry that came due, or a call whose lease ran
+ * out after its process died), marks each `sending` for a lease, and returns the calls to make
+ * as rows {"reward", "attempt", "get" (true: GET), "path" (with query), "body" (form, POST
+ * only), "idem_key" (POST only), "api_key"}; the key is the program's secret and must never be
+ * logged. A fulfilment that cannot be called (no API key, no customer or subscription to use)
+ * fails here instead. record takes one call's answer for (reward, attempt): http_status 0 when
+ * none came (error says why), body its text; an answer for an attempt that is no longer the
+ * row's is ignored. *outcome (static) is "done", "failed", "retry" (scheduled again), "next"
+ * (another call is due now) or "stale".
+ */
+enum kith_status kith_engine_fulfil_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
+                                          json_t **out);
+enum kith_status kith_engine_fulfil_record(struct kith_tx *tx, const char *reward, int64_t attempt,
+                                           int http_status, const char *body, int64_t retry_after_s,
+                                           const char *error, int64_t now_ms, const char **outcome);
+
 /* Who may call a route (CONTRACT section 1). */
 enum kith_scope {
     KITH_SCOPE_SECRET,      /* a secret key */
@@ -275,13 +313,16 @@ struct kith_engine_request {
 
 /* The answer: st is the operation's status (KITH_OK for a replay), code the transport's number
  * (code_of(st), or the stored one of a replay), body the JSON text (owned, free with
- * kith_engine_answer_dispose). */
+ * kith_engine_answer_dispose); an operation that answers text (call->text_out) gives that text,
+ * with its content_type and filename, instead. */
 struct kith_engine_answer {
     enum kith_status st;
     int code;
     char *body;
-    bool replayed;          /* Idempotency-Key replay of an earlier answer */
-    bool invalidates_links; /* the redirect cache must forget what it holds */
+    bool replayed;            /* Idempotency-Key replay of an earlier answer */
+    bool invalidates_links;   /* the redirect cache must forget what it holds */
+    const char *content_type; /* static; NULL: application/json */
+    char filename[128];       /* a file name to offer (Content-Disposition), "" for none */
 };
 
 /*

@@ -29,6 +29,13 @@ enum kith_fulfil_method {
 };
 #define KITH_FULFIL_METHOD_COUNT (KITH_FULFIL_CLAIM + 1)
 
+/*
+ * The Stripe API version kith speaks, sent as Stripe-Version on every call: the requests it
+ * builds (a promotion code names its coupon as promotion[coupon]) and the answers it reads (a
+ * subscription's period end on its items) are this version's, whatever the account's default.
+ */
+#define KITH_FULFIL_STRIPE_VERSION "2025-09-30.clover"
+
 /* Contract names ("stripe_balance", ...); parse returns false for anything else. */
 const char *kith_fulfil_method_name(enum kith_fulfil_method m);
 bool kith_fulfil_method_parse(const char *s, enum kith_fulfil_method *out);

@@ -169,6 +169,25 @@ static const char *const kith_sqlite_migrations[] = {
     "CREATE TABLE participant_roles (participant TEXT NOT NULL, program TEXT NOT NULL,"
     "  role TEXT NOT NULL, source TEXT NOT NULL, track TEXT, level TEXT,"
     "  granted_at INTEGER NOT NULL, PRIMARY KEY (participant, role));",
+    /* 4: reward fulfilment (CONTRACT section 25). One row per reward that kith delivers, keyed
+     * by the reward's id, so a reward is never fulfilled twice; a Stripe call in flight is a
+     * `sending` row whose lease (next_attempt_at) runs out if its process dies. The person's
+     * Stripe objects live on the participant; a rule's months and percent_off on its rewards. */
+    "CREATE TABLE fulfilments (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, method TEXT NOT NULL, status TEXT NOT NULL, step TEXT,"
+    "  attempts INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
+    "  generation INTEGER NOT NULL DEFAULT 1, verify INTEGER NOT NULL DEFAULT 0,"
+    "  posted INTEGER NOT NULL DEFAULT 0, request TEXT, key_first_at INTEGER, cursor TEXT,"
+    "  customer TEXT, coupon TEXT, external_id TEXT, code TEXT, error TEXT, claim TEXT,"
+    "  claimed_at INTEGER, next_attempt_at INTEGER, created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL, done_at INTEGER);"
+    "CREATE INDEX fulfilments_due ON fulfilments (status, next_attempt_at);"
+    "CREATE INDEX fulfilments_queue ON fulfilments (program, method, status, created_at);"
+    "CREATE INDEX fulfilments_participant ON fulfilments (participant);"
+    "ALTER TABLE participants ADD COLUMN stripe_customer_id TEXT;"
+    "ALTER TABLE participants ADD COLUMN stripe_subscription_id TEXT;"
+    "ALTER TABLE rewards ADD COLUMN months INTEGER;"
+    "ALTER TABLE rewards ADD COLUMN percent_off INTEGER;",
 };
 
 #endif
