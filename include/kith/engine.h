@@ -275,7 +275,8 @@ enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notific
  * only), "idem_key" (POST only), "api_key"}; the key is the program's secret and must never be
  * logged. A fulfilment that cannot be called (no API key, no customer or subscription to use)
  * fails here instead. record takes one call's answer for (reward, attempt): http_status 0 when
- * none came (error says why), body its text; an answer for an attempt that is no longer the
+ * none came (error says why), body its text, retry_after_s and should_retry (Stripe-Should-Retry,
+ * -1 when absent) what it said about retrying; an answer for an attempt that is no longer the
  * row's is ignored. *outcome (static) is "done", "failed", "retry" (scheduled again), "next"
  * (another call is due now) or "stale".
  */
@@ -283,7 +284,8 @@ enum kith_status kith_engine_fulfil_claim(struct kith_tx *tx, int64_t now_ms, si
                                           json_t **out);
 enum kith_status kith_engine_fulfil_record(struct kith_tx *tx, const char *reward, int64_t attempt,
                                            int http_status, const char *body, int64_t retry_after_s,
-                                           const char *error, int64_t now_ms, const char **outcome);
+                                           int should_retry, const char *error, int64_t now_ms,
+                                           const char **outcome);
 
 /* Who may call a route (CONTRACT section 1). */
 enum kith_scope {

@@ -72,9 +72,11 @@ void kith_fulfil_idem_key(const char *reward, int64_t generation, const char *su
 /*
  * Whether a failed call is retried on the schedule with the same key: no answer at all
  * (http_status 0: timeout, refused, reset), 409 (Stripe: a request with this key is still
- * running, or a lock timeout), 429 and every 5xx. Any other answer is final.
+ * running, or a lock timeout), 429 and every 5xx. Any other answer is final. Stripe's own
+ * verdict wins when it gave one (should_retry: its Stripe-Should-Retry header, 1 true, 0 false,
+ * -1 absent): a 500 that Stripe saved under the key would only be replayed.
  */
-bool kith_fulfil_retryable(int http_status);
+bool kith_fulfil_retryable(int http_status, int should_retry);
 
 /*
  * unix_s pushed out by `months` calendar months (UTC), the day clamped to the target month's

@@ -130,6 +130,7 @@ struct kith_send_result {
      * on_result only. */
     char *body;
     size_t body_len;
+    int should_retry; /* kith_sender_call: Stripe-Should-Retry true 1, false 0, absent -1 */
 };
 
 typedef void (*kith_send_result_fn)(void *ctx, const struct kith_send_result *res);

@@ -37,6 +37,7 @@ struct kith_app_fulcall {
     int64_t attempt;
     int http_status;
     int64_t retry_after_s;
+    int should_retry;
     char error[128];
     char *body;
     const char *outcome;
@@ -157,7 +158,8 @@ static enum kith_status record_job(struct kith_tx *tx, void *arg)
 {
     struct kith_app_fulcall *c = arg;
     return kith_engine_fulfil_record(tx, c->reward, c->attempt, c->http_status, c->body,
-                                     c->retry_after_s, c->error, kith_clock_now_ms(), &c->outcome);
+                                     c->retry_after_s, c->should_retry, c->error,
+                                     kith_clock_now_ms(), &c->outcome);
 }
 
 static void record_done(void *arg, enum kith_status st)
@@ -187,6 +189,7 @@ static void on_answer(void *ctx, const struct kith_send_result *res)
     call_untrack(f, c);
     c->http_status = res->http_status;
     c->retry_after_s = res->retry_after_s;
+    c->should_retry = res->should_retry;
     kith_strlcpy(c->error, res->error, sizeof(c->error));
     if (res->body) {
         c->body = strdup(res->body);

@@ -582,8 +582,8 @@ static void on_answer(json_t *f, json_t *reward, enum step step, json_t *a, int6
 
 enum kith_status kith_engine_fulfil_record(struct kith_tx *tx, const char *reward_id,
                                            int64_t attempt, int http_status, const char *body,
-                                           int64_t retry_after_s, const char *error, int64_t now_ms,
-                                           const char **outcome)
+                                           int64_t retry_after_s, int should_retry,
+                                           const char *error, int64_t now_ms, const char **outcome)
 {
     json_t *f = NULL, *reward = NULL, *a = NULL, *set = NULL;
     enum step step;
@@ -610,7 +610,8 @@ enum kith_status kith_engine_fulfil_record(struct kith_tx *tx, const char *rewar
     } else if (http_status == 404 && (step == STEP_BALANCE_LIST || step == STEP_PROMO_LIST)) {
         /* A lookup on a customer or coupon that is not there: nothing of ours is either. */
         new_generation(f, set, now_ms);
-    } else if (kith_fulfil_retryable(http_status) || (http_status >= 200 && http_status <= 299)) {
+    } else if (kith_fulfil_retryable(http_status, should_retry) ||
+               (http_status >= 200 && http_status <= 299)) {
         /* No answer, Stripe busy or failing, or a 2xx we cannot read: the same call again. */
         int failures = (int)kith_eng_row_int(f, "failures") + 1;
         int64_t delay = kith_webhook_retry_delay_ms(failures, retry_after_s,

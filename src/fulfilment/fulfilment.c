@@ -93,8 +93,10 @@ void kith_fulfil_idem_key(const char *reward, int64_t generation, const char *su
                  (long long)generation);
 }
 
-bool kith_fulfil_retryable(int http_status)
+bool kith_fulfil_retryable(int http_status, int should_retry)
 {
+    if (http_status != 0 && should_retry >= 0)
+        return should_retry == 1;
     return http_status == 0 || http_status == 409 || http_status == 429 ||
            (http_status >= 500 && http_status <= 599);
 }

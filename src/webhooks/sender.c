@@ -49,6 +49,7 @@ struct job {
     bool blocked;     /* the policy refused an address curl tried */
     bool body_capped; /* we stopped reading a long response on purpose */
     bool get;         /* JOB_CALL: GET instead of POST */
+    int should_retry; /* JOB_CALL: Stripe-Should-Retry of the answer, -1 when absent */
     size_t keep_max;  /* JOB_CALL: response bytes kept for the caller */
     struct kith_buf kept;
 };
@@ -137,6 +138,7 @@ static void enqueue(struct kith_sender *s, struct job *j)
 {
     j->sender = s;
     j->retry_after_s = -1;
+    j->should_retry = -1;
     uv_mutex_lock(&s->mu);
     if (s->queue_tail)
         s->queue_tail->next = j;
@@ -389,6 +391,18 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 
     if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
         j->retry_after_s = -1; /* a new response (after 1xx) starts afresh */
+        j->should_retry = -1;
+        return n;
+    }
+    if (j->kind == JOB_CALL && header_is(ptr, n, "Stripe-Should-Retry")) {
+        /* The API's own word on retrying this request (Stripe sends it on errors). */
+        const char *v = ptr + strlen("Stripe-Should-Retry") + 1;
+        while (v < ptr + n && (*v == ' ' || *v == '\t'))
+            v++;
+        size_t left = (size_t)(ptr + n - v);
+        j->should_retry = left >= 4 && strncasecmp(v, "true", 4) == 0    ? 1
+                          : left >= 5 && strncasecmp(v, "false", 5) == 0 ? 0
+                                                                         : -1;
         return n;
     }
     if (!header_is(ptr, n, "Retry-After"))
@@ -544,6 +558,7 @@ static void finish_job(struct kith_sender *s, struct job *j, CURLcode rc)
 
     r->res.tag = j->tag;
     r->res.retry_after_s = -1;
+    r->res.should_retry = -1;
     r->res.latency_ms = (int64_t)((kith_clock_mono_ns() - j->start_ns) / 1000000u);
     curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
     if (j->kind == JOB_CALL) {
@@ -553,6 +568,7 @@ static void finish_job(struct kith_sender *s, struct job *j, CURLcode rc)
             r->res.ok = code >= 200 && code <= 299;
             if (!r->res.ok)
                 snprintf(r->res.error, sizeof(r->res.error), "http_%ld", code);
+            r->res.should_retry = j->should_retry;
             r->res.body_len = j->kept.len;
             r->res.body = kith_buf_take(&j->kept);
         } else {

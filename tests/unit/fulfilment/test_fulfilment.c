@@ -69,17 +69,22 @@ static void test_keys(void)
 
 static void test_retryable(void)
 {
-    CHECK(kith_fulfil_retryable(0));
-    CHECK(kith_fulfil_retryable(409));
-    CHECK(kith_fulfil_retryable(429));
-    CHECK(kith_fulfil_retryable(500));
-    CHECK(kith_fulfil_retryable(503));
-    CHECK(kith_fulfil_retryable(599));
-    CHECK(!kith_fulfil_retryable(200));
-    CHECK(!kith_fulfil_retryable(400));
-    CHECK(!kith_fulfil_retryable(401));
-    CHECK(!kith_fulfil_retryable(402));
-    CHECK(!kith_fulfil_retryable(404));
+    CHECK(kith_fulfil_retryable(0, -1));
+    CHECK(kith_fulfil_retryable(409, -1));
+    CHECK(kith_fulfil_retryable(429, -1));
+    CHECK(kith_fulfil_retryable(500, -1));
+    CHECK(kith_fulfil_retryable(503, -1));
+    CHECK(kith_fulfil_retryable(599, -1));
+    CHECK(!kith_fulfil_retryable(200, -1));
+    CHECK(!kith_fulfil_retryable(400, -1));
+    CHECK(!kith_fulfil_retryable(401, -1));
+    CHECK(!kith_fulfil_retryable(402, -1));
+    CHECK(!kith_fulfil_retryable(404, -1));
+    /* Stripe-Should-Retry decides when present; without an answer there is no header. */
+    CHECK(!kith_fulfil_retryable(500, 0));
+    CHECK(kith_fulfil_retryable(400, 1));
+    CHECK(kith_fulfil_retryable(409, 1));
+    CHECK(kith_fulfil_retryable(0, 0));
 }
 
 static void test_months(void)

@@ -516,7 +516,8 @@ static void call(struct harness *h, int port, uint64_t tag, bool get, const char
 }
 
 #define JSON_402                                                                                   \
-    "HTTP/1.1 402 Payment Required\r\nContent-Type: application/json\r\nContent-Length: "          \
+    "HTTP/1.1 402 Payment Required\r\nContent-Type: application/json\r\nStripe-Should-Retry: "     \
+    "false\r\nContent-Length: "                                                                    \
     "42\r\nConnection: close\r\n\r\n{\"error\": {\"message\": \"No such customer\"}}"
 
 static void test_call_post_keeps_answer(void)
@@ -535,6 +536,7 @@ static void test_call_post_keeps_answer(void)
     CHECK(h.last_had_body);
     CHECK_STR(h.last_body, "{\"error\": {\"message\": \"No such customer\"}}");
     CHECK_INT(h.last.body_len, 42);
+    CHECK_INT(h.last.should_retry, 0);
     CHECK(seen_has(r, "POST /v1/customers/cus_1/balance_transactions HTTP/1.1\r\n"));
     CHECK(seen_has(r, "\r\nAuthorization: Bearer sk_test_x\r\n"));
     CHECK(seen_has(r, "\r\nIdempotency-Key: kith-rwd_1-1\r\n"));
@@ -556,6 +558,7 @@ static void test_call_get(void)
     CHECK(h.last.ok);
     CHECK_INT(h.last.http_status, 200);
     CHECK_STR(h.last_body, "ok");
+    CHECK_INT(h.last.should_retry, -1);
     CHECK(seen_has(r, "GET /v1/customers/search?query=x HTTP/1.1\r\n"));
     CHECK(!strstr(r->seen, "Content-Length"));
     harness_stop(&h);
