@@ -257,7 +257,7 @@ static enum kith_status prepare(struct kith_tx *tx, struct job *j, int64_t now_m
     enum kith_status st;
     const char *id = kith_eng_row_str(j->f, "id");
     *call = NULL;
-    j->set = json_object();
+    j->set = json_pack("{s:I}", "updated_at", (json_int_t)now_ms);
     if ((st = kith_store_get(tx, "rewards", id, &j->reward)) != KITH_OK ||
         (st = kith_store_get(tx, "participants", kith_eng_row_str(j->f, "participant"),
                              &j->person)) != KITH_OK ||

@@ -153,7 +153,7 @@ static const char *const kith_pgsql_migrations[] = {
     "  role TEXT NOT NULL, source TEXT NOT NULL, track TEXT, level TEXT,"
     "  granted_at BIGINT NOT NULL, PRIMARY KEY (participant, role));",
     /* 4: reward fulfilment (CONTRACT section 25): one row per reward kith delivers. */
-    "CREATE TABLE fulfilments (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "CREATE TABLE fulfilments (seq BIGSERIAL, id TEXT PRIMARY KEY, program TEXT NOT NULL,"
     "  participant TEXT NOT NULL, method TEXT NOT NULL, status TEXT NOT NULL, step TEXT,"
     "  attempts BIGINT NOT NULL DEFAULT 0, failures BIGINT NOT NULL DEFAULT 0,"
     "  generation BIGINT NOT NULL DEFAULT 1, verify BIGINT NOT NULL DEFAULT 0,"
@@ -162,7 +162,7 @@ static const char *const kith_pgsql_migrations[] = {
     "  claimed_at BIGINT, next_attempt_at BIGINT, created_at BIGINT NOT NULL,"
     "  updated_at BIGINT NOT NULL, done_at BIGINT);"
     "CREATE INDEX fulfilments_due ON fulfilments (status, next_attempt_at);"
-    "CREATE INDEX fulfilments_queue ON fulfilments (program, method, status, created_at);"
+    "CREATE INDEX fulfilments_queue ON fulfilments (program, method, status, seq);"
     "CREATE INDEX fulfilments_participant ON fulfilments (participant);"
     "ALTER TABLE participants ADD COLUMN stripe_customer_id TEXT;"
     "ALTER TABLE participants ADD COLUMN stripe_subscription_id TEXT;"

@@ -182,7 +182,7 @@ static const char *const kith_sqlite_migrations[] = {
     "  claimed_at INTEGER, next_attempt_at INTEGER, created_at INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL, done_at INTEGER);"
     "CREATE INDEX fulfilments_due ON fulfilments (status, next_attempt_at);"
-    "CREATE INDEX fulfilments_queue ON fulfilments (program, method, status, created_at);"
+    "CREATE INDEX fulfilments_queue ON fulfilments (program, method, status);"
     "CREATE INDEX fulfilments_participant ON fulfilments (participant);"
     "ALTER TABLE participants ADD COLUMN stripe_customer_id TEXT;"
     "ALTER TABLE participants ADD COLUMN stripe_subscription_id TEXT;"
