@@ -199,6 +199,12 @@ class StripeStandIn:
         with self.lock:
             self.holds[route] = threading.Event()
 
+    def reset(self):
+        """Forgets scripted faults and lets held requests go."""
+        with self.lock:
+            self.faults = []
+        self.release_all()
+
     def release_all(self):
         with self.lock:
             evs = list(self.holds.values())

@@ -67,6 +67,9 @@ class FulfilmentCase(KithTestCase):
         cls.stripe.close()
         cls.rcv.close()
 
+    def tearDown(self):
+        self.stripe.reset()  # a fault a test did not use must not meet the next one
+
     # ---- set-up helpers -----------------------------------------------------------------------
     def program(self, rewards, fulfilment, **kw):
         body = self.s.program_body(rewards=rewards, fulfilment=fulfilment,
@@ -385,6 +388,32 @@ class BalanceTest(FulfilmentCase):
         self.assertEqual(len(posts), 1, posts)  # found it: no second credit
         self.assertEqual(len(self.stripe.balance[cus]), 1)
         self.assertEqual(self.stripe.customers[cus]["balance"], -2500)
+
+    def test_a_key_stripe_may_have_forgotten_is_not_resent(self):
+        # Stripe keeps a key 24 hours; the schedule's eighth call comes after 27: look first.
+        prog = self.program([CREDIT], {"credit": "stripe_balance"})
+        cus = self.stripe.add_customer()
+        jane = self.s.make_participant(prog["id"], "Jane", stripe_customer_id=cus)
+        self.stripe.fail(BALANCE, 503, times=7)
+        got = self.issue(prog, referrer=jane)
+        rid = got["referrer"]["id"]
+        first = kithtest.parse_time(got["referrer"]["issued_at"])
+        for n in range(1, 8):
+            rw = self.waiting_retry(rid, n)
+            # next_attempt_at is shown in whole seconds: the retry is due within the next one
+            self.s.clock_set(kithtest.parse_time(rw["fulfilment"]["next_attempt_at"]) +
+                             dt.timedelta(seconds=1))
+        rw = self.settled(rid)
+        self.assertEqual(rw["fulfilment"]["status"], "done", rw)
+        self.assertGreater(self.s.clock_now() - first, dt.timedelta(hours=24))
+        calls = self.calls(rid) + self.stripe.got("GET /v1/customers/%s/balance_transactions" % cus)
+        calls.sort(key=self.stripe.got().index)
+        self.assertEqual([(q.method, q.idem_key) for q in calls],
+                         [("POST", "kith-%s-1" % rid)] * 7 + [("GET", None),
+                                                               ("POST", "kith-%s-2" % rid)])
+        self.assertEqual(self.stripe.effects["kith-%s-2" % rid], 1)
+        self.assertEqual(self.stripe.customers[cus]["balance"], -2500)
+        self.assertEqual(rw["fulfilment"]["attempts"], 9)
 
     def test_unknown_api_key_is_visible(self):
         prog = self.program([CREDIT], {"credit": "stripe_balance"},
