@@ -86,6 +86,7 @@ enum kith_status kith_op_participant_share(struct kith_tx *tx, struct kith_call 
     }
     *out = json_pack("{s:s,s:s,s:o,s:o}", "code", kith_eng_row_str(row, "code"), "share_url", base,
                      "messages", messages, "links", links);
+    json_object_set_new(*out, "resources", kith_eng_resources_share(tx, call->eng, row, cfg));
 out:
     json_decref(row);
     json_decref(cfg);

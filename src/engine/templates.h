@@ -22,6 +22,9 @@ struct kith_template_vars {
     const char *friend_first_name;
     const char *reward;
     const char *program_name;
+    /* Resource messages only (CONTRACT 19): the resource's title and a link to it. */
+    const char *resource_title;
+    const char *resource_url;
 };
 
 /* The shipped template called name, or NULL when no such template exists. */
