@@ -52,7 +52,8 @@ void kith_csv_init(struct kith_csv_reader *r, const char *in, size_t len, char *
  * Reads the next record into rec. KITH_OK with rec->count > 0 for a record (an empty line is a
  * record of one empty field), KITH_OK with rec->count == 0 at the end of input (a final line
  * break does not start another record). KITH_E_INVALID_PARAM for malformed input, with
- * rec->line set to the line where the fault is and err->message saying what it is; the reader
+ * rec->line set to the line where the fault is (for a quote never closed, the line where it
+ * opened) and err->message saying what it is; the reader
  * then stays failed. err may be NULL.
  */
 enum kith_status kith_csv_next(struct kith_csv_reader *r, struct kith_csv_record *rec,

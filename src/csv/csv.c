@@ -65,10 +65,13 @@ enum kith_status kith_csv_next(struct kith_csv_reader *r, struct kith_csv_record
         size_t n = 0;
         bool quoted = r->pos < r->len && r->in[r->pos] == '"';
         if (quoted) {
+            size_t opened = r->line;
             r->pos++;
             for (;;) {
-                if (r->pos >= r->len)
+                if (r->pos >= r->len) {
+                    r->line = opened; /* where the quote opened, not the end of the file */
                     return fault(r, rec, err, "a quoted field is not closed");
+                }
                 char c = r->in[r->pos];
                 if (c == '"') {
                     if (r->pos + 1 < r->len && r->in[r->pos + 1] == '"') {

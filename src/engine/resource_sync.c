@@ -309,6 +309,7 @@ enum kith_status kith_eng_shopify_collection(struct kith_tx *tx, struct kith_cal
     json_decref(args);
     if (st != KITH_OK && st != KITH_E_NOT_FOUND)
         return kith_err_set(err, st, NULL, "the database could not read resources");
+    st = KITH_OK; /* row is NULL for a collection kith has no resource of yet */
     bool created = false;
     json_t *set = json_object(), *res = NULL;
     if (strcmp(topic, "collections/delete") == 0) {

@@ -124,7 +124,7 @@ static void test_refusals(void)
     p = P("a\n\nb,\"open\nstill open\n");
     CHECK_INT(p.st, KITH_E_INVALID_PARAM);
     CHECK(strstr(p.message, "not closed") != NULL);
-    CHECK_INT(p.line, 5);
+    CHECK_INT(p.line, 3);
     p = parse("a\0b\n", 4);
     CHECK_INT(p.st, KITH_E_INVALID_PARAM);
     CHECK(strstr(p.message, "NUL") != NULL);
