@@ -226,9 +226,10 @@ enum kith_status kith_eng_resource_put(struct kith_tx *tx, const char *program, 
                                        json_t *set, const char *source, int64_t now_ms,
                                        bool *created, json_t **out, struct kith_err *err);
 json_t *kith_eng_render_resource(json_t *row);
-/* The share answer's "resources" (participant row and program settings as share.c holds them). */
+/* The share answer's "resources" (participant row and program settings as share.c holds them);
+ * only the resource `only` when it is not NULL. */
 json_t *kith_eng_resources_share(struct kith_tx *tx, const struct kith_engine *eng,
-                                 json_t *participant, json_t *cfg);
+                                 json_t *participant, json_t *cfg, const char *only);
 /* /v1/metrics' "by_resource" for [from, to). */
 enum kith_status kith_eng_resources_metrics(struct kith_tx *tx, const char *program, int64_t from,
                                             int64_t to, json_t **out);

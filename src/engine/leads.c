@@ -143,30 +143,30 @@ enum kith_status kith_op_lead_create(struct kith_tx *tx, struct kith_call *call,
                      email[b - 1] == '\r'))
         b--;
     int64_t due = first_due(res, call->now_ms);
-    lead =
-        json_pack("{s:s,s:s,s:s,s:s%,s:s,s:s,s:s,s:s,s:I,s:i,s:I,s:I}", "id", id, "program",
-                  program, "resource", slug, "email", email + a, b - a, "email_norm", norm,
-                  "referrer", kith_eng_row_str(click, "participant"), "click", click_id, "status",
-                  "active", "consented_at", (json_int_t)call->now_ms, "next_step", 0, "created_at",
-                  (json_int_t)call->now_ms, "updated_at", (json_int_t)call->now_ms);
-    json_object_set_new(lead, "next_follow_up_at", due >= 0 ? json_integer(due) : json_null());
-    st = kith_store_insert(tx, "leads", lead);
-    if (st == KITH_E_CONSTRAINT) {
-        /* The same person at the same moment on another connection: theirs is the lead. */
-        json_decref(lead);
-        lead = NULL;
+    char *given = strndup(email + a, b - a);
+    if (given == NULL)
+        abort();
+    int64_t added = 0;
+    args = json_pack("[sssssssIo]", id, program, slug, given, norm,
+                     kith_eng_row_str(click, "participant"), click_id, (json_int_t)call->now_ms,
+                     due >= 0 ? json_integer(due) : json_null());
+    kith_crypto_wipe(given, b - a);
+    free(given);
+    st = kith_store_exec(tx, KITH_Q_LEADS_INSERT, args, &added);
+    json_decref(args);
+    if (st == KITH_OK) {
+        /* Ours, or the same person's at the same moment on another connection: theirs counts. */
         args = json_pack("[sss]", program, slug, norm);
         st = kith_store_query_one(tx, KITH_Q_LEADS_BY_EMAIL_RESOURCE, args, &lead);
         json_decref(args);
-        if (st != KITH_OK) {
-            st = kith_err_set(err, KITH_E_UNAVAILABLE, NULL, "the lead could not be stored");
-            goto out;
-        }
-        *out = created_answer(lead, url);
-        goto out;
     }
     if (st != KITH_OK) {
-        st = kith_err_set(err, st, NULL, "the database could not store the lead");
+        st = kith_err_set(err, st == KITH_E_NOT_FOUND ? KITH_E_UNAVAILABLE : st, NULL,
+                          "the database could not store the lead");
+        goto out;
+    }
+    if (added == 0) {
+        *out = created_answer(lead, url);
         goto out;
     }
     *out = created_answer(lead, url);

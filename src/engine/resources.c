@@ -478,11 +478,12 @@ static const char default_short[] =
     "I came across {{resource_title}} and thought of you: {{resource_url}}";
 
 json_t *kith_eng_resources_share(struct kith_tx *tx, const struct kith_engine *eng,
-                                 json_t *participant, json_t *cfg)
+                                 json_t *participant, json_t *cfg, const char *only)
 {
     static const char *const channels[] = {"email", "sms", "whatsapp", "social"};
     json_t *rows = NULL, *list = json_array();
-    json_t *args = json_pack("[si]", kith_eng_row_str(participant, "program"), SHARE_LIST_MAX);
+    json_t *args = json_pack("[soi]", kith_eng_row_str(participant, "program"),
+                             only ? json_string(only) : json_null(), SHARE_LIST_MAX);
     enum kith_status st = kith_store_query(tx, KITH_Q_RESOURCES_ACTIVE, args, &rows);
     json_decref(args);
     if (st != KITH_OK)

@@ -14,6 +14,7 @@ import hmac
 import json
 import re
 import secrets
+import threading
 import urllib.parse
 
 import kithtest
@@ -353,6 +354,26 @@ class ResourcesTest(ResourceCase):
                                                      "consent": True}, key=None),
                          404, "not_found", "click_id")
 
+    def test_concurrent_leads_of_one_person_land_once(self):
+        p = self.program()
+        res = self.resource(p["id"], gated=True)
+        jane = self.sharer(p["id"])
+        clicks = [self.gated_click(jane["code"], res["slug"]) for _ in range(8)]
+        out = [None] * len(clicks)
+
+        def post(i):
+            out[i] = self.s.post("/v1/public/leads", {"click_id": clicks[i], "consent": True,
+                                                      "email": "Twin+%d@Example.com" % i},
+                                 key=None)
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(len(clicks))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(r.status for r in out), [200] * 7 + [201], repr(out))
+        self.assertEqual(len({r.body["lead"]["id"] for r in out}), 1)
+        self.assertEqual(len(self.leads(p["id"])), 1)
+
     def test_lead_attributes_a_later_signup(self):
         s = self.s
         p = self.program()
@@ -451,6 +472,12 @@ class ResourcesTest(ResourceCase):
         self.assertEqual(items[1]["messages"]["sms"],
                          "Jane thinks you'd like Minimal wallets: %swallets?ch=sms" % base)
         self.assertNotIn(gone["slug"], json.dumps(r.body))
+        # One collection page shows one resource: ?resource=<slug>.
+        r = s.get("/v1/participants/%s/share?resource=wallets" % jane["id"])
+        self.assertEqual([x["slug"] for x in r.body["resources"]], ["wallets"])
+        self.assertEqual(r.body["code"], jane["code"])
+        r = s.get("/v1/participants/%s/share?resource=old-thing" % jane["id"])
+        self.assertEqual(r.body["resources"], [])
 
     def test_metrics_by_resource(self):
         s = self.s

@@ -13,6 +13,7 @@
     X(RESOURCES_ACTIVE, "resources.active")                                                        \
     X(RESOURCES_SLUGS, "resources.slugs")                                                          \
     X(LEADS_BY_EMAIL_RESOURCE, "leads.by_email_resource")                                          \
+    X(LEADS_INSERT, "leads.insert")                                                                \
     X(LEADS_LIST, "leads.list")                                                                    \
     X(LEADS_GET, "leads.get")                                                                      \
     X(LEADS_CANDIDATE, "leads.candidate")                                                          \
