@@ -231,7 +231,7 @@ enum kith_status kith_op_resource_import(struct kith_tx *tx, struct kith_call *c
             goto out;
         was_created ? created++ : updated++;
     }
-    call->invalidates_links = updated > 0;
+    call->invalidates_links = true; /* the redirect path may hold these slugs as unknown */
     *out = json_pack("{s:s,s:I,s:I}", "program", p.id, "created", (json_int_t)created, "updated",
                      (json_int_t)updated);
     st = KITH_OK;

@@ -311,6 +311,7 @@ enum kith_status kith_op_resource_create(struct kith_tx *tx, struct kith_call *c
         st = kith_err_set(err, KITH_E_INVALID_PARAM, "slug", "the slug '%s' is taken", slug);
         goto out;
     }
+    call->invalidates_links = true; /* the redirect path may hold this slug as unknown */
     *out = kith_eng_render_resource(row);
     st = KITH_CREATED;
 out:

@@ -221,8 +221,15 @@ class ResourcesTest(ResourceCase):
 
     def test_resource_link_refusals(self):
         p = self.program()
-        res = self.resource(p["id"])
         jane = self.sharer(p["id"])
+        # A slug visited before it existed works as soon as it is created.
+        self.assertStatus(self.visit(jane["code"], "early-bird"), 404)
+        self.resource(p["id"], slug="early-bird")
+        self.assertStatus(self.visit(jane["code"], "early-bird"), 302)
+        self.assertStatus(self.visit(jane["code"], "early-csv"), 404)
+        self.csv(p["id"], CSV_HEADER + "early-csv,Early,guide,https://x.example/e,,,\n")
+        self.assertStatus(self.visit(jane["code"], "early-csv"), 302)
+        res = self.resource(p["id"])
         for code, slug in ((jane["code"], "no-such-guide"), ("ZZZZ-0000", res["slug"]),
                            (jane["code"], "Bad_Slug")):
             r = self.visit(code, slug)
@@ -837,6 +844,9 @@ class FollowUpMailTest(ResourceCase):
         s.restart()
         s.clock_set(now)
         self.assertEqual([m["step"] for m in self.messages(lid)], [0])
+        # A claim the dead process held is a 30-second lease (PostgreSQL: other instances may
+        # hold theirs); once it runs out the message is due again. SQLite resets at start.
+        s.clock_advance(31)
         self.mails(addr, 1)
         s.clock_advance(DAY)
         self.mails(addr, 2)
