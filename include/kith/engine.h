@@ -65,6 +65,9 @@ struct kith_call {
      * time had already made due (an expiry or a hold's end the sweeper had not reached yet):
      * those moves commit with the refusal instead of being rolled back. */
     bool keeps_due_moves;
+    /* Out, with an error status: members added to the error body beside "error" (owned; the
+     * import's per-line "errors", CONTRACT 19). */
+    json_t *error_detail;
 };
 
 typedef enum kith_status (*kith_op_fn)(struct kith_tx *tx, struct kith_call *call, json_t **out,
@@ -164,6 +167,51 @@ enum kith_status kith_op_activity_get(struct kith_tx *, struct kith_call *, json
                                       struct kith_err *);
 enum kith_status kith_op_activity_void(struct kith_tx *, struct kith_call *, json_t **,
                                        struct kith_err *);
+/* Shareable resources and leads (section 19). */
+enum kith_status kith_op_resource_create(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_resource_list(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_resource_get(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
+enum kith_status kith_op_resource_update(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_resource_archive(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+/* text/csv body (up to 1 MiB), all or nothing. */
+enum kith_status kith_op_resource_import(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+/* Public (no key: the click names program, resource and sharer); reads the raw JSON body. */
+enum kith_status kith_op_lead_create(struct kith_tx *, struct kith_call *, json_t **,
+                                     struct kith_err *);
+enum kith_status kith_op_lead_list(struct kith_tx *, struct kith_call *, json_t **,
+                                   struct kith_err *);
+enum kith_status kith_op_lead_get(struct kith_tx *, struct kith_call *, json_t **,
+                                  struct kith_err *);
+enum kith_status kith_op_lead_messages(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_lead_erase(struct kith_tx *, struct kith_call *, json_t **,
+                                    struct kith_err *);
+
+/* The redirect path's view of a resource (GET /r/{code}/{slug}), resolved once and cached. */
+struct kith_resource_link {
+    char slug[64];
+    char url[2048];
+    char title[256];
+    char description[1024];
+    char program_name[256];
+    bool gated;
+    bool active; /* false: archived (a 404 page, as for an unknown slug) */
+};
+/* Looks up the resource slug of program. KITH_E_NOT_FOUND when it does not exist. */
+enum kith_status kith_engine_resource_resolve(struct kith_tx *tx, const char *program,
+                                              const char *slug, struct kith_resource_link *out);
+/* GET /u/{token}: the lead whose follow-up carried token stops getting them (no effect for a
+ * HEAD: write false). KITH_E_NOT_FOUND for an unknown (or erased) token; title[] is the
+ * resource's title for the page. */
+enum kith_status kith_engine_lead_unsubscribe(struct kith_tx *tx, const char *token, bool write,
+                                              int64_t now_ms, char title[256]);
+
 /* Test clock (section 10): sets the clock, then runs due work before answering. */
 enum kith_status kith_op_clock_get(struct kith_tx *, struct kith_call *, json_t **,
                                    struct kith_err *);
@@ -208,6 +256,7 @@ struct kith_link {
     bool attributes; /* false: blocked or erased, redirect without ref or cookie */
     char destination[2048];
     int64_t cookie_days;
+    char first_name[64]; /* the participant's, "" when none: a resource's lead page names them */
 };
 /* Looks up a typed or linked code. KITH_E_NOT_FOUND when it does not exist. */
 enum kith_status kith_engine_link_resolve(struct kith_tx *tx, const char *code,
@@ -224,6 +273,7 @@ struct kith_click {
     char referrer_host[256]; /* "" when none */
     char ip_hash[KITH_CRYPTO_HASH_HEX];
     char ua_hash[KITH_CRYPTO_HASH_HEX];
+    char resource[64]; /* the slug of /r/{code}/{slug}, "" for /r/{code} */
 };
 enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_click *clicks,
                                           size_t n);

@@ -170,6 +170,8 @@ static void dispatch(struct kith_http_request *req, void *ctx)
         [KITH_APP_ROUTE_REDIRECT] = kith_app_redirect,
         [KITH_APP_ROUTE_HEALTH] = kith_app_health,
         [KITH_APP_ROUTE_PROMETHEUS] = kith_app_prometheus,
+        [KITH_APP_ROUTE_LEADS] = kith_app_leads_handle,
+        [KITH_APP_ROUTE_UNSUBSCRIBE] = kith_app_unsubscribe,
     };
     struct kith_app *a = ctx;
     const struct kith_app_route *route = req->route_data;
@@ -190,6 +192,13 @@ static void dispatch(struct kith_http_request *req, void *ctx)
         return;
     }
     handlers[route->kind](req, ctx);
+}
+
+/* A route's body limit: 64 KiB, files (CSV imports) 1 MiB. */
+static size_t body_max(const void *route_data)
+{
+    const struct kith_app_route *r = route_data;
+    return (r->flags & KITH_APP_ROUTE_FILE) ? KITH_APP_FILE_MAX : 0;
 }
 
 /* The transport's view of the route table: every row, handled through dispatch(). */
@@ -272,6 +281,7 @@ int kith_app_run(const struct kith_app_config *cfg)
         .route_count = nroutes,
         .ctx = &a,
         .access_log = true,
+        .body_max = body_max,
     };
     if (kith_http_server_create(a.loop, &hc, &a.srv, &err) != KITH_OK) {
         kith_log_error("server", "msg=\"cannot listen\" error=\"%s\"", err.message);
@@ -300,6 +310,7 @@ out:
     kith_http_server_destroy(a.srv);
     uv_run(a.loop, UV_RUN_DEFAULT); /* let closing handles finish */
     kith_app_links_dispose(&a);
+    kith_app_resources_dispose(&a);
     kith_app_clicks_dispose(&a);
     kith_app_api_dispose(&a);
     kith_app_limits_dispose(&a);

@@ -26,10 +26,12 @@ struct kith_app;
 /* ---- routes (routes.c) ---- */
 /* What a route is handled by. */
 enum kith_app_route_kind {
-    KITH_APP_ROUTE_API,        /* an engine operation, through kith_engine_call() */
-    KITH_APP_ROUTE_REDIRECT,   /* GET|HEAD /r/{code}: the redirect path */
-    KITH_APP_ROUTE_HEALTH,     /* GET /healthz */
-    KITH_APP_ROUTE_PROMETHEUS, /* GET /metrics */
+    KITH_APP_ROUTE_API,         /* an engine operation, through kith_engine_call() */
+    KITH_APP_ROUTE_REDIRECT,    /* GET|HEAD /r/{code}: the redirect path */
+    KITH_APP_ROUTE_HEALTH,      /* GET /healthz */
+    KITH_APP_ROUTE_PROMETHEUS,  /* GET /metrics */
+    KITH_APP_ROUTE_LEADS,       /* POST /v1/public/leads: JSON (API), or the lead page's form */
+    KITH_APP_ROUTE_UNSUBSCRIBE, /* GET /u/{token}: a follow-up's one-click unsubscribe page */
     KITH_APP_ROUTE_KIND_COUNT,
 };
 enum kith_app_route_flags {
@@ -42,7 +44,9 @@ enum kith_app_route_flags {
     KITH_APP_ROUTE_LIMIT_LOGIN = 32,  /* /admin/login: 60 a minute */
     KITH_APP_ROUTE_LIMITS = 8 | 16 | 32,
     KITH_APP_ROUTE_NEW_CODES = 64, /* may create a code: the redirect path forgets unknown codes */
+    KITH_APP_ROUTE_FILE = 128,     /* takes a file of up to KITH_APP_FILE_MAX (CSV imports) */
 };
+#define KITH_APP_FILE_MAX (1024 * 1024)
 /* One row of the route table: everything about a route, in one place. */
 struct kith_app_route {
     enum kith_http_method method;
@@ -99,6 +103,25 @@ void kith_app_links_clear(struct kith_app *a);
 /* Forgets the codes known not to exist (a code may have been created). */
 void kith_app_links_clear_unknown(struct kith_app *a);
 void kith_app_links_dispose(struct kith_app *a);
+
+/* ---- resource links, lead pages, unsubscribe (resources.c) ---- */
+struct kith_app_resources {
+    struct kith_app_res *cache; /* by program and slug, 10 s like codes */
+    size_t count;
+};
+/* For /r/{code}/{slug} (req->params[1]) of program: true with *out when the resource is active
+ * and known; otherwise false, the request being answered (404 page) or looked up (the lookup
+ * runs kith_app_redirect again for req once it knows). */
+bool kith_app_resource_find(struct kith_app *a, struct kith_http_request *req, const char *program,
+                            const struct kith_resource_link **out);
+/* A gated resource's lead page (200; the click's cookie, when counted, in cookie). */
+void kith_app_lead_page(struct kith_app *a, struct kith_http_request *req,
+                        const struct kith_resource_link *res, const char *first_name,
+                        const char *click_id, const char *cookie);
+void kith_app_leads_handle(struct kith_http_request *req, void *ctx);
+void kith_app_unsubscribe(struct kith_http_request *req, void *ctx);
+void kith_app_resources_clear(struct kith_app *a);
+void kith_app_resources_dispose(struct kith_app *a);
 
 /* ---- clients and budgets (limits.c) ---- */
 #define KITH_APP_CLICK_CAP 30 /* counted clicks a minute from one address on one code */
@@ -196,6 +219,7 @@ struct kith_app {
     struct kith_app_api api;
     struct kith_app_limits limits;
     struct kith_app_links links;
+    struct kith_app_resources resources;
     struct kith_app_clicks clicks;
     struct kith_app_deliver deliver;
     struct kith_app_sweeper sweeper;

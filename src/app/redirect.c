@@ -36,6 +36,7 @@ struct kith_app_link {
     char norm[KITH_CODE_NORM_MAX + 1];
     char code[16];
     char participant[KITH_ID_MAX];
+    char first_name[64]; /* for a resource's lead page */
     bool attributes;
     struct kith_app_prog *prog;
     UT_hash_handle hh;
@@ -56,6 +57,11 @@ static const char not_found_page[] =
 
 static void answer(struct kith_app *a, struct kith_http_request *req, const struct kith_app_link *l)
 {
+    const struct kith_resource_link *res = NULL;
+    /* /r/{code}/{slug} (CONTRACT 19): the resource comes from resources.c's cache; when it must
+     * be looked up, this handler runs again once it is known. */
+    if (req->param_count > 1 && !kith_app_resource_find(a, req, l->prog->id, &res))
+        return;
     char location[KITH_LINKS_LOCATION_MAX], cookie[KITH_LINKS_COOKIE_MAX];
     char ip_hash[KITH_CRYPTO_HASH_HEX] = "";
     const char *ua = kith_http_header(req, "User-Agent");
@@ -74,9 +80,15 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
     bool counted = kith_links_decide(&facts, &why);
     struct kith_http_header h[4];
     size_t n = 0;
+    char click_id[KITH_ID_MAX] = "";
+    int64_t at_ms = kith_clock_now_ms();
+    if (counted)
+        kith_crypto_time_id("clk_", at_ms, click_id);
 
-    if (kith_links_location(l->prog->destination, l->attributes, l->code, NULL, location,
-                            sizeof(location), NULL) != KITH_OK) {
+    /* A resource link carries kith_click too, so the resource's own page can keep the click. */
+    if (kith_links_location(res ? res->url : l->prog->destination, l->attributes, l->code,
+                            res && counted ? click_id : NULL, location, sizeof(location),
+                            NULL) != KITH_OK) {
         /* A destination kith accepted always fits; refuse rather than send a cut URL. */
         kith_http_respond_error(req, KITH_E_INTERNAL, NULL, "this link's destination is invalid");
         return;
@@ -89,8 +101,10 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
         kith_app_clicks_shed(a);
     struct kith_click *c = counted ? kith_app_clicks_add(a) : NULL;
     if (c) {
-        c->at_ms = kith_clock_now_ms();
-        kith_crypto_time_id("clk_", c->at_ms, c->id);
+        c->at_ms = at_ms;
+        kith_strlcpy(c->id, click_id, sizeof(c->id));
+        if (res)
+            kith_strlcpy(c->resource, res->slug, sizeof(c->resource));
         kith_strlcpy(c->program, l->prog->id, sizeof(c->program));
         kith_strlcpy(c->participant, l->participant, sizeof(c->participant));
         kith_strlcpy(c->code, l->code, sizeof(c->code));
@@ -107,7 +121,12 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
                               NULL) == KITH_OK)
             h[n++] = (struct kith_http_header){"Set-Cookie", cookie};
     }
-    kith_app_observe(a, "links.redirect", 302, req->started_ns);
+    if (res && res->gated && l->attributes) { /* kith's lead page, with the same cookie */
+        kith_app_lead_page(a, req, res, l->first_name, c ? c->id : NULL,
+                           c && n > 2 ? h[2].value : NULL);
+        return;
+    }
+    kith_app_observe(a, req->route_name, 302, req->started_ns);
     kith_http_respond(req, 302, h, n, "", 0);
 }
 
@@ -156,6 +175,7 @@ static struct kith_app_link *cache_put(struct kith_app *a, const char *norm,
     }
     kith_strlcpy(l->code, k->code, sizeof(l->code));
     kith_strlcpy(l->participant, k->participant, sizeof(l->participant));
+    kith_strlcpy(l->first_name, k->first_name, sizeof(l->first_name));
     l->attributes = k->attributes;
     l->loaded_ns = kith_clock_mono_ns();
     l->prog = p;
@@ -245,6 +265,7 @@ void kith_app_links_clear(struct kith_app *a)
     }
     a->links.count = 0;
     kith_app_links_clear_unknown(a);
+    kith_app_resources_clear(a);
 }
 
 void kith_app_links_clear_unknown(struct kith_app *a)

@@ -103,6 +103,28 @@ const struct kith_app_route kith_app_routes[] = {
     /* moments, asks, rituals and the public page (17, 18) */
 
     /* resources and leads (19) */
+    {KITH_HTTP_GET, "/r/{code}/{slug}", "links.resource", KITH_APP_ROUTE_REDIRECT, NULL, SECRET,
+     KITH_APP_ROUTE_LIMIT_LINKS},
+    {KITH_HTTP_POST, "/v1/resources", "resources.create", API, kith_op_resource_create, SECRET,
+     BODY},
+    {KITH_HTTP_GET, "/v1/resources", "resources.list", API, kith_op_resource_list, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/resources/import", "resources.import", API, kith_op_resource_import,
+     SECRET, KITH_APP_ROUTE_FILE},
+    {KITH_HTTP_GET, "/v1/resources/{slug}", "resources.get", API, kith_op_resource_get, SECRET, 0},
+    {KITH_HTTP_PATCH, "/v1/resources/{slug}", "resources.update", API, kith_op_resource_update,
+     SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/resources/{slug}/archive", "resources.archive", API,
+     kith_op_resource_archive, SECRET, BODY},
+    /* public: JSON, or the lead page's form (answered with a 303 to the resource) */
+    {KITH_HTTP_POST, "/v1/public/leads", "leads.create", KITH_APP_ROUTE_LEADS, kith_op_lead_create,
+     SIGNED, KITH_APP_ROUTE_LIMIT_PUBLIC},
+    {KITH_HTTP_GET, "/v1/leads", "leads.list", API, kith_op_lead_list, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/leads/{id}", "leads.get", API, kith_op_lead_get, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/leads/{id}/messages", "leads.messages", API, kith_op_lead_messages, SECRET,
+     0},
+    {KITH_HTTP_POST, "/v1/leads/{id}/erase", "leads.erase", API, kith_op_lead_erase, SECRET, BODY},
+    {KITH_HTTP_GET, "/u/{token}", "leads.unsubscribe", KITH_APP_ROUTE_UNSUBSCRIBE, NULL, SECRET,
+     KITH_APP_ROUTE_LIMIT_PUBLIC},
 
     /* the share hub, kith.js and CORS (20) */
 

@@ -43,6 +43,19 @@ char *kith_engine_error_json(enum kith_status st, const struct kith_err *err)
     return kith_error_json(st, err ? err->message : NULL, err ? err->param : NULL);
 }
 
+/* Adds an operation's members (CONTRACT 19: the import's "errors") to its error body. */
+static void with_detail(struct kith_engine_answer *ans, json_t *detail)
+{
+    json_t *body = json_loads(ans->body, 0, NULL);
+    if (body == NULL || json_object_update_missing(body, detail) != 0)
+        abort();
+    free(ans->body);
+    ans->body = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (ans->body == NULL)
+        abort();
+}
+
 /* Who calls: KITH_OK with key_id set, or an answer already written into ans. */
 static bool authorise(struct kith_tx *tx, const struct kith_engine *eng,
                       const struct kith_engine_request *rq, char key_id[KITH_ID_MAX],
@@ -218,7 +231,10 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
         ans->st = st;
         ans->code = rq->code_of(st);
         ans->body = kith_engine_error_json(st, &err);
+        if (call.error_detail)
+            with_detail(ans, call.error_detail);
     }
+    json_decref(call.error_detail);
     json_decref(out);
     json_decref(body);
 

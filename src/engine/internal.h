@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "kith/attribution.h"
 #include "kith/engine.h"
 #include "kith/rewards.h"
 #include "kith/store.h"
@@ -253,6 +254,58 @@ enum kith_status kith_eng_referral_expire_due(struct kith_tx *tx, json_t *referr
 enum kith_status kith_eng_reward_expire_due(struct kith_tx *tx, const struct kith_engine *eng,
                                             json_t *reward, int64_t now_ms, struct kith_err *err);
 bool kith_eng_referral_release_due(json_t *referral, int64_t now_ms);
+
+/* ---- resources and leads (resources.c, resource_sync.c, leads.c, followups.c) ----
+ * CONTRACT section 19. The hooks other use cases call, each a line or two where it is called. */
+/* The resource (program, slug) as stored; KITH_E_NOT_FOUND (param "slug") when none. */
+enum kith_status kith_eng_resource_load(struct kith_tx *tx, const char *program, const char *slug,
+                                        json_t **out, struct kith_err *err);
+/* Checks the resource fields of body (everything but the slug; `status` when with_status) and
+ * writes the columns they set into set. create: fills the defaults of a new resource. */
+enum kith_status kith_eng_resource_fields(json_t *body, bool create, bool with_status, json_t *set,
+                                          struct kith_err *err);
+/* Creates (when absent) or updates the resource `slug` of program with the columns in set;
+ * *created tells which. source and external_id (may be NULL) say where a new one came from. */
+enum kith_status kith_eng_resource_put(struct kith_tx *tx, const char *program, const char *slug,
+                                       json_t *set, const char *source, int64_t now_ms,
+                                       bool *created, json_t **out, struct kith_err *err);
+json_t *kith_eng_render_resource(json_t *row);
+/* The share answer's "resources" (participant row and program settings as share.c holds them);
+ * only the resource `only` when it is not NULL. */
+json_t *kith_eng_resources_share(struct kith_tx *tx, const struct kith_engine *eng,
+                                 json_t *participant, json_t *cfg, const char *only);
+/* /v1/metrics' "by_resource" for [from, to). */
+enum kith_status kith_eng_resources_metrics(struct kith_tx *tx, const char *program, int64_t from,
+                                            int64_t to, json_t **out);
+/* True for the Shopify topics resource_sync.c handles (collections/...). */
+bool kith_eng_shopify_collection_topic(const char *topic);
+/* A verified collections/create|update|delete payload: keeps the collection's resource. */
+enum kith_status kith_eng_shopify_collection(struct kith_tx *tx, struct kith_call *call,
+                                             const struct prog *p, const char *topic,
+                                             json_t *payload, json_t **out, struct kith_err *err);
+/* The signup's lead candidate (CONTRACT 5): the newest lead of the program with email_norm,
+ * with the sharer's row (*row, NULL when none) and the code of the click it came through. */
+enum kith_status kith_eng_lead_candidate(struct kith_tx *tx, const struct prog *p,
+                                         const char *email_norm, struct kith_attr_facts *facts,
+                                         json_t **row, char code[16]);
+/* The person with email_norm signed up as participant: their leads become `converted`. */
+enum kith_status kith_eng_leads_converted(struct kith_tx *tx, const char *program,
+                                          const char *email_norm, const char *participant,
+                                          int64_t now_ms);
+/* Privacy: what kith holds about participant id as a sharer (leads without their e-mails) and
+ * as a former lead, into export; and erasing the leads that were this person. */
+enum kith_status kith_eng_leads_export(struct kith_tx *tx, const char *id, json_t *export_out);
+enum kith_status kith_eng_leads_erase_person(struct kith_tx *tx, const char *id, int64_t now_ms);
+/* Follow-ups that came due: one message per (lead, step), queued or kept (sweep.c). */
+enum kith_status kith_eng_followups_sweep(struct kith_tx *tx, const struct kith_engine *eng,
+                                          int64_t now_ms, bool *more);
+/* The e-mail side of follow-ups (deliveries.c): claim appends rows of the mail shape to out. */
+enum kith_status kith_eng_lead_mail_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
+                                          json_t *out);
+bool kith_eng_lead_mail_is(const char *id);
+enum kith_status kith_eng_lead_mail_record(struct kith_tx *tx, const char *id, bool ok,
+                                           int64_t now_ms);
+enum kith_status kith_eng_lead_mail_recover(struct kith_tx *tx);
 
 /* ---- status writers (moves.c): the only code that updates referral and reward rows ----
  * Rows are born in their first state by whoever inserts them (signups.c, create_reward in

@@ -217,6 +217,14 @@ enum kith_status kith_op_metrics(struct kith_tx *tx, struct kith_call *call, jso
     json_object_set_new(*out, "cost_per_qualified_referral", per);
     json_object_set_new(*out, "top_5pct_share", rate(top_sum, qualified));
     json_object_set_new(*out, "by_channel", by_channel);
+    json_t *by_resource = NULL; /* CONTRACT 19 (resource_sync.c) */
+    if ((st = kith_eng_resources_metrics(tx, p.id, from, to, &by_resource)) != KITH_OK) {
+        json_decref(*out);
+        *out = NULL;
+        st = kith_err_set(err, st, NULL, "the database could not compute the metrics");
+        goto out;
+    }
+    json_object_set_new(*out, "by_resource", by_resource);
     st = KITH_OK;
 out:
     json_decref(r_part);

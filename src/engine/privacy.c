@@ -101,7 +101,8 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
         json_object_set_new(*out, "notifications", json_array());
     }
     json_object_set_new(*out, "review_decisions", json_incref(decisions));
-    if ((st = kith_eng_adv_export(tx, id, *out)) != KITH_OK) { /* activities, tracks (15, 16) */
+    if ((st = kith_eng_adv_export(tx, id, *out)) != KITH_OK ||   /* activities, tracks (15, 16) */
+        (st = kith_eng_leads_export(tx, id, *out)) != KITH_OK) { /* CONTRACT 19 (leads.c) */
         json_decref(*out);
         *out = NULL;
         st = kith_err_set(err, st, NULL, "the database could not read the person's data");
@@ -154,6 +155,8 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
     }
     if (st == KITH_OK)
         st = kith_eng_adv_erase(tx, id); /* activity notes and links (16) */
+    if (st == KITH_OK)                   /* the leads that were this person (leads.c) */
+        st = kith_eng_leads_erase_person(tx, id, call->now_ms);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not erase the person");
     kith_tx_purge_log_after_commit(tx);
