@@ -170,6 +170,9 @@ static void dispatch(struct kith_http_request *req, void *ctx)
         [KITH_APP_ROUTE_REDIRECT] = kith_app_redirect,
         [KITH_APP_ROUTE_HEALTH] = kith_app_health,
         [KITH_APP_ROUTE_PROMETHEUS] = kith_app_prometheus,
+        [KITH_APP_ROUTE_HUB] = kith_app_hub_page,
+        [KITH_APP_ROUTE_ASSET] = kith_app_asset,
+        [KITH_APP_ROUTE_PREFLIGHT] = kith_app_preflight,
     };
     struct kith_app *a = ctx;
     const struct kith_app_route *route = req->route_data;
@@ -245,6 +248,7 @@ int kith_app_run(const struct kith_app_config *cfg)
 
     kith_app_prom_init(&a);
     kith_app_links_init(&a);
+    kith_app_pages_init(&a);
     if (kith_crypto_init(&err) != KITH_OK || load_lists(&a.eng, &err) != KITH_OK) {
         kith_log_error("server", "msg=\"cannot start\" error=\"%s\"", err.message);
         goto out;
@@ -300,6 +304,7 @@ out:
     kith_http_server_destroy(a.srv);
     uv_run(a.loop, UV_RUN_DEFAULT); /* let closing handles finish */
     kith_app_links_dispose(&a);
+    kith_app_pages_dispose(&a);
     kith_app_clicks_dispose(&a);
     kith_app_api_dispose(&a);
     kith_app_limits_dispose(&a);

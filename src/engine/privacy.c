@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/pages.h"
 
 static enum kith_status rows(struct kith_tx *tx, enum kith_query query, const char *id,
                              json_t **out)
@@ -100,6 +101,7 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
         json_object_set_new(*out, "notifications", json_array());
     }
     json_object_set_new(*out, "review_decisions", json_incref(decisions));
+    json_object_set_new(*out, "hub_links", kith_eng_hub_export(tx, id)); /* tokens never kept */
     json_object_set_new(*out, "exported_at", kith_eng_time_json(call->now_ms));
     st = KITH_OK;
 out:
@@ -133,10 +135,10 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
     }
     json_decref(person);
     person = NULL;
-    static const enum kith_query steps[] = {KITH_Q_ERASE_EVENTS,         KITH_Q_ERASE_REFERRALS,
-                                            KITH_Q_ERASE_CLICKS,         KITH_Q_ERASE_IDEMPOTENCY,
-                                            KITH_Q_ERASE_NOTIFICATIONS,  KITH_Q_ERASE_MESSAGES,
-                                            KITH_Q_ERASE_NOTICE_MESSAGES};
+    static const enum kith_query steps[] = {KITH_Q_ERASE_EVENTS,          KITH_Q_ERASE_REFERRALS,
+                                            KITH_Q_ERASE_CLICKS,          KITH_Q_ERASE_IDEMPOTENCY,
+                                            KITH_Q_ERASE_NOTIFICATIONS,   KITH_Q_ERASE_MESSAGES,
+                                            KITH_Q_ERASE_NOTICE_MESSAGES, KITH_Q_HUB_TOKENS_ERASE};
     json_t *args = json_pack("[sI]", id, (json_int_t)call->now_ms);
     st = kith_store_exec(tx, KITH_Q_ERASE_PARTICIPANT, args, NULL);
     json_decref(args);

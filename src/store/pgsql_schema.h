@@ -118,6 +118,11 @@ static const char *const kith_pgsql_migrations[] = {
      * so that a later refund of one of them finds the purchase it undoes */
     "CREATE TABLE event_refs (program TEXT NOT NULL, ref TEXT NOT NULL, event TEXT NOT NULL, "
     "PRIMARY KEY (program, ref, event));",
+    /* 3: share-hub links (section 20): only a digest of each token, never the token */
+    "CREATE TABLE hub_tokens (digest TEXT PRIMARY KEY, participant TEXT NOT NULL, "
+    "program TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);"
+    "CREATE INDEX hub_tokens_participant ON hub_tokens (participant);"
+    "CREATE INDEX hub_tokens_expiry ON hub_tokens (expires_at);",
 };
 
 #endif
