@@ -288,8 +288,14 @@ static void rewards(struct kith_buf *b, json_t *doc)
     kith_buf_str(b, "<ul class=\"rows\">");
     json_array_foreach(list, i, r)
     {
+        const char *friend = json_string_value(json_object_get(r, "friend_first_name"));
         kith_buf_str(b, "<li><span class=\"who\">");
         esc_cap(b, str(r, "words"));
+        if (friend && friend[0]) {
+            kith_buf_str(b, " <span class=\"thanks\">thanks to ");
+            esc(b, friend);
+            kith_buf_str(b, "</span>");
+        }
         kith_buf_printf(b, "</span><span class=\"status status-%s\">", str(r, "status"));
         esc(b, str(r, "status_text"));
         kith_buf_str(b, "</span></li>");
@@ -335,11 +341,15 @@ static void leaderboard(struct kith_buf *b, json_t *doc)
     kith_buf_str(b, "<section class=\"panel\" aria-labelledby=\"lb-h\"><h2 id=\"lb-h\">Friends of "
                     "the community</h2>");
     json_t *me = json_object_get(lb, "me");
-    if (json_is_object(me))
-        kith_buf_printf(b, "<p class=\"lead\">You are number %lld, with %lld.</p>",
-                        (long long)json_integer_value(json_object_get(me, "rank")),
-                        (long long)json_integer_value(json_object_get(me, "qualified")));
-    else if (!opted)
+    const char *wait = str(json_object_get(doc, "program"), "wait");
+    if (json_is_object(me)) {
+        json_int_t q = json_integer_value(json_object_get(me, "qualified"));
+        kith_buf_printf(b, "<p class=\"lead\">You are number %lld, with %lld %s who made ",
+                        (long long)json_integer_value(json_object_get(me, "rank")), (long long)q,
+                        q == 1 ? "friend" : "friends");
+        esc(b, wait);
+        kith_buf_str(b, ".</p>");
+    } else if (!opted)
         kith_buf_str(b, "<p class=\"note\">Your name is not on this list. You can add it in your "
                         "preferences below.</p>");
     if (json_array_size(top) == 0) {
@@ -357,8 +367,9 @@ static void leaderboard(struct kith_buf *b, json_t *doc)
         esc(b, n ? n : "A friend");
         if (mine)
             kith_buf_str(b, " (you)");
-        kith_buf_printf(b, "</span><span class=\"count\">%lld</span></li>",
-                        (long long)json_integer_value(json_object_get(e, "qualified")));
+        json_int_t q = json_integer_value(json_object_get(e, "qualified"));
+        kith_buf_printf(b, "</span><span class=\"count\">%lld %s</span></li>", (long long)q,
+                        q == 1 ? "friend" : "friends");
     }
     kith_buf_str(b, "</ol></section>");
 }

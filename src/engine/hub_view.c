@@ -134,10 +134,12 @@ static json_t *rewards_part(struct kith_tx *tx, const char *id, int64_t now_ms)
         json_array_foreach(rows, i, r)
         {
             kith_template_reward_text(r, words, sizeof(words));
+            const char *friend = kith_eng_row_str(r, "friend");
             json_array_append_new(
-                out, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "kind", kith_eng_row_str(r, "kind"),
+                out, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "kind", kith_eng_row_str(r, "kind"),
                                "words", words, "status", kith_eng_row_str(r, "status"),
                                "status_text", reward_status_words(r, now_ms, buf, sizeof(buf)),
+                               "friend_first_name", friend ? json_string(friend) : json_null(),
                                "expires_at", kith_eng_time_or_null(r, "expires_at"), "created_at",
                                kith_eng_time_or_null(r, "created_at")));
         }
