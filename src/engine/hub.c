@@ -172,8 +172,12 @@ enum kith_status kith_op_hub_login(struct kith_tx *tx, struct kith_call *call, j
 enum kith_status kith_eng_hub_mail_done(struct kith_tx *tx, const char *notification_id)
 {
     json_t *args = json_pack("[ss]", redacted_body, notification_id);
-    enum kith_status st = kith_store_exec(tx, KITH_Q_HUB_MAIL_REDACT, args, NULL);
+    int64_t changed = 0;
+    enum kith_status st = kith_store_exec(tx, KITH_Q_HUB_MAIL_REDACT, args, &changed);
     json_decref(args);
+    /* As after an erasure: no copy of the link stays in the database's log either. */
+    if (st == KITH_OK && changed > 0)
+        kith_tx_purge_log_after_commit(tx);
     return st;
 }
 
