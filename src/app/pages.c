@@ -151,7 +151,7 @@ static void capitalised(char *out, size_t outsize, const char *s)
 void kith_app_landing(struct kith_app *a, struct kith_http_request *req,
                       const struct kith_app_landing *in)
 {
-    char headline[200], lead[600], title[400], ogdesc[700], reward[340], gift[1400], url[600];
+    char headline[200], lead[600], title[400], ogdesc[800], reward[340], url[600];
     char button[300], codelabel[160], fine[800];
     bool named = in->referrer_name[0] != '\0';
     const char *who = named ? in->referrer_name : "A friend";
@@ -170,9 +170,8 @@ void kith_app_landing(struct kith_app *a, struct kith_http_request *req,
              "If you join, %s will see your first name and how things are going, so they can "
              "thank you; never your e-mail. %s remembers who invited you with a cookie.",
              named ? in->referrer_name : "your friend", in->program_name);
-    gift[0] = '\0';
+    struct kith_buf g = {0}; /* markup with escaped values: no fixed size can bound it */
     if (in->friend_reward[0]) {
-        struct kith_buf g = {0};
         capitalised(reward, sizeof(reward), in->friend_reward);
         kith_buf_str(&g, "<section class=\"gift\" aria-labelledby=\"gift-h\"><h2 id=\"gift-h\">"
                          "What you get</h2><p class=\"gift-what\">");
@@ -180,8 +179,6 @@ void kith_app_landing(struct kith_app *a, struct kith_http_request *req,
         kith_buf_str(&g, "</p><p class=\"gift-how\">It's yours ");
         kith_app_html_escape(&g, in->earn_text);
         kith_buf_str(&g, ".</p></section>");
-        kith_strlcpy(gift, kith_buf_cstr(&g), sizeof(gift));
-        kith_buf_dispose(&g);
         snprintf(ogdesc, sizeof(ogdesc), "%s when you join %s with %s's invitation.", reward,
                  in->program_name, who);
     } else {
@@ -194,7 +191,7 @@ void kith_app_landing(struct kith_app *a, struct kith_http_request *req,
         {"program", in->program_name},
         {"og_url", url},
         {"og_description", ogdesc},
-        {"gift", gift},
+        {"gift", kith_buf_cstr(&g)},
         {"code", in->code},
         {"code_label", codelabel},
         {"href", in->href},
@@ -203,6 +200,7 @@ void kith_app_landing(struct kith_app *a, struct kith_http_request *req,
         {"css", kith_app_asset_version(a, "kith.css")},
     };
     char *html = kith_app_html_fill("landing.html", v, KITH_ARRAY_LEN(v));
+    kith_buf_dispose(&g);
     kith_app_html_respond(a, req, "links.redirect", 200, html,
                           "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
                           "form-action 'none'; frame-ancestors 'none'",
