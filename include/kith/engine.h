@@ -68,6 +68,10 @@ struct kith_call {
     /* Out, with an error status: members added to the error body beside "error" (owned; the
      * import's per-line "errors", CONTRACT 19). */
     json_t *error_detail;
+    /* KITH_SCOPE_HUB: the participant the hub token belongs to (kith/hub.h). */
+    const char *hub_participant;
+    /* Out, for browser routes: the program whose allowed_origins decide CORS ("" for any). */
+    char cors_program[48];
 };
 
 typedef enum kith_status (*kith_op_fn)(struct kith_tx *tx, struct kith_call *call, json_t **out,
@@ -257,6 +261,13 @@ struct kith_link {
     char destination[2048];
     int64_t cookie_days;
     char first_name[64]; /* the participant's, "" when none: a resource's lead page names them */
+    /* The friend landing page (section 4b) and the cookie's domain (4 v2), src/engine/pages.c */
+    bool landing_page;       /* program setting landing = "page" */
+    char cookie_domain[254]; /* "" when unset */
+    char program_name[256];  /* what the page says */
+    char referrer_name[104]; /* the referrer's first name, "" when none */
+    char friend_reward[320]; /* the referred reward in words, "" when none */
+    char earn_text[320];     /* how the friend earns it, in words */
 };
 /* Looks up a typed or linked code. KITH_E_NOT_FOUND when it does not exist. */
 enum kith_status kith_engine_link_resolve(struct kith_tx *tx, const char *code,
@@ -302,6 +313,8 @@ enum kith_scope {
     KITH_SCOPE_SECRET,      /* a secret key */
     KITH_SCOPE_PUBLISHABLE, /* a publishable key is enough */
     KITH_SCOPE_SIGNED,      /* no API key: the operation checks a signature over the raw body */
+    KITH_SCOPE_PUBLIC,      /* no key at all: a public route with a JSON body (section 20) */
+    KITH_SCOPE_HUB,         /* `Authorization: Hub <token>`: one participant's own data */
 };
 
 /* One API call as the transport decoded it. Every pointer is borrowed for the call. */
@@ -310,6 +323,8 @@ struct kith_engine_request {
     enum kith_scope scope;
     bool json_body;            /* the operation takes a JSON object body */
     const char *token;         /* the API key presented, "" when none */
+    const char *hub_token;     /* a hub token presented (`Authorization: Hub`), NULL when none */
+    bool cors;                 /* a browser route: the answer may carry CORS (section 20) */
     const char *idem_key;      /* the Idempotency-Key, already checked valid; NULL when none */
     const char *path;          /* the decoded path: part of the idempotency fingerprint */
     const char *query;         /* raw query string */
@@ -332,6 +347,7 @@ struct kith_engine_answer {
     char *body;
     bool replayed;          /* Idempotency-Key replay of an earlier answer */
     bool invalidates_links; /* the redirect cache must forget what it holds */
+    char allow_origin[304]; /* CORS: the Origin to allow (Access-Control-Allow-Origin), or "" */
 };
 
 /*

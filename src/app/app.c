@@ -172,6 +172,9 @@ static void dispatch(struct kith_http_request *req, void *ctx)
         [KITH_APP_ROUTE_PROMETHEUS] = kith_app_prometheus,
         [KITH_APP_ROUTE_LEADS] = kith_app_leads_handle,
         [KITH_APP_ROUTE_UNSUBSCRIBE] = kith_app_unsubscribe,
+        [KITH_APP_ROUTE_HUB] = kith_app_hub_page,
+        [KITH_APP_ROUTE_ASSET] = kith_app_asset,
+        [KITH_APP_ROUTE_PREFLIGHT] = kith_app_preflight,
     };
     struct kith_app *a = ctx;
     const struct kith_app_route *route = req->route_data;
@@ -254,6 +257,7 @@ int kith_app_run(const struct kith_app_config *cfg)
 
     kith_app_prom_init(&a);
     kith_app_links_init(&a);
+    kith_app_pages_init(&a);
     if (kith_crypto_init(&err) != KITH_OK || load_lists(&a.eng, &err) != KITH_OK) {
         kith_log_error("server", "msg=\"cannot start\" error=\"%s\"", err.message);
         goto out;
@@ -311,6 +315,7 @@ out:
     uv_run(a.loop, UV_RUN_DEFAULT); /* let closing handles finish */
     kith_app_links_dispose(&a);
     kith_app_resources_dispose(&a);
+    kith_app_pages_dispose(&a);
     kith_app_clicks_dispose(&a);
     kith_app_api_dispose(&a);
     kith_app_limits_dispose(&a);

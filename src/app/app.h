@@ -18,6 +18,7 @@
 #include "kith/crypto.h"
 #include "kith/engine.h"
 #include "kith/http.h"
+#include "kith/hub.h"
 #include "kith/net.h"
 #include "kith/store.h"
 
@@ -32,6 +33,9 @@ enum kith_app_route_kind {
     KITH_APP_ROUTE_PROMETHEUS,  /* GET /metrics */
     KITH_APP_ROUTE_LEADS,       /* POST /v1/public/leads: JSON (API), or the lead page's form */
     KITH_APP_ROUTE_UNSUBSCRIBE, /* GET /u/{token}: a follow-up's one-click unsubscribe page */
+    KITH_APP_ROUTE_HUB,         /* GET /p/{token}: the share hub page (pages.c) */
+    KITH_APP_ROUTE_ASSET,       /* GET /kith.js, /assets/{name}: embedded files (pages.c) */
+    KITH_APP_ROUTE_PREFLIGHT,   /* OPTIONS on a browser route: the CORS preflight (cors.c) */
     KITH_APP_ROUTE_KIND_COUNT,
 };
 enum kith_app_route_flags {
@@ -45,6 +49,7 @@ enum kith_app_route_flags {
     KITH_APP_ROUTE_LIMITS = 8 | 16 | 32,
     KITH_APP_ROUTE_NEW_CODES = 64, /* may create a code: the redirect path forgets unknown codes */
     KITH_APP_ROUTE_FILE = 128,     /* takes a file of up to KITH_APP_FILE_MAX (CSV imports) */
+    KITH_APP_ROUTE_CORS = 256,     /* a browser route besides /v1/public and /v1/hub (cors.c) */
 };
 #define KITH_APP_FILE_MAX (1024 * 1024)
 /* One row of the route table: everything about a route, in one place. */
@@ -122,6 +127,34 @@ void kith_app_leads_handle(struct kith_http_request *req, void *ctx);
 void kith_app_unsubscribe(struct kith_http_request *req, void *ctx);
 void kith_app_resources_clear(struct kith_app *a);
 void kith_app_resources_dispose(struct kith_app *a);
+/* ---- the people's pages (pages.c, hub_page.c) and CORS (cors.c), sections 4b and 20 ---- */
+struct kith_app_pages {
+    char (*etags)[24];               /* per embedded file (web.h), in its order */
+    struct kith_app_origin *origins; /* preflight answers: is this origin listed, for a while */
+    size_t origin_count;
+};
+/* What a friend landing page shows (redirect.c gathers it from its cache). */
+struct kith_app_landing {
+    const char *program_name;
+    const char *referrer_name; /* "" when none */
+    const char *friend_reward; /* "" when none */
+    const char *earn_text;
+    const char *code;
+    const char *href;   /* the destination with ref (and kith_click when counted) */
+    const char *cookie; /* the Set-Cookie value, NULL when the visit is not counted */
+};
+void kith_app_pages_init(struct kith_app *a);
+void kith_app_pages_dispose(struct kith_app *a);
+/* Answers 200 with the landing page (4b). */
+void kith_app_landing(struct kith_app *a, struct kith_http_request *req,
+                      const struct kith_app_landing *in);
+void kith_app_hub_page(struct kith_http_request *req, void *ctx);
+void kith_app_asset(struct kith_http_request *req, void *ctx);
+void kith_app_preflight(struct kith_http_request *req, void *ctx);
+/* True for a route whose answers may carry CORS headers (/v1/public, /v1/hub, CORS flag). */
+bool kith_app_cors_route(const struct kith_app_route *route);
+/* Forgets cached preflight answers (a program changed). */
+void kith_app_cors_clear(struct kith_app *a);
 
 /* ---- clients and budgets (limits.c) ---- */
 #define KITH_APP_CLICK_CAP 30 /* counted clicks a minute from one address on one code */
@@ -220,6 +253,7 @@ struct kith_app {
     struct kith_app_limits limits;
     struct kith_app_links links;
     struct kith_app_resources resources;
+    struct kith_app_pages pages;
     struct kith_app_clicks clicks;
     struct kith_app_deliver deliver;
     struct kith_app_sweeper sweeper;

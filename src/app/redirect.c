@@ -28,6 +28,11 @@ struct kith_app_prog {
     char id[48];
     char destination[2048];
     int64_t cookie_days;
+    bool landing_page;       /* answer with the friend landing page (4b) */
+    char cookie_domain[254]; /* "" when unset */
+    char name[256];
+    char friend_reward[320];
+    char earn_text[320];
     UT_hash_handle hh;
 };
 
@@ -37,6 +42,7 @@ struct kith_app_link {
     char code[16];
     char participant[KITH_ID_MAX];
     char first_name[64]; /* for a resource's lead page */
+    char referrer_name[104];
     bool attributes;
     struct kith_app_prog *prog;
     UT_hash_handle hh;
@@ -85,9 +91,10 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
     if (counted)
         kith_crypto_time_id("clk_", at_ms, click_id);
 
-    /* A resource link carries kith_click too, so the resource's own page can keep the click. */
+    /* A counted click's id goes into the Location too (4 v2), so another host (the business's
+     * site with kith.js, or a resource's own page) can keep it as a first-party cookie. */
     if (kith_links_location(res ? res->url : l->prog->destination, l->attributes, l->code,
-                            res && counted ? click_id : NULL, location, sizeof(location),
+                            counted ? click_id : NULL, location, sizeof(location),
                             NULL) != KITH_OK) {
         /* A destination kith accepted always fits; refuse rather than send a cut URL. */
         kith_http_respond_error(req, KITH_E_INTERNAL, NULL, "this link's destination is invalid");
@@ -100,6 +107,10 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
     if (why == KITH_LINKS_BACKLOG_FULL)
         kith_app_clicks_shed(a);
     struct kith_click *c = counted ? kith_app_clicks_add(a) : NULL;
+    bool cookie_set = false;
+    if (counted && c == NULL) /* lost a race with the backlog bound: no click, no click id */
+        kith_links_location(l->prog->destination, l->attributes, l->code, NULL, location,
+                            sizeof(location), NULL);
     if (c) {
         c->at_ms = at_ms;
         kith_strlcpy(c->id, click_id, sizeof(c->id));
@@ -117,13 +128,30 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
         if (ua)
             kith_crypto_keyed_hash(a->eng.hash_key, ua, strlen(ua), c->ua_hash);
         bool secure = a->eng.secure_cookies || req->client_secure;
-        if (kith_links_cookie(c->id, l->prog->cookie_days, NULL, secure, cookie, sizeof(cookie),
-                              NULL) == KITH_OK)
+        if (kith_links_cookie(c->id, l->prog->cookie_days, l->prog->cookie_domain, secure, cookie,
+                              sizeof(cookie), NULL) == KITH_OK) {
             h[n++] = (struct kith_http_header){"Set-Cookie", cookie};
+            cookie_set = true;
+        }
+    }
+    if (l->attributes && l->prog->landing_page && res == NULL) {
+        /* The friend landing page (4b): the same counting, the Location as its one button. A
+         * resource link goes to its resource (or its lead page) instead. */
+        struct kith_app_landing page = {
+            .program_name = l->prog->name,
+            .referrer_name = l->referrer_name,
+            .friend_reward = l->prog->friend_reward,
+            .earn_text = l->prog->earn_text,
+            .code = l->code,
+            .href = location,
+            .cookie = cookie_set ? cookie : NULL,
+        };
+        kith_app_landing(a, req, &page);
+        return;
     }
     if (res && res->gated && l->attributes) { /* kith's lead page, with the same cookie */
         kith_app_lead_page(a, req, res, l->first_name, c ? c->id : NULL,
-                           c && n > 2 ? h[2].value : NULL);
+                           cookie_set ? cookie : NULL);
         return;
     }
     kith_app_observe(a, req->route_name, 302, req->started_ns);
@@ -163,6 +191,11 @@ static struct kith_app_link *cache_put(struct kith_app *a, const char *norm,
     /* Every lookup brings the program's current settings (another instance may change them). */
     kith_strlcpy(p->destination, k->destination, sizeof(p->destination));
     p->cookie_days = k->cookie_days;
+    p->landing_page = k->landing_page;
+    kith_strlcpy(p->cookie_domain, k->cookie_domain, sizeof(p->cookie_domain));
+    kith_strlcpy(p->name, k->program_name, sizeof(p->name));
+    kith_strlcpy(p->friend_reward, k->friend_reward, sizeof(p->friend_reward));
+    kith_strlcpy(p->earn_text, k->earn_text, sizeof(p->earn_text));
     struct kith_app_link *l = NULL;
     HASH_FIND_STR(c->links, norm, l);
     if (l == NULL) {
@@ -176,6 +209,7 @@ static struct kith_app_link *cache_put(struct kith_app *a, const char *norm,
     kith_strlcpy(l->code, k->code, sizeof(l->code));
     kith_strlcpy(l->participant, k->participant, sizeof(l->participant));
     kith_strlcpy(l->first_name, k->first_name, sizeof(l->first_name));
+    kith_strlcpy(l->referrer_name, k->referrer_name, sizeof(l->referrer_name));
     l->attributes = k->attributes;
     l->loaded_ns = kith_clock_mono_ns();
     l->prog = p;

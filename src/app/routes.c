@@ -11,6 +11,10 @@
 #define SIGNED KITH_SCOPE_SIGNED
 #define BODY KITH_APP_ROUTE_BODY
 #define API KITH_APP_ROUTE_API
+#define PUBLIC KITH_SCOPE_PUBLIC
+#define HUB KITH_SCOPE_HUB
+#define LIMIT_PUBLIC KITH_APP_ROUTE_LIMIT_PUBLIC
+#define PREFLIGHT KITH_APP_ROUTE_PREFLIGHT
 
 const struct kith_app_route kith_app_routes[] = {
     /* public: links, health, metrics */
@@ -83,7 +87,8 @@ const struct kith_app_route kith_app_routes[] = {
      kith_op_shopify, SIGNED, 0},
     /* metrics and leaderboard (14) */
     {KITH_HTTP_GET, "/v1/metrics", "metrics.get", API, kith_op_metrics, SECRET, 0},
-    {KITH_HTTP_GET, "/v1/leaderboard", "leaderboard.get", API, kith_op_leaderboard, PUBLISHABLE, 0},
+    {KITH_HTTP_GET, "/v1/leaderboard", "leaderboard.get", API, kith_op_leaderboard, PUBLISHABLE,
+     KITH_APP_ROUTE_CORS},
     /* tracks, levels, roles and activities (15, 16) */
     {KITH_HTTP_POST, "/v1/participants/{id}/levels/{track}/approve", "participants.levels.approve",
      API, kith_op_participant_level_approve, SECRET, BODY},
@@ -127,6 +132,26 @@ const struct kith_app_route kith_app_routes[] = {
      KITH_APP_ROUTE_LIMIT_PUBLIC},
 
     /* the share hub, kith.js and CORS (20) */
+    {KITH_HTTP_POST, "/v1/participants/{id}/hub_link", "participants.hub_link", API,
+     kith_op_participant_hub_link, SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/public/hub_login", "hub.login", API, kith_op_hub_login, PUBLIC,
+     BODY | LIMIT_PUBLIC},
+    {KITH_HTTP_GET, "/v1/hub/me", "hub.me", API, kith_op_hub_me, HUB, LIMIT_PUBLIC},
+    {KITH_HTTP_PATCH, "/v1/hub/me", "hub.me.update", API, kith_op_hub_me_update, HUB,
+     BODY | LIMIT_PUBLIC},
+    {KITH_HTTP_GET, "/v1/hub/export", "hub.export", API, kith_op_hub_export, HUB, LIMIT_PUBLIC},
+    {KITH_HTTP_POST, "/v1/hub/erase", "hub.erase", API, kith_op_hub_erase, HUB,
+     BODY | LIMIT_PUBLIC},
+    {KITH_HTTP_GET, "/p/{token}", "hub.page", KITH_APP_ROUTE_HUB, NULL, SECRET, LIMIT_PUBLIC},
+    {KITH_HTTP_GET, "/kith.js", "assets.kith_js", KITH_APP_ROUTE_ASSET, NULL, SECRET, 0},
+    {KITH_HTTP_GET, "/assets/{name}", "assets.file", KITH_APP_ROUTE_ASSET, NULL, SECRET, 0},
+    {KITH_HTTP_OPTIONS, "/v1/public/{a}", "cors.preflight", PREFLIGHT, NULL, SECRET, LIMIT_PUBLIC},
+    {KITH_HTTP_OPTIONS, "/v1/public/{a}/{b}", "cors.preflight", PREFLIGHT, NULL, SECRET,
+     LIMIT_PUBLIC},
+    {KITH_HTTP_OPTIONS, "/v1/public/{a}/{b}/{c}", "cors.preflight", PREFLIGHT, NULL, SECRET,
+     LIMIT_PUBLIC},
+    {KITH_HTTP_OPTIONS, "/v1/hub/{a}", "cors.preflight", PREFLIGHT, NULL, SECRET, LIMIT_PUBLIC},
+    {KITH_HTTP_OPTIONS, "/v1/leaderboard", "cors.preflight", PREFLIGHT, NULL, SECRET, LIMIT_PUBLIC},
 
     /* admin accounts, sessions, API keys, CSV exports (21) */
 

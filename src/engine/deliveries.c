@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/pages.h"
 #include "kith/webhooks.h"
 
 #define FAILING_DISABLE_MS (5 * KITH_MS_PER_DAY)
@@ -173,6 +174,8 @@ enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notific
     if (ok)
         json_object_set_new(set, "sent_at", json_integer(now_ms));
     st = kith_store_update(tx, "notifications", notification_id, set);
+    if (st == KITH_OK && (ok || attempts >= MAIL_ATTEMPTS_MAX))
+        st = kith_eng_hub_mail_done(tx, notification_id); /* a sign-in link leaves (hub.c) */
     json_decref(set);
     json_decref(n);
     return st;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/pages.h"
 #include "kith/codes.h"
 
 enum kith_status kith_engine_link_resolve(struct kith_tx *tx, const char *code,
@@ -37,7 +38,13 @@ enum kith_status kith_engine_link_resolve(struct kith_tx *tx, const char *code,
         kith_strlcpy(out->first_name, kith_eng_row_str(row, "first_name"), sizeof(out->first_name));
     out->attributes = strcmp(kith_eng_row_str(row, "status"), "active") == 0 &&
                       kith_eng_row_int(row, "erased") == 0;
+    json_t *cfg = NULL;
+    if ((st = kith_eng_prog_config(tx, p.id, &cfg)) == KITH_OK)
+        kith_eng_link_page(&p, cfg, row, out); /* the landing page and cookie domain (4b) */
+    json_decref(cfg);
     json_decref(row);
+    if (st != KITH_OK)
+        return st;
     return KITH_OK;
 }
 

@@ -278,6 +278,7 @@ enum kith_status kith_op_leaderboard(struct kith_tx *tx, struct kith_call *call,
     }
     if ((st = kith_eng_prog_resolve(tx, has_program ? program : NULL, &p, err)) != KITH_OK)
         return st;
+    kith_strlcpy(call->cors_program, p.id, sizeof(call->cors_program)); /* section 20 */
     bool month = has_period && strcmp(period, "month") == 0;
     int64_t since = month ? month_start(call->now_ms) : INT64_MIN / 2;
     json_t *args = json_pack("[sII]", p.id, (json_int_t)since, (json_int_t)limit);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/pages.h"
 #include "engine/tracks.h"
 
 static enum kith_status rows(struct kith_tx *tx, enum kith_query query, const char *id,
@@ -108,6 +109,7 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
         st = kith_err_set(err, st, NULL, "the database could not read the person's data");
         goto out;
     }
+    json_object_set_new(*out, "hub_links", kith_eng_hub_export(tx, id)); /* tokens never kept */
     json_object_set_new(*out, "exported_at", kith_eng_time_json(call->now_ms));
     st = KITH_OK;
 out:
@@ -141,10 +143,10 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
     }
     json_decref(person);
     person = NULL;
-    static const enum kith_query steps[] = {KITH_Q_ERASE_EVENTS,         KITH_Q_ERASE_REFERRALS,
-                                            KITH_Q_ERASE_CLICKS,         KITH_Q_ERASE_IDEMPOTENCY,
-                                            KITH_Q_ERASE_NOTIFICATIONS,  KITH_Q_ERASE_MESSAGES,
-                                            KITH_Q_ERASE_NOTICE_MESSAGES};
+    static const enum kith_query steps[] = {KITH_Q_ERASE_EVENTS,          KITH_Q_ERASE_REFERRALS,
+                                            KITH_Q_ERASE_CLICKS,          KITH_Q_ERASE_IDEMPOTENCY,
+                                            KITH_Q_ERASE_NOTIFICATIONS,   KITH_Q_ERASE_MESSAGES,
+                                            KITH_Q_ERASE_NOTICE_MESSAGES, KITH_Q_HUB_TOKENS_ERASE};
     json_t *args = json_pack("[sI]", id, (json_int_t)call->now_ms);
     st = kith_store_exec(tx, KITH_Q_ERASE_PARTICIPANT, args, NULL);
     json_decref(args);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/pages.h"
 #include "engine/templates.h"
 #include "engine/tracks.h"
 #include "kith/clock.h"
@@ -32,6 +33,9 @@ static const char *const program_fields[] = {"id",
                                              "stripe_webhook_secret",
                                              "shopify_webhook_secret",
                                              "tracks",
+                                             "landing",
+                                             "cookie_domain",
+                                             "allowed_origins",
                                              NULL};
 static const char *const qual_fields[] = {"event", "min_amount", "hold_days", "within_days", NULL};
 static const char *const rule_fields[] = {"to",       "kind",         "amount",
@@ -391,7 +395,8 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
     json_t *templates = NULL;
     if ((st = parse_templates(json_object_get(in, "templates"), &templates, err)) != KITH_OK ||
         (st = parse_secret(in, "stripe_webhook_secret", cfg, err)) != KITH_OK ||
-        (st = parse_secret(in, "shopify_webhook_secret", cfg, err)) != KITH_OK) {
+        (st = parse_secret(in, "shopify_webhook_secret", cfg, err)) != KITH_OK ||
+        (st = kith_eng_pages_settings(in, cfg, err)) != KITH_OK) {
         json_decref(templates);
         json_decref(cfg);
         return st;
@@ -553,6 +558,8 @@ enum kith_status kith_op_program_create(struct kith_tx *tx, struct kith_call *ca
     json_t *cfg = NULL;
     struct prog p;
     enum kith_status st = normalize(call->body, &cfg, &p, err);
+    if (st == KITH_OK && (st = kith_eng_pages_check(cfg, call->eng, err)) != KITH_OK)
+        json_decref(cfg);
     if (st != KITH_OK)
         return st;
     char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
@@ -656,7 +663,8 @@ enum kith_status kith_op_program_update(struct kith_tx *tx, struct kith_call *ca
     }
     /* attribution_window_days follows cookie_days only when it was never set apart from it: the
      * stored null stays null unless this PATCH gives a window (null sets it following again). */
-    if ((st = normalize(merged, &norm, &p, err)) != KITH_OK)
+    if ((st = normalize(merged, &norm, &p, err)) != KITH_OK ||
+        (st = kith_eng_pages_check(norm, call->eng, err)) != KITH_OK)
         goto out;
     char *text = json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS);
     json_t *set = json_pack("{s:s,s:I}", "config", text, "updated_at", (json_int_t)call->now_ms);

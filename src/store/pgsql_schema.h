@@ -191,6 +191,11 @@ static const char *const kith_pgsql_migrations[] = {
     "ALTER TABLE referrals ADD COLUMN resource TEXT;"
     "CREATE INDEX referrals_resource ON referrals (program, resource, created_at)"
     "  WHERE resource IS NOT NULL;",
+    /* 5: share-hub links (section 20): only a digest of each token, never the token */
+    "CREATE TABLE hub_tokens (digest TEXT PRIMARY KEY, participant TEXT NOT NULL, "
+    "program TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);"
+    "CREATE INDEX hub_tokens_participant ON hub_tokens (participant);"
+    "CREATE INDEX hub_tokens_expiry ON hub_tokens (expires_at);",
 };
 
 #endif

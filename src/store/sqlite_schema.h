@@ -207,6 +207,11 @@ static const char *const kith_sqlite_migrations[] = {
     "ALTER TABLE referrals ADD COLUMN resource TEXT;"
     "CREATE INDEX referrals_resource ON referrals (program, resource, created_at)"
     "  WHERE resource IS NOT NULL;",
+    /* 5: share-hub links (section 20): only a digest of each token, never the token */
+    "CREATE TABLE hub_tokens (digest TEXT PRIMARY KEY, participant TEXT NOT NULL,"
+    "  program TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+    "CREATE INDEX hub_tokens_participant ON hub_tokens (participant);"
+    "CREATE INDEX hub_tokens_expiry ON hub_tokens (expires_at);",
 };
 
 #endif
