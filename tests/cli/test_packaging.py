@@ -89,8 +89,8 @@ class ExampleConfigTest(unittest.TestCase):
 class ManPageTest(unittest.TestCase):
     def test_renders_without_warnings(self):
         groff = shutil.which("groff")
-        if groff is None:
-            self.skipTest("groff is not installed (apt-get install groff-base)")
+        self.assertIsNotNone(groff, "groff is not installed: apt-get install groff-base "
+                                    "(scripts/deps.sh)")
         p = run([groff, "-man", "-Tutf8", "-ww", "-z", os.path.join(SRC, "docs", "kith.1")])
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         self.assertEqual(p.stderr.decode(), "", "groff warnings")
