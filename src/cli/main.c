@@ -199,11 +199,9 @@ static const struct command {
      "write a consistent copy of a live SQLite database"},
     {"import", kith_cli_import, KITH_CONFIG_CMD_KEYS,
      "kith import participants FILE.csv [--program P] [--dry-run] [flags]",
-     "move people in from another tool, keeping their codes (columns external_id, email, "
-     "first_name, code, referred_by; all or nothing)"},
+     "move people in from another tool with their codes (CSV, all or nothing)"},
     {"config", cmd_config, 0, "kith config check [flags] | kith config docs | kith config man",
-     "check: validate every setting and print the effective ones; docs: print docs/config.md; "
-     "man: print the manual page docs/kith.1"},
+     "check: validate and print the settings; docs, man: print docs/config.md, docs/kith.1"},
     {"version", cmd_version, 0, "kith version", "print the version (also kith --version)"},
     {"help", cmd_help, 0, "kith help", "this help"},
 };
