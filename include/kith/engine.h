@@ -143,6 +143,22 @@ enum kith_status kith_op_metrics(struct kith_tx *, struct kith_call *, json_t **
                                  struct kith_err *);
 enum kith_status kith_op_leaderboard(struct kith_tx *, struct kith_call *, json_t **,
                                      struct kith_err *);
+/* Moments, asks and preferences (section 17). */
+enum kith_status kith_op_moment_create(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_ask_list(struct kith_tx *, struct kith_call *, json_t **,
+                                  struct kith_err *);
+/* Rituals and the public program page (section 18); the page is public (no key). */
+enum kith_status kith_op_spotlight_create(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+enum kith_status kith_op_spotlight_list(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
+enum kith_status kith_op_spotlight_get(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_spotlight_publish(struct kith_tx *, struct kith_call *, json_t **,
+                                           struct kith_err *);
+enum kith_status kith_op_public_program(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
 /* Test clock (section 10): sets the clock, then runs due work before answering. */
 enum kith_status kith_op_clock_get(struct kith_tx *, struct kith_call *, json_t **,
                                    struct kith_err *);

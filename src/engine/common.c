@@ -132,6 +132,7 @@ static json_t *participant_json(const struct kith_engine *eng, json_t *row, json
     json_object_set_new(out, "metadata", meta);
     json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
     json_object_set_new(out, "stats", stats);
+    json_object_set_new(out, "preferences", kith_eng_preferences_json(row));
     if (erased)
         json_object_set_new(out, "erased", json_true());
     return out;
@@ -202,6 +203,11 @@ json_t *kith_eng_render_reward(json_t *row)
     json_object_set_new(out, "issued_at", kith_eng_time_or_null(row, "issued_at"));
     json_object_set_new(out, "redeemed_at", kith_eng_time_or_null(row, "redeemed_at"));
     json_object_set_new(out, "expires_at", kith_eng_time_or_null(row, "expires_at"));
+    /* What earned a reward no referral earned ({"spotlight": id}); null for referral rewards. */
+    json_t *source = kith_eng_row_str(row, "source")
+                         ? json_loads(kith_eng_row_str(row, "source"), 0, NULL)
+                         : NULL;
+    json_object_set_new(out, "source", source ? source : json_null());
     return out;
 }
 

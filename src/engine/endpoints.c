@@ -10,10 +10,11 @@
 #include "kith/webhooks.h"
 
 static const char *const event_types[] = {
-    "participant.created", "referral.created",  "referral.review",  "referral.qualified",
-    "referral.rewarded",   "referral.rejected", "referral.expired", "reward.created",
-    "reward.issued",       "reward.redeemed",   "reward.voided",    "reward.expired",
-    "notification.created"};
+    "participant.created", "referral.created", "referral.review", "referral.qualified",
+    "referral.rewarded", "referral.rejected", "referral.expired", "reward.created", "reward.issued",
+    "reward.redeemed", "reward.voided", "reward.expired", "notification.created",
+    /* sections 17, 18 */
+    "ask.created", "spotlight.drafted", "spotlight.published"};
 
 static bool url_ok(const char *s)
 {

@@ -5,6 +5,7 @@
  * first; the partial unique index on rewards (one live reward per referral and side) backs the
  * rule that a referral is rewarded once, whatever order events arrive in.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
@@ -55,6 +56,43 @@ static enum kith_status create_reward(struct kith_tx *tx, const struct prog *p, 
         json_array_append_new(created, stored);
     }
     return KITH_OK;
+}
+
+enum kith_status kith_eng_participant_reward(struct kith_tx *tx, const struct kith_engine *eng,
+                                             const char *program, const char *participant,
+                                             const struct kith_reward_rule *r, json_t *source,
+                                             int64_t now_ms, json_t **out, struct kith_err *err)
+{
+    char id[KITH_ID_MAX];
+    kith_crypto_random_id("rwd_", id);
+    char *src = json_dumps(source, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *row =
+        json_pack("{s:s,s:s,s:s,s:n,s:s,s:s,s:s,s:s,s:I,s:I}", "id", id, "program", program,
+                  "participant", participant, "referral", "side", "participant", "kind",
+                  kith_reward_kind_name(r->kind), "status", "pending", "source", src ? src : "{}",
+                  "created_at", (json_int_t)now_ms, "updated_at", (json_int_t)now_ms);
+    free(src);
+    json_object_set_new(row, "amount", r->has_amount ? json_integer(r->amount_minor) : json_null());
+    json_object_set_new(row, "currency", r->currency[0] ? json_string(r->currency) : json_null());
+    json_object_set_new(row, "description",
+                        r->description[0] ? json_string(r->description) : json_null());
+    json_object_set_new(row, "expires_days",
+                        r->expires_days ? json_integer(r->expires_days) : json_null());
+    json_object_set_new(row, "event", json_null());
+    /* Born pending like every reward, then issued through the one writer. */
+    enum kith_status st = kith_store_insert(tx, "rewards", row);
+    if (st == KITH_OK)
+        st = kith_eng_outbox_reward(tx, id, "reward.created", now_ms);
+    if (st == KITH_OK)
+        st = kith_eng_move_checked(
+            kith_eng_reward_move(tx, eng, row, KITH_REWARD_ISSUED, now_ms, err),
+            "participant reward", err);
+    if (st == KITH_OK && out)
+        *out = json_incref(row);
+    json_decref(row);
+    if (st != KITH_OK && st != KITH_E_INTERNAL)
+        return kith_err_set(err, st, NULL, "the database could not store the reward");
+    return st;
 }
 
 /* Issues every pending reward of a referral and marks it rewarded. */

@@ -100,6 +100,10 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
         json_object_set_new(*out, "notifications", json_array());
     }
     json_object_set_new(*out, "review_decisions", json_incref(decisions));
+    if ((st = kith_eng_asks_export(tx, person, call->now_ms, *out)) != KITH_OK) {
+        st = kith_err_set(err, st, NULL, "the database could not read the person's data");
+        goto out;
+    }
     json_object_set_new(*out, "exported_at", kith_eng_time_json(call->now_ms));
     st = KITH_OK;
 out:
@@ -145,6 +149,8 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
         st = kith_store_exec(tx, steps[i], args, NULL);
         json_decref(args);
     }
+    if (st == KITH_OK)
+        st = kith_eng_asks_erase(tx, id);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not erase the person");
     kith_tx_purge_log_after_commit(tx);

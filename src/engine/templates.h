@@ -22,6 +22,7 @@ struct kith_template_vars {
     const char *friend_first_name;
     const char *reward;
     const char *program_name;
+    const char *summary; /* what a spotlight or digest says (section 18); NULL elsewhere */
 };
 
 /* The shipped template called name, or NULL when no such template exists. */

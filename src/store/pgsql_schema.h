@@ -114,6 +114,52 @@ static const char *const kith_pgsql_migrations[] = {
     "CREATE INDEX notifications_seq ON notifications (seq);"
     "CREATE INDEX notifications_participant ON notifications (participant, created_at);"
     "CREATE INDEX notifications_outbox ON notifications (status, created_at);",
+    /*
+     * 2: moments, asks and preferences (section 17), rituals (18); rewards that no referral
+     * earned (section 8 v2, also needed by level grants): `referral` nullable, `source`. When
+     * branches merge, the rewards change belongs in one migration only.
+     */
+    "ALTER TABLE rewards ALTER COLUMN referral DROP NOT NULL;"
+    "ALTER TABLE rewards ADD COLUMN IF NOT EXISTS source TEXT;"
+    "ALTER TABLE participants ADD COLUMN pref_asks TEXT NOT NULL DEFAULT 'normal',"
+    "  ADD COLUMN pref_digest BIGINT NOT NULL DEFAULT 1,"
+    "  ADD COLUMN pref_spotlight BIGINT NOT NULL DEFAULT 0;"
+    "CREATE TABLE preference_changes (seq BIGSERIAL, id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, field TEXT NOT NULL, from_value TEXT, to_value TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE INDEX preference_changes_participant ON preference_changes (participant);"
+    "CREATE INDEX preference_changes_program ON preference_changes (program, created_at);"
+    "CREATE TABLE moments (seq BIGSERIAL, id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, type TEXT NOT NULL, score BIGINT, provider_id TEXT,"
+    "  occurred_at BIGINT NOT NULL, created_at BIGINT NOT NULL, decision TEXT NOT NULL,"
+    "  reason TEXT, ask TEXT);"
+    "CREATE UNIQUE INDEX moments_provider ON moments (program, provider_id)"
+    "  WHERE provider_id IS NOT NULL;"
+    "CREATE INDEX moments_participant ON moments (participant, occurred_at);"
+    "CREATE TABLE asks (seq BIGSERIAL, id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, moment TEXT NOT NULL, type TEXT NOT NULL,"
+    "  asked_at BIGINT NOT NULL, answer_by BIGINT NOT NULL, answered_at BIGINT,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE INDEX asks_seq ON asks (seq);"
+    "CREATE INDEX asks_participant ON asks (participant, asked_at);"
+    "CREATE INDEX asks_open ON asks (participant, asked_at) WHERE answered_at IS NULL;"
+    "CREATE TABLE spotlights (seq BIGSERIAL, id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  period TEXT NOT NULL, status TEXT NOT NULL, candidates TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, published_at BIGINT,"
+    "  UNIQUE (program, period));"
+    "CREATE INDEX spotlights_seq ON spotlights (seq);"
+    "CREATE TABLE spotlight_winners (seq BIGSERIAL, id TEXT PRIMARY KEY,"
+    "  spotlight TEXT NOT NULL, program TEXT NOT NULL, period TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, category TEXT NOT NULL, note TEXT, reward TEXT,"
+    "  created_at BIGINT NOT NULL, UNIQUE (spotlight, participant));"
+    "CREATE INDEX spotlight_winners_participant ON spotlight_winners (participant);"
+    "CREATE INDEX spotlight_winners_program ON spotlight_winners (program, period);"
+    "CREATE TABLE digests (participant TEXT NOT NULL, period TEXT NOT NULL,"
+    "  program TEXT NOT NULL, notification TEXT, created_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (participant, period));"
+    "CREATE TABLE ritual_runs (program TEXT NOT NULL, kind TEXT NOT NULL, period TEXT NOT NULL,"
+    "  done BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (program, kind, period));",
 };
 
 #endif
