@@ -582,5 +582,123 @@ class PreferencesTest(AskCase):
             self.assertIsNone(n["body"])
 
 
+class WellnessCoachExample(AskCase):
+    """docs/examples/wellness-coach-asks.md, replayed: its table must stay true."""
+
+    TABLE = [("2027-03-03", "Jane", "purchase", {}, "skip", "too_soon"),
+             ("2027-03-15", "Tom", "milestone", {}, "ask", None),
+             ("2027-03-17", "Jane", "milestone", {}, "ask", None),
+             ("2027-03-20", "Lee", "purchase", {}, "skip", "opted_out"),
+             ("2027-03-25", "Jane", "nps", {"score": 10}, "skip", "cooldown"),
+             ("2027-04-02", "Priya", "nps", {"score": 7}, "skip", "low_score"),
+             ("2027-04-05", "Priya", "milestone", {}, "ask", None),
+             ("2027-04-10", "Tom", "review", {}, "skip", "cap_reached"),
+             ("2027-04-14", "Jane", "review", {}, "skip", "cap_reached"),
+             ("2027-04-16", "Tom", "support_resolved", {}, "ask", None),
+             ("2027-04-20", "Jane", "course_completed", {}, "ask", None),
+             ("2027-04-28", "Priya", "purchase", {}, "skip", "cooldown"),
+             ("2027-05-20", "Tom", "milestone", {}, "skip", "ignored"),
+             ("2027-05-20", "Priya", "nps", {"score": 10}, "ask", None),
+             ("2027-05-22", "Sam", "nps", {"score": 9}, "ask", None),
+             ("2027-05-28", "Tom", "purchase", {}, "ask", None)]
+
+    def test_three_months(self):
+        s = self.s
+        self.at("2027-03-01T09:00:00Z")
+        r = s.post("/v1/programs", {
+            "id": "wellness-circle", "name": "Wellness Circle",
+            "destination_url": "https://wellnesscircle.example/start",
+            "qualification": {"event": "purchase", "min_amount": 30000, "hold_days": 14},
+            "rewards": [{"to": "referrer", "kind": "experience",
+                         "description": "A 1:1 walk-and-talk session with Maya"},
+                        {"to": "referred", "kind": "discount", "amount": 5000,
+                         "currency": "USD", "description": "Off your first coaching package"}],
+            "asks": {"enabled": True, "not_before_days": 14, "min_days_between": 21,
+                     "max_per_30_days": 1, "stop_after_ignored": 2, "nps_min_score": 9,
+                     "answered_within_days": 10},
+            "rituals": {"rotation_periods": 3, "auto_draft": False, "digest": True,
+                        "spotlight_reward": {"kind": "gift", "description":
+                                             "A jar of Maya's trail mix and a handwritten card"}},
+            "public_page": True,
+            "templates": {"ask_course_completed": {
+                "subject": "You finished the course, {{first_name}}",
+                "body": "Hi {{first_name}},\n\nEight weeks, done.\n\n{{share_url}}"}}})
+        self.assertStatus(r, 201)
+        pid = "wellness-circle"
+        who = {}
+        for name, prefs in [("Jane", {"spotlight_opt_in": True}), ("Priya", {"asks": "fewer"}),
+                            ("Tom", {}), ("Lee", {"asks": "never"})]:
+            who[name] = s.make_participant(pid, first_name=name,
+                                           external_id="client-" + name.lower())
+            if prefs:
+                self.patch_prefs(who[name], **prefs)
+        # Auto-drafts from March 2 on: the server's own sweeper, running on March 1 while the
+        # test sets up, would otherwise draft February (or not, depending on timing).
+        self.at("2027-03-02T09:00:00Z")
+        self.assertStatus(s.patch("/v1/programs/" + pid, {"rituals": {"auto_draft": True}}), 200)
+        self.at("2027-03-20T09:00:00Z")
+        who["Sam"] = s.make_participant(pid, first_name="Sam", external_id="client-sam")
+        events = {"2027-03-18": self.jane_shares, "2027-04-01": self.first_of_april,
+                  "2027-05-01": lambda w: self.at("2027-05-01T00:00:00Z"),
+                  "2027-05-25": lambda w: (self.at("2027-05-25T08:00:00Z"),
+                                           s.click_id(w["Tom"]["code"]))}
+        for day, name, type, extra, decision, reason in self.TABLE:
+            for d in sorted(events):
+                if d < day:
+                    events.pop(d)(who)
+            self.at(day + "T18:00:00Z")
+            self.assertEqual(self.decide(pid, who[name], type, **extra), (decision, reason),
+                             "%s %s %s" % (day, name, type))
+        states = [(a["asked_at"][:10], a["answered"]) for a in self.asks(pid)]
+        self.assertEqual(states, [("2027-03-15", False), ("2027-03-17", True),
+                                  ("2027-04-05", False), ("2027-04-16", False),
+                                  ("2027-04-20", False), ("2027-05-20", None),
+                                  ("2027-05-22", None), ("2027-05-28", None)])
+        self.at("2027-06-01T00:00:00Z")
+        digests = {n: [d["body"] for d in s.list_all("/v1/participants/%s/notifications"
+                                                     % p["id"]) if d["stage"] == "digest"]
+                   for n, p in who.items()}
+        self.assertEqual(len(digests["Jane"]), 1)
+        self.assertIn("May 2027: Your link was opened 1 time.", digests["Tom"][0])
+        self.assertEqual([n for n in digests if digests[n]], ["Jane", "Tom"])
+        self.assertEqual([x["period"] for x in s.list_all("/v1/spotlights?program=" + pid)],
+                         ["2027-03", "2027-04", "2027-05"])
+
+    def jane_shares(self, who):
+        self.at("2027-03-18T08:00:00Z")
+        self.s.click_id(who["Jane"]["code"])
+        self.at("2027-03-18T12:00:00Z")
+        self.assertStatus(self.s.signup("wellness-circle", external_id="client-ana",
+                                        first_name="Ana", ref=who["Jane"]["code"]), 201)
+        self.at("2027-03-26T10:00:00Z")
+        self.assertStatus(self.s.event("wellness-circle", "client-ana", amount=48000), 201)
+
+    def first_of_april(self, who):
+        self.at("2027-04-01T00:00:00Z")
+        notes = self.s.list_all("/v1/participants/%s/notifications" % who["Jane"]["id"])
+        digest = [n["body"] for n in notes if n["stage"] == "digest"]
+        self.assertEqual(len(digest), 1)
+        self.assertIn("March 2027: Your link was opened 1 time. 1 friend joined through you. "
+                      "1 friend you invited is now fully on board. So far 1 friend has come "
+                      "through you.", digest[0])
+        spot = self.s.list_all("/v1/spotlights?program=wellness-circle")
+        self.assertEqual(len(spot), 1)
+        self.assertEqual([c["first_name"] for c in spot[0]["candidates"]["most_qualified"]],
+                         ["Jane"])
+        self.assertEqual([c["first_name"] for c in spot[0]["candidates"]["rising"]], ["Jane"])
+        r = self.s.post("/v1/spotlights/%s/publish" % spot[0]["id"], {"winners": [
+            {"category": "rising", "participant": who["Jane"]["id"],
+             "note": "Jane brought Ana to her first Saturday walk."}]})
+        self.assertStatus(r, 200)
+        gifts = [x for x in self.s.rewards(participant=who["Jane"]["id"])
+                 if x["to"] == "participant"]
+        self.assertEqual([(g["kind"], g["source"]) for g in gifts],
+                         [("gift", {"spotlight": spot[0]["id"]})])
+        page = self.s.get("/v1/public/programs/wellness-circle", key=None).body
+        self.assertEqual(page["spotlight"]["winners"],
+                         [{"category": "rising", "first_name": "Jane",
+                           "note": "Jane brought Ana to her first Saturday walk."}])
+
+
 if __name__ == "__main__":
     kithtest.main()
