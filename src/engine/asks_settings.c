@@ -202,23 +202,7 @@ void kith_eng_rituals_of(json_t *cfg, struct kith_eng_rituals *out)
     out->auto_draft = json_is_true(json_object_get(r, "auto_draft"));
     out->digest = json_is_true(json_object_get(r, "digest"));
     json_t *w = json_object_get(r, "spotlight_reward");
-    enum kith_reward_kind k;
-    if (!json_is_object(w) || !kith_reward_kind_parse(kith_eng_row_str(w, "kind"), &k))
-        return;
-    struct kith_reward_rule *rule = &out->reward;
-    out->has_reward = true;
-    rule->to = KITH_SIDE_REFERRER; /* unused: the winner gets it */
-    rule->kind = k;
-    rule->has_amount = json_is_integer(json_object_get(w, "amount"));
-    rule->amount_minor = kith_eng_row_int(w, "amount");
-    kith_strlcpy(rule->currency,
-                 kith_eng_row_str(w, "currency") ? kith_eng_row_str(w, "currency") : "",
-                 sizeof(rule->currency));
-    kith_strlcpy(rule->description,
-                 kith_eng_row_str(w, "description") ? kith_eng_row_str(w, "description") : "",
-                 sizeof(rule->description));
-    rule->from_count = 1;
-    rule->expires_days = get_u32(w, "expires_days", 0);
+    out->reward = json_is_object(w) ? w : NULL;
 }
 
 bool kith_eng_public_page(json_t *cfg)

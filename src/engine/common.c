@@ -203,8 +203,7 @@ json_t *kith_eng_render_reward(json_t *row)
     json_object_set_new(out, "issued_at", kith_eng_time_or_null(row, "issued_at"));
     json_object_set_new(out, "redeemed_at", kith_eng_time_or_null(row, "redeemed_at"));
     json_object_set_new(out, "expires_at", kith_eng_time_or_null(row, "expires_at"));
-    /* What earned a reward no referral earned ({"spotlight": id}); null for referral rewards. */
-    json_t *source = kith_eng_row_str(row, "source")
+    json_t *source = kith_eng_row_str(row, "source") /* what earned a participant reward */
                          ? json_loads(kith_eng_row_str(row, "source"), 0, NULL)
                          : NULL;
     json_object_set_new(out, "source", source ? source : json_null());

@@ -204,6 +204,15 @@ enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith
 enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_engine *eng,
                                         json_t *referral, int64_t event_ms, int64_t now_ms,
                                         struct kith_err *err);
+/*
+ * Creates a reward that no referral earned (section 8 v2: "to": "participant", "referral":
+ * null) from grant (a reward rule without `to`: kind, amount, currency, description,
+ * expires_days) for participant, naming what earned it in source (borrowed; stored as JSON),
+ * and issues it at once. *out (may be NULL) receives the stored row.
+ */
+enum kith_status kith_eng_participant_reward(struct kith_tx *tx, const char *program,
+                                             const char *participant, json_t *grant, json_t *source,
+                                             int64_t now_ms, json_t **out);
 /* Issues a held referral's pending rewards and marks it rewarded. */
 enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith_engine *eng,
                                            json_t *referral, int64_t now_ms);
@@ -261,8 +270,7 @@ struct kith_eng_rituals {
     int rotation_periods;
     bool auto_draft;
     bool digest;
-    bool has_reward; /* rituals.spotlight_reward is set */
-    struct kith_reward_rule reward;
+    json_t *reward; /* rituals.spotlight_reward (borrowed from the settings), or NULL */
 };
 void kith_eng_rituals_of(json_t *cfg, struct kith_eng_rituals *out);
 bool kith_eng_public_page(json_t *cfg);
@@ -307,12 +315,4 @@ enum kith_status kith_eng_spotlight_draft(struct kith_tx *tx, const char *progra
  * digests, a bounded batch per call (*more set when some remain). */
 enum kith_status kith_eng_rituals_sweep(struct kith_tx *tx, const struct kith_engine *eng,
                                         int64_t now_ms, bool *more);
-/* A reward that no referral earned (lifecycle.c, section 8 v2): `to: "participant"`, `referral:
- * null`, source (borrowed JSON object), made by rule r for participant and issued at once.
- * *out (may be NULL) receives the stored row. */
-enum kith_status kith_eng_participant_reward(struct kith_tx *tx, const struct kith_engine *eng,
-                                             const char *program, const char *participant,
-                                             const struct kith_reward_rule *r, json_t *source,
-                                             int64_t now_ms, json_t **out, struct kith_err *err);
-
 #endif

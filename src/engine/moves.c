@@ -164,9 +164,8 @@ enum kith_status kith_eng_reward_move(struct kith_tx *tx, const struct kith_engi
     if ((st = kith_eng_outbox_reward(tx, id, type, now_ms)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the event");
     /* Every issue tells the friend (notify.c picks the side); referral notes depend on the flow
-     * (a hold or not), so the callers of the referral writer send those. A reward no referral
-     * earned (a spotlight's) is announced by what earned it. */
-    if (to == KITH_REWARD_ISSUED && !kith_eng_row_is_null(reward, "referral") &&
+     * (a hold or not), so the callers of the referral writer send those. */
+    if (to == KITH_REWARD_ISSUED && kith_eng_row_str(reward, "referral") != NULL &&
         (st = kith_eng_notify(tx, eng, KITH_NOTIFY_REWARD_ISSUED,
                               kith_eng_row_str(reward, "referral"), id, now_ms)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the notification");

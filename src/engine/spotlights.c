@@ -415,12 +415,10 @@ static enum kith_status crown(struct kith_tx *tx, struct kith_call *call, json_t
     const char *spot_id = kith_eng_row_str(spot, "id");
     json_t *reward = NULL;
     char words[300] = "", summary[1200], id[KITH_ID_MAX];
-    struct kith_err err = {"", ""};
-    if (rit->has_reward) {
+    if (rit->reward) {
         json_t *source = json_pack("{s:s}", "spotlight", spot_id);
-        st = kith_eng_participant_reward(tx, call->eng, kith_eng_row_str(spot, "program"),
-                                         w->participant, &rit->reward, source, call->now_ms,
-                                         &reward, &err);
+        st = kith_eng_participant_reward(tx, kith_eng_row_str(spot, "program"), w->participant,
+                                         rit->reward, source, call->now_ms, &reward);
         json_decref(source);
         if (st != KITH_OK)
             return st;
