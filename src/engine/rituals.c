@@ -66,8 +66,30 @@ static void add(char *out, size_t size, const char *before, long long n, const c
                  n == 1 ? one : many, after);
 }
 
+/* The configured name of a track (section 15) or of one of its levels; the id when unnamed. */
+static const char *track_name(json_t *cfg, const char *track, const char *level)
+{
+    size_t i, k;
+    json_t *t, *l;
+    json_array_foreach(json_object_get(cfg, "tracks"), i, t)
+    {
+        const char *id = kith_eng_row_str(t, "id");
+        if (id == NULL || strcmp(id, track) != 0)
+            continue;
+        if (level == NULL)
+            return kith_eng_row_str(t, "name") ? kith_eng_row_str(t, "name") : track;
+        json_array_foreach(json_object_get(t, "levels"), k, l)
+        {
+            const char *lid = kith_eng_row_str(l, "id");
+            if (lid && strcmp(lid, level) == 0 && kith_eng_row_str(l, "name"))
+                return kith_eng_row_str(l, "name");
+        }
+    }
+    return level ? level : track;
+}
+
 /* Where the person stands on each track, when the program has tracks (section 15). */
-static void progress_words(json_t *progress, char *out, size_t size)
+static void progress_words(json_t *cfg, json_t *progress, char *out, size_t size)
 {
     const char *track;
     json_t *p;
@@ -77,17 +99,20 @@ static void progress_words(json_t *progress, char *out, size_t size)
         const char *level = kith_eng_row_str(p, "level");
         json_t *next = json_object_get(p, "next");
         const char *next_level = kith_eng_row_str(next, "level");
+        const char *name = track_name(cfg, track, NULL);
+        long long remaining = (long long)kith_eng_row_int(next, "remaining");
         if (len + 1 >= size)
             return;
         if (level && next_level)
             snprintf(out + len, size - len, "%sOn %s you are %s, %lld away from %s.",
-                     len ? " " : "", track, level, (long long)kith_eng_row_int(next, "remaining"),
-                     next_level);
+                     len ? " " : "", name, track_name(cfg, track, level), remaining,
+                     track_name(cfg, track, next_level));
         else if (level)
-            snprintf(out + len, size - len, "%sOn %s you are %s.", len ? " " : "", track, level);
+            snprintf(out + len, size - len, "%sOn %s you are %s.", len ? " " : "", name,
+                     track_name(cfg, track, level));
         else if (next_level)
             snprintf(out + len, size - len, "%sOn %s you are %lld away from %s.", len ? " " : "",
-                     track, (long long)kith_eng_row_int(next, "remaining"), next_level);
+                     name, remaining, track_name(cfg, track, next_level));
     }
 }
 
@@ -137,7 +162,7 @@ static enum kith_status send_digest(struct kith_tx *tx, const struct kith_engine
         if (len + 2 < sizeof(said)) {
             said[len] = ' ';
             said[len + 1] = '\0';
-            progress_words(progress, said + len + 1, sizeof(said) - len - 1);
+            progress_words(cfg, progress, said + len + 1, sizeof(said) - len - 1);
             if (said[len + 1] == '\0')
                 said[len] = '\0';
         }
@@ -165,7 +190,9 @@ static enum kith_status digests(struct kith_tx *tx, const struct kith_engine *en
     if (st == KITH_OK)
         st = kith_store_query_one(tx, KITH_Q_RITUALS_RUN_GET, args, &run);
     json_decref(args);
-    bool done = st == KITH_OK && kith_eng_row_int(run, "done") != 0;
+    if (st == KITH_E_NOT_FOUND)
+        st = KITH_OK; /* claimed by a transaction this one cannot see yet: the digests' key holds */
+    bool done = run != NULL && kith_eng_row_int(run, "done") != 0;
     json_decref(run);
     if (st != KITH_OK || done)
         return st;

@@ -490,6 +490,32 @@ class DigestTest(RitualCase):
         self.assertEqual(d[0]["body"], "[January 2053: Your link was opened 2 times.] %s"
                          % ann["share_url"])
 
+    def test_level_change_alone(self):
+        """A level reached last month is enough for a digest, and the digest says where the
+        person stands (when this build has tracks and activities, sections 15 and 16)."""
+        self.at(ts(2053, 3, 3))
+        pid = self.s.make_program(id=uid("lvl"), rituals={"digest": True})["id"]
+        r = self.s.patch("/v1/programs/" + pid, {"tracks": [
+            {"id": "storyteller", "name": "Storyteller", "counts": "activity:testimonial",
+             "levels": [{"id": "voice", "name": "Voice of the Circle", "at": 1,
+                         "grants": [{"kind": "recognition", "description": "A badge"}]},
+                        {"id": "bard", "name": "Circle Bard", "at": 3,
+                         "grants": [{"kind": "recognition", "description": "A pin"}]}]}]})
+        if r.status != 200:
+            self.skipTest("tracks (section 15) are not in this build: %d" % r.status)
+        ann = self.person(pid, "Ann", spotlight=False)
+        bob = self.person(pid, "Bob", spotlight=False)
+        r = self.s.post("/v1/activities", {"program": pid, "external_id": ann["external_id"],
+                                           "type": "testimonial", "id": uid("act")})
+        if r.status != 201:
+            self.skipTest("activities (section 16) are not in this build: %d" % r.status)
+        self.at(ts(2053, 4, 1, 0, 0, 0))
+        d = self.notes(ann, "digest")
+        self.assertEqual(len(d), 1, self.notes(ann, "level_reached"))
+        self.assertIn("March 2053: You reached 1 new level. On Storyteller you are Voice of the "
+                      "Circle, 2 away from Circle Bard.", d[0]["body"])
+        self.assertEqual(self.notes(bob, "digest"), [])
+
 
 class PublicPageTest(RitualCase):
     def test_page(self):
