@@ -103,6 +103,9 @@ static void progress_words(json_t *cfg, json_t *progress, char *out, size_t size
         long long remaining = (long long)kith_eng_row_int(next, "remaining");
         if (len + 1 >= size)
             return;
+        /* Only tracks the person has set out on: a digest reports, it does not recruit. */
+        if (level == NULL && kith_eng_row_int(p, "count") < 1)
+            continue;
         if (level && next_level)
             snprintf(out + len, size - len, "%sOn %s you are %s, %lld away from %s.",
                      len ? " " : "", name, track_name(cfg, track, level), remaining,

@@ -404,7 +404,7 @@ static void summary_words(const struct winner *w, struct kith_period period,
     if (n > 0 && (size_t)n < size && w->note && w->note[0])
         n += snprintf(out + n, size - (size_t)n, " %s", w->note);
     if (n > 0 && (size_t)n < size && reward && reward[0])
-        snprintf(out + n, size - (size_t)n, " As a thank-you, %s is yours.", reward);
+        snprintf(out + n, size - (size_t)n, " What comes with it: %s.", reward);
 }
 
 static enum kith_status crown(struct kith_tx *tx, struct kith_call *call, json_t *cfg, json_t *spot,

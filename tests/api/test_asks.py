@@ -583,121 +583,191 @@ class PreferencesTest(AskCase):
 
 
 class WellnessCoachExample(AskCase):
-    """docs/examples/wellness-coach-asks.md, replayed: its table must stay true."""
+    """docs/examples/wellness-coach-asks.md, replayed: its tables must stay true. The program
+    is the coach's of docs/examples/wellness-coach.md (its tracks and activities count only
+    where this build has them, sections 15 and 16), with the ask policy and rituals below."""
 
-    TABLE = [("2027-03-03", "Jane", "purchase", {}, "skip", "too_soon"),
-             ("2027-03-15", "Tom", "milestone", {}, "ask", None),
-             ("2027-03-17", "Jane", "milestone", {}, "ask", None),
-             ("2027-03-20", "Lee", "purchase", {}, "skip", "opted_out"),
-             ("2027-03-25", "Jane", "nps", {"score": 10}, "skip", "cooldown"),
-             ("2027-04-02", "Priya", "nps", {"score": 7}, "skip", "low_score"),
-             ("2027-04-05", "Priya", "milestone", {}, "ask", None),
-             ("2027-04-10", "Tom", "review", {}, "skip", "cap_reached"),
-             ("2027-04-14", "Jane", "review", {}, "skip", "cap_reached"),
-             ("2027-04-16", "Tom", "support_resolved", {}, "ask", None),
-             ("2027-04-20", "Jane", "course_completed", {}, "ask", None),
-             ("2027-04-28", "Priya", "purchase", {}, "skip", "cooldown"),
-             ("2027-05-20", "Tom", "milestone", {}, "skip", "ignored"),
-             ("2027-05-20", "Priya", "nps", {"score": 10}, "ask", None),
-             ("2027-05-22", "Sam", "nps", {"score": 9}, "ask", None),
-             ("2027-05-28", "Tom", "purchase", {}, "ask", None)]
+    ASKS = {"enabled": True, "not_before_days": 14, "min_days_between": 21, "max_per_30_days": 1,
+            "stop_after_ignored": 2, "nps_min_score": 9, "answered_within_days": 10}
+    RITUALS = {"rotation_periods": 3, "auto_draft": True, "digest": True,
+               "spotlight_reward": {"kind": "experience",
+                                    "description": "A walk-and-talk session with your coach"}}
+    TRACKS = [
+        {"id": "connector", "name": "Connector", "counts": "qualified_referrals",
+         "downgrade_grace_days": 60, "levels": [
+             {"id": "friend", "name": "Friend of the Circle", "at": 1, "grants": [
+                 {"kind": "recognition", "description": "A handwritten thank-you from your coach"}]},
+             {"id": "advocate", "name": "Circle Advocate", "at": 3, "grants": [
+                 {"kind": "access", "description": "Early access to new workshops and retreats"}]},
+             {"id": "guide", "name": "Community Guide", "at": 6, "approval": "owner", "grants": [
+                 {"kind": "role", "role": "community_guide",
+                  "description": "Welcome new members at the monthly circle"}]}]},
+        {"id": "storyteller", "name": "Storyteller", "counts": "activity:testimonial",
+         "window_days": 180, "downgrade_grace_days": 30, "levels": [
+             {"id": "voice", "name": "Voice of the Circle", "at": 1, "grants": [
+                 {"kind": "recognition",
+                  "description": "Your story in our community letter, with your permission"}]},
+             {"id": "storykeeper", "name": "Storykeeper", "at": 3, "grants": [
+                 {"kind": "role", "role": "story_circle_host",
+                  "description": "Host the seasonal story circle"}]}]},
+        {"id": "host", "name": "Host", "counts": "activity:event_hosted", "window_days": 90,
+         "downgrade_grace_days": 30, "levels": [
+             {"id": "host", "name": "Circle Host", "at": 1, "grants": [
+                 {"kind": "role", "role": "circle_host",
+                  "description": "Host community walks and circles"}]},
+             {"id": "steward", "name": "Community Steward", "at": 4, "approval": "owner",
+              "grants": [{"kind": "role", "role": "community_steward",
+                          "description": "Help shape the community calendar"}]}]}]
+
+    # (day, who, moment, extra, decision, reason); every moment at 18:00 UTC.
+    TABLE = [("01-06", "Jane", "purchase", {}, "skip", "too_soon"),
+             ("01-08", "Priya", "purchase", {}, "skip", "too_soon"),
+             ("01-18", "Jane", "milestone", {}, "ask", None),
+             ("01-20", "Jane", "review", {}, "skip", "cooldown"),
+             ("01-20", "Sam", "milestone", {}, "ask", None),
+             ("01-25", "Priya", "nps", {"score": 8}, "skip", "low_score"),
+             ("02-08", "Priya", "milestone", {}, "ask", None),
+             ("02-10", "Jane", "milestone", {}, "skip", "cap_reached"),
+             ("02-10", "Tom", "purchase", {}, "skip", "too_soon"),
+             ("02-19", "Jane", "support_resolved", {}, "ask", None),
+             ("02-20", "Sam", "review", {}, "ask", None),
+             ("02-24", "Aiko", "nps", {"score": 10}, "skip", "too_soon"),
+             ("03-05", "Priya", "purchase", {}, "skip", "cooldown"),
+             ("03-10", "Tom", "milestone", {}, "ask", None),
+             ("03-12", "Lee", "purchase", {}, "skip", "opted_out"),
+             ("03-20", "Jane", "nps", {"score": 10}, "skip", "cap_reached"),
+             ("03-25", "Sam", "purchase", {}, "skip", "ignored"),
+             ("03-25", "Jane", "milestone", {}, "ask", None),
+             ("03-28", "Sam", "milestone", {}, "ask", None),
+             ("03-28", "Aiko", "milestone", {}, "ask", None)]
 
     def test_three_months(self):
         s = self.s
-        self.at("2027-03-01T09:00:00Z")
+        self.at("2027-01-02T09:00:00Z")
         r = s.post("/v1/programs", {
-            "id": "wellness-circle", "name": "Wellness Circle",
-            "destination_url": "https://wellnesscircle.example/start",
-            "qualification": {"event": "purchase", "min_amount": 30000, "hold_days": 14},
+            "id": "wellness", "name": "Wellness Circle",
+            "destination_url": "https://coach.example.com/welcome",
+            "qualification": {"event": "purchase", "min_amount": 0, "hold_days": 14,
+                              "within_days": 90},
             "rewards": [{"to": "referrer", "kind": "experience",
-                         "description": "A 1:1 walk-and-talk session with Maya"},
-                        {"to": "referred", "kind": "discount", "amount": 5000,
-                         "currency": "USD", "description": "Off your first coaching package"}],
-            "asks": {"enabled": True, "not_before_days": 14, "min_days_between": 21,
-                     "max_per_30_days": 1, "stop_after_ignored": 2, "nps_min_score": 9,
-                     "answered_within_days": 10},
-            "rituals": {"rotation_periods": 3, "auto_draft": False, "digest": True,
-                        "spotlight_reward": {"kind": "gift", "description":
-                                             "A jar of Maya's trail mix and a handwritten card"}},
-            "public_page": True,
-            "templates": {"ask_course_completed": {
-                "subject": "You finished the course, {{first_name}}",
-                "body": "Hi {{first_name}},\n\nEight weeks, done.\n\n{{share_url}}"}}})
+                         "description": "A complimentary one-to-one check-in session"},
+                        {"to": "referred", "kind": "experience",
+                         "description": "Your first community circle, on us"}],
+            "average_customer_value": 120000, "currency": "USD",
+            "asks": self.ASKS, "rituals": self.RITUALS, "public_page": True})
         self.assertStatus(r, 201)
-        pid = "wellness-circle"
-        who = {}
-        for name, prefs in [("Jane", {"spotlight_opt_in": True}), ("Priya", {"asks": "fewer"}),
-                            ("Tom", {}), ("Lee", {"asks": "never"})]:
-            who[name] = s.make_participant(pid, first_name=name,
-                                           external_id="client-" + name.lower())
-            if prefs:
-                self.patch_prefs(who[name], **prefs)
-        # Auto-drafts from March 2 on: the server's own sweeper, running on March 1 while the
-        # test sets up, would otherwise draft February (or not, depending on timing).
-        self.at("2027-03-02T09:00:00Z")
-        self.assertStatus(s.patch("/v1/programs/" + pid, {"rituals": {"auto_draft": True}}), 200)
-        self.at("2027-03-20T09:00:00Z")
-        who["Sam"] = s.make_participant(pid, first_name="Sam", external_id="client-sam")
-        events = {"2027-03-18": self.jane_shares, "2027-04-01": self.first_of_april,
-                  "2027-05-01": lambda w: self.at("2027-05-01T00:00:00Z"),
-                  "2027-05-25": lambda w: (self.at("2027-05-25T08:00:00Z"),
-                                           s.click_id(w["Tom"]["code"]))}
+        self.tracks = s.patch("/v1/programs/wellness", {"tracks": self.TRACKS}).status == 200
+        self.who = {}
+        self.at("2027-01-04T09:00:00Z")
+        for name in ("Jane", "Lee", "Sam"):
+            self.who[name] = s.make_participant("wellness", first_name=name,
+                                                external_id="client_" + name.lower())
+        self.patch_prefs(self.who["Jane"], spotlight_opt_in=True)
+        self.patch_prefs(self.who["Lee"], asks="never")
+        self.digests = {}
+        steps = {"01-08": lambda: self.friend("Priya", "01-08"),
+                 "01-19": lambda: self.click("Jane", "01-19T07:30:00"),
+                 "01-20": lambda: self.activity("testimonial", "story-2027-01", "01-20T17:00:00"),
+                 "02-01": lambda: self.first_day("02-01"),
+                 "02-03": lambda: self.friend("Tom", "02-03"),
+                 "02-09": lambda: self.patch_prefs(self.who["Priya"], asks="fewer"),
+                 "02-10": lambda: self.activity("event_hosted", "walk-02-10", "02-10T08:00:00"),
+                 "02-14": lambda: self.friend("Aiko", "02-14"),
+                 "02-28": lambda: self.at("2027-02-28T12:00:00Z"),  # Aiko's hold ends
+                 "03-01": lambda: self.first_day("03-01"),
+                 "03-03": lambda: self.activity("event_hosted", "walk-03-03", "03-03T08:00:00"),
+                 "03-10": lambda: self.activity("event_hosted", "walk-03-10", "03-10T08:00:00"),
+                 "03-24": lambda: self.activity("event_hosted", "walk-03-24", "03-24T08:00:00"),
+                 "03-25": self.steward,
+                 "03-27": lambda: self.click("Sam", "03-27T12:00:00")}
         for day, name, type, extra, decision, reason in self.TABLE:
-            for d in sorted(events):
-                if d < day:
-                    events.pop(d)(who)
-            self.at(day + "T18:00:00Z")
-            self.assertEqual(self.decide(pid, who[name], type, **extra), (decision, reason),
-                             "%s %s %s" % (day, name, type))
-        states = [(a["asked_at"][:10], a["answered"]) for a in self.asks(pid)]
-        self.assertEqual(states, [("2027-03-15", False), ("2027-03-17", True),
-                                  ("2027-04-05", False), ("2027-04-16", False),
-                                  ("2027-04-20", False), ("2027-05-20", None),
-                                  ("2027-05-22", None), ("2027-05-28", None)])
-        self.at("2027-06-01T00:00:00Z")
-        digests = {n: [d["body"] for d in s.list_all("/v1/participants/%s/notifications"
-                                                     % p["id"]) if d["stage"] == "digest"]
-                   for n, p in who.items()}
-        self.assertEqual(len(digests["Jane"]), 1)
-        self.assertIn("May 2027: Your link was opened 1 time.", digests["Tom"][0])
-        self.assertEqual([n for n in digests if digests[n]], ["Jane", "Tom"])
-        self.assertEqual([x["period"] for x in s.list_all("/v1/spotlights?program=" + pid)],
-                         ["2027-03", "2027-04", "2027-05"])
+            for d in sorted(steps):
+                if d <= day:
+                    steps.pop(d)()
+            self.at("2027-%sT18:00:00Z" % day)
+            self.assertEqual(self.decide("wellness", self.who[name], type, **extra),
+                             (decision, reason), "%s %s %s" % (day, name, type))
+        answered = [(a["asked_at"][5:10], a["answered"]) for a in self.asks("wellness")]
+        self.assertEqual(answered, [("01-18", True), ("01-20", False), ("02-08", False),
+                                    ("02-19", False), ("02-20", False), ("03-10", False),
+                                    ("03-25", None), ("03-28", None), ("03-28", None)])
+        self.first_day("04-01")
+        jan, feb, mar = self.digests["02-01"], self.digests["03-01"], self.digests["04-01"]
+        self.assertEqual(sorted(jan), ["Jane"])
+        self.assertEqual(sorted(feb), ["Jane"])
+        self.assertEqual(sorted(mar), ["Jane", "Sam"] if self.tracks else ["Sam"])
+        self.assertIn("January 2027: Your link was opened 1 time. 1 friend joined through you. "
+                      "1 friend you invited is now fully on board.", jan["Jane"])
+        self.assertIn("February 2027: 2 friends joined through you. 2 friends you invited are "
+                      "now fully on board.", feb["Jane"])
+        self.assertIn("March 2027: Your link was opened 1 time.", mar["Sam"])
+        if self.tracks:
+            self.assertIn("You reached 2 new levels. So far 1 friend has come through you. On "
+                          "Connector you are Friend of the Circle, 2 away from Circle Advocate. "
+                          "On Storyteller you are Voice of the Circle, 2 away from "
+                          "Storykeeper.", jan["Jane"])
+            self.assertIn("You reached 2 new levels. So far 3 friends have come through you. On "
+                          "Connector you are Circle Advocate, 3 away from Community Guide. On "
+                          "Storyteller you are Voice of the Circle, 2 away from Storykeeper. On "
+                          "Host you are Circle Host, 3 away from Community Steward.", feb["Jane"])
+            self.assertIn("March 2027: You reached 1 new level. So far 3 friends have come "
+                          "through you. On Connector you are Circle Advocate, 3 away from "
+                          "Community Guide. On Storyteller you are Voice of the Circle, 2 away "
+                          "from Storykeeper. On Host you are Community Steward.", mar["Jane"])
+        self.assertTrue(mar["Sam"].split("\n\n")[2].endswith("opened 1 time."), mar["Sam"])
+        spots = s.list_all("/v1/spotlights?program=wellness")
+        self.assertEqual([(x["period"], x["status"]) for x in spots],
+                         [("2027-01", "published"), ("2027-02", "draft"), ("2027-03", "draft")])
+        self.assertEqual(spots[1]["candidates"],
+                         {"most_qualified": [], "rising": [], "storyteller": []})
+        gifts = [x for x in s.rewards(participant=self.who["Jane"]["id"])
+                 if x["source"] == {"spotlight": spots[0]["id"]}]
+        self.assertEqual(len(gifts), 1)
+        page = s.get("/v1/public/programs/wellness", key=None).body
+        self.assertEqual(page["spotlight"]["winners"][0]["first_name"], "Jane")
+        self.assertEqual(page["totals"]["qualified_referrals"], 3)
 
-    def jane_shares(self, who):
-        self.at("2027-03-18T08:00:00Z")
-        self.s.click_id(who["Jane"]["code"])
-        self.at("2027-03-18T12:00:00Z")
-        self.assertStatus(self.s.signup("wellness-circle", external_id="client-ana",
-                                        first_name="Ana", ref=who["Jane"]["code"]), 201)
-        self.at("2027-03-26T10:00:00Z")
-        self.assertStatus(self.s.event("wellness-circle", "client-ana", amount=48000), 201)
+    def friend(self, name, day):
+        self.at("2027-%sT10:00:00Z" % day)
+        r = self.s.signup("wellness", external_id="client_" + name.lower(), first_name=name,
+                          code=self.who["Jane"]["code"])
+        self.assertStatus(r, 201)
+        self.who[name] = r.body["participant"]
+        self.assertStatus(self.s.event("wellness", "client_" + name.lower()), 201)
 
-    def first_of_april(self, who):
-        self.at("2027-04-01T00:00:00Z")
-        notes = self.s.list_all("/v1/participants/%s/notifications" % who["Jane"]["id"])
-        digest = [n["body"] for n in notes if n["stage"] == "digest"]
-        self.assertEqual(len(digest), 1)
-        self.assertIn("March 2027: Your link was opened 1 time. 1 friend joined through you. "
-                      "1 friend you invited is now fully on board. So far 1 friend has come "
-                      "through you.", digest[0])
-        spot = self.s.list_all("/v1/spotlights?program=wellness-circle")
-        self.assertEqual(len(spot), 1)
-        self.assertEqual([c["first_name"] for c in spot[0]["candidates"]["most_qualified"]],
-                         ["Jane"])
-        self.assertEqual([c["first_name"] for c in spot[0]["candidates"]["rising"]], ["Jane"])
-        r = self.s.post("/v1/spotlights/%s/publish" % spot[0]["id"], {"winners": [
-            {"category": "rising", "participant": who["Jane"]["id"],
-             "note": "Jane brought Ana to her first Saturday walk."}]})
-        self.assertStatus(r, 200)
-        gifts = [x for x in self.s.rewards(participant=who["Jane"]["id"])
-                 if x["to"] == "participant"]
-        self.assertEqual([(g["kind"], g["source"]) for g in gifts],
-                         [("gift", {"spotlight": spot[0]["id"]})])
-        page = self.s.get("/v1/public/programs/wellness-circle", key=None).body
-        self.assertEqual(page["spotlight"]["winners"],
-                         [{"category": "rising", "first_name": "Jane",
-                           "note": "Jane brought Ana to her first Saturday walk."}])
+    def steward(self):
+        """The coach confirms Jane as Community Steward (section 15), where the build has it."""
+        self.at("2027-03-25T10:00:00Z")
+        self.s.post("/v1/participants/%s/levels/host/approve" % self.who["Jane"]["id"], {})
+
+    def click(self, name, when):
+        self.at("2027-%sZ" % when)
+        self.s.click_id(self.who[name]["code"])
+
+    def activity(self, type, id, when):
+        self.at("2027-%sZ" % when)
+        self.s.post("/v1/activities", {"program": "wellness", "external_id": "client_jane",
+                                       "type": type, "id": id})
+
+    def first_day(self, day):
+        self.at("2027-%sT00:00:00Z" % day)
+        got = {}
+        for name, p in self.who.items():
+            for n in self.s.list_all("/v1/participants/%s/notifications" % p["id"]):
+                if n["stage"] == "digest" and n["created_at"].startswith("2027-" + day):
+                    got[name] = n["body"]
+        self.digests[day] = got
+        if day == "02-01":
+            spot = self.s.list_all("/v1/spotlights?program=wellness")
+            self.assertEqual(len(spot), 1)
+            cands = spot[0]["candidates"]
+            self.assertEqual([c["first_name"] for c in cands["most_qualified"]], ["Jane"])
+            self.assertEqual([c["first_name"] for c in cands["rising"]], ["Jane"])
+            category = "storyteller" if cands["storyteller"] else "rising"
+            r = self.s.post("/v1/spotlights/%s/publish" % spot[0]["id"], {"winners": [
+                {"category": category, "participant": self.who["Jane"]["id"],
+                 "note": "Six weeks in, Jane sleeps through the night again, and said so."}]})
+            self.assertStatus(r, 200)
 
 
 if __name__ == "__main__":
