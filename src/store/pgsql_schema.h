@@ -142,7 +142,7 @@ static const char *const kith_pgsql_migrations[] = {
     "  created_at BIGINT NOT NULL);"
     "CREATE INDEX asks_seq ON asks (seq);"
     "CREATE INDEX asks_participant ON asks (participant, asked_at);"
-    "CREATE INDEX asks_open ON asks (participant, asked_at) WHERE answered_at IS NULL;"
+    "CREATE INDEX asks_open ON asks (participant, answer_by) WHERE answered_at IS NULL;"
     "CREATE TABLE spotlights (seq BIGSERIAL, id TEXT PRIMARY KEY, program TEXT NOT NULL,"
     "  period TEXT NOT NULL, status TEXT NOT NULL, candidates TEXT NOT NULL,"
     "  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, published_at BIGINT,"

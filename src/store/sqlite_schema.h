@@ -152,7 +152,7 @@ static const char *const kith_sqlite_migrations[] = {
     "  moment TEXT NOT NULL, type TEXT NOT NULL, asked_at INTEGER NOT NULL,"
     "  answer_by INTEGER NOT NULL, answered_at INTEGER, created_at INTEGER NOT NULL);"
     "CREATE INDEX asks_participant ON asks (participant, asked_at);"
-    "CREATE INDEX asks_open ON asks (participant, asked_at) WHERE answered_at IS NULL;"
+    "CREATE INDEX asks_open ON asks (participant, answer_by) WHERE answered_at IS NULL;"
     "CREATE TABLE spotlights (id TEXT PRIMARY KEY, program TEXT NOT NULL, period TEXT NOT NULL,"
     "  status TEXT NOT NULL, candidates TEXT NOT NULL, created_at INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL, published_at INTEGER, UNIQUE (program, period));"
