@@ -284,6 +284,14 @@ bool kith_engine_idem_key_valid(const char *key);
 /* The contract's JSON error body for st and err (a new string; free() it). */
 char *kith_engine_error_json(enum kith_status st, const struct kith_err *err);
 
+/*
+ * After an answer with invalidates_links was committed: forgets the cached program settings.
+ * An update drops its program's entry inside its transaction, but on a connection pool another
+ * job may read the old settings before the commit and cache them again; dropping once more
+ * after the commit (loads run under the cache's lock) makes every later request see the change.
+ * Thread-safe.
+ */
+void kith_engine_settings_changed(void);
 /* Health: KITH_OK when the database answers a trivial query. */
 enum kith_status kith_engine_health(struct kith_tx *tx);
 /* Referrals by status now, indexed by enum kith_referral_status (for Prometheus). */

@@ -76,6 +76,7 @@ static void call_done(void *arg, enum kith_status st)
         c->ans.replayed = false;
     } else if (c->ans.invalidates_links) {
         kith_app_links_clear(a);
+        kith_engine_settings_changed(); /* committed now: no job can cache the old settings */
     }
     if (c->route->flags & KITH_APP_ROUTE_KICKS)
         kith_app_deliver_kick(a); /* retries that came due on the test clock start now */

@@ -717,6 +717,16 @@ out:
     return st;
 }
 
+void kith_engine_settings_changed(void)
+{
+    pthread_mutex_lock(&prog_cache_mu);
+    for (size_t i = 0; i < PROG_CACHE; i++) {
+        json_decref(prog_cache[i].cfg);
+        prog_cache[i].cfg = NULL;
+    }
+    pthread_mutex_unlock(&prog_cache_mu);
+}
+
 enum kith_status kith_eng_prog_config(struct kith_tx *tx, const char *id, json_t **out)
 {
     enum kith_status st = KITH_OK;

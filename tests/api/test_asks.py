@@ -128,6 +128,22 @@ class SettingsTest(AskCase):
         self.assertError(r, 400, "invalid_param", param="asks.max_per_30_days")
 
 
+    def test_a_change_applies_to_the_next_request(self):
+        """Regression: on a connection pool the sweeper could cache a program's old settings
+        between an update and its commit, so the next request saw the old policy for up to a
+        second. Toggled many times, every moment must follow the setting just written."""
+        self.at(t(2040, 6))
+        pid = self.program(min_days_between=0, max_per_30_days=100, stop_after_ignored=100)
+        jane = self.person(pid)
+        self.at(t(2040, 7))
+        for i in range(60):
+            enabled = i % 2 == 0
+            r = self.s.patch("/v1/programs/" + pid, {"asks": {"enabled": enabled}})
+            self.assertStatus(r, 200)
+            want = ("ask", None) if enabled else ("skip", "disabled")
+            self.assertEqual(self.decide(pid, jane), want, "round %d" % i)
+
+
 class MomentInputTest(AskCase):
     def test_refusals(self):
         self.at(t(2041))
