@@ -599,7 +599,7 @@ class PreferencesTest(AskCase):
 
 
 class WellnessCoachExample(AskCase):
-    """docs/examples/wellness-coach-asks.md, replayed: its tables must stay true. The program
+    """docs/examples/wellness-coach.md ("Asks at natural moments"), replayed: its tables must stay true. The program
     is the coach's of docs/examples/wellness-coach.md (its tracks and activities count only
     where this build has them, sections 15 and 16), with the ask policy and rituals below."""
 
