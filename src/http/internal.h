@@ -42,6 +42,14 @@ enum header_state {
     HS_VALUE, /* inside a field value */
 };
 
+/* What the bytes llhttp skipped since the last span (it reports none of them) looked like, as
+ * far as obsolete line folding goes: a line end followed by SP or HT. */
+enum gap_state {
+    GAP_NONE,
+    GAP_LF,   /* the last byte was LF */
+    GAP_FOLD, /* LF then SP or HT: a folded line */
+};
+
 struct buf {
     char *data;
     size_t len;
@@ -76,20 +84,26 @@ struct conn {
     /* Unparsed input: bytes [in_off, in_len) of in. */
     char *in;
     size_t in_off, in_len, in_cap;
-    const char *exec_end; /* end of the bytes given to the current llhttp_execute() */
+    const char *gap_from; /* first byte after the last span in the current llhttp_execute() */
+    enum gap_state gap;
 
     /* The request being parsed; these buffers are reused for every request of the connection. */
     struct buf url;
     struct buf hdr; /* names and values, each NUL-terminated */
     struct buf body;
     struct buf path; /* decoded path, then room for route captures */
-    struct header_off hoff[KITH_HTTP_HEADER_COUNT_MAX];
-    struct kith_http_header headers[KITH_HTTP_HEADER_COUNT_MAX];
+    /* Fields of the head and then of the trailer section, which share the limits; handlers see
+     * the first head_count. One more slot than the limit for the Host an absolute-form target
+     * gives an HTTP/1.0 request that sent none. */
+    struct header_off hoff[KITH_HTTP_HEADER_COUNT_MAX + 1];
+    struct kith_http_header headers[KITH_HTTP_HEADER_COUNT_MAX + 1];
     size_t hcount;
+    size_t head_count;
     size_t hbytes;
     enum header_state hstate;
-    bool value_at_cr; /* the last value chunk ended at its line end, not at a read boundary */
+    bool in_trailers;
     size_t query_off; /* offset of the query in url (points at the NUL when there is none) */
+    size_t authority_off, authority_len; /* absolute-form target: its authority, in url */
     uint64_t begin_ns;
     const char *method_name;
 
