@@ -28,7 +28,8 @@
 #define IN_MAX (KITH_HTTP_BODY_MAX + KITH_HTTP_HEADERS_MAX + KITH_HTTP_URL_MAX + 4096)
 
 enum conn_state {
-    CONN_IDLE,     /* between requests: no byte of the next one parsed yet */
+    CONN_NEW,      /* allocated, not accepted yet */
+    CONN_IDLE,     /* between requests (or before the first): no byte of one parsed yet */
     CONN_READING,  /* a request has started and is being parsed */
     CONN_HANDLING, /* a complete request is with its handler */
     CONN_WRITING,  /* an answer is being written */
@@ -68,7 +69,7 @@ struct conn {
     uv_write_t continue_req;
     uv_shutdown_t shutdown_req;
     struct kith_http_server *srv;
-    struct conn *prev, *next;
+    struct conn *idle_prev, *idle_next; /* the server's idle list, while state is CONN_IDLE */
     llhttp_t parser;
     enum conn_state state;
     int refs;
@@ -81,7 +82,8 @@ struct conn {
     bool is_head;
     uint32_t requests; /* answered on this connection */
 
-    /* Unparsed input: bytes [in_off, in_len) of in. */
+    /* Unparsed input: bytes [in_off, in_len) of in. This buffer and the request's below are
+     * freed whenever the connection is idle with nothing pending (kith_http__release_buffers). */
     char *in;
     size_t in_off, in_len, in_cap;
     const char *gap_from; /* first byte after the last span in the current llhttp_execute() */
@@ -123,8 +125,10 @@ struct kith_http_server {
     struct kith_http_route *routes;
     llhttp_settings_t settings;
     int port;
-    struct conn *conns; /* connections whose handles are open */
-    uint32_t open_count;
+    /* Connections in CONN_IDLE, least recently idle first: at max_connections the oldest is
+     * closed to make room for a newcomer. */
+    struct conn *idle_oldest, *idle_newest;
+    uint32_t open_count; /* accepted connections not closing */
     size_t live; /* connections not freed yet, including those kept by unanswered requests */
     bool shutting_down;
     bool listener_closed;
@@ -297,6 +301,8 @@ static inline const char *method_text(enum kith_http_method m)
 }
 
 /* Shared between the transport's files (libuv's uv__ convention for internal names). */
+void kith_http__set_state(struct conn *c, enum conn_state state);
+void kith_http__release_buffers(struct conn *c);
 void kith_http__close_now(struct conn *c);
 void kith_http__conn_unref(struct conn *c);
 void kith_http__linger(struct conn *c);

@@ -58,7 +58,7 @@ static bool span_after_fold(struct conn *c, const char *at, size_t n)
 static int on_message_begin(llhttp_t *p)
 {
     struct conn *c = p->data;
-    c->state = CONN_READING;
+    kith_http__set_state(c, CONN_READING);
     c->url.len = 0;
     c->hdr.len = 0;
     c->body.len = 0;
@@ -414,7 +414,7 @@ static void dispatch(struct conn *c)
     struct kith_http_server *srv = c->srv;
     struct kith_http_request *req = &c->req;
     uv_timer_stop(&c->timer);
-    c->state = CONN_HANDLING;
+    kith_http__set_state(c, CONN_HANDLING);
 
     buf_nul(&c->body);
     for (size_t i = 0; i < c->head_count; i++) {
@@ -525,6 +525,8 @@ void kith_http__process_input(struct conn *c)
     }
     if (c->in_off == c->in_len)
         c->in_off = c->in_len = 0;
+    if (c->state == CONN_IDLE && c->in_len == 0)
+        kith_http__release_buffers(c);
     c->in_process = false;
     kith_http__update_reading(c);
     kith_http__conn_unref(c);

@@ -1,9 +1,10 @@
 /*
  * test_server.c: the HTTP/1.1 transport over real sockets: framing, keep-alive, pipelining order,
  * bodies (plain and chunked), every limit (413, 414, 431), request smuggling and malformed input
- * (400), HEAD, timeouts (slow request, idle keep-alive), a client that leaves before an async
- * answer, and a graceful shutdown that still answers a request in flight. Not for routing and the
- * JSON error table, which test_router.c covers.
+ * (400, 501), target forms, HEAD, timeouts (slow request, idle keep-alive), a client that leaves
+ * before an async answer, a graceful shutdown that still answers a request in flight, and the
+ * connection cap (the oldest idle connection makes room). Not for routing and the JSON error
+ * table, which test_router.c covers.
  */
 #include <jansson.h>
 #include <signal.h>
@@ -737,20 +738,76 @@ static void test_graceful_shutdown(void)
     client_close(busy);
 }
 
+static void get_ok(struct client *cl)
+{
+    CHECK(client_sends(cl, "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_INT(R.status, 200);
+}
+
+/*
+ * Issue 10: at the connection cap a new client is still served. The least recently used idle
+ * connection (keep-alive between requests, or new and silent) is closed to make room; only when
+ * every connection is in the middle of a request is the newcomer refused.
+ */
 static void test_max_connections(void)
 {
+    enum { MAX = 8 };
     static struct harness S;
     config(&S);
-    S.cfg.max_connections = 2;
+    S.cfg.max_connections = MAX;
+    S.cfg.read_timeout_ms = 10000;
+    S.cfg.idle_timeout_ms = 10000;
     CHECK(harness_start(&S));
-    struct client *a = client_open(S.port), *b = client_open(S.port), *c = client_open(S.port);
-    CHECK(client_wait_close(c, 1000) >= 0);
-    CHECK(client_sends(a, "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n"));
-    CHECK_INT(client_read(a, false, &R), 0);
-    CHECK_INT(R.status, 200);
-    client_close(a);
-    client_close(b);
-    client_close(c);
+    struct client *cl[MAX], *extra;
+
+    /* Eight idle keep-alive connections; the first is used again, so the second is the oldest. */
+    for (int i = 0; i < MAX; i++) {
+        cl[i] = client_open(S.port);
+        get_ok(cl[i]);
+    }
+    get_ok(cl[0]);
+    extra = client_open(S.port);
+    get_ok(extra);
+    CHECK(client_wait_close(cl[1], 1000) >= 0);
+    for (int i = 0; i < MAX; i++)
+        if (i != 1)
+            get_ok(cl[i]);
+    for (int i = 0; i < MAX; i++)
+        client_close(cl[i]);
+    client_close(extra);
+    sleep_ms(100); /* the server sees those closes */
+
+    /* Eight connections in the middle of a request: the ninth is refused, they all go on. */
+    for (int i = 0; i < MAX; i++) {
+        cl[i] = client_open(S.port);
+        CHECK(client_sends(cl[i], "GET /echo HTTP/1.1\r\nHost: a\r\n"));
+    }
+    sleep_ms(100); /* the server has read every partial request */
+    extra = client_open(S.port);
+    CHECK(client_wait_close(extra, 1000) >= 0);
+    client_close(extra);
+    for (int i = 0; i < MAX; i++) {
+        CHECK(client_sends(cl[i], "\r\n"));
+        CHECK_INT(client_read(cl[i], false, &R), 0);
+        CHECK_INT(R.status, 200);
+    }
+    for (int i = 0; i < MAX; i++)
+        client_close(cl[i]);
+    sleep_ms(100);
+
+    /* New connections that have not sent a byte are idle too: the oldest makes room. */
+    for (int i = 0; i < MAX; i++)
+        cl[i] = client_open(S.port);
+    sleep_ms(100); /* all accepted, in order */
+    extra = client_open(S.port);
+    get_ok(extra);
+    CHECK(client_wait_close(cl[0], 1000) >= 0);
+    for (int i = 1; i < MAX; i++)
+        get_ok(cl[i]);
+    for (int i = 0; i < MAX; i++)
+        client_close(cl[i]);
+    client_close(extra);
     harness_stop(&S);
     CHECK(S.done_called);
 }
