@@ -43,12 +43,11 @@ enum header_state {
     HS_VALUE, /* inside a field value */
 };
 
-/* What the bytes llhttp skipped since the last span (it reports none of them) looked like, as
- * far as obsolete line folding goes: a line end followed by SP or HT. */
-enum gap_state {
+/* The last byte llhttp consumed between spans, as far as line ends go (parse.c, check_gap). */
+enum gap_last {
     GAP_NONE,
-    GAP_LF,   /* the last byte was LF */
-    GAP_FOLD, /* LF then SP or HT: a folded line */
+    GAP_CR,
+    GAP_LF,
 };
 
 struct buf {
@@ -86,8 +85,13 @@ struct conn {
      * freed whenever the connection is idle with nothing pending (kith_http__release_buffers). */
     char *in;
     size_t in_off, in_len, in_cap;
+    /* llhttp reports nothing of the bytes between spans (separators, line ends, the whitespace
+     * of a folded line); parse.c follows them for what llhttp lets through. */
     const char *gap_from; /* first byte after the last span in the current llhttp_execute() */
-    enum gap_state gap;
+    enum gap_last gap_last;
+    bool gap_fold; /* a line end then SP or HT since the last span: a folded line */
+    bool gap_text; /* a byte of this message seen: CR and LF before it are llhttp's to skip */
+    bool bare_lf;  /* an LF without its CR in this message's framing */
 
     /* The request being parsed; these buffers are reused for every request of the connection. */
     struct buf url;

@@ -29,30 +29,45 @@ static int refuse(struct conn *c, int status, const char *code, const char *mess
     return HPE_USER;
 }
 
-/* Follows the bytes [from, to) that llhttp consumed without a span (enum gap_state). */
+/* Follows the bytes [from, to) that llhttp consumed without a span. */
 static void gap_follow(struct conn *c, const char *from, const char *to)
 {
-    for (const char *q = from; q < to && c->gap != GAP_FOLD; q++) {
-        if (*q == '\n')
-            c->gap = GAP_LF;
-        else
-            c->gap = c->gap == GAP_LF && (*q == ' ' || *q == '\t') ? GAP_FOLD : GAP_NONE;
+    for (const char *q = from; q < to; q++) {
+        if (*q == '\n') {
+            if (c->gap_last != GAP_CR && c->gap_text)
+                c->bare_lf = true;
+            c->gap_last = GAP_LF;
+        } else if (*q == '\r') {
+            c->gap_last = GAP_CR;
+        } else {
+            if (c->gap_last == GAP_LF && (*q == ' ' || *q == '\t'))
+                c->gap_fold = true;
+            c->gap_last = GAP_NONE;
+            c->gap_text = true;
+        }
     }
 }
 
 /*
- * Called by every span callback. llhttp skips the whitespace of an obsolete line folding without
- * telling us (`Name:\r\n value` arrives as the value "value"), or hands over the continuation
- * as another chunk of the value (" value"), so a fold is found in the skipped bytes before a
- * value span together with the span's first byte. True when there was one.
+ * Every span callback starts here. llhttp (8.1, strict) lets two things through that it reports
+ * only as skipped bytes: obsolete line folding (`Name:\r\n value` arrives as the value "value";
+ * `Name: a\r\n b` as the values "a" and " b") and an LF without its CR (after the request line,
+ * as the empty line that ends the head or the trailers). So the skipped bytes since the previous
+ * span are followed here; a fold before a value (or as its first byte), or a bare LF anywhere,
+ * refuses the request. The end of a message is checked in kith_http__process_input.
  */
-static bool span_after_fold(struct conn *c, const char *at, size_t n)
+static int check_gap(struct conn *c, const char *at, size_t n, bool value)
 {
-    gap_follow(c, c->gap_from, at + (n > 0));
-    bool fold = c->gap == GAP_FOLD;
-    c->gap = GAP_NONE;
+    gap_follow(c, c->gap_from, at);
+    bool fold = c->gap_fold || (n > 0 && c->gap_last == GAP_LF && (*at == ' ' || *at == '\t'));
+    c->gap_fold = false;
+    c->gap_last = GAP_NONE;
     c->gap_from = at + n;
-    return fold;
+    if (c->bare_lf)
+        return refuse(c, 400, "bad_request", "lines must end with CRLF");
+    if (fold && value)
+        return refuse(c, 400, "bad_request", "obsolete line folding in a header field");
+    return 0;
 }
 
 static int on_message_begin(llhttp_t *p)
@@ -67,7 +82,10 @@ static int on_message_begin(llhttp_t *p)
     c->hbytes = 0;
     c->hstate = HS_NONE;
     c->in_trailers = false;
-    c->gap = GAP_NONE;
+    c->gap_last = GAP_NONE;
+    c->gap_fold = false;
+    c->gap_text = false;
+    c->bare_lf = false;
     c->authority_len = 0;
     c->is_head = false;
     c->method_name = NULL;
@@ -80,7 +98,9 @@ static int on_message_begin(llhttp_t *p)
 static int on_url(llhttp_t *p, const char *at, size_t n)
 {
     struct conn *c = p->data;
-    span_after_fold(c, at, n);
+    int rc = check_gap(c, at, n, false);
+    if (rc != 0)
+        return rc;
     if (n > KITH_HTTP_URL_MAX - c->url.len)
         return refuse(c, 414, "uri_too_long", "the request target is too long");
     buf_append(&c->url, at, n);
@@ -91,7 +111,9 @@ static int on_url(llhttp_t *p, const char *at, size_t n)
 static int on_header_field(llhttp_t *p, const char *at, size_t n)
 {
     struct conn *c = p->data;
-    span_after_fold(c, at, n);
+    int rc = check_gap(c, at, n, false);
+    if (rc != 0)
+        return rc;
     if (c->hstate == HS_NONE) {
         if (c->hcount >= KITH_HTTP_HEADER_COUNT_MAX)
             return refuse(c, 431, "headers_too_large", "too many header fields");
@@ -123,8 +145,9 @@ static int on_header_field_complete(llhttp_t *p)
 static int on_header_value(llhttp_t *p, const char *at, size_t n)
 {
     struct conn *c = p->data;
-    if (span_after_fold(c, at, n))
-        return refuse(c, 400, "bad_request", "obsolete line folding in a header field");
+    int rc = check_gap(c, at, n, true);
+    if (rc != 0)
+        return rc;
     if (n > KITH_HTTP_HEADERS_MAX - c->hbytes)
         return refuse(c, 431, "headers_too_large", "the header fields are too large");
     c->hbytes += n;
@@ -394,7 +417,9 @@ static int on_chunk_header(llhttp_t *p)
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
     struct conn *c = p->data;
-    span_after_fold(c, at, n);
+    int rc = check_gap(c, at, n, false);
+    if (rc != 0)
+        return rc;
     if (n > KITH_HTTP_BODY_MAX - c->body.len)
         return refuse(c, 413, "payload_too_large", "the body is larger than 64 KiB");
     buf_append(&c->body, at, n);
@@ -505,11 +530,18 @@ void kith_http__process_input(struct conn *c)
         c->err_status = 0;
         llhttp_errno_t e = llhttp_execute(&c->parser, data, len);
         if (e == HPE_OK) {
-            gap_follow(c, c->gap_from, data + len); /* a fold may straddle two reads */
+            gap_follow(c, c->gap_from, data + len); /* a fold may straddle reads */
             c->in_off = c->in_len;
         } else if (e == HPE_PAUSED) {
-            c->in_off += (size_t)(llhttp_get_error_pos(&c->parser) - data);
+            const char *stop = llhttp_get_error_pos(&c->parser);
+            gap_follow(c, c->gap_from, stop); /* the end of the head, or of the trailers */
+            c->in_off += (size_t)(stop - data);
             llhttp_resume(&c->parser);
+            if (c->bare_lf) {
+                c->in_off = c->in_len;
+                kith_http__respond_refusal(c, 400, "bad_request", "lines must end with CRLF");
+                break;
+            }
             dispatch(c);
         } else {
             c->in_off = c->in_len;
