@@ -107,7 +107,6 @@ struct conn {
     size_t head_count;
     size_t hbytes;
     enum header_state hstate;
-    bool in_trailers;
     size_t query_off; /* offset of the query in url (points at the NUL when there is none) */
     size_t authority_off, authority_len; /* absolute-form target: its authority, in url */
     uint64_t begin_ns;

@@ -81,7 +81,6 @@ static int on_message_begin(llhttp_t *p)
     c->head_count = 0;
     c->hbytes = 0;
     c->hstate = HS_NONE;
-    c->in_trailers = false;
     c->gap_last = GAP_NONE;
     c->gap_fold = false;
     c->gap_text = false;
@@ -393,9 +392,8 @@ static int on_headers_complete(llhttp_t *p)
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > KITH_HTTP_BODY_MAX)
         return refuse(c, 413, "payload_too_large", "the body is larger than 64 KiB");
     take_authority(c);
-    /* What follows a chunked body's last chunk is the trailer section: read, never shown. */
+    /* Fields after this (the trailer section of a chunked body) are read, never shown. */
     c->head_count = c->hcount;
-    c->in_trailers = true;
     c->keep_alive = llhttp_should_keep_alive(p) != 0;
     const char *expect = find_header(c, "expect", NULL);
     if (expect != NULL && p->http_minor == 1 && strcasecmp(expect, "100-continue") == 0 &&
@@ -482,7 +480,7 @@ static void dispatch(struct conn *c)
 static const char *parse_error_message(const llhttp_t *p, llhttp_errno_t e, const char *data,
                                        const char *at, const char *end)
 {
-    if (at != NULL && at >= data && at < end && *at == '\n' && (at == data || at[-1] != '\r'))
+    if (at != NULL && at > data && at < end && *at == '\n' && at[-1] != '\r')
         return "lines must end with CRLF";
     switch (e) {
     case HPE_PAUSED_H2_UPGRADE:

@@ -64,7 +64,7 @@ void kith_http__set_state(struct conn *c, enum conn_state state)
 }
 
 /* Between requests a connection keeps no buffer, so that thousands of idle keep-alive clients
- * cost struct conn each (about 3 KiB), not the up to ~160 KiB their last request needed. The
+ * cost struct conn each (3.5 KiB), not the up to ~160 KiB their last request needed. The
  * next request allocates again; a pipelined burst keeps its buffers, since it is never idle
  * with input pending. */
 void kith_http__release_buffers(struct conn *c)
