@@ -6,13 +6,16 @@
  * route table. SIGTERM or
  * SIGINT stops in the one order that loses nothing: stop accepting and let every request in
  * flight be answered, then hand the last clicks to the store, stop the timers and the sender,
- * and let the store finish every queued job before it closes. It is not for handling requests:
- * the parts are.
+ * and let the store finish every queued job before it closes. Under systemd (Type=notify) it
+ * reports READY=1 once the database is migrated and the socket listens, and STOPPING=1 when a
+ * signal starts the stop (sd_notify does nothing without NOTIFY_SOCKET). It is not for handling
+ * requests: the parts are.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 
 #include "app/app.h"
 #include "kith/clock.h"
@@ -56,6 +59,7 @@ static void on_signal(uv_signal_t *s, int signum)
         return;
     a->stopping = true;
     kith_log_info("server", "msg=\"stopping\" signal=%d", signum);
+    sd_notify(0, "STOPPING=1\nSTATUS=stopping: answering the requests in flight");
     kith_http_server_shutdown(a->srv, on_drained, a);
 }
 
@@ -172,6 +176,11 @@ static void dispatch(struct kith_http_request *req, void *ctx)
         [KITH_APP_ROUTE_REDIRECT] = kith_app_redirect,
         [KITH_APP_ROUTE_HEALTH] = kith_app_health,
         [KITH_APP_ROUTE_PROMETHEUS] = kith_app_prometheus,
+        [KITH_APP_ROUTE_LEADS] = kith_app_leads_handle,
+        [KITH_APP_ROUTE_UNSUBSCRIBE] = kith_app_unsubscribe,
+        [KITH_APP_ROUTE_HUB] = kith_app_hub_page,
+        [KITH_APP_ROUTE_ASSET] = kith_app_asset,
+        [KITH_APP_ROUTE_PREFLIGHT] = kith_app_preflight,
     };
     struct kith_app *a = ctx;
     const struct kith_app_route *route = req->route_data;
@@ -192,6 +201,13 @@ static void dispatch(struct kith_http_request *req, void *ctx)
         return;
     }
     handlers[route->kind](req, ctx);
+}
+
+/* A route's body limit: 64 KiB, files (CSV imports) 1 MiB. */
+static size_t body_max(const void *route_data)
+{
+    const struct kith_app_route *r = route_data;
+    return (r->flags & KITH_APP_ROUTE_FILE) ? KITH_APP_FILE_MAX : 0;
 }
 
 /* The transport's view of the route table: every row, handled through dispatch(). */
@@ -247,6 +263,7 @@ int kith_app_run(const struct kith_app_config *cfg)
 
     kith_app_prom_init(&a);
     kith_app_links_init(&a);
+    kith_app_pages_init(&a);
     if (kith_crypto_init(&err) != KITH_OK || load_lists(&a.eng, &err) != KITH_OK) {
         kith_log_error("server", "msg=\"cannot start\" error=\"%s\"", err.message);
         goto out;
@@ -279,6 +296,7 @@ int kith_app_run(const struct kith_app_config *cfg)
         .route_count = nroutes,
         .ctx = &a,
         .access_log = true,
+        .body_max = body_max,
     };
     if (kith_http_server_create(a.loop, &hc, &a.srv, &err) != KITH_OK) {
         kith_log_error("server", "msg=\"cannot listen\" error=\"%s\"", err.message);
@@ -297,6 +315,11 @@ int kith_app_run(const struct kith_app_config *cfg)
 
     fprintf(stderr, "kith: listening on %s:%d\n", cfg->listen_host, kith_http_server_port(a.srv));
     fflush(stderr);
+    /* Migrated, listening, every part started: a service manager may send traffic now. */
+    char ready[160];
+    snprintf(ready, sizeof(ready), "READY=1\nSTATUS=listening on %s:%d", cfg->listen_host,
+             kith_http_server_port(a.srv));
+    sd_notify(0, ready);
     uv_run(a.loop, UV_RUN_DEFAULT);
     rc = 0;
 out:
@@ -308,6 +331,8 @@ out:
     kith_http_server_destroy(a.srv);
     uv_run(a.loop, UV_RUN_DEFAULT); /* let closing handles finish */
     kith_app_links_dispose(&a);
+    kith_app_resources_dispose(&a);
+    kith_app_pages_dispose(&a);
     kith_app_clicks_dispose(&a);
     kith_app_api_dispose(&a);
     kith_app_limits_dispose(&a);

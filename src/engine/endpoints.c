@@ -18,6 +18,8 @@ static const char *const event_types[] = {
     /* tracks, levels and roles (section 15) */
     "participant.level_changed", "participant.level_pending", "participant.role_granted",
     "participant.role_revoked",
+    /* moments, asks and rituals (sections 17, 18) */
+    "ask.created", "spotlight.drafted", "spotlight.published",
     /* reward fulfilment (section 25) */
     "reward.fulfilled", "reward.fulfilment_failed", "reward.claimed"};
 /* clang-format on */

@@ -392,6 +392,36 @@ enum kith_status kith_op_reward_claim(struct kith_tx *tx, struct kith_call *call
     return kith_eng_claim_send(tx, call, NULL, out, err);
 }
 
+enum kith_status kith_op_hub_reward_claim_get(struct kith_tx *tx, struct kith_call *call,
+                                              json_t **out, struct kith_err *err)
+{
+    return kith_eng_claim_get(tx, call, call->hub_participant, out, err);
+}
+
+enum kith_status kith_op_hub_reward_claim(struct kith_tx *tx, struct kith_call *call, json_t **out,
+                                          struct kith_err *err)
+{
+    return kith_eng_claim_send(tx, call, call->hub_participant, out, err);
+}
+
+json_t *kith_eng_fulfil_for_person(struct kith_tx *tx, json_t *reward)
+{
+    json_t *full = kith_eng_fulfil_render(tx, reward);
+    json_t *out = json_pack("{s:O,s:O,s:O}", "method", json_object_get(full, "method"), "status",
+                            json_object_get(full, "status"), "code", json_object_get(full, "code"));
+    json_t *claim = json_object_get(full, "claim");
+    if (claim) {
+        bool claimed = !json_is_null(json_object_get(claim, "answers"));
+        bool open = strcmp(json_string_value(json_object_get(full, "status")), "pending") == 0;
+        json_object_set_new(out, "claim",
+                            json_string(!open     ? "delivered"
+                                        : claimed ? "claimed"
+                                                  : "open"));
+    }
+    json_decref(full);
+    return out;
+}
+
 enum kith_status kith_eng_fulfil_erase(struct kith_tx *tx, const char *participant)
 {
     json_t *args = json_pack("[s]", participant);

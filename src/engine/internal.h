@@ -8,8 +8,11 @@
 
 #include <jansson.h>
 
+#include "kith/asks.h"
+#include "kith/attribution.h"
 #include "kith/engine.h"
 #include "kith/rewards.h"
+#include "kith/rituals.h"
 #include "kith/store.h"
 
 /* ---- input (input.c) ---- */
@@ -116,12 +119,20 @@ enum kith_status kith_eng_participant_by_external(struct kith_tx *tx, const char
                                                   const char *external_id, json_t **out);
 /*
  * Creates a participant row with a new permanent code. fields holds the columns the caller sets
- * (external_id, email, first_name, ...); id, code, status and times are filled here. *out is the
- * stored row. KITH_E_CONSTRAINT when (program, external_id) exists.
+ * (external_id, email, first_name, ...); id, code, status and times are filled here, except that
+ * a "code" in fields (canonical, as an import brings it) is kept as the primary code instead of
+ * a new one (KITH_E_CODE_TAKEN when it is taken). *out is the stored row. KITH_E_CONSTRAINT when
+ * (program, external_id) exists.
  */
 enum kith_status kith_eng_participant_insert(struct kith_tx *tx, const struct kith_engine *eng,
                                              const struct prog *p, json_t *fields, int64_t now_ms,
                                              json_t **out, struct kith_err *err);
+
+/* ---- imports (imports.c) ---- */
+/* Claims code (canonical, checked by kith_code_alias_canonical) as participant's primary code and
+ * copies it into out; KITH_E_CODE_TAKEN (param "code") when its normal form has an owner. */
+enum kith_status kith_eng_code_keep(struct kith_tx *tx, const char *participant, const char *code,
+                                    int64_t now_ms, char out[16], struct kith_err *err);
 
 /* ---- reward fulfilment (fulfil*.c, payouts.c; section 25) ---- */
 /* Validates the program settings `fulfilment`, `stripe_api_key` and `claim_form` of in (a whole
@@ -143,6 +154,9 @@ enum kith_status kith_eng_fulfil_moved(struct kith_tx *tx, json_t *reward,
                                        enum kith_reward_status to, int64_t now_ms);
 /* The reward's `fulfilment` object (a new reference). */
 json_t *kith_eng_fulfil_render(struct kith_tx *tx, json_t *reward);
+/* What the person sees of it in the share hub: {"method", "status", "code"} and, for a claim,
+ * "claim": "open"|"claimed"|"delivered" (never Stripe's error text or ids). */
+json_t *kith_eng_fulfil_for_person(struct kith_tx *tx, json_t *reward);
 /* Erasure: the person's claim answers and Stripe ids. */
 enum kith_status kith_eng_fulfil_erase(struct kith_tx *tx, const char *participant);
 
@@ -278,6 +292,58 @@ enum kith_status kith_eng_reward_expire_due(struct kith_tx *tx, const struct kit
                                             json_t *reward, int64_t now_ms, struct kith_err *err);
 bool kith_eng_referral_release_due(json_t *referral, int64_t now_ms);
 
+/* ---- resources and leads (resources.c, resource_sync.c, leads.c, followups.c) ----
+ * CONTRACT section 19. The hooks other use cases call, each a line or two where it is called. */
+/* The resource (program, slug) as stored; KITH_E_NOT_FOUND (param "slug") when none. */
+enum kith_status kith_eng_resource_load(struct kith_tx *tx, const char *program, const char *slug,
+                                        json_t **out, struct kith_err *err);
+/* Checks the resource fields of body (everything but the slug; `status` when with_status) and
+ * writes the columns they set into set. create: fills the defaults of a new resource. */
+enum kith_status kith_eng_resource_fields(json_t *body, bool create, bool with_status, json_t *set,
+                                          struct kith_err *err);
+/* Creates (when absent) or updates the resource `slug` of program with the columns in set;
+ * *created tells which. source and external_id (may be NULL) say where a new one came from. */
+enum kith_status kith_eng_resource_put(struct kith_tx *tx, const char *program, const char *slug,
+                                       json_t *set, const char *source, int64_t now_ms,
+                                       bool *created, json_t **out, struct kith_err *err);
+json_t *kith_eng_render_resource(json_t *row);
+/* The share answer's "resources" (participant row and program settings as share.c holds them);
+ * only the resource `only` when it is not NULL. */
+json_t *kith_eng_resources_share(struct kith_tx *tx, const struct kith_engine *eng,
+                                 json_t *participant, json_t *cfg, const char *only);
+/* /v1/metrics' "by_resource" for [from, to). */
+enum kith_status kith_eng_resources_metrics(struct kith_tx *tx, const char *program, int64_t from,
+                                            int64_t to, json_t **out);
+/* True for the Shopify topics resource_sync.c handles (collections/...). */
+bool kith_eng_shopify_collection_topic(const char *topic);
+/* A verified collections/create|update|delete payload: keeps the collection's resource. */
+enum kith_status kith_eng_shopify_collection(struct kith_tx *tx, struct kith_call *call,
+                                             const struct prog *p, const char *topic,
+                                             json_t *payload, json_t **out, struct kith_err *err);
+/* The signup's lead candidate (CONTRACT 5): the newest lead of the program with email_norm,
+ * with the sharer's row (*row, NULL when none) and the code of the click it came through. */
+enum kith_status kith_eng_lead_candidate(struct kith_tx *tx, const struct prog *p,
+                                         const char *email_norm, struct kith_attr_facts *facts,
+                                         json_t **row, char code[16]);
+/* The person with email_norm signed up as participant: their leads become `converted`. */
+enum kith_status kith_eng_leads_converted(struct kith_tx *tx, const char *program,
+                                          const char *email_norm, const char *participant,
+                                          int64_t now_ms);
+/* Privacy: what kith holds about participant id as a sharer (leads without their e-mails) and
+ * as a former lead, into export; and erasing the leads that were this person. */
+enum kith_status kith_eng_leads_export(struct kith_tx *tx, const char *id, json_t *export_out);
+enum kith_status kith_eng_leads_erase_person(struct kith_tx *tx, const char *id, int64_t now_ms);
+/* Follow-ups that came due: one message per (lead, step), queued or kept (sweep.c). */
+enum kith_status kith_eng_followups_sweep(struct kith_tx *tx, const struct kith_engine *eng,
+                                          int64_t now_ms, bool *more);
+/* The e-mail side of follow-ups (deliveries.c): claim appends rows of the mail shape to out. */
+enum kith_status kith_eng_lead_mail_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
+                                          json_t *out);
+bool kith_eng_lead_mail_is(const char *id);
+enum kith_status kith_eng_lead_mail_record(struct kith_tx *tx, const char *id, bool ok,
+                                           int64_t now_ms);
+enum kith_status kith_eng_lead_mail_recover(struct kith_tx *tx);
+
 /* ---- status writers (moves.c): the only code that updates referral and reward rows ----
  * Rows are born in their first state by whoever inserts them (signups.c, create_reward in
  * lifecycle.c); every later change of status goes through these, and scripts/lint.sh fails on
@@ -321,4 +387,59 @@ enum kith_status kith_eng_reward_move(struct kith_tx *tx, const struct kith_engi
 enum kith_status kith_eng_move_checked(enum kith_status st, const char *where,
                                        struct kith_err *err);
 
+/* ---- moments, asks, preferences and rituals (sections 17, 18) ---- */
+/* Settings (asks_settings.c): checks `asks`, `rituals` and `public_page` of a program document
+ * in and writes them, every default filled in, into cfg (err may be NULL). */
+enum kith_status kith_eng_asks_settings(json_t *in, json_t *cfg, struct kith_err *err);
+/* The settings of a stored program document (absent: the defaults). */
+void kith_eng_asks_policy(json_t *cfg, struct kith_ask_policy *out);
+struct kith_eng_rituals {
+    int rotation_periods;
+    bool auto_draft;
+    bool digest;
+    json_t *reward; /* rituals.spotlight_reward (borrowed from the settings), or NULL */
+};
+void kith_eng_rituals_of(json_t *cfg, struct kith_eng_rituals *out);
+bool kith_eng_public_page(json_t *cfg);
+/* Preferences (preferences.c): the participant's `preferences` object from its row; and a
+ * PATCH's `preferences` checked into set (columns) for row, each change recorded with its time. */
+json_t *kith_eng_preferences_json(json_t *row);
+enum kith_status kith_eng_preferences_patch(struct kith_tx *tx, struct kith_call *call, json_t *row,
+                                            json_t *set, struct kith_err *err);
+/* Notes of the v2 stages (asks_notify.c): ask, spotlight, digest. */
+struct kith_eng_note {
+    const char *tpl;       /* template name */
+    const char *stage;     /* notification stage */
+    const char *share_url; /* NULL: the person's plain share URL */
+    const char *summary;   /* {{summary}} */
+    const char *reward;    /* {{reward}}, words */
+    const char *reward_id; /* the notification's `reward`, or NULL */
+    char *id_out;          /* room for KITH_ID_MAX: the notification's id ("" if none); or NULL */
+};
+/* Keeps the notification for person (nothing for an erased one), emits notification.created,
+ * queues the e-mail under SMTP, like notify.c's stages. */
+enum kith_status kith_eng_note_keep(struct kith_tx *tx, const struct kith_engine *eng, json_t *cfg,
+                                    json_t *person, const struct kith_eng_note *n, int64_t now_ms);
+/* The program's text for a template (override field by field, else the shipped default). */
+void kith_eng_template_text(json_t *cfg, const char *name, const char **subject, const char **body);
+/* The template of an ask for a moment type: ask_<type> when the program or kith defines it,
+ * else ask. Returns buf or "ask". */
+const char *kith_eng_ask_template(json_t *cfg, const char *type, char *buf, size_t bufsize);
+/* Asks (moments.c): a click batch answers the open asks its clicks fall in (one statement);
+ * export and erasure of what sections 17 and 18 keep about a person. */
+enum kith_status kith_eng_asks_clicks(struct kith_tx *tx, const struct kith_click *clicks,
+                                      size_t n);
+enum kith_status kith_eng_asks_export(struct kith_tx *tx, json_t *person, int64_t now_ms,
+                                      json_t *out);
+enum kith_status kith_eng_asks_erase(struct kith_tx *tx, const char *participant);
+/* Spotlights (spotlights.c): drafts (or re-drafts) the spotlight of program for period; *row
+ * receives the stored row, *created whether it is new (spotlight.drafted is emitted then). A
+ * published one is KITH_E_INVALID_STATE. */
+enum kith_status kith_eng_spotlight_draft(struct kith_tx *tx, const char *program, json_t *cfg,
+                                          struct kith_period period, int64_t now_ms, json_t **row,
+                                          bool *created, struct kith_err *err);
+/* Rituals (rituals.c): on a month's first day, last month's auto-drafted spotlights and
+ * digests, a bounded batch per call (*more set when some remain). */
+enum kith_status kith_eng_rituals_sweep(struct kith_tx *tx, const struct kith_engine *eng,
+                                        int64_t now_ms, bool *more);
 #endif

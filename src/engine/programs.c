@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/pages.h"
 #include "engine/templates.h"
 #include "engine/tracks.h"
 #include "kith/clock.h"
@@ -32,6 +33,12 @@ static const char *const program_fields[] = {"id",
                                              "stripe_webhook_secret",
                                              "shopify_webhook_secret",
                                              "tracks",
+                                             "landing",
+                                             "cookie_domain",
+                                             "allowed_origins",
+                                             "asks",
+                                             "rituals",
+                                             "public_page",
                                              "fulfilment",
                                              "stripe_api_key",
                                              "claim_form",
@@ -208,8 +215,8 @@ static enum kith_status parse_templates(json_t *in, json_t **norm, struct kith_e
             if (texts[i] && !kith_template_check(texts[i], bad, sizeof(bad)))
                 return kith_err_set(err, KITH_E_INVALID_PARAM, param,
                                     "unknown placeholder {{%s}}; use first_name, code, share_url, "
-                                    "friend_first_name, reward, program_name, track_name or "
-                                    "level_name",
+                                    "friend_first_name, reward, program_name, track_name, "
+                                    "level_name, resource_title, resource_url or summary",
                                     bad);
         }
         json_t *o = json_object();
@@ -400,6 +407,8 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
     if ((st = parse_templates(json_object_get(in, "templates"), &templates, err)) != KITH_OK ||
         (st = parse_secret(in, "stripe_webhook_secret", cfg, err)) != KITH_OK ||
         (st = parse_secret(in, "shopify_webhook_secret", cfg, err)) != KITH_OK ||
+        (st = kith_eng_pages_settings(in, cfg, err)) != KITH_OK ||
+        (st = kith_eng_asks_settings(in, cfg, err)) != KITH_OK ||
         (st = kith_eng_fulfil_settings(in, cfg, err)) != KITH_OK) { /* section 25 */
         json_decref(templates);
         json_decref(cfg);
@@ -563,6 +572,8 @@ enum kith_status kith_op_program_create(struct kith_tx *tx, struct kith_call *ca
     json_t *cfg = NULL;
     struct prog p;
     enum kith_status st = normalize(call->body, &cfg, &p, err);
+    if (st == KITH_OK && (st = kith_eng_pages_check(cfg, call->eng, err)) != KITH_OK)
+        json_decref(cfg);
     if (st != KITH_OK)
         return st;
     char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
@@ -658,7 +669,8 @@ enum kith_status kith_op_program_update(struct kith_tx *tx, struct kith_call *ca
         json_t *old = json_object_get(merged, key);
         /* Nested settings merge field by field, so a PATCH can change one hold_days alone. */
         if ((strcmp(key, "qualification") == 0 || strcmp(key, "fraud") == 0 ||
-             strcmp(key, "templates") == 0 || strcmp(key, "fulfilment") == 0 ||
+             strcmp(key, "templates") == 0 || strcmp(key, "asks") == 0 ||
+             strcmp(key, "rituals") == 0 || strcmp(key, "fulfilment") == 0 ||
              strcmp(key, "claim_form") == 0) &&
             json_is_object(v) && json_is_object(old))
             json_object_update(old, v);
@@ -667,7 +679,8 @@ enum kith_status kith_op_program_update(struct kith_tx *tx, struct kith_call *ca
     }
     /* attribution_window_days follows cookie_days only when it was never set apart from it: the
      * stored null stays null unless this PATCH gives a window (null sets it following again). */
-    if ((st = normalize(merged, &norm, &p, err)) != KITH_OK)
+    if ((st = normalize(merged, &norm, &p, err)) != KITH_OK ||
+        (st = kith_eng_pages_check(norm, call->eng, err)) != KITH_OK)
         goto out;
     char *text = json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS);
     json_t *set = json_pack("{s:s,s:I}", "config", text, "updated_at", (json_int_t)call->now_ms);
@@ -689,6 +702,16 @@ out:
     json_decref(merged);
     json_decref(norm);
     return st;
+}
+
+void kith_engine_settings_changed(void)
+{
+    pthread_mutex_lock(&prog_cache_mu);
+    for (size_t i = 0; i < PROG_CACHE; i++) {
+        json_decref(prog_cache[i].cfg);
+        prog_cache[i].cfg = NULL;
+    }
+    pthread_mutex_unlock(&prog_cache_mu);
 }
 
 enum kith_status kith_eng_prog_config(struct kith_tx *tx, const char *id, json_t **out)

@@ -169,7 +169,89 @@ static const char *const kith_sqlite_migrations[] = {
     "CREATE TABLE participant_roles (participant TEXT NOT NULL, program TEXT NOT NULL,"
     "  role TEXT NOT NULL, source TEXT NOT NULL, track TEXT, level TEXT,"
     "  granted_at INTEGER NOT NULL, PRIMARY KEY (participant, role));",
-    /* 4: reward fulfilment (CONTRACT section 25). One row per reward that kith delivers, keyed
+    /* 4: shareable resources and leads (CONTRACT section 19). A resource's slug is unique in its
+     * program and never changes; one lead per (program, resource, normalised e-mail); one
+     * follow-up message per (lead, step), so a sweep that runs twice never queues one twice. */
+    "CREATE TABLE resources (id TEXT PRIMARY KEY, program TEXT NOT NULL, slug TEXT NOT NULL,"
+    "  title TEXT NOT NULL, kind TEXT NOT NULL, url TEXT NOT NULL, collection TEXT,"
+    "  description TEXT, gated INTEGER NOT NULL DEFAULT 0, share_message TEXT,"
+    "  follow_ups TEXT NOT NULL DEFAULT '[]', status TEXT NOT NULL, source TEXT NOT NULL,"
+    "  external_id TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  UNIQUE (program, slug));"
+    "CREATE UNIQUE INDEX resources_external ON resources (program, external_id)"
+    "  WHERE external_id IS NOT NULL;"
+    "CREATE TABLE leads (id TEXT PRIMARY KEY, program TEXT NOT NULL, resource TEXT NOT NULL,"
+    "  email TEXT, email_norm TEXT, referrer TEXT NOT NULL, click TEXT NOT NULL,"
+    "  status TEXT NOT NULL, consented_at INTEGER NOT NULL, participant TEXT,"
+    "  next_step INTEGER NOT NULL DEFAULT 0, next_follow_up_at INTEGER,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  UNIQUE (program, resource, email_norm));"
+    "CREATE INDEX leads_email ON leads (program, email_norm, created_at);"
+    "CREATE INDEX leads_resource ON leads (program, resource, created_at);"
+    "CREATE INDEX leads_referrer ON leads (referrer, created_at);"
+    "CREATE INDEX leads_participant ON leads (participant) WHERE participant IS NOT NULL;"
+    "CREATE INDEX leads_due ON leads (next_follow_up_at)"
+    "  WHERE status = 'active' AND next_follow_up_at IS NOT NULL;"
+    "CREATE TABLE lead_messages (id TEXT PRIMARY KEY, lead TEXT NOT NULL, program TEXT NOT NULL,"
+    "  resource TEXT NOT NULL, step INTEGER NOT NULL, subject TEXT, body TEXT,"
+    "  base_url TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  lease_until INTEGER, created_at INTEGER NOT NULL, sent_at INTEGER,"
+    "  UNIQUE (lead, step));"
+    "CREATE INDEX lead_messages_outbox ON lead_messages (status, created_at);"
+    "CREATE TABLE lead_tokens (hash TEXT PRIMARY KEY, lead TEXT NOT NULL,"
+    "  message TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE INDEX lead_tokens_lead ON lead_tokens (lead);"
+    "ALTER TABLE clicks ADD COLUMN resource TEXT;"
+    "CREATE INDEX clicks_resource ON clicks (program, resource, created_at)"
+    "  WHERE resource IS NOT NULL;"
+    "ALTER TABLE referrals ADD COLUMN resource TEXT;"
+    "CREATE INDEX referrals_resource ON referrals (program, resource, created_at)"
+    "  WHERE resource IS NOT NULL;",
+    /* 5: share-hub links (section 20): only a digest of each token, never the token */
+    "CREATE TABLE hub_tokens (digest TEXT PRIMARY KEY, participant TEXT NOT NULL,"
+    "  program TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+    "CREATE INDEX hub_tokens_participant ON hub_tokens (participant);"
+    "CREATE INDEX hub_tokens_expiry ON hub_tokens (expires_at);",
+    /* 6: moments, asks and preferences (section 17), rituals (18); rewards without a referral
+     * come from migration 3. */
+    /* Preferences live on the participant, so rendering one costs no query. */
+    "ALTER TABLE participants ADD COLUMN pref_asks TEXT NOT NULL DEFAULT 'normal';"
+    "ALTER TABLE participants ADD COLUMN pref_digest INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE participants ADD COLUMN pref_spotlight INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE preference_changes (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, field TEXT NOT NULL, from_value TEXT, to_value TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX preference_changes_participant ON preference_changes (participant);"
+    "CREATE INDEX preference_changes_program ON preference_changes (program, created_at);"
+    "CREATE TABLE moments (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, type TEXT NOT NULL, score INTEGER, provider_id TEXT,"
+    "  occurred_at INTEGER NOT NULL, created_at INTEGER NOT NULL, decision TEXT NOT NULL,"
+    "  reason TEXT, ask TEXT);"
+    "CREATE UNIQUE INDEX moments_provider ON moments (program, provider_id)"
+    "  WHERE provider_id IS NOT NULL;"
+    "CREATE INDEX moments_participant ON moments (participant, occurred_at);"
+    "CREATE TABLE asks (id TEXT PRIMARY KEY, program TEXT NOT NULL, participant TEXT NOT NULL,"
+    "  moment TEXT NOT NULL, type TEXT NOT NULL, asked_at INTEGER NOT NULL,"
+    "  answer_by INTEGER NOT NULL, answered_at INTEGER, created_at INTEGER NOT NULL);"
+    "CREATE INDEX asks_participant ON asks (participant, asked_at);"
+    "CREATE INDEX asks_open ON asks (participant, answer_by) WHERE answered_at IS NULL;"
+    "CREATE TABLE spotlights (id TEXT PRIMARY KEY, program TEXT NOT NULL, period TEXT NOT NULL,"
+    "  status TEXT NOT NULL, candidates TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL, published_at INTEGER, UNIQUE (program, period));"
+    "CREATE TABLE spotlight_winners (id TEXT PRIMARY KEY, spotlight TEXT NOT NULL,"
+    "  program TEXT NOT NULL, period TEXT NOT NULL, participant TEXT NOT NULL,"
+    "  category TEXT NOT NULL, note TEXT, reward TEXT, created_at INTEGER NOT NULL,"
+    "  UNIQUE (spotlight, participant));"
+    "CREATE INDEX spotlight_winners_participant ON spotlight_winners (participant);"
+    "CREATE INDEX spotlight_winners_program ON spotlight_winners (program, period);"
+    /* One digest per person and month, whoever sends it. */
+    "CREATE TABLE digests (participant TEXT NOT NULL, period TEXT NOT NULL,"
+    "  program TEXT NOT NULL, notification TEXT, created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (participant, period));"
+    "CREATE TABLE ritual_runs (program TEXT NOT NULL, kind TEXT NOT NULL, period TEXT NOT NULL,"
+    "  done INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (program, kind, period));",
+    /* 7: reward fulfilment (CONTRACT section 25). One row per reward that kith delivers, keyed
      * by the reward's id, so a reward is never fulfilled twice; a Stripe call in flight is a
      * `sending` row whose lease (next_attempt_at) runs out if its process dies. The person's
      * Stripe objects live on the participant; a rule's months and percent_off on its rewards. */

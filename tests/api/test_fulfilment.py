@@ -700,6 +700,42 @@ class ClaimTest(FulfilmentCase):
         r = self.s.post("/v1/rewards/%s/claim" % xid, {"answers": {"note": "Saturdays"}})
         self.assertEqual(r.body["answers"], {"note": "Saturdays"})
 
+    def test_the_person_claims_in_the_hub(self):
+        prog = self.claim_program()
+        got = self.issue(prog)
+        rid, jane = got["referrer"]["id"], got["referrer_p"]
+        r = self.s.post("/v1/participants/%s/hub_link" % jane["id"], {"expires_in_days": 7})
+        self.assertStatus(r, 201)
+        hub = {"Authorization": "Hub " + r.body["url"].rsplit("/p/", 1)[1]}
+        me = self.s.get("/v1/hub/me", headers=hub, key=None)
+        self.assertStatus(me, 200)
+        shown = [x for x in me.body["rewards"] if x.get("id") == rid]
+        self.assertEqual(shown[0]["fulfilment"],
+                         {"method": "claim", "status": "pending", "code": None, "claim": "open"})
+        r = self.s.get("/v1/hub/rewards/%s/claim" % rid, headers=hub, key=None)
+        self.assertStatus(r, 200)
+        self.assertEqual((r.body["status"], r.body["form"][0]["name"]), ("open", "address"))
+        addr = {"line1": "2 Mill Road", "city": "Cambridge", "country": "GB"}
+        r = self.s.post("/v1/hub/rewards/%s/claim" % rid, {"answers": {"address": addr, "size": "S"}},
+                        headers=hub, key=None)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.body["status"], "claimed")
+        self.assertEqual(self.reward(rid)["fulfilment"]["claim"]["answers"]["size"], "S")
+        me = self.s.get("/v1/hub/me", headers=hub, key=None)
+        self.assertEqual([x["fulfilment"]["claim"] for x in me.body["rewards"] if x["id"] == rid],
+                         ["claimed"])
+        # only their own rewards, and only with their token
+        other = self.issue(prog)["referrer"]["id"]
+        self.assertError(self.s.get("/v1/hub/rewards/%s/claim" % other, headers=hub, key=None),
+                         404, "not_found")
+        self.assertError(self.s.post("/v1/hub/rewards/%s/claim" % other,
+                                     {"answers": {"address": addr, "size": "S"}}, headers=hub,
+                                     key=None), 404, "not_found")
+        self.assertError(self.s.get("/v1/hub/rewards/%s/claim" % rid, key=None), 401,
+                         "unauthorized")
+        self.assertError(self.s.get("/v1/rewards/%s/claim" % rid, headers=hub, key=None), 401,
+                         "unauthorized")
+
     def test_not_a_claim(self):
         prog = self.program([CREDIT, MONTH], {})
         rid = self.issue(prog)["referrer"]["id"]

@@ -86,6 +86,8 @@ static inline const char *h_status_name(enum kith_status st)
         return "KITH_OK";
     case KITH_CREATED:
         return "KITH_CREATED";
+    case KITH_ACCEPTED:
+        return "KITH_ACCEPTED";
     case KITH_E_INVALID_JSON:
         return "KITH_E_INVALID_JSON";
     case KITH_E_INVALID_PARAM:
