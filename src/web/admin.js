@@ -284,16 +284,17 @@
     same_payment: "Same payment card as the referrer", blocked_domain: "E-mail domain is blocked" };
 
   function explain(r) {
-    var how = { link: "clicked a shared link", code: "typed the code", lead: "came through a resource", cookie: "had the link's cookie" }[r.source] || r.source;
-    return "Friend " + how + (r.code ? " (" + r.code + ")" : "") + (r.channel ? " via " + r.channel : "");
+    var how = { url: "opened " + r.referrer.first_name + "'s link", code: "typed " + r.referrer.first_name + "'s code",
+      cookie: "came back with the cookie from " + r.referrer.first_name + "'s link", lead: "came through a resource " + r.referrer.first_name + " shared" }[r.source] || r.source;
+    return (r.referred.first_name || "A friend") + " " + how + (r.code ? " (" + r.code + ")" : "") + (r.channel ? " via " + r.channel : "");
   }
 
   function referrals() {
     var out = h("div");
     screen("Referrals", [picker(), out, h("p", {}, [h("a", { href: "/v1/exports/referrals.csv?" + pq(), download: "referrals.csv", text: "Download as CSV" })])]);
     api("GET", "/v1/referrals?" + pq() + "&limit=100").then(function (l) {
-      out.replaceChildren(table([["Referrer", function (r) { return h("a", { href: "/admin/participants/" + r.referrer, text: r.referrer }); }],
-        ["Friend", function (r) { return h("a", { href: "/admin/participants/" + r.referred, text: r.referred }); }],
+      out.replaceChildren(table([["Referrer", function (r) { return h("a", { href: "/admin/participants/" + r.referrer.id, text: r.referrer.first_name || r.referrer.id }); }],
+        ["Friend", function (r) { return h("a", { href: "/admin/participants/" + r.referred.id, text: r.referred.first_name || r.referred.id }); }],
         ["Status", function (r) { return r.status; }], ["How it was attributed", explain], ["When", function (r) { return when(r.created_at); }]], l.data, "No referrals yet."));
     }).catch(fail);
   }
@@ -313,7 +314,9 @@
         }
         var card = h("article", { class: "card review-item", "aria-label": "Referral " + r.id }, [
           h("h2", { text: explain(r) }),
-          h("p", { class: "hint", text: "Referrer " + r.referrer + " → friend " + r.referred + " · score " + (r.fraud ? r.fraud.score : 0) + " · " + when(r.created_at) }),
+          h("p", { class: "hint" }, ["Referrer ", h("a", { href: "/admin/participants/" + r.referrer.id, text: r.referrer.first_name || r.referrer.id }),
+            " · friend ", h("a", { href: "/admin/participants/" + r.referred.id, text: r.referred.first_name || r.referred.id }),
+            " · fraud score " + (r.fraud ? r.fraud.score : 0) + " · " + when(r.created_at)]),
           h("ul", { class: "flags" }, flags.map(function (f) { return h("li", {}, [h("strong", { text: f }), " — " + (FLAG_TEXT[f] || "")]); })),
           field("Reason (needed to reject)", reason),
           h("div", { class: "actions" }, [h("button", { class: "button", text: "Approve", onclick: function () { decide("approve"); } }),
