@@ -78,11 +78,14 @@ struct kith_call {
     bool admin_reviewer;
     /* Out: a Set-Cookie value for the answer (sign-in and sign-out), "" for none. */
     char set_cookie[256];
-    /* Out: the answer is the text of out (a JSON string) with this Content-Type (CSV exports). */
-    char content_type[48];
     /* Out, with an error status: the operation's writes commit with the refusal (a failed
      * sign-in is counted). */
     bool commit_refusal;
+    /* Out: an answer that is not JSON (CSV exports): the text (malloc'd; kith_engine_call takes
+     * it and ignores *out), its Content-Type (static) and a file name to offer ("" for none). */
+    char *text_out;
+    const char *text_type;
+    char text_filename[128];
 };
 
 typedef enum kith_status (*kith_op_fn)(struct kith_tx *tx, struct kith_call *call, json_t **out,
@@ -127,6 +130,9 @@ enum kith_status kith_op_referral_reject(struct kith_tx *, struct kith_call *, j
 /* Events (section 7). */
 enum kith_status kith_op_event_create(struct kith_tx *, struct kith_call *, json_t **,
                                       struct kith_err *);
+/* CSV exports (section 21): GET /v1/exports/{participants|referrals|rewards}.csv?program=
+ * (src/engine/exports.c). Answers text through call->text_out. */
+enum kith_status kith_op_export(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 /* Rewards (section 8). */
 enum kith_status kith_op_reward_list(struct kith_tx *, struct kith_call *, json_t **,
                                      struct kith_err *);
@@ -357,16 +363,18 @@ struct kith_engine_request {
 
 /* The answer: st is the operation's status (KITH_OK for a replay), code the transport's number
  * (code_of(st), or the stored one of a replay), body the JSON text (owned, free with
- * kith_engine_answer_dispose). */
+ * kith_engine_answer_dispose); an operation that answers text (call->text_out) gives that text,
+ * with its content_type and filename, instead. */
 struct kith_engine_answer {
     enum kith_status st;
     int code;
     char *body;
-    bool replayed;          /* Idempotency-Key replay of an earlier answer */
-    bool invalidates_links; /* the redirect cache must forget what it holds */
-    char allow_origin[304]; /* CORS: the Origin to allow (Access-Control-Allow-Origin), or "" */
-    char set_cookie[256];   /* a Set-Cookie header's value, or "" */
-    char content_type[48];  /* "" for application/json */
+    bool replayed;            /* Idempotency-Key replay of an earlier answer */
+    bool invalidates_links;   /* the redirect cache must forget what it holds */
+    char allow_origin[304];   /* CORS: the Origin to allow (Access-Control-Allow-Origin), or "" */
+    const char *content_type; /* static; NULL: application/json */
+    char filename[128];       /* a file name to offer (Content-Disposition), "" for none */
+    char set_cookie[256];     /* a Set-Cookie header's value, or "" */
 };
 
 /*
@@ -385,13 +393,30 @@ bool kith_engine_idem_key_valid(const char *key);
 /* The contract's JSON error body for st and err (a new string; free() it). */
 char *kith_engine_error_json(enum kith_status st, const struct kith_err *err);
 
+/*
+ * Moving in from another tool (`kith import participants`, src/engine/imports.c): csv[0..len) is
+ * a CSV file (RFC 4180) whose header names some of external_id, email, first_name, code and
+ * referred_by (external_id required), one person per row, into program (NULL: the only one). A
+ * row's code is kept as the person's primary code; referred_by names the code of who referred
+ * them, which creates a pending referral with source "code". All or nothing, in tx: returns
+ * KITH_OK with *out = {"program", "participants", "kept_codes", "referrals", "written":
+ * [{"external_id", "id", "code"}]}; or KITH_E_INVALID_PARAM with *out = {"errors": [{"line",
+ * "param", "message"}]} (lines of the file, the header being line 1) when any row is wrong,
+ * having written nothing (the caller rolls the job back; *out is NULL for an unknown program);
+ * or a store error. *out is a new reference. Sends no webhook and no notification.
+ */
+enum kith_status kith_engine_import_participants(struct kith_tx *tx, const struct kith_engine *eng,
+                                                 const char *program, const char *csv, size_t len,
+                                                 int64_t now_ms, json_t **out,
+                                                 struct kith_err *err);
+
 /* Health: KITH_OK when the database answers a trivial query. */
 enum kith_status kith_engine_health(struct kith_tx *tx);
 /* Referrals by status now, indexed by enum kith_referral_status (for Prometheus). */
 enum kith_status kith_engine_referral_counts(struct kith_tx *tx,
                                              int64_t counts[KITH_REFERRAL_STATUS_COUNT]);
 
-/* Admin accounts, sessions, API keys and CSV exports (section 21, admin.c, exports.c). */
+/* Admin accounts, sessions and API keys (section 21, admin.c). */
 struct kith_engine_session {
     char admin[KITH_ID_MAX];
     char digest[KITH_CRYPTO_HASH_HEX];
@@ -421,6 +446,5 @@ enum kith_status kith_op_api_key_create(struct kith_tx *, struct kith_call *, js
                                         struct kith_err *);
 enum kith_status kith_op_api_key_delete(struct kith_tx *, struct kith_call *, json_t **,
                                         struct kith_err *);
-enum kith_status kith_op_export(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 
 #endif

@@ -161,15 +161,16 @@ const struct kith_app_route kith_app_routes[] = {
     {KITH_HTTP_GET, "/v1/admin/session", "admin.session", API, kith_op_session_get, SECRET, 0},
     {KITH_HTTP_GET, "/admin", "admin.page", KITH_APP_ROUTE_ADMIN, NULL, SECRET, 0},
     {KITH_HTTP_GET, "/admin/{page}", "admin.page", KITH_APP_ROUTE_ADMIN, NULL, SECRET, 0},
+    {KITH_HTTP_GET, "/admin/{page}/{id}", "admin.page", KITH_APP_ROUTE_ADMIN, NULL, SECRET, 0},
     {KITH_HTTP_GET, "/v1/api_keys", "api_keys.list", API, kith_op_api_key_list, SECRET, 0},
     {KITH_HTTP_POST, "/v1/api_keys", "api_keys.create", API, kith_op_api_key_create, SECRET, BODY},
     {KITH_HTTP_DELETE, "/v1/api_keys/{id}", "api_keys.delete", API, kith_op_api_key_delete, SECRET,
      0},
-    {KITH_HTTP_GET, "/v1/exports/{file}", "exports.get", API, kith_op_export, SECRET, 0},
 
     /* health, forecast (22) and experiments (23) */
 
     /* operations (24) */
+    {KITH_HTTP_GET, "/v1/exports/{file}", "exports.get", API, kith_op_export, SECRET, 0},
 
     /* fulfilment (25) */
 

@@ -296,9 +296,10 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
         kith_tx_release(tx);
         ans->st = st;
         ans->code = rq->code_of(st);
-        if (call.content_type[0] && json_is_string(out)) {
-            ans->body = strdup(json_string_value(out));
-            kith_strlcpy(ans->content_type, call.content_type, sizeof(ans->content_type));
+        if (call.text_out) {
+            ans->body = call.text_out;
+            ans->content_type = call.text_type;
+            kith_strlcpy(ans->filename, call.text_filename, sizeof(ans->filename));
         } else {
             ans->body = json_dumps(out ? out : json_null(), JSON_COMPACT);
         }
@@ -312,6 +313,7 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
             kith_tx_release(tx);
         else
             kith_tx_rollback(tx);
+        free(call.text_out);
         if (st == KITH_E_CONSTRAINT) /* a race another writer won: retry, as for an outage */
             st = KITH_E_UNAVAILABLE;
         ans->st = st;

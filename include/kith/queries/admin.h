@@ -22,9 +22,6 @@
     X(ADMIN_KEY_TOUCH, "admin.key_touch")                                                          \
     X(ADMIN_KEYS_LIST, "admin.keys_list")                                                          \
     X(ADMIN_KEY_NAME, "admin.key_name")                                                            \
-    X(ADMIN_KEY_DELETE, "admin.key_delete")                                                        \
-    X(ADMIN_EXPORT_PARTICIPANTS, "admin.export_participants")                                      \
-    X(ADMIN_EXPORT_REFERRALS, "admin.export_referrals")                                            \
-    X(ADMIN_EXPORT_REWARDS, "admin.export_rewards")
+    X(ADMIN_KEY_DELETE, "admin.key_delete")
 
 #endif
