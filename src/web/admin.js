@@ -386,7 +386,7 @@
               if (!confirm("Revoke this key? Anything using it stops working at once.")) return;
               api("DELETE", "/v1/api_keys/" + k.id).then(function () { toast("Revoked"); load(); }).catch(fail);
             } });
-          }]], l.data, "No keys made here yet."));
+          }]], l.data, "No keys made here yet. The KITH_SECRET_KEY set where kith starts is not listed and cannot be revoked here."));
       }).catch(fail);
     }
     var form = state.role === "owner" ? h("form", { class: "card", onsubmit: function (ev) {

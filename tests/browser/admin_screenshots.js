@@ -22,6 +22,8 @@ const SIZES = [['phone', 390, 844], ['desktop', 1280, 800]];
       await k.api('POST', '/v1/signups', { program: story.program.id, external_id: 'x-' + n, first_name: n,
         ref: rita.code, ip: '198.51.100.9', device_id: 'd1' });
     }
+    await k.api('POST', '/v1/api_keys', { kind: 'secret', name: 'CRM sync' });
+    await k.api('POST', '/v1/api_keys', { kind: 'publishable', name: 'Website' });
     const who = adminCreate(k, 'owner@example.com');
     for (const [name, width, height] of SIZES) {
       const ctx = await browser.newContext({ viewport: { width, height }, userAgent: PERSON_UA, deviceScaleFactor: 1 });
