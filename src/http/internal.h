@@ -28,7 +28,8 @@
 #define IN_MAX (KITH_HTTP_BODY_MAX + KITH_HTTP_HEADERS_MAX + KITH_HTTP_URL_MAX + 4096)
 
 enum conn_state {
-    CONN_IDLE,     /* between requests: no byte of the next one parsed yet */
+    CONN_NEW,      /* allocated, not accepted yet */
+    CONN_IDLE,     /* between requests (or before the first): no byte of one parsed yet */
     CONN_READING,  /* a request has started and is being parsed */
     CONN_HANDLING, /* a complete request is with its handler */
     CONN_WRITING,  /* an answer is being written */
@@ -40,6 +41,13 @@ enum header_state {
     HS_NONE,  /* between header fields */
     HS_NAME,  /* inside a field name */
     HS_VALUE, /* inside a field value */
+};
+
+/* The last byte llhttp consumed between spans, as far as line ends go (parse.c, check_gap). */
+enum gap_last {
+    GAP_NONE,
+    GAP_CR,
+    GAP_LF,
 };
 
 struct buf {
@@ -60,7 +68,7 @@ struct conn {
     uv_write_t continue_req;
     uv_shutdown_t shutdown_req;
     struct kith_http_server *srv;
-    struct conn *prev, *next;
+    struct conn *idle_prev, *idle_next; /* the server's idle list, while state is CONN_IDLE */
     llhttp_t parser;
     enum conn_state state;
     int refs;
@@ -73,23 +81,34 @@ struct conn {
     bool is_head;
     uint32_t requests; /* answered on this connection */
 
-    /* Unparsed input: bytes [in_off, in_len) of in. */
+    /* Unparsed input: bytes [in_off, in_len) of in. This buffer and the request's below are
+     * freed whenever the connection is idle with nothing pending (kith_http__release_buffers). */
     char *in;
     size_t in_off, in_len, in_cap;
-    const char *exec_end; /* end of the bytes given to the current llhttp_execute() */
+    /* llhttp reports nothing of the bytes between spans (separators, line ends, the whitespace
+     * of a folded line); parse.c follows them for what llhttp lets through. */
+    const char *gap_from; /* first byte after the last span in the current llhttp_execute() */
+    enum gap_last gap_last;
+    bool gap_fold; /* a line end then SP or HT since the last span: a folded line */
+    bool gap_text; /* a byte of this message seen: CR and LF before it are llhttp's to skip */
+    bool bare_lf;  /* an LF without its CR in this message's framing */
 
     /* The request being parsed; these buffers are reused for every request of the connection. */
     struct buf url;
     struct buf hdr; /* names and values, each NUL-terminated */
     struct buf body;
     struct buf path; /* decoded path, then room for route captures */
-    struct header_off hoff[KITH_HTTP_HEADER_COUNT_MAX];
-    struct kith_http_header headers[KITH_HTTP_HEADER_COUNT_MAX];
+    /* Fields of the head and then of the trailer section, which share the limits; handlers see
+     * the first head_count. One more slot than the limit for the Host an absolute-form target
+     * gives an HTTP/1.0 request that sent none. */
+    struct header_off hoff[KITH_HTTP_HEADER_COUNT_MAX + 1];
+    struct kith_http_header headers[KITH_HTTP_HEADER_COUNT_MAX + 1];
     size_t hcount;
+    size_t head_count;
     size_t hbytes;
     enum header_state hstate;
-    bool value_at_cr; /* the last value chunk ended at its line end, not at a read boundary */
     size_t query_off; /* offset of the query in url (points at the NUL when there is none) */
+    size_t authority_off, authority_len; /* absolute-form target: its authority, in url */
     uint64_t begin_ns;
     const char *method_name;
     size_t body_max; /* the limit of this request's route (kith_http__body_max) */
@@ -110,8 +129,10 @@ struct kith_http_server {
     struct kith_http_route *routes;
     llhttp_settings_t settings;
     int port;
-    struct conn *conns; /* connections whose handles are open */
-    uint32_t open_count;
+    /* Connections in CONN_IDLE, least recently idle first: at max_connections the oldest is
+     * closed to make room for a newcomer. */
+    struct conn *idle_oldest, *idle_newest;
+    uint32_t open_count; /* accepted connections not closing */
     size_t live; /* connections not freed yet, including those kept by unanswered requests */
     bool shutting_down;
     bool listener_closed;
@@ -284,6 +305,8 @@ static inline const char *method_text(enum kith_http_method m)
 }
 
 /* Shared between the transport's files (libuv's uv__ convention for internal names). */
+void kith_http__set_state(struct conn *c, enum conn_state state);
+void kith_http__release_buffers(struct conn *c);
 void kith_http__close_now(struct conn *c);
 void kith_http__conn_unref(struct conn *c);
 void kith_http__linger(struct conn *c);

@@ -138,7 +138,7 @@ static void on_written(struct conn *c)
         kith_http__linger(c);
         return;
     }
-    c->state = CONN_IDLE;
+    kith_http__set_state(c, CONN_IDLE);
     c->requests++;
     kith_http__timer_start(c, c->srv->cfg.idle_timeout_ms);
     if (!c->in_process)
@@ -158,7 +158,7 @@ static void on_write(uv_write_t *w, int status)
 /* Sends c->out: one try_write, and a queued write for the rest when the socket is full. */
 static void write_out(struct conn *c)
 {
-    c->state = CONN_WRITING;
+    kith_http__set_state(c, CONN_WRITING);
     uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
     int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
     if (n >= 0 && (size_t)n == c->out.len) {
