@@ -36,7 +36,13 @@ void kith_app_submit(struct kith_app *a, kith_store_job_fn fn, kith_store_done_f
 
 /* ---- shutdown ---- */
 
-/* Every request has its answer: finish queued writes (clicks, sweeps) and close. */
+/*
+ * Every request has its answer: finish queued writes (clicks, sweeps) and close. This often runs
+ * inside a store done callback (the last answer went to a client that had already left, so its
+ * connection is freed right there); kith_store_close allows that. While the store drains, done
+ * callbacks still see a->store and may submit: those jobs run too. Each handle closed here keeps
+ * its memory (in struct kith_app) until uv_run returns; none of their callbacks runs after this.
+ */
 static void on_drained(void *ctx)
 {
     struct kith_app *a = ctx;
