@@ -12,7 +12,9 @@
 
 #include <llhttp.h>
 
+#include "kith/buf.h"
 #include "kith/http.h"
+#include "kith/text.h"
 
 #define DEFAULT_READ_TIMEOUT_MS 10000
 #define DEFAULT_IDLE_TIMEOUT_MS 60000
@@ -48,12 +50,6 @@ enum gap_last {
     GAP_NONE,
     GAP_CR,
     GAP_LF,
-};
-
-struct buf {
-    char *data;
-    size_t len;
-    size_t cap;
 };
 
 struct header_off {
@@ -94,10 +90,10 @@ struct conn {
     bool bare_lf;  /* an LF without its CR in this message's framing */
 
     /* The request being parsed; these buffers are reused for every request of the connection. */
-    struct buf url;
-    struct buf hdr; /* names and values, each NUL-terminated */
-    struct buf body;
-    struct buf path; /* decoded path, then room for route captures */
+    struct kith_buf url;
+    struct kith_buf hdr; /* names and values, each NUL-terminated */
+    struct kith_buf body;
+    struct kith_buf path; /* decoded path, then room for route captures */
     /* Fields of the head and then of the trailer section, which share the limits; handlers see
      * the first head_count. One more slot than the limit for the Host an absolute-form target
      * gives an HTTP/1.0 request that sent none. */
@@ -119,7 +115,7 @@ struct conn {
     const char *err_message;
 
     struct kith_http_request req;
-    struct buf out;
+    struct kith_buf out;
 };
 
 struct kith_http_server {
@@ -145,58 +141,39 @@ struct kith_http_server {
 
 /* ---- small buffers ---------------------------------------------------------------------- */
 
-/* Makes room for `need` bytes in total. Callers have checked every untrusted size against its
- * limit before calling, so growth here is bounded. Out of memory aborts (house rule). */
-static inline void buf_reserve(struct buf *b, size_t need)
+/* The transport's names for the one buffer type (kith/buf.h), which keeps its content
+ * NUL-terminated. Callers have checked every untrusted size against its limit before calling,
+ * so growth here is bounded; out of memory aborts (house rule). */
+static inline void buf_reserve(struct kith_buf *b, size_t need) /* `need` bytes in total */
 {
-    if (need <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (p == NULL)
-        abort();
-    b->data = p;
-    b->cap = cap;
+    if (b->data == NULL || need > b->len)
+        kith_buf_reserve(b, need > b->len ? need - b->len : 0);
 }
 
-/* Appends and keeps one spare byte, so that the content can always be NUL-terminated. */
-static inline void buf_append(struct buf *b, const void *p, size_t n)
+static inline void buf_append(struct kith_buf *b, const void *p, size_t n)
 {
-    buf_reserve(b, b->len + n + 1);
-    if (n > 0)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
+    kith_buf_append(b, p, n);
 }
 
-static inline void buf_str(struct buf *b, const char *s)
+static inline void buf_str(struct kith_buf *b, const char *s)
 {
-    buf_append(b, s, strlen(s));
+    kith_buf_str(b, s);
 }
 
-static inline void buf_uint(struct buf *b, uint64_t v)
+static inline void buf_uint(struct kith_buf *b, uint64_t v)
 {
-    char tmp[24];
-    size_t i = sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
-    buf_append(b, tmp + i, sizeof(tmp) - i);
+    kith_buf_printf(b, "%llu", (unsigned long long)v);
 }
 
-static inline void buf_nul(struct buf *b)
+static inline void buf_nul(struct kith_buf *b)
 {
-    buf_reserve(b, b->len + 1);
+    kith_buf_reserve(b, 0);
     b->data[b->len] = '\0';
 }
 
-static inline void buf_free(struct buf *b)
+static inline void buf_free(struct kith_buf *b)
 {
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
+    kith_buf_dispose(b);
 }
 
 /* tchar of RFC 9110: what a header field name may hold. */
@@ -213,51 +190,12 @@ static inline bool is_token_char(unsigned char ch)
 
 static inline int hex_value(unsigned char ch)
 {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
+    return kith_hex_value(ch); /* kith/text.h */
 }
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
 static inline bool utf8_valid(const unsigned char *s, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = s[i];
-        size_t len;
-        uint32_t cp;
-        if (b < 0x80) {
-            i++;
-            continue;
-        } else if (b >= 0xC2 && b <= 0xDF) {
-            len = 2;
-            cp = b & 0x1F;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            len = 3;
-            cp = b & 0x0F;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            len = 4;
-            cp = b & 0x07;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
-    }
-    return true;
+    return kith_valid_utf8(s, n); /* kith/text.h: strict, no overlongs or surrogates */
 }
 
 static inline enum kith_http_method method_of(uint8_t m)

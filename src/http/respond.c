@@ -216,7 +216,7 @@ static bool build_response(struct conn *c, int status, const struct kith_http_he
     size_t need = 160 + body_len;
     for (size_t i = 0; i < header_count; i++)
         need += strlen(headers[i].name) + strlen(headers[i].value) + 4;
-    struct buf *o = &c->out;
+    struct kith_buf *o = &c->out;
     o->len = 0;
     buf_reserve(o, need);
     buf_str(o, "HTTP/1.1 ");
