@@ -406,6 +406,44 @@ class Served(KithTestCase):
         c(s.get("/openapi.json", key=None), 200)
         self.assertGreaterEqual(len(type(self).checked), 60, "the flow checked too few operations")
 
+    def test_later_sections(self):
+        """Sections that arrive with their own branches: checked once their routes are routed."""
+        s, c = self.s, self.check
+        routed = {(m, p) for m, p, _ in route_rows()}
+        pid = uid("q")
+        c(s.post("/v1/programs", s.program_body(id=pid)), 201)
+        jane = c(s.post("/v1/participants", {"program": pid, "external_id": uid("u"), "first_name": "Jane",
+                                              "email": "jane@example.com"}), 201)
+        if ("post", "/v1/moments") in routed:
+            c(s.post("/v1/moments", {"program": pid, "external_id": jane["external_id"], "type": "nps",
+                                     "score": 10, "id": uid("m")}), 201)
+            c(s.get("/v1/asks?program=" + pid), 200)
+            c(s.post("/v1/spotlights", {"program": pid, "period": "2026-11"}))
+            c(s.get("/v1/spotlights?program=" + pid), 200)
+            c(s.get("/v1/public/programs/" + pid, key=None), 404)
+        if ("get", "/v1/metrics/health") in routed:
+            c(s.get("/v1/metrics/health?program=" + pid), 200)
+            c(s.get("/v1/forecast?program=" + pid))
+            exp = c(s.post("/v1/experiments", {"program": pid, "id": "give40", "name": "More",
+                                               "variants": [{"id": "control", "weight": 50},
+                                                            {"id": "give40", "weight": 50}],
+                                               "metric": "qualified_per_referrer"}), 201)
+            c(s.get("/v1/experiments?program=" + pid), 200)
+            c(s.get("/v1/experiments/" + exp["id"]), 200)
+            c(s.post("/v1/experiments/%s/start" % exp["id"], {}), 200)
+            c(s.post("/v1/experiments/%s/stop" % exp["id"], {}), 200)
+        if ("get", "/v1/payouts.csv") in routed:
+            c(s.get("/v1/payouts.csv?program=" + pid), 200)
+        if ("get", "/v1/api_keys") in routed:
+            c(s.get("/v1/api_keys"), 200)
+            key = c(s.post("/v1/api_keys", {"kind": "publishable", "name": "site"}), 201)
+            c(s.delete("/v1/api_keys/" + key["id"]), 200)
+            c(s.get("/v1/exports/participants.csv?program=" + pid), 200)
+            c(s.post("/admin/login", {"email": "nobody@example.com", "password": "x" * 12}, key=None), 401)
+            c(s.get("/admin", key=None), 200)
+        if ("get", "/v1/exports/{file}") in routed:
+            c(s.get("/v1/exports/referrals.csv?program=" + pid), 200)
+
     def test_openapi_json_is_the_committed_document(self):
         r = self.s.get("/openapi.json", key=None)
         self.assertStatus(r, 200)
