@@ -72,6 +72,11 @@ struct kith_call {
     const char *hub_participant;
     /* Out, for browser routes: the program whose allowed_origins decide CORS ("" for any). */
     char cors_program[48];
+    /* Out: an answer that is not JSON (CSV exports): the text (malloc'd; kith_engine_call takes
+     * it and ignores *out), its Content-Type (static) and a file name to offer ("" for none). */
+    char *text_out;
+    const char *text_type;
+    char text_filename[128];
 };
 
 typedef enum kith_status (*kith_op_fn)(struct kith_tx *tx, struct kith_call *call, json_t **out,
@@ -116,6 +121,9 @@ enum kith_status kith_op_referral_reject(struct kith_tx *, struct kith_call *, j
 /* Events (section 7). */
 enum kith_status kith_op_event_create(struct kith_tx *, struct kith_call *, json_t **,
                                       struct kith_err *);
+/* CSV exports (section 21): GET /v1/exports/{participants|referrals|rewards}.csv?program=
+ * (src/engine/exports.c). Answers text through call->text_out. */
+enum kith_status kith_op_export(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 /* Rewards (section 8). */
 enum kith_status kith_op_reward_list(struct kith_tx *, struct kith_call *, json_t **,
                                      struct kith_err *);
@@ -340,14 +348,17 @@ struct kith_engine_request {
 
 /* The answer: st is the operation's status (KITH_OK for a replay), code the transport's number
  * (code_of(st), or the stored one of a replay), body the JSON text (owned, free with
- * kith_engine_answer_dispose). */
+ * kith_engine_answer_dispose); an operation that answers text (call->text_out) gives that text,
+ * with its content_type and filename, instead. */
 struct kith_engine_answer {
     enum kith_status st;
     int code;
     char *body;
-    bool replayed;          /* Idempotency-Key replay of an earlier answer */
-    bool invalidates_links; /* the redirect cache must forget what it holds */
-    char allow_origin[304]; /* CORS: the Origin to allow (Access-Control-Allow-Origin), or "" */
+    bool replayed;            /* Idempotency-Key replay of an earlier answer */
+    bool invalidates_links;   /* the redirect cache must forget what it holds */
+    char allow_origin[304];   /* CORS: the Origin to allow (Access-Control-Allow-Origin), or "" */
+    const char *content_type; /* static; NULL: application/json */
+    char filename[128];       /* a file name to offer (Content-Disposition), "" for none */
 };
 
 /*
@@ -365,6 +376,23 @@ void kith_engine_answer_dispose(struct kith_engine_answer *ans);
 bool kith_engine_idem_key_valid(const char *key);
 /* The contract's JSON error body for st and err (a new string; free() it). */
 char *kith_engine_error_json(enum kith_status st, const struct kith_err *err);
+
+/*
+ * Moving in from another tool (`kith import participants`, src/engine/imports.c): csv[0..len) is
+ * a CSV file (RFC 4180) whose header names some of external_id, email, first_name, code and
+ * referred_by (external_id required), one person per row, into program (NULL: the only one). A
+ * row's code is kept as the person's primary code; referred_by names the code of who referred
+ * them, which creates a pending referral with source "code". All or nothing, in tx: returns
+ * KITH_OK with *out = {"program", "participants", "kept_codes", "referrals", "written":
+ * [{"external_id", "id", "code"}]}; or KITH_E_INVALID_PARAM with *out = {"errors": [{"line",
+ * "param", "message"}]} (lines of the file, the header being line 1) when any row is wrong,
+ * having written nothing (the caller rolls the job back; *out is NULL for an unknown program);
+ * or a store error. *out is a new reference. Sends no webhook and no notification.
+ */
+enum kith_status kith_engine_import_participants(struct kith_tx *tx, const struct kith_engine *eng,
+                                                 const char *program, const char *csv, size_t len,
+                                                 int64_t now_ms, json_t **out,
+                                                 struct kith_err *err);
 
 /* Health: KITH_OK when the database answers a trivial query. */
 enum kith_status kith_engine_health(struct kith_tx *tx);

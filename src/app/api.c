@@ -6,6 +6,7 @@
  * Idempotency-Key, a key already in flight in this process (answered 409 without a job), and the
  * answer's headers. No business rule lives here.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,9 +46,15 @@ static enum kith_status call_job(struct kith_tx *tx, void *arg)
 
 static void respond(struct call *c)
 {
-    struct kith_http_header h[5];
+    struct kith_http_header h[7];
+    char disposition[192];
     size_t n = 0;
-    h[n++] = (struct kith_http_header){"Content-Type", "application/json"};
+    h[n++] = (struct kith_http_header){"Content-Type", c->ans.content_type ? c->ans.content_type
+                                                                           : "application/json"};
+    if (c->ans.filename[0]) {
+        snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", c->ans.filename);
+        h[n++] = (struct kith_http_header){"Content-Disposition", disposition};
+    }
     if (c->ans.allow_origin[0]) {
         h[n++] = (struct kith_http_header){"Access-Control-Allow-Origin", c->ans.allow_origin};
         h[n++] = (struct kith_http_header){"Vary", "Origin"};
@@ -81,6 +88,8 @@ static void call_done(void *arg, enum kith_status st)
         c->ans.code = kith_http_status_for(KITH_E_UNAVAILABLE);
         c->ans.body = kith_engine_error_json(KITH_E_UNAVAILABLE, &err);
         c->ans.replayed = false;
+        c->ans.content_type = NULL;
+        c->ans.filename[0] = '\0';
     } else {
         if (c->ans.invalidates_links) {
             kith_app_links_clear(a);

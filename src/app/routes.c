@@ -158,6 +158,7 @@ const struct kith_app_route kith_app_routes[] = {
     /* health, forecast (22) and experiments (23) */
 
     /* operations (24) */
+    {KITH_HTTP_GET, "/v1/exports/{file}", "exports.get", API, kith_op_export, SECRET, 0},
     {KITH_HTTP_GET, "/openapi.json", "docs.openapi", KITH_APP_ROUTE_ASSET, NULL, SECRET, 0},
 
     /* fulfilment (25) */

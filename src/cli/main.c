@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "kith/app.h"
 #include "kith/clock.h"
 #include "kith/config.h"
@@ -24,28 +25,11 @@ static bool is_help(const char *arg)
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
-/* Resolves and validates every setting; prints why and returns false on a bad one. */
-static bool load_config(unsigned command, int argc, char **argv, struct kith_app_config *cfg,
-                        struct kith_config **conf)
-{
-    size_t n;
-    const struct kith_config_setting *table = kith_config_app_table(&n);
-    struct kith_err err = {{0}, {0}};
-    memset(cfg, 0, sizeof(*cfg));
-    if (kith_config_load(table, n, command, argc, argv, cfg, conf, &err) != KITH_OK) {
-        fprintf(stderr, "kith: %s\n", err.message);
-        return false;
-    }
-    kith_log_min_level = (enum kith_log_level)cfg->log_level;
-    kith_log_format = (enum kith_log_format)cfg->log_format;
-    return true;
-}
-
 static int cmd_serve(int argc, char **argv)
 {
     struct kith_app_config cfg;
     struct kith_config *conf = NULL;
-    if (!load_config(KITH_CONFIG_CMD_SERVE, argc, argv, &cfg, &conf))
+    if (!kith_cli_load_config(KITH_CONFIG_CMD_SERVE, argc, argv, &cfg, &conf))
         return 2;
     /* stderr (diagnostics and the access log) is buffered and flushed by the server every
      * 200 ms, so a busy server makes no syscall per request for its log. */
@@ -92,7 +76,7 @@ static int cmd_keys(int argc, char **argv)
         else
             rest[nrest++] = argv[a];
     }
-    if (!load_config(KITH_CONFIG_CMD_KEYS, nrest, rest, &cfg, &conf))
+    if (!kith_cli_load_config(KITH_CONFIG_CMD_KEYS, nrest, rest, &cfg, &conf))
         goto out;
     rc = 1;
     if (kith_crypto_init(&err) != KITH_OK ||
@@ -144,7 +128,7 @@ static int cmd_backup(int argc, char **argv)
         fprintf(stderr, "usage: kith backup [--db PATH] OUT\n");
         goto out;
     }
-    if (!load_config(KITH_CONFIG_CMD_KEYS, nrest, rest, &cfg, &conf))
+    if (!kith_cli_load_config(KITH_CONFIG_CMD_KEYS, nrest, rest, &cfg, &conf))
         goto out;
     rc = 1;
     if (kith_store_backup(cfg.db_path, out_path, &err) != KITH_OK) {
@@ -159,6 +143,8 @@ out:
     return rc;
 }
 
+static void write_man(FILE *out);
+
 static int cmd_config(int argc, char **argv)
 {
     size_t n;
@@ -167,10 +153,14 @@ static int cmd_config(int argc, char **argv)
         kith_config_write_docs(table, n, stdout);
         return 0;
     }
+    if (argc == 1 && strcmp(argv[0], "man") == 0) {
+        write_man(stdout);
+        return 0;
+    }
     if (argc >= 1 && strcmp(argv[0], "check") == 0) {
         struct kith_app_config cfg;
         struct kith_config *conf = NULL;
-        if (!load_config(0, argc - 1, argv + 1, &cfg, &conf))
+        if (!kith_cli_load_config(0, argc - 1, argv + 1, &cfg, &conf))
             return 2;
         printf("# kith %s: every setting is valid; effective values (secrets redacted)\n",
                KITH_VERSION);
@@ -178,7 +168,9 @@ static int cmd_config(int argc, char **argv)
         kith_config_destroy(conf);
         return 0;
     }
-    fprintf(stderr, "usage: kith config check [--config FILE] [flags] | kith config docs\n");
+    fprintf(
+        stderr,
+        "usage: kith config check [--config FILE] [flags] | kith config docs | kith config man\n");
     return 2;
 }
 
@@ -205,11 +197,24 @@ static const struct command {
      "make an API key, printed once (--publishable: a pk_ key instead of sk_)"},
     {"backup", cmd_backup, KITH_CONFIG_CMD_KEYS, "kith backup [--db PATH] OUT",
      "write a consistent copy of a live SQLite database"},
-    {"config", cmd_config, 0, "kith config check [flags] | kith config docs",
-     "check: validate every setting and print the effective ones; docs: print docs/config.md"},
+    {"import", kith_cli_import, KITH_CONFIG_CMD_KEYS,
+     "kith import participants FILE.csv [--program P] [--dry-run] [flags]",
+     "move people in from another tool with their codes (CSV, all or nothing)"},
+    {"config", cmd_config, 0, "kith config check [flags] | kith config docs | kith config man",
+     "check: validate and print the settings; docs, man: print docs/config.md, docs/kith.1"},
     {"version", cmd_version, 0, "kith version", "print the version (also kith --version)"},
     {"help", cmd_help, 0, "kith help", "this help"},
 };
+
+static void write_man(FILE *out)
+{
+    size_t n;
+    const struct kith_config_setting *table = kith_config_app_table(&n);
+    struct kith_config_command list[KITH_ARRAY_LEN(commands)];
+    for (size_t i = 0; i < KITH_ARRAY_LEN(commands); i++)
+        list[i] = (struct kith_config_command){commands[i].usage, commands[i].summary};
+    kith_config_write_man(table, n, list, KITH_ARRAY_LEN(commands), KITH_VERSION, out);
+}
 
 static int cmd_help(int argc, char **argv)
 {

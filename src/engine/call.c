@@ -257,7 +257,13 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
         kith_tx_release(tx);
         ans->st = st;
         ans->code = rq->code_of(st);
-        ans->body = json_dumps(out ? out : json_null(), JSON_COMPACT);
+        if (call.text_out) {
+            ans->body = call.text_out;
+            ans->content_type = call.text_type;
+            kith_strlcpy(ans->filename, call.text_filename, sizeof(ans->filename));
+        } else {
+            ans->body = json_dumps(out ? out : json_null(), JSON_COMPACT);
+        }
         if (ans->body == NULL)
             abort();
         ans->invalidates_links = call.invalidates_links;
@@ -267,6 +273,7 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
             kith_tx_release(tx);
         else
             kith_tx_rollback(tx);
+        free(call.text_out);
         if (st == KITH_E_CONSTRAINT) /* a race another writer won: retry, as for an outage */
             st = KITH_E_UNAVAILABLE;
         ans->st = st;

@@ -272,8 +272,11 @@ enum kith_status kith_eng_participant_insert(struct kith_tx *tx, const struct ki
      * here must go with the refused row, leaving nothing behind. */
     if ((st = kith_tx_savepoint(tx)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the participant");
-    if ((st = claim_code(tx, id, kith_eng_row_str(fields, "first_name"), now_ms, code, err)) !=
-        KITH_OK) {
+    /* An import keeps the code a person brings from another tool (imports.c). */
+    const char *kept = kith_eng_row_str(fields, "code");
+    st = kept ? kith_eng_code_keep(tx, id, kept, now_ms, code, err)
+              : claim_code(tx, id, kith_eng_row_str(fields, "first_name"), now_ms, code, err);
+    if (st != KITH_OK) {
         kith_tx_rollback(tx);
         return st;
     }

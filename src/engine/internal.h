@@ -116,12 +116,20 @@ enum kith_status kith_eng_participant_by_external(struct kith_tx *tx, const char
                                                   const char *external_id, json_t **out);
 /*
  * Creates a participant row with a new permanent code. fields holds the columns the caller sets
- * (external_id, email, first_name, ...); id, code, status and times are filled here. *out is the
- * stored row. KITH_E_CONSTRAINT when (program, external_id) exists.
+ * (external_id, email, first_name, ...); id, code, status and times are filled here, except that
+ * a "code" in fields (canonical, as an import brings it) is kept as the primary code instead of
+ * a new one (KITH_E_CODE_TAKEN when it is taken). *out is the stored row. KITH_E_CONSTRAINT when
+ * (program, external_id) exists.
  */
 enum kith_status kith_eng_participant_insert(struct kith_tx *tx, const struct kith_engine *eng,
                                              const struct prog *p, json_t *fields, int64_t now_ms,
                                              json_t **out, struct kith_err *err);
+
+/* ---- imports (imports.c) ---- */
+/* Claims code (canonical, checked by kith_code_alias_canonical) as participant's primary code and
+ * copies it into out; KITH_E_CODE_TAKEN (param "code") when its normal form has an owner. */
+enum kith_status kith_eng_code_keep(struct kith_tx *tx, const char *participant, const char *code,
+                                    int64_t now_ms, char out[16], struct kith_err *err);
 
 /* ---- person fields (participants.c), shared by participant creation and signups ---- */
 /* Validates the person fields of body (external_id, email, first_name, ip, device, payment
