@@ -224,6 +224,22 @@ enum kith_status kith_engine_resource_resolve(struct kith_tx *tx, const char *pr
 enum kith_status kith_engine_lead_unsubscribe(struct kith_tx *tx, const char *token, bool write,
                                               int64_t now_ms, char title[256]);
 
+/* Moments, asks and preferences (section 17). */
+enum kith_status kith_op_moment_create(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_ask_list(struct kith_tx *, struct kith_call *, json_t **,
+                                  struct kith_err *);
+/* Rituals and the public program page (section 18); the page is public (no key). */
+enum kith_status kith_op_spotlight_create(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+enum kith_status kith_op_spotlight_list(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
+enum kith_status kith_op_spotlight_get(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_spotlight_publish(struct kith_tx *, struct kith_call *, json_t **,
+                                           struct kith_err *);
+enum kith_status kith_op_public_program(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
 /* Test clock (section 10): sets the clock, then runs due work before answering. */
 enum kith_status kith_op_clock_get(struct kith_tx *, struct kith_call *, json_t **,
                                    struct kith_err *);
@@ -394,6 +410,14 @@ enum kith_status kith_engine_import_participants(struct kith_tx *tx, const struc
                                                  int64_t now_ms, json_t **out,
                                                  struct kith_err *err);
 
+/*
+ * After an answer with invalidates_links was committed: forgets the cached program settings.
+ * An update drops its program's entry inside its transaction, but on a connection pool another
+ * job may read the old settings before the commit and cache them again; dropping once more
+ * after the commit (loads run under the cache's lock) makes every later request see the change.
+ * Thread-safe.
+ */
+void kith_engine_settings_changed(void);
 /* Health: KITH_OK when the database answers a trivial query. */
 enum kith_status kith_engine_health(struct kith_tx *tx);
 /* Referrals by status now, indexed by enum kith_referral_status (for Prometheus). */

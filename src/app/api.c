@@ -94,6 +94,7 @@ static void call_done(void *arg, enum kith_status st)
         if (c->ans.invalidates_links) {
             kith_app_links_clear(a);
             kith_app_cors_clear(a);
+            kith_engine_settings_changed(); /* committed now: no job can cache old settings */
         }
         if (c->route->flags & KITH_APP_ROUTE_NEW_CODES)
             kith_app_links_clear_unknown(a);

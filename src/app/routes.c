@@ -106,6 +106,17 @@ const struct kith_app_route kith_app_routes[] = {
      SECRET, BODY},
 
     /* moments, asks, rituals and the public page (17, 18) */
+    {KITH_HTTP_POST, "/v1/moments", "moments.create", API, kith_op_moment_create, SECRET, BODY},
+    {KITH_HTTP_GET, "/v1/asks", "asks.list", API, kith_op_ask_list, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/spotlights", "spotlights.create", API, kith_op_spotlight_create, SECRET,
+     BODY},
+    {KITH_HTTP_GET, "/v1/spotlights", "spotlights.list", API, kith_op_spotlight_list, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/spotlights/{id}", "spotlights.get", API, kith_op_spotlight_get, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/spotlights/{id}/publish", "spotlights.publish", API,
+     kith_op_spotlight_publish, SECRET, BODY},
+    /* public: no key is asked (SIGNED scope without a signature); 404 unless public_page */
+    {KITH_HTTP_GET, "/v1/public/programs/{id}", "public.program", API, kith_op_public_program,
+     SIGNED, 0},
 
     /* resources and leads (19) */
     {KITH_HTTP_GET, "/r/{code}/{slug}", "links.resource", KITH_APP_ROUTE_REDIRECT, NULL, SECRET,

@@ -136,6 +136,7 @@ static json_t *participant_json(struct kith_tx *tx, const struct kith_engine *en
     json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
     json_object_set_new(out, "stats", stats);
     kith_eng_adv_render(tx, row, fresh, out); /* progress and roles (section 15) */
+    json_object_set_new(out, "preferences", kith_eng_preferences_json(row));
     if (erased)
         json_object_set_new(out, "erased", json_true());
     return out;
