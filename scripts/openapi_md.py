@@ -161,14 +161,15 @@ def render():
                 what = "; ".join("`%s` %s" % (ct, type_of(c.get("schema"))) for ct, c in ctypes.items())
                 L.append("| %s | %s |" % (status, cell(r["description"] + (": " + what if what else ""))))
             L.append("")
-            for status, r in o["responses"].items():
-                if "$ref" in r:
-                    continue
+            # One answer's example: a creation's 201 before a replay's 200.
+            own = [(st, r) for st, r in o["responses"].items() if "$ref" not in r]
+            own.sort(key=lambda x: (x[0] != "201", x[0]))
+            for status, r in own[:1]:
                 for ct, c in r.get("content", {}).items():
-                    if "example" in c and ct == "application/json":
-                        L += ["Example %s:" % status, ""] + fence(c["example"]) + [""]
+                    if "example" in c:
+                        lang = "json" if ct == "application/json" else "text"
+                        L += ["Example %s (`%s`):" % (status, ct), ""] + fence(c["example"], lang) + [""]
                         break
-                break
     # schemas
     L += ["## Schemas", ""]
     for name, s in doc["components"]["schemas"].items():
