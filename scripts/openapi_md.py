@@ -85,7 +85,7 @@ def resolve(doc, p):
 
 def fence(example, lang="json"):
     if isinstance(example, str) and lang != "json":
-        body = example.rstrip("\n")
+        body = example.replace("\r\n", "\n").rstrip("\n")
     else:
         body = json.dumps(example, indent=2, ensure_ascii=False)
     return ["```" + lang, body, "```"]
@@ -196,7 +196,7 @@ def main():
     text = render()
     if "--check" in sys.argv[1:]:
         try:
-            with open(OUT, encoding="utf-8") as f:
+            with open(OUT, encoding="utf-8", newline="") as f:
                 current = f.read()
         except OSError:
             current = None
@@ -205,7 +205,7 @@ def main():
             return 1
         print("docs/api/reference.md is up to date")
         return 0
-    with open(OUT, "w", encoding="utf-8") as f:
+    with open(OUT, "w", encoding="utf-8", newline="") as f:
         f.write(text)
     return 0
 

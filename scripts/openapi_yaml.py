@@ -75,7 +75,7 @@ def main():
     text = render()
     if "--check" in sys.argv[1:]:
         try:
-            with open(OUT, encoding="utf-8") as f:
+            with open(OUT, encoding="utf-8", newline="") as f:
                 current = f.read()
         except OSError:
             current = None
@@ -84,7 +84,7 @@ def main():
             return 1
         print("docs/api/openapi.yaml is up to date")
         return 0
-    with open(OUT, "w", encoding="utf-8") as f:
+    with open(OUT, "w", encoding="utf-8", newline="") as f:
         f.write(text)
     return 0
 
