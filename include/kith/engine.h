@@ -418,6 +418,11 @@ enum kith_status kith_engine_import_participants(struct kith_tx *tx, const struc
  * Thread-safe.
  */
 void kith_engine_settings_changed(void);
+/* The public program page (section 18) as the page shows it: the JSON of
+ * GET /v1/public/programs/{id} plus "words" (the rewards and how they are earned, in words).
+ * KITH_E_NOT_FOUND when the program has no public page. *out is a new reference. */
+enum kith_status kith_engine_public_program_page(struct kith_tx *tx, const struct kith_engine *eng,
+                                                 const char *program, int64_t now_ms, json_t **out);
 /* Health: KITH_OK when the database answers a trivial query. */
 enum kith_status kith_engine_health(struct kith_tx *tx);
 /* Referrals by status now, indexed by enum kith_referral_status (for Prometheus). */

@@ -36,7 +36,13 @@ void kith_app_submit(struct kith_app *a, kith_store_job_fn fn, kith_store_done_f
 
 /* ---- shutdown ---- */
 
-/* Every request has its answer: finish queued writes (clicks, sweeps) and close. */
+/*
+ * Every request has its answer: finish queued writes (clicks, sweeps) and close. This often runs
+ * inside a store done callback (the last answer went to a client that had already left, so its
+ * connection is freed right there); kith_store_close allows that. While the store drains, done
+ * callbacks still see a->store and may submit: those jobs run too. Each handle closed here keeps
+ * its memory (in struct kith_app) until uv_run returns; none of their callbacks runs after this.
+ */
 static void on_drained(void *ctx)
 {
     struct kith_app *a = ctx;
@@ -179,6 +185,7 @@ static void dispatch(struct kith_http_request *req, void *ctx)
         [KITH_APP_ROUTE_HUB] = kith_app_hub_page,
         [KITH_APP_ROUTE_ASSET] = kith_app_asset,
         [KITH_APP_ROUTE_PREFLIGHT] = kith_app_preflight,
+        [KITH_APP_ROUTE_PROGRAM_PAGE] = kith_app_program_page,
     };
     struct kith_app *a = ctx;
     const struct kith_app_route *route = req->route_data;

@@ -106,6 +106,8 @@ const struct kith_app_route kith_app_routes[] = {
      SECRET, BODY},
 
     /* moments, asks, rituals and the public page (17, 18) */
+    {KITH_HTTP_GET, "/programs/{id}", "programs.page", KITH_APP_ROUTE_PROGRAM_PAGE, NULL, SECRET,
+     KITH_APP_ROUTE_LIMIT_PUBLIC},
     {KITH_HTTP_POST, "/v1/moments", "moments.create", API, kith_op_moment_create, SECRET, BODY},
     {KITH_HTTP_GET, "/v1/asks", "asks.list", API, kith_op_ask_list, SECRET, 0},
     {KITH_HTTP_POST, "/v1/spotlights", "spotlights.create", API, kith_op_spotlight_create, SECRET,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/pages.h"
 
 #define DIGEST_BATCH 200
 
@@ -362,4 +363,33 @@ out:
     json_decref(spotlight);
     json_decref(board);
     return st;
+}
+
+enum kith_status kith_engine_public_program_page(struct kith_tx *tx, const struct kith_engine *eng,
+                                                 const char *program, int64_t now_ms, json_t **out)
+{
+    const char *params[] = {program, NULL};
+    struct kith_err err = {{0}, {0}};
+    struct kith_call call = {.eng = eng, .params = params, .query = "", .now_ms = now_ms};
+    struct prog p;
+    enum kith_status st = kith_op_public_program(tx, &call, out, &err);
+    if (st != KITH_OK)
+        return st;
+    if ((st = kith_eng_prog_load(tx, program, &p, NULL)) != KITH_OK)
+        return st;
+    /* The rules in words, as the friend landing page says them. */
+    char words[400];
+    json_t *said = json_object(), *referrer = json_array();
+    for (size_t i = 0; i < p.nrules; i++) {
+        kith_eng_rule_words(&p.rules[i], words, sizeof(words));
+        if (p.rules[i].to == KITH_SIDE_REFERRED)
+            json_object_set_new(said, "friend", json_string(words));
+        else
+            json_array_append_new(referrer, json_string(words));
+    }
+    json_object_set_new(said, "referrer", referrer);
+    kith_eng_earn_words(&p, words, sizeof(words));
+    json_object_set_new(said, "earned", json_string(words));
+    json_object_set_new(*out, "words", said);
+    return KITH_OK;
 }
