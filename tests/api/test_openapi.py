@@ -421,6 +421,11 @@ class Served(KithTestCase):
             c(s.post("/v1/spotlights", {"program": pid, "period": "2026-11"}))
             c(s.get("/v1/spotlights?program=" + pid), 200)
             c(s.get("/v1/public/programs/" + pid, key=None), 404)
+        if ("get", "/programs/{id}") in routed:
+            c(s.get("/programs/" + pid, key=None), 404)
+            c(s.patch("/v1/programs/" + pid, {"public_page": True}), 200)
+            c(s.get("/programs/" + pid, key=None), 200)
+            c(s.get("/v1/public/programs/" + pid, key=None), 200)
         if ("get", "/v1/metrics/health") in routed:
             c(s.get("/v1/metrics/health?program=" + pid), 200)
             c(s.get("/v1/forecast?program=" + pid))
