@@ -72,6 +72,15 @@ struct kith_call {
     const char *hub_participant;
     /* Out, for browser routes: the program whose allowed_origins decide CORS ("" for any). */
     char cors_program[48];
+    /* An admin session's call (section 21): the session's digest ("" for an API key) and
+     * whether its role is reviewer. */
+    const char *admin_session;
+    bool admin_reviewer;
+    /* Out: a Set-Cookie value for the answer (sign-in and sign-out), "" for none. */
+    char set_cookie[256];
+    /* Out, with an error status: the operation's writes commit with the refusal (a failed
+     * sign-in is counted). */
+    bool commit_refusal;
     /* Out: an answer that is not JSON (CSV exports): the text (malloc'd; kith_engine_call takes
      * it and ignores *out), its Content-Type (static) and a file name to offer ("" for none). */
     char *text_out;
@@ -360,6 +369,12 @@ struct kith_engine_request {
     /* The transport's number for an answer's status; stored with idempotent answers, so that a
      * replay carries the first answer's number whatever the transport maps later. */
     int (*code_of)(enum kith_status st);
+    /* Section 21: the kith_session cookie and X-Kith-CSRF header ("" or NULL when absent), whether
+     * the method only reads (GET, HEAD, OPTIONS), and whether a reviewer may write here. */
+    const char *session;
+    const char *csrf;
+    bool safe_method;
+    bool reviewer_ok;
 };
 
 /* The answer: st is the operation's status (KITH_OK for a replay), code the transport's number
@@ -375,6 +390,7 @@ struct kith_engine_answer {
     char allow_origin[304];   /* CORS: the Origin to allow (Access-Control-Allow-Origin), or "" */
     const char *content_type; /* static; NULL: application/json */
     char filename[128];       /* a file name to offer (Content-Disposition), "" for none */
+    char set_cookie[256];     /* a Set-Cookie header's value, or "" */
 };
 
 /*
@@ -428,5 +444,36 @@ enum kith_status kith_engine_health(struct kith_tx *tx);
 /* Referrals by status now, indexed by enum kith_referral_status (for Prometheus). */
 enum kith_status kith_engine_referral_counts(struct kith_tx *tx,
                                              int64_t counts[KITH_REFERRAL_STATUS_COUNT]);
+
+/* Admin accounts, sessions and API keys (section 21, admin.c). */
+struct kith_engine_session {
+    char admin[KITH_ID_MAX];
+    char digest[KITH_CRYPTO_HASH_HEX];
+    char csrf_digest[KITH_CRYPTO_HASH_HEX];
+    bool reviewer;
+};
+bool kith_engine_admin_role_valid(const char *role);
+/* password_hash: kith_crypto_pwhash's. KITH_E_CONSTRAINT when the e-mail has an account. */
+enum kith_status kith_engine_admin_create(struct kith_tx *tx, const char *email, const char *role,
+                                          const char *password_hash, int64_t now_ms);
+enum kith_status kith_engine_admin_list(struct kith_tx *tx, json_t **out);
+/* KITH_E_NOT_FOUND when there is no such account; its sessions end with it. */
+enum kith_status kith_engine_admin_remove(struct kith_tx *tx, const char *email);
+/* A session cookie's account: KITH_E_UNAUTHORIZED when unknown or idle 12 hours. */
+enum kith_status kith_engine_session_authenticate(struct kith_tx *tx, const char *session,
+                                                  int64_t now_ms, struct kith_engine_session *out);
+bool kith_engine_session_csrf_ok(const struct kith_engine_session *s, const char *csrf);
+enum kith_status kith_op_admin_login(struct kith_tx *, struct kith_call *, json_t **,
+                                     struct kith_err *);
+enum kith_status kith_op_admin_logout(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
+enum kith_status kith_op_session_get(struct kith_tx *, struct kith_call *, json_t **,
+                                     struct kith_err *);
+enum kith_status kith_op_api_key_list(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
+enum kith_status kith_op_api_key_create(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
+enum kith_status kith_op_api_key_delete(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
 
 #endif

@@ -28,6 +28,7 @@ struct call {
     struct kith_engine_request rq;
     struct kith_engine_answer ans;
     char token[256];
+    char session[128];
     char hub_token[KITH_HUB_TOKEN_MAX + 1];
     char idem[KITH_ENGINE_IDEM_KEY_MAX + 1];
     char idem_slot[sizeof(((struct kith_app_idem *)0)->key)];
@@ -46,7 +47,7 @@ static enum kith_status call_job(struct kith_tx *tx, void *arg)
 
 static void respond(struct call *c)
 {
-    struct kith_http_header h[7];
+    struct kith_http_header h[9];
     char disposition[192];
     size_t n = 0;
     h[n++] = (struct kith_http_header){"Content-Type", c->ans.content_type ? c->ans.content_type
@@ -54,6 +55,10 @@ static void respond(struct call *c)
     if (c->ans.filename[0]) {
         snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", c->ans.filename);
         h[n++] = (struct kith_http_header){"Content-Disposition", disposition};
+    }
+    if (c->ans.set_cookie[0]) {
+        h[n++] = (struct kith_http_header){"Set-Cookie", c->ans.set_cookie};
+        h[n++] = (struct kith_http_header){"Cache-Control", "no-store"};
     }
     if (c->ans.allow_origin[0]) {
         h[n++] = (struct kith_http_header){"Access-Control-Allow-Origin", c->ans.allow_origin};
@@ -130,6 +135,27 @@ static void bearer_token(const struct kith_http_request *req, char *out, size_t 
     }
 }
 
+/* The dashboard's session (section 21): the kith_session cookie, "" when absent. */
+static void session_cookie(const struct kith_http_request *req, char *out, size_t outsize)
+{
+    const char *cookie = kith_http_header(req, "Cookie");
+    out[0] = '\0';
+    for (const char *p = cookie; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        if (strncmp(p, "kith_session=", 13) == 0) {
+            p += 13;
+            size_t n = strcspn(p, "; ");
+            if (n < outsize) {
+                memcpy(out, p, n);
+                out[n] = '\0';
+            }
+            return;
+        }
+        p = strchr(p, ';');
+    }
+}
+
 /* Registers the call's Idempotency-Key as in flight here; false when it already is (or the key
  * is malformed), after answering. */
 static bool idem_claim(struct kith_app *a, struct call *c)
@@ -147,7 +173,7 @@ static bool idem_claim(struct kith_app *a, struct call *c)
     c->rq.idem_key = c->idem;
     /* In flight is scoped by the credential presented; the stored record by the key's id. */
     char digest[KITH_CRYPTO_HASH_HEX];
-    const char *who = c->rq.hub_token ? c->rq.hub_token : c->token;
+    const char *who = c->rq.hub_token ? c->rq.hub_token : c->token[0] ? c->token : c->session;
     kith_crypto_hash(who, strlen(who), digest);
     char slot[sizeof(c->idem_slot)];
     snprintf(slot, sizeof(slot), "%s:%s", digest, c->idem);
@@ -180,6 +206,7 @@ void kith_app_api_handle(struct kith_http_request *req, void *ctx)
     bool hub = false;
     if (route->scope != KITH_SCOPE_SIGNED)
         bearer_token(req, c->token, sizeof(c->token), c->hub_token, sizeof(c->hub_token), &hub);
+    session_cookie(req, c->session, sizeof(c->session));
     c->rq = (struct kith_engine_request){
         .op = route->op,
         .scope = route->scope,
@@ -195,6 +222,11 @@ void kith_app_api_handle(struct kith_http_request *req, void *ctx)
         .header = request_header,
         .header_ctx = req,
         .code_of = kith_http_status_for,
+        .session = c->session,
+        .csrf = kith_http_header(req, "X-Kith-CSRF"),
+        .safe_method = req->method == KITH_HTTP_GET || req->method == KITH_HTTP_HEAD ||
+                       req->method == KITH_HTTP_OPTIONS,
+        .reviewer_ok = (route->flags & KITH_APP_ROUTE_REVIEWER) != 0,
     };
     if (!idem_claim(a, c)) {
         free(c);

@@ -186,6 +186,7 @@ static void dispatch(struct kith_http_request *req, void *ctx)
         [KITH_APP_ROUTE_ASSET] = kith_app_asset,
         [KITH_APP_ROUTE_PREFLIGHT] = kith_app_preflight,
         [KITH_APP_ROUTE_PROGRAM_PAGE] = kith_app_program_page,
+        [KITH_APP_ROUTE_ADMIN] = kith_app_admin_page,
     };
     struct kith_app *a = ctx;
     const struct kith_app_route *route = req->route_data;

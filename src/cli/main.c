@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "kith/app.h"
@@ -94,6 +96,150 @@ static int cmd_keys(int argc, char **argv)
     kith_crypto_wipe(k.key, sizeof(k.key));
     rc = 0;
 out:
+    free(rest);
+    kith_config_destroy(conf);
+    return rc;
+}
+
+/* ---- kith admin create|list|remove (section 21) ---- */
+
+struct admin_job {
+    const char *verb, *email, *role;
+    char hash[KITH_CRYPTO_PWHASH_MAX];
+    json_t *list;
+};
+
+static enum kith_status admin_job(struct kith_tx *tx, void *arg)
+{
+    struct admin_job *j = arg;
+    if (strcmp(j->verb, "create") == 0)
+        return kith_engine_admin_create(tx, j->email, j->role, j->hash, kith_clock_now_ms());
+    if (strcmp(j->verb, "remove") == 0)
+        return kith_engine_admin_remove(tx, j->email);
+    json_decref(j->list);
+    j->list = NULL;
+    return kith_engine_admin_list(tx, &j->list);
+}
+
+/* The password: KITH_ADMIN_PASSWORD, else read from the terminal without echo. */
+static bool admin_password(char *out, size_t outsize)
+{
+    const char *env = getenv("KITH_ADMIN_PASSWORD");
+    if (env) {
+        kith_strlcpy(out, env, outsize);
+        return strlen(env) < outsize;
+    }
+    struct termios old, quiet;
+    bool tty = tcgetattr(STDIN_FILENO, &old) == 0;
+    if (tty) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        fprintf(stderr, "Password (at least 12 characters): ");
+    }
+    bool ok = fgets(out, (int)outsize, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fprintf(stderr, "\n");
+    }
+    if (ok)
+        out[strcspn(out, "\r\n")] = '\0';
+    return ok;
+}
+
+static int cmd_admin(int argc, char **argv)
+{
+    struct kith_err err = {{0}, {0}};
+    struct kith_store *store = NULL;
+    struct kith_config *conf = NULL;
+    struct kith_app_config cfg;
+    struct admin_job j = {.role = "owner"};
+    char password[1100];
+    int rc = 2;
+    char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+    int nrest = 0;
+    if (rest == NULL)
+        abort();
+    if (argc < 1 || (strcmp(argv[0], "create") != 0 && strcmp(argv[0], "list") != 0 &&
+                     strcmp(argv[0], "remove") != 0))
+        goto usage;
+    j.verb = argv[0];
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--email") == 0 && a + 1 < argc)
+            j.email = argv[++a];
+        else if (strcmp(argv[a], "--role") == 0 && a + 1 < argc)
+            j.role = argv[++a];
+        else
+            rest[nrest++] = argv[a];
+    }
+    if (strcmp(j.verb, "list") != 0 && (j.email == NULL || strchr(j.email, '@') == NULL))
+        goto usage;
+    if (!kith_engine_admin_role_valid(j.role)) {
+        fprintf(stderr, "kith admin: --role is owner or reviewer\n");
+        goto out;
+    }
+    if (!kith_cli_load_config(KITH_CONFIG_CMD_KEYS, nrest, rest, &cfg, &conf))
+        goto out;
+    rc = 1;
+    if (kith_crypto_init(&err) != KITH_OK) {
+        fprintf(stderr, "kith: %s\n", err.message);
+        goto out;
+    }
+    if (strcmp(j.verb, "create") == 0) {
+        bool ok = admin_password(password, sizeof(password));
+        if (!ok || strlen(password) < 12) {
+            fprintf(stderr, "kith admin: the password needs at least 12 characters\n");
+            kith_crypto_wipe(password, sizeof(password));
+            rc = 2;
+            goto out;
+        }
+        ok = kith_crypto_pwhash(password, j.hash);
+        kith_crypto_wipe(password, sizeof(password));
+        if (!ok) {
+            fprintf(stderr, "kith admin: not enough memory to hash the password\n");
+            goto out;
+        }
+    }
+    if (kith_store_open(cfg.db_path, &store, &err) != KITH_OK) {
+        fprintf(stderr, "kith: %s\n", err.message);
+        goto out;
+    }
+    enum kith_status st = kith_store_run(store, admin_job, &j);
+    kith_store_close(store);
+    if (st == KITH_E_CONSTRAINT) {
+        fprintf(stderr, "kith admin: %s already has an account\n", j.email);
+        goto out;
+    }
+    if (st == KITH_E_NOT_FOUND) {
+        fprintf(stderr, "kith admin: no account for %s\n", j.email);
+        goto out;
+    }
+    if (st != KITH_OK) {
+        fprintf(stderr, "kith admin: failed (%s)\n", kith_status_code(st));
+        goto out;
+    }
+    if (j.list) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(j.list, i, r)
+        {
+            char when[32];
+            kith_time_format((int64_t)json_integer_value(json_object_get(r, "created_at")), when);
+            printf("%s\t%s\t%s\n", json_string_value(json_object_get(r, "email")),
+                   json_string_value(json_object_get(r, "role")), when);
+        }
+    } else {
+        fprintf(stderr, "kith admin: %s %s\n", j.email,
+                strcmp(j.verb, "create") == 0 ? "can now sign in at /admin" : "removed");
+    }
+    rc = 0;
+    goto out;
+usage:
+    fprintf(stderr, "usage: kith admin create --email E [--role owner|reviewer] | list | remove "
+                    "--email E [--db PATH]\n");
+out:
+    json_decref(j.list);
+    kith_crypto_wipe(j.hash, sizeof(j.hash));
     free(rest);
     kith_config_destroy(conf);
     return rc;
@@ -195,6 +341,9 @@ static const struct command {
      "run the HTTP/JSON referral engine"},
     {"keys", cmd_keys, KITH_CONFIG_CMD_KEYS, "kith keys create [--publishable] [flags]",
      "make an API key, printed once (--publishable: a pk_ key instead of sk_)"},
+    {"admin", cmd_admin, KITH_CONFIG_CMD_KEYS,
+     "kith admin create --email E [--role owner|reviewer] | list | remove --email E [flags]",
+     "dashboard accounts (password from the terminal or KITH_ADMIN_PASSWORD)"},
     {"backup", cmd_backup, KITH_CONFIG_CMD_KEYS, "kith backup [--db PATH] OUT",
      "write a consistent copy of a live SQLite database"},
     {"import", kith_cli_import, KITH_CONFIG_CMD_KEYS,

@@ -360,6 +360,10 @@ enum kith_status kith_eng_reward_move(struct kith_tx *tx, const struct kith_engi
 enum kith_status kith_eng_move_checked(enum kith_status st, const char *where,
                                        struct kith_err *err);
 
+/* ---- admin (admin.c) ---- */
+/* Notes an API key's use (at most one write a minute per key). */
+enum kith_status kith_eng_key_touch(struct kith_tx *tx, const char *key_id, int64_t now_ms);
+
 /* ---- moments, asks, preferences and rituals (sections 17, 18) ---- */
 /* Settings (asks_settings.c): checks `asks`, `rituals` and `public_page` of a program document
  * in and writes them, every default filled in, into cfg (err may be NULL). */

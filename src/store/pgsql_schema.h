@@ -237,6 +237,16 @@ static const char *const kith_pgsql_migrations[] = {
     "CREATE TABLE ritual_runs (program TEXT NOT NULL, kind TEXT NOT NULL, period TEXT NOT NULL,"
     "  done BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL,"
     "  PRIMARY KEY (program, kind, period));",
+    /* 7: admin accounts and sessions (section 21): Argon2id hashes and digests only */
+    "CREATE TABLE admins (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+    "  password_hash TEXT NOT NULL, created_at BIGINT NOT NULL);"
+    "CREATE TABLE admin_sessions (digest TEXT PRIMARY KEY, admin TEXT NOT NULL,"
+    "  csrf_digest TEXT NOT NULL, created_at BIGINT NOT NULL, last_used_at BIGINT NOT NULL);"
+    "CREATE INDEX admin_sessions_admin ON admin_sessions (admin);"
+    "CREATE TABLE admin_failures (email TEXT NOT NULL, at BIGINT NOT NULL);"
+    "CREATE INDEX admin_failures_email ON admin_failures (email, at);"
+    "ALTER TABLE api_keys ADD COLUMN name TEXT;"
+    "ALTER TABLE api_keys ADD COLUMN last_used_at BIGINT;",
 };
 
 #endif
