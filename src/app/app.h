@@ -134,6 +134,7 @@ void kith_app_resources_dispose(struct kith_app *a);
 /* ---- the people's pages (pages.c, hub_page.c) and CORS (cors.c), sections 4b and 20 ---- */
 struct kith_app_pages {
     char (*etags)[24];               /* per embedded file (web.h), in its order */
+    char openapi_etag[24];           /* of the embedded docs/api/openapi.json */
     struct kith_app_origin *origins; /* preflight answers: is this origin listed, for a while */
     size_t origin_count;
 };

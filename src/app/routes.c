@@ -184,6 +184,7 @@ const struct kith_app_route kith_app_routes[] = {
 
     /* operations (24) */
     {KITH_HTTP_GET, "/v1/exports/{file}", "exports.get", API, kith_op_export, SECRET, 0},
+    {KITH_HTTP_GET, "/openapi.json", "docs.openapi", KITH_APP_ROUTE_ASSET, NULL, SECRET, 0},
 
     /* fulfilment (25) */
     {KITH_HTTP_POST, "/v1/rewards/{id}/fulfilment/retry", "rewards.fulfilment.retry", API,
