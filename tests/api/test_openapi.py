@@ -439,6 +439,42 @@ class Served(KithTestCase):
             c(s.post("/v1/experiments/%s/stop" % exp["id"], {}), 200)
         if ("get", "/v1/payouts.csv") in routed:
             c(s.get("/v1/payouts.csv?program=" + pid), 200)
+            # reward fulfilment (section 25): a claim and a payout, answered as documented
+            fid = uid("f")
+            c(s.post("/v1/programs", s.program_body(id=fid, rewards=[
+                {"to": "referrer", "kind": "gift", "description": "A tote bag"},
+                {"to": "referred", "kind": "cash", "amount": 500, "currency": "USD"}],
+                fulfilment={"gift": "claim", "cash": "payout"},
+                claim_form={"gift": [{"name": "size", "type": "choice", "choices": ["S", "M"],
+                                      "required": True}]})), 201)
+            ann = c(s.post("/v1/participants", {"program": fid, "external_id": uid("u"),
+                                                 "first_name": "Ann", "email": "ann@example.com",
+                                                 "stripe_customer_id": "cus_QXg1o8vcGmoR32"}), 201)
+            sam = c(s.post("/v1/signups", {"program": fid, "external_id": uid("s"),
+                                            "email": "sam@example.com", "ref": ann["code"]}), 201)
+            ev = c(s.post("/v1/events", {"program": fid, "type": "purchase", "amount": 5000,
+                                          "currency": "USD",
+                                          "external_id": sam["participant"]["external_id"]}), 201)
+            by = {r["to"]: r["id"] for r in ev["rewards"]}
+            c(s.get("/v1/rewards/" + by["referrer"]), 200)
+            c(s.get("/v1/rewards/%s/claim" % by["referrer"]), 200)
+            c(s.post("/v1/rewards/%s/claim" % by["referrer"], {"answers": {"size": "XL"}}), 400)
+            c(s.post("/v1/rewards/%s/claim" % by["referrer"], {"answers": {"size": "M"}}), 200)
+            link = c(s.post("/v1/participants/%s/hub_link" % ann["id"], {"expires_in_days": 7}), 201)
+            hub = {"Authorization": "Hub " + link["url"].rsplit("/", 1)[1]}
+            c(s.get("/v1/hub/rewards/%s/claim" % by["referrer"], key=None, headers=hub), 200)
+            c(s.post("/v1/hub/rewards/%s/claim" % by["referrer"], {"answers": {"size": "S"}},
+                     key=None, headers=hub), 200)
+            c(s.get("/v1/hub/rewards/%s/claim" % by["referred"], key=None, headers=hub), 404)
+            c(s.get("/v1/hub/me", key=None, headers=hub), 200)
+            c(s.post("/v1/rewards/%s/fulfilment/delivered" % by["referrer"], {}), 200)
+            c(s.post("/v1/rewards/%s/fulfilment/retry" % by["referrer"], {}), 409)
+            c(s.get("/v1/payouts.csv?program=%s&status=pending" % fid), 200)
+            c(s.post("/v1/payouts/mark_paid", {"rewards": [by["referred"]]}), 200)
+            c(s.post("/v1/payouts/mark_paid", {"rewards": ["rwd_nope"]}), 404)
+            c(s.request("OPTIONS", "/v1/hub/rewards/%s/claim" % by["referrer"], key=None,
+                        headers={"Origin": "https://example.com",
+                                 "Access-Control-Request-Method": "POST"}))
         if ("get", "/v1/api_keys") in routed:
             c(s.get("/v1/api_keys"), 200)
             key = c(s.post("/v1/api_keys", {"kind": "publishable", "name": "site"}), 201)
