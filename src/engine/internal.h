@@ -154,9 +154,12 @@ enum kith_status kith_eng_fulfil_moved(struct kith_tx *tx, json_t *reward,
                                        enum kith_reward_status to, int64_t now_ms);
 /* The reward's `fulfilment` object (a new reference). */
 json_t *kith_eng_fulfil_render(struct kith_tx *tx, json_t *reward);
-/* What the person sees of it in the share hub: {"method", "status", "code"} and, for a claim,
- * "claim": "open"|"claimed"|"delivered" (never Stripe's error text or ids). */
-json_t *kith_eng_fulfil_for_person(struct kith_tx *tx, json_t *reward);
+/* What the person sees of it in the share hub: {"method", "status", "code", "status_text"} (the
+ * state in words, or null when the reward's own status says it) and, for a claim, "claim":
+ * "open"|"claimed"|"delivered", the program's "form" for the reward's kind (cfg: the program's
+ * config), the person's "answers" and "claimed_at", and "can_send" (the claim may be sent or
+ * changed now). Never Stripe's error text or ids. A new reference. */
+json_t *kith_eng_fulfil_for_person(struct kith_tx *tx, json_t *reward, json_t *cfg, int64_t now_ms);
 /* Erasure: the person's claim answers and Stripe ids. */
 enum kith_status kith_eng_fulfil_erase(struct kith_tx *tx, const char *participant);
 
