@@ -171,7 +171,7 @@ static void address_field(struct kith_buf *b, const char *id, json_t *f, json_t 
 /* What the person gave, field by field (an address on one line). */
 static void answers_list(struct kith_buf *b, json_t *form, json_t *answers)
 {
-    size_t i;
+    size_t i, shown = 0;
     json_t *f;
     kith_buf_str(b, "<dl class=\"answers\">");
     json_array_foreach(form, i, f)
@@ -179,6 +179,7 @@ static void answers_list(struct kith_buf *b, json_t *form, json_t *answers)
         json_t *a = json_object_get(answers, str(f, "name"));
         if (a == NULL || json_is_null(a))
             continue;
+        shown++;
         kith_buf_str(b, "<div><dt>");
         esc(b, str(f, "label"));
         kith_buf_str(b, "</dt><dd>");
@@ -199,6 +200,9 @@ static void answers_list(struct kith_buf *b, json_t *form, json_t *answers)
         kith_buf_str(b, "</dd></div>");
     }
     kith_buf_str(b, "</dl>");
+    if (shown == 0)
+        kith_buf_str(b, "<p class=\"note\">Nothing more is needed from you: the team will be "
+                        "in touch.</p>");
 }
 
 static void claim_step(struct kith_buf *b, size_t n, json_t *r, json_t *f)

@@ -459,6 +459,9 @@ json_t *kith_eng_fulfil_for_person(struct kith_tx *tx, json_t *reward, json_t *c
                             json_boolean(open && live && status_is(reward, "issued")));
     }
     const char *words = person_words(method, status, state, reward);
+    /* Past its expiry but not swept yet: nothing more to ask for. */
+    if (claim && strcmp(state, "delivered") != 0 && !json_is_true(json_object_get(out, "can_send")))
+        words = NULL;
     json_object_set_new(out, "status_text", words ? json_string(words) : json_null());
     json_decref(full);
     return out;

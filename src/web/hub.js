@@ -217,7 +217,11 @@
       div.appendChild(dd);
       dl.appendChild(div);
     });
-    return dl;
+    if (dl.children.length) return dl;
+    var p = document.createElement('p');
+    p.className = 'note';
+    p.textContent = 'Nothing more is needed from you: the team will be in touch.';
+    return p;
   }
   document.querySelectorAll('form.claim-form').forEach(function (form) {
     var parts = claimParts(form);

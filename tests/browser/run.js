@@ -15,7 +15,7 @@ const assert = require('node:assert/strict');
 const fs = require('fs');
 const path = require('path');
 const { startKith, startShop, startStripe, launch, seedProgram, participant, hubToken, seedStory,
-  seedClaims, PERSON_UA } = require('./lib');
+  seedClaims, signup, purchase, PERSON_UA } = require('./lib');
 
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const STRIPE_KEY = 'sk_test_browser_standin_4242';
@@ -496,4 +496,33 @@ test('hub rewards: the friend sees their coupon\'s promotion code, with a copy b
   assert.equal(await p2.isVisible('form.claim-form'), false, 'no form that could put an address in a URL');
   assert.match(await p2.textContent('li.reward'), /Sending your details needs JavaScript/);
   await plain.close();
+});
+
+test('hub rewards: an experience with the default claim form (one optional note)', async () => {
+  const prog = await seedProgram(k, {
+    qualification: undefined,
+    rewards: [{ to: 'referrer', kind: 'experience', description: 'A morning at the studio' }],
+    fulfilment: { experience: 'claim' },
+  });
+  const jane = await participant(k, prog.id, 'Jane');
+  const s = await signup(k, prog.id, jane.code, 'Noor');
+  const ev = await purchase(k, prog.id, s.participant.external_id);
+  const rid = ev.rewards.find((r) => r.to === 'referrer').id;
+  const { url } = await hubToken(k, jane.id);
+  const ctx = await context();
+  const page = await ctx.newPage();
+  const problems = watch(page);
+  await page.goto(url);
+  assert.equal(await page.textContent('#claim-0-h'), 'Let us arrange your experience');
+  assert.equal(await page.locator('form.claim-form textarea').count(), 1);
+  assert.equal(await page.textContent('label[for=claim-0-note]'), 'Anything we should know? (optional)');
+  await page.click('form.claim-form button[type=submit]');
+  await page.waitForSelector('#claim-0-done:not([hidden])');
+  assert.match(await page.textContent('#claim-0-answers'), /Nothing more is needed from you/);
+  const api = await k.api('GET', '/v1/rewards/' + rid + '/claim');
+  assert.deepEqual([api.json.status, api.json.answers], ['claimed', { note: null }]);
+  await page.reload();
+  assert.match(await page.textContent('#claim-0-answers'), /Nothing more is needed from you/);
+  assert.deepEqual(problems, []);
+  await ctx.close();
 });
