@@ -114,6 +114,23 @@ enum kith_status kith_op_reward_redeem(struct kith_tx *, struct kith_call *, jso
                                        struct kith_err *);
 enum kith_status kith_op_reward_void(struct kith_tx *, struct kith_call *, json_t **,
                                      struct kith_err *);
+/* Program health and the forecast (section 22), experiments (section 23). */
+enum kith_status kith_op_metrics_health(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
+enum kith_status kith_op_forecast(struct kith_tx *, struct kith_call *, json_t **,
+                                  struct kith_err *);
+enum kith_status kith_op_experiment_create(struct kith_tx *, struct kith_call *, json_t **,
+                                           struct kith_err *);
+enum kith_status kith_op_experiment_list(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_experiment_get(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
+enum kith_status kith_op_experiment_start(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+enum kith_status kith_op_experiment_stop(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_experiment_promote(struct kith_tx *, struct kith_call *, json_t **,
+                                            struct kith_err *);
 /* Webhook endpoints (section 11). */
 enum kith_status kith_op_endpoint_create(struct kith_tx *, struct kith_call *, json_t **,
                                          struct kith_err *);
@@ -295,6 +312,10 @@ void kith_engine_answer_dispose(struct kith_engine_answer *ans);
 bool kith_engine_idem_key_valid(const char *key);
 /* The contract's JSON error body for st and err (a new string; free() it). */
 char *kith_engine_error_json(enum kith_status st, const struct kith_err *err);
+
+/* Start-up: builds the health rollups (section 22) from the raw tables when this database has
+ * never had them (one that predates them, or one filled by a bulk load); otherwise nothing. */
+enum kith_status kith_engine_health_prepare(struct kith_tx *tx);
 
 /* Health: KITH_OK when the database answers a trivial query. */
 enum kith_status kith_engine_health(struct kith_tx *tx);

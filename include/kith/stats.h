@@ -133,7 +133,8 @@ struct kith_stats_month_forecast {
  * weeks: its signups from one week, its qualification rate (qualified / signups) from one week
  * with signups, its cost per qualified referral from one week with qualified referrals. The
  * month's totals over KITH_STATS_FORECAST_SIMULATIONS simulations give the bands. seed picks
- * the draws. false when nweeks == 0 or nmonths is out of [1, KITH_STATS_FORECAST_MONTHS_MAX].
+ * the draws; each month has its own stream, so a longer horizon keeps the first months' bands.
+ * false when nweeks == 0 or nmonths is out of [1, KITH_STATS_FORECAST_MONTHS_MAX].
  */
 bool kith_stats_forecast(const struct kith_stats_week *weeks, size_t nweeks, const int *days,
                          size_t nmonths, uint64_t seed, struct kith_stats_month_forecast *out);

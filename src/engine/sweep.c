@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "engine/tracks.h"
 #include "kith/clock.h"
@@ -91,7 +92,8 @@ enum kith_status kith_engine_sweep(struct kith_tx *tx, const struct kith_engine 
         (st = each(tx, eng, KITH_Q_REFERRALS_DUE_EXPIRY, now_ms, expire_referral, more)) !=
             KITH_OK ||
         (st = drop_hashes(tx, now_ms)) != KITH_OK ||
-        (st = kith_eng_adv_sweep(tx, eng, now_ms, more)) != KITH_OK) /* windows, grace (15) */
+        (st = kith_eng_adv_sweep(tx, eng, now_ms, more)) != KITH_OK || /* windows, grace (15) */
+        (st = kith_eng_exp_sweep(tx, now_ms)) != KITH_OK) /* experiments past max_days (23) */
         return st;
     json_t *args = json_pack("[I]", (json_int_t)(now_ms - IDEMPOTENCY_MS));
     st = kith_store_exec(tx, KITH_Q_IDEM_EXPIRE, args, NULL);

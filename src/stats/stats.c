@@ -490,12 +490,14 @@ bool kith_stats_forecast(const struct kith_stats_week *weeks, size_t nweeks, con
     double *vals = calloc(sims * nmonths * 3, sizeof(*vals));
     if (vals == NULL)
         abort();
-    struct kith_stats_rng r;
-    kith_stats_rng_seed(&r, seed);
-    /* Simulation-major, month by month, so a longer horizon keeps the first months' draws. */
-    for (size_t s = 0; s < sims; s++) {
-        for (size_t m = 0; m < nmonths; m++) {
-            int whole = days[m] / 7, rest = days[m] % 7;
+    /* Each month draws from its own stream (the seed and the month's index), so a longer
+     * horizon leaves the first months as they were. */
+    for (size_t m = 0; m < nmonths; m++) {
+        struct kith_stats_rng r;
+        kith_stats_rng_seed(&r, seed ^ (UINT64_C(0x9e3779b97f4a7c15) * (uint64_t)(m + 1)));
+        int whole = days[m] / 7, rest = days[m] % 7;
+        double *v = &vals[(m * 3) * sims];
+        for (size_t s = 0; s < sims; s++) {
             double ts = 0, tq = 0, tc = 0, ws, wq, wc;
             for (int w = 0; w < whole; w++) {
                 draw_week(&r, &d, &ws, &wq, &wc);
@@ -510,7 +512,6 @@ bool kith_stats_forecast(const struct kith_stats_week *weeks, size_t nweeks, con
                 tq += f * wq;
                 tc += f * wc;
             }
-            double *v = &vals[(m * 3) * sims];
             v[s] = ts;
             v[sims + s] = tq;
             v[2 * sims + s] = tc;
