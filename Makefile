@@ -4,7 +4,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps run check check-normal check-asan clean format lint bench bench-pg bench-sync
+.PHONY: all deps run check check-normal check-asan clean format lint bench bench-pg bench-sync \
+	screenshots
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -28,6 +29,10 @@ check-asan: deps
 
 lint:
 	@scripts/lint.sh
+
+# The landing page and the share hub at phone and desktop widths, into docs/screenshots/.
+screenshots: all
+	KITH_BIN=$(BUILD)/kith node tests/browser/screenshots.js
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'include/*.h' 'tests/unit/*.c' 'tests/unit/*.h' 'fuzz/*.c' 'fuzz/*.h')

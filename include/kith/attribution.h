@@ -1,7 +1,8 @@
 /*
  * attribution.h: who gets credit for a signup. The engine gathers the facts about each candidate
- * source (the `ref` the signup page saw, the typed code, the click behind the cookie); this
- * module decides, with no I/O. Also the e-mail normalisation used for self-referral.
+ * source (the `ref` the signup page saw, the typed code, the click behind the cookie, the newest
+ * lead left with the same e-mail on a shared resource); this module decides, with no I/O. Also
+ * the e-mail normalisation used for self-referral and for matching a signup to its lead.
  *
  * Ownership and threads: pure functions over caller-owned inputs; reentrant, no global state,
  * safe from any thread.
@@ -13,14 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Candidate sources, in tie-break order (url beats code beats cookie). */
+/* Candidate sources, in tie-break order (url beats code beats cookie beats lead). */
 enum kith_attr_source {
     KITH_ATTR_URL = 0,
     KITH_ATTR_CODE = 1,
     KITH_ATTR_COOKIE = 2,
-    KITH_ATTR_ORGANIC = 3,
+    KITH_ATTR_LEAD = 3, /* CONTRACT 5 (v2): an e-mail left on a resource someone shared */
+    KITH_ATTR_ORGANIC = 4,
 };
-#define KITH_ATTR_SOURCES 3
+#define KITH_ATTR_SOURCES 4
 
 enum kith_attr_reject {
     KITH_ATTR_ACCEPTED = 0,
@@ -41,7 +43,8 @@ struct kith_attr_facts {
     bool referrer_blocked; /* the referrer is blocked or erased */
     const char *referrer_external_id;
     const char *referrer_email_norm; /* normalised, or NULL */
-    int64_t at_ms; /* interaction time: signup time for url/code, click time for cookie */
+    int64_t at_ms; /* interaction time: signup time for url/code, click time for cookie, the
+                      lead's time for lead */
 };
 
 struct kith_attr_input {
@@ -49,7 +52,7 @@ struct kith_attr_input {
     const char *external_id;                        /* the person signing up */
     const char *email_norm;                         /* normalised, or NULL */
     int64_t now_ms;                                 /* the signup time */
-    int64_t window_ms;                              /* attribution window: older clicks are stale */
+    int64_t window_ms; /* attribution window: older clicks and leads are stale */
 };
 
 struct kith_attr_result {
@@ -59,14 +62,15 @@ struct kith_attr_result {
 
 /*
  * The waterfall. Each present candidate is checked in this order and rejected with the first
- * reason that applies: unknown_code/unknown_click, other_program, referrer_blocked, self_referral
- * (same external_id, or equal normalised e-mail when both are known), stale_click (cookie only:
- * now_ms - at_ms > window_ms). Of the accepted ones the most recent at_ms wins; ties go url, code,
- * cookie.
+ * reason that applies: unknown_code/unknown_click (a lead that is not found is unknown_click: the
+ * engine only presents leads it found), other_program, referrer_blocked, self_referral (same
+ * external_id, or equal normalised e-mail when both are known), stale_click (cookie and lead
+ * only: now_ms - at_ms > window_ms). Of the accepted ones the most recent at_ms wins; ties go url,
+ * code, cookie, lead.
  */
 void kith_attribution_decide(const struct kith_attr_input *in, struct kith_attr_result *out);
 
-/* "url", "code", "cookie", "organic". */
+/* "url", "code", "cookie", "lead", "organic". */
 const char *kith_attr_source_name(enum kith_attr_source s);
 /* "unknown_code", ... ; NULL for ACCEPTED and ABSENT. */
 const char *kith_attr_reject_name(enum kith_attr_reject r);

@@ -30,6 +30,8 @@ enum kith_status {
     KITH_E_UNAVAILABLE,   /* the database is busy or away: retry later */
     KITH_E_CONSTRAINT,    /* a uniqueness constraint refused a write */
     KITH_E_INTERNAL,      /* a bug */
+    /* Listed last so that the values above keep their numbers. */
+    KITH_ACCEPTED, /* success whose effect follows later (an e-mail queued, or not) */
 };
 
 /* The message and parameter that explain a failing status. Both are always NUL-terminated. */

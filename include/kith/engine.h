@@ -61,6 +61,17 @@ struct kith_call {
     const void *header_ctx;
     /* Out: set by operations whose effect the redirect cache must see (status, erasure...). */
     bool invalidates_links;
+    /* Out: set by an operation that refuses with KITH_E_INVALID_STATE after making moves that
+     * time had already made due (an expiry or a hold's end the sweeper had not reached yet):
+     * those moves commit with the refusal instead of being rolled back. */
+    bool keeps_due_moves;
+    /* Out, with an error status: members added to the error body beside "error" (owned; the
+     * import's per-line "errors", CONTRACT 19). */
+    json_t *error_detail;
+    /* KITH_SCOPE_HUB: the participant the hub token belongs to (kith/hub.h). */
+    const char *hub_participant;
+    /* Out, for browser routes: the program whose allowed_origins decide CORS ("" for any). */
+    char cors_program[48];
 };
 
 typedef enum kith_status (*kith_op_fn)(struct kith_tx *tx, struct kith_call *call, json_t **out,
@@ -177,6 +188,51 @@ enum kith_status kith_op_activity_get(struct kith_tx *, struct kith_call *, json
                                       struct kith_err *);
 enum kith_status kith_op_activity_void(struct kith_tx *, struct kith_call *, json_t **,
                                        struct kith_err *);
+/* Shareable resources and leads (section 19). */
+enum kith_status kith_op_resource_create(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_resource_list(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_resource_get(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
+enum kith_status kith_op_resource_update(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_resource_archive(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+/* text/csv body (up to 1 MiB), all or nothing. */
+enum kith_status kith_op_resource_import(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+/* Public (no key: the click names program, resource and sharer); reads the raw JSON body. */
+enum kith_status kith_op_lead_create(struct kith_tx *, struct kith_call *, json_t **,
+                                     struct kith_err *);
+enum kith_status kith_op_lead_list(struct kith_tx *, struct kith_call *, json_t **,
+                                   struct kith_err *);
+enum kith_status kith_op_lead_get(struct kith_tx *, struct kith_call *, json_t **,
+                                  struct kith_err *);
+enum kith_status kith_op_lead_messages(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_lead_erase(struct kith_tx *, struct kith_call *, json_t **,
+                                    struct kith_err *);
+
+/* The redirect path's view of a resource (GET /r/{code}/{slug}), resolved once and cached. */
+struct kith_resource_link {
+    char slug[64];
+    char url[2048];
+    char title[256];
+    char description[1024];
+    char program_name[256];
+    bool gated;
+    bool active; /* false: archived (a 404 page, as for an unknown slug) */
+};
+/* Looks up the resource slug of program. KITH_E_NOT_FOUND when it does not exist. */
+enum kith_status kith_engine_resource_resolve(struct kith_tx *tx, const char *program,
+                                              const char *slug, struct kith_resource_link *out);
+/* GET /u/{token}: the lead whose follow-up carried token stops getting them (no effect for a
+ * HEAD: write false). KITH_E_NOT_FOUND for an unknown (or erased) token; title[] is the
+ * resource's title for the page. */
+enum kith_status kith_engine_lead_unsubscribe(struct kith_tx *tx, const char *token, bool write,
+                                              int64_t now_ms, char title[256]);
+
 /* Test clock (section 10): sets the clock, then runs due work before answering. */
 enum kith_status kith_op_clock_get(struct kith_tx *, struct kith_call *, json_t **,
                                    struct kith_err *);
@@ -221,6 +277,14 @@ struct kith_link {
     bool attributes; /* false: blocked or erased, redirect without ref or cookie */
     char destination[2048];
     int64_t cookie_days;
+    char first_name[64]; /* the participant's, "" when none: a resource's lead page names them */
+    /* The friend landing page (section 4b) and the cookie's domain (4 v2), src/engine/pages.c */
+    bool landing_page;       /* program setting landing = "page" */
+    char cookie_domain[254]; /* "" when unset */
+    char program_name[256];  /* what the page says */
+    char referrer_name[104]; /* the referrer's first name, "" when none */
+    char friend_reward[320]; /* the referred reward in words, "" when none */
+    char earn_text[320];     /* how the friend earns it, in words */
 };
 /* Looks up a typed or linked code. KITH_E_NOT_FOUND when it does not exist. */
 enum kith_status kith_engine_link_resolve(struct kith_tx *tx, const char *code,
@@ -237,6 +301,7 @@ struct kith_click {
     char referrer_host[256]; /* "" when none */
     char ip_hash[KITH_CRYPTO_HASH_HEX];
     char ua_hash[KITH_CRYPTO_HASH_HEX];
+    char resource[64]; /* the slug of /r/{code}/{slug}, "" for /r/{code} */
 };
 enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_click *clicks,
                                           size_t n);
@@ -265,6 +330,8 @@ enum kith_scope {
     KITH_SCOPE_SECRET,      /* a secret key */
     KITH_SCOPE_PUBLISHABLE, /* a publishable key is enough */
     KITH_SCOPE_SIGNED,      /* no API key: the operation checks a signature over the raw body */
+    KITH_SCOPE_PUBLIC,      /* no key at all: a public route with a JSON body (section 20) */
+    KITH_SCOPE_HUB,         /* `Authorization: Hub <token>`: one participant's own data */
 };
 
 /* One API call as the transport decoded it. Every pointer is borrowed for the call. */
@@ -273,6 +340,8 @@ struct kith_engine_request {
     enum kith_scope scope;
     bool json_body;            /* the operation takes a JSON object body */
     const char *token;         /* the API key presented, "" when none */
+    const char *hub_token;     /* a hub token presented (`Authorization: Hub`), NULL when none */
+    bool cors;                 /* a browser route: the answer may carry CORS (section 20) */
     const char *idem_key;      /* the Idempotency-Key, already checked valid; NULL when none */
     const char *path;          /* the decoded path: part of the idempotency fingerprint */
     const char *query;         /* raw query string */
@@ -295,6 +364,7 @@ struct kith_engine_answer {
     char *body;
     bool replayed;          /* Idempotency-Key replay of an earlier answer */
     bool invalidates_links; /* the redirect cache must forget what it holds */
+    char allow_origin[304]; /* CORS: the Origin to allow (Access-Control-Allow-Origin), or "" */
 };
 
 /*

@@ -14,7 +14,7 @@
 
 #include "kith/core.h"
 
-#define KITH_HTTP_BODY_MAX (64 * 1024)    /* larger bodies: 413 payload_too_large */
+#define KITH_HTTP_BODY_MAX (64 * 1024)    /* larger bodies: 413 payload_too_large (see body_max) */
 #define KITH_HTTP_URL_MAX 8192            /* longer request targets: 414 */
 #define KITH_HTTP_HEADERS_MAX (16 * 1024) /* all header names and values together: 431 */
 #define KITH_HTTP_HEADER_COUNT_MAX 64     /* more header fields: 431 */
@@ -86,6 +86,9 @@ struct kith_http_config {
     uint32_t idle_timeout_ms; /* an idle keep-alive connection is closed after this (60000) */
     uint32_t max_connections; /* further connections are closed at accept (4096) */
     bool access_log;          /* one line per response on stderr */
+    /* A route's body limit, asked with its `data` once the headers are in; NULL, or an answer
+     * below KITH_HTTP_BODY_MAX, means KITH_HTTP_BODY_MAX (CSV imports take 1 MiB). */
+    size_t (*body_max)(const void *route_data);
 };
 
 struct kith_http_server;

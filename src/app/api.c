@@ -27,6 +27,7 @@ struct call {
     struct kith_engine_request rq;
     struct kith_engine_answer ans;
     char token[256];
+    char hub_token[KITH_HUB_TOKEN_MAX + 1];
     char idem[KITH_ENGINE_IDEM_KEY_MAX + 1];
     char idem_slot[sizeof(((struct kith_app_idem *)0)->key)];
 };
@@ -44,9 +45,15 @@ static enum kith_status call_job(struct kith_tx *tx, void *arg)
 
 static void respond(struct call *c)
 {
-    struct kith_http_header h[3];
+    struct kith_http_header h[5];
     size_t n = 0;
     h[n++] = (struct kith_http_header){"Content-Type", "application/json"};
+    if (c->ans.allow_origin[0]) {
+        h[n++] = (struct kith_http_header){"Access-Control-Allow-Origin", c->ans.allow_origin};
+        h[n++] = (struct kith_http_header){"Vary", "Origin"};
+    } else if (c->rq.cors) {
+        h[n++] = (struct kith_http_header){"Vary", "Origin"}; /* the answer depends on it */
+    }
     if (c->ans.replayed)
         h[n++] = (struct kith_http_header){"Idempotent-Replayed", "true"};
     if (c->ans.code == 503 || c->ans.code == 429)
@@ -75,8 +82,10 @@ static void call_done(void *arg, enum kith_status st)
         c->ans.body = kith_engine_error_json(KITH_E_UNAVAILABLE, &err);
         c->ans.replayed = false;
     } else {
-        if (c->ans.invalidates_links)
+        if (c->ans.invalidates_links) {
             kith_app_links_clear(a);
+            kith_app_cors_clear(a);
+        }
         if (c->route->flags & KITH_APP_ROUTE_NEW_CODES)
             kith_app_links_clear_unknown(a);
     }
@@ -88,16 +97,26 @@ static void call_done(void *arg, enum kith_status st)
     free(c);
 }
 
-/* The key a client presents: `Authorization: Bearer <key>`. */
-static void bearer_token(const struct kith_http_request *req, char *out, size_t outsize)
+/* The key a client presents: `Authorization: Bearer <key>`, or a share-hub link's token:
+ * `Authorization: Hub <token>` (section 20; *hub set, token in hub_out). */
+static void bearer_token(const struct kith_http_request *req, char *out, size_t outsize,
+                         char *hub_out, size_t hub_size, bool *hub)
 {
     const char *auth = kith_http_header(req, "Authorization");
     out[0] = '\0';
+    *hub = false;
     if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
         const char *t = auth + 7;
         while (*t == ' ')
             t++;
         kith_strlcpy(out, t, outsize);
+    } else if (auth && strncasecmp(auth, "Hub ", 4) == 0) {
+        const char *t = auth + 4;
+        while (*t == ' ')
+            t++;
+        *hub = true;
+        if (strlen(t) < hub_size) /* a longer one is no token of ours: "" never matches */
+            kith_strlcpy(hub_out, t, hub_size);
     }
 }
 
@@ -106,7 +125,8 @@ static void bearer_token(const struct kith_http_request *req, char *out, size_t 
 static bool idem_claim(struct kith_app *a, struct call *c)
 {
     const char *idem = kith_http_header(c->req, "Idempotency-Key");
-    if (idem == NULL || c->req->method != KITH_HTTP_POST || c->route->scope == KITH_SCOPE_SIGNED)
+    if (idem == NULL || c->req->method != KITH_HTTP_POST || c->route->scope == KITH_SCOPE_SIGNED ||
+        c->route->scope == KITH_SCOPE_PUBLIC)
         return true;
     if (!kith_engine_idem_key_valid(idem)) {
         kith_http_respond_error(c->req, KITH_E_INVALID_PARAM, "Idempotency-Key",
@@ -117,7 +137,8 @@ static bool idem_claim(struct kith_app *a, struct call *c)
     c->rq.idem_key = c->idem;
     /* In flight is scoped by the credential presented; the stored record by the key's id. */
     char digest[KITH_CRYPTO_HASH_HEX];
-    kith_crypto_hash(c->token, strlen(c->token), digest);
+    const char *who = c->rq.hub_token ? c->rq.hub_token : c->token;
+    kith_crypto_hash(who, strlen(who), digest);
     char slot[sizeof(c->idem_slot)];
     snprintf(slot, sizeof(slot), "%s:%s", digest, c->idem);
     struct kith_app_idem *e = NULL;
@@ -146,13 +167,16 @@ void kith_app_api_handle(struct kith_http_request *req, void *ctx)
     c->a = a;
     c->req = req;
     c->route = route;
+    bool hub = false;
     if (route->scope != KITH_SCOPE_SIGNED)
-        bearer_token(req, c->token, sizeof(c->token));
+        bearer_token(req, c->token, sizeof(c->token), c->hub_token, sizeof(c->hub_token), &hub);
     c->rq = (struct kith_engine_request){
         .op = route->op,
         .scope = route->scope,
         .json_body = (route->flags & KITH_APP_ROUTE_BODY) != 0,
         .token = c->token,
+        .hub_token = hub ? c->hub_token : NULL,
+        .cors = kith_app_cors_route(route),
         .path = req->path,
         .query = req->query,
         .params = req->params,

@@ -179,6 +179,11 @@ static void dispatch(struct kith_http_request *req, void *ctx)
         [KITH_APP_ROUTE_REDIRECT] = kith_app_redirect,
         [KITH_APP_ROUTE_HEALTH] = kith_app_health,
         [KITH_APP_ROUTE_PROMETHEUS] = kith_app_prometheus,
+        [KITH_APP_ROUTE_LEADS] = kith_app_leads_handle,
+        [KITH_APP_ROUTE_UNSUBSCRIBE] = kith_app_unsubscribe,
+        [KITH_APP_ROUTE_HUB] = kith_app_hub_page,
+        [KITH_APP_ROUTE_ASSET] = kith_app_asset,
+        [KITH_APP_ROUTE_PREFLIGHT] = kith_app_preflight,
     };
     struct kith_app *a = ctx;
     const struct kith_app_route *route = req->route_data;
@@ -199,6 +204,13 @@ static void dispatch(struct kith_http_request *req, void *ctx)
         return;
     }
     handlers[route->kind](req, ctx);
+}
+
+/* A route's body limit: 64 KiB, files (CSV imports) 1 MiB. */
+static size_t body_max(const void *route_data)
+{
+    const struct kith_app_route *r = route_data;
+    return (r->flags & KITH_APP_ROUTE_FILE) ? KITH_APP_FILE_MAX : 0;
 }
 
 /* The transport's view of the route table: every row, handled through dispatch(). */
@@ -254,6 +266,7 @@ int kith_app_run(const struct kith_app_config *cfg)
 
     kith_app_prom_init(&a);
     kith_app_links_init(&a);
+    kith_app_pages_init(&a);
     if (kith_crypto_init(&err) != KITH_OK || load_lists(&a.eng, &err) != KITH_OK) {
         kith_log_error("server", "msg=\"cannot start\" error=\"%s\"", err.message);
         goto out;
@@ -281,6 +294,7 @@ int kith_app_run(const struct kith_app_config *cfg)
         .route_count = nroutes,
         .ctx = &a,
         .access_log = true,
+        .body_max = body_max,
     };
     if (kith_http_server_create(a.loop, &hc, &a.srv, &err) != KITH_OK) {
         kith_log_error("server", "msg=\"cannot listen\" error=\"%s\"", err.message);
@@ -309,6 +323,8 @@ out:
     kith_http_server_destroy(a.srv);
     uv_run(a.loop, UV_RUN_DEFAULT); /* let closing handles finish */
     kith_app_links_dispose(&a);
+    kith_app_resources_dispose(&a);
+    kith_app_pages_dispose(&a);
     kith_app_clicks_dispose(&a);
     kith_app_api_dispose(&a);
     kith_app_limits_dispose(&a);

@@ -18,6 +18,7 @@
 #include "kith/crypto.h"
 #include "kith/engine.h"
 #include "kith/http.h"
+#include "kith/hub.h"
 #include "kith/net.h"
 #include "kith/store.h"
 
@@ -26,10 +27,15 @@ struct kith_app;
 /* ---- routes (routes.c) ---- */
 /* What a route is handled by. */
 enum kith_app_route_kind {
-    KITH_APP_ROUTE_API,        /* an engine operation, through kith_engine_call() */
-    KITH_APP_ROUTE_REDIRECT,   /* GET|HEAD /r/{code}: the redirect path */
-    KITH_APP_ROUTE_HEALTH,     /* GET /healthz */
-    KITH_APP_ROUTE_PROMETHEUS, /* GET /metrics */
+    KITH_APP_ROUTE_API,         /* an engine operation, through kith_engine_call() */
+    KITH_APP_ROUTE_REDIRECT,    /* GET|HEAD /r/{code}: the redirect path */
+    KITH_APP_ROUTE_HEALTH,      /* GET /healthz */
+    KITH_APP_ROUTE_PROMETHEUS,  /* GET /metrics */
+    KITH_APP_ROUTE_LEADS,       /* POST /v1/public/leads: JSON (API), or the lead page's form */
+    KITH_APP_ROUTE_UNSUBSCRIBE, /* GET /u/{token}: a follow-up's one-click unsubscribe page */
+    KITH_APP_ROUTE_HUB,         /* GET /p/{token}: the share hub page (pages.c) */
+    KITH_APP_ROUTE_ASSET,       /* GET /kith.js, /assets/{name}: embedded files (pages.c) */
+    KITH_APP_ROUTE_PREFLIGHT,   /* OPTIONS on a browser route: the CORS preflight (cors.c) */
     KITH_APP_ROUTE_KIND_COUNT,
 };
 enum kith_app_route_flags {
@@ -42,7 +48,10 @@ enum kith_app_route_flags {
     KITH_APP_ROUTE_LIMIT_LOGIN = 32,  /* /admin/login: 60 a minute */
     KITH_APP_ROUTE_LIMITS = 8 | 16 | 32,
     KITH_APP_ROUTE_NEW_CODES = 64, /* may create a code: the redirect path forgets unknown codes */
+    KITH_APP_ROUTE_FILE = 128,     /* takes a file of up to KITH_APP_FILE_MAX (CSV imports) */
+    KITH_APP_ROUTE_CORS = 256,     /* a browser route besides /v1/public and /v1/hub (cors.c) */
 };
+#define KITH_APP_FILE_MAX (1024 * 1024)
 /* One row of the route table: everything about a route, in one place. */
 struct kith_app_route {
     enum kith_http_method method;
@@ -99,6 +108,53 @@ void kith_app_links_clear(struct kith_app *a);
 /* Forgets the codes known not to exist (a code may have been created). */
 void kith_app_links_clear_unknown(struct kith_app *a);
 void kith_app_links_dispose(struct kith_app *a);
+
+/* ---- resource links, lead pages, unsubscribe (resources.c) ---- */
+struct kith_app_resources {
+    struct kith_app_res *cache; /* by program and slug, 10 s like codes */
+    size_t count;
+};
+/* For /r/{code}/{slug} (req->params[1]) of program: true with *out when the resource is active
+ * and known; otherwise false, the request being answered (404 page) or looked up (the lookup
+ * runs kith_app_redirect again for req once it knows). */
+bool kith_app_resource_find(struct kith_app *a, struct kith_http_request *req, const char *program,
+                            const struct kith_resource_link **out);
+/* A gated resource's lead page (200; the click's cookie, when counted, in cookie). */
+void kith_app_lead_page(struct kith_app *a, struct kith_http_request *req,
+                        const struct kith_resource_link *res, const char *first_name,
+                        const char *click_id, const char *cookie);
+void kith_app_leads_handle(struct kith_http_request *req, void *ctx);
+void kith_app_unsubscribe(struct kith_http_request *req, void *ctx);
+void kith_app_resources_clear(struct kith_app *a);
+void kith_app_resources_dispose(struct kith_app *a);
+/* ---- the people's pages (pages.c, hub_page.c) and CORS (cors.c), sections 4b and 20 ---- */
+struct kith_app_pages {
+    char (*etags)[24];               /* per embedded file (web.h), in its order */
+    struct kith_app_origin *origins; /* preflight answers: is this origin listed, for a while */
+    size_t origin_count;
+};
+/* What a friend landing page shows (redirect.c gathers it from its cache). */
+struct kith_app_landing {
+    const char *program_name;
+    const char *referrer_name; /* "" when none */
+    const char *friend_reward; /* "" when none */
+    const char *earn_text;
+    const char *code;
+    const char *href;   /* the destination with ref (and kith_click when counted) */
+    const char *cookie; /* the Set-Cookie value, NULL when the visit is not counted */
+};
+void kith_app_pages_init(struct kith_app *a);
+void kith_app_pages_dispose(struct kith_app *a);
+/* Answers 200 with the landing page (4b). */
+void kith_app_landing(struct kith_app *a, struct kith_http_request *req,
+                      const struct kith_app_landing *in);
+void kith_app_hub_page(struct kith_http_request *req, void *ctx);
+void kith_app_asset(struct kith_http_request *req, void *ctx);
+void kith_app_preflight(struct kith_http_request *req, void *ctx);
+/* True for a route whose answers may carry CORS headers (/v1/public, /v1/hub, CORS flag). */
+bool kith_app_cors_route(const struct kith_app_route *route);
+/* Forgets cached preflight answers (a program changed). */
+void kith_app_cors_clear(struct kith_app *a);
 
 /* ---- clients and budgets (limits.c) ---- */
 #define KITH_APP_CLICK_CAP 30 /* counted clicks a minute from one address on one code */
@@ -196,6 +252,8 @@ struct kith_app {
     struct kith_app_api api;
     struct kith_app_limits limits;
     struct kith_app_links links;
+    struct kith_app_resources resources;
+    struct kith_app_pages pages;
     struct kith_app_clicks clicks;
     struct kith_app_deliver deliver;
     struct kith_app_sweeper sweeper;

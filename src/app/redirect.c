@@ -28,6 +28,11 @@ struct kith_app_prog {
     char id[48];
     char destination[2048];
     int64_t cookie_days;
+    bool landing_page;       /* answer with the friend landing page (4b) */
+    char cookie_domain[254]; /* "" when unset */
+    char name[256];
+    char friend_reward[320];
+    char earn_text[320];
     UT_hash_handle hh;
 };
 
@@ -36,6 +41,8 @@ struct kith_app_link {
     char norm[KITH_CODE_NORM_MAX + 1];
     char code[16];
     char participant[KITH_ID_MAX];
+    char first_name[64]; /* for a resource's lead page */
+    char referrer_name[104];
     bool attributes;
     struct kith_app_prog *prog;
     UT_hash_handle hh;
@@ -56,6 +63,11 @@ static const char not_found_page[] =
 
 static void answer(struct kith_app *a, struct kith_http_request *req, const struct kith_app_link *l)
 {
+    const struct kith_resource_link *res = NULL;
+    /* /r/{code}/{slug} (CONTRACT 19): the resource comes from resources.c's cache; when it must
+     * be looked up, this handler runs again once it is known. */
+    if (req->param_count > 1 && !kith_app_resource_find(a, req, l->prog->id, &res))
+        return;
     char location[KITH_LINKS_LOCATION_MAX], cookie[KITH_LINKS_COOKIE_MAX];
     char ip_hash[KITH_CRYPTO_HASH_HEX] = "";
     const char *ua = kith_http_header(req, "User-Agent");
@@ -74,9 +86,16 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
     bool counted = kith_links_decide(&facts, &why);
     struct kith_http_header h[4];
     size_t n = 0;
+    char click_id[KITH_ID_MAX] = "";
+    int64_t at_ms = kith_clock_now_ms();
+    if (counted)
+        kith_crypto_time_id("clk_", at_ms, click_id);
 
-    if (kith_links_location(l->prog->destination, l->attributes, l->code, NULL, location,
-                            sizeof(location), NULL) != KITH_OK) {
+    /* A counted click's id goes into the Location too (4 v2), so another host (the business's
+     * site with kith.js, or a resource's own page) can keep it as a first-party cookie. */
+    if (kith_links_location(res ? res->url : l->prog->destination, l->attributes, l->code,
+                            counted ? click_id : NULL, location, sizeof(location),
+                            NULL) != KITH_OK) {
         /* A destination kith accepted always fits; refuse rather than send a cut URL. */
         kith_http_respond_error(req, KITH_E_INTERNAL, NULL, "this link's destination is invalid");
         return;
@@ -88,9 +107,15 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
     if (why == KITH_LINKS_BACKLOG_FULL)
         kith_app_clicks_shed(a);
     struct kith_click *c = counted ? kith_app_clicks_add(a) : NULL;
+    bool cookie_set = false;
+    if (counted && c == NULL) /* lost a race with the backlog bound: no click, no click id */
+        kith_links_location(l->prog->destination, l->attributes, l->code, NULL, location,
+                            sizeof(location), NULL);
     if (c) {
-        c->at_ms = kith_clock_now_ms();
-        kith_crypto_time_id("clk_", c->at_ms, c->id);
+        c->at_ms = at_ms;
+        kith_strlcpy(c->id, click_id, sizeof(c->id));
+        if (res)
+            kith_strlcpy(c->resource, res->slug, sizeof(c->resource));
         kith_strlcpy(c->program, l->prog->id, sizeof(c->program));
         kith_strlcpy(c->participant, l->participant, sizeof(c->participant));
         kith_strlcpy(c->code, l->code, sizeof(c->code));
@@ -103,11 +128,33 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
         if (ua)
             kith_crypto_keyed_hash(a->eng.hash_key, ua, strlen(ua), c->ua_hash);
         bool secure = a->eng.secure_cookies || req->client_secure;
-        if (kith_links_cookie(c->id, l->prog->cookie_days, NULL, secure, cookie, sizeof(cookie),
-                              NULL) == KITH_OK)
+        if (kith_links_cookie(c->id, l->prog->cookie_days, l->prog->cookie_domain, secure, cookie,
+                              sizeof(cookie), NULL) == KITH_OK) {
             h[n++] = (struct kith_http_header){"Set-Cookie", cookie};
+            cookie_set = true;
+        }
     }
-    kith_app_observe(a, "links.redirect", 302, req->started_ns);
+    if (l->attributes && l->prog->landing_page && res == NULL) {
+        /* The friend landing page (4b): the same counting, the Location as its one button. A
+         * resource link goes to its resource (or its lead page) instead. */
+        struct kith_app_landing page = {
+            .program_name = l->prog->name,
+            .referrer_name = l->referrer_name,
+            .friend_reward = l->prog->friend_reward,
+            .earn_text = l->prog->earn_text,
+            .code = l->code,
+            .href = location,
+            .cookie = cookie_set ? cookie : NULL,
+        };
+        kith_app_landing(a, req, &page);
+        return;
+    }
+    if (res && res->gated && l->attributes) { /* kith's lead page, with the same cookie */
+        kith_app_lead_page(a, req, res, l->first_name, c ? c->id : NULL,
+                           cookie_set ? cookie : NULL);
+        return;
+    }
+    kith_app_observe(a, req->route_name, 302, req->started_ns);
     kith_http_respond(req, 302, h, n, "", 0);
 }
 
@@ -144,6 +191,11 @@ static struct kith_app_link *cache_put(struct kith_app *a, const char *norm,
     /* Every lookup brings the program's current settings (another instance may change them). */
     kith_strlcpy(p->destination, k->destination, sizeof(p->destination));
     p->cookie_days = k->cookie_days;
+    p->landing_page = k->landing_page;
+    kith_strlcpy(p->cookie_domain, k->cookie_domain, sizeof(p->cookie_domain));
+    kith_strlcpy(p->name, k->program_name, sizeof(p->name));
+    kith_strlcpy(p->friend_reward, k->friend_reward, sizeof(p->friend_reward));
+    kith_strlcpy(p->earn_text, k->earn_text, sizeof(p->earn_text));
     struct kith_app_link *l = NULL;
     HASH_FIND_STR(c->links, norm, l);
     if (l == NULL) {
@@ -156,6 +208,8 @@ static struct kith_app_link *cache_put(struct kith_app *a, const char *norm,
     }
     kith_strlcpy(l->code, k->code, sizeof(l->code));
     kith_strlcpy(l->participant, k->participant, sizeof(l->participant));
+    kith_strlcpy(l->first_name, k->first_name, sizeof(l->first_name));
+    kith_strlcpy(l->referrer_name, k->referrer_name, sizeof(l->referrer_name));
     l->attributes = k->attributes;
     l->loaded_ns = kith_clock_mono_ns();
     l->prog = p;
@@ -245,6 +299,7 @@ void kith_app_links_clear(struct kith_app *a)
     }
     a->links.count = 0;
     kith_app_links_clear_unknown(a);
+    kith_app_resources_clear(a);
 }
 
 void kith_app_links_clear_unknown(struct kith_app *a)

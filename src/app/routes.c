@@ -11,6 +11,10 @@
 #define SIGNED KITH_SCOPE_SIGNED
 #define BODY KITH_APP_ROUTE_BODY
 #define API KITH_APP_ROUTE_API
+#define PUBLIC KITH_SCOPE_PUBLIC
+#define HUB KITH_SCOPE_HUB
+#define LIMIT_PUBLIC KITH_APP_ROUTE_LIMIT_PUBLIC
+#define PREFLIGHT KITH_APP_ROUTE_PREFLIGHT
 
 const struct kith_app_route kith_app_routes[] = {
     /* public: links, health, metrics */
@@ -83,7 +87,8 @@ const struct kith_app_route kith_app_routes[] = {
      kith_op_shopify, SIGNED, 0},
     /* metrics and leaderboard (14) */
     {KITH_HTTP_GET, "/v1/metrics", "metrics.get", API, kith_op_metrics, SECRET, 0},
-    {KITH_HTTP_GET, "/v1/leaderboard", "leaderboard.get", API, kith_op_leaderboard, PUBLISHABLE, 0},
+    {KITH_HTTP_GET, "/v1/leaderboard", "leaderboard.get", API, kith_op_leaderboard, PUBLISHABLE,
+     KITH_APP_ROUTE_CORS},
     /* tracks, levels, roles and activities (15, 16) */
     {KITH_HTTP_POST, "/v1/participants/{id}/levels/{track}/approve", "participants.levels.approve",
      API, kith_op_participant_level_approve, SECRET, BODY},
@@ -103,8 +108,50 @@ const struct kith_app_route kith_app_routes[] = {
     /* moments, asks, rituals and the public page (17, 18) */
 
     /* resources and leads (19) */
+    {KITH_HTTP_GET, "/r/{code}/{slug}", "links.resource", KITH_APP_ROUTE_REDIRECT, NULL, SECRET,
+     KITH_APP_ROUTE_LIMIT_LINKS},
+    {KITH_HTTP_POST, "/v1/resources", "resources.create", API, kith_op_resource_create, SECRET,
+     BODY},
+    {KITH_HTTP_GET, "/v1/resources", "resources.list", API, kith_op_resource_list, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/resources/import", "resources.import", API, kith_op_resource_import,
+     SECRET, KITH_APP_ROUTE_FILE},
+    {KITH_HTTP_GET, "/v1/resources/{slug}", "resources.get", API, kith_op_resource_get, SECRET, 0},
+    {KITH_HTTP_PATCH, "/v1/resources/{slug}", "resources.update", API, kith_op_resource_update,
+     SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/resources/{slug}/archive", "resources.archive", API,
+     kith_op_resource_archive, SECRET, BODY},
+    /* public: JSON, or the lead page's form (answered with a 303 to the resource) */
+    {KITH_HTTP_POST, "/v1/public/leads", "leads.create", KITH_APP_ROUTE_LEADS, kith_op_lead_create,
+     SIGNED, KITH_APP_ROUTE_LIMIT_PUBLIC},
+    {KITH_HTTP_GET, "/v1/leads", "leads.list", API, kith_op_lead_list, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/leads/{id}", "leads.get", API, kith_op_lead_get, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/leads/{id}/messages", "leads.messages", API, kith_op_lead_messages, SECRET,
+     0},
+    {KITH_HTTP_POST, "/v1/leads/{id}/erase", "leads.erase", API, kith_op_lead_erase, SECRET, BODY},
+    {KITH_HTTP_GET, "/u/{token}", "leads.unsubscribe", KITH_APP_ROUTE_UNSUBSCRIBE, NULL, SECRET,
+     KITH_APP_ROUTE_LIMIT_PUBLIC},
 
     /* the share hub, kith.js and CORS (20) */
+    {KITH_HTTP_POST, "/v1/participants/{id}/hub_link", "participants.hub_link", API,
+     kith_op_participant_hub_link, SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/public/hub_login", "hub.login", API, kith_op_hub_login, PUBLIC,
+     BODY | LIMIT_PUBLIC},
+    {KITH_HTTP_GET, "/v1/hub/me", "hub.me", API, kith_op_hub_me, HUB, LIMIT_PUBLIC},
+    {KITH_HTTP_PATCH, "/v1/hub/me", "hub.me.update", API, kith_op_hub_me_update, HUB,
+     BODY | LIMIT_PUBLIC},
+    {KITH_HTTP_GET, "/v1/hub/export", "hub.export", API, kith_op_hub_export, HUB, LIMIT_PUBLIC},
+    {KITH_HTTP_POST, "/v1/hub/erase", "hub.erase", API, kith_op_hub_erase, HUB,
+     BODY | LIMIT_PUBLIC},
+    {KITH_HTTP_GET, "/p/{token}", "hub.page", KITH_APP_ROUTE_HUB, NULL, SECRET, LIMIT_PUBLIC},
+    {KITH_HTTP_GET, "/kith.js", "assets.kith_js", KITH_APP_ROUTE_ASSET, NULL, SECRET, 0},
+    {KITH_HTTP_GET, "/assets/{name}", "assets.file", KITH_APP_ROUTE_ASSET, NULL, SECRET, 0},
+    {KITH_HTTP_OPTIONS, "/v1/public/{a}", "cors.preflight", PREFLIGHT, NULL, SECRET, LIMIT_PUBLIC},
+    {KITH_HTTP_OPTIONS, "/v1/public/{a}/{b}", "cors.preflight", PREFLIGHT, NULL, SECRET,
+     LIMIT_PUBLIC},
+    {KITH_HTTP_OPTIONS, "/v1/public/{a}/{b}/{c}", "cors.preflight", PREFLIGHT, NULL, SECRET,
+     LIMIT_PUBLIC},
+    {KITH_HTTP_OPTIONS, "/v1/hub/{a}", "cors.preflight", PREFLIGHT, NULL, SECRET, LIMIT_PUBLIC},
+    {KITH_HTTP_OPTIONS, "/v1/leaderboard", "cors.preflight", PREFLIGHT, NULL, SECRET, LIMIT_PUBLIC},
 
     /* admin accounts, sessions, API keys, CSV exports (21) */
 

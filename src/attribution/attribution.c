@@ -1,8 +1,9 @@
 /*
  * attribution.c: the waterfall that decides who gets credit for a signup, and the e-mail
  * normalisation used to spot self-referral. The engine gathers the facts about each candidate
- * (the `ref` link, the typed code, the click behind the cookie); this file only judges them. It
- * is not for looking anything up: no store, no clock, no logging.
+ * (the `ref` link, the typed code, the click behind the cookie, the newest lead with the signup's
+ * e-mail); this file only judges them. It is not for looking anything up: no store, no clock, no
+ * logging.
  */
 #include <string.h>
 
@@ -15,8 +16,8 @@ static bool same_text(const char *a, const char *b)
 }
 
 /*
- * A click is stale when it is older than the window. Computed without signed overflow: a click
- * in the future (clock skew between edges) has age <= 0 and is never stale, and a negative
+ * A click (or a lead) is stale when it is older than the window. Computed without signed overflow:
+ * a click in the future (clock skew between edges) has age <= 0 and is never stale, and a negative
  * window counts as zero.
  */
 static bool click_stale(int64_t now_ms, int64_t at_ms, int64_t window_ms)
@@ -35,7 +36,8 @@ static enum kith_attr_reject judge(const struct kith_attr_input *in, enum kith_a
     if (!f->present)
         return KITH_ATTR_ABSENT;
     if (!f->found)
-        return src == KITH_ATTR_COOKIE ? KITH_ATTR_UNKNOWN_CLICK : KITH_ATTR_UNKNOWN_CODE;
+        return src == KITH_ATTR_COOKIE || src == KITH_ATTR_LEAD ? KITH_ATTR_UNKNOWN_CLICK
+                                                                : KITH_ATTR_UNKNOWN_CODE;
     if (!f->same_program)
         return KITH_ATTR_OTHER_PROGRAM;
     if (f->referrer_blocked)
@@ -43,7 +45,9 @@ static enum kith_attr_reject judge(const struct kith_attr_input *in, enum kith_a
     if (same_text(in->external_id, f->referrer_external_id) ||
         same_text(in->email_norm, f->referrer_email_norm))
         return KITH_ATTR_SELF_REFERRAL;
-    if (src == KITH_ATTR_COOKIE && click_stale(in->now_ms, f->at_ms, in->window_ms))
+    /* url and code happen at signup time; a click and a lead happened earlier. */
+    if ((src == KITH_ATTR_COOKIE || src == KITH_ATTR_LEAD) &&
+        click_stale(in->now_ms, f->at_ms, in->window_ms))
         return KITH_ATTR_STALE_CLICK;
     return KITH_ATTR_ACCEPTED;
 }
@@ -74,6 +78,8 @@ const char *kith_attr_source_name(enum kith_attr_source s)
         return "code";
     case KITH_ATTR_COOKIE:
         return "cookie";
+    case KITH_ATTR_LEAD:
+        return "lead";
     case KITH_ATTR_ORGANIC:
         return "organic";
     }

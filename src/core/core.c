@@ -26,6 +26,7 @@ const char *kith_status_code(enum kith_status st)
     switch (st) {
     case KITH_OK:
     case KITH_CREATED:
+    case KITH_ACCEPTED:
         return "ok";
     case KITH_E_INVALID_JSON:
         return "invalid_json";

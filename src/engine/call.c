@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/pages.h"
 #include "kith/clock.h"
+#include "kith/hub.h"
 
 /* How long a stored answer replays (CONTRACT section 1). */
 #define IDEM_WINDOW_MS (24 * INT64_C(3600000))
@@ -43,13 +45,27 @@ char *kith_engine_error_json(enum kith_status st, const struct kith_err *err)
     return kith_error_json(st, err ? err->message : NULL, err ? err->param : NULL);
 }
 
+/* Adds an operation's members (CONTRACT 19: the import's "errors") to its error body. */
+static void with_detail(struct kith_engine_answer *ans, json_t *detail)
+{
+    json_t *body = json_loads(ans->body, 0, NULL);
+    if (body == NULL || json_object_update_missing(body, detail) != 0)
+        abort();
+    free(ans->body);
+    ans->body = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (ans->body == NULL)
+        abort();
+}
+
 /* Who calls: KITH_OK with key_id set, or an answer already written into ans. */
 static bool authorise(struct kith_tx *tx, const struct kith_engine *eng,
                       const struct kith_engine_request *rq, char key_id[KITH_ID_MAX],
-                      struct kith_engine_answer *ans)
+                      enum kith_key_kind *kind_out, struct kith_engine_answer *ans)
 {
-    enum kith_key_kind kind;
+    enum kith_key_kind kind = KITH_KEY_NONE;
     enum kith_status st = kith_engine_authenticate(tx, eng, rq->token, key_id, &kind);
+    *kind_out = kind;
     if (st == KITH_E_UNAUTHORIZED) {
         answer_error(ans, rq, st, NULL, "a valid API key is required: Authorization: Bearer <key>");
         return false;
@@ -62,6 +78,33 @@ static bool authorise(struct kith_tx *tx, const struct kith_engine *eng,
         answer_error(ans, rq, KITH_E_FORBIDDEN, NULL, "this route needs a secret key (sk_...)");
         return false;
     }
+    return true;
+}
+
+/* The people's routes (section 20): none needs a key, and a hub token opens only /v1/hub. */
+static bool authorise_people(struct kith_tx *tx, const struct kith_engine_request *rq,
+                             int64_t now_ms, char key_id[KITH_ID_MAX],
+                             char participant[KITH_ID_MAX], char program[48],
+                             struct kith_engine_answer *ans)
+{
+    if (rq->scope == KITH_SCOPE_PUBLIC) {
+        kith_strlcpy(key_id, "public", KITH_ID_MAX);
+        return true;
+    }
+    enum kith_status st =
+        rq->hub_token && rq->hub_token[0]
+            ? kith_engine_hub_authorise(tx, rq->hub_token, now_ms, participant, program)
+            : KITH_E_UNAUTHORIZED;
+    if (st == KITH_E_UNAUTHORIZED) {
+        answer_error(ans, rq, st, NULL,
+                     "this link has expired or no longer works: Authorization: Hub <token>");
+        return false;
+    }
+    if (st != KITH_OK) {
+        answer_unavailable(ans, rq);
+        return false;
+    }
+    snprintf(key_id, KITH_ID_MAX, "hub:%s", participant);
     return true;
 }
 
@@ -164,20 +207,30 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
     struct kith_err err = {{0}, {0}};
     json_t *body = NULL, *out = NULL;
     int64_t now_ms = kith_clock_now_ms();
-    bool idem = rq->idem_key != NULL && rq->scope != KITH_SCOPE_SIGNED;
+    bool idem =
+        rq->idem_key != NULL && rq->scope != KITH_SCOPE_SIGNED && rq->scope != KITH_SCOPE_PUBLIC;
+    bool people = rq->scope == KITH_SCOPE_PUBLIC || rq->scope == KITH_SCOPE_HUB;
+    enum kith_key_kind kind = KITH_KEY_NONE;
+    char hub_participant[KITH_ID_MAX] = "", cors_program[48] = "";
 
     /* A job may run again (a PostgreSQL serialization retry): start from a clean answer. */
     free(ans->body);
     memset(ans, 0, sizeof(*ans));
+    if (rq->hub_token && rq->scope != KITH_SCOPE_HUB) {
+        answer_error(ans, rq, KITH_E_UNAUTHORIZED, NULL,
+                     "a hub link opens only the hub's own routes (/v1/hub/...)");
+        goto cors;
+    }
     if (rq->scope == KITH_SCOPE_SIGNED) {
         kith_strlcpy(key_id, "public", sizeof(key_id));
     } else {
-        if (!authorise(tx, eng, rq, key_id, ans))
-            return KITH_OK;
+        if (people ? !authorise_people(tx, rq, now_ms, key_id, hub_participant, cors_program, ans)
+                   : !authorise(tx, eng, rq, key_id, &kind, ans))
+            goto cors;
         if (idem && !idem_check(tx, rq, key_id, now_ms, req_hash, ans))
-            return KITH_OK;
+            goto cors;
         if (rq->json_body && !parse_body(rq, &body, ans))
-            return KITH_OK;
+            goto cors;
     }
 
     struct kith_call call = {
@@ -191,15 +244,16 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
         .raw_len = rq->body_len,
         .header = rq->header,
         .header_ctx = rq->header_ctx,
+        .hub_participant = hub_participant,
     };
     enum kith_status st = kith_tx_savepoint(tx);
     if (st != KITH_OK) {
         json_decref(body);
         answer_unavailable(ans, rq);
-        return KITH_OK;
+        goto cors;
     }
     st = rq->op(tx, &call, &out, &err);
-    if (st == KITH_OK || st == KITH_CREATED) {
+    if (st == KITH_OK || st == KITH_CREATED || st == KITH_ACCEPTED) {
         kith_tx_release(tx);
         ans->st = st;
         ans->code = rq->code_of(st);
@@ -208,15 +262,24 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
             abort();
         ans->invalidates_links = call.invalidates_links;
     } else {
-        kith_tx_rollback(tx);
+        /* A refusal keeps only the moves time had already made due (the sweeper's work). */
+        if (st == KITH_E_INVALID_STATE && call.keeps_due_moves)
+            kith_tx_release(tx);
+        else
+            kith_tx_rollback(tx);
         if (st == KITH_E_CONSTRAINT) /* a race another writer won: retry, as for an outage */
             st = KITH_E_UNAVAILABLE;
         ans->st = st;
         ans->code = rq->code_of(st);
         ans->body = kith_engine_error_json(st, &err);
+        if (call.error_detail)
+            with_detail(ans, call.error_detail);
     }
+    json_decref(call.error_detail);
     json_decref(out);
     json_decref(body);
+    if (call.cors_program[0])
+        kith_strlcpy(cors_program, call.cors_program, sizeof(cors_program));
 
     /* Store the answer in the same transaction, except validation failures and outages. */
     if (idem && !validation_error(st) && st != KITH_E_UNAVAILABLE && st != KITH_E_INTERNAL) {
@@ -227,6 +290,11 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
         if (ist != KITH_OK)
             return KITH_E_UNAVAILABLE; /* the whole job rolls back: nothing half-done */
     }
+cors:
+    /* A browser route's answer (errors too, so pages can read them) may allow the Origin. A
+     * leaderboard read with a secret key never does: such a key has no place in a browser. */
+    if (rq->cors && !(rq->scope == KITH_SCOPE_PUBLISHABLE && kind != KITH_KEY_PUBLISHABLE))
+        return kith_eng_cors_answer(tx, rq, cors_program, ans);
     return KITH_OK;
 }
 

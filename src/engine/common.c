@@ -173,6 +173,7 @@ json_t *kith_eng_render_referral_rows(json_t *row, json_t *referrer, json_t *ref
     json_object_set_new(out, "code", str_or_null(row, "code"));
     json_object_set_new(out, "source", str_or_null(row, "source"));
     json_object_set_new(out, "channel", str_or_null(row, "channel"));
+    json_object_set_new(out, "resource", str_or_null(row, "resource")); /* CONTRACT 19 */
     json_object_set_new(out, "status", str_or_null(row, "status"));
     json_t *flags = json_loads(
         kith_eng_row_str(row, "fraud_flags") ? kith_eng_row_str(row, "fraud_flags") : "[]", 0,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/pages.h"
 #include "kith/webhooks.h"
 
 #define FAILING_DISABLE_MS (5 * KITH_MS_PER_DAY)
@@ -24,6 +25,8 @@ enum kith_status kith_engine_deliveries_recover(struct kith_tx *tx)
     if (st == KITH_OK)
         st = kith_store_exec(tx, KITH_Q_NOTIFICATIONS_RECOVER, args, NULL);
     json_decref(args);
+    if (st == KITH_OK)
+        st = kith_eng_lead_mail_recover(tx); /* follow-ups to leads (followups.c) */
     return st;
 }
 
@@ -147,15 +150,20 @@ enum kith_status kith_engine_delivery_record(struct kith_tx *tx, const char *del
 enum kith_status kith_engine_mail_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
                                         json_t **out)
 {
-    return claim(tx, KITH_Q_NOTIFICATIONS_OUTBOX,
-                 json_pack("[II]", (json_int_t)now_ms, (json_int_t)max),
-                 KITH_Q_NOTIFICATIONS_SENDING, now_ms, out);
+    enum kith_status st = claim(tx, KITH_Q_NOTIFICATIONS_OUTBOX,
+                                json_pack("[II]", (json_int_t)now_ms, (json_int_t)max),
+                                KITH_Q_NOTIFICATIONS_SENDING, now_ms, out);
+    if (st == KITH_OK) /* and follow-ups to leads (followups.c), in the same shape */
+        st = kith_eng_lead_mail_claim(tx, now_ms, max, *out);
+    return st;
 }
 
 enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notification_id, bool ok,
                                          int64_t now_ms)
 {
     json_t *n = NULL;
+    if (kith_eng_lead_mail_is(notification_id))
+        return kith_eng_lead_mail_record(tx, notification_id, ok, now_ms);
     enum kith_status st = kith_store_get(tx, "notifications", notification_id, &n);
     if (st != KITH_OK)
         return st == KITH_E_NOT_FOUND ? KITH_OK : st;
@@ -166,6 +174,8 @@ enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notific
     if (ok)
         json_object_set_new(set, "sent_at", json_integer(now_ms));
     st = kith_store_update(tx, "notifications", notification_id, set);
+    if (st == KITH_OK && (ok || attempts >= MAIL_ATTEMPTS_MAX))
+        st = kith_eng_hub_mail_done(tx, notification_id); /* a sign-in link leaves (hub.c) */
     json_decref(set);
     json_decref(n);
     return st;

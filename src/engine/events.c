@@ -268,16 +268,28 @@ enum kith_status kith_eng_event_record(struct kith_tx *tx, struct kith_call *cal
     if (referral) {
         bool qualifying =
             strcmp(type, p.qual_event) == 0 && (has_amount ? amount : 0) >= p.min_amount;
-        if (qualifying && payment &&
+        /* A purchase made before expires_at qualifies even when reported after it; otherwise a
+         * pending referral whose expires_at has passed is expired first, as the sweeper would
+         * have made it, whether or not it has run (CONTRACT section 5). */
+        bool in_time = kith_eng_row_is_null(referral, "expires_at") ||
+                       at_ms < kith_eng_row_int(referral, "expires_at");
+        if (!(qualifying && in_time) &&
+            (st = kith_eng_referral_expire_due(tx, referral, call->now_ms, err)) != KITH_OK)
+            goto out;
+        if (qualifying && in_time && payment &&
             (st = rescore_payment(tx, &p, referral, payment, call->now_ms, err)) != KITH_OK)
             goto out;
-        if (qualifying)
+        if (qualifying) {
             st = kith_eng_referral_qualify(tx, call->eng, &p, referral, id, at_ms, call->now_ms,
                                            NULL, err);
-        else if (strcmp(type, "refund") == 0 || strcmp(type, "cancel") == 0)
+        } else if (strcmp(type, "refund") == 0 || strcmp(type, "cancel") == 0) {
+            /* Back to pending after its expiry: expired, as the sweeper would make it. */
             st = kith_eng_referral_undo(tx, call->eng, &p, referral, at_ms, call->now_ms, err);
-        else
+            if (st == KITH_OK)
+                st = kith_eng_referral_expire_due(tx, referral, call->now_ms, err);
+        } else {
             st = KITH_OK;
+        }
         if (st != KITH_OK)
             goto out;
     }

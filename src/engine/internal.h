@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "kith/attribution.h"
 #include "kith/engine.h"
 #include "kith/rewards.h"
 #include "kith/store.h"
@@ -136,13 +137,15 @@ enum kith_status kith_eng_participant_fields(json_t *body, const struct kith_eng
 enum kith_status kith_eng_metadata_field(json_t *body, json_t *row, struct kith_err *err);
 
 /* ---- fraud scoring (scoring.c) ---- */
-/* Scores a new referral. person is the referred person's row (ip_hash, device_id,
- * payment_fingerprint, email_norm); the e-mail's domain and stem are set on referral (the row
- * about to be written) for later sequential checks. Returns the flag mask in *flags. */
+/* Scores a new referral created at at_ms (its created_at: the signup's occurred_at or now_ms).
+ * person is the referred person's row (ip_hash, device_id, payment_fingerprint, email_norm);
+ * the e-mail's domain and stem are set on referral (the row about to be written) for later
+ * sequential checks. Velocity and sequential e-mails count only the referrer's referrals
+ * created before at_ms. Returns the flag mask in *flags. */
 enum kith_status kith_eng_score_referral(struct kith_tx *tx, const struct kith_engine *eng,
                                          const struct prog *p, json_t *referrer, json_t *person,
-                                         const char *click_host, int64_t at_ms, json_t *referral,
-                                         unsigned *flags, struct kith_err *err);
+                                         const char *click_host, int64_t at_ms, int64_t now_ms,
+                                         json_t *referral, unsigned *flags, struct kith_err *err);
 /* JSON array of flag names, in the contract's order. */
 json_t *kith_eng_flags_json(unsigned flags);
 unsigned kith_eng_flags_from_json(const char *text);
@@ -213,8 +216,9 @@ enum kith_status kith_eng_notify_level(struct kith_tx *tx, const struct kith_eng
                                        const char *level_name, const char *words, int64_t now_ms);
 
 /* ---- referral lifecycle (lifecycle.c) ---- */
-/* Applies a qualifying event to a pending referral: qualifies, creates rewards, may issue them.
- * created (may be NULL) receives the new rewards. */
+/* Applies a qualifying event dated event_ms to a pending referral: qualifies, creates rewards,
+ * may issue them. An event at or after the referral's expires_at does not qualify it (and it
+ * expires, kith_eng_referral_expire_due). created (may be NULL) receives the new rewards. */
 enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith_engine *eng,
                                            const struct prog *p, json_t *referral,
                                            const char *event_id, int64_t event_ms, int64_t now_ms,
@@ -222,7 +226,8 @@ enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith
 /* Refund or cancel for the referred person (already stored), dated event_ms: during the hold,
  * when the refunds and cancels of the hold undo the qualifying purchase (a cancel or a refund
  * without an amount undoes it whole; refund amounts add up, kith_rewards_refunds_undo), voids
- * pending rewards and returns the referral to pending. */
+ * pending rewards and returns the referral to pending. Nothing once the hold has ended by
+ * now_ms (the sweeper releases it, or has). */
 enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_engine *eng,
                                         const struct prog *p, json_t *referral, int64_t event_ms,
                                         int64_t now_ms, struct kith_err *err);
@@ -235,9 +240,77 @@ enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_en
 enum kith_status kith_eng_participant_reward(struct kith_tx *tx, const char *program,
                                              const char *participant, json_t *grant, json_t *source,
                                              int64_t now_ms, json_t **out);
-/* Issues a held referral's pending rewards and marks it rewarded. */
+/* Issues a held referral's pending rewards and marks it rewarded; a reward whose expiry has
+ * come by now_ms (issued at a hold's end long past) then expires at once. */
 enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith_engine *eng,
                                            json_t *referral, int64_t now_ms);
+/*
+ * The sweeper's time-based moves for one row read before the sweeper got to it, so that no
+ * outcome depends on when the sweeper last ran. Each does nothing unless the move is due at
+ * now_ms, and otherwise makes it exactly as sweep.c does (same writer, same webhook):
+ * - expire_due: a pending referral with expires_at <= now_ms becomes expired; an issued reward
+ *   with expires_at <= now_ms becomes expired. A refusal is the engine's bug (KITH_E_INTERNAL).
+ * - release_due: whether a qualified referral's hold has ended by now_ms (then
+ *   kith_eng_referral_release it).
+ * The row is borrowed and updated in place.
+ */
+enum kith_status kith_eng_referral_expire_due(struct kith_tx *tx, json_t *referral, int64_t now_ms,
+                                              struct kith_err *err);
+enum kith_status kith_eng_reward_expire_due(struct kith_tx *tx, const struct kith_engine *eng,
+                                            json_t *reward, int64_t now_ms, struct kith_err *err);
+bool kith_eng_referral_release_due(json_t *referral, int64_t now_ms);
+
+/* ---- resources and leads (resources.c, resource_sync.c, leads.c, followups.c) ----
+ * CONTRACT section 19. The hooks other use cases call, each a line or two where it is called. */
+/* The resource (program, slug) as stored; KITH_E_NOT_FOUND (param "slug") when none. */
+enum kith_status kith_eng_resource_load(struct kith_tx *tx, const char *program, const char *slug,
+                                        json_t **out, struct kith_err *err);
+/* Checks the resource fields of body (everything but the slug; `status` when with_status) and
+ * writes the columns they set into set. create: fills the defaults of a new resource. */
+enum kith_status kith_eng_resource_fields(json_t *body, bool create, bool with_status, json_t *set,
+                                          struct kith_err *err);
+/* Creates (when absent) or updates the resource `slug` of program with the columns in set;
+ * *created tells which. source and external_id (may be NULL) say where a new one came from. */
+enum kith_status kith_eng_resource_put(struct kith_tx *tx, const char *program, const char *slug,
+                                       json_t *set, const char *source, int64_t now_ms,
+                                       bool *created, json_t **out, struct kith_err *err);
+json_t *kith_eng_render_resource(json_t *row);
+/* The share answer's "resources" (participant row and program settings as share.c holds them);
+ * only the resource `only` when it is not NULL. */
+json_t *kith_eng_resources_share(struct kith_tx *tx, const struct kith_engine *eng,
+                                 json_t *participant, json_t *cfg, const char *only);
+/* /v1/metrics' "by_resource" for [from, to). */
+enum kith_status kith_eng_resources_metrics(struct kith_tx *tx, const char *program, int64_t from,
+                                            int64_t to, json_t **out);
+/* True for the Shopify topics resource_sync.c handles (collections/...). */
+bool kith_eng_shopify_collection_topic(const char *topic);
+/* A verified collections/create|update|delete payload: keeps the collection's resource. */
+enum kith_status kith_eng_shopify_collection(struct kith_tx *tx, struct kith_call *call,
+                                             const struct prog *p, const char *topic,
+                                             json_t *payload, json_t **out, struct kith_err *err);
+/* The signup's lead candidate (CONTRACT 5): the newest lead of the program with email_norm,
+ * with the sharer's row (*row, NULL when none) and the code of the click it came through. */
+enum kith_status kith_eng_lead_candidate(struct kith_tx *tx, const struct prog *p,
+                                         const char *email_norm, struct kith_attr_facts *facts,
+                                         json_t **row, char code[16]);
+/* The person with email_norm signed up as participant: their leads become `converted`. */
+enum kith_status kith_eng_leads_converted(struct kith_tx *tx, const char *program,
+                                          const char *email_norm, const char *participant,
+                                          int64_t now_ms);
+/* Privacy: what kith holds about participant id as a sharer (leads without their e-mails) and
+ * as a former lead, into export; and erasing the leads that were this person. */
+enum kith_status kith_eng_leads_export(struct kith_tx *tx, const char *id, json_t *export_out);
+enum kith_status kith_eng_leads_erase_person(struct kith_tx *tx, const char *id, int64_t now_ms);
+/* Follow-ups that came due: one message per (lead, step), queued or kept (sweep.c). */
+enum kith_status kith_eng_followups_sweep(struct kith_tx *tx, const struct kith_engine *eng,
+                                          int64_t now_ms, bool *more);
+/* The e-mail side of follow-ups (deliveries.c): claim appends rows of the mail shape to out. */
+enum kith_status kith_eng_lead_mail_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
+                                          json_t *out);
+bool kith_eng_lead_mail_is(const char *id);
+enum kith_status kith_eng_lead_mail_record(struct kith_tx *tx, const char *id, bool ok,
+                                           int64_t now_ms);
+enum kith_status kith_eng_lead_mail_recover(struct kith_tx *tx);
 
 /* ---- status writers (moves.c): the only code that updates referral and reward rows ----
  * Rows are born in their first state by whoever inserts them (signups.c, create_reward in

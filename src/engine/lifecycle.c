@@ -127,6 +127,41 @@ enum kith_status kith_eng_participant_reward(struct kith_tx *tx, const char *pro
     return st;
 }
 
+/* Whether row's time column is set and at or before t. */
+static bool due(json_t *row, const char *col, int64_t t)
+{
+    return !kith_eng_row_is_null(row, col) && kith_eng_row_int(row, col) <= t;
+}
+
+enum kith_status kith_eng_referral_expire_due(struct kith_tx *tx, json_t *referral, int64_t now_ms,
+                                              struct kith_err *err)
+{
+    enum kith_referral_status rs;
+    if (!referral_status(referral, &rs) || rs != KITH_REFERRAL_PENDING ||
+        !due(referral, "expires_at", now_ms))
+        return KITH_OK;
+    return kith_eng_move_checked(
+        kith_eng_referral_move(tx, referral, KITH_REFERRAL_EXPIRED, NULL, now_ms, now_ms, err),
+        "expire", err);
+}
+
+enum kith_status kith_eng_reward_expire_due(struct kith_tx *tx, const struct kith_engine *eng,
+                                            json_t *reward, int64_t now_ms, struct kith_err *err)
+{
+    if (strcmp(kith_eng_row_str(reward, "status"), "issued") != 0 ||
+        !due(reward, "expires_at", now_ms))
+        return KITH_OK;
+    return kith_eng_move_checked(
+        kith_eng_reward_move(tx, eng, reward, KITH_REWARD_EXPIRED, now_ms, err), "expire", err);
+}
+
+bool kith_eng_referral_release_due(json_t *referral, int64_t now_ms)
+{
+    enum kith_referral_status rs;
+    return referral_status(referral, &rs) && rs == KITH_REFERRAL_QUALIFIED &&
+           due(referral, "hold_until", now_ms);
+}
+
 /* Issues every pending reward of a referral and marks it rewarded. */
 enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith_engine *eng,
                                            json_t *referral, int64_t now_ms)
@@ -160,12 +195,22 @@ enum kith_status kith_eng_referral_release(struct kith_tx *tx, const struct kith
             (st = kith_eng_reward_move(tx, eng, r, KITH_REWARD_ISSUED, at_ms, &err)) != KITH_OK)
             break;
     }
-    json_decref(rows);
     if (st != KITH_OK || (st = kith_eng_referral_move(tx, referral, KITH_REFERRAL_REWARDED, NULL,
-                                                      at_ms, now_ms, &err)) != KITH_OK)
+                                                      at_ms, now_ms, &err)) != KITH_OK) {
+        json_decref(rows);
         return kith_eng_move_checked(st, "release", &err);
+    }
     st = kith_eng_notify(tx, eng, KITH_NOTIFY_REFERRAL_REWARDED, kith_eng_row_str(referral, "id"),
                          NULL, now_ms);
+    /* Issued at a hold's end long past, a reward may be due to expire already: it expires now,
+     * as the sweeper's next step would make it, so no answer shows it issued past expires_at. */
+    json_array_foreach(rows, i, r)
+    {
+        if (st != KITH_OK)
+            break;
+        st = kith_eng_reward_expire_due(tx, eng, r, now_ms, &err);
+    }
+    json_decref(rows);
     /* Levels the referral writer found reached: their notes follow the thank-you. */
     return st == KITH_OK
                ? kith_eng_adv_notify_owed(tx, eng, kith_eng_row_str(referral, "referrer"), now_ms)
@@ -182,6 +227,11 @@ enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith
     json_t *row = NULL, *args;
     if (!referral_status(referral, &rs) || rs != KITH_REFERRAL_PENDING)
         return KITH_OK;
+    /* Not qualified within within_days (CONTRACT section 5): an event at or after expires_at
+     * cannot qualify it, whether or not the sweeper has marked it expired yet; once expires_at
+     * has passed here too, it is expired now, as the sweeper would make it. */
+    if (due(referral, "expires_at", event_ms))
+        return kith_eng_referral_expire_due(tx, referral, now_ms, err);
     const char *referred = kith_eng_row_str(referral, "referred");
     const char *referrer = kith_eng_row_str(referral, "referrer");
     int64_t hold_ms = p->hold_days * KITH_MS_PER_DAY;
@@ -272,7 +322,9 @@ enum kith_status kith_eng_referral_undo(struct kith_tx *tx, const struct kith_en
         return KITH_OK;
     int64_t from_ms = kith_eng_row_int(referral, "qualified_at");
     int64_t until_ms = kith_eng_row_int(referral, "hold_until");
-    if (event_ms >= until_ms || event_ms < from_ms)
+    /* A hold that has ended is released (the sweeper's work, done or due): a refund reported
+     * after its end undoes nothing, whether or not the sweeper has run yet. */
+    if (event_ms >= until_ms || event_ms < from_ms || until_ms <= now_ms)
         return KITH_OK;
     /* The purchase that qualified it is the earliest qualifying-type event at qualified_at
      * (min_amount 0: a program changed since still finds it). */

@@ -9,6 +9,7 @@
 
 #include "engine/health.h"
 #include "engine/internal.h"
+#include "engine/pages.h"
 #include "kith/codes.h"
 
 enum kith_status kith_engine_link_resolve(struct kith_tx *tx, const char *code,
@@ -34,9 +35,17 @@ enum kith_status kith_engine_link_resolve(struct kith_tx *tx, const char *code,
     kith_strlcpy(out->program, p.id, sizeof(out->program));
     kith_strlcpy(out->destination, p.destination, sizeof(out->destination));
     out->cookie_days = p.cookie_days;
+    if (kith_eng_row_str(row, "first_name"))
+        kith_strlcpy(out->first_name, kith_eng_row_str(row, "first_name"), sizeof(out->first_name));
     out->attributes = strcmp(kith_eng_row_str(row, "status"), "active") == 0 &&
                       kith_eng_row_int(row, "erased") == 0;
+    json_t *cfg = NULL;
+    if ((st = kith_eng_prog_config(tx, p.id, &cfg)) == KITH_OK)
+        kith_eng_link_page(&p, cfg, row, out); /* the landing page and cookie domain (4b) */
+    json_decref(cfg);
     json_decref(row);
+    if (st != KITH_OK)
+        return st;
     return KITH_OK;
 }
 
@@ -85,11 +94,12 @@ enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_
     json_t *rows = json_array();
     for (size_t i = 0; i < n; i++) {
         const struct kith_click *c = &clicks[i];
-        json_t *row = json_pack(
-            "{s:s,s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "id", c->id, "program", c->program,
-            "participant", c->participant, "code", c->code, "created_at", (json_int_t)c->at_ms,
-            "channel", text_or_null(c->channel), "referrer_host", text_or_null(c->referrer_host),
-            "ip_hash", text_or_null(c->ip_hash), "ua_hash", text_or_null(c->ua_hash));
+        json_t *row =
+            json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o}", "id", c->id, "program",
+                      c->program, "participant", c->participant, "code", c->code, "created_at",
+                      (json_int_t)c->at_ms, "channel", text_or_null(c->channel), "referrer_host",
+                      text_or_null(c->referrer_host), "ip_hash", text_or_null(c->ip_hash),
+                      "ua_hash", text_or_null(c->ua_hash), "resource", text_or_null(c->resource));
         if (row == NULL)
             abort();
         json_array_append_new(rows, row);

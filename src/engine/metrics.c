@@ -217,6 +217,14 @@ enum kith_status kith_op_metrics(struct kith_tx *tx, struct kith_call *call, jso
     json_object_set_new(*out, "cost_per_qualified_referral", per);
     json_object_set_new(*out, "top_5pct_share", rate(top_sum, qualified));
     json_object_set_new(*out, "by_channel", by_channel);
+    json_t *by_resource = NULL; /* CONTRACT 19 (resource_sync.c) */
+    if ((st = kith_eng_resources_metrics(tx, p.id, from, to, &by_resource)) != KITH_OK) {
+        json_decref(*out);
+        *out = NULL;
+        st = kith_err_set(err, st, NULL, "the database could not compute the metrics");
+        goto out;
+    }
+    json_object_set_new(*out, "by_resource", by_resource);
     st = KITH_OK;
 out:
     json_decref(r_part);
@@ -270,6 +278,7 @@ enum kith_status kith_op_leaderboard(struct kith_tx *tx, struct kith_call *call,
     }
     if ((st = kith_eng_prog_resolve(tx, has_program ? program : NULL, &p, err)) != KITH_OK)
         return st;
+    kith_strlcpy(call->cors_program, p.id, sizeof(call->cors_program)); /* section 20 */
     bool month = has_period && strcmp(period, "month") == 0;
     int64_t since = month ? month_start(call->now_ms) : INT64_MIN / 2;
     json_t *args = json_pack("[sII]", p.id, (json_int_t)since, (json_int_t)limit);

@@ -9,6 +9,7 @@
 
 #include "engine/health.h"
 #include "engine/internal.h"
+#include "engine/pages.h"
 #include "engine/tracks.h"
 
 static enum kith_status rows(struct kith_tx *tx, enum kith_query query, const char *id,
@@ -102,13 +103,15 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
         json_object_set_new(*out, "notifications", json_array());
     }
     json_object_set_new(*out, "review_decisions", json_incref(decisions));
-    if ((st = kith_eng_adv_export(tx, id, *out)) != KITH_OK || /* activities, tracks (15, 16) */
-        (st = kith_eng_exp_export(tx, id, *out)) != KITH_OK) { /* experiments (23) */
+    if ((st = kith_eng_adv_export(tx, id, *out)) != KITH_OK ||   /* activities, tracks (15, 16) */
+        (st = kith_eng_leads_export(tx, id, *out)) != KITH_OK || /* CONTRACT 19 (leads.c) */
+        (st = kith_eng_exp_export(tx, id, *out)) != KITH_OK) {   /* experiments (23) */
         json_decref(*out);
         *out = NULL;
         st = kith_err_set(err, st, NULL, "the database could not read the person's data");
         goto out;
     }
+    json_object_set_new(*out, "hub_links", kith_eng_hub_export(tx, id)); /* tokens never kept */
     json_object_set_new(*out, "exported_at", kith_eng_time_json(call->now_ms));
     st = KITH_OK;
 out:
@@ -143,10 +146,10 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
     }
     json_decref(person);
     person = NULL;
-    static const enum kith_query steps[] = {KITH_Q_ERASE_EVENTS,         KITH_Q_ERASE_REFERRALS,
-                                            KITH_Q_ERASE_CLICKS,         KITH_Q_ERASE_IDEMPOTENCY,
-                                            KITH_Q_ERASE_NOTIFICATIONS,  KITH_Q_ERASE_MESSAGES,
-                                            KITH_Q_ERASE_NOTICE_MESSAGES};
+    static const enum kith_query steps[] = {KITH_Q_ERASE_EVENTS,          KITH_Q_ERASE_REFERRALS,
+                                            KITH_Q_ERASE_CLICKS,          KITH_Q_ERASE_IDEMPOTENCY,
+                                            KITH_Q_ERASE_NOTIFICATIONS,   KITH_Q_ERASE_MESSAGES,
+                                            KITH_Q_ERASE_NOTICE_MESSAGES, KITH_Q_HUB_TOKENS_ERASE};
     json_t *args = json_pack("[sI]", id, (json_int_t)call->now_ms);
     st = kith_store_exec(tx, KITH_Q_ERASE_PARTICIPANT, args, NULL);
     json_decref(args);
@@ -157,6 +160,8 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
     }
     if (st == KITH_OK)
         st = kith_eng_adv_erase(tx, id); /* activity notes and links (16) */
+    if (st == KITH_OK)                   /* the leads that were this person (leads.c) */
+        st = kith_eng_leads_erase_person(tx, id, call->now_ms);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not erase the person");
     kith_tx_purge_log_after_commit(tx);

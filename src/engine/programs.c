@@ -2,13 +2,16 @@
  * programs.c: creating, reading and changing programs (CONTRACT section 2). A program's settings
  * are stored as one normalised JSON document with every default filled in, so what a client
  * reads back is exactly what the engine applies; a PATCH merges into it and the whole result is
- * validated again, so a program can never hold an invalid combination.
+ * validated again, so a program can never hold an invalid combination. One default is kept
+ * unfilled: attribution_window_days is stored as null until it is given, because it follows
+ * cookie_days (whatever cookie_days becomes) until then; answers show the window in force.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/pages.h"
 #include "engine/templates.h"
 #include "engine/tracks.h"
 #include "kith/clock.h"
@@ -30,6 +33,9 @@ static const char *const program_fields[] = {"id",
                                              "stripe_webhook_secret",
                                              "shopify_webhook_secret",
                                              "tracks",
+                                             "landing",
+                                             "cookie_domain",
+                                             "allowed_origins",
                                              NULL};
 static const char *const qual_fields[] = {"event", "min_amount", "hold_days", "within_days", NULL};
 static const char *const rule_fields[] = {"to",       "kind",         "amount",
@@ -381,7 +387,9 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
     json_object_set_new(cfg, "name", json_string(p->name));
     json_object_set_new(cfg, "destination_url", json_string(p->destination));
     json_object_set_new(cfg, "cookie_days", json_integer(p->cookie_days));
-    json_object_set_new(cfg, "attribution_window_days", json_integer(p->window_days));
+    /* null while not given: the window follows cookie_days through every later change */
+    json_object_set_new(cfg, "attribution_window_days",
+                        has_window ? json_integer(window) : json_null());
     json_object_set_new(cfg, "qualification",
                         json_pack("{s:s,s:I,s:I,s:I}", "event", p->qual_event, "min_amount",
                                   (json_int_t)min_amount, "hold_days", (json_int_t)hold,
@@ -400,7 +408,8 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
     json_t *templates = NULL;
     if ((st = parse_templates(json_object_get(in, "templates"), &templates, err)) != KITH_OK ||
         (st = parse_secret(in, "stripe_webhook_secret", cfg, err)) != KITH_OK ||
-        (st = parse_secret(in, "shopify_webhook_secret", cfg, err)) != KITH_OK) {
+        (st = parse_secret(in, "shopify_webhook_secret", cfg, err)) != KITH_OK ||
+        (st = kith_eng_pages_settings(in, cfg, err)) != KITH_OK) {
         json_decref(templates);
         json_decref(cfg);
         return st;
@@ -420,6 +429,7 @@ static json_t *render_program(json_t *cfg, const struct prog *p, int64_t created
                               int64_t updated_ms)
 {
     json_t *out = json_deep_copy(cfg);
+    json_object_set_new(out, "attribution_window_days", json_integer(p->window_days));
     /* Provider secrets are shown only as a hint of which one is set. */
     static const char *const secrets[] = {"stripe_webhook_secret", "shopify_webhook_secret"};
     for (size_t i = 0; i < KITH_ARRAY_LEN(secrets); i++) {
@@ -561,6 +571,8 @@ enum kith_status kith_op_program_create(struct kith_tx *tx, struct kith_call *ca
     json_t *cfg = NULL;
     struct prog p;
     enum kith_status st = normalize(call->body, &cfg, &p, err);
+    if (st == KITH_OK && (st = kith_eng_pages_check(cfg, call->eng, err)) != KITH_OK)
+        json_decref(cfg);
     if (st != KITH_OK)
         return st;
     char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
@@ -662,8 +674,10 @@ enum kith_status kith_op_program_update(struct kith_tx *tx, struct kith_call *ca
         else
             json_object_set(merged, key, v);
     }
-    /* attribution_window_days follows cookie_days only when it was never set apart from it. */
-    if ((st = normalize(merged, &norm, &p, err)) != KITH_OK)
+    /* attribution_window_days follows cookie_days only when it was never set apart from it: the
+     * stored null stays null unless this PATCH gives a window (null sets it following again). */
+    if ((st = normalize(merged, &norm, &p, err)) != KITH_OK ||
+        (st = kith_eng_pages_check(norm, call->eng, err)) != KITH_OK)
         goto out;
     char *text = json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS);
     json_t *set = json_pack("{s:s,s:I}", "config", text, "updated_at", (json_int_t)call->now_ms);

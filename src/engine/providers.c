@@ -484,6 +484,10 @@ enum kith_status kith_op_shopify(struct kith_tx *tx, struct kith_call *call, jso
         st = kith_err_set(err, KITH_E_INVALID_JSON, NULL, "not a Shopify payload");
         goto out;
     }
+    if (kith_eng_shopify_collection_topic(topic)) { /* CONTRACT 19 (resource_sync.c) */
+        st = kith_eng_shopify_collection(tx, call, &p, topic, order, out, err);
+        goto out;
+    }
     char provider[300], ref[64], cust[32];
     snprintf(provider, sizeof(provider), "shopify:%s", event_id ? event_id : "");
     struct event_in in = {.provider_id = event_id ? provider : NULL, .at_ms = call->now_ms};

@@ -210,6 +210,10 @@ enum kith_status kith_op_referral_approve(struct kith_tx *tx, struct kith_call *
         st = kith_err_set(err, st, NULL, "the database could not read events");
         goto out;
     }
+    /* Pending again but past expires_at (review outlasted the window, and no qualifying event
+     * came within it): expired now, as the sweeper's next pass would make it. */
+    if ((st = kith_eng_referral_expire_due(tx, row, call->now_ms, err)) != KITH_OK)
+        goto out;
     st = reload(tx, call->params[0], out, err);
 out:
     json_decref(row);
@@ -230,10 +234,26 @@ enum kith_status kith_op_referral_reject(struct kith_tx *tx, struct kith_call *c
         (st = kith_eng_load_locked(tx, "referrals", call->params[0], "referral", &row, err)) !=
             KITH_OK)
         return st;
+    /* The referral as time has made it by now, whether or not the sweeper has looked: a hold
+     * that has ended is released (rewarded), a pending one past expires_at expired; neither can
+     * be rejected, and those moves stay with the refusal. */
+    bool moved = false;
+    if (kith_eng_referral_release_due(row, call->now_ms)) {
+        if ((st = kith_eng_referral_release(tx, call->eng, row, call->now_ms)) != KITH_OK) {
+            st = kith_err_set(err, st, NULL, "the database could not issue the rewards");
+            goto out;
+        }
+        moved = true;
+    } else if (strcmp(kith_eng_row_str(row, "status"), "pending") == 0) {
+        if ((st = kith_eng_referral_expire_due(tx, row, call->now_ms, err)) != KITH_OK)
+            goto out;
+        moved = strcmp(kith_eng_row_str(row, "status"), "pending") != 0;
+    }
     if (!kith_referral_status_parse(kith_eng_row_str(row, "status"), &rs) ||
         !kith_referral_can(rs, KITH_REFERRAL_REJECTED)) {
         st = kith_err_set(err, KITH_E_INVALID_STATE, NULL, "a %s referral cannot be rejected",
                           kith_eng_row_str(row, "status"));
+        call->keeps_due_moves = moved;
         goto out;
     }
     json_t *args = json_pack("[s]", call->params[0]);
@@ -270,18 +290,63 @@ out:
     return st;
 }
 
+/*
+ * The reward as time has made it by now, whether or not the sweeper has looked: a pending
+ * reward whose referral's hold has ended is issued by that referral's release, and an issued
+ * reward past its expires_at expires (CONTRACT sections 7 and 8). *row is the reward, locked
+ * (its referral first, the order every writer takes); *moved says whether anything changed.
+ */
+static enum kith_status reward_as_of_now(struct kith_tx *tx, struct kith_call *call, json_t **row,
+                                         bool *moved, struct kith_err *err)
+{
+    json_t *referral = NULL;
+    enum kith_status st;
+    *moved = false;
+    if ((st = kith_eng_load_row(tx, "rewards", call->params[0], "reward", row, err)) != KITH_OK)
+        return st;
+    const char *ref_id = kith_eng_row_str(*row, "referral");
+    if (ref_id && strcmp(kith_eng_row_str(*row, "status"), "pending") == 0) {
+        if ((st = kith_eng_load_locked(tx, "referrals", ref_id, "referral", &referral, err)) !=
+            KITH_OK)
+            return st;
+        if (kith_eng_referral_release_due(referral, call->now_ms)) {
+            st = kith_eng_referral_release(tx, call->eng, referral, call->now_ms);
+            *moved = true;
+        }
+        json_decref(referral);
+        if (st != KITH_OK)
+            return kith_err_set(err, st, NULL, "the database could not issue the rewards");
+    }
+    json_decref(*row);
+    *row = NULL;
+    if ((st = kith_eng_load_locked(tx, "rewards", call->params[0], "reward", row, err)) != KITH_OK)
+        return st;
+    const char *was = kith_eng_row_str(*row, "status");
+    bool issued = was && strcmp(was, "issued") == 0;
+    if ((st = kith_eng_reward_expire_due(tx, call->eng, *row, call->now_ms, err)) != KITH_OK)
+        return st;
+    *moved = *moved || (issued && strcmp(kith_eng_row_str(*row, "status"), "issued") != 0);
+    return KITH_OK;
+}
+
 static enum kith_status reward_move(struct kith_tx *tx, struct kith_call *call,
                                     enum kith_reward_status to, json_t **out, struct kith_err *err)
 {
     static const char *const allowed[] = {NULL};
     json_t *row = NULL;
+    bool moved = false;
     enum kith_status st;
     if ((st = kith_eng_in_allowed(call->body, allowed, err)) != KITH_OK ||
-        (st = kith_eng_load_locked(tx, "rewards", call->params[0], "reward", &row, err)) != KITH_OK)
+        (st = reward_as_of_now(tx, call, &row, &moved, err)) != KITH_OK) {
+        json_decref(row);
         return st;
-    /* The request asks for the move: a refusal is the contract's 409 invalid_state. */
+    }
+    /* The request asks for the move: a refusal is the contract's 409 invalid_state (an expired
+     * reward is neither redeemed nor voided), and the moves time had made due stay. */
     if ((st = kith_eng_reward_move(tx, call->eng, row, to, call->now_ms, err)) == KITH_OK)
         *out = kith_eng_render_reward(row); /* the writer kept row in step */
+    else if (st == KITH_E_INVALID_STATE && moved)
+        call->keeps_due_moves = true;
     json_decref(row);
     return st;
 }

@@ -9,6 +9,13 @@
 #include "engine/internal.h"
 #include "kith/fraud.h"
 
+/*
+ * How much later than this server's now another instance's clock may stamp a referral that was
+ * stored before the one being scored. Rows stamped in that margin count as earlier only for a
+ * signup at now; a signup dated by occurred_at counts exactly what was created up to its time.
+ */
+#define SKEW_MS (60 * INT64_C(1000))
+
 static const unsigned flag_order[] = {
     KITH_FRAUD_SAME_IP,      KITH_FRAUD_SAME_DEVICE,      KITH_FRAUD_SAME_PAYMENT,
     KITH_FRAUD_VELOCITY,     KITH_FRAUD_DISPOSABLE_EMAIL, KITH_FRAUD_SEQUENTIAL_EMAIL,
@@ -113,8 +120,8 @@ static bool same(json_t *a, json_t *b, const char *col)
 
 enum kith_status kith_eng_score_referral(struct kith_tx *tx, const struct kith_engine *eng,
                                          const struct prog *p, json_t *referrer, json_t *person,
-                                         const char *click_host, int64_t at_ms, json_t *referral,
-                                         unsigned *flags, struct kith_err *err)
+                                         const char *click_host, int64_t at_ms, int64_t now_ms,
+                                         json_t *referral, unsigned *flags, struct kith_err *err)
 {
     json_t *cfg = NULL;
     const char *referrer_id = kith_eng_row_str(referrer, "id");
@@ -146,10 +153,12 @@ enum kith_status kith_eng_score_referral(struct kith_tx *tx, const struct kith_e
     if ((st = kith_eng_payment_known(tx, referrer, kith_eng_row_str(person, "payment_fingerprint"),
                                      &f.payment_match)) != KITH_OK)
         goto fail;
-    int64_t n = 0;
+    /* "Before this one" (CONTRACT section 6): created up to this referral's time; the new row
+     * is not stored yet, so one created at the same moment was stored first and counts. */
+    int64_t n = 0, until = at_ms == now_ms ? now_ms + SKEW_MS : at_ms;
     if ((st = count_of(tx, KITH_Q_FRAUD_RECENT,
-                       json_pack("[sII]", referrer_id, (json_int_t)(at_ms - 24 * KITH_MS_PER_HOUR),
-                                 (json_int_t)p->velocity_per_day),
+                       json_pack("[sIII]", referrer_id, (json_int_t)(at_ms - 24 * KITH_MS_PER_HOUR),
+                                 (json_int_t)until, (json_int_t)p->velocity_per_day),
                        &n)) != KITH_OK)
         goto fail;
     f.referrer_recent = (uint32_t)n;
@@ -160,7 +169,8 @@ enum kith_status kith_eng_score_referral(struct kith_tx *tx, const struct kith_e
         f.email_domain = domain;
         f.email_ends_in_digits = digits;
         if (digits) {
-            if ((st = count_of(tx, KITH_Q_FRAUD_STEM, json_pack("[sss]", referrer_id, domain, stem),
+            if ((st = count_of(tx, KITH_Q_FRAUD_STEM,
+                               json_pack("[sssI]", referrer_id, domain, stem, (json_int_t)until),
                                &n)) != KITH_OK)
                 goto fail;
             f.same_stem_earlier = (uint32_t)n;

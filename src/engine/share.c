@@ -39,10 +39,14 @@ static char *message(json_t *cfg, const char *name, bool subject,
 enum kith_status kith_op_participant_share(struct kith_tx *tx, struct kith_call *call, json_t **out,
                                            struct kith_err *err)
 {
-    static const char *const allowed[] = {NULL};
+    static const char *const allowed[] = {"resource", NULL};
     static const char *const channels[] = {"email", "sms", "whatsapp", "social"};
     json_t *row = NULL, *cfg = NULL;
+    char only[64]; /* ?resource=<slug>: that resource only (CONTRACT 19) */
+    bool has_only = false;
     enum kith_status st = kith_eng_q_allowed(call->query, allowed, err);
+    if (st == KITH_OK)
+        st = kith_eng_q_string(call->query, "resource", only, sizeof(only), &has_only, err);
     if (st != KITH_OK || (st = kith_eng_load_row(tx, "participants", call->params[0], "participant",
                                                  &row, err)) != KITH_OK)
         return st;
@@ -86,6 +90,8 @@ enum kith_status kith_op_participant_share(struct kith_tx *tx, struct kith_call 
     }
     *out = json_pack("{s:s,s:s,s:o,s:o}", "code", kith_eng_row_str(row, "code"), "share_url", base,
                      "messages", messages, "links", links);
+    json_object_set_new(*out, "resources",
+                        kith_eng_resources_share(tx, call->eng, row, cfg, has_only ? only : NULL));
 out:
     json_decref(row);
     json_decref(cfg);

@@ -152,7 +152,10 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         (typed && (st = find_code(tx, typed, &p, at_ms, &in.cand[KITH_ATTR_CODE],
                                   &fd[KITH_ATTR_CODE])) != KITH_OK) ||
         (click_id && (st = find_click(tx, click_id, &p, &in.cand[KITH_ATTR_COOKIE],
-                                      &fd[KITH_ATTR_COOKIE])) != KITH_OK)) {
+                                      &fd[KITH_ATTR_COOKIE])) != KITH_OK) ||
+        (in.email_norm && (st = kith_eng_lead_candidate(
+                               tx, &p, in.email_norm, &in.cand[KITH_ATTR_LEAD],
+                               &fd[KITH_ATTR_LEAD].row, fd[KITH_ATTR_LEAD].code)) != KITH_OK)) {
         st = kith_err_set(err, st, NULL, "the database could not resolve the referral");
         goto out;
     }
@@ -181,7 +184,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
     if (res.winner != KITH_ATTR_ORGANIC) {
         struct found *w = &fd[res.winner];
         w_row = w->row;
-        json_t *click = res.winner == KITH_ATTR_COOKIE ? w->row : NULL;
+        json_t *click =
+            res.winner == KITH_ATTR_COOKIE || res.winner == KITH_ATTR_LEAD ? w->row : NULL;
         /* A url or typed win backed by this referrer's own click keeps that click's channel. */
         if (click == NULL && res.reason[KITH_ATTR_COOKIE] == KITH_ATTR_ACCEPTED &&
             strcmp(kith_eng_row_str(fd[KITH_ATTR_COOKIE].row, "participant"),
@@ -201,11 +205,17 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
                                 : json_null());
         json_object_set_new(referral, "click",
                             click ? json_string(kith_eng_row_str(click, "click_id")) : json_null());
+        /* CONTRACT 19: the lead's resource, or the resource link the click was on. */
+        const char *resource = res.winner == KITH_ATTR_LEAD
+                                   ? kith_eng_row_str(w->row, "lead_resource")
+                               : click ? kith_eng_row_str(click, "click_resource")
+                                       : NULL;
+        json_object_set_new(referral, "resource", resource ? json_string(resource) : json_null());
         unsigned flags = 0;
         const char *host = click ? kith_eng_row_str(click, "referrer_host") : NULL;
         if (!call->eng->fraud_off &&
-            (st = kith_eng_score_referral(tx, call->eng, &p, w->row, person, host, at_ms, referral,
-                                          &flags, err)) != KITH_OK)
+            (st = kith_eng_score_referral(tx, call->eng, &p, w->row, person, host, at_ms,
+                                          call->now_ms, referral, &flags, err)) != KITH_OK)
             goto out;
         json_object_set_new(referral, "status", json_string(kith_eng_verdict_status(&p, flags)));
         json_object_set_new(referral, "fraud_score", json_integer(kith_fraud_score(flags)));
@@ -226,6 +236,11 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         }
         /* The row as written is the row as stored: no need to read it back. */
     }
+    /* Leads left with this e-mail are people now (CONTRACT 19). */
+    if (in.email_norm &&
+        (st = kith_eng_leads_converted(tx, p.id, in.email_norm, kith_eng_row_str(person, "id"),
+                                       call->now_ms)) != KITH_OK)
+        goto fail_write;
     if (kith_eng_outbox_wanted(tx) &&
         (st = kith_eng_outbox_emit(tx, "participant.created",
                                    kith_eng_render_participant(tx, call->eng, person),

@@ -37,13 +37,13 @@ each(struct kith_tx *tx, const struct kith_engine *eng, enum kith_query query, i
 }
 
 /* The due queries pick exactly the rows the machines let expire (issued rewards, pending
- * referrals), locked where instances share the work, so a refusal here is the engine's bug. */
+ * referrals), locked where instances share the work, so a refusal here is the engine's bug.
+ * The same moves serve the requests that meet such a row before the sweeper does. */
 static enum kith_status expire_reward(struct kith_tx *tx, const struct kith_engine *eng,
                                       json_t *row, int64_t now_ms)
 {
     struct kith_err err = {"", ""};
-    return kith_eng_move_checked(
-        kith_eng_reward_move(tx, eng, row, KITH_REWARD_EXPIRED, now_ms, &err), "expire", &err);
+    return kith_eng_reward_expire_due(tx, eng, row, now_ms, &err);
 }
 
 static enum kith_status expire_referral(struct kith_tx *tx, const struct kith_engine *eng,
@@ -51,9 +51,7 @@ static enum kith_status expire_referral(struct kith_tx *tx, const struct kith_en
 {
     struct kith_err err = {"", ""};
     (void)eng;
-    return kith_eng_move_checked(
-        kith_eng_referral_move(tx, row, KITH_REFERRAL_EXPIRED, NULL, now_ms, now_ms, &err),
-        "expire", &err);
+    return kith_eng_referral_expire_due(tx, row, now_ms, &err);
 }
 
 static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms)
@@ -93,6 +91,7 @@ enum kith_status kith_engine_sweep(struct kith_tx *tx, const struct kith_engine 
             KITH_OK ||
         (st = drop_hashes(tx, now_ms)) != KITH_OK ||
         (st = kith_eng_adv_sweep(tx, eng, now_ms, more)) != KITH_OK || /* windows, grace (15) */
+        (st = kith_eng_followups_sweep(tx, eng, now_ms, more)) != KITH_OK || /* CONTRACT 19 */
         (st = kith_eng_exp_sweep(tx, now_ms)) != KITH_OK) /* experiments past max_days (23) */
         return st;
     json_t *args = json_pack("[I]", (json_int_t)(now_ms - IDEMPOTENCY_MS));

@@ -51,9 +51,9 @@ static const struct kith_template defaults[] = {
      "I've been enjoying {{program_name}}. If it sounds like your kind of thing: {{share_url}}"},
 };
 
-static const char *const variables[] = {"first_name",        "code",      "share_url",
-                                        "friend_first_name", "reward",    "program_name",
-                                        "track_name",        "level_name"};
+static const char *const variables[] = {
+    "first_name",   "code",       "share_url",  "friend_first_name", "reward",
+    "program_name", "track_name", "level_name", "resource_title",    "resource_url"};
 
 const struct kith_template *kith_template_default(const char *name)
 {
@@ -120,8 +120,9 @@ static void append(struct kith_buf *out, const char *s, size_t n, bool clean)
 
 char *kith_template_render(const char *text, const struct kith_template_vars *v, bool subject)
 {
-    const char *values[] = {v->first_name, v->code,         v->share_url,  v->friend_first_name,
-                            v->reward,     v->program_name, v->track_name, v->level_name};
+    const char *values[] = {v->first_name,     v->code,         v->share_url,  v->friend_first_name,
+                            v->reward,         v->program_name, v->track_name, v->level_name,
+                            v->resource_title, v->resource_url};
     struct kith_buf out = {0};
     kith_buf_reserve(&out, strlen(text) + 64);
     const char *p = text;

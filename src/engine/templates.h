@@ -24,6 +24,9 @@ struct kith_template_vars {
     const char *program_name;
     const char *track_name; /* level_reached: the track's and the level's names */
     const char *level_name;
+    /* Resource messages only (CONTRACT 19): the resource's title and a link to it. */
+    const char *resource_title;
+    const char *resource_url;
 };
 
 /* The shipped template called name, or NULL when no such template exists. */

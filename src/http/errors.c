@@ -19,6 +19,8 @@ int kith_http_status_for(enum kith_status st)
         return 200;
     case KITH_CREATED:
         return 201;
+    case KITH_ACCEPTED:
+        return 202;
     case KITH_E_INVALID_JSON:
         return 400;
     case KITH_E_INVALID_PARAM:

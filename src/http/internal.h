@@ -92,6 +92,7 @@ struct conn {
     size_t query_off; /* offset of the query in url (points at the NUL when there is none) */
     uint64_t begin_ns;
     const char *method_name;
+    size_t body_max; /* the limit of this request's route (kith_http__body_max) */
 
     /* A layer error found by a parser callback, answered after llhttp_execute() returns. */
     int err_status;
@@ -292,6 +293,10 @@ void kith_http__update_reading(struct conn *c);
 void kith_http__process_input(struct conn *c);
 char *kith_http__error_json(const char *code, const char *message, const char *param);
 void kith_http__respond_refusal(struct conn *c, int status, const char *code, const char *message);
+/* The body limit of the route method and path would match (KITH_HTTP_BODY_MAX unless a route
+ * says more); caps is the path buffer's capture room, as for kith_http__route_find. */
+size_t kith_http__body_max(const struct kith_http_server *srv, enum kith_http_method method,
+                           const char *path, char *caps);
 const struct kith_http_route *kith_http__route_find(const struct kith_http_server *srv,
                                                     struct kith_http_request *req, char *caps,
                                                     char *allow, size_t allow_size);

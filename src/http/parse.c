@@ -201,6 +201,12 @@ static void write_continue(struct conn *c)
     uv_write(&c->continue_req, (uv_stream_t *)&c->tcp, &b, 1, on_continue_written);
 }
 
+static const char *too_large(const struct conn *c)
+{
+    return c->body_max > KITH_HTTP_BODY_MAX ? "the body is larger than this route takes"
+                                            : "the body is larger than 64 KiB";
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
     struct conn *c = p->data;
@@ -228,8 +234,10 @@ static int on_headers_complete(llhttp_t *p)
         return refuse(c, 400, "bad_request", bad);
     if ((p->flags & F_CONTENT_LENGTH) && (p->flags & F_TRANSFER_ENCODING))
         return refuse(c, 400, "bad_request", "Content-Length with Transfer-Encoding");
-    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > KITH_HTTP_BODY_MAX)
-        return refuse(c, 413, "payload_too_large", "the body is larger than 64 KiB");
+    c->body_max = kith_http__body_max(c->srv, method_of(p->method), c->path.data,
+                                      c->path.data + c->path.len + 1);
+    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > c->body_max)
+        return refuse(c, 413, "payload_too_large", too_large(c));
     c->keep_alive = llhttp_should_keep_alive(p) != 0;
     const char *expect = find_header(c, "expect", NULL);
     if (expect != NULL && p->http_minor == 1 && strcasecmp(expect, "100-continue") == 0 &&
@@ -241,8 +249,8 @@ static int on_headers_complete(llhttp_t *p)
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
     struct conn *c = p->data;
-    if (n > KITH_HTTP_BODY_MAX - c->body.len)
-        return refuse(c, 413, "payload_too_large", "the body is larger than 64 KiB");
+    if (n > c->body_max - c->body.len)
+        return refuse(c, 413, "payload_too_large", too_large(c));
     buf_append(&c->body, at, n);
     return 0;
 }

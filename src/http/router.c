@@ -69,6 +69,23 @@ bool kith_http__pattern_valid(const char *pat)
     return true;
 }
 
+size_t kith_http__body_max(const struct kith_http_server *srv, enum kith_http_method method,
+                           const char *path, char *caps)
+{
+    if (srv->cfg.body_max == NULL)
+        return KITH_HTTP_BODY_MAX;
+    const char *params[KITH_HTTP_PARAMS_MAX];
+    size_t count;
+    for (size_t i = 0; i < srv->cfg.route_count; i++) {
+        const struct kith_http_route *r = &srv->routes[i];
+        if (r->method == method && match_pattern(r->pattern, path, caps, params, &count)) {
+            size_t max = srv->cfg.body_max ? srv->cfg.body_max(r->data) : 0;
+            return max > KITH_HTTP_BODY_MAX ? max : KITH_HTTP_BODY_MAX;
+        }
+    }
+    return KITH_HTTP_BODY_MAX;
+}
+
 /*
  * Finds the route for the request. An exact method match wins, in table order; a GET route also
  * answers HEAD. Returns the route, or NULL with *allow filled ("" when no pattern matched).

@@ -41,14 +41,16 @@ static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
     /* A whole batch in one statement: the argument is a JSON array of click objects. */
     [KITH_Q_CLICKS_INSERT_MANY] =
         "INSERT OR IGNORE INTO clicks (id, program, participant, code, created_at, channel,"
-        " referrer_host, ip_hash, ua_hash) SELECT json_extract(value, '$.id'),"
+        " referrer_host, ip_hash, ua_hash, resource) SELECT json_extract(value, '$.id'),"
         " json_extract(value, '$.program'), json_extract(value, '$.participant'),"
         " json_extract(value, '$.code'), json_extract(value, '$.created_at'),"
         " json_extract(value, '$.channel'), json_extract(value, '$.referrer_host'),"
-        " json_extract(value, '$.ip_hash'), json_extract(value, '$.ua_hash') FROM json_each(?)",
+        " json_extract(value, '$.ip_hash'), json_extract(value, '$.ua_hash'),"
+        " json_extract(value, '$.resource') FROM json_each(?)",
     /* A click and its referrer's whole row. */
     [KITH_Q_CLICKS_FIND] = "SELECT p.*, c.id AS click_id, c.created_at AS click_at, c.channel,"
-                           " c.referrer_host, c.code AS matched, c.participant FROM clicks c"
+                           " c.referrer_host, c.code AS matched, c.participant,"
+                           " c.resource AS click_resource FROM clicks c"
                            " JOIN participants p ON p.id = c.participant WHERE c.id = ?",
     [KITH_Q_REFERRALS_OF_REFERRED] = "SELECT * FROM referrals WHERE referred = ?",
     [KITH_Q_REFERRALS_LIST] = "SELECT rowid AS cur, * FROM referrals WHERE rowid > ?1"
@@ -84,12 +86,16 @@ static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
         " AND occurred_at < ?3 GROUP BY coalesce(external_ref, id)) AS t",
     /* Signals only need to know whether a threshold is reached: counts stop there, so a
      * referrer with a million referrals costs what one with ten does. */
-    /* No upper bound: a referral stamped a little "later" by another instance's clock is
-     * still one of the referrer's recent ones. */
+    /* The referrer's referrals created before the new one: velocity counts those created after
+     * the first time and up to the second, look-alike e-mails those up to it. The bound is the
+     * new referral's created_at (a backdated signup counts only what came before its time), or
+     * a little past it when that is the server's now, so a referral stamped a little "later"
+     * by another instance's clock, though stored first, still counts (scoring.c). */
     [KITH_Q_FRAUD_RECENT] = "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
-                            " AND created_at > ? LIMIT ?) AS recent",
+                            " AND created_at > ? AND created_at <= ? LIMIT ?) AS recent",
     [KITH_Q_FRAUD_STEM] = "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
-                          " AND email_domain = ? AND email_stem = ? LIMIT 2) AS same_stem",
+                          " AND email_domain = ? AND email_stem = ? AND created_at <= ? LIMIT 2)"
+                          " AS same_stem",
     [KITH_Q_FRAUD_PAYMENT] = "SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE participant = ?"
                              " AND payment_fingerprint = ? LIMIT 1) AS paid",
     [KITH_Q_DECISIONS_OF] = "SELECT * FROM decisions WHERE referral = ? ORDER BY rowid",
@@ -268,10 +274,11 @@ static const char *const kith_pgsql_sql[KITH_Q_COUNT] = {
     [KITH_Q_IDEM_LOCK] = "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked",
     [KITH_Q_CLICKS_INSERT_MANY] =
         "INSERT INTO clicks (id, program, participant, code, created_at, channel, referrer_host,"
-        " ip_hash, ua_hash) SELECT x.id, x.program, x.participant, x.code, x.created_at, x.channel,"
-        " x.referrer_host, x.ip_hash, x.ua_hash FROM json_to_recordset($1::json) AS x(id text,"
-        " program text, participant text, code text, created_at bigint, channel text,"
-        " referrer_host text, ip_hash text, ua_hash text) ON CONFLICT DO NOTHING",
+        " ip_hash, ua_hash, resource) SELECT x.id, x.program, x.participant, x.code,"
+        " x.created_at, x.channel, x.referrer_host, x.ip_hash, x.ua_hash, x.resource"
+        " FROM json_to_recordset($1::json) AS x(id text, program text, participant text,"
+        " code text, created_at bigint, channel text, referrer_host text, ip_hash text,"
+        " ua_hash text, resource text) ON CONFLICT DO NOTHING",
     [KITH_Q_REFERRALS_OF_REFERRED] = "SELECT * FROM referrals WHERE referred = $1 FOR UPDATE",
     [KITH_Q_REFERRALS_DUE_EXPIRY] = "SELECT * FROM referrals WHERE status = 'pending'"
                                     " AND expires_at IS NOT NULL AND expires_at <= $1 LIMIT 500"

@@ -169,7 +169,50 @@ static const char *const kith_sqlite_migrations[] = {
     "CREATE TABLE participant_roles (participant TEXT NOT NULL, program TEXT NOT NULL,"
     "  role TEXT NOT NULL, source TEXT NOT NULL, track TEXT, level TEXT,"
     "  granted_at INTEGER NOT NULL, PRIMARY KEY (participant, role));",
-    /* 4: program health (section 22) and experiments (23). Rollups kept in the transactions
+    /* 4: shareable resources and leads (CONTRACT section 19). A resource's slug is unique in its
+     * program and never changes; one lead per (program, resource, normalised e-mail); one
+     * follow-up message per (lead, step), so a sweep that runs twice never queues one twice. */
+    "CREATE TABLE resources (id TEXT PRIMARY KEY, program TEXT NOT NULL, slug TEXT NOT NULL,"
+    "  title TEXT NOT NULL, kind TEXT NOT NULL, url TEXT NOT NULL, collection TEXT,"
+    "  description TEXT, gated INTEGER NOT NULL DEFAULT 0, share_message TEXT,"
+    "  follow_ups TEXT NOT NULL DEFAULT '[]', status TEXT NOT NULL, source TEXT NOT NULL,"
+    "  external_id TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  UNIQUE (program, slug));"
+    "CREATE UNIQUE INDEX resources_external ON resources (program, external_id)"
+    "  WHERE external_id IS NOT NULL;"
+    "CREATE TABLE leads (id TEXT PRIMARY KEY, program TEXT NOT NULL, resource TEXT NOT NULL,"
+    "  email TEXT, email_norm TEXT, referrer TEXT NOT NULL, click TEXT NOT NULL,"
+    "  status TEXT NOT NULL, consented_at INTEGER NOT NULL, participant TEXT,"
+    "  next_step INTEGER NOT NULL DEFAULT 0, next_follow_up_at INTEGER,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  UNIQUE (program, resource, email_norm));"
+    "CREATE INDEX leads_email ON leads (program, email_norm, created_at);"
+    "CREATE INDEX leads_resource ON leads (program, resource, created_at);"
+    "CREATE INDEX leads_referrer ON leads (referrer, created_at);"
+    "CREATE INDEX leads_participant ON leads (participant) WHERE participant IS NOT NULL;"
+    "CREATE INDEX leads_due ON leads (next_follow_up_at)"
+    "  WHERE status = 'active' AND next_follow_up_at IS NOT NULL;"
+    "CREATE TABLE lead_messages (id TEXT PRIMARY KEY, lead TEXT NOT NULL, program TEXT NOT NULL,"
+    "  resource TEXT NOT NULL, step INTEGER NOT NULL, subject TEXT, body TEXT,"
+    "  base_url TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  lease_until INTEGER, created_at INTEGER NOT NULL, sent_at INTEGER,"
+    "  UNIQUE (lead, step));"
+    "CREATE INDEX lead_messages_outbox ON lead_messages (status, created_at);"
+    "CREATE TABLE lead_tokens (hash TEXT PRIMARY KEY, lead TEXT NOT NULL,"
+    "  message TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE INDEX lead_tokens_lead ON lead_tokens (lead);"
+    "ALTER TABLE clicks ADD COLUMN resource TEXT;"
+    "CREATE INDEX clicks_resource ON clicks (program, resource, created_at)"
+    "  WHERE resource IS NOT NULL;"
+    "ALTER TABLE referrals ADD COLUMN resource TEXT;"
+    "CREATE INDEX referrals_resource ON referrals (program, resource, created_at)"
+    "  WHERE resource IS NOT NULL;",
+    /* 5: share-hub links (section 20): only a digest of each token, never the token */
+    "CREATE TABLE hub_tokens (digest TEXT PRIMARY KEY, participant TEXT NOT NULL,"
+    "  program TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+    "CREATE INDEX hub_tokens_participant ON hub_tokens (participant);"
+    "CREATE INDEX hub_tokens_expiry ON hub_tokens (expires_at);",
+    /* 6: program health (section 22) and experiments (23). Rollups kept in the transactions
      * that change what they count (src/engine/health_rollups.c), rebuilt from the raw tables
      * when the meta key health_rollups is absent (a database that predates them):
      * health_people holds each participant's facts the figures need; health_weeks the weekly

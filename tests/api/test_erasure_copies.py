@@ -65,6 +65,7 @@ class ErasureQuotesTest(KithTestCase):
                             for n in notes.body["data"]), repr(notes.body))
         # At least one attempt was made and failed, so deliveries are pending with a retry due.
         self.rcv.wait(path, n=2)  # both first attempts (the referrer's and the friend's note) are in
+        s.settle_sender()  # ... and recorded: the receiver sees an attempt before kith logs it
         items = s.list_all("/v1/webhook_endpoints/%s/deliveries" % eid)
         self.assertTrue(items, "no deliveries")
         self.assertTrue(all(d["status_code"] == 503 for d in items), repr(items))

@@ -43,12 +43,14 @@ class LinksTest(KithTestCase):
         loc = r.headers["location"]
         parts = urllib.parse.urlsplit(loc)
         self.assertEqual((parts.scheme, parts.netloc, parts.path), ("https", "example.com", "/join"))
-        self.assertEqual(query_of(loc), {"utm_source": ["kith"], "x": ["1"], "ref": [p["code"]]})
-        self.assertTrue(loc.startswith("https://example.com/join?utm_source=kith&x=1&"), loc)
         cookies = r.all_headers("set-cookie")
         self.assertEqual(len(cookies), 1, cookies)
         cid, attrs = cookie_attrs(cookies[0])
         self.assertRegex(cid, r"^clk_[A-Za-z0-9_-]+$")
+        # v2: a counted click's id rides along in the Location too (kith_click).
+        self.assertEqual(query_of(loc), {"utm_source": ["kith"], "x": ["1"], "ref": [p["code"]],
+                                         "kith_click": [cid]})
+        self.assertTrue(loc.startswith("https://example.com/join?utm_source=kith&x=1&"), loc)
         self.assertEqual(attrs, {"Max-Age=%d" % (14 * 86400), "Path=/", "HttpOnly", "SameSite=Lax"})
 
     def test_each_click_gets_a_new_click_id(self):
@@ -62,7 +64,9 @@ class LinksTest(KithTestCase):
         p = self.s.make_participant(prog["id"], "Bob")
         r = self.s.click(p["code"])
         self.assertStatus(r, 302)
-        self.assertEqual(r.headers["location"], "http://shop.example.org/?ref=" + p["code"])
+        cid = cookie_attrs(r.headers["set-cookie"])[0]
+        self.assertEqual(r.headers["location"],
+                         "http://shop.example.org/?ref=%s&kith_click=%s" % (p["code"], cid))
         self.assertEqual(cookie_attrs(r.headers["set-cookie"])[1],
                          {"Max-Age=2592000", "Path=/", "HttpOnly", "SameSite=Lax"})
 
@@ -71,7 +75,9 @@ class LinksTest(KithTestCase):
         p = self.s.make_participant(prog["id"], "Bob")
         r = self.s.click(p["code"])
         self.assertStatus(r, 302)
-        self.assertEqual(r.headers["location"], "https://example.com/a?b=1&ref=%s#top" % p["code"])
+        cid = cookie_attrs(r.headers["set-cookie"])[0]
+        self.assertEqual(r.headers["location"],
+                         "https://example.com/a?b=1&ref=%s&kith_click=%s#top" % (p["code"], cid))
 
     def test_case_insensitive_and_dashless(self):
         p = self.participant()

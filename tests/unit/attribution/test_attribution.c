@@ -13,13 +13,14 @@
 #define DAY_MS INT64_C(86400000)
 #define WINDOW_MS (30 * DAY_MS)
 
-/* A signup where all three sources are present, valid, and point at three other people. */
+/* A signup where all four sources are present, valid, and point at four other people; the lead
+ * is the oldest interaction, the cookie's click the next oldest. */
 static struct kith_attr_input base_input(void)
 {
     struct kith_attr_input in = {0};
-    static const char *ext[KITH_ATTR_SOURCES] = {"u_url", "u_code", "u_cookie"};
+    static const char *ext[KITH_ATTR_SOURCES] = {"u_url", "u_code", "u_cookie", "u_lead"};
     static const char *mail[KITH_ATTR_SOURCES] = {"url@example.com", "code@example.com",
-                                                  "cookie@example.com"};
+                                                  "cookie@example.com", "lead@example.com"};
     for (int i = 0; i < KITH_ATTR_SOURCES; i++) {
         in.cand[i].present = true;
         in.cand[i].found = true;
@@ -30,6 +31,7 @@ static struct kith_attr_input base_input(void)
         in.cand[i].at_ms = NOW_MS;
     }
     in.cand[KITH_ATTR_COOKIE].at_ms = NOW_MS - DAY_MS;
+    in.cand[KITH_ATTR_LEAD].at_ms = NOW_MS - 2 * DAY_MS;
     in.external_id = "u_new";
     in.email_norm = "sam@example.com";
     in.now_ms = NOW_MS;
@@ -106,7 +108,8 @@ static void apply(struct kith_attr_input *in, int s, enum fault f)
 static void test_each_reject_reason(void)
 {
     const enum kith_attr_reject unknown[KITH_ATTR_SOURCES] = {
-        KITH_ATTR_UNKNOWN_CODE, KITH_ATTR_UNKNOWN_CODE, KITH_ATTR_UNKNOWN_CLICK};
+        KITH_ATTR_UNKNOWN_CODE, KITH_ATTR_UNKNOWN_CODE, KITH_ATTR_UNKNOWN_CLICK,
+        KITH_ATTR_UNKNOWN_CLICK};
     for (int s = 0; s < KITH_ATTR_SOURCES; s++) {
         const struct {
             enum fault f;
@@ -117,8 +120,9 @@ static void test_each_reject_reason(void)
             {F_BLOCKED, KITH_ATTR_REFERRER_BLOCKED},
             {F_SELF_ID, KITH_ATTR_SELF_REFERRAL},
             {F_SELF_EMAIL, KITH_ATTR_SELF_REFERRAL},
-            /* Only clicks go stale: url and code happen at signup time. */
-            {F_STALE, s == KITH_ATTR_COOKIE ? KITH_ATTR_STALE_CLICK : KITH_ATTR_ACCEPTED},
+            /* Only clicks and leads go stale: url and code happen at signup time. */
+            {F_STALE, s == KITH_ATTR_COOKIE || s == KITH_ATTR_LEAD ? KITH_ATTR_STALE_CLICK
+                                                                   : KITH_ATTR_ACCEPTED},
         };
         for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
             struct kith_attr_input in = only((enum kith_attr_source)s);
@@ -249,6 +253,7 @@ static void test_tie_breaks(void)
     in.cand[KITH_ATTR_URL].at_ms = -10;
     in.cand[KITH_ATTR_CODE].at_ms = -5;
     in.cand[KITH_ATTR_COOKIE].present = false;
+    in.cand[KITH_ATTR_LEAD].present = false;
     CHECK_INT(decide(&in).winner, KITH_ATTR_CODE);
     in.cand[KITH_ATTR_URL].at_ms = 0;
     CHECK_INT(decide(&in).winner, KITH_ATTR_URL);
@@ -260,11 +265,80 @@ static void test_organic_when_all_rejected(void)
     in.cand[KITH_ATTR_URL].found = false;
     in.cand[KITH_ATTR_CODE].referrer_external_id = "u_new";
     in.cand[KITH_ATTR_COOKIE].at_ms = NOW_MS - WINDOW_MS - 1;
+    in.cand[KITH_ATTR_LEAD].referrer_blocked = true;
     struct kith_attr_result r = decide(&in);
     CHECK_INT(r.winner, KITH_ATTR_ORGANIC);
     CHECK_INT(r.reason[KITH_ATTR_URL], KITH_ATTR_UNKNOWN_CODE);
     CHECK_INT(r.reason[KITH_ATTR_CODE], KITH_ATTR_SELF_REFERRAL);
     CHECK_INT(r.reason[KITH_ATTR_COOKIE], KITH_ATTR_STALE_CLICK);
+    CHECK_INT(r.reason[KITH_ATTR_LEAD], KITH_ATTR_REFERRER_BLOCKED);
+}
+
+/* CONTRACT 5 (v2): the lead candidate, at the lead's time, stale past the window, last in ties. */
+static void test_lead_candidate(void)
+{
+    /* Alone, a fresh lead wins weeks later (inside a 30-day window). */
+    struct kith_attr_input in = only(KITH_ATTR_LEAD);
+    in.cand[KITH_ATTR_LEAD].at_ms = NOW_MS - 21 * DAY_MS;
+    struct kith_attr_result r = decide(&in);
+    CHECK_INT(r.winner, KITH_ATTR_LEAD);
+    CHECK_INT(r.reason[KITH_ATTR_LEAD], KITH_ATTR_ACCEPTED);
+    /* Past the window: stale_click, and organic. The boundary itself is inside. */
+    in.cand[KITH_ATTR_LEAD].at_ms = NOW_MS - WINDOW_MS - 1;
+    r = decide(&in);
+    CHECK_INT(r.winner, KITH_ATTR_ORGANIC);
+    CHECK_INT(r.reason[KITH_ATTR_LEAD], KITH_ATTR_STALE_CLICK);
+    in.cand[KITH_ATTR_LEAD].at_ms = NOW_MS - WINDOW_MS;
+    CHECK_INT(decide(&in).winner, KITH_ATTR_LEAD);
+    /* A newer ref beats the lead; so does a newer click; an older click does not. */
+    in = base_input();
+    in.cand[KITH_ATTR_CODE].present = false;
+    in.cand[KITH_ATTR_COOKIE].present = false;
+    CHECK_INT(decide(&in).winner, KITH_ATTR_URL);
+    in = base_input();
+    in.cand[KITH_ATTR_URL].present = false;
+    in.cand[KITH_ATTR_CODE].present = false;
+    CHECK_INT(decide(&in).winner, KITH_ATTR_COOKIE);
+    in.cand[KITH_ATTR_COOKIE].at_ms = NOW_MS - 3 * DAY_MS;
+    CHECK_INT(decide(&in).winner, KITH_ATTR_LEAD);
+    /* A rejected newer candidate leaves the lead the winner. */
+    in = base_input();
+    in.cand[KITH_ATTR_URL].referrer_blocked = true;
+    in.cand[KITH_ATTR_CODE].found = false;
+    in.cand[KITH_ATTR_COOKIE].same_program = false;
+    r = decide(&in);
+    CHECK_INT(r.winner, KITH_ATTR_LEAD);
+    CHECK_INT(r.reason[KITH_ATTR_COOKIE], KITH_ATTR_OTHER_PROGRAM);
+}
+
+static void test_lead_ties(void)
+{
+    /* Everything at one instant: url, then code, then cookie, then lead. */
+    struct kith_attr_input in = base_input();
+    for (int i = 0; i < KITH_ATTR_SOURCES; i++)
+        in.cand[i].at_ms = NOW_MS - DAY_MS;
+    CHECK_INT(decide(&in).winner, KITH_ATTR_URL);
+    in.cand[KITH_ATTR_URL].present = false;
+    CHECK_INT(decide(&in).winner, KITH_ATTR_CODE);
+    in.cand[KITH_ATTR_CODE].present = false;
+    CHECK_INT(decide(&in).winner, KITH_ATTR_COOKIE);
+    in.cand[KITH_ATTR_COOKIE].present = false;
+    CHECK_INT(decide(&in).winner, KITH_ATTR_LEAD);
+    /* The lead loses every tie, whichever single other source it ties with. */
+    for (int s = 0; s < KITH_ATTR_LEAD; s++) {
+        in = base_input();
+        for (int i = 0; i < KITH_ATTR_SOURCES; i++) {
+            in.cand[i].present = i == s || i == KITH_ATTR_LEAD;
+            in.cand[i].at_ms = NOW_MS;
+        }
+        CHECK_INT(decide(&in).winner, s);
+    }
+    /* A lead one millisecond newer than a click wins. */
+    in = base_input();
+    in.cand[KITH_ATTR_URL].present = in.cand[KITH_ATTR_CODE].present = false;
+    in.cand[KITH_ATTR_COOKIE].at_ms = NOW_MS - DAY_MS;
+    in.cand[KITH_ATTR_LEAD].at_ms = NOW_MS - DAY_MS + 1;
+    CHECK_INT(decide(&in).winner, KITH_ATTR_LEAD);
 }
 
 static enum kith_attr_reject cookie_reason(int64_t now, int64_t at, int64_t window)
@@ -305,6 +379,7 @@ static void test_names(void)
     CHECK_STR(kith_attr_source_name(KITH_ATTR_URL), "url");
     CHECK_STR(kith_attr_source_name(KITH_ATTR_CODE), "code");
     CHECK_STR(kith_attr_source_name(KITH_ATTR_COOKIE), "cookie");
+    CHECK_STR(kith_attr_source_name(KITH_ATTR_LEAD), "lead");
     CHECK_STR(kith_attr_source_name(KITH_ATTR_ORGANIC), "organic");
     CHECK(kith_attr_reject_name(KITH_ATTR_ACCEPTED) == NULL);
     CHECK(kith_attr_reject_name(KITH_ATTR_ABSENT) == NULL);
@@ -397,6 +472,8 @@ int main(void)
     RUN(test_most_recent_wins);
     RUN(test_tie_breaks);
     RUN(test_organic_when_all_rejected);
+    RUN(test_lead_candidate);
+    RUN(test_lead_ties);
     RUN(test_stale_boundary);
     RUN(test_names);
     RUN(test_email_normalize);

@@ -86,6 +86,8 @@ static inline const char *h_status_name(enum kith_status st)
         return "KITH_OK";
     case KITH_CREATED:
         return "KITH_CREATED";
+    case KITH_ACCEPTED:
+        return "KITH_ACCEPTED";
     case KITH_E_INVALID_JSON:
         return "KITH_E_INVALID_JSON";
     case KITH_E_INVALID_PARAM:
@@ -278,11 +280,16 @@ static inline enum kith_status h_op_job(struct kith_tx *tx, void *arg)
     j->out = NULL;
     memset(&j->err, 0, sizeof(j->err));
     j->call->invalidates_links = false;
+    j->call->keeps_due_moves = false;
     if ((j->st = kith_tx_savepoint(tx)) != KITH_OK)
         return j->st;
     j->st = j->op(tx, j->call, &j->out, &j->err);
     if (j->st == KITH_OK || j->st == KITH_CREATED) {
         kith_tx_release(tx);
+    } else if (j->st == KITH_E_INVALID_STATE && j->call->keeps_due_moves) {
+        kith_tx_release(tx); /* as call.c: the moves time had made due stay */
+        json_decref(j->out);
+        j->out = NULL;
     } else {
         kith_tx_rollback(tx);
         json_decref(j->out);

@@ -476,11 +476,8 @@ static void test_no_qualification_after_window(void)
     const char *inside = refer(h_str(jane, "code"), "kim");
     json_t *out = purchase("sam", 12000, TS + 11 * H_DAY);
     CHECK_JSTR(out, "referral.id", late);
-    /* BUG: with no sweep since the window closed, the referral is still stored as pending and
-     * the late purchase qualifies it: referral "rewarded" with 2 issued rewards
-     * (kith_eng_referral_qualify checks the status, not expires_at).
-     * CHECK_JSTR(out, "referral.status", "expired");
-     * CHECK_JLEN(out, "rewards", 0); */
+    CHECK_JSTR(out, "referral.status", "expired");
+    CHECK_JLEN(out, "rewards", 0);
     out = h_event(h_fmt("{\"type\": \"purchase\", \"external_id\": \"kim\", \"amount\": 12000, "
                         "\"occurred_at\": \"%s\"}",
                         h_time(TS + 9 * H_DAY)),
@@ -488,6 +485,105 @@ static void test_no_qualification_after_window(void)
     CHECK_JSTR(out, "referral.id", inside);
     CHECK_JSTR(out, "referral.status", "rewarded");
     CHECK_JSTR(out, "referral.qualified_at", h_time(TS + 9 * H_DAY));
+}
+
+static void test_window_is_the_event_time(void)
+{
+    /* CONTRACT 5: what counts is when the purchase happened: one dated at or after expires_at
+     * does not qualify even while the window is still open by the server's clock (the referral
+     * stays pending and may still qualify); one inside it does. */
+    h_program("{\"qualification\": {\"within_days\": 10}, " DOUBLE_SIDED "}");
+    json_t *jane = make_jane();
+    const char *ref = refer(h_str(jane, "code"), "sam");
+    json_t *out = h_event(h_fmt("{\"type\": \"purchase\", \"external_id\": \"sam\", \"amount\": "
+                                "12000, \"occurred_at\": \"%s\"}",
+                                h_time(TS + 10 * H_DAY)),
+                          TS + H_DAY);
+    CHECK_JSTR(out, "referral.id", ref);
+    CHECK_JSTR(out, "referral.status", "pending");
+    CHECK_JLEN(out, "rewards", 0);
+    out = purchase("sam", 12000, TS + 2 * H_DAY);
+    CHECK_JSTR(out, "referral.status", "rewarded");
+    CHECK_JSTR(out, "referral.qualified_at", h_time(TS + 2 * H_DAY));
+}
+
+static void test_other_events_after_window(void)
+{
+    /* CONTRACT 5: any event that finds a pending referral past expires_at finds it expired, as
+     * the sweeper would have made it; a refund during a hold that returns a referral to pending
+     * after its window closed leaves it expired. */
+    h_program("{\"qualification\": {\"within_days\": 10, \"hold_days\": 14}, " DOUBLE_SIDED "}");
+    json_t *jane = make_jane();
+    const char *idle = refer(h_str(jane, "code"), "sam");
+    const char *held = refer(h_str(jane, "code"), "kim");
+    json_t *out = h_event("{\"type\": \"signed_in\", \"external_id\": \"sam\"}", TS + 10 * H_DAY);
+    CHECK_JSTR(out, "referral.id", idle);
+    CHECK_JSTR(out, "referral.status", "expired");
+    out = purchase("kim", 12000, TS + 9 * H_DAY);
+    CHECK_JSTR(out, "referral.status", "qualified");
+    out = h_event("{\"type\": \"refund\", \"external_id\": \"kim\"}", TS + 11 * H_DAY);
+    CHECK_JSTR(out, "referral.id", held);
+    CHECK_JSTR(out, "referral.status", "expired");
+    CHECK_JNULL(out, "referral.qualified_at");
+    out = h_read(kith_op_reward_list, NULL, "status=voided", TS + 11 * H_DAY);
+    CHECK_JLEN(out, "data", 2);
+}
+
+#define REFUND_DATED "{\"type\": \"refund\", \"external_id\": \"%s\", \"occurred_at\": \"%s\"}"
+
+static void test_refund_reported_after_hold(void)
+{
+    /* CONTRACT 7: the hold ends at qualified_at + hold_days, and then the rewards are issued; a
+     * refund dated inside the hold but reported after its end finds the referral released,
+     * whether or not the sweeper has run yet (the same outcome as after the sweep). */
+    h_program("{\"qualification\": {\"hold_days\": 14}, " DOUBLE_SIDED "}");
+    json_t *jane = make_jane();
+    const char *swept = refer(h_str(jane, "code"), "sam");
+    const char *unswept = refer(h_str(jane, "code"), "kim");
+    purchase("sam", 12000, TE);
+    purchase("kim", 12000, TE + H_DAY);
+    /* sam's hold ends at TE + 14 days and the sweeper releases it; kim's ends a day later and
+     * nothing looks until the refund */
+    h_sweep(TE + 14 * H_DAY);
+    json_t *out =
+        h_event(h_fmt(REFUND_DATED, "sam", h_time(TE + 2 * H_DAY)), TE + 15 * H_DAY + H_HOUR);
+    CHECK_JSTR(out, "referral.id", swept);
+    CHECK_JSTR(out, "referral.status", "rewarded");
+    out = h_event(h_fmt(REFUND_DATED, "kim", h_time(TE + 2 * H_DAY)), TE + 15 * H_DAY + H_HOUR);
+    CHECK_JSTR(out, "referral.id", unswept);
+    CHECK_JSTR(out, "referral.status", "qualified");
+    h_sweep(TE + 16 * H_DAY);
+    out = h_read(kith_op_referral_get, unswept, NULL, TE + 16 * H_DAY);
+    CHECK_JSTR(out, "status", "rewarded");
+    CHECK_JSTR(out, "rewarded_at", h_time(TE + 15 * H_DAY));
+    out = h_read(kith_op_reward_list, NULL, "status=issued", TE + 16 * H_DAY);
+    CHECK_JLEN(out, "data", 4);
+    out = h_read(kith_op_reward_list, NULL, "status=voided", TE + 16 * H_DAY);
+    CHECK_JLEN(out, "data", 0);
+}
+
+static void test_late_release_expires_due_rewards(void)
+{
+    /* CONTRACT 7 and 8: a purchase reported after its hold ended is released at once, issued at
+     * the hold's end; a reward whose expiry (issued_at + expires_days) has passed by then is
+     * expired in the same answer, as the sweeper would make it. */
+    h_program(
+        "{\"qualification\": {\"hold_days\": 14}, \"rewards\": [{\"to\": \"referrer\", "
+        "\"kind\": \"credit\", \"amount\": 2500, \"currency\": \"USD\", \"expires_days\": "
+        "5}, {\"to\": \"referred\", \"kind\": \"free_month\", \"description\": \"A month\"}]}");
+    json_t *jane = make_jane();
+    refer(h_str(jane, "code"), "sam");
+    json_t *out = h_event(h_fmt("{\"type\": \"purchase\", \"external_id\": \"sam\", \"amount\": "
+                                "12000, \"occurred_at\": \"%s\"}",
+                                h_time(TE)),
+                          TE + 20 * H_DAY);
+    CHECK_JSTR(out, "referral.status", "rewarded");
+    CHECK_JSTR(out, "referral.rewarded_at", h_time(TE + 14 * H_DAY));
+    CHECK_JLEN(out, "rewards", 2);
+    CHECK_JSTR(out, "rewards[0].status", "expired");
+    CHECK_JSTR(out, "rewards[0].issued_at", h_time(TE + 14 * H_DAY));
+    CHECK_JSTR(out, "rewards[0].expires_at", h_time(TE + 19 * H_DAY));
+    CHECK_JSTR(out, "rewards[1].status", "issued");
 }
 
 int main(void)
@@ -507,6 +603,10 @@ int main(void)
     RUN_DB(test_events_without_referral);
     RUN_DB(test_referral_expiry);
     RUN_DB(test_no_qualification_after_window);
+    RUN_DB(test_window_is_the_event_time);
+    RUN_DB(test_other_events_after_window);
+    RUN_DB(test_refund_reported_after_hold);
+    RUN_DB(test_late_release_expires_due_rewards);
     h_teardown();
     TEST_DONE();
 }

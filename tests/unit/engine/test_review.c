@@ -234,6 +234,50 @@ static void test_reject_from_each_state(void)
     CHECK_ERR(st, out, KITH_E_INVALID_PARAM, "why");
 }
 
+static void test_decisions_after_time_moved_on(void)
+{
+    /* CONTRACT 5, 6 and 7: a decision meets the referral as time has made it, whether or not the
+     * sweeper has looked: a pending referral past expires_at is expired and a qualified one whose
+     * hold has ended is rewarded, so neither can be rejected (409 invalid_state, and it stays
+     * expired or rewarded); approving a review that outlasted the window, with no qualifying
+     * event inside it, leaves it expired. */
+    h_program("{\"qualification\": {\"hold_days\": 14, \"within_days\": 10}, \"fraud\": "
+              "{\"review_at\": 1, \"reject_at\": 2}, " DOUBLE_SIDED "}");
+    json_t *jane = make_jane();
+    const char *code = h_str(jane, "code");
+    const char *idle = h_str(refer(code, "a", ""), "id");
+    const char *held = h_str(refer(code, "b", ""), "id");
+    const char *review = h_str(refer(code, "c", "\"device_id\": \"d-1\""), "id");
+    const char *late = h_str(refer(code, "d", "\"device_id\": \"d-1\""), "id");
+    purchase("b", TS + H_DAY);
+    purchase("d", TS + 10 * H_DAY);
+    json_t *out = NULL;
+    enum kith_status st = h_call(kith_op_referral_reject, idle, NULL, "{}", TS + 10 * H_DAY, &out);
+    CHECK_ERR(st, out, KITH_E_INVALID_STATE, NULL);
+    out = h_read(kith_op_referral_get, idle, NULL, TS + 10 * H_DAY);
+    CHECK_JSTR(out, "status", "expired");
+    st = h_call(kith_op_referral_reject, held, NULL, "{}", TS + 15 * H_DAY, &out);
+    CHECK_ERR(st, out, KITH_E_INVALID_STATE, NULL);
+    out = h_read(kith_op_referral_get, held, NULL, TS + 15 * H_DAY);
+    CHECK_JSTR(out, "status", "rewarded");
+    CHECK_JSTR(out, "rewarded_at", h_time(TS + 15 * H_DAY));
+    out = h_read(kith_op_reward_list, NULL, "status=issued", TS + 15 * H_DAY);
+    CHECK_JLEN(out, "data", 2);
+    st = h_call(kith_op_referral_approve, review, NULL, "{}", TS + 15 * H_DAY, &out);
+    CHECK_ST(st, KITH_OK, out);
+    CHECK_JSTR(out, "status", "expired");
+    /* its purchase came on the window's last moment: too late to qualify it on approval */
+    st = h_call(kith_op_referral_approve, late, NULL, "{}", TS + 15 * H_DAY, &out);
+    CHECK_ST(st, KITH_OK, out);
+    CHECK_JSTR(out, "status", "expired");
+    CHECK_JNULL(out, "qualified_at");
+    out = h_read(kith_op_referral_list, NULL, "status=expired", TS + 15 * H_DAY);
+    CHECK_JLEN(out, "data", 3);
+    /* the decisions that took effect are kept */
+    st = h_call(kith_op_referral_reject, review, NULL, "{}", TS + 16 * H_DAY, &out);
+    CHECK_ERR(st, out, KITH_E_INVALID_STATE, NULL);
+}
+
 static void test_decisions_kept(void)
 {
     /* CONTRACT 6: each decision is kept with who (the API key id), when and why; CONTRACT 6b: a
@@ -280,6 +324,7 @@ int main(void)
     RUN_DB(test_approve_applies_only_a_qualifying_event);
     RUN_DB(test_payment_rescore);
     RUN_DB(test_reject_from_each_state);
+    RUN_DB(test_decisions_after_time_moved_on);
     RUN_DB(test_decisions_kept);
     h_teardown();
     TEST_DONE();

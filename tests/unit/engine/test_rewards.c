@@ -130,10 +130,74 @@ static void test_no_redeem_after_expiry(void)
     CHECK_ST(st, KITH_OK, out);
     st =
         h_call(kith_op_reward_redeem, h_str(b, "rewards[0].id"), NULL, "{}", TE + 31 * H_DAY, &out);
-    /* BUG: with no sweep since expires_at the reward is still stored as issued, and redeem
-     * answers KITH_OK with "status": "redeemed", "redeemed_at" a day after "expires_at"
-     * (reward_move checks the stored status, not expires_at).
-     * CHECK_ERR(st, out, KITH_E_INVALID_STATE, NULL); */
+    CHECK_ERR(st, out, KITH_E_INVALID_STATE, NULL);
+}
+
+static void test_no_void_after_expiry(void)
+{
+    /* CONTRACT 8: void is pending or issued -> voided, and an issued reward is expired from its
+     * expires_at on: voiding it then is 409 invalid_state whether or not the sweeper has marked
+     * it, and the refusal leaves it expired (as the sweeper would), not issued. */
+    h_program("{" DOUBLE_SIDED(", \"expires_days\": 30") "}");
+    json_t *a = earn("sam"), *b = earn("kim");
+    const char *late = h_str(a, "rewards[0].id"), *redeemed_late = h_str(b, "rewards[0].id");
+    json_t *out = NULL;
+    enum kith_status st = h_call(kith_op_reward_void, late, NULL, "{}", TE + 30 * H_DAY, &out);
+    CHECK_ERR(st, out, KITH_E_INVALID_STATE, NULL);
+    out = h_read(kith_op_reward_get, late, NULL, TE + 30 * H_DAY);
+    CHECK_JSTR(out, "status", "expired");
+    CHECK_JSTR(out, "expires_at", h_time(TE + 30 * H_DAY));
+    st = h_call(kith_op_reward_redeem, redeemed_late, NULL, "{}", TE + 31 * H_DAY, &out);
+    CHECK_ERR(st, out, KITH_E_INVALID_STATE, NULL);
+    out = h_read(kith_op_reward_get, redeemed_late, NULL, TE + 31 * H_DAY);
+    CHECK_JSTR(out, "status", "expired");
+    CHECK_JNULL(out, "redeemed_at");
+    /* the sweeper finds nothing left to do, and nothing changes */
+    h_sweep(TE + 32 * H_DAY);
+    out = h_read(kith_op_reward_list, NULL, "status=expired", TE + 32 * H_DAY);
+    CHECK_JLEN(out, "data", 2);
+    /* the referred side's rewards never expire: still voidable */
+    st = h_call(kith_op_reward_void, h_str(a, "rewards[1].id"), NULL, "{}", TE + 32 * H_DAY, &out);
+    CHECK_ST(st, KITH_OK, out);
+    CHECK_JSTR(out, "status", "voided");
+}
+
+static void test_held_reward_after_hold_before_sweep(void)
+{
+    /* CONTRACT 7 and 8: held rewards are issued at qualified_at + hold_days. A reward whose hold
+     * has ended redeems as an issued one whether or not the sweeper has released it yet; one
+     * whose expiry (from the hold's end) has passed too is expired, so 409. Either way the
+     * referral is rewarded, as the sweeper would make it. */
+    h_program(
+        "{\"qualification\": {\"hold_days\": 14}, " DOUBLE_SIDED(", \"expires_days\": 30") "}");
+    json_t *a = earn("sam"), *b = earn("kim");
+    CHECK_JSTR(a, "rewards[0].status", "pending");
+    json_t *out = NULL;
+    enum kith_status st = h_call(kith_op_reward_redeem, h_str(a, "rewards[0].id"), NULL, "{}",
+                                 TE + 14 * H_DAY - 1, &out);
+    CHECK_ERR(st, out, KITH_E_INVALID_STATE, NULL);
+    st =
+        h_call(kith_op_reward_redeem, h_str(a, "rewards[0].id"), NULL, "{}", TE + 14 * H_DAY, &out);
+    CHECK_ST(st, KITH_OK, out);
+    CHECK_JSTR(out, "status", "redeemed");
+    CHECK_JSTR(out, "issued_at", h_time(TE + 14 * H_DAY));
+    out = h_read(kith_op_referral_get, h_str(a, "referral.id"), NULL, TE + 14 * H_DAY);
+    CHECK_JSTR(out, "status", "rewarded");
+    CHECK_JSTR(out, "rewarded_at", h_time(TE + 14 * H_DAY));
+    out = h_read(kith_op_reward_get, h_str(a, "rewards[1].id"), NULL, TE + 14 * H_DAY);
+    CHECK_JSTR(out, "status", "issued");
+
+    st =
+        h_call(kith_op_reward_redeem, h_str(b, "rewards[0].id"), NULL, "{}", TE + 45 * H_DAY, &out);
+    CHECK_ERR(st, out, KITH_E_INVALID_STATE, NULL);
+    out = h_read(kith_op_reward_get, h_str(b, "rewards[0].id"), NULL, TE + 45 * H_DAY);
+    CHECK_JSTR(out, "status", "expired");
+    CHECK_JSTR(out, "issued_at", h_time(TE + 14 * H_DAY));
+    CHECK_JSTR(out, "expires_at", h_time(TE + 44 * H_DAY));
+    out = h_read(kith_op_referral_get, h_str(b, "referral.id"), NULL, TE + 45 * H_DAY);
+    CHECK_JSTR(out, "status", "rewarded");
+    out = h_read(kith_op_reward_get, h_str(b, "rewards[1].id"), NULL, TE + 45 * H_DAY);
+    CHECK_JSTR(out, "status", "issued");
 }
 
 static void test_redeemed_reward_does_not_expire(void)
@@ -208,6 +272,8 @@ int main(void)
     RUN_DB(test_pending_rewards);
     RUN_DB(test_issued_reward_expires);
     RUN_DB(test_no_redeem_after_expiry);
+    RUN_DB(test_no_void_after_expiry);
+    RUN_DB(test_held_reward_after_hold_before_sweep);
     RUN_DB(test_redeemed_reward_does_not_expire);
     RUN_DB(test_list_filters);
     h_teardown();

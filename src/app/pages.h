@@ -1,0 +1,41 @@
+/*
+ * pages.h: what the files of the people's pages share (pages.c, hub_page.c, cors.c): filling the
+ * embedded HTML templates, escaping for HTML and for URLs, and the response headers every kith
+ * page carries (a strict Content-Security-Policy, no referrer, no sniffing). Loop thread only.
+ */
+#ifndef KITH_APP_PAGES_H
+#define KITH_APP_PAGES_H
+
+#include <jansson.h>
+
+#include "app/app.h"
+#include "kith/buf.h"
+
+/* A template variable: {{name}} inserts value HTML-escaped, {{{name}}} inserts it as it is
+ * (markup this file built itself). */
+struct kith_app_var {
+    const char *name;
+    const char *value;
+};
+
+/* Appends s with & < > " ' escaped. NULL appends nothing. */
+void kith_app_html_escape(struct kith_buf *b, const char *s);
+/* Appends s percent-encoded as a URL component (RFC 3986 unreserved bytes kept). */
+void kith_app_url_encode(struct kith_buf *b, const char *s);
+/* Fills the embedded template called name; a new string (free() it). An unknown {{name}} is
+ * left empty. */
+char *kith_app_html_fill(const char *name, const struct kith_app_var *vars, size_t n);
+/* The version tag of an embedded file (its ETag without quotes), for cache-busting links. */
+const char *kith_app_asset_version(struct kith_app *a, const char *name);
+
+/* The hub's HTML (hub_page.c) from its document (kith_engine_hub_page); embed: no chrome. */
+char *kith_app_hub_render(struct kith_app *a, json_t *doc, const char *token, bool embed);
+
+/* Answers an HTML page with the house headers; csp NULL for the default policy. */
+void kith_app_html_respond(struct kith_app *a, struct kith_http_request *req, const char *route,
+                           int status, const char *html, const char *csp, const char *cookie);
+/* The 404 page for unknown links and hubs. */
+void kith_app_not_found_page(struct kith_app *a, struct kith_http_request *req, const char *route,
+                             const char *title, const char *text);
+
+#endif

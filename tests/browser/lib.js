@@ -1,0 +1,173 @@
+'use strict';
+/*
+ * lib.js: what the browser tests and the screenshot script share. It starts the real `kith`
+ * binary ($KITH_BIN) on 127.0.0.1 with an ephemeral port, a temporary SQLite database, a random
+ * bootstrap key and the test clock; serves a business's own pages (a signup form with kith.js)
+ * from a second local HTTP server on another port, so that they are another origin; and
+ * launches Debian's Chromium (/usr/bin/chromium) through playwright-core. Nothing is fetched
+ * from anywhere else: no browser download, no remote page.
+ */
+const { spawn } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const http = require('http');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const KITH_BIN = path.resolve(process.env.KITH_BIN || path.join(__dirname, '..', '..', 'build', 'kith'));
+const CHROMIUM = process.env.KITH_CHROMIUM || '/usr/bin/chromium';
+/* A person's browser, not a crawler: headless Chromium names itself HeadlessChrome, which the
+ * redirect path rightly treats as a bot. */
+const PERSON_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+
+async function startKith(opts = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kith-browser-'));
+  const secret = 'sk_test_' + crypto.randomBytes(16).toString('hex');
+  const args = ['serve', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'kith.db'), '--test-clock'];
+  const env = Object.assign({}, process.env, { KITH_SECRET_KEY: secret }, opts.env || {});
+  delete env.KITH_PUBLIC_URL;
+  const proc = spawn(KITH_BIN, args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const port = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('kith did not start:\n' + log)), 20000);
+    proc.stderr.on('data', (d) => {
+      log += d.toString();
+      const m = log.match(/kith: listening on 127\.0\.0\.1:(\d+)/);
+      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+    });
+    proc.on('exit', (code) => { clearTimeout(t); reject(new Error('kith exited ' + code + ':\n' + log)); });
+  });
+  const base = 'http://127.0.0.1:' + port;
+  const api = async (method, p, body, headers = {}) => {
+    const h = Object.assign({ Authorization: 'Bearer ' + secret }, headers);
+    if (body !== undefined) h['Content-Type'] = 'application/json';
+    const r = await fetch(base + p, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch (e) { json = null; }
+    return { status: r.status, headers: r.headers, json, text };
+  };
+  const stop = async () => {
+    if (proc.exitCode === null) {
+      proc.kill('SIGTERM');
+      await new Promise((res) => proc.on('exit', res));
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { base, port, api, stop, log: () => log, secret };
+}
+
+/* The business's own site on another origin: a signup form that loads kith.js. */
+function startShop(kithBase) {
+  const page = (attrs, extra) => `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Shop signup</title><script src="${kithBase}/kith.js" ${attrs}></script></head><body>
+<main><h1>Join the shop</h1><form id="signup" method="post" action="/done">
+<label>Email <input name="email" type="email"></label>
+<input type="hidden" name="kith_ref"><input type="hidden" name="kith_code">
+<button type="submit">Join</button></form>${extra || ''}</main></body></html>`;
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url, 'http://x');
+    let body;
+    if (u.pathname === '/signup') body = page('data-cookie-days="14"');
+    else if (u.pathname === '/consent') body = page('data-consent="required"');
+    else if (u.pathname === '/embed') body = page('', '<section id="hub"></section>');
+    else if (u.pathname === '/blank') body = '<!doctype html><title>blank</title><p>blank</p>';
+    else { res.writeHead(404); res.end('no'); return; }
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(body);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const port = server.address().port;
+      /* "localhost" is another host than kith's 127.0.0.1: another origin and another site. */
+      resolve({ base: 'http://localhost:' + port, port, close: () => new Promise((r) => server.close(r)) });
+    });
+  });
+}
+
+async function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/* A program shaped like the contract's example, with the landing page on. */
+async function seedProgram(k, overrides = {}) {
+  const body = Object.assign({
+    id: 'wellness-' + crypto.randomBytes(3).toString('hex'),
+    name: 'Wellness Circle',
+    destination_url: 'https://example.com/join',
+    landing: 'page',
+    qualification: { event: 'purchase', hold_days: 14 },
+    rewards: [
+      { to: 'referrer', kind: 'credit', amount: 2500, currency: 'USD', to_count: 3 },
+      { to: 'referrer', kind: 'credit', amount: 5000, currency: 'USD', from_count: 4 },
+      { to: 'referred', kind: 'free_month', description: 'Your first month on us' },
+    ],
+  }, overrides);
+  const r = await k.api('POST', '/v1/programs', body);
+  if (r.status !== 201) throw new Error('program: ' + r.status + ' ' + r.text);
+  return r.json;
+}
+
+async function participant(k, program, first, extra = {}) {
+  const r = await k.api('POST', '/v1/participants', Object.assign({
+    program, external_id: 'u-' + crypto.randomBytes(6).toString('hex'), first_name: first,
+    email: first.toLowerCase() + '.' + crypto.randomBytes(3).toString('hex') + '@example.com',
+  }, extra));
+  if (r.status !== 201) throw new Error('participant: ' + r.status + ' ' + r.text);
+  return r.json;
+}
+
+async function hubToken(k, pid, days = 30) {
+  const r = await k.api('POST', '/v1/participants/' + pid + '/hub_link', { expires_in_days: days });
+  if (r.status !== 201) throw new Error('hub_link: ' + r.status + ' ' + r.text);
+  return { url: r.json.url, token: r.json.url.split('/p/')[1] };
+}
+
+async function signup(k, program, ref, first) {
+  const r = await k.api('POST', '/v1/signups', {
+    program, external_id: 's-' + crypto.randomBytes(6).toString('hex'), first_name: first,
+    email: first.toLowerCase() + '.' + crypto.randomBytes(3).toString('hex') + '@example.org', ref,
+  });
+  if (r.status !== 201) throw new Error('signup: ' + r.status + ' ' + r.text);
+  return r.json;
+}
+
+async function purchase(k, program, externalId) {
+  const r = await k.api('POST', '/v1/events', {
+    program, type: 'purchase', external_id: externalId, amount: 12000, currency: 'USD',
+  });
+  if (r.status !== 201 && r.status !== 200) throw new Error('event: ' + r.status + ' ' + r.text);
+  return r.json;
+}
+
+/* Jane's story: one friend rewarded, one on hold, one still to buy, and two neighbours on the
+ * opt-in leaderboard. Returns {program, jane, token}. */
+async function seedStory(k, overrides = {}) {
+  const prog = await seedProgram(k, overrides);
+  const jane = await participant(k, prog.id, 'Jane', { leaderboard_opt_in: true });
+  const alex = await signup(k, prog.id, jane.code, 'Alex');
+  await purchase(k, prog.id, alex.participant.external_id);
+  await k.api('POST', '/v1/test/clock', { advance_seconds: 15 * 86400 });
+  const priya = await signup(k, prog.id, jane.code, 'Priya');
+  await purchase(k, prog.id, priya.participant.external_id);
+  await signup(k, prog.id, jane.code, 'Sam');
+  const maya = await participant(k, prog.id, 'Maya', { leaderboard_opt_in: true });
+  for (const f of ['Noor', 'Ines', 'Kofi']) {
+    const s = await signup(k, prog.id, maya.code, f);
+    await purchase(k, prog.id, s.participant.external_id);
+  }
+  const tom = await participant(k, prog.id, 'Tom', { leaderboard_opt_in: true });
+  const t1 = await signup(k, prog.id, tom.code, 'Lea');
+  await purchase(k, prog.id, t1.participant.external_id);
+  const { token, url } = await hubToken(k, jane.id);
+  return { program: prog, jane, token, url };
+}
+
+module.exports = { signup, purchase, seedStory, startKith, startShop, launch, seedProgram, participant, hubToken, PERSON_UA, KITH_BIN };
