@@ -156,7 +156,7 @@ enum kith_status kith_op_forecast(struct kith_tx *tx, struct kith_call *call, js
         tot_s ? json_real((double)tot_q / (double)tot_s) : json_null(), "cost_per_qualified",
         tot_q ? json_real((double)tot_c / (double)tot_q) : json_null());
     json_t *assumptions = json_pack(
-        "{s:I,s:s,s:s,s:o,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "history_weeks", (json_int_t)k,
+        "{s:I,s:s,s:s,s:o,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "history_weeks", (json_int_t)k,
         "history_from", first, "history_to", last, "weekly_means", weekly, "currency", p.currency,
         "method",
         "bootstrap: every week of a forecast month is drawn with replacement from the history "

@@ -67,8 +67,11 @@ static enum kith_status rebuild_program(struct kith_tx *tx, const struct prog *p
     };
     enum kith_status st = KITH_OK;
     for (size_t i = 0; st == KITH_OK && i < KITH_ARRAY_LEN(steps); i++) {
-        /* Statements name ?1 (the program) and some ?2 (its currency); each gets both. */
-        json_t *args = json_pack("[ss]", p->id, p->currency);
+        /* Every statement names ?1, the program; the events' one ?2 as well, its currency
+         * (PostgreSQL refuses a parameter a statement does not use). */
+        json_t *args = steps[i] == KITH_Q_HEALTH_REBUILD_PEOPLE_EVENTS
+                           ? json_pack("[ss]", p->id, p->currency)
+                           : json_pack("[s]", p->id);
         st = kith_store_exec(tx, steps[i], args, NULL);
         json_decref(args);
         if (st != KITH_OK)
