@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine/health.h"
+#include "kith/clock.h"
 #include "kith/log.h"
 #include "kith/stats.h"
 
@@ -72,11 +73,16 @@ static enum kith_status rebuild_program(struct kith_tx *tx, const struct prog *p
         json_t *args = steps[i] == KITH_Q_HEALTH_REBUILD_PEOPLE_EVENTS
                            ? json_pack("[ss]", p->id, p->currency)
                            : json_pack("[s]", p->id);
+        uint64_t t0 = kith_clock_mono_ns();
         st = kith_store_exec(tx, steps[i], args, NULL);
         json_decref(args);
         if (st != KITH_OK)
             kith_log_error("health", "msg=\"rebuild step failed\" step=%s program=%s",
                            kith_query_name(steps[i]), p->id);
+        else
+            kith_log_debug("health", "msg=\"rebuild step\" step=%s program=%s ms=%llu",
+                           kith_query_name(steps[i]), p->id,
+                           (unsigned long long)((kith_clock_mono_ns() - t0) / 1000000));
     }
     return st;
 }
@@ -98,6 +104,7 @@ enum kith_status kith_eng_health_rebuild(struct kith_tx *tx)
         return KITH_OK;
     if (st != KITH_OK || (st = fill_buckets(tx)) != KITH_OK)
         return st;
+    uint64_t t0 = kith_clock_mono_ns();
     args = json_array();
     st = kith_store_query(tx, KITH_Q_HEALTH_PROGRAM_IDS, args, &rows);
     json_decref(args);
@@ -113,8 +120,9 @@ enum kith_status kith_eng_health_rebuild(struct kith_tx *tx)
             break;
     }
     if (st == KITH_OK && json_array_size(rows) > 0)
-        kith_log_info("health", "msg=\"health rollups rebuilt\" programs=%zu",
-                      json_array_size(rows));
+        kith_log_info("health", "msg=\"health rollups rebuilt\" programs=%zu ms=%llu",
+                      json_array_size(rows),
+                      (unsigned long long)((kith_clock_mono_ns() - t0) / 1000000));
     json_decref(rows);
     return st;
 }

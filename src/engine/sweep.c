@@ -1,9 +1,11 @@
 /*
  * sweep.c: work that falls due with time rather than with a request: held rewards are issued,
  * issued rewards and unqualified referrals expire, click hashes that can no longer attribute are
- * dropped, idempotency records older than 24 hours go. The server runs it every second; the test
- * clock runs it to completion before answering. Also the test clock's own operations.
+ * dropped (each click once: the sweep remembers how far it got), idempotency records older than 24
+ * hours go. The server runs it every second; the test clock runs it to completion before answering.
+ * Also the test clock's own operations.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/health.h"
@@ -69,9 +71,35 @@ static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms)
         if (kith_eng_prog_load(tx, kith_eng_row_str(r, "id"), &p, NULL) != KITH_OK)
             continue;
         int64_t days = (p.cookie_days > p.window_days ? p.cookie_days : p.window_days) + 30;
-        args = json_pack("[Is]", (json_int_t)(now_ms - days * KITH_MS_PER_DAY), p.id);
+        int64_t cutoff = now_ms - days * KITH_MS_PER_DAY;
+        /* From where the last sweep stopped (meta), or from the cutoff when the clock or the
+         * settings moved it back, so every click is looked at once, whatever the clock did. */
+        char key[96], text[32];
+        snprintf(key, sizeof(key), "clicks.hashes_dropped_to.%s", p.id);
+        json_t *row = NULL;
+        args = json_pack("[s]", key);
+        st = kith_store_query_one(tx, KITH_Q_META_GET, args, &row);
+        json_decref(args);
+        int64_t from = INT64_MIN / 2;
+        if (st == KITH_OK && kith_eng_row_str(row, "value"))
+            from = strtoll(kith_eng_row_str(row, "value"), NULL, 10);
+        json_decref(row);
+        if (st != KITH_OK && st != KITH_E_NOT_FOUND)
+            break;
+        if (from > cutoff)
+            from = cutoff;
+        args = json_pack("[IsI]", (json_int_t)cutoff, p.id, (json_int_t)from);
         st = kith_store_exec(tx, KITH_Q_CLICKS_DROP_HASHES, args, NULL);
         json_decref(args);
+        snprintf(text, sizeof(text), "%lld", (long long)cutoff);
+        if (st == KITH_OK && (args = json_pack("[s]", key)) != NULL) {
+            st = kith_store_exec(tx, KITH_Q_META_DELETE, args, NULL);
+            json_decref(args);
+        }
+        if (st == KITH_OK && (args = json_pack("[ss]", key, text)) != NULL) {
+            st = kith_store_exec(tx, KITH_Q_META_PUT, args, NULL);
+            json_decref(args);
+        }
         if (st != KITH_OK)
             break;
     }
