@@ -88,12 +88,13 @@ SELECT 'par_s' || i, 'bench', 'u' || i, 'p' || i || '@example.org', 'p' || i || 
   $START + i * $STEP, $START + i * $STEP FROM n;
 INSERT INTO codes (norm, code, participant, kind, created_at)
 SELECT code, code, id, 'primary', created_at FROM participants WHERE program = 'bench';
--- their referrals: the referrer joined earlier; 1 in 2 rewarded (qualified 3 days later),
+-- their referrals: the referrer, any who joined earlier; 1 in 2 rewarded (qualified 3 days later),
 -- 1 in 10 in review, 1 in 10 rejected, the rest pending
 WITH RECURSIVE n(i) AS (SELECT 20 UNION ALL SELECT i + 10 FROM n WHERE i + 10 <= $N)
 INSERT INTO referrals (id, program, referrer, referred, code, source, status, fraud_score,
   fraud_flags, created_at, qualified_at, rewarded_at, expires_at, updated_at)
-SELECT 'ref_s' || i, 'bench', 'par_s' || (1 + (i * 7919) % (i - 1)), 'par_s' || i, 'P1', 'url',
+SELECT 'ref_s' || i, 'bench', 'par_s' || (1 + ((i * 2654435761) % 4294967291) % (i - 1)),
+  'par_s' || i, 'P1', 'url',
   CASE WHEN i % 20 = 0 THEN 'rewarded' WHEN i % 100 = 10 THEN 'review'
        WHEN i % 100 = 30 THEN 'rejected' ELSE 'pending' END, 0, '[]',
   $START + i * $STEP,

@@ -230,42 +230,23 @@ static void merge_cells(json_t *rows, struct cell **cells, size_t *n, size_t *ca
     }
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The value of rank r (0-based) in the window, given the bucket that holds it and the count of
  * values in buckets below it. */
 static enum kith_status value_at(struct kith_tx *tx, const struct prog *p, enum kith_query values,
                                  const struct span *w, int64_t bucket, int64_t below, int64_t r,
                                  double *out)
 {
-    json_t *rows = NULL;
-    enum kith_status st = rows_of(
-        tx, values,
-        json_pack("[sIII]", p->id, (json_int_t)bucket, (json_int_t)w->from, (json_int_t)w->to),
-        &rows);
-    if (st != KITH_OK)
-        return st;
-    size_t n = json_array_size(rows);
-    int64_t *v = calloc(n ? n : 1, sizeof(*v));
-    if (v == NULL)
-        abort();
-    for (size_t i = 0; i < n; i++)
-        v[i] = kith_eng_row_int(json_array_get(rows, i), "d");
-    json_decref(rows);
-    qsort(v, n, sizeof(*v), cmp_i64);
-    int64_t k = r - below;
-    if (k < 0)
-        k = 0;
-    if (n == 0)
-        st = KITH_E_INTERNAL; /* the histogram and the people disagree: a bug */
-    else
-        *out = (double)v[(size_t)k < n ? (size_t)k : n - 1];
-    free(v);
-    return st;
+    json_t *row = NULL;
+    int64_t k = r - below < 0 ? 0 : r - below;
+    json_t *args = json_pack("[sIIII]", p->id, (json_int_t)bucket, (json_int_t)w->from,
+                             (json_int_t)w->to, (json_int_t)k);
+    enum kith_status st = kith_store_query_one(tx, values, args, &row);
+    json_decref(args);
+    if (st == KITH_OK)
+        *out = (double)kith_eng_row_int(row, "d");
+    json_decref(row);
+    /* Not found: the histogram and the people disagree, a bug. */
+    return st == KITH_E_NOT_FOUND ? KITH_E_INTERNAL : st;
 }
 
 /* The median in days of kind ("share" or "cycle") over the window; *has false with nothing. */

@@ -56,7 +56,7 @@ static enum kith_status expire_referral(struct kith_tx *tx, const struct kith_en
     return kith_eng_referral_expire_due(tx, row, now_ms, &err);
 }
 
-static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms)
+static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms, bool *more)
 {
     json_t *rows = NULL, *args = json_pack("[II]", (json_int_t)0, (json_int_t)100000);
     enum kith_status st = kith_store_query(tx, KITH_Q_PROGRAMS_LIST, args, &rows);
@@ -84,20 +84,29 @@ static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms)
         if (st == KITH_OK && kith_eng_row_str(row, "value"))
             from = strtoll(kith_eng_row_str(row, "value"), NULL, 10);
         json_decref(row);
+        row = NULL;
         if (st != KITH_OK && st != KITH_E_NOT_FOUND)
             break;
         if (from > cutoff)
             from = cutoff;
-        args = json_pack("[IsI]", (json_int_t)cutoff, p.id, (json_int_t)from);
+        int64_t upto = cutoff;
+        args = json_pack("[sII]", p.id, (json_int_t)from, (json_int_t)cutoff);
+        st = kith_store_query_one(tx, KITH_Q_CLICKS_DROP_UPTO, args, &row);
+        json_decref(args);
+        if (st == KITH_OK) {
+            upto = kith_eng_row_int(row, "created_at");
+            *more = true;
+        }
+        json_decref(row);
+        row = NULL;
+        if (st != KITH_OK && st != KITH_E_NOT_FOUND)
+            break;
+        args = json_pack("[IsI]", (json_int_t)upto, p.id, (json_int_t)from);
         st = kith_store_exec(tx, KITH_Q_CLICKS_DROP_HASHES, args, NULL);
         json_decref(args);
-        snprintf(text, sizeof(text), "%lld", (long long)cutoff);
-        if (st == KITH_OK && (args = json_pack("[s]", key)) != NULL) {
-            st = kith_store_exec(tx, KITH_Q_META_DELETE, args, NULL);
-            json_decref(args);
-        }
+        snprintf(text, sizeof(text), "%lld", (long long)upto);
         if (st == KITH_OK && (args = json_pack("[ss]", key, text)) != NULL) {
-            st = kith_store_exec(tx, KITH_Q_META_PUT, args, NULL);
+            st = kith_store_exec(tx, KITH_Q_CLICKS_DROP_MARK, args, NULL);
             json_decref(args);
         }
         if (st != KITH_OK)
@@ -117,7 +126,7 @@ enum kith_status kith_engine_sweep(struct kith_tx *tx, const struct kith_engine 
         (st = each(tx, eng, KITH_Q_REWARDS_DUE_EXPIRY, now_ms, expire_reward, more)) != KITH_OK ||
         (st = each(tx, eng, KITH_Q_REFERRALS_DUE_EXPIRY, now_ms, expire_referral, more)) !=
             KITH_OK ||
-        (st = drop_hashes(tx, now_ms)) != KITH_OK ||
+        (st = drop_hashes(tx, now_ms, more)) != KITH_OK ||
         (st = kith_eng_adv_sweep(tx, eng, now_ms, more)) != KITH_OK || /* windows, grace (15) */
         (st = kith_eng_followups_sweep(tx, eng, now_ms, more)) != KITH_OK || /* CONTRACT 19 */
         (st = kith_eng_exp_sweep(tx, now_ms)) != KITH_OK) /* experiments past max_days (23) */
