@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
 .PHONY: all deps run check check-normal check-asan clean format lint bench bench-pg bench-sync \
-	screenshots
+	screenshots install
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -13,6 +13,11 @@ all: deps
 
 deps:
 	@scripts/deps.sh
+
+# `make install [DESTDIR=/tmp/x]`: the binary, kith(1), the systemd units and the example config
+# (docs/deploy.md); PREFIX is CMake's CMAKE_INSTALL_PREFIX, /usr/local by default.
+install: all
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD)
 
 run: all
 	./$(BUILD)/kith serve --listen 127.0.0.1:8080 --db ./kith.db

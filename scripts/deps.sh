@@ -5,7 +5,7 @@
 # Debian's chromium: nothing downloads a browser of its own.
 set -eu
 cd "$(dirname "$0")/.."
-pkgs="build-essential cmake pkg-config python3 curl node-llhttp libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev sqlite3 uthash-dev postgresql libpq-dev libqrencode-dev chromium"
+pkgs="build-essential cmake pkg-config python3 curl node-llhttp libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev sqlite3 uthash-dev postgresql libpq-dev libqrencode-dev chromium libsystemd-dev nginx systemd groff-base"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

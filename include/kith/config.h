@@ -104,4 +104,17 @@ void kith_config_write_help(const struct kith_config_setting *table, size_t n, u
  * setting, the notes (doc) of each, and the commands that work with the configuration. */
 void kith_config_write_docs(const struct kith_config_setting *table, size_t n, FILE *out);
 
+/* A command as the manual page lists it. */
+struct kith_config_command {
+    const char *usage;   /* "kith serve [flags]" */
+    const char *summary; /* one line, no final period */
+};
+
+/* Writes the manual page kith(1) in roff (docs/kith.1): the commands, every setting of the table
+ * (flag, variable, file key, default, help and notes), files, signals and exit statuses. The
+ * output depends only on its arguments, so a committed page can be checked against it. */
+void kith_config_write_man(const struct kith_config_setting *table, size_t n,
+                           const struct kith_config_command *commands, size_t ncommands,
+                           const char *version, FILE *out);
+
 #endif

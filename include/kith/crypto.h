@@ -58,4 +58,12 @@ bool kith_crypto_equal(const void *a, const void *b, size_t n);
 /* Zeroes memory the compiler may not optimise away. */
 void kith_crypto_wipe(void *p, size_t n);
 
+/* Password hashes (admin accounts): Argon2id strings of at most KITH_CRYPTO_PWHASH_MAX bytes. */
+#define KITH_CRYPTO_PWHASH_MAX 128
+/* Hashes password into out; false when memory runs short. */
+bool kith_crypto_pwhash(const char *password, char out[KITH_CRYPTO_PWHASH_MAX]);
+/* Whether password matches hash. With hash NULL, verifies against a fixed dummy hash (always
+ * false) so that an unknown account costs the same work as a wrong password. */
+bool kith_crypto_pwhash_verify(const char *hash, const char *password);
+
 #endif

@@ -72,6 +72,20 @@ struct kith_call {
     const char *hub_participant;
     /* Out, for browser routes: the program whose allowed_origins decide CORS ("" for any). */
     char cors_program[48];
+    /* An admin session's call (section 21): the session's digest ("" for an API key) and
+     * whether its role is reviewer. */
+    const char *admin_session;
+    bool admin_reviewer;
+    /* Out: a Set-Cookie value for the answer (sign-in and sign-out), "" for none. */
+    char set_cookie[256];
+    /* Out, with an error status: the operation's writes commit with the refusal (a failed
+     * sign-in is counted). */
+    bool commit_refusal;
+    /* Out: an answer that is not JSON (CSV exports): the text (malloc'd; kith_engine_call takes
+     * it and ignores *out), its Content-Type (static) and a file name to offer ("" for none). */
+    char *text_out;
+    const char *text_type;
+    char text_filename[128];
 };
 
 typedef enum kith_status (*kith_op_fn)(struct kith_tx *tx, struct kith_call *call, json_t **out,
@@ -116,6 +130,9 @@ enum kith_status kith_op_referral_reject(struct kith_tx *, struct kith_call *, j
 /* Events (section 7). */
 enum kith_status kith_op_event_create(struct kith_tx *, struct kith_call *, json_t **,
                                       struct kith_err *);
+/* CSV exports (section 21): GET /v1/exports/{participants|referrals|rewards}.csv?program=
+ * (src/engine/exports.c). Answers text through call->text_out. */
+enum kith_status kith_op_export(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);
 /* Rewards (section 8). */
 enum kith_status kith_op_reward_list(struct kith_tx *, struct kith_call *, json_t **,
                                      struct kith_err *);
@@ -233,6 +250,22 @@ enum kith_status kith_engine_resource_resolve(struct kith_tx *tx, const char *pr
 enum kith_status kith_engine_lead_unsubscribe(struct kith_tx *tx, const char *token, bool write,
                                               int64_t now_ms, char title[256]);
 
+/* Moments, asks and preferences (section 17). */
+enum kith_status kith_op_moment_create(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_ask_list(struct kith_tx *, struct kith_call *, json_t **,
+                                  struct kith_err *);
+/* Rituals and the public program page (section 18); the page is public (no key). */
+enum kith_status kith_op_spotlight_create(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+enum kith_status kith_op_spotlight_list(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
+enum kith_status kith_op_spotlight_get(struct kith_tx *, struct kith_call *, json_t **,
+                                       struct kith_err *);
+enum kith_status kith_op_spotlight_publish(struct kith_tx *, struct kith_call *, json_t **,
+                                           struct kith_err *);
+enum kith_status kith_op_public_program(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
 /* Test clock (section 10): sets the clock, then runs due work before answering. */
 enum kith_status kith_op_clock_get(struct kith_tx *, struct kith_call *, json_t **,
                                    struct kith_err *);
@@ -353,18 +386,28 @@ struct kith_engine_request {
     /* The transport's number for an answer's status; stored with idempotent answers, so that a
      * replay carries the first answer's number whatever the transport maps later. */
     int (*code_of)(enum kith_status st);
+    /* Section 21: the kith_session cookie and X-Kith-CSRF header ("" or NULL when absent), whether
+     * the method only reads (GET, HEAD, OPTIONS), and whether a reviewer may write here. */
+    const char *session;
+    const char *csrf;
+    bool safe_method;
+    bool reviewer_ok;
 };
 
 /* The answer: st is the operation's status (KITH_OK for a replay), code the transport's number
  * (code_of(st), or the stored one of a replay), body the JSON text (owned, free with
- * kith_engine_answer_dispose). */
+ * kith_engine_answer_dispose); an operation that answers text (call->text_out) gives that text,
+ * with its content_type and filename, instead. */
 struct kith_engine_answer {
     enum kith_status st;
     int code;
     char *body;
-    bool replayed;          /* Idempotency-Key replay of an earlier answer */
-    bool invalidates_links; /* the redirect cache must forget what it holds */
-    char allow_origin[304]; /* CORS: the Origin to allow (Access-Control-Allow-Origin), or "" */
+    bool replayed;            /* Idempotency-Key replay of an earlier answer */
+    bool invalidates_links;   /* the redirect cache must forget what it holds */
+    char allow_origin[304];   /* CORS: the Origin to allow (Access-Control-Allow-Origin), or "" */
+    const char *content_type; /* static; NULL: application/json */
+    char filename[128];       /* a file name to offer (Content-Disposition), "" for none */
+    char set_cookie[256];     /* a Set-Cookie header's value, or "" */
 };
 
 /*
@@ -383,6 +426,37 @@ bool kith_engine_idem_key_valid(const char *key);
 /* The contract's JSON error body for st and err (a new string; free() it). */
 char *kith_engine_error_json(enum kith_status st, const struct kith_err *err);
 
+/*
+ * Moving in from another tool (`kith import participants`, src/engine/imports.c): csv[0..len) is
+ * a CSV file (RFC 4180) whose header names some of external_id, email, first_name, code and
+ * referred_by (external_id required), one person per row, into program (NULL: the only one). A
+ * row's code is kept as the person's primary code; referred_by names the code of who referred
+ * them, which creates a pending referral with source "code". All or nothing, in tx: returns
+ * KITH_OK with *out = {"program", "participants", "kept_codes", "referrals", "written":
+ * [{"external_id", "id", "code"}]}; or KITH_E_INVALID_PARAM with *out = {"errors": [{"line",
+ * "param", "message"}]} (lines of the file, the header being line 1) when any row is wrong,
+ * having written nothing (the caller rolls the job back; *out is NULL for an unknown program);
+ * or a store error. *out is a new reference. Sends no webhook and no notification.
+ */
+enum kith_status kith_engine_import_participants(struct kith_tx *tx, const struct kith_engine *eng,
+                                                 const char *program, const char *csv, size_t len,
+                                                 int64_t now_ms, json_t **out,
+                                                 struct kith_err *err);
+
+/*
+ * After an answer with invalidates_links was committed: forgets the cached program settings.
+ * An update drops its program's entry inside its transaction, but on a connection pool another
+ * job may read the old settings before the commit and cache them again; dropping once more
+ * after the commit (loads run under the cache's lock) makes every later request see the change.
+ * Thread-safe.
+ */
+void kith_engine_settings_changed(void);
+/* The public program page (section 18) as the page shows it: the JSON of
+ * GET /v1/public/programs/{id} plus "words" (the rewards and how they are earned, in words).
+ * KITH_E_NOT_FOUND when the program has no public page. *out is a new reference. */
+enum kith_status kith_engine_public_program_page(struct kith_tx *tx, const struct kith_engine *eng,
+                                                 const char *program, int64_t now_ms, json_t **out);
+
 /* Start-up: builds the health rollups (section 22) from the raw tables when this database has
  * never had them (one that predates them, or one filled by a bulk load); otherwise nothing. */
 enum kith_status kith_engine_health_prepare(struct kith_tx *tx);
@@ -392,5 +466,36 @@ enum kith_status kith_engine_health(struct kith_tx *tx);
 /* Referrals by status now, indexed by enum kith_referral_status (for Prometheus). */
 enum kith_status kith_engine_referral_counts(struct kith_tx *tx,
                                              int64_t counts[KITH_REFERRAL_STATUS_COUNT]);
+
+/* Admin accounts, sessions and API keys (section 21, admin.c). */
+struct kith_engine_session {
+    char admin[KITH_ID_MAX];
+    char digest[KITH_CRYPTO_HASH_HEX];
+    char csrf_digest[KITH_CRYPTO_HASH_HEX];
+    bool reviewer;
+};
+bool kith_engine_admin_role_valid(const char *role);
+/* password_hash: kith_crypto_pwhash's. KITH_E_CONSTRAINT when the e-mail has an account. */
+enum kith_status kith_engine_admin_create(struct kith_tx *tx, const char *email, const char *role,
+                                          const char *password_hash, int64_t now_ms);
+enum kith_status kith_engine_admin_list(struct kith_tx *tx, json_t **out);
+/* KITH_E_NOT_FOUND when there is no such account; its sessions end with it. */
+enum kith_status kith_engine_admin_remove(struct kith_tx *tx, const char *email);
+/* A session cookie's account: KITH_E_UNAUTHORIZED when unknown or idle 12 hours. */
+enum kith_status kith_engine_session_authenticate(struct kith_tx *tx, const char *session,
+                                                  int64_t now_ms, struct kith_engine_session *out);
+bool kith_engine_session_csrf_ok(const struct kith_engine_session *s, const char *csrf);
+enum kith_status kith_op_admin_login(struct kith_tx *, struct kith_call *, json_t **,
+                                     struct kith_err *);
+enum kith_status kith_op_admin_logout(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
+enum kith_status kith_op_session_get(struct kith_tx *, struct kith_call *, json_t **,
+                                     struct kith_err *);
+enum kith_status kith_op_api_key_list(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
+enum kith_status kith_op_api_key_create(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
+enum kith_status kith_op_api_key_delete(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
 
 #endif

@@ -41,6 +41,9 @@ struct kith_http_header {
  * handler calls kith_http_respond() (or the connection dies, see `aborted`). All strings are
  * NUL-terminated. `path` is the percent-decoded path without the query ("/v1/participants/par_1");
  * a path whose decoding contains NUL, "..", or invalid UTF-8 is refused with 400 before routing.
+ * An absolute-form target ("http://host/path?q") gives the same path and query as its
+ * origin-form, and its authority is the value of the Host header here. `headers` are the head's
+ * fields; trailer fields after a chunked body are never among them.
  */
 struct kith_http_request {
     enum kith_http_method method;

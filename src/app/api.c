@@ -6,6 +6,7 @@
  * Idempotency-Key, a key already in flight in this process (answered 409 without a job), and the
  * answer's headers. No business rule lives here.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -27,6 +28,7 @@ struct call {
     struct kith_engine_request rq;
     struct kith_engine_answer ans;
     char token[256];
+    char session[128];
     char hub_token[KITH_HUB_TOKEN_MAX + 1];
     char idem[KITH_ENGINE_IDEM_KEY_MAX + 1];
     char idem_slot[sizeof(((struct kith_app_idem *)0)->key)];
@@ -45,9 +47,19 @@ static enum kith_status call_job(struct kith_tx *tx, void *arg)
 
 static void respond(struct call *c)
 {
-    struct kith_http_header h[5];
+    struct kith_http_header h[9];
+    char disposition[192];
     size_t n = 0;
-    h[n++] = (struct kith_http_header){"Content-Type", "application/json"};
+    h[n++] = (struct kith_http_header){"Content-Type", c->ans.content_type ? c->ans.content_type
+                                                                           : "application/json"};
+    if (c->ans.filename[0]) {
+        snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", c->ans.filename);
+        h[n++] = (struct kith_http_header){"Content-Disposition", disposition};
+    }
+    if (c->ans.set_cookie[0]) {
+        h[n++] = (struct kith_http_header){"Set-Cookie", c->ans.set_cookie};
+        h[n++] = (struct kith_http_header){"Cache-Control", "no-store"};
+    }
     if (c->ans.allow_origin[0]) {
         h[n++] = (struct kith_http_header){"Access-Control-Allow-Origin", c->ans.allow_origin};
         h[n++] = (struct kith_http_header){"Vary", "Origin"};
@@ -81,10 +93,13 @@ static void call_done(void *arg, enum kith_status st)
         c->ans.code = kith_http_status_for(KITH_E_UNAVAILABLE);
         c->ans.body = kith_engine_error_json(KITH_E_UNAVAILABLE, &err);
         c->ans.replayed = false;
+        c->ans.content_type = NULL;
+        c->ans.filename[0] = '\0';
     } else {
         if (c->ans.invalidates_links) {
             kith_app_links_clear(a);
             kith_app_cors_clear(a);
+            kith_engine_settings_changed(); /* committed now: no job can cache old settings */
         }
         if (c->route->flags & KITH_APP_ROUTE_NEW_CODES)
             kith_app_links_clear_unknown(a);
@@ -120,6 +135,27 @@ static void bearer_token(const struct kith_http_request *req, char *out, size_t 
     }
 }
 
+/* The dashboard's session (section 21): the kith_session cookie, "" when absent. */
+static void session_cookie(const struct kith_http_request *req, char *out, size_t outsize)
+{
+    const char *cookie = kith_http_header(req, "Cookie");
+    out[0] = '\0';
+    for (const char *p = cookie; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        if (strncmp(p, "kith_session=", 13) == 0) {
+            p += 13;
+            size_t n = strcspn(p, "; ");
+            if (n < outsize) {
+                memcpy(out, p, n);
+                out[n] = '\0';
+            }
+            return;
+        }
+        p = strchr(p, ';');
+    }
+}
+
 /* Registers the call's Idempotency-Key as in flight here; false when it already is (or the key
  * is malformed), after answering. */
 static bool idem_claim(struct kith_app *a, struct call *c)
@@ -137,7 +173,7 @@ static bool idem_claim(struct kith_app *a, struct call *c)
     c->rq.idem_key = c->idem;
     /* In flight is scoped by the credential presented; the stored record by the key's id. */
     char digest[KITH_CRYPTO_HASH_HEX];
-    const char *who = c->rq.hub_token ? c->rq.hub_token : c->token;
+    const char *who = c->rq.hub_token ? c->rq.hub_token : c->token[0] ? c->token : c->session;
     kith_crypto_hash(who, strlen(who), digest);
     char slot[sizeof(c->idem_slot)];
     snprintf(slot, sizeof(slot), "%s:%s", digest, c->idem);
@@ -170,6 +206,7 @@ void kith_app_api_handle(struct kith_http_request *req, void *ctx)
     bool hub = false;
     if (route->scope != KITH_SCOPE_SIGNED)
         bearer_token(req, c->token, sizeof(c->token), c->hub_token, sizeof(c->hub_token), &hub);
+    session_cookie(req, c->session, sizeof(c->session));
     c->rq = (struct kith_engine_request){
         .op = route->op,
         .scope = route->scope,
@@ -185,6 +222,11 @@ void kith_app_api_handle(struct kith_http_request *req, void *ctx)
         .header = request_header,
         .header_ctx = req,
         .code_of = kith_http_status_for,
+        .session = c->session,
+        .csrf = kith_http_header(req, "X-Kith-CSRF"),
+        .safe_method = req->method == KITH_HTTP_GET || req->method == KITH_HTTP_HEAD ||
+                       req->method == KITH_HTTP_OPTIONS,
+        .reviewer_ok = (route->flags & KITH_APP_ROUTE_REVIEWER) != 0,
     };
     if (!idem_claim(a, c)) {
         free(c);

@@ -5,13 +5,16 @@
  * batcher, delivery, the sweeper) and then the HTTP server with the route table. SIGTERM or
  * SIGINT stops in the one order that loses nothing: stop accepting and let every request in
  * flight be answered, then hand the last clicks to the store, stop the timers and the sender,
- * and let the store finish every queued job before it closes. It is not for handling requests:
- * the parts are.
+ * and let the store finish every queued job before it closes. Under systemd (Type=notify) it
+ * reports READY=1 once the database is migrated and the socket listens, and STOPPING=1 when a
+ * signal starts the stop (sd_notify does nothing without NOTIFY_SOCKET). It is not for handling
+ * requests: the parts are.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 
 #include "app/app.h"
 #include "kith/clock.h"
@@ -33,7 +36,13 @@ void kith_app_submit(struct kith_app *a, kith_store_job_fn fn, kith_store_done_f
 
 /* ---- shutdown ---- */
 
-/* Every request has its answer: finish queued writes (clicks, sweeps) and close. */
+/*
+ * Every request has its answer: finish queued writes (clicks, sweeps) and close. This often runs
+ * inside a store done callback (the last answer went to a client that had already left, so its
+ * connection is freed right there); kith_store_close allows that. While the store drains, done
+ * callbacks still see a->store and may submit: those jobs run too. Each handle closed here keeps
+ * its memory (in struct kith_app) until uv_run returns; none of their callbacks runs after this.
+ */
 static void on_drained(void *ctx)
 {
     struct kith_app *a = ctx;
@@ -54,6 +63,7 @@ static void on_signal(uv_signal_t *s, int signum)
         return;
     a->stopping = true;
     kith_log_info("server", "msg=\"stopping\" signal=%d", signum);
+    sd_notify(0, "STOPPING=1\nSTATUS=stopping: answering the requests in flight");
     kith_http_server_shutdown(a->srv, on_drained, a);
 }
 
@@ -184,6 +194,8 @@ static void dispatch(struct kith_http_request *req, void *ctx)
         [KITH_APP_ROUTE_HUB] = kith_app_hub_page,
         [KITH_APP_ROUTE_ASSET] = kith_app_asset,
         [KITH_APP_ROUTE_PREFLIGHT] = kith_app_preflight,
+        [KITH_APP_ROUTE_PROGRAM_PAGE] = kith_app_program_page,
+        [KITH_APP_ROUTE_ADMIN] = kith_app_admin_page,
     };
     struct kith_app *a = ctx;
     const struct kith_app_route *route = req->route_data;
@@ -313,6 +325,11 @@ int kith_app_run(const struct kith_app_config *cfg)
 
     fprintf(stderr, "kith: listening on %s:%d\n", cfg->listen_host, kith_http_server_port(a.srv));
     fflush(stderr);
+    /* Migrated, listening, every part started: a service manager may send traffic now. */
+    char ready[160];
+    snprintf(ready, sizeof(ready), "READY=1\nSTATUS=listening on %s:%d", cfg->listen_host,
+             kith_http_server_port(a.srv));
+    sd_notify(0, ready);
     uv_run(a.loop, UV_RUN_DEFAULT);
     rc = 0;
 out:

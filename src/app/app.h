@@ -27,15 +27,17 @@ struct kith_app;
 /* ---- routes (routes.c) ---- */
 /* What a route is handled by. */
 enum kith_app_route_kind {
-    KITH_APP_ROUTE_API,         /* an engine operation, through kith_engine_call() */
-    KITH_APP_ROUTE_REDIRECT,    /* GET|HEAD /r/{code}: the redirect path */
-    KITH_APP_ROUTE_HEALTH,      /* GET /healthz */
-    KITH_APP_ROUTE_PROMETHEUS,  /* GET /metrics */
-    KITH_APP_ROUTE_LEADS,       /* POST /v1/public/leads: JSON (API), or the lead page's form */
-    KITH_APP_ROUTE_UNSUBSCRIBE, /* GET /u/{token}: a follow-up's one-click unsubscribe page */
-    KITH_APP_ROUTE_HUB,         /* GET /p/{token}: the share hub page (pages.c) */
-    KITH_APP_ROUTE_ASSET,       /* GET /kith.js, /assets/{name}: embedded files (pages.c) */
-    KITH_APP_ROUTE_PREFLIGHT,   /* OPTIONS on a browser route: the CORS preflight (cors.c) */
+    KITH_APP_ROUTE_API,          /* an engine operation, through kith_engine_call() */
+    KITH_APP_ROUTE_REDIRECT,     /* GET|HEAD /r/{code}: the redirect path */
+    KITH_APP_ROUTE_HEALTH,       /* GET /healthz */
+    KITH_APP_ROUTE_PROMETHEUS,   /* GET /metrics */
+    KITH_APP_ROUTE_LEADS,        /* POST /v1/public/leads: JSON (API), or the lead page's form */
+    KITH_APP_ROUTE_UNSUBSCRIBE,  /* GET /u/{token}: a follow-up's one-click unsubscribe page */
+    KITH_APP_ROUTE_HUB,          /* GET /p/{token}: the share hub page (pages.c) */
+    KITH_APP_ROUTE_ASSET,        /* GET /kith.js, /assets/{name}: embedded files (pages.c) */
+    KITH_APP_ROUTE_PREFLIGHT,    /* OPTIONS on a browser route: the CORS preflight (cors.c) */
+    KITH_APP_ROUTE_PROGRAM_PAGE, /* GET /programs/{id}: the public program page (program_page.c) */
+    KITH_APP_ROUTE_ADMIN,        /* GET /admin, /admin/...: the dashboard's shell (admin_page.c) */
     KITH_APP_ROUTE_KIND_COUNT,
 };
 enum kith_app_route_flags {
@@ -50,6 +52,7 @@ enum kith_app_route_flags {
     KITH_APP_ROUTE_NEW_CODES = 64, /* may create a code: the redirect path forgets unknown codes */
     KITH_APP_ROUTE_FILE = 128,     /* takes a file of up to KITH_APP_FILE_MAX (CSV imports) */
     KITH_APP_ROUTE_CORS = 256,     /* a browser route besides /v1/public and /v1/hub (cors.c) */
+    KITH_APP_ROUTE_REVIEWER = 512, /* a write an admin session of role reviewer may make (21) */
 };
 #define KITH_APP_FILE_MAX (1024 * 1024)
 /* One row of the route table: everything about a route, in one place. */
@@ -151,6 +154,9 @@ void kith_app_landing(struct kith_app *a, struct kith_http_request *req,
 void kith_app_hub_page(struct kith_http_request *req, void *ctx);
 void kith_app_asset(struct kith_http_request *req, void *ctx);
 void kith_app_preflight(struct kith_http_request *req, void *ctx);
+/* GET /programs/{id}: the public program page, HTML (section 18). */
+void kith_app_program_page(struct kith_http_request *req, void *ctx);
+void kith_app_admin_page(struct kith_http_request *req, void *ctx);
 /* True for a route whose answers may carry CORS headers (/v1/public, /v1/hub, CORS flag). */
 bool kith_app_cors_route(const struct kith_app_route *route);
 /* Forgets cached preflight answers (a program changed). */

@@ -199,10 +199,12 @@ static void on_send_result(void *ctx, const struct kith_send_result *res)
         res->ok ? d->mails_sent++ : d->mails_failed++;
     else
         res->ok ? d->deliveries_ok++ : d->deliveries_failed++;
-    if (a->stopping || a->store == NULL) {
+    if (a->store == NULL) {
         free(t); /* still `sending` in the store: recovered and retried after restart */
         return;
     }
+    /* While stopping too: the store finishes every job queued before it closes, so an answer
+     * that came back during the drain is recorded instead of being sent again after its lease. */
     kith_app_submit(a, record_job, record_done, t);
 }
 

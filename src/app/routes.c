@@ -15,6 +15,7 @@
 #define HUB KITH_SCOPE_HUB
 #define LIMIT_PUBLIC KITH_APP_ROUTE_LIMIT_PUBLIC
 #define PREFLIGHT KITH_APP_ROUTE_PREFLIGHT
+#define REVIEWER KITH_APP_ROUTE_REVIEWER
 
 const struct kith_app_route kith_app_routes[] = {
     /* public: links, health, metrics */
@@ -49,9 +50,9 @@ const struct kith_app_route kith_app_routes[] = {
     {KITH_HTTP_GET, "/v1/referrals", "referrals.list", API, kith_op_referral_list, SECRET, 0},
     {KITH_HTTP_GET, "/v1/referrals/{id}", "referrals.get", API, kith_op_referral_get, SECRET, 0},
     {KITH_HTTP_POST, "/v1/referrals/{id}/approve", "referrals.approve", API,
-     kith_op_referral_approve, SECRET, BODY},
+     kith_op_referral_approve, SECRET, BODY | REVIEWER},
     {KITH_HTTP_POST, "/v1/referrals/{id}/reject", "referrals.reject", API, kith_op_referral_reject,
-     SECRET, BODY},
+     SECRET, BODY | REVIEWER},
     /* events (7), rewards (8) */
     {KITH_HTTP_POST, "/v1/events", "events.create", API, kith_op_event_create, SECRET, BODY},
     {KITH_HTTP_GET, "/v1/rewards", "rewards.list", API, kith_op_reward_list, SECRET, 0},
@@ -106,6 +107,19 @@ const struct kith_app_route kith_app_routes[] = {
      SECRET, BODY},
 
     /* moments, asks, rituals and the public page (17, 18) */
+    {KITH_HTTP_GET, "/programs/{id}", "programs.page", KITH_APP_ROUTE_PROGRAM_PAGE, NULL, SECRET,
+     KITH_APP_ROUTE_LIMIT_PUBLIC},
+    {KITH_HTTP_POST, "/v1/moments", "moments.create", API, kith_op_moment_create, SECRET, BODY},
+    {KITH_HTTP_GET, "/v1/asks", "asks.list", API, kith_op_ask_list, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/spotlights", "spotlights.create", API, kith_op_spotlight_create, SECRET,
+     BODY},
+    {KITH_HTTP_GET, "/v1/spotlights", "spotlights.list", API, kith_op_spotlight_list, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/spotlights/{id}", "spotlights.get", API, kith_op_spotlight_get, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/spotlights/{id}/publish", "spotlights.publish", API,
+     kith_op_spotlight_publish, SECRET, BODY},
+    /* public: no key is asked (SIGNED scope without a signature); 404 unless public_page */
+    {KITH_HTTP_GET, "/v1/public/programs/{id}", "public.program", API, kith_op_public_program,
+     SIGNED, 0},
 
     /* resources and leads (19) */
     {KITH_HTTP_GET, "/r/{code}/{slug}", "links.resource", KITH_APP_ROUTE_REDIRECT, NULL, SECRET,
@@ -154,6 +168,17 @@ const struct kith_app_route kith_app_routes[] = {
     {KITH_HTTP_OPTIONS, "/v1/leaderboard", "cors.preflight", PREFLIGHT, NULL, SECRET, LIMIT_PUBLIC},
 
     /* admin accounts, sessions, API keys, CSV exports (21) */
+    {KITH_HTTP_POST, "/admin/login", "admin.login", API, kith_op_admin_login, PUBLIC,
+     BODY | KITH_APP_ROUTE_LIMIT_LOGIN},
+    {KITH_HTTP_POST, "/admin/logout", "admin.logout", API, kith_op_admin_logout, SECRET, REVIEWER},
+    {KITH_HTTP_GET, "/v1/admin/session", "admin.session", API, kith_op_session_get, SECRET, 0},
+    {KITH_HTTP_GET, "/admin", "admin.page", KITH_APP_ROUTE_ADMIN, NULL, SECRET, 0},
+    {KITH_HTTP_GET, "/admin/{page}", "admin.page", KITH_APP_ROUTE_ADMIN, NULL, SECRET, 0},
+    {KITH_HTTP_GET, "/admin/{page}/{id}", "admin.page", KITH_APP_ROUTE_ADMIN, NULL, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/api_keys", "api_keys.list", API, kith_op_api_key_list, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/api_keys", "api_keys.create", API, kith_op_api_key_create, SECRET, BODY},
+    {KITH_HTTP_DELETE, "/v1/api_keys/{id}", "api_keys.delete", API, kith_op_api_key_delete, SECRET,
+     0},
 
     /* health, forecast (22) and experiments (23) */
     {KITH_HTTP_GET, "/v1/metrics/health", "metrics.health", API, kith_op_metrics_health, SECRET, 0},
@@ -171,6 +196,7 @@ const struct kith_app_route kith_app_routes[] = {
      kith_op_experiment_promote, SECRET, BODY},
 
     /* operations (24) */
+    {KITH_HTTP_GET, "/v1/exports/{file}", "exports.get", API, kith_op_export, SECRET, 0},
 
     /* fulfilment (25) */
 

@@ -198,24 +198,28 @@ void kith_config_write_docs(const struct kith_config_setting *table, size_t n, F
         fputc('\n', out);
     }
     fputs("\nA setting marked secret is shown as `(redacted)` by `kith config check` and never "
-          "echoed in\nan error message. `kith serve` takes every flag above; `kith keys create` "
-          "takes",
+          "echoed in\nan error message. `kith serve` takes every flag above; `kith keys create`, "
+          "`kith backup` and\n`kith import` take",
           out);
     for (size_t i = 0, k = 0; i < n; i++) {
         if (table[i].flag && (table[i].commands & KITH_CONFIG_CMD_KEYS))
             fprintf(out, "%s`%s`", k++ ? ", " : " ", table[i].flag);
     }
-    fputs(" and `--publishable`.\n"
+    fputs(";\n`kith keys create` also takes `--publishable`.\n"
           "\n"
           "## Commands\n"
           "\n"
           "- `kith config check [--config FILE] [flags]` validates every setting and prints the "
           "effective\n  values with their sources, secrets redacted; it exits 2 on a bad value "
           "and creates nothing.\n"
-          "- `kith config docs` prints this page.\n"
+          "- `kith config docs` prints this page; `kith config man` prints the manual page "
+          "docs/kith.1\n  (installed as `man kith`).\n"
           "- `kith --version` and `kith version` print the version.\n"
           "- `kith keys create [--publishable] [--db PATH]` creates an API key and prints it "
           "once; only\n  its BLAKE2b digest is stored.\n"
+          "- `kith backup [--db PATH] OUT` writes a consistent copy of a live SQLite database.\n"
+          "- `kith import participants FILE.csv [--program P] [--dry-run]` moves people in from "
+          "another\n  tool with their codes (docs/api/README.md, \"Moving in\").\n"
           "\n"
           "## Fixed limits\n"
           "\n"

@@ -3,6 +3,8 @@
  * the choice of primitives lives in one place: BLAKE2b (crypto_generichash) for keyed and plain
  * digests, randombytes for identifiers and secrets.
  */
+#include <assert.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -161,4 +163,39 @@ bool kith_crypto_base64_decode(const char *b64, uint8_t *out, size_t outsize, si
                           sodium_base64_VARIANT_ORIGINAL) != 0)
         return false;
     return end == b64 + len;
+}
+
+/* Argon2id at libsodium's interactive limits: about 64 MiB and a tenth of a second a try. */
+bool kith_crypto_pwhash(const char *password, char out[KITH_CRYPTO_PWHASH_MAX])
+{
+    static_assert(crypto_pwhash_STRBYTES <= KITH_CRYPTO_PWHASH_MAX, "pwhash string fits");
+    return crypto_pwhash_str_alg(
+               out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+               crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) == 0;
+}
+
+static char dummy_hash[KITH_CRYPTO_PWHASH_MAX];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void dummy_make(void)
+{
+    char pw[33];
+    uint8_t raw[16];
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2hex(pw, sizeof(pw), raw, sizeof(raw));
+    if (!kith_crypto_pwhash(pw, dummy_hash))
+        dummy_hash[0] = '\0';
+}
+
+bool kith_crypto_pwhash_verify(const char *hash, const char *password)
+{
+    bool known = hash != NULL;
+    if (!known) {
+        pthread_once(&dummy_once, dummy_make);
+        hash = dummy_hash;
+    }
+    if (hash[0] == '\0')
+        return false;
+    bool ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+    return ok && known;
 }

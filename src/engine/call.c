@@ -58,18 +58,55 @@ static void with_detail(struct kith_engine_answer *ans, json_t *detail)
         abort();
 }
 
+/* An admin session in place of an API key (section 21): writes need the CSRF token, and a
+ * reviewer writes only where the route allows it. */
+static bool authorise_session(struct kith_tx *tx, const struct kith_engine_request *rq,
+                              int64_t now_ms, char key_id[KITH_ID_MAX],
+                              struct kith_engine_session *s, struct kith_engine_answer *ans)
+{
+    enum kith_status st = kith_engine_session_authenticate(tx, rq->session, now_ms, s);
+    if (st == KITH_E_UNAUTHORIZED) {
+        answer_error(ans, rq, st, NULL, "this session has ended: sign in again at /admin");
+        return false;
+    }
+    if (st != KITH_OK) {
+        answer_unavailable(ans, rq);
+        return false;
+    }
+    if (!rq->safe_method && !kith_engine_session_csrf_ok(s, rq->csrf)) {
+        answer_error(ans, rq, KITH_E_FORBIDDEN, NULL,
+                     "a signed-in write needs the X-Kith-CSRF header from the sign-in");
+        return false;
+    }
+    if (s->reviewer && !rq->safe_method && !rq->reviewer_ok) {
+        answer_error(ans, rq, KITH_E_FORBIDDEN, NULL,
+                     "a reviewer may read and decide referrals, not change this");
+        return false;
+    }
+    memcpy(key_id, "adm:", 4); /* ids are far shorter than KITH_ID_MAX */
+    kith_strlcpy(key_id + 4, s->admin, KITH_ID_MAX - 4);
+    return true;
+}
+
 /* Who calls: KITH_OK with key_id set, or an answer already written into ans. */
 static bool authorise(struct kith_tx *tx, const struct kith_engine *eng,
-                      const struct kith_engine_request *rq, char key_id[KITH_ID_MAX],
-                      enum kith_key_kind *kind_out, struct kith_engine_answer *ans)
+                      const struct kith_engine_request *rq, int64_t now_ms,
+                      char key_id[KITH_ID_MAX], enum kith_key_kind *kind_out,
+                      struct kith_engine_session *s, struct kith_engine_answer *ans)
 {
     enum kith_key_kind kind = KITH_KEY_NONE;
+    if ((rq->token == NULL || rq->token[0] == '\0') && rq->session && rq->session[0]) {
+        *kind_out = KITH_KEY_SECRET;
+        return authorise_session(tx, rq, now_ms, key_id, s, ans);
+    }
     enum kith_status st = kith_engine_authenticate(tx, eng, rq->token, key_id, &kind);
     *kind_out = kind;
     if (st == KITH_E_UNAUTHORIZED) {
         answer_error(ans, rq, st, NULL, "a valid API key is required: Authorization: Bearer <key>");
         return false;
     }
+    if (st == KITH_OK && strcmp(key_id, "key_env") != 0)
+        st = kith_eng_key_touch(tx, key_id, now_ms);
     if (st != KITH_OK) {
         answer_unavailable(ans, rq);
         return false;
@@ -212,6 +249,7 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
     bool people = rq->scope == KITH_SCOPE_PUBLIC || rq->scope == KITH_SCOPE_HUB;
     enum kith_key_kind kind = KITH_KEY_NONE;
     char hub_participant[KITH_ID_MAX] = "", cors_program[48] = "";
+    struct kith_engine_session session = {{0}, {0}, {0}, false};
 
     /* A job may run again (a PostgreSQL serialization retry): start from a clean answer. */
     free(ans->body);
@@ -225,7 +263,7 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
         kith_strlcpy(key_id, "public", sizeof(key_id));
     } else {
         if (people ? !authorise_people(tx, rq, now_ms, key_id, hub_participant, cors_program, ans)
-                   : !authorise(tx, eng, rq, key_id, &kind, ans))
+                   : !authorise(tx, eng, rq, now_ms, key_id, &kind, &session, ans))
             goto cors;
         if (idem && !idem_check(tx, rq, key_id, now_ms, req_hash, ans))
             goto cors;
@@ -245,6 +283,8 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
         .header = rq->header,
         .header_ctx = rq->header_ctx,
         .hub_participant = hub_participant,
+        .admin_session = session.digest,
+        .admin_reviewer = session.reviewer,
     };
     enum kith_status st = kith_tx_savepoint(tx);
     if (st != KITH_OK) {
@@ -257,16 +297,24 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
         kith_tx_release(tx);
         ans->st = st;
         ans->code = rq->code_of(st);
-        ans->body = json_dumps(out ? out : json_null(), JSON_COMPACT);
+        if (call.text_out) {
+            ans->body = call.text_out;
+            ans->content_type = call.text_type;
+            kith_strlcpy(ans->filename, call.text_filename, sizeof(ans->filename));
+        } else {
+            ans->body = json_dumps(out ? out : json_null(), JSON_COMPACT);
+        }
         if (ans->body == NULL)
             abort();
+        kith_strlcpy(ans->set_cookie, call.set_cookie, sizeof(ans->set_cookie));
         ans->invalidates_links = call.invalidates_links;
     } else {
         /* A refusal keeps only the moves time had already made due (the sweeper's work). */
-        if (st == KITH_E_INVALID_STATE && call.keeps_due_moves)
+        if ((st == KITH_E_INVALID_STATE && call.keeps_due_moves) || call.commit_refusal)
             kith_tx_release(tx);
         else
             kith_tx_rollback(tx);
+        free(call.text_out);
         if (st == KITH_E_CONSTRAINT) /* a race another writer won: retry, as for an outage */
             st = KITH_E_UNAVAILABLE;
         ans->st = st;

@@ -137,7 +137,8 @@ static json_t *participant_json(struct kith_tx *tx, const struct kith_engine *en
     json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
     json_object_set_new(out, "stats", stats);
     kith_eng_adv_render(tx, row, fresh, out); /* progress and roles (section 15) */
-    kith_eng_exp_render(tx, row, out);        /* the running experiment's variant (23) */
+    json_object_set_new(out, "preferences", kith_eng_preferences_json(row));
+    kith_eng_exp_render(tx, row, out); /* the running experiment's variant (23) */
     if (erased)
         json_object_set_new(out, "erased", json_true());
     return out;
@@ -274,8 +275,11 @@ enum kith_status kith_eng_participant_insert(struct kith_tx *tx, const struct ki
      * here must go with the refused row, leaving nothing behind. */
     if ((st = kith_tx_savepoint(tx)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the participant");
-    if ((st = claim_code(tx, id, kith_eng_row_str(fields, "first_name"), now_ms, code, err)) !=
-        KITH_OK) {
+    /* An import keeps the code a person brings from another tool (imports.c). */
+    const char *kept = kith_eng_row_str(fields, "code");
+    st = kept ? kith_eng_code_keep(tx, id, kept, now_ms, code, err)
+              : claim_code(tx, id, kith_eng_row_str(fields, "first_name"), now_ms, code, err);
+    if (st != KITH_OK) {
         kith_tx_rollback(tx);
         return st;
     }

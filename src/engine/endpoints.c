@@ -17,7 +17,9 @@ static const char *const event_types[] = {
     "notification.created",
     /* tracks, levels and roles (section 15) */
     "participant.level_changed", "participant.level_pending", "participant.role_granted",
-    "participant.role_revoked"};
+    "participant.role_revoked",
+    /* moments, asks and rituals (sections 17, 18) */
+    "ask.created", "spotlight.drafted", "spotlight.published"};
 /* clang-format on */
 
 static enum kith_status parse_events(json_t *body, json_t **out, struct kith_err *err)

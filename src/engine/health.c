@@ -440,12 +440,23 @@ out:
 static enum kith_status fatigue(struct kith_tx *tx, const struct prog *p, const struct span *w,
                                 int64_t now_ms, json_t **out)
 {
-    (void)tx;
-    (void)p;
-    (void)w;
-    (void)now_ms;
-    *out = json_pack("{s:i,s:n,s:i}", "asks", 0, "answered_rate", "opt_outs", 0);
-    return KITH_OK;
+    json_t *asks = NULL, *opt = NULL;
+    json_int_t a = (json_int_t)w->from, b = (json_int_t)w->to;
+    enum kith_status st = rows_of(tx, KITH_Q_HEALTH_FATIGUE_ASKS,
+                                  json_pack("[sIII]", p->id, a, b, (json_int_t)now_ms), &asks);
+    if (st == KITH_OK)
+        st = rows_of(tx, KITH_Q_HEALTH_FATIGUE_OPT_OUTS, json_pack("[sII]", p->id, a, b), &opt);
+    if (st == KITH_OK) {
+        json_t *r = json_array_get(asks, 0);
+        int64_t answered = kith_eng_row_int(r, "answered"),
+                ignored = kith_eng_row_int(r, "ignored");
+        *out = json_pack("{s:I,s:o,s:I}", "asks", (json_int_t)kith_eng_row_int(r, "asks"),
+                         "answered_rate", ratio(answered, answered + ignored), "opt_outs",
+                         (json_int_t)kith_eng_row_int(json_array_get(opt, 0), "n"));
+    }
+    json_decref(asks);
+    json_decref(opt);
+    return st;
 }
 
 /* ---- the answer ---- */

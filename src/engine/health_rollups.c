@@ -345,7 +345,8 @@ enum kith_status kith_eng_health_referral_created(struct kith_tx *tx, json_t *re
     add_week(&d, w, C_REJECTED, rejected);
     if ((st = flush(tx, program, &d)) != KITH_OK)
         return st;
-    if (rejected && (st = set_side(tx, kith_eng_row_str(referral, "referred"), 0)) != KITH_OK)
+    /* Born referred when the signup named the referral; an import makes the person first. */
+    if ((st = set_side(tx, kith_eng_row_str(referral, "referred"), rejected ? 0 : 1)) != KITH_OK)
         return st;
     /* The referrer's first own referral (the cycle time counts from their signup to it). */
     struct person before, after;

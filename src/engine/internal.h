@@ -8,9 +8,11 @@
 
 #include <jansson.h>
 
+#include "kith/asks.h"
 #include "kith/attribution.h"
 #include "kith/engine.h"
 #include "kith/rewards.h"
+#include "kith/rituals.h"
 #include "kith/store.h"
 
 /* ---- input (input.c) ---- */
@@ -121,12 +123,20 @@ enum kith_status kith_eng_participant_by_external(struct kith_tx *tx, const char
                                                   const char *external_id, json_t **out);
 /*
  * Creates a participant row with a new permanent code. fields holds the columns the caller sets
- * (external_id, email, first_name, ...); id, code, status and times are filled here. *out is the
- * stored row. KITH_E_CONSTRAINT when (program, external_id) exists.
+ * (external_id, email, first_name, ...); id, code, status and times are filled here, except that
+ * a "code" in fields (canonical, as an import brings it) is kept as the primary code instead of
+ * a new one (KITH_E_CODE_TAKEN when it is taken). *out is the stored row. KITH_E_CONSTRAINT when
+ * (program, external_id) exists.
  */
 enum kith_status kith_eng_participant_insert(struct kith_tx *tx, const struct kith_engine *eng,
                                              const struct prog *p, json_t *fields, int64_t now_ms,
                                              json_t **out, struct kith_err *err);
+
+/* ---- imports (imports.c) ---- */
+/* Claims code (canonical, checked by kith_code_alias_canonical) as participant's primary code and
+ * copies it into out; KITH_E_CODE_TAKEN (param "code") when its normal form has an owner. */
+enum kith_status kith_eng_code_keep(struct kith_tx *tx, const char *participant, const char *code,
+                                    int64_t now_ms, char out[16], struct kith_err *err);
 
 /* ---- person fields (participants.c), shared by participant creation and signups ---- */
 /* Validates the person fields of body (external_id, email, first_name, ip, device, payment
@@ -355,4 +365,63 @@ enum kith_status kith_eng_reward_move(struct kith_tx *tx, const struct kith_engi
 enum kith_status kith_eng_move_checked(enum kith_status st, const char *where,
                                        struct kith_err *err);
 
+/* ---- admin (admin.c) ---- */
+/* Notes an API key's use (at most one write a minute per key). */
+enum kith_status kith_eng_key_touch(struct kith_tx *tx, const char *key_id, int64_t now_ms);
+
+/* ---- moments, asks, preferences and rituals (sections 17, 18) ---- */
+/* Settings (asks_settings.c): checks `asks`, `rituals` and `public_page` of a program document
+ * in and writes them, every default filled in, into cfg (err may be NULL). */
+enum kith_status kith_eng_asks_settings(json_t *in, json_t *cfg, struct kith_err *err);
+/* The settings of a stored program document (absent: the defaults). */
+void kith_eng_asks_policy(json_t *cfg, struct kith_ask_policy *out);
+struct kith_eng_rituals {
+    int rotation_periods;
+    bool auto_draft;
+    bool digest;
+    json_t *reward; /* rituals.spotlight_reward (borrowed from the settings), or NULL */
+};
+void kith_eng_rituals_of(json_t *cfg, struct kith_eng_rituals *out);
+bool kith_eng_public_page(json_t *cfg);
+/* Preferences (preferences.c): the participant's `preferences` object from its row; and a
+ * PATCH's `preferences` checked into set (columns) for row, each change recorded with its time. */
+json_t *kith_eng_preferences_json(json_t *row);
+enum kith_status kith_eng_preferences_patch(struct kith_tx *tx, struct kith_call *call, json_t *row,
+                                            json_t *set, struct kith_err *err);
+/* Notes of the v2 stages (asks_notify.c): ask, spotlight, digest. */
+struct kith_eng_note {
+    const char *tpl;       /* template name */
+    const char *stage;     /* notification stage */
+    const char *share_url; /* NULL: the person's plain share URL */
+    const char *summary;   /* {{summary}} */
+    const char *reward;    /* {{reward}}, words */
+    const char *reward_id; /* the notification's `reward`, or NULL */
+    char *id_out;          /* room for KITH_ID_MAX: the notification's id ("" if none); or NULL */
+};
+/* Keeps the notification for person (nothing for an erased one), emits notification.created,
+ * queues the e-mail under SMTP, like notify.c's stages. */
+enum kith_status kith_eng_note_keep(struct kith_tx *tx, const struct kith_engine *eng, json_t *cfg,
+                                    json_t *person, const struct kith_eng_note *n, int64_t now_ms);
+/* The program's text for a template (override field by field, else the shipped default). */
+void kith_eng_template_text(json_t *cfg, const char *name, const char **subject, const char **body);
+/* The template of an ask for a moment type: ask_<type> when the program or kith defines it,
+ * else ask. Returns buf or "ask". */
+const char *kith_eng_ask_template(json_t *cfg, const char *type, char *buf, size_t bufsize);
+/* Asks (moments.c): a click batch answers the open asks its clicks fall in (one statement);
+ * export and erasure of what sections 17 and 18 keep about a person. */
+enum kith_status kith_eng_asks_clicks(struct kith_tx *tx, const struct kith_click *clicks,
+                                      size_t n);
+enum kith_status kith_eng_asks_export(struct kith_tx *tx, json_t *person, int64_t now_ms,
+                                      json_t *out);
+enum kith_status kith_eng_asks_erase(struct kith_tx *tx, const char *participant);
+/* Spotlights (spotlights.c): drafts (or re-drafts) the spotlight of program for period; *row
+ * receives the stored row, *created whether it is new (spotlight.drafted is emitted then). A
+ * published one is KITH_E_INVALID_STATE. */
+enum kith_status kith_eng_spotlight_draft(struct kith_tx *tx, const char *program, json_t *cfg,
+                                          struct kith_period period, int64_t now_ms, json_t **row,
+                                          bool *created, struct kith_err *err);
+/* Rituals (rituals.c): on a month's first day, last month's auto-drafted spotlights and
+ * digests, a bounded batch per call (*more set when some remain). */
+enum kith_status kith_eng_rituals_sweep(struct kith_tx *tx, const struct kith_engine *eng,
+                                        int64_t now_ms, bool *more);
 #endif

@@ -130,6 +130,8 @@ enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_
     }
     if (st == KITH_OK)
         st = flush_hours(tx, hours, nh);
+    if (st == KITH_OK)
+        st = kith_eng_asks_clicks(tx, clicks, n); /* open asks these clicks answer */
     /* Each participant's click count, and who just became a sharer. */
     qsort(sorted, n, sizeof(*sorted), by_participant);
     for (size_t i = 0; i < n && st == KITH_OK;) {

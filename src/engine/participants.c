@@ -224,8 +224,9 @@ enum kith_status kith_op_participant_get(struct kith_tx *tx, struct kith_call *c
 enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call *call,
                                             json_t **out, struct kith_err *err)
 {
-    static const char *const allowed[] = {
-        "email", "first_name", "leaderboard_opt_in", "status", "metadata", "code", "codes", NULL};
+    static const char *const allowed[] = {"email",  "first_name",  "leaderboard_opt_in",
+                                          "status", "metadata",    "code",
+                                          "codes",  "preferences", NULL};
     const char *email = NULL, *name = NULL, *status = NULL;
     char norm[EMAIL_MAX + 1];
     bool opt_in = false, has_opt_in = false;
@@ -259,6 +260,8 @@ enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call
         st = kith_err_set(err, KITH_E_INVALID_STATE, NULL, "this participant was erased");
         goto out;
     }
+    if ((st = kith_eng_preferences_patch(tx, call, row, set, err)) != KITH_OK)
+        goto out;
     if (email) {
         json_object_set_new(set, "email", json_string(email));
         json_object_set_new(set, "email_norm", json_string(norm));

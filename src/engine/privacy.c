@@ -112,6 +112,10 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
         goto out;
     }
     json_object_set_new(*out, "hub_links", kith_eng_hub_export(tx, id)); /* tokens never kept */
+    if ((st = kith_eng_asks_export(tx, person, call->now_ms, *out)) != KITH_OK) {
+        st = kith_err_set(err, st, NULL, "the database could not read the person's data");
+        goto out;
+    }
     json_object_set_new(*out, "exported_at", kith_eng_time_json(call->now_ms));
     st = KITH_OK;
 out:
@@ -162,6 +166,7 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
         st = kith_eng_adv_erase(tx, id); /* activity notes and links (16) */
     if (st == KITH_OK)                   /* the leads that were this person (leads.c) */
         st = kith_eng_leads_erase_person(tx, id, call->now_ms);
+    st = kith_eng_asks_erase(tx, id);
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not erase the person");
     kith_tx_purge_log_after_commit(tx);

@@ -36,6 +36,9 @@ static const char *const program_fields[] = {"id",
                                              "landing",
                                              "cookie_domain",
                                              "allowed_origins",
+                                             "asks",
+                                             "rituals",
+                                             "public_page",
                                              NULL};
 static const char *const qual_fields[] = {"event", "min_amount", "hold_days", "within_days", NULL};
 static const char *const rule_fields[] = {"to",       "kind",         "amount",
@@ -204,8 +207,8 @@ static enum kith_status parse_templates(json_t *in, json_t **norm, struct kith_e
             if (texts[i] && !kith_template_check(texts[i], bad, sizeof(bad)))
                 return kith_err_set(err, KITH_E_INVALID_PARAM, param,
                                     "unknown placeholder {{%s}}; use first_name, code, share_url, "
-                                    "friend_first_name, reward, program_name, track_name or "
-                                    "level_name",
+                                    "friend_first_name, reward, program_name, track_name, "
+                                    "level_name, resource_title, resource_url or summary",
                                     bad);
         }
         json_t *o = json_object();
@@ -409,7 +412,8 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
     if ((st = parse_templates(json_object_get(in, "templates"), &templates, err)) != KITH_OK ||
         (st = parse_secret(in, "stripe_webhook_secret", cfg, err)) != KITH_OK ||
         (st = parse_secret(in, "shopify_webhook_secret", cfg, err)) != KITH_OK ||
-        (st = kith_eng_pages_settings(in, cfg, err)) != KITH_OK) {
+        (st = kith_eng_pages_settings(in, cfg, err)) != KITH_OK ||
+        (st = kith_eng_asks_settings(in, cfg, err)) != KITH_OK) {
         json_decref(templates);
         json_decref(cfg);
         return st;
@@ -668,7 +672,8 @@ enum kith_status kith_op_program_update(struct kith_tx *tx, struct kith_call *ca
         json_t *old = json_object_get(merged, key);
         /* Nested settings merge field by field, so a PATCH can change one hold_days alone. */
         if ((strcmp(key, "qualification") == 0 || strcmp(key, "fraud") == 0 ||
-             strcmp(key, "templates") == 0) &&
+             strcmp(key, "templates") == 0 || strcmp(key, "asks") == 0 ||
+             strcmp(key, "rituals") == 0) &&
             json_is_object(v) && json_is_object(old))
             json_object_update(old, v);
         else
@@ -699,6 +704,16 @@ out:
     json_decref(merged);
     json_decref(norm);
     return st;
+}
+
+void kith_engine_settings_changed(void)
+{
+    pthread_mutex_lock(&prog_cache_mu);
+    for (size_t i = 0; i < PROG_CACHE; i++) {
+        json_decref(prog_cache[i].cfg);
+        prog_cache[i].cfg = NULL;
+    }
+    pthread_mutex_unlock(&prog_cache_mu);
 }
 
 enum kith_status kith_eng_prog_config(struct kith_tx *tx, const char *id, json_t **out)

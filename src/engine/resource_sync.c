@@ -38,15 +38,15 @@ static bool read_header(const struct kith_csv_record *rec, int where[NCOLS], jso
         where[c] = -1;
     for (size_t i = 0; i < rec->count; i++) {
         int c = 0;
-        while (c < NCOLS && strcmp(rec->field[i], columns[c]) != 0)
+        while (c < NCOLS && strcmp(rec->fields[i], columns[c]) != 0)
             c++;
         char msg[160];
         if (c == NCOLS) {
             snprintf(msg, sizeof(msg),
                      "unknown column '%.60s' (the header is "
                      "slug,title,kind,url,collection,description,gated)",
-                     rec->field[i]);
-            add_error(errors, rec->line, rec->len[i] < 60 ? rec->field[i] : NULL, msg);
+                     rec->fields[i]);
+            add_error(errors, rec->line, rec->lens[i] < 60 ? rec->fields[i] : NULL, msg);
             ok = false;
         } else if (where[c] >= 0) {
             snprintf(msg, sizeof(msg), "the column '%s' appears twice", columns[c]);
@@ -87,7 +87,7 @@ static json_t *read_row(const struct kith_csv_record *rec, const int where[NCOLS
     for (int c = 0; c < NCOLS; c++) {
         if (where[c] < 0)
             continue;
-        const char *v = rec->field[where[c]];
+        const char *v = rec->fields[where[c]];
         if (c == COL_GATED) {
             bool g = false;
             if (*v && !parse_bool(v, &g)) {
@@ -135,9 +135,6 @@ enum kith_status kith_op_resource_import(struct kith_tx *tx, struct kith_call *c
         return st;
 
     json_t *errors = json_array(), *rows = json_array(), *seen = json_object();
-    char *scratch = malloc(KITH_CSV_SCRATCH(call->raw_len));
-    if (scratch == NULL)
-        abort();
     if (!kith_valid_utf8(call->raw_body, call->raw_len)) {
         size_t line = 1;
         for (size_t i = 0; i < call->raw_len; i++) {
@@ -152,25 +149,25 @@ enum kith_status kith_op_resource_import(struct kith_tx *tx, struct kith_call *c
         add_error(errors, line, NULL, "the file is not UTF-8 text");
     } else {
         struct kith_csv_reader r;
-        struct kith_csv_record rec;
+        struct kith_csv_record rec = {0};
         struct kith_err cerr = {{0}, {0}};
         int where[NCOLS];
-        kith_csv_init(&r, call->raw_body, call->raw_len, scratch, KITH_CSV_SCRATCH(call->raw_len));
-        if (kith_csv_next(&r, &rec, &cerr) != KITH_OK)
+        kith_csv_reader_init(&r, call->raw_body, call->raw_len);
+        enum kith_status cst = kith_csv_next(&r, &rec, &cerr);
+        if (cst != KITH_OK && cst != KITH_E_NOT_FOUND)
             add_error(errors, rec.line, NULL, cerr.message);
-        else if (rec.count == 0)
+        else if (cst == KITH_E_NOT_FOUND || rec.count == 0)
             add_error(errors, 1, NULL, "the file is empty: it needs a header row");
         else if (read_header(&rec, where, errors)) {
             size_t header_count = rec.count;
             for (;;) {
-                if (kith_csv_next(&r, &rec, &cerr) != KITH_OK) {
+                cst = kith_csv_next(&r, &rec, &cerr);
+                if (cst == KITH_E_NOT_FOUND)
+                    break; /* the end (blank lines are skipped by the reader) */
+                if (cst != KITH_OK) {
                     add_error(errors, rec.line, NULL, cerr.message);
                     break;
                 }
-                if (rec.count == 0)
-                    break;
-                if (rec.count == 1 && rec.len[0] == 0)
-                    continue; /* a blank line */
                 char msg[160];
                 if (rec.count != header_count) {
                     snprintf(msg, sizeof(msg), "%zu fields where the header has %zu", rec.count,
@@ -206,8 +203,8 @@ enum kith_status kith_op_resource_import(struct kith_tx *tx, struct kith_call *c
                 json_decref(body);
             }
         }
+        kith_csv_record_dispose(&rec);
     }
-    free(scratch);
     int64_t created = 0, updated = 0;
     if (json_array_size(errors) > 0) {
         json_t *e0 = json_array_get(errors, 0);

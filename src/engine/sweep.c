@@ -129,6 +129,7 @@ enum kith_status kith_engine_sweep(struct kith_tx *tx, const struct kith_engine 
         (st = drop_hashes(tx, now_ms, more)) != KITH_OK ||
         (st = kith_eng_adv_sweep(tx, eng, now_ms, more)) != KITH_OK || /* windows, grace (15) */
         (st = kith_eng_followups_sweep(tx, eng, now_ms, more)) != KITH_OK || /* CONTRACT 19 */
+        (st = kith_eng_rituals_sweep(tx, eng, now_ms, more)) != KITH_OK ||
         (st = kith_eng_exp_sweep(tx, now_ms)) != KITH_OK) /* experiments past max_days (23) */
         return st;
     json_t *args = json_pack("[I]", (json_int_t)(now_ms - IDEMPOTENCY_MS));

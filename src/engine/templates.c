@@ -10,6 +10,7 @@
 
 #include "engine/internal.h"
 #include "engine/templates.h"
+#include "kith/asks.h"
 #include "kith/buf.h"
 
 static const struct kith_template defaults[] = {
@@ -49,11 +50,47 @@ static const struct kith_template defaults[] = {
      "{{share_url}}"},
     {"share_social", NULL,
      "I've been enjoying {{program_name}}. If it sounds like your kind of thing: {{share_url}}"},
+    /* Asks at natural moments (section 17): thanks first, the link as an aside, and a plain
+     * word that doing nothing is fine. ask_<type> for the business's own moments falls back to
+     * ask (see kith_template_default). */
+    {"ask", "Thank you, {{first_name}}",
+     "Hi {{first_name}},\n\nThank you for being part of {{program_name}}. If someone you know "
+     "would enjoy it too, your link is here whenever it feels right: {{share_url}}\n\nAnd if "
+     "nobody comes to mind, that is perfectly fine; there is nothing you need to do.\n"},
+    {"ask_purchase", "Thank you for your order, {{first_name}}",
+     "Hi {{first_name}},\n\nThank you for your order; we hope you enjoy it. If a friend comes "
+     "to mind who would like {{program_name}} as well, you can pass on your link: "
+     "{{share_url}}\n\nOtherwise there is nothing to do. We are simply glad you are here.\n"},
+    {"ask_milestone", "Look how far you have come, {{first_name}}",
+     "Hi {{first_name}},\n\nYou reached a milestone with {{program_name}}, and we wanted to "
+     "say well done. Moments like this are often when someone asks how you did it; if that "
+     "happens, here is a link you can give them: {{share_url}}\n\nIf not, just enjoy it. You "
+     "earned it.\n"},
+    {"ask_nps", "Thank you for the kind words",
+     "Hi {{first_name}},\n\nThank you for telling us you would recommend {{program_name}}; it "
+     "means a great deal to us. If you ever want to pass it on, your link is here: "
+     "{{share_url}}\n\nThere is no need to reply or do anything else.\n"},
+    {"ask_review", "Thank you for your review",
+     "Hi {{first_name}},\n\nThank you for taking the time to write about {{program_name}}. "
+     "Words like yours help people decide. If there is someone you would like to tell yourself, "
+     "here is your link: {{share_url}}\n\nEither way, thank you.\n"},
+    {"ask_support_resolved", "Glad we could sort it out",
+     "Hi {{first_name}},\n\nWe are glad that is sorted, and thank you for your patience while "
+     "we worked on it. If a friend ever needs what {{program_name}} offers, your link is here: "
+     "{{share_url}}\n\nAnd if anything else comes up, just reply to this message.\n"},
+    /* Rituals (section 18): celebration and a look back, never a request. */
+    {"spotlight", "You are in the {{program_name}} spotlight",
+     "Hi {{first_name}},\n\n{{summary}}\n\nThank you for being such a warm part of "
+     "{{program_name}}.\n"},
+    {"digest", "Your month with {{program_name}}",
+     "Hi {{first_name}},\n\nHere is a short look back at last month.\n\n{{summary}}\n\nYour "
+     "link stays yours, for whenever it feels right: {{share_url}}\n\nYou can turn these notes "
+     "off at any time.\n"},
 };
 
 static const char *const variables[] = {
-    "first_name",   "code",       "share_url",  "friend_first_name", "reward",
-    "program_name", "track_name", "level_name", "resource_title",    "resource_url"};
+    "first_name", "code",       "share_url",      "friend_first_name", "reward", "program_name",
+    "track_name", "level_name", "resource_title", "resource_url",      "summary"};
 
 const struct kith_template *kith_template_default(const char *name)
 {
@@ -61,6 +98,9 @@ const struct kith_template *kith_template_default(const char *name)
         if (strcmp(defaults[i].name, name) == 0)
             return &defaults[i];
     }
+    /* A business's own moment type (ask_<type>) has the general ask as its default. */
+    if (strncmp(name, "ask_", 4) == 0 && kith_ask_moment_type_valid(name + 4))
+        return kith_template_default("ask");
     return NULL;
 }
 
@@ -122,7 +162,7 @@ char *kith_template_render(const char *text, const struct kith_template_vars *v,
 {
     const char *values[] = {v->first_name,     v->code,         v->share_url,  v->friend_first_name,
                             v->reward,         v->program_name, v->track_name, v->level_name,
-                            v->resource_title, v->resource_url};
+                            v->resource_title, v->resource_url, v->summary};
     struct kith_buf out = {0};
     kith_buf_reserve(&out, strlen(text) + 64);
     const char *p = text;

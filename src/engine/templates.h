@@ -27,6 +27,7 @@ struct kith_template_vars {
     /* Resource messages only (CONTRACT 19): the resource's title and a link to it. */
     const char *resource_title;
     const char *resource_url;
+    const char *summary; /* what a spotlight or digest says (section 18); NULL elsewhere */
 };
 
 /* The shipped template called name, or NULL when no such template exists. */

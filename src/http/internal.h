@@ -12,7 +12,9 @@
 
 #include <llhttp.h>
 
+#include "kith/buf.h"
 #include "kith/http.h"
+#include "kith/text.h"
 
 #define DEFAULT_READ_TIMEOUT_MS 10000
 #define DEFAULT_IDLE_TIMEOUT_MS 60000
@@ -28,7 +30,8 @@
 #define IN_MAX (KITH_HTTP_BODY_MAX + KITH_HTTP_HEADERS_MAX + KITH_HTTP_URL_MAX + 4096)
 
 enum conn_state {
-    CONN_IDLE,     /* between requests: no byte of the next one parsed yet */
+    CONN_NEW,      /* allocated, not accepted yet */
+    CONN_IDLE,     /* between requests (or before the first): no byte of one parsed yet */
     CONN_READING,  /* a request has started and is being parsed */
     CONN_HANDLING, /* a complete request is with its handler */
     CONN_WRITING,  /* an answer is being written */
@@ -42,10 +45,11 @@ enum header_state {
     HS_VALUE, /* inside a field value */
 };
 
-struct buf {
-    char *data;
-    size_t len;
-    size_t cap;
+/* The last byte llhttp consumed between spans, as far as line ends go (parse.c, check_gap). */
+enum gap_last {
+    GAP_NONE,
+    GAP_CR,
+    GAP_LF,
 };
 
 struct header_off {
@@ -60,7 +64,7 @@ struct conn {
     uv_write_t continue_req;
     uv_shutdown_t shutdown_req;
     struct kith_http_server *srv;
-    struct conn *prev, *next;
+    struct conn *idle_prev, *idle_next; /* the server's idle list, while state is CONN_IDLE */
     llhttp_t parser;
     enum conn_state state;
     int refs;
@@ -73,23 +77,34 @@ struct conn {
     bool is_head;
     uint32_t requests; /* answered on this connection */
 
-    /* Unparsed input: bytes [in_off, in_len) of in. */
+    /* Unparsed input: bytes [in_off, in_len) of in. This buffer and the request's below are
+     * freed whenever the connection is idle with nothing pending (kith_http__release_buffers). */
     char *in;
     size_t in_off, in_len, in_cap;
-    const char *exec_end; /* end of the bytes given to the current llhttp_execute() */
+    /* llhttp reports nothing of the bytes between spans (separators, line ends, the whitespace
+     * of a folded line); parse.c follows them for what llhttp lets through. */
+    const char *gap_from; /* first byte after the last span in the current llhttp_execute() */
+    enum gap_last gap_last;
+    bool gap_fold; /* a line end then SP or HT since the last span: a folded line */
+    bool gap_text; /* a byte of this message seen: CR and LF before it are llhttp's to skip */
+    bool bare_lf;  /* an LF without its CR in this message's framing */
 
     /* The request being parsed; these buffers are reused for every request of the connection. */
-    struct buf url;
-    struct buf hdr; /* names and values, each NUL-terminated */
-    struct buf body;
-    struct buf path; /* decoded path, then room for route captures */
-    struct header_off hoff[KITH_HTTP_HEADER_COUNT_MAX];
-    struct kith_http_header headers[KITH_HTTP_HEADER_COUNT_MAX];
+    struct kith_buf url;
+    struct kith_buf hdr; /* names and values, each NUL-terminated */
+    struct kith_buf body;
+    struct kith_buf path; /* decoded path, then room for route captures */
+    /* Fields of the head and then of the trailer section, which share the limits; handlers see
+     * the first head_count. One more slot than the limit for the Host an absolute-form target
+     * gives an HTTP/1.0 request that sent none. */
+    struct header_off hoff[KITH_HTTP_HEADER_COUNT_MAX + 1];
+    struct kith_http_header headers[KITH_HTTP_HEADER_COUNT_MAX + 1];
     size_t hcount;
+    size_t head_count;
     size_t hbytes;
     enum header_state hstate;
-    bool value_at_cr; /* the last value chunk ended at its line end, not at a read boundary */
     size_t query_off; /* offset of the query in url (points at the NUL when there is none) */
+    size_t authority_off, authority_len; /* absolute-form target: its authority, in url */
     uint64_t begin_ns;
     const char *method_name;
     size_t body_max; /* the limit of this request's route (kith_http__body_max) */
@@ -100,7 +115,7 @@ struct conn {
     const char *err_message;
 
     struct kith_http_request req;
-    struct buf out;
+    struct kith_buf out;
 };
 
 struct kith_http_server {
@@ -110,8 +125,10 @@ struct kith_http_server {
     struct kith_http_route *routes;
     llhttp_settings_t settings;
     int port;
-    struct conn *conns; /* connections whose handles are open */
-    uint32_t open_count;
+    /* Connections in CONN_IDLE, least recently idle first: at max_connections the oldest is
+     * closed to make room for a newcomer. */
+    struct conn *idle_oldest, *idle_newest;
+    uint32_t open_count; /* accepted connections not closing */
     size_t live; /* connections not freed yet, including those kept by unanswered requests */
     bool shutting_down;
     bool listener_closed;
@@ -124,58 +141,39 @@ struct kith_http_server {
 
 /* ---- small buffers ---------------------------------------------------------------------- */
 
-/* Makes room for `need` bytes in total. Callers have checked every untrusted size against its
- * limit before calling, so growth here is bounded. Out of memory aborts (house rule). */
-static inline void buf_reserve(struct buf *b, size_t need)
+/* The transport's names for the one buffer type (kith/buf.h), which keeps its content
+ * NUL-terminated. Callers have checked every untrusted size against its limit before calling,
+ * so growth here is bounded; out of memory aborts (house rule). */
+static inline void buf_reserve(struct kith_buf *b, size_t need) /* `need` bytes in total */
 {
-    if (need <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (p == NULL)
-        abort();
-    b->data = p;
-    b->cap = cap;
+    if (b->data == NULL || need > b->len)
+        kith_buf_reserve(b, need > b->len ? need - b->len : 0);
 }
 
-/* Appends and keeps one spare byte, so that the content can always be NUL-terminated. */
-static inline void buf_append(struct buf *b, const void *p, size_t n)
+static inline void buf_append(struct kith_buf *b, const void *p, size_t n)
 {
-    buf_reserve(b, b->len + n + 1);
-    if (n > 0)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
+    kith_buf_append(b, p, n);
 }
 
-static inline void buf_str(struct buf *b, const char *s)
+static inline void buf_str(struct kith_buf *b, const char *s)
 {
-    buf_append(b, s, strlen(s));
+    kith_buf_str(b, s);
 }
 
-static inline void buf_uint(struct buf *b, uint64_t v)
+static inline void buf_uint(struct kith_buf *b, uint64_t v)
 {
-    char tmp[24];
-    size_t i = sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
-    buf_append(b, tmp + i, sizeof(tmp) - i);
+    kith_buf_printf(b, "%llu", (unsigned long long)v);
 }
 
-static inline void buf_nul(struct buf *b)
+static inline void buf_nul(struct kith_buf *b)
 {
-    buf_reserve(b, b->len + 1);
+    kith_buf_reserve(b, 0);
     b->data[b->len] = '\0';
 }
 
-static inline void buf_free(struct buf *b)
+static inline void buf_free(struct kith_buf *b)
 {
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
+    kith_buf_dispose(b);
 }
 
 /* tchar of RFC 9110: what a header field name may hold. */
@@ -192,51 +190,12 @@ static inline bool is_token_char(unsigned char ch)
 
 static inline int hex_value(unsigned char ch)
 {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
+    return kith_hex_value(ch); /* kith/text.h */
 }
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
 static inline bool utf8_valid(const unsigned char *s, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = s[i];
-        size_t len;
-        uint32_t cp;
-        if (b < 0x80) {
-            i++;
-            continue;
-        } else if (b >= 0xC2 && b <= 0xDF) {
-            len = 2;
-            cp = b & 0x1F;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            len = 3;
-            cp = b & 0x0F;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            len = 4;
-            cp = b & 0x07;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
-    }
-    return true;
+    return kith_valid_utf8(s, n); /* kith/text.h: strict, no overlongs or surrogates */
 }
 
 static inline enum kith_http_method method_of(uint8_t m)
@@ -284,6 +243,8 @@ static inline const char *method_text(enum kith_http_method m)
 }
 
 /* Shared between the transport's files (libuv's uv__ convention for internal names). */
+void kith_http__set_state(struct conn *c, enum conn_state state);
+void kith_http__release_buffers(struct conn *c);
 void kith_http__close_now(struct conn *c);
 void kith_http__conn_unref(struct conn *c);
 void kith_http__linger(struct conn *c);

@@ -138,7 +138,7 @@ static void on_written(struct conn *c)
         kith_http__linger(c);
         return;
     }
-    c->state = CONN_IDLE;
+    kith_http__set_state(c, CONN_IDLE);
     c->requests++;
     kith_http__timer_start(c, c->srv->cfg.idle_timeout_ms);
     if (!c->in_process)
@@ -158,7 +158,7 @@ static void on_write(uv_write_t *w, int status)
 /* Sends c->out: one try_write, and a queued write for the rest when the socket is full. */
 static void write_out(struct conn *c)
 {
-    c->state = CONN_WRITING;
+    kith_http__set_state(c, CONN_WRITING);
     uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
     int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
     if (n >= 0 && (size_t)n == c->out.len) {
@@ -216,7 +216,7 @@ static bool build_response(struct conn *c, int status, const struct kith_http_he
     size_t need = 160 + body_len;
     for (size_t i = 0; i < header_count; i++)
         need += strlen(headers[i].name) + strlen(headers[i].value) + 4;
-    struct buf *o = &c->out;
+    struct kith_buf *o = &c->out;
     o->len = 0;
     buf_reserve(o, need);
     buf_str(o, "HTTP/1.1 ");

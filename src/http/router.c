@@ -16,6 +16,7 @@
 #include "http/internal.h"
 #include "kith/clock.h"
 #include "kith/log.h"
+#include "kith/text.h"
 
 /* ---- routing ---------------------------------------------------------------------------- */
 
@@ -140,32 +141,11 @@ const char *kith_http_header(const struct kith_http_request *req, const char *na
     return NULL;
 }
 
-/* Decodes src[0..n) strictly ('+' is a space) into out; -1 when malformed, NUL or too long. */
+/* Decodes src[0..n) strictly ('+' is a space; kith/text.h, the one decoder the engine uses
+ * too); -1 when malformed, NUL, invalid UTF-8 or too long. */
 static int query_decode(const char *src, size_t n, char *out, size_t outsize)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        if (ch == '%') {
-            if (n - i < 3)
-                return -1;
-            int hi = hex_value((unsigned char)src[i + 1]);
-            int lo = hex_value((unsigned char)src[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            ch = (unsigned char)(hi * 16 + lo);
-            if (ch == 0)
-                return -1;
-            i += 2;
-        } else if (ch == '+') {
-            ch = ' ';
-        }
-        if (o + 1 >= outsize)
-            return -1;
-        out[o++] = (char)ch;
-    }
-    out[o] = '\0';
-    return 1;
+    return kith_pct_decode(src, n, true, out, outsize, NULL) == KITH_OK ? 1 : -1;
 }
 
 int kith_http_query_get(const char *query, const char *name, char *out, size_t outsize)

@@ -9,6 +9,8 @@
  * connection's input buffer (bounded) until the answer is written, so answers go out in order.
  * A connection is reference-counted: its libuv handles hold one reference and a request that a
  * handler has not answered yet holds another, so a handler can answer after the client left.
+ * Idle connections hold no buffer and wait in a least-recently-used list, so that a server at
+ * its connection cap can still serve a newcomer by closing the oldest of them.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -34,17 +36,55 @@ static void check_done(struct kith_http_server *srv)
     }
 }
 
-void kith_http__conn_unref(struct conn *c)
+/* Every state change goes through here, which keeps the idle list exact: it holds the
+ * connections in CONN_IDLE, in the order they became idle. */
+void kith_http__set_state(struct conn *c, enum conn_state state)
 {
-    if (--c->refs > 0)
-        return;
     struct kith_http_server *srv = c->srv;
+    if (c->state == CONN_IDLE && state != CONN_IDLE) {
+        if (c->idle_prev != NULL)
+            c->idle_prev->idle_next = c->idle_next;
+        else
+            srv->idle_oldest = c->idle_next;
+        if (c->idle_next != NULL)
+            c->idle_next->idle_prev = c->idle_prev;
+        else
+            srv->idle_newest = c->idle_prev;
+        c->idle_prev = c->idle_next = NULL;
+    } else if (c->state != CONN_IDLE && state == CONN_IDLE) {
+        c->idle_prev = srv->idle_newest;
+        c->idle_next = NULL;
+        if (srv->idle_newest != NULL)
+            srv->idle_newest->idle_next = c;
+        else
+            srv->idle_oldest = c;
+        srv->idle_newest = c;
+    }
+    c->state = state;
+}
+
+/* Between requests a connection keeps no buffer, so that thousands of idle keep-alive clients
+ * cost struct conn each (3.5 KiB), not the up to ~160 KiB their last request needed. The
+ * next request allocates again; a pipelined burst keeps its buffers, since it is never idle
+ * with input pending. */
+void kith_http__release_buffers(struct conn *c)
+{
     free(c->in);
+    c->in = NULL;
+    c->in_cap = c->in_off = c->in_len = 0;
     buf_free(&c->url);
     buf_free(&c->hdr);
     buf_free(&c->body);
     buf_free(&c->path);
     buf_free(&c->out);
+}
+
+void kith_http__conn_unref(struct conn *c)
+{
+    if (--c->refs > 0)
+        return;
+    struct kith_http_server *srv = c->srv;
+    kith_http__release_buffers(c);
     free(c);
     srv->live--;
     check_done(srv);
@@ -55,14 +95,6 @@ static void on_handle_close(uv_handle_t *h)
     struct conn *c = h->data;
     if (--c->handles > 0)
         return;
-    struct kith_http_server *srv = c->srv;
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        srv->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    srv->open_count--;
     kith_http__conn_unref(c);
 }
 
@@ -73,7 +105,8 @@ void kith_http__close_now(struct conn *c)
     if (c->closing)
         return;
     c->closing = true;
-    c->state = CONN_CLOSED;
+    c->srv->open_count--;
+    kith_http__set_state(c, CONN_CLOSED);
     if (c->req_outstanding)
         c->req.aborted = true;
     uv_close((uv_handle_t *)&c->tcp, on_handle_close);
@@ -126,7 +159,7 @@ static void on_shutdown(uv_shutdown_t *sr, int status)
 /* After a closing answer: send FIN, drain until the client's EOF or a short deadline. */
 void kith_http__linger(struct conn *c)
 {
-    c->state = CONN_LINGER;
+    kith_http__set_state(c, CONN_LINGER);
     c->in_off = c->in_len = 0;
     c->shutdown_req.data = c;
     if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
@@ -172,6 +205,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
         kith_http__close_now(c);
         return;
     }
+    if (nread == 0 && c->state == CONN_IDLE && c->in_len == 0)
+        kith_http__release_buffers(c); /* a read that found nothing must not keep on_alloc's */
     if (nread == 0 || c->state == CONN_LINGER)
         return;
     c->in_len += (size_t)nread;
@@ -229,22 +264,27 @@ static void on_connection(uv_stream_t *listener, int status)
     uv_timer_init(srv->loop, &c->timer);
     c->tcp.data = c;
     c->timer.data = c;
-    c->next = srv->conns;
-    if (srv->conns != NULL)
-        srv->conns->prev = c;
-    srv->conns = c;
     srv->open_count++;
     srv->live++;
-    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || srv->shutting_down ||
-        srv->open_count > srv->cfg.max_connections) {
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || srv->shutting_down) {
         kith_http__close_now(c);
         return;
+    }
+    if (srv->open_count > srv->cfg.max_connections) {
+        /* Full. Idle keep-alive clients must not lock everyone else out for the idle timeout:
+         * the least recently idle one makes room (it may reconnect, as after any idle close).
+         * Only when every connection has a request in progress is the newcomer refused. */
+        if (srv->idle_oldest == NULL) {
+            kith_http__close_now(c);
+            return;
+        }
+        kith_http__close_now(srv->idle_oldest);
     }
     uv_tcp_nodelay(&c->tcp, 1);
     fill_peer(c);
     llhttp_init(&c->parser, HTTP_REQUEST, &srv->settings);
     c->parser.data = c;
-    c->state = CONN_IDLE;
+    kith_http__set_state(c, CONN_IDLE);
     /* Until its first byte, a new connection has the read deadline, not the idle one. */
     kith_http__timer_start(c, kith_http__read_timeout_ms(c));
     kith_http__update_reading(c);
@@ -402,9 +442,8 @@ void kith_http_server_shutdown(struct kith_http_server *srv, void (*done)(void *
     srv->done_ctx = ctx;
     uv_close((uv_handle_t *)&srv->listener, on_listener_close);
     /* Idle connections go now; the others close once their answer is written. */
-    for (struct conn *c = srv->conns; c != NULL; c = c->next)
-        if (c->state == CONN_IDLE)
-            kith_http__close_now(c);
+    while (srv->idle_oldest != NULL)
+        kith_http__close_now(srv->idle_oldest);
 }
 
 void kith_http_server_destroy(struct kith_http_server *srv)

@@ -592,10 +592,12 @@ static void pg_close(struct kith_store *store)
 {
     struct pg_store *s = (struct pg_store *)store;
     if (s->started) {
+        /* Every job queued, and every job their done callbacks queue, is run and answered while
+         * the pool still runs; then its threads stop. */
+        kith_jobs_drain(&s->q);
         kith_jobs_stop(&s->q);
         for (int i = 0; i < s->nconns; i++)
             uv_thread_join(&s->conns[i].thread);
-        kith_jobs_flush(&s->q);
     }
     for (int i = 0; i < s->nconns; i++) {
         if (s->conns[i].conn)
@@ -604,6 +606,7 @@ static void pg_close(struct kith_store *store)
             free(s->conns[i].stmts[k].sql);
     }
     free(s->url);
+    /* The store's memory and the queue's mutex stay until the wake-up handle has closed. */
     kith_jobs_close(&s->q, pg_free, s);
 }
 

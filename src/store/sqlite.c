@@ -585,6 +585,9 @@ static void sq_close(struct kith_store *store)
     if (s == NULL)
         return;
     if (s->started) {
+        /* Every job queued, and every job their done callbacks queue, commits (or fails) and is
+         * answered while the writer and the fsync thread still run; then they stop. */
+        kith_jobs_drain(&s->q);
         kith_jobs_stop(&s->q);
         uv_thread_join(&s->thread);
         if (s->sync_started) {
@@ -596,7 +599,6 @@ static void sq_close(struct kith_store *store)
             uv_cond_destroy(&s->sync_cv);
             close(s->wal_fd);
         }
-        kith_jobs_flush(&s->q); /* deliver the last completions, on the loop thread */
     }
     for (size_t i = 0; i < STMT_CACHE; i++) {
         if (s->cache[i].sql) {
@@ -607,6 +609,7 @@ static void sq_close(struct kith_store *store)
     for (size_t i = 0; i < KITH_Q_COUNT; i++)
         sqlite3_finalize(s->named[i]); /* NULL is a no-op */
     sqlite3_close(s->db);
+    /* The store's memory and the queue's mutex stay until the wake-up handle has closed. */
     kith_jobs_close(&s->q, sq_free, s);
 }
 

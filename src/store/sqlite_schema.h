@@ -212,7 +212,56 @@ static const char *const kith_sqlite_migrations[] = {
     "  program TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
     "CREATE INDEX hub_tokens_participant ON hub_tokens (participant);"
     "CREATE INDEX hub_tokens_expiry ON hub_tokens (expires_at);",
-    /* 6: program health (section 22) and experiments (23). Rollups kept in the transactions
+    /* 6: moments, asks and preferences (section 17), rituals (18); rewards without a referral
+     * come from migration 3. */
+    /* Preferences live on the participant, so rendering one costs no query. */
+    "ALTER TABLE participants ADD COLUMN pref_asks TEXT NOT NULL DEFAULT 'normal';"
+    "ALTER TABLE participants ADD COLUMN pref_digest INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE participants ADD COLUMN pref_spotlight INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE preference_changes (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, field TEXT NOT NULL, from_value TEXT, to_value TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX preference_changes_participant ON preference_changes (participant);"
+    "CREATE INDEX preference_changes_program ON preference_changes (program, created_at);"
+    "CREATE TABLE moments (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, type TEXT NOT NULL, score INTEGER, provider_id TEXT,"
+    "  occurred_at INTEGER NOT NULL, created_at INTEGER NOT NULL, decision TEXT NOT NULL,"
+    "  reason TEXT, ask TEXT);"
+    "CREATE UNIQUE INDEX moments_provider ON moments (program, provider_id)"
+    "  WHERE provider_id IS NOT NULL;"
+    "CREATE INDEX moments_participant ON moments (participant, occurred_at);"
+    "CREATE TABLE asks (id TEXT PRIMARY KEY, program TEXT NOT NULL, participant TEXT NOT NULL,"
+    "  moment TEXT NOT NULL, type TEXT NOT NULL, asked_at INTEGER NOT NULL,"
+    "  answer_by INTEGER NOT NULL, answered_at INTEGER, created_at INTEGER NOT NULL);"
+    "CREATE INDEX asks_participant ON asks (participant, asked_at);"
+    "CREATE INDEX asks_open ON asks (participant, answer_by) WHERE answered_at IS NULL;"
+    "CREATE TABLE spotlights (id TEXT PRIMARY KEY, program TEXT NOT NULL, period TEXT NOT NULL,"
+    "  status TEXT NOT NULL, candidates TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL, published_at INTEGER, UNIQUE (program, period));"
+    "CREATE TABLE spotlight_winners (id TEXT PRIMARY KEY, spotlight TEXT NOT NULL,"
+    "  program TEXT NOT NULL, period TEXT NOT NULL, participant TEXT NOT NULL,"
+    "  category TEXT NOT NULL, note TEXT, reward TEXT, created_at INTEGER NOT NULL,"
+    "  UNIQUE (spotlight, participant));"
+    "CREATE INDEX spotlight_winners_participant ON spotlight_winners (participant);"
+    "CREATE INDEX spotlight_winners_program ON spotlight_winners (program, period);"
+    /* One digest per person and month, whoever sends it. */
+    "CREATE TABLE digests (participant TEXT NOT NULL, period TEXT NOT NULL,"
+    "  program TEXT NOT NULL, notification TEXT, created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (participant, period));"
+    "CREATE TABLE ritual_runs (program TEXT NOT NULL, kind TEXT NOT NULL, period TEXT NOT NULL,"
+    "  done INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (program, kind, period));",
+    /* 7: admin accounts and sessions (section 21): Argon2id hashes and digests only */
+    "CREATE TABLE admins (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+    "  password_hash TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE TABLE admin_sessions (digest TEXT PRIMARY KEY, admin TEXT NOT NULL,"
+    "  csrf_digest TEXT NOT NULL, created_at INTEGER NOT NULL, last_used_at INTEGER NOT NULL);"
+    "CREATE INDEX admin_sessions_admin ON admin_sessions (admin);"
+    "CREATE TABLE admin_failures (email TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX admin_failures_email ON admin_failures (email, at);"
+    "ALTER TABLE api_keys ADD COLUMN name TEXT;"
+    "ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;",
+    /* 8: program health (section 22) and experiments (23). Rollups kept in the transactions
      * that change what they count (src/engine/health_rollups.c), rebuilt from the raw tables
      * when the meta key health_rollups is absent (a database that predates them):
      * health_people holds each participant's facts the figures need; health_weeks the weekly
@@ -280,7 +329,9 @@ static const char *const kith_sqlite_migrations[] = {
     "CREATE TABLE experiment_members (experiment TEXT NOT NULL, participant TEXT NOT NULL,"
     "  variant TEXT NOT NULL, shared INTEGER NOT NULL DEFAULT 0,"
     "  referred INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (experiment, participant));"
-    "CREATE INDEX experiment_members_participant ON experiment_members (participant);",
+    "CREATE INDEX experiment_members_participant ON experiment_members (participant);"
+    /* fatigue (section 22) counts a program's asks by time without reading the rows */
+    "CREATE INDEX asks_program ON asks (program, asked_at, answered_at, answer_by);",
 };
 
 #endif

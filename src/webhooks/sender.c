@@ -683,9 +683,13 @@ static void on_async(uv_async_t *h)
     }
 }
 
+/* The mutex and the sender go with the handle, here and nowhere earlier: on_async may be on the
+ * stack below a destroy (on_result destroyed the sender) and reads s after on_result returns. */
 static void on_closed(uv_handle_t *h)
 {
-    free(h->data);
+    struct kith_sender *s = h->data;
+    uv_mutex_destroy(&s->mu);
+    free(s);
 }
 
 enum kith_status kith_sender_create(uv_loop_t *loop, const struct kith_netpolicy *policy,
@@ -734,9 +738,8 @@ enum kith_status kith_sender_create(uv_loop_t *loop, const struct kith_netpolicy
         st = kith_err_set(err, KITH_E_INTERNAL, NULL, "sender: thread creation failed");
         curl_multi_cleanup(s->multi);
         s->multi = NULL;
-        uv_mutex_destroy(&s->mu);
         s->closing = true;
-        uv_close((uv_handle_t *)&s->async, on_closed);
+        uv_close((uv_handle_t *)&s->async, on_closed); /* destroys the mutex, frees s */
         s = NULL;
         goto out;
     }
@@ -778,7 +781,6 @@ void kith_sender_destroy(struct kith_sender *s)
     s->queue_tail = NULL;
     s->results_tail = NULL;
     s->busy = 0;
-    uv_mutex_destroy(&s->mu);
     s->closing = true;
-    uv_close((uv_handle_t *)&s->async, on_closed);
+    uv_close((uv_handle_t *)&s->async, on_closed); /* destroys the mutex, frees s */
 }

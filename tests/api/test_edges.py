@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import socket
 import threading
+import time
 import urllib.parse
 
 import kithtest
@@ -240,6 +241,59 @@ class DataEdgesTest(KithTestCase):
             self.assertStatus(self.s.get("/v1/programs/" + self.pid), 200)
         finally:
             s.close()
+
+
+class HttpStrictnessTest(KithTestCase):
+    """Issue 10: what the transport refuses, with the contract's JSON error, and the
+    absolute-form request target it must accept (RFC 9112 3.2.2)."""
+
+    def refused(self, raw, status, code):
+        got, hdrs, body = self.s.raw_exchange(raw)
+        self.assertEqual(got, status, body)
+        self.assertIn("application/json", hdrs.get("content-type", ""))
+        self.assertEqual(hdrs.get("connection"), "close")
+        err = json.loads(body)["error"]
+        self.assertEqual(set(err), {"code", "message", "param"})
+        self.assertEqual((err["code"], err["param"]), (code, None))
+        return err["message"]
+
+    def test_absolute_form_is_served(self):
+        # No half-close here: /healthz answers from a worker, and a client that half-closes
+        # before its answer counts as gone.
+        with socket.create_connection(("127.0.0.1", self.s.port), timeout=30) as s:
+            s.sendall(b"GET http://kith.example/healthz?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                answer += b
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200 "), answer)
+        self.refused(b"GET http://u@kith.example/healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request")
+        self.refused(b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request")
+
+    def test_folding_and_empty_names_refused(self):
+        self.refused(b"POST /v1/participants HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+                     b"0\r\n\r\n", 400, "bad_request")
+        self.refused(b"GET /healthz HTTP/1.1\r\nHost: x\r\n: x\r\n\r\n", 400, "bad_request")
+        # llhttp takes a bare LF as the empty line that ends the head; kith does not.
+        self.refused(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\n", 400, "bad_request")
+
+    def test_transfer_coding_other_than_chunked_is_501(self):
+        self.refused(b"POST /v1/participants HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                     b"0\r\n\r\n", 501, "not_implemented")
+
+    def test_huge_chunk_size_is_413_at_once(self):
+        start = time.monotonic()
+        self.refused(b"POST /v1/participants HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"ffffffffffffffff\r\n", 413, "payload_too_large")
+        self.assertLess(time.monotonic() - start, 5)  # not the 10 s read deadline
+
+    def test_http2_preface_gets_a_human_400(self):
+        msg = self.refused(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400, "bad_request")
+        self.assertIn("HTTP/2", msg)
+        msg = self.refused(b"BLAH / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request")
+        self.assertEqual(msg, "unknown request method")
 
 
 class LateEventsTest(KithTestCase):

@@ -216,7 +216,8 @@ class TestHealth(HealthAsserts, KithTestCase):
         self.assertNum(b["fraud_pressure"]["reject_rate"], 2 / 6, "reject_rate")
         # 12000 USD issued for 3 qualified referrals: 4000 each, over 100000.
         self.assertNum(b["reward_cost_to_value"], 0.04, "reward_cost_to_value")
-        self.assertEqual(b["fatigue"], {"asks": 0, "answered_rate": None, "opt_outs": 0})
+        self.assertEqual(b["fatigue"], {"asks": 0, "answered_rate": None, "opt_outs": 0},
+                         "the program asks nobody")
         self.assertEqual(b["series"], [SERIES_W02, SERIES_W03])
 
     def test_whole_week(self):
@@ -365,6 +366,62 @@ class TestIsoWeeks(HealthAsserts, KithTestCase):
         self.assertEqual(b["series"], [{"week": "2031-W23", "participants": 0, "sharers": 0,
                                         "clicks": 0, "signups": 0, "qualified": 0,
                                         "rewards_cost": {"USD": 0}}])
+
+
+class TestFatigue(HealthAsserts, KithTestCase):
+    """fatigue: asks made in the period, the share answered of those decided (answered, or
+    ignored once their window closed; open ones count in neither), and preference changes to
+    never or fewer in the period (section 17's asks and preferences)."""
+
+    def test_fatigue(self):
+        t = dt.datetime(2035, 3, 5, 9, 0, 0, tzinfo=dt.timezone.utc)
+        self.s.clock_set(t)
+        pid = self.s.make_program(asks={"enabled": True, "not_before_days": 0,
+                                        "min_days_between": 0, "max_per_30_days": 100,
+                                        "stop_after_ignored": 100,
+                                        "answered_within_days": 7})["id"]
+        p = {n: self.s.make_participant(pid, first_name=n, external_id="q-" + n)
+             for n in ("P1", "P2", "P3")}
+
+        def moment(name):
+            r = self.s.post("/v1/moments", {"program": pid, "external_id": "q-" + name,
+                                            "type": "milestone"})
+            self.assertStatus(r, 201)
+            self.assertEqual(r.body["ask"]["decision"], "ask", repr(r))
+
+        def prefer(name, value):
+            r = self.s.patch("/v1/participants/" + p[name]["id"],
+                             {"preferences": {"asks": value}})
+            self.assertStatus(r, 200)
+
+        self.s.clock_set(t + dt.timedelta(hours=1))
+        for n in ("P1", "P2", "P3"):
+            moment(n)
+        self.s.clock_set(t + dt.timedelta(days=1))
+        self.s.click_id(p["P1"]["code"])  # answers P1's ask
+        self.s.settle_clicks()
+        self.s.clock_set(t + dt.timedelta(days=2))
+        prefer("P3", "never")
+        self.s.clock_set(t + dt.timedelta(days=3))
+        moment("P2")  # open until T+10d
+        self.s.clock_set(t + dt.timedelta(days=4))
+        prefer("P2", "fewer")
+        self.s.clock_set(t + dt.timedelta(days=5))
+        prefer("P2", "normal")  # not an opt-out
+        self.s.clock_set(t + dt.timedelta(days=8))
+        b = self.health(pid)
+        # Four asks: P1's answered; P2's first and P3's ignored (their 7 days are over); P2's
+        # second still open.
+        self.assertEqual(b["fatigue"]["asks"], 4)
+        self.assertNum(b["fatigue"]["answered_rate"], 1 / 3, "answered of decided")
+        self.assertEqual(b["fatigue"]["opt_outs"], 2)
+        b = self.health(pid, t + dt.timedelta(days=2), t + dt.timedelta(days=8))
+        self.assertEqual(b["fatigue"], {"asks": 1, "answered_rate": None, "opt_outs": 2})
+        b = self.health(pid, t + dt.timedelta(days=2, seconds=1), t + dt.timedelta(days=4))
+        self.assertEqual(b["fatigue"], {"asks": 1, "answered_rate": None, "opt_outs": 0})
+        self.s.clock_set(t + dt.timedelta(days=11))
+        b = self.health(pid)
+        self.assertNum(b["fatigue"]["answered_rate"], 1 / 4, "P2's second is ignored now")
 
 
 ROLLUP_TABLES = ("health_people", "health_weeks", "health_costs", "health_hist", "health_qual",

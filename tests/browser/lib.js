@@ -56,7 +56,7 @@ async function startKith(opts = {}) {
     }
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  return { base, port, api, stop, log: () => log, secret };
+  return { base, port, api, stop, log: () => log, secret, db: path.join(dir, 'kith.db') };
 }
 
 /* The business's own site on another origin: a signup form that loads kith.js. */
@@ -170,4 +170,14 @@ async function seedStory(k, overrides = {}) {
   return { program: prog, jane, token, url };
 }
 
-module.exports = { signup, purchase, seedStory, startKith, startShop, launch, seedProgram, participant, hubToken, PERSON_UA, KITH_BIN };
+/* A dashboard account (kith admin create), password from KITH_ADMIN_PASSWORD. */
+function adminCreate(k, email, role = 'owner', password = 'correct horse battery') {
+  const { execFileSync } = require('child_process');
+  const env = Object.assign({}, process.env, { KITH_ADMIN_PASSWORD: password });
+  delete env.KITH_SECRET_KEY;
+  execFileSync(KITH_BIN, ['admin', 'create', '--email', email, '--role', role, '--db', k.db],
+    { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  return { email, password };
+}
+
+module.exports = { adminCreate, signup, purchase, seedStory, startKith, startShop, launch, seedProgram, participant, hubToken, PERSON_UA, KITH_BIN };

@@ -6,6 +6,22 @@
 #ifndef KITH_QUERIES_ADMIN_H
 #define KITH_QUERIES_ADMIN_H
 
-#define KITH_QUERIES_ADMIN(X)
+#define KITH_QUERIES_ADMIN(X)                                                                      \
+    X(ADMIN_INSERT, "admin.insert")                                                                \
+    X(ADMIN_BY_EMAIL, "admin.by_email")                                                            \
+    X(ADMIN_LIST, "admin.list")                                                                    \
+    X(ADMIN_DELETE, "admin.delete")                                                                \
+    X(ADMIN_SESSIONS_OF_DELETE, "admin.sessions_of_delete")                                        \
+    X(ADMIN_FAILURES_COUNT, "admin.failures_count")                                                \
+    X(ADMIN_FAILURE_INSERT, "admin.failure_insert")                                                \
+    X(ADMIN_FAILURES_SWEEP, "admin.failures_sweep")                                                \
+    X(ADMIN_SESSION_INSERT, "admin.session_insert")                                                \
+    X(ADMIN_SESSION_FIND, "admin.session_find")                                                    \
+    X(ADMIN_SESSION_TOUCH, "admin.session_touch")                                                  \
+    X(ADMIN_SESSION_DELETE, "admin.session_delete")                                                \
+    X(ADMIN_KEY_TOUCH, "admin.key_touch")                                                          \
+    X(ADMIN_KEYS_LIST, "admin.keys_list")                                                          \
+    X(ADMIN_KEY_NAME, "admin.key_name")                                                            \
+    X(ADMIN_KEY_DELETE, "admin.key_delete")
 
 #endif

@@ -31,6 +31,8 @@
     X(HEALTH_CYCLE_VALUES, "health.cycle_values")                                                  \
     X(HEALTH_EDGE_REFERRALS, "health.edge_referrals")                                              \
     X(HEALTH_EDGE_QUALIFIED, "health.edge_qualified")                                              \
+    X(HEALTH_FATIGUE_ASKS, "health.fatigue_asks")                                                  \
+    X(HEALTH_FATIGUE_OPT_OUTS, "health.fatigue_opt_outs")                                          \
     X(HEALTH_REBUILD_BUCKETS_COUNT, "health.rebuild_buckets_count")                                \
     X(HEALTH_REBUILD_BUCKET_PUT, "health.rebuild_bucket_put")                                      \
     X(HEALTH_REBUILD_CLEAR_PEOPLE, "health.rebuild_clear_people")                                  \

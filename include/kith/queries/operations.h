@@ -6,6 +6,10 @@
 #ifndef KITH_QUERIES_OPERATIONS_H
 #define KITH_QUERIES_OPERATIONS_H
 
-#define KITH_QUERIES_OPERATIONS(X)
+#define KITH_QUERIES_OPERATIONS(X)                                                                 \
+    X(CSV_PARTICIPANTS, "csv.participants")                                                        \
+    X(CSV_CODES, "csv.codes")                                                                      \
+    X(CSV_REFERRALS, "csv.referrals")                                                              \
+    X(CSV_REWARDS, "csv.rewards")
 
 #endif

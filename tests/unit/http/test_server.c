@@ -1,9 +1,10 @@
 /*
  * test_server.c: the HTTP/1.1 transport over real sockets: framing, keep-alive, pipelining order,
  * bodies (plain and chunked), every limit (413, 414, 431), request smuggling and malformed input
- * (400), HEAD, timeouts (slow request, idle keep-alive), a client that leaves before an async
- * answer, and a graceful shutdown that still answers a request in flight. Not for routing and the
- * JSON error table, which test_router.c covers.
+ * (400, 501), target forms, HEAD, timeouts (slow request, idle keep-alive), a client that leaves
+ * before an async answer, a graceful shutdown that still answers a request in flight, and the
+ * connection cap (the oldest idle connection makes room). Not for routing and the JSON error
+ * table, which test_router.c covers.
  */
 #include <jansson.h>
 #include <signal.h>
@@ -33,6 +34,17 @@ static void h_post_echo(struct kith_http_request *req, void *ctx)
 static void h_peer(struct kith_http_request *req, void *ctx)
 {
     kith_http_respond(req, 200, NULL, 0, req->peer_ip, strlen(req->peer_ip));
+}
+
+/* Lists the headers it was given, one "name: value" line each. */
+static void h_headers(struct kith_http_request *req, void *ctx)
+{
+    char text[2048];
+    size_t n = 0;
+    for (size_t i = 0; i < req->header_count && n < sizeof(text); i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "%s: %s\n", req->headers[i].name,
+                              req->headers[i].value);
+    kith_http_respond(req, 200, NULL, 0, text, n < sizeof(text) ? n : sizeof(text) - 1);
 }
 
 static void h_bad_header(struct kith_http_request *req, void *ctx)
@@ -80,6 +92,8 @@ static const struct kith_http_route routes[] = {
     {KITH_HTTP_GET, "/async", h_async, "async", NULL},
     {KITH_HTTP_GET, "/peer", h_peer, "peer", NULL},
     {KITH_HTTP_GET, "/bad-header", h_bad_header, "bad_header", NULL},
+    {KITH_HTTP_GET, "/headers", h_headers, "headers", NULL},
+    {KITH_HTTP_POST, "/headers", h_headers, "headers.post", NULL},
 };
 
 static struct harness H;
@@ -102,8 +116,9 @@ static bool has_header(const struct resp *r, const char *name, const char *value
     return resp_header(r, name, v, sizeof(v)) && (value == NULL || strcmp(v, value) == 0);
 }
 
-/* Checks a layer error: status, JSON code, Connection: close, and that the server closed. */
-static void expect_refusal(struct client *cl, int status, const char *code)
+/* Checks a layer error: status, JSON code (and message unless NULL), Connection: close, and that
+ * the server closed. */
+static void expect_refusal_msg(struct client *cl, int status, const char *code, const char *message)
 {
     static struct resp r;
     int rc = client_read(cl, false, &r);
@@ -116,17 +131,29 @@ static void expect_refusal(struct client *cl, int status, const char *code)
     json_t *e = json_object_get(j, "error");
     CHECK_STR(json_string_value(json_object_get(e, "code")), code);
     CHECK(json_is_string(json_object_get(e, "message")));
+    if (message != NULL)
+        CHECK_STR(json_string_value(json_object_get(e, "message")), message);
     CHECK(json_is_null(json_object_get(e, "param")));
     json_decref(j);
     CHECK(client_wait_close(cl, 2000) >= 0);
 }
 
-static void refused(const char *request, int status, const char *code)
+static void expect_refusal(struct client *cl, int status, const char *code)
+{
+    expect_refusal_msg(cl, status, code, NULL);
+}
+
+static void refused_msg(const char *request, int status, const char *code, const char *message)
 {
     struct client *cl = client_open(H.port);
     CHECK(client_sends(cl, request));
-    expect_refusal(cl, status, code);
+    expect_refusal_msg(cl, status, code, message);
     client_close(cl);
+}
+
+static void refused(const char *request, int status, const char *code)
+{
+    refused_msg(request, status, code, NULL);
 }
 
 static struct resp R;
@@ -396,6 +423,44 @@ static void test_smuggling(void)
     refused("GET /echo HTTP/1.1\nHost: a\n\n", 400, "bad_request");
 }
 
+/* llhttp takes a bare LF after the request line and as the empty line that ends the head or the
+ * trailers; we do not, anywhere. Between requests, empty lines are skipped. */
+static void test_bare_lf(void)
+{
+    refused("GET /echo HTTP/1.1\nHost: a\r\n\r\n", 400, "bad_request");
+    refused("GET /echo HTTP/1.1\r\nHost: a\r\n\n", 400, "bad_request");
+    refused("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\nhi", 400, "bad_request");
+    refused("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n", 400,
+            "bad_request");
+    refused("GET /echo HTTP/1.0\n\r\n", 400, "bad_request");
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "GET /echo?1 HTTP/1.1\r\nHost: a\r\n\r\n\n\r\n"
+                           "GET /echo?2 HTTP/1.1\r\nHost: a\r\n\r\n"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_STR(R.body, "method=GET path=/echo query=1 body=0 host=a");
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_STR(R.body, "method=GET path=/echo query=2 body=0 host=a");
+    client_close(cl);
+
+    /* A body's own LFs are data, also when a read ends just before one. */
+    static const char *const bodies[] = {
+        "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n4\r\na\r\nb\r\n0\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n\na\n"};
+    for (int i = 0; i < 2; i++) {
+        const char *req = bodies[i];
+        size_t cut = (size_t)(strchr(strstr(req, "\r\n\r\n") + 4, '\n') - req);
+        cl = client_open(H.port);
+        CHECK(client_send(cl, req, cut));
+        sleep_ms(20);
+        CHECK(client_sends(cl, req + cut));
+        CHECK_INT(client_read(cl, false, &R), 0);
+        CHECK_INT(R.status, 200);
+        CHECK_STR(R.body, i == 0 ? "a\r\nb" : "\na\n");
+        client_close(cl);
+    }
+}
+
 static void test_garbage(void)
 {
     refused("FOO /echo HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
@@ -408,7 +473,6 @@ static void test_garbage(void)
 
 static void test_target_forms(void)
 {
-    refused("GET http://a/echo HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
     refused("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
     refused("GET /ech%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
     refused("GET /echo% HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request");
@@ -429,6 +493,164 @@ static void test_target_forms(void)
     CHECK_STR(R.body, "method=GET path=/echo query=q=%41..%2F body=0 host=a");
     CHECK_INT(roundtrip(H.port, "GET /a/.../%C3%A9 HTTP/1.1\r\nHost: a\r\n\r\n", false, &R), 0);
     CHECK_INT(R.status, 404);
+}
+
+/* Issue 10: obsolete line folding is refused wherever it is, an empty header name too; empty
+ * values are fine; trailer fields are read (and limited) but never become headers. */
+static void test_strict_headers(void)
+{
+    /* The first line of the fold is empty: llhttp read this one as chunked. */
+    refused("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+            "5\r\nhello\r\n0\r\n\r\n",
+            400, "bad_request");
+    refused("GET /echo HTTP/1.1\r\nHost: a\r\nX-A:\r\n \r\n\r\n", 400, "bad_request");
+    refused("GET /echo HTTP/1.1\r\nHost: a\r\nX-A:\r\n\tb\r\n\r\n", 400, "bad_request");
+    refused("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "0\r\nX-T: 1\r\n folded\r\n\r\n",
+            400, "bad_request");
+    refused("GET /echo HTTP/1.1\r\nHost: a\r\nX-A: a\r\n \r\n\r\n", 400, "bad_request");
+    /* The fold split across reads, at each byte. */
+    static const char split[] =
+        "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+        "0\r\n\r\n";
+    size_t at = strlen("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:");
+    for (size_t cut = at; cut <= at + 3; cut++) {
+        struct client *cl = client_open(H.port);
+        CHECK(client_send(cl, split, cut));
+        sleep_ms(20);
+        CHECK(client_sends(cl, split + cut));
+        expect_refusal(cl, 400, "bad_request");
+        client_close(cl);
+    }
+    refused("GET /echo HTTP/1.1\r\nHost: a\r\n: x\r\n\r\n", 400, "bad_request");
+    refused("GET /echo HTTP/1.1\r\n: x\r\nHost: a\r\n\r\n", 400, "bad_request");
+
+    /* Empty values, and OWS (SP or HT) around a value, which is not part of it. */
+    CHECK_INT(
+        roundtrip(H.port,
+                  "GET /headers HTTP/1.1\r\nHost: a\r\nX-E:\r\nX-F: \t\r\nX-G:\t g \t\r\n\r\n",
+                  false, &R),
+        0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "Host: a\nX-E: \nX-F: \nX-G: g\n");
+    CHECK_INT(roundtrip(H.port,
+                        "POST /headers HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "1\r\nx\r\n0\r\nX-T: 1\r\nHost: evil\r\n\r\n",
+                        false, &R),
+              0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "Host: a\nTransfer-Encoding: chunked\n");
+}
+
+/* Issue 10: only a lone `chunked` is served; another coding before it is 501, and a message
+ * whose framing is not chunked-last (or is HTTP/1.0 with Transfer-Encoding) is 400. */
+static void test_transfer_codings(void)
+{
+    refused("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+            "0\r\n\r\n",
+            501, "not_implemented");
+    refused("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            501, "not_implemented");
+    refused("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+            "0\r\n\r\n",
+            400, "bad_request");
+    refused("POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400,
+            "bad_request");
+    CHECK_INT(roundtrip(H.port,
+                        "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: CHUNKED\r\n\r\n"
+                        "2\r\nok\r\n0\r\n\r\n",
+                        false, &R),
+              0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "ok");
+}
+
+/* Issue 10: a chunk size that takes the body over the limit is refused when its size line
+ * arrives, not after the read deadline. */
+static void test_chunk_size_limit(void)
+{
+    uint64_t start = now_ms();
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "ffffffffffffffff\r\n"));
+    expect_refusal(cl, 413, "payload_too_large");
+    client_close(cl);
+    CHECK(now_ms() - start < 250); /* the read deadline is 300 ms */
+
+    /* 0x8000 bytes, then a size line for 0x8001 more: refused before any of its data. */
+    static char half[0x8000];
+    memset(half, 'h', sizeof(half));
+    cl = client_open(H.port);
+    CHECK(client_sends(cl, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "8000\r\n"));
+    CHECK(client_send(cl, half, sizeof(half)));
+    CHECK(client_sends(cl, "\r\n8001\r\n"));
+    expect_refusal(cl, 413, "payload_too_large");
+    client_close(cl);
+
+    /* Exactly the limit in two chunks is fine. */
+    cl = client_open(H.port);
+    CHECK(client_sends(cl, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "8000\r\n"));
+    CHECK(client_send(cl, half, sizeof(half)));
+    CHECK(client_sends(cl, "\r\n8000\r\n"));
+    CHECK(client_send(cl, half, sizeof(half)));
+    CHECK(client_sends(cl, "\r\n0\r\n\r\n"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_INT(R.status, 200);
+    CHECK_INT(R.body_len, KITH_HTTP_BODY_MAX);
+    client_close(cl);
+}
+
+/* Issue 10: absolute-form is accepted (RFC 9112 3.2.2), routed on its path and query, and its
+ * authority is the Host handlers see. */
+static void test_absolute_form(void)
+{
+    CHECK_INT(roundtrip(H.port, "GET http://h.example:8080/ech%6F?x=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+                        false, &R),
+              0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "method=GET path=/echo query=x=1 body=0 host=h.example:8080");
+    CHECK_INT(roundtrip(H.port, "GET HTTPS://[::1]/echo HTTP/1.1\r\nHost: a\r\n\r\n", false, &R),
+              0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "method=GET path=/echo query= body=0 host=[::1]");
+    /* HTTP/1.0 needs no Host: the authority becomes one. */
+    CHECK_INT(roundtrip(H.port, "GET http://h/echo HTTP/1.0\r\n\r\n", false, &R), 0);
+    CHECK_INT(R.status, 200);
+    CHECK_STR(R.body, "method=GET path=/echo query= body=0 host=h");
+    /* An empty path is "/": no such route here, but the request was read (404 keeps the
+     * connection open). */
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "GET http://h?q HTTP/1.1\r\nHost: h\r\n\r\n"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_INT(R.status, 404);
+    CHECK(!has_header(&R, "Connection", "close"));
+    client_close(cl);
+
+    refused("GET http://u@h/echo HTTP/1.1\r\nHost: h\r\n\r\n", 400, "bad_request");
+    refused("GET http:///echo HTTP/1.1\r\nHost: h\r\n\r\n", 400, "bad_request");
+    refused("GET ftp://h/echo HTTP/1.1\r\nHost: h\r\n\r\n", 400, "bad_request");
+    refused("GET http://h/echo HTTP/1.1\r\n\r\n", 400, "bad_request"); /* 1.1 still needs Host */
+    refused("GET http://h/a/../echo HTTP/1.1\r\nHost: h\r\n\r\n", 400, "bad_request");
+    refused("GET /echo#frag HTTP/1.1\r\nHost: h\r\n\r\n", 400, "bad_request");
+}
+
+/* Issue 10: parse errors are answered in words of ours, never llhttp's internal reasons. */
+static void test_parse_error_messages(void)
+{
+    refused_msg("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400, "bad_request",
+                "kith speaks HTTP/1.1; HTTP/2 is not supported here");
+    refused_msg("FOO /echo HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request",
+                "unknown request method");
+    refused_msg("GET /echo HTTP/1.2\r\nHost: a\r\n\r\n", 400, "bad_request",
+                "invalid HTTP version");
+    refused_msg("GET /echo HTTP/1.1\nHost: a\n\n", 400, "bad_request", "lines must end with CRLF");
+    refused_msg("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+                400, "bad_request", "invalid or repeated Content-Length");
+    refused_msg("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400,
+                "bad_request", "invalid chunk size");
 }
 
 static void test_head(void)
@@ -557,20 +779,76 @@ static void test_graceful_shutdown(void)
     client_close(busy);
 }
 
+static void get_ok(struct client *cl)
+{
+    CHECK(client_sends(cl, "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n"));
+    CHECK_INT(client_read(cl, false, &R), 0);
+    CHECK_INT(R.status, 200);
+}
+
+/*
+ * Issue 10: at the connection cap a new client is still served. The least recently used idle
+ * connection (keep-alive between requests, or new and silent) is closed to make room; only when
+ * every connection is in the middle of a request is the newcomer refused.
+ */
 static void test_max_connections(void)
 {
+    enum { MAX = 8 };
     static struct harness S;
     config(&S);
-    S.cfg.max_connections = 2;
+    S.cfg.max_connections = MAX;
+    S.cfg.read_timeout_ms = 10000;
+    S.cfg.idle_timeout_ms = 10000;
     CHECK(harness_start(&S));
-    struct client *a = client_open(S.port), *b = client_open(S.port), *c = client_open(S.port);
-    CHECK(client_wait_close(c, 1000) >= 0);
-    CHECK(client_sends(a, "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n"));
-    CHECK_INT(client_read(a, false, &R), 0);
-    CHECK_INT(R.status, 200);
-    client_close(a);
-    client_close(b);
-    client_close(c);
+    struct client *cl[MAX], *extra;
+
+    /* Eight idle keep-alive connections; the first is used again, so the second is the oldest. */
+    for (int i = 0; i < MAX; i++) {
+        cl[i] = client_open(S.port);
+        get_ok(cl[i]);
+    }
+    get_ok(cl[0]);
+    extra = client_open(S.port);
+    get_ok(extra);
+    CHECK(client_wait_close(cl[1], 1000) >= 0);
+    for (int i = 0; i < MAX; i++)
+        if (i != 1)
+            get_ok(cl[i]);
+    for (int i = 0; i < MAX; i++)
+        client_close(cl[i]);
+    client_close(extra);
+    sleep_ms(100); /* the server sees those closes */
+
+    /* Eight connections in the middle of a request: the ninth is refused, they all go on. */
+    for (int i = 0; i < MAX; i++) {
+        cl[i] = client_open(S.port);
+        CHECK(client_sends(cl[i], "GET /echo HTTP/1.1\r\nHost: a\r\n"));
+    }
+    sleep_ms(100); /* the server has read every partial request */
+    extra = client_open(S.port);
+    CHECK(client_wait_close(extra, 1000) >= 0);
+    client_close(extra);
+    for (int i = 0; i < MAX; i++) {
+        CHECK(client_sends(cl[i], "\r\n"));
+        CHECK_INT(client_read(cl[i], false, &R), 0);
+        CHECK_INT(R.status, 200);
+    }
+    for (int i = 0; i < MAX; i++)
+        client_close(cl[i]);
+    sleep_ms(100);
+
+    /* New connections that have not sent a byte are idle too: the oldest makes room. */
+    for (int i = 0; i < MAX; i++)
+        cl[i] = client_open(S.port);
+    sleep_ms(100); /* all accepted, in order */
+    extra = client_open(S.port);
+    get_ok(extra);
+    CHECK(client_wait_close(cl[0], 1000) >= 0);
+    for (int i = 1; i < MAX; i++)
+        get_ok(cl[i]);
+    for (int i = 0; i < MAX; i++)
+        client_close(cl[i]);
+    client_close(extra);
     harness_stop(&S);
     CHECK(S.done_called);
 }
@@ -644,8 +922,14 @@ int main(void)
     RUN(test_http10_keep_alive);
     RUN(test_connection_close);
     RUN(test_smuggling);
+    RUN(test_bare_lf);
     RUN(test_garbage);
     RUN(test_target_forms);
+    RUN(test_strict_headers);
+    RUN(test_transfer_codings);
+    RUN(test_chunk_size_limit);
+    RUN(test_absolute_form);
+    RUN(test_parse_error_messages);
     RUN(test_head);
     RUN(test_expect_continue);
     RUN(test_unsafe_response_header);

@@ -1,0 +1,28 @@
+/*
+ * admin_page.c: the owner's dashboard shell (CONTRACT section 21). Every address under /admin/
+ * answers the same HTML page; its scripts (admin.js, embedded) read the address and draw the
+ * screen from the /v1 API, signed in with the session cookie. The page loads nothing from
+ * another host and runs under a strict CSP.
+ */
+#include <stdlib.h>
+
+#include "app/app.h"
+#include "app/pages.h"
+
+void kith_app_admin_page(struct kith_http_request *req, void *ctx)
+{
+    struct kith_app *a = ctx;
+    const struct kith_app_route *route = req->route_data;
+    struct kith_app_var v[] = {
+        {"css", kith_app_asset_version(a, "kith.css")},
+        {"admin_css", kith_app_asset_version(a, "admin.css")},
+        {"admin_js", kith_app_asset_version(a, "admin.js")},
+    };
+    char *html = kith_app_html_fill("admin.html", v, KITH_ARRAY_LEN(v));
+    kith_app_html_respond(a, req, route->name, 200, html,
+                          "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' "
+                          "data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+                          "frame-ancestors 'none'",
+                          NULL);
+    free(html);
+}
