@@ -12,7 +12,8 @@
 #   GET /v1/forecast        months=6
 #   GET /v1/metrics         all time and the same month, for reference
 # Prints one line per figure. Environment: SCALE_PARTICIPANTS (1000000), SCALE_CLICKS
-# (10000000), RUNS (7), KEEP_DB (a path: keep the database there).
+# (10000000), RUNS (7), KEEP_DB (a path: keep the database there), REUSE_DB (a database kept
+# before: measure on it again, loading nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -35,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 KEY=sk_bench_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 PORT=18431
-DB=$WORK/health.db
+DB=${REUSE_DB:-$WORK/health.db}
 
 start_kith() {
     KITH_LOG_LEVEL=${KITH_LOG_LEVEL:-debug} KITH_SECRET_KEY=$KEY "$KITH" serve --listen 127.0.0.1:$PORT --db "$DB" 2>>"$WORK/kith.log" &
@@ -68,6 +69,7 @@ DAYMS=86400000
 
 echo "bench: machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 echo "bench: $N participants and $CLICKS clicks over 104 weeks from $(date -u -d @$((START / 1000)) +%F)"
+if [ -z "${REUSE_DB:-}" ]; then
 start_kith
 api POST /v1/programs '{"id":"bench","name":"Bench","destination_url":"https://example.com/join","currency":"USD","average_customer_value":120000}' >/dev/null
 stop_kith
@@ -151,11 +153,12 @@ SQL
 T1=$(date +%s)
 echo "bench: loaded in $((T1 - T0)) s: $(sqlite3 "$DB" 'SELECT count(*) FROM referrals') referrals, $(sqlite3 "$DB" 'SELECT count(*) FROM events') events, $(sqlite3 "$DB" 'SELECT count(*) FROM rewards') rewards"
 
+fi
 T0=$(date +%s)
 start_kith
 T1=$(date +%s)
 echo "bench: start with the health rollups rebuilt from the raw tables: $((T1 - T0)) s"
-grep -E 'rebuild step|rollups rebuilt' "$WORK/kith.log" | sed -E 's/^.*step=health\.([a-z_]+).* ms=([0-9]+).*$/bench:   rebuild \1: \2 ms/; s/^.*rollups rebuilt.* ms=([0-9]+).*$/bench:   rebuild total: \1 ms/' 
+grep -E 'rebuild step|rollups rebuilt' "$WORK/kith.log" | sed -E 's/^.*step=health\.([a-z_]+).* ms=([0-9]+).*$/bench:   rebuild \1: \2 ms/; s/^.*rollups rebuilt.* ms=([0-9]+).*$/bench:   rebuild total: \1 ms/'  || true
 
 ms() { # path -> milliseconds of one request
     curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $KEY" \
@@ -191,4 +194,7 @@ measure "GET /v1/metrics the same month (reference)" "/v1/metrics?program=bench&
 echo "bench: resident memory: $(( $(awk '/VmRSS/ {print $2}' "/proc/$KPID/status") / 1024 )) MB"
 echo "bench: database: $(du -m "$DB" | cut -f1) MB"
 stop_kith
-if [ -n "${KEEP_DB:-}" ]; then cp "$DB" "$KEEP_DB"; echo "bench: kept the database at $KEEP_DB"; fi
+if [ -n "${KEEP_DB:-}" ] && [ -z "${REUSE_DB:-}" ]; then
+    mv "$DB" "$KEEP_DB"
+    echo "bench: kept the database at $KEEP_DB"
+fi

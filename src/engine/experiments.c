@@ -10,10 +10,12 @@
  * the variant's rules into the program. The results and their statistics are rendered by
  * experiment_results.c; the statistics themselves are src/stats.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/health.h"
+#include "kith/clock.h"
 #include "kith/crypto.h"
 #include "kith/text.h"
 
@@ -343,6 +345,7 @@ enum kith_status kith_op_experiment_start(struct kith_tx *tx, struct kith_call *
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not start the experiment");
     call->invalidates_links = true;
+    kith_eng_exp_forget(NULL);
     return answer(tx, call->params[0], out, err);
 }
 
@@ -352,6 +355,7 @@ static enum kith_status stop_row(struct kith_tx *tx, const char *id, int64_t at_
                             "updated_at", (json_int_t)now_ms);
     enum kith_status st = kith_store_update(tx, "experiments", id, set);
     json_decref(set);
+    kith_eng_exp_forget(NULL);
     return st;
 }
 
@@ -366,6 +370,7 @@ enum kith_status kith_op_experiment_stop(struct kith_tx *tx, struct kith_call *c
     json_decref(row);
     if ((st = stop_row(tx, call->params[0], call->now_ms, call->now_ms)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not stop the experiment");
+    call->invalidates_links = true; /* the cache of running experiments, after the commit */
     return answer(tx, call->params[0], out, err);
 }
 
@@ -421,6 +426,7 @@ enum kith_status kith_op_experiment_promote(struct kith_tx *tx, struct kith_call
         goto out;
     }
     call->invalidates_links = true;
+    kith_eng_exp_forget(NULL);
     st = answer(tx, call->params[0], out, err);
 out:
     json_decref(row);
@@ -452,15 +458,70 @@ static bool exp_from_row(json_t *row, struct kith_eng_exp *e)
     return ok && e->n > 0;
 }
 
+#define EXP_CACHE 16
+#define EXP_CACHE_NS 1000000000u
+
+static struct {
+    char program[48];
+    bool running;
+    struct kith_eng_exp e;
+    uint64_t loaded_ns;
+} exp_cache[EXP_CACHE];
+static pthread_mutex_t exp_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void kith_eng_exp_forget(const char *program)
+{
+    pthread_mutex_lock(&exp_cache_mu);
+    for (size_t i = 0; i < EXP_CACHE; i++) {
+        if (program == NULL || strcmp(exp_cache[i].program, program) == 0)
+            exp_cache[i].program[0] = '\0';
+    }
+    pthread_mutex_unlock(&exp_cache_mu);
+}
+
 enum kith_status kith_eng_exp_running(struct kith_tx *tx, const char *program,
                                       struct kith_eng_exp *out)
 {
+    uint64_t now = kith_clock_mono_ns();
+    bool hit = false, running = false;
+    pthread_mutex_lock(&exp_cache_mu);
+    for (size_t i = 0; i < EXP_CACHE && !hit; i++) {
+        if (exp_cache[i].program[0] && strcmp(exp_cache[i].program, program) == 0 &&
+            now - exp_cache[i].loaded_ns < EXP_CACHE_NS) {
+            hit = true;
+            running = exp_cache[i].running;
+            if (running)
+                *out = exp_cache[i].e;
+        }
+    }
+    pthread_mutex_unlock(&exp_cache_mu);
+    if (hit)
+        return running ? KITH_OK : KITH_E_NOT_FOUND;
     json_t *row = NULL, *args = json_pack("[s]", program);
     enum kith_status st = kith_store_query_one(tx, KITH_Q_EXP_RUNNING_OF, args, &row);
     json_decref(args);
     if (st == KITH_OK && !exp_from_row(row, out))
         st = KITH_E_INTERNAL;
     json_decref(row);
+    if (st != KITH_OK && st != KITH_E_NOT_FOUND)
+        return st;
+    /* Kept in the oldest (or a free) slot. */
+    pthread_mutex_lock(&exp_cache_mu);
+    size_t victim = 0;
+    for (size_t i = 0; i < EXP_CACHE; i++) {
+        if (!exp_cache[i].program[0] || strcmp(exp_cache[i].program, program) == 0) {
+            victim = i;
+            break;
+        }
+        if (exp_cache[i].loaded_ns < exp_cache[victim].loaded_ns)
+            victim = i;
+    }
+    kith_strlcpy(exp_cache[victim].program, program, sizeof(exp_cache[victim].program));
+    exp_cache[victim].running = st == KITH_OK;
+    if (st == KITH_OK)
+        exp_cache[victim].e = *out;
+    exp_cache[victim].loaded_ns = now;
+    pthread_mutex_unlock(&exp_cache_mu);
     return st;
 }
 

@@ -230,23 +230,46 @@ static void merge_cells(json_t *rows, struct cell **cells, size_t *n, size_t *ca
     }
 }
 
-/* The value of rank r (0-based) in the window, given the bucket that holds it and the count of
- * values in buckets below it. */
-static enum kith_status value_at(struct kith_tx *tx, const struct prog *p, enum kith_query values,
-                                 const struct span *w, int64_t bucket, int64_t below, int64_t r,
-                                 double *out)
+/* The values of ranks r .. r + n - 1 (0-based, n 1 or 2) in the window, given the bucket that
+ * holds them all and the count of values in buckets below it. */
+static enum kith_status values_at(struct kith_tx *tx, const struct prog *p, enum kith_query values,
+                                  const struct span *w, int64_t bucket, int64_t below, int64_t r,
+                                  int n, double *out)
 {
-    json_t *row = NULL;
+    json_t *rows = NULL;
     int64_t k = r - below < 0 ? 0 : r - below;
-    json_t *args = json_pack("[sIIII]", p->id, (json_int_t)bucket, (json_int_t)w->from,
-                             (json_int_t)w->to, (json_int_t)k);
-    enum kith_status st = kith_store_query_one(tx, values, args, &row);
+    json_t *args = json_pack("[sIIIIi]", p->id, (json_int_t)bucket, (json_int_t)w->from,
+                             (json_int_t)w->to, (json_int_t)k, n);
+    enum kith_status st = kith_store_query(tx, values, args, &rows);
     json_decref(args);
-    if (st == KITH_OK)
-        *out = (double)kith_eng_row_int(row, "d");
-    json_decref(row);
-    /* Not found: the histogram and the people disagree, a bug. */
-    return st == KITH_E_NOT_FOUND ? KITH_E_INTERNAL : st;
+    if (st == KITH_OK && json_array_size(rows) < (size_t)n)
+        st = KITH_E_INTERNAL; /* the histogram and the people disagree: a bug */
+    for (int i = 0; st == KITH_OK && i < n; i++)
+        out[i] = (double)kith_eng_row_int(json_array_get(rows, (size_t)i), "d");
+    json_decref(rows);
+    return st;
+}
+
+/* The bucket holding rank r, and how many values lie in buckets below it. */
+static bool bucket_of(const struct cell *cells, size_t n, int64_t r, int64_t *bucket,
+                      int64_t *below, int64_t *in_bucket)
+{
+    int64_t under = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        int64_t here = 0;
+        while (j < n && cells[j].bucket == cells[i].bucket)
+            here += cells[j++].n;
+        if (r < under + here) {
+            *bucket = cells[i].bucket;
+            *below = under;
+            *in_bucket = here;
+            return true;
+        }
+        under += here;
+        i = j;
+    }
+    return false;
 }
 
 /* The median in days of kind ("share" or "cycle") over the window; *has false with nothing. */
@@ -288,31 +311,28 @@ static enum kith_status median_days(struct kith_tx *tx, const struct prog *p, co
         total += cells[i].n;
     if (total <= 0)
         goto out;
-    int64_t ranks[2] = {(total - 1) / 2, total / 2};
-    double vals[2] = {0, 0};
-    for (int k = 0; k < 2; k++) {
-        if (k == 1 && ranks[1] == ranks[0]) {
-            vals[1] = vals[0];
-            break;
-        }
-        int64_t below = 0;
-        size_t i = 0;
-        while (i < n) {
-            size_t j = i;
-            int64_t in_bucket = 0;
-            while (j < n && cells[j].bucket == cells[i].bucket)
-                in_bucket += cells[j++].n;
-            if (ranks[k] < below + in_bucket) {
-                st = value_at(tx, p, values, w, cells[i].bucket, below, ranks[k], &vals[k]);
-                break;
-            }
-            below += in_bucket;
-            i = j;
-        }
-        if (st != KITH_OK)
-            goto out;
+    /* The middle rank, or the two middle ones: read together when one bucket holds both. */
+    int64_t lo = (total - 1) / 2, hi = total / 2, bucket, below, here;
+    double v[2] = {0, 0};
+    if (!bucket_of(cells, n, lo, &bucket, &below, &here)) {
+        st = KITH_E_INTERNAL;
+        goto out;
     }
-    *out = (vals[0] + vals[1]) / 2.0 / (double)KITH_MS_PER_DAY;
+    if (hi == lo || hi < below + here) {
+        if ((st = values_at(tx, p, values, w, bucket, below, lo, hi == lo ? 1 : 2, v)) != KITH_OK)
+            goto out;
+        if (hi == lo)
+            v[1] = v[0];
+    } else {
+        if ((st = values_at(tx, p, values, w, bucket, below, lo, 1, &v[0])) != KITH_OK ||
+            !bucket_of(cells, n, hi, &bucket, &below, &here) ||
+            (st = values_at(tx, p, values, w, bucket, below, hi, 1, &v[1])) != KITH_OK) {
+            if (st == KITH_OK)
+                st = KITH_E_INTERNAL;
+            goto out;
+        }
+    }
+    *out = (v[0] + v[1]) / 2.0 / (double)KITH_MS_PER_DAY;
     *has = true;
 out:
     json_decref(rows);

@@ -17,7 +17,9 @@
 #include "engine/internal.h"
 
 /* ---- rollup upkeep (health_rollups.c); each returns store errors as they are ---- */
-/* A participant was created (row as stored: id, program, created_at, referred_by, status). */
+/* A participant was created (row as stored: id, program, created_at, referred_by, status). One
+ * born with referred_by counts once their referral is created, which must follow in the same
+ * transaction at the same time (kith_eng_health_referral_created). */
 enum kith_status kith_eng_health_joined(struct kith_tx *tx, json_t *person);
 /* A participant became active (blocked -> active) or stopped being counted (blocked, erased). */
 enum kith_status kith_eng_health_active(struct kith_tx *tx, const char *participant, bool active);
@@ -56,9 +58,16 @@ struct kith_eng_exp {
     size_t n;
     uint8_t key[32]; /* the assignment key: a keyed hash of (experiment, participant) */
 };
-/* The running experiment of program into *out; KITH_E_NOT_FOUND when none runs. */
+/*
+ * The running experiment of program into *out; KITH_E_NOT_FOUND when none runs. Asked on every
+ * signup, click batch and participant shown, so each process keeps the answer for up to a
+ * second (like the program settings); a change made here is seen at once
+ * (kith_eng_exp_forget), one made by another instance within the second. Thread-safe.
+ */
 enum kith_status kith_eng_exp_running(struct kith_tx *tx, const char *program,
                                       struct kith_eng_exp *out);
+/* Forgets what kith_eng_exp_running keeps for program (NULL: for every program). */
+void kith_eng_exp_forget(const char *program);
 /* The variant participant belongs to (sticky: a pure function of the experiment and the id). */
 const char *kith_eng_exp_assign(const struct kith_eng_exp *e, const char *participant);
 /*

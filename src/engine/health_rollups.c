@@ -118,15 +118,31 @@ static void add_qual(struct deltas *d, int64_t k, int64_t n)
 static enum kith_status flush(struct kith_tx *tx, const char *program, const struct deltas *d)
 {
     enum kith_status st = KITH_OK;
+    /* The columns a join and a signup change, in KITH_Q_HEALTH_WEEK_ADD_JOIN's order: the
+     * narrow statement of every signup. */
+    static const enum col join_cols[] = {C_ACTIVE,   C_SIGNUPS,     C_REVIEWED,
+                                         C_REJECTED, C_R_CUSTOMERS, C_O_CUSTOMERS};
     for (size_t i = 0; st == KITH_OK && i < d->nw; i++) {
-        bool any = false;
-        json_t *args = json_pack("[sI]", program, (json_int_t)d->w[i].week);
+        bool any = false, narrow = true;
         for (int c = 0; c < C_COUNT; c++) {
+            bool in_join = false;
+            for (size_t k = 0; k < KITH_ARRAY_LEN(join_cols); k++)
+                in_join = in_join || join_cols[k] == (enum col)c;
             any = any || d->w[i].v[c] != 0;
-            json_array_append_new(args, json_integer(d->w[i].v[c]));
+            narrow = narrow && (in_join || d->w[i].v[c] == 0);
         }
-        if (any)
-            st = kith_store_exec(tx, KITH_Q_HEALTH_WEEK_ADD, args, NULL);
+        if (!any)
+            continue;
+        json_t *args = json_pack("[sI]", program, (json_int_t)d->w[i].week);
+        if (narrow) {
+            for (size_t k = 0; k < KITH_ARRAY_LEN(join_cols); k++)
+                json_array_append_new(args, json_integer(d->w[i].v[join_cols[k]]));
+        } else {
+            for (int c = 0; c < C_COUNT; c++)
+                json_array_append_new(args, json_integer(d->w[i].v[c]));
+        }
+        st = kith_store_exec(tx, narrow ? KITH_Q_HEALTH_WEEK_ADD_JOIN : KITH_Q_HEALTH_WEEK_ADD,
+                             args, NULL);
         json_decref(args);
     }
     for (size_t i = 0; st == KITH_OK && i < d->nh; i++) {
@@ -241,8 +257,21 @@ static enum kith_status person_change(struct kith_tx *tx, const struct person *b
     return st == KITH_OK ? flush(tx, after->program, &d) : st;
 }
 
-/* A person's row; KITH_E_NOT_FOUND for one who has none (never: every participant gets one at
- * creation or at the rebuild). */
+static enum kith_status person_insert(struct kith_tx *tx, const struct person *p)
+{
+    json_t *args =
+        json_pack("[ssIii]", p->id, p->program, (json_int_t)p->joined_at, p->side, p->active);
+    enum kith_status st = kith_store_exec(tx, KITH_Q_HEALTH_PERSON_INSERT, args, NULL);
+    json_decref(args);
+    return st;
+}
+
+/*
+ * A person's row. People get one at their first change, not when they join (a signup writes
+ * no row of its own): until then they are what they were at birth, read from participants
+ * (referred when their referral is not rejected, active unless blocked or erased), which is
+ * what their joining added to the weekly counts. KITH_E_NOT_FOUND for no such participant.
+ */
 static enum kith_status person_get(struct kith_tx *tx, const char *participant, struct person *p)
 {
     json_t *row = NULL, *args = json_pack("[s]", participant);
@@ -251,7 +280,27 @@ static enum kith_status person_get(struct kith_tx *tx, const char *participant, 
     if (st == KITH_OK)
         person_from_row(row, p);
     json_decref(row);
-    return st;
+    if (st != KITH_E_NOT_FOUND)
+        return st;
+    json_t *person = NULL, *referral = NULL;
+    if ((st = kith_store_get(tx, "participants", participant, &person)) != KITH_OK)
+        return st;
+    memset(p, 0, sizeof(*p));
+    kith_strlcpy(p->id, participant, sizeof(p->id));
+    kith_strlcpy(p->program, kith_eng_row_str(person, "program"), sizeof(p->program));
+    p->joined_at = kith_eng_row_int(person, "created_at");
+    p->active = strcmp(kith_eng_row_str(person, "status"), "active") == 0 &&
+                kith_eng_row_int(person, "erased") == 0;
+    const char *ref = kith_eng_row_str(person, "referred_by");
+    if (ref) {
+        st = kith_store_get(tx, "referrals", ref, &referral);
+        p->side = st == KITH_OK && strcmp(kith_eng_row_str(referral, "status"), "rejected") != 0;
+        if (st == KITH_E_NOT_FOUND)
+            st = KITH_OK;
+    }
+    json_decref(person);
+    json_decref(referral);
+    return st == KITH_OK ? person_insert(tx, p) : st;
 }
 
 enum kith_status kith_eng_health_joined(struct kith_tx *tx, json_t *person)
@@ -261,16 +310,10 @@ enum kith_status kith_eng_health_joined(struct kith_tx *tx, json_t *person)
     kith_strlcpy(p.id, kith_eng_row_str(person, "id"), sizeof(p.id));
     kith_strlcpy(p.program, kith_eng_row_str(person, "program"), sizeof(p.program));
     p.joined_at = kith_eng_row_int(person, "created_at");
-    /* Born referred when a referral is about to be made for them; one rejected at birth
-     * turns them organic again (kith_eng_health_referral_created). */
-    p.side = kith_eng_row_str(person, "referred_by") != NULL;
     p.active = 1;
-    json_t *row = json_pack("{s:s,s:s,s:I,s:i,s:i}", "participant", p.id, "program", p.program,
-                            "joined_at", (json_int_t)p.joined_at, "side", p.side, "active", 1);
-    enum kith_status st = kith_store_insert(tx, "health_people", row);
-    json_decref(row);
-    if (st != KITH_OK)
-        return st;
+    /* A referred person counts with their referral (one write for both). */
+    if (kith_eng_row_str(person, "referred_by") != NULL)
+        return KITH_OK;
     struct deltas d;
     d.nw = d.nh = d.nq = 0;
     contribute(&p, +1, &d);
@@ -327,12 +370,18 @@ enum kith_status kith_eng_health_referral_created(struct kith_tx *tx, json_t *re
         variant = kith_eng_exp_assign(&e, referrer);
     else if (st != KITH_E_NOT_FOUND)
         return st;
-    json_t *row = json_pack("{s:s,s:s,s:s,s:I,s:i,s:o,s:o}", "referral", id, "program", program,
-                            "referrer", referrer, "created_at", (json_int_t)at, "reviewed",
-                            review ? 1 : 0, "experiment", variant ? json_string(e.id) : json_null(),
-                            "variant", variant ? json_string(variant) : json_null());
-    st = kith_store_insert(tx, "health_referrals", row);
-    json_decref(row);
+    st = KITH_OK;
+    /* A row only for what a referral's own columns cannot say: sent to review, or made under
+     * an experiment; no row reads as neither (most referrals, one insert fewer per signup). */
+    if (review || variant) {
+        json_t *row =
+            json_pack("{s:s,s:s,s:s,s:I,s:i,s:o,s:o}", "referral", id, "program", program,
+                      "referrer", referrer, "created_at", (json_int_t)at, "reviewed",
+                      review ? 1 : 0, "experiment", variant ? json_string(e.id) : json_null(),
+                      "variant", variant ? json_string(variant) : json_null());
+        st = kith_store_insert(tx, "health_referrals", row);
+        json_decref(row);
+    }
     if (st == KITH_OK && variant)
         st = kith_eng_exp_member(tx, &e, referrer, true);
     if (st != KITH_OK)
@@ -343,12 +392,32 @@ enum kith_status kith_eng_health_referral_created(struct kith_tx *tx, json_t *re
     add_week(&d, w, C_SIGNUPS, 1);
     add_week(&d, w, C_REVIEWED, review);
     add_week(&d, w, C_REJECTED, rejected);
+    /* The referred person was born a moment ago in this transaction, with referred_by naming
+     * this referral (signups.c, imports.c: a participant is never referred later) and nothing
+     * counted yet (kith_eng_health_joined): they count now, as referred unless rejected at
+     * birth, in the same write as the signup. */
+    struct person born;
+    memset(&born, 0, sizeof(born));
+    kith_strlcpy(born.id, kith_eng_row_str(referral, "referred"), sizeof(born.id));
+    kith_strlcpy(born.program, program, sizeof(born.program));
+    born.joined_at = at;
+    born.side = !rejected;
+    born.active = 1;
+    contribute(&born, +1, &d);
+    if (rejected && (st = person_insert(tx, &born)) != KITH_OK)
+        return st; /* organic from birth: the row says so, whatever the participant says */
     if ((st = flush(tx, program, &d)) != KITH_OK)
         return st;
-    /* Born referred when the signup named the referral; an import makes the person first. */
-    if ((st = set_side(tx, kith_eng_row_str(referral, "referred"), rejected ? 0 : 1)) != KITH_OK)
+    /* The referrer's first own referral (the cycle time counts from their signup to it): one
+     * narrow lookup answers for every referral but the first. */
+    json_t *row = NULL, *args = json_pack("[s]", referrer);
+    st = kith_store_query_one(tx, KITH_Q_HEALTH_PERSON_FIRST_REFERRAL, args, &row);
+    json_decref(args);
+    bool later = st == KITH_OK && !kith_eng_row_is_null(row, "first_referral_at") &&
+                 kith_eng_row_int(row, "first_referral_at") <= at;
+    json_decref(row);
+    if ((st != KITH_OK && st != KITH_E_NOT_FOUND) || later)
         return st;
-    /* The referrer's first own referral (the cycle time counts from their signup to it). */
     struct person before, after;
     if ((st = person_get(tx, referrer, &before)) != KITH_OK)
         return st == KITH_E_NOT_FOUND ? KITH_OK : st;
@@ -412,7 +481,8 @@ enum kith_status kith_eng_health_referral_moving(struct kith_tx *tx, json_t *ref
     }
     if (st == KITH_OK && to == KITH_REFERRAL_REVIEW) {
         int64_t changed = 0;
-        json_t *args = json_pack("[s]", kith_eng_row_str(referral, "id"));
+        json_t *args = json_pack("[sssI]", kith_eng_row_str(referral, "id"), program, referrer,
+                                 (json_int_t)created);
         st = kith_store_exec(tx, KITH_Q_HEALTH_REFERRAL_REVIEWED, args, &changed);
         json_decref(args);
         if (st == KITH_OK && changed > 0)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "engine/pages.h"
 #include "engine/templates.h"
@@ -714,6 +715,7 @@ void kith_engine_settings_changed(void)
         prog_cache[i].cfg = NULL;
     }
     pthread_mutex_unlock(&prog_cache_mu);
+    kith_eng_exp_forget(NULL); /* the running experiments (section 23) */
 }
 
 enum kith_status kith_eng_prog_config(struct kith_tx *tx, const char *id, json_t **out)

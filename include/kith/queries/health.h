@@ -9,8 +9,11 @@
 
 #define KITH_QUERIES_HEALTH(X)                                                                     \
     X(HEALTH_PERSON_GET, "health.person_get")                                                      \
+    X(HEALTH_PERSON_INSERT, "health.person_insert")                                                \
+    X(HEALTH_PERSON_FIRST_REFERRAL, "health.person_first_referral")                                \
     X(HEALTH_PERSON_PUT, "health.person_put")                                                      \
     X(HEALTH_WEEK_ADD, "health.week_add")                                                          \
+    X(HEALTH_WEEK_ADD_JOIN, "health.week_add_join")                                                \
     X(HEALTH_COST_ADD, "health.cost_add")                                                          \
     X(HEALTH_HIST_ADD, "health.hist_add")                                                          \
     X(HEALTH_QUAL_ADD, "health.qual_add")                                                          \
