@@ -38,6 +38,7 @@ struct kith_app_config {
     bool fraud_scoring;              /* fraud_scoring; off only for benchmarks */
     const char *hash_key_file;       /* hash_key_file: the IP/user-agent hashing key, or NULL */
     const char *trusted_proxies;     /* trusted_proxies: CIDRs of reverse proxies, or NULL */
+    const char *stripe_api_base;     /* stripe_api_base: where reward fulfilment calls Stripe */
 };
 
 /* Runs the server until SIGTERM or SIGINT; returns 0 after a clean stop. */

@@ -159,6 +159,26 @@ enum kith_status kith_op_experiment_stop(struct kith_tx *, struct kith_call *, j
                                          struct kith_err *);
 enum kith_status kith_op_experiment_promote(struct kith_tx *, struct kith_call *, json_t **,
                                             struct kith_err *);
+/* Reward fulfilment (section 25): retry a failed Stripe fulfilment, mark a claim delivered, a
+ * claim as the owner reads and sends it (POST /v1/rewards/{id}/claim), the payout queue as
+ * PayPal's CSV (answers text through call->text_out) and marking payouts paid. */
+enum kith_status kith_op_fulfilment_retry(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+enum kith_status kith_op_fulfilment_delivered(struct kith_tx *, struct kith_call *, json_t **,
+                                              struct kith_err *);
+enum kith_status kith_op_reward_claim_get(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+enum kith_status kith_op_reward_claim(struct kith_tx *, struct kith_call *, json_t **,
+                                      struct kith_err *);
+enum kith_status kith_op_payouts_csv(struct kith_tx *, struct kith_call *, json_t **,
+                                     struct kith_err *);
+enum kith_status kith_op_payouts_mark_paid(struct kith_tx *, struct kith_call *, json_t **,
+                                           struct kith_err *);
+/* The same claim for the person, in the share hub's scope (KITH_SCOPE_HUB): their own rewards. */
+enum kith_status kith_op_hub_reward_claim_get(struct kith_tx *, struct kith_call *, json_t **,
+                                              struct kith_err *);
+enum kith_status kith_op_hub_reward_claim(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
 /* Webhook endpoints (section 11). */
 enum kith_status kith_op_endpoint_create(struct kith_tx *, struct kith_call *, json_t **,
                                          struct kith_err *);
@@ -357,6 +377,26 @@ enum kith_status kith_engine_mail_claim(struct kith_tx *tx, int64_t now_ms, size
                                         json_t **out);
 enum kith_status kith_engine_mail_record(struct kith_tx *tx, const char *notification_id, bool ok,
                                          int64_t now_ms);
+
+/*
+ * Reward fulfilment's Stripe calls (section 25), store side, for src/app/fulfil.c. claim takes
+ * up to max due fulfilments (a new attempt, a retry that came due, or a call whose lease ran
+ * out after its process died), marks each `sending` for a lease, and returns the calls to make
+ * as rows {"reward", "attempt", "get" (true: GET), "path" (with query), "body" (form, POST
+ * only), "idem_key" (POST only), "api_key"}; the key is the program's secret and must never be
+ * logged. A fulfilment that cannot be called (no API key, no customer or subscription to use)
+ * fails here instead. record takes one call's answer for (reward, attempt): http_status 0 when
+ * none came (error says why), body its text, retry_after_s and should_retry (Stripe-Should-Retry,
+ * -1 when absent) what it said about retrying; an answer for an attempt that is no longer the
+ * row's is ignored. *outcome (static) is "done", "failed", "retry" (scheduled again), "next"
+ * (another call is due now) or "stale".
+ */
+enum kith_status kith_engine_fulfil_claim(struct kith_tx *tx, int64_t now_ms, size_t max,
+                                          json_t **out);
+enum kith_status kith_engine_fulfil_record(struct kith_tx *tx, const char *reward, int64_t attempt,
+                                           int http_status, const char *body, int64_t retry_after_s,
+                                           int should_retry, const char *error, int64_t now_ms,
+                                           const char **outcome);
 
 /* Who may call a route (CONTRACT section 1). */
 enum kith_scope {

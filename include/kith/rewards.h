@@ -45,6 +45,8 @@ struct kith_reward_rule {
     uint32_t from_count;                               /* >= 1 */
     uint32_t to_count;                                 /* 0 = unbounded */
     uint32_t expires_days;                             /* 0 = never */
+    uint32_t months;      /* a trial's months (free_month, subscription_extension); 0 = unset */
+    uint32_t percent_off; /* a discount's coupon as a percentage (1..100); 0 = amount off */
 };
 
 /* Names as in the contract ("credit", "free_month", ...); parse returns false when unknown. */

@@ -2,7 +2,8 @@
  * webhooks.h: kith's outgoing and incoming HTTP signatures, the network policy that keeps
  * outgoing requests away from private networks (checked at connect time, on the resolved
  * address), the retry schedule, and the sender: a thread that runs libcurl's multi interface for
- * webhook deliveries and e-mail over SMTP and posts each result back to the loop.
+ * webhook deliveries, e-mail over SMTP and API calls whose answers the caller reads (Stripe, for
+ * reward fulfilment), and posts each result back to the loop.
  * Signing follows the Standard Webhooks specification; Stripe and Shopify verification follow
  * their documented schemes, with the HMAC, base64 and constant-time helpers of src/crypto.
  */
@@ -100,6 +101,23 @@ struct kith_mail_request {
     const char *body;    /* plain text, UTF-8 */
 };
 
+/*
+ * An API call whose answer the caller reads (kith_sender_call): GET, or POST with body as given
+ * (its Content-Type among headers). headers are "Name: value" lines (NULL-terminated array; a CR
+ * or LF ends a line there). Not judged by the network policy: the URL is the operator's own
+ * setting (KITH_STRIPE_API_BASE), not a receiver anyone can register.
+ */
+#define KITH_SENDER_CALL_KEEP_MAX (1024 * 1024) /* answer bytes kept by default */
+struct kith_call_request {
+    uint64_t tag;
+    bool get;
+    const char *url; /* http or https */
+    const char *const *headers;
+    const char *body; /* POST only */
+    size_t body_len;
+    size_t keep_max; /* answer bytes kept; 0: KITH_SENDER_CALL_KEEP_MAX. Longer: failed */
+};
+
 struct kith_send_result {
     uint64_t tag;
     int http_status; /* 0 when no HTTP answer arrived (refused, timeout, policy) */
@@ -107,6 +125,12 @@ struct kith_send_result {
     int64_t retry_after_s; /* from a Retry-After header in seconds, -1 when absent */
     bool ok;               /* 2xx for HTTP; accepted for SMTP */
     char error[128];       /* short reason when !ok: "timeout", "blocked_address", ... */
+    /* kith_sender_call only: the answer's body (NUL-terminated; any status), NULL when no answer
+     * arrived or it was longer than keep_max ("response_too_large"). Borrowed: valid during
+     * on_result only. */
+    char *body;
+    size_t body_len;
+    int should_retry; /* kith_sender_call: Stripe-Should-Retry true 1, false 0, absent -1 */
 };
 
 typedef void (*kith_send_result_fn)(void *ctx, const struct kith_send_result *res);
@@ -124,6 +148,8 @@ enum kith_status kith_sender_create(uv_loop_t *loop, const struct kith_netpolicy
 void kith_sender_post(struct kith_sender *s, const struct kith_send_request *req);
 /* Queues an e-mail; copies everything it needs. Thread-safe. */
 void kith_sender_mail(struct kith_sender *s, const struct kith_mail_request *req);
+/* Queues an API call (above); copies everything it needs. Thread-safe. */
+void kith_sender_call(struct kith_sender *s, const struct kith_call_request *req);
 /* Transfers queued or running. */
 size_t kith_sender_busy(struct kith_sender *s);
 /*

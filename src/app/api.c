@@ -104,8 +104,10 @@ static void call_done(void *arg, enum kith_status st)
         if (c->route->flags & KITH_APP_ROUTE_NEW_CODES)
             kith_app_links_clear_unknown(a);
     }
-    if (c->route->flags & KITH_APP_ROUTE_KICKS)
+    if (c->route->flags & KITH_APP_ROUTE_KICKS) {
         kith_app_deliver_kick(a); /* retries that came due on the test clock start now */
+        kith_app_fulfil_kick(a);
+    }
     kith_app_observe(a, c->route->name, c->ans.code, c->req->started_ns);
     respond(c);
     kith_engine_answer_dispose(&c->ans);

@@ -2,7 +2,8 @@
  * app.c: boot and shutdown of the running server. Start-up checks the settings it is given,
  * opens (creating and migrating) the store, loads the engine's secrets and shipped lists, puts
  * interrupted deliveries back, starts each part (Prometheus, the redirect cache, the click
- * batcher, delivery, the sweeper) and then the HTTP server with the route table. SIGTERM or
+ * batcher, delivery, fulfilment's Stripe calls, the sweeper) and then the HTTP server with the
+ * route table. SIGTERM or
  * SIGINT stops in the one order that loses nothing: stop accepting and let every request in
  * flight be answered, then hand the last clicks to the store, stop the timers and the sender,
  * and let the store finish every queued job before it closes. Under systemd (Type=notify) it
@@ -50,6 +51,7 @@ static void on_drained(void *ctx)
     kith_app_sweeper_stop(a);
     kith_app_limits_stop(a);
     kith_app_deliver_stop(a);
+    kith_app_fulfil_stop(a);
     uv_close((uv_handle_t *)&a->sigterm, kith_app_on_closed);
     uv_close((uv_handle_t *)&a->sigint, kith_app_on_closed);
     kith_store_close(a->store);
@@ -293,6 +295,11 @@ int kith_app_run(const struct kith_app_config *cfg)
                        err.message);
         goto out;
     }
+    if (kith_app_fulfil_init(&a, cfg, &err) != KITH_OK) {
+        kith_log_error("server", "msg=\"cannot start the Stripe sender\" error=\"%s\"",
+                       err.message);
+        goto out;
+    }
     if (open_store(&a, cfg, &err) != KITH_OK) {
         kith_log_error("server", "msg=\"cannot start\" error=\"%s\"", err.message);
         goto out;
@@ -334,6 +341,7 @@ int kith_app_run(const struct kith_app_config *cfg)
     rc = 0;
 out:
     /* After a clean stop these are no-ops; on failure paths they undo what was started. */
+    kith_app_fulfil_stop(&a);
     kith_app_deliver_dispose(&a);
     kith_store_close(a.store);
     a.store = NULL;

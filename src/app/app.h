@@ -2,8 +2,9 @@
  * app.h: what the parts of the running server share. struct kith_app is the one process-wide
  * object: the loop, the store, the engine settings, the HTTP server, and one member per part
  * (API calls, the redirect path and its code cache, the click batcher, webhook and e-mail
- * delivery, the sweeper, Prometheus). Each part lives in its own file with an init, a stop (on
- * the way down, while the loop still runs) and a dispose (after the loop ended).
+ * delivery, reward fulfilment's Stripe calls, the sweeper, Prometheus). Each part lives in its own
+ * file with an init, a stop (on the way down, while the loop still runs) and a dispose (after the
+ * loop ended).
  *
  * Threading: everything here runs on the loop thread. Store jobs a part submits run on a store
  * thread and touch only their own job record; their done callbacks come back to the loop.
@@ -133,6 +134,7 @@ void kith_app_resources_dispose(struct kith_app *a);
 /* ---- the people's pages (pages.c, hub_page.c) and CORS (cors.c), sections 4b and 20 ---- */
 struct kith_app_pages {
     char (*etags)[24];               /* per embedded file (web.h), in its order */
+    char openapi_etag[24];           /* of the embedded docs/api/openapi.json */
     struct kith_app_origin *origins; /* preflight answers: is this origin listed, for a while */
     size_t origin_count;
 };
@@ -226,6 +228,24 @@ void kith_app_deliver_kick(struct kith_app *a);
 void kith_app_deliver_stop(struct kith_app *a);
 void kith_app_deliver_dispose(struct kith_app *a);
 
+/* ---- reward fulfilment's Stripe calls (fulfil.c) ---- */
+struct kith_app_fulfil {
+    struct kith_sender *sender; /* a sender of its own: API calls, answers kept */
+    uv_timer_t timer;
+    bool timer_live;
+    bool claiming;
+    char base[512]; /* KITH_STRIPE_API_BASE, no trailing slash */
+    uint64_t calls_ok, calls_failed, done, failed;
+    struct kith_app_fulcall *calls; /* handed to the sender, answer not seen yet */
+};
+/* After kith_app_deliver_init (the sender borrows its policy object, unused for API calls). */
+enum kith_status kith_app_fulfil_init(struct kith_app *a, const struct kith_app_config *cfg,
+                                      struct kith_err *err);
+/* Claims due calls now instead of at the next poll. */
+void kith_app_fulfil_kick(struct kith_app *a);
+/* Stops the timer and the sender; calls in flight stay `sending` until their lease ends. */
+void kith_app_fulfil_stop(struct kith_app *a);
+
 /* ---- the sweeper (sweeper.c) ---- */
 struct kith_app_sweeper {
     uv_timer_t timer;
@@ -262,6 +282,7 @@ struct kith_app {
     struct kith_app_pages pages;
     struct kith_app_clicks clicks;
     struct kith_app_deliver deliver;
+    struct kith_app_fulfil fulfil;
     struct kith_app_sweeper sweeper;
 };
 

@@ -314,10 +314,41 @@ const char *kith_app_asset_version(struct kith_app *a, const char *name)
     return "0";
 }
 
+/* docs/api/openapi.json, embedded by cmake/embed.cmake (CMakeLists.txt). */
+extern const char kith_data_openapi[];
+extern const size_t kith_data_openapi_len;
+
+/* GET /openapi.json: the API reference, as committed; any site may read it. */
+static void openapi(struct kith_app *a, struct kith_http_request *req,
+                    const struct kith_app_route *route)
+{
+    char etag[32];
+    snprintf(etag, sizeof(etag), "\"%s\"", a->pages.openapi_etag);
+    struct kith_http_header h[] = {
+        {"Content-Type", "application/json"},
+        {"Cache-Control", "public, max-age=3600"},
+        {"ETag", etag},
+        {"X-Content-Type-Options", "nosniff"},
+        {"Access-Control-Allow-Origin", "*"},
+    };
+    const char *inm = kith_http_header(req, "If-None-Match");
+    if (inm && strstr(inm, etag) != NULL) {
+        kith_app_observe(a, route->name, 304, req->started_ns);
+        kith_http_respond(req, 304, h, KITH_ARRAY_LEN(h), "", 0);
+        return;
+    }
+    kith_app_observe(a, route->name, 200, req->started_ns);
+    kith_http_respond(req, 200, h, KITH_ARRAY_LEN(h), kith_data_openapi, kith_data_openapi_len);
+}
+
 void kith_app_asset(struct kith_http_request *req, void *ctx)
 {
     struct kith_app *a = ctx;
     const struct kith_app_route *route = req->route_data;
+    if (strcmp(route->pattern, "/openapi.json") == 0) {
+        openapi(a, req, route);
+        return;
+    }
     const char *name = req->param_count > 0 ? req->params[0] : "kith.js";
     const struct kith_web_file *f = NULL;
     size_t idx = 0;
@@ -365,6 +396,9 @@ void kith_app_pages_init(struct kith_app *a)
         kith_crypto_hash(kith_web_files[i].data, kith_web_files[i].len, h);
         kith_strlcpy(a->pages.etags[i], h, 17); /* 64 bits of the digest name a version */
     }
+    char oh[KITH_CRYPTO_HASH_HEX];
+    kith_crypto_hash(kith_data_openapi, kith_data_openapi_len, oh);
+    kith_strlcpy(a->pages.openapi_etag, oh, 17);
 }
 
 void kith_app_pages_dispose(struct kith_app *a)

@@ -197,8 +197,27 @@ const struct kith_app_route kith_app_routes[] = {
 
     /* operations (24) */
     {KITH_HTTP_GET, "/v1/exports/{file}", "exports.get", API, kith_op_export, SECRET, 0},
+    {KITH_HTTP_GET, "/openapi.json", "docs.openapi", KITH_APP_ROUTE_ASSET, NULL, SECRET, 0},
 
     /* fulfilment (25) */
+    {KITH_HTTP_POST, "/v1/rewards/{id}/fulfilment/retry", "rewards.fulfilment.retry", API,
+     kith_op_fulfilment_retry, SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/rewards/{id}/fulfilment/delivered", "rewards.fulfilment.delivered", API,
+     kith_op_fulfilment_delivered, SECRET, BODY},
+    {KITH_HTTP_GET, "/v1/rewards/{id}/claim", "rewards.claim.get", API, kith_op_reward_claim_get,
+     SECRET, 0},
+    {KITH_HTTP_POST, "/v1/rewards/{id}/claim", "rewards.claim", API, kith_op_reward_claim, SECRET,
+     BODY},
+    {KITH_HTTP_GET, "/v1/payouts.csv", "payouts.csv", API, kith_op_payouts_csv, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/payouts/mark_paid", "payouts.mark_paid", API, kith_op_payouts_mark_paid,
+     SECRET, BODY},
+    /* the person's own claim, in the share hub's scope */
+    {KITH_HTTP_GET, "/v1/hub/rewards/{id}/claim", "hub.rewards.claim.get", API,
+     kith_op_hub_reward_claim_get, HUB, LIMIT_PUBLIC},
+    {KITH_HTTP_POST, "/v1/hub/rewards/{id}/claim", "hub.rewards.claim", API,
+     kith_op_hub_reward_claim, HUB, BODY | LIMIT_PUBLIC},
+    {KITH_HTTP_OPTIONS, "/v1/hub/{a}/{b}/{c}", "cors.preflight", PREFLIGHT, NULL, SECRET,
+     LIMIT_PUBLIC},
 
     /* the test clock (10), only with --test-clock */
     {KITH_HTTP_GET, "/v1/test/clock", "test.clock.get", API, kith_op_clock_get, SECRET,

@@ -134,6 +134,9 @@ static json_t *participant_json(struct kith_tx *tx, const struct kith_engine *en
     json_object_set_new(out, "leaderboard_opt_in",
                         json_boolean(kith_eng_row_int(row, "leaderboard_opt_in") != 0));
     json_object_set_new(out, "metadata", meta);
+    /* The person's Stripe objects, for reward fulfilment (section 25). */
+    json_object_set_new(out, "stripe_customer_id", str_or_null(row, "stripe_customer_id"));
+    json_object_set_new(out, "stripe_subscription_id", str_or_null(row, "stripe_subscription_id"));
     json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
     json_object_set_new(out, "stats", stats);
     kith_eng_adv_render(tx, row, fresh, out); /* progress and roles (section 15) */
@@ -190,7 +193,7 @@ json_t *kith_eng_render_referral_rows(json_t *row, json_t *referrer, json_t *ref
     return out;
 }
 
-json_t *kith_eng_render_reward(json_t *row)
+json_t *kith_eng_render_reward(struct kith_tx *tx, json_t *row)
 {
     json_t *out = json_object();
     json_object_set_new(out, "id", str_or_null(row, "id"));
@@ -214,6 +217,7 @@ json_t *kith_eng_render_reward(json_t *row)
                          ? json_loads(kith_eng_row_str(row, "source"), 0, NULL)
                          : NULL;
     json_object_set_new(out, "source", source ? source : json_null());
+    json_object_set_new(out, "fulfilment", kith_eng_fulfil_render(tx, row)); /* section 25 */
     return out;
 }
 

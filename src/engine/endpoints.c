@@ -19,7 +19,9 @@ static const char *const event_types[] = {
     "participant.level_changed", "participant.level_pending", "participant.role_granted",
     "participant.role_revoked",
     /* moments, asks and rituals (sections 17, 18) */
-    "ask.created", "spotlight.drafted", "spotlight.published"};
+    "ask.created", "spotlight.drafted", "spotlight.published",
+    /* reward fulfilment (section 25) */
+    "reward.fulfilled", "reward.fulfilment_failed", "reward.claimed"};
 /* clang-format on */
 
 static enum kith_status parse_events(json_t *body, json_t **out, struct kith_err *err)

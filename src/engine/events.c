@@ -65,7 +65,7 @@ static enum kith_status answer(struct kith_tx *tx, json_t *ev, const char *exter
     json_t *list = json_array();
     size_t i;
     json_t *r;
-    json_array_foreach(rewards, i, r) json_array_append_new(list, kith_eng_render_reward(r));
+    json_array_foreach(rewards, i, r) json_array_append_new(list, kith_eng_render_reward(tx, r));
     json_decref(rewards);
     *out = json_object();
     json_object_set_new(*out, "event", render_event(ev, external_id));

@@ -142,6 +142,10 @@ static json_t *rewards_part(struct kith_tx *tx, const char *id, int64_t now_ms)
                                "friend_first_name", friend ? json_string(friend) : json_null(),
                                "expires_at", kith_eng_time_or_null(r, "expires_at"), "created_at",
                                kith_eng_time_or_null(r, "created_at")));
+            /* Its id (for /v1/hub/rewards/{id}/claim) and how it reaches them (section 25). */
+            json_t *shown = json_array_get(out, json_array_size(out) - 1);
+            json_object_set_new(shown, "id", json_string(kith_eng_row_str(r, "id")));
+            json_object_set_new(shown, "fulfilment", kith_eng_fulfil_for_person(tx, r));
         }
     }
     json_decref(args);

@@ -108,7 +108,8 @@ json_t *kith_eng_render_referral_rows(json_t *row, json_t *referrer, json_t *ref
  * the program's settings (cached). */
 json_t *kith_eng_render_new_participant(struct kith_tx *tx, const struct kith_engine *eng,
                                         json_t *row);
-json_t *kith_eng_render_reward(json_t *row);
+/* A reward as the contract shows it, with its `fulfilment` (section 25, read in tx). */
+json_t *kith_eng_render_reward(struct kith_tx *tx, json_t *row);
 /* Loads one row of table by id; KITH_E_NOT_FOUND names what was not found. */
 enum kith_status kith_eng_load_row(struct kith_tx *tx, const char *table, const char *id,
                                    const char *what, json_t **out, struct kith_err *err);
@@ -137,6 +138,32 @@ enum kith_status kith_eng_participant_insert(struct kith_tx *tx, const struct ki
  * copies it into out; KITH_E_CODE_TAKEN (param "code") when its normal form has an owner. */
 enum kith_status kith_eng_code_keep(struct kith_tx *tx, const char *participant, const char *code,
                                     int64_t now_ms, char out[16], struct kith_err *err);
+
+/* ---- reward fulfilment (fulfil*.c, payouts.c; section 25) ---- */
+/* Validates the program settings `fulfilment`, `stripe_api_key` and `claim_form` of in (a whole
+ * program document) into cfg, normalised. */
+enum kith_status kith_eng_fulfil_settings(json_t *in, json_t *cfg, struct kith_err *err);
+/* A reward rule's `months` (free_month, subscription_extension: 1..36) and `percent_off`
+ * (discount: 1..100) from in into r and, when given, into norm. path names the rule. */
+enum kith_status kith_eng_fulfil_rule_terms(json_t *in, const char *path,
+                                            struct kith_reward_rule *r, json_t *norm,
+                                            struct kith_err *err);
+/*
+ * After the reward writer moved reward (the row as now written) to `to`: on issue the reward
+ * joins its program's fulfilment for its kind (a Stripe call due now, the payout queue or a
+ * claim; nothing for `none`), once per reward (the table's key); on redeem a pending payout or
+ * claim is done (reward.fulfilled); on void or expiry a fulfilment that has not reached Stripe
+ * yet is stopped (failed, its error saying why; no webhook beyond the reward's own).
+ */
+enum kith_status kith_eng_fulfil_moved(struct kith_tx *tx, json_t *reward,
+                                       enum kith_reward_status to, int64_t now_ms);
+/* The reward's `fulfilment` object (a new reference). */
+json_t *kith_eng_fulfil_render(struct kith_tx *tx, json_t *reward);
+/* What the person sees of it in the share hub: {"method", "status", "code"} and, for a claim,
+ * "claim": "open"|"claimed"|"delivered" (never Stripe's error text or ids). */
+json_t *kith_eng_fulfil_for_person(struct kith_tx *tx, json_t *reward);
+/* Erasure: the person's claim answers and Stripe ids. */
+enum kith_status kith_eng_fulfil_erase(struct kith_tx *tx, const char *participant);
 
 /* ---- person fields (participants.c), shared by participant creation and signups ---- */
 /* Validates the person fields of body (external_id, email, first_name, ip, device, payment

@@ -40,6 +40,10 @@ static enum kith_status create_reward(struct kith_tx *tx, const struct prog *p, 
     json_object_set_new(row, "expires_days",
                         r->expires_days ? json_integer(r->expires_days) : json_null());
     json_object_set_new(row, "event", event_id ? json_string(event_id) : json_null());
+    if (r->months) /* section 25: a trial's months, a coupon's percentage */
+        json_object_set_new(row, "months", json_integer(r->months));
+    if (r->percent_off)
+        json_object_set_new(row, "percent_off", json_integer(r->percent_off));
     json_object_set_new(row, "created_at", json_integer(now_ms));
     json_object_set_new(row, "updated_at", json_integer(now_ms));
     enum kith_status st = kith_store_insert(tx, "rewards", row);

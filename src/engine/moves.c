@@ -168,6 +168,10 @@ enum kith_status kith_eng_reward_move(struct kith_tx *tx, const struct kith_engi
     json_decref(set);
     if (st != KITH_OK)
         return st;
+    /* Fulfilment follows (section 25): an issued reward is delivered as its program says, a
+     * redeemed payout or claim is done. Before the event, so that it shows the fulfilment. */
+    if ((st = kith_eng_fulfil_moved(tx, reward, to, now_ms)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not store the fulfilment");
     char type[32];
     snprintf(type, sizeof(type), "reward.%s", kith_reward_status_name(to));
     if ((st = kith_eng_outbox_reward(tx, id, type, now_ms)) != KITH_OK)

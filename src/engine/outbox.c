@@ -136,7 +136,7 @@ enum kith_status kith_eng_outbox_reward(struct kith_tx *tx, const char *id, cons
     enum kith_status st = kith_store_get(tx, "rewards", id, &row);
     if (st != KITH_OK)
         return st;
-    st = kith_eng_outbox_emit(tx, type, kith_eng_render_reward(row), now_ms);
+    st = kith_eng_outbox_emit(tx, type, kith_eng_render_reward(tx, row), now_ms);
     json_decref(row);
     return st;
 }

@@ -28,6 +28,8 @@ static const char *const create_fields[] = {"program",
                                             "payment_fingerprint",
                                             "leaderboard_opt_in",
                                             "metadata",
+                                            "stripe_customer_id",
+                                            "stripe_subscription_id",
                                             NULL};
 
 /* Checks an e-mail enough to compare it, and fills its normal form. */
@@ -121,6 +123,34 @@ enum kith_status kith_eng_metadata_field(json_t *body, json_t *row, struct kith_
     return KITH_OK;
 }
 
+/* The person's Stripe customer and subscription (section 25): Stripe ids, or null to clear
+ * them (PATCH). They end up in Stripe's URLs, so only letters, digits and '_' pass. */
+static enum kith_status stripe_ids(json_t *body, json_t *row, struct kith_err *err)
+{
+    static const char *const names[] = {"stripe_customer_id", "stripe_subscription_id"};
+    static const char *const prefixes[] = {"cus_", "sub_"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = NULL;
+        enum kith_status st = kith_eng_in_string(body, names[i], false, 5, 255, &v, err);
+        if (st != KITH_OK)
+            return st;
+        if (v == NULL) {
+            if (json_is_null(json_object_get(body, names[i])))
+                json_object_set_new(row, names[i], json_null());
+            continue;
+        }
+        bool ok = strncmp(v, prefixes[i], 4) == 0;
+        for (const char *c = v; ok && *c; c++)
+            ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                 *c == '_';
+        if (!ok)
+            return kith_err_set(err, KITH_E_INVALID_PARAM, names[i],
+                                "'%s' is a Stripe id such as %s...", names[i], prefixes[i]);
+        json_object_set_new(row, names[i], json_string(v));
+    }
+    return KITH_OK;
+}
+
 enum kith_status kith_op_participant_create(struct kith_tx *tx, struct kith_call *call,
                                             json_t **out, struct kith_err *err)
 {
@@ -134,6 +164,7 @@ enum kith_status kith_op_participant_create(struct kith_tx *tx, struct kith_call
         (st = kith_eng_participant_fields(call->body, call->eng, fields, err)) != KITH_OK ||
         (st = kith_eng_in_bool(call->body, "leaderboard_opt_in", &opt_in, NULL, err)) != KITH_OK ||
         (st = kith_eng_metadata_field(call->body, fields, err)) != KITH_OK ||
+        (st = stripe_ids(call->body, fields, err)) != KITH_OK ||
         (st = kith_eng_prog_resolve(tx, program, &p, err)) != KITH_OK)
         goto out;
     json_object_set_new(fields, "leaderboard_opt_in", json_boolean(opt_in));
@@ -224,9 +255,17 @@ enum kith_status kith_op_participant_get(struct kith_tx *tx, struct kith_call *c
 enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call *call,
                                             json_t **out, struct kith_err *err)
 {
-    static const char *const allowed[] = {"email",  "first_name",  "leaderboard_opt_in",
-                                          "status", "metadata",    "code",
-                                          "codes",  "preferences", NULL};
+    static const char *const allowed[] = {"email",
+                                          "first_name",
+                                          "leaderboard_opt_in",
+                                          "status",
+                                          "metadata",
+                                          "code",
+                                          "codes",
+                                          "preferences",
+                                          "stripe_customer_id",
+                                          "stripe_subscription_id",
+                                          NULL};
     const char *email = NULL, *name = NULL, *status = NULL;
     char norm[EMAIL_MAX + 1];
     bool opt_in = false, has_opt_in = false;
@@ -246,7 +285,8 @@ enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call
         (st = kith_eng_in_bool(call->body, "leaderboard_opt_in", &opt_in, &has_opt_in, err)) !=
             KITH_OK ||
         (st = kith_eng_in_string(call->body, "status", false, 1, 16, &status, err)) != KITH_OK ||
-        (st = kith_eng_metadata_field(call->body, set, err)) != KITH_OK)
+        (st = kith_eng_metadata_field(call->body, set, err)) != KITH_OK ||
+        (st = stripe_ids(call->body, set, err)) != KITH_OK)
         goto out;
     if (status && strcmp(status, "active") != 0 && strcmp(status, "blocked") != 0) {
         st = kith_err_set(err, KITH_E_INVALID_PARAM, "status",

@@ -74,7 +74,8 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
         r, "has_ip_hash", json_boolean(kith_eng_row_int(r, "has_ip_hash") != 0));
     json_t *made_out = json_array(), *rewards_out = json_array();
     json_array_foreach(made, i, r) json_array_append_new(made_out, kith_eng_render_referral(tx, r));
-    json_array_foreach(rewards, i, r) json_array_append_new(rewards_out, kith_eng_render_reward(r));
+    json_array_foreach(rewards, i, r)
+        json_array_append_new(rewards_out, kith_eng_render_reward(tx, r));
     json_t *p = kith_eng_render_participant(tx, call->eng, person);
     /* What kith keeps for fraud checks, shown as what it is. */
     json_object_set_new(p, "ip_hash_held", json_boolean(!kith_eng_row_is_null(person, "ip_hash")));
@@ -167,6 +168,8 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
     if (st == KITH_OK)                   /* the leads that were this person (leads.c) */
         st = kith_eng_leads_erase_person(tx, id, call->now_ms);
     st = kith_eng_asks_erase(tx, id);
+    if (st == KITH_OK)
+        st = kith_eng_fulfil_erase(tx, id); /* claim answers, Stripe ids (25) */
     if (st != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not erase the person");
     kith_tx_purge_log_after_commit(tx);

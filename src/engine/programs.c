@@ -40,11 +40,14 @@ static const char *const program_fields[] = {"id",
                                              "asks",
                                              "rituals",
                                              "public_page",
+                                             "fulfilment",
+                                             "stripe_api_key",
+                                             "claim_form",
                                              NULL};
 static const char *const qual_fields[] = {"event", "min_amount", "hold_days", "within_days", NULL};
-static const char *const rule_fields[] = {"to",       "kind",         "amount",
-                                          "currency", "description",  "from_count",
-                                          "to_count", "expires_days", NULL};
+static const char *const rule_fields[] = {"to",          "kind",        "amount",   "currency",
+                                          "description", "from_count",  "to_count", "expires_days",
+                                          "months",      "percent_off", NULL};
 static const char *const fraud_fields[] = {"review_at",
                                            "reject_at",
                                            "velocity_per_day",
@@ -134,7 +137,12 @@ static enum kith_status parse_rule(json_t *in, size_t idx, struct kith_reward_ru
     json_object_set_new(*norm, "from_count", json_integer(from));
     json_object_set_new(*norm, "to_count", has_to ? json_integer(upto) : json_null());
     json_object_set_new(*norm, "expires_days", has_exp ? json_integer(exp) : json_null());
-    return KITH_OK;
+    /* A trial's months and a coupon's percentage (section 25, fulfil_settings.c). */
+    if ((st = kith_eng_fulfil_rule_terms(in, path, r, *norm, err)) != KITH_OK) {
+        json_decref(*norm);
+        *norm = NULL;
+    }
+    return st;
 }
 
 static enum kith_status parse_domains(json_t *fraud, const char *name, json_t **norm,
@@ -414,7 +422,8 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
         (st = parse_secret(in, "stripe_webhook_secret", cfg, err)) != KITH_OK ||
         (st = parse_secret(in, "shopify_webhook_secret", cfg, err)) != KITH_OK ||
         (st = kith_eng_pages_settings(in, cfg, err)) != KITH_OK ||
-        (st = kith_eng_asks_settings(in, cfg, err)) != KITH_OK) {
+        (st = kith_eng_asks_settings(in, cfg, err)) != KITH_OK ||
+        (st = kith_eng_fulfil_settings(in, cfg, err)) != KITH_OK) { /* section 25 */
         json_decref(templates);
         json_decref(cfg);
         return st;
@@ -436,7 +445,8 @@ static json_t *render_program(json_t *cfg, const struct prog *p, int64_t created
     json_t *out = json_deep_copy(cfg);
     json_object_set_new(out, "attribution_window_days", json_integer(p->window_days));
     /* Provider secrets are shown only as a hint of which one is set. */
-    static const char *const secrets[] = {"stripe_webhook_secret", "shopify_webhook_secret"};
+    static const char *const secrets[] = {"stripe_webhook_secret", "shopify_webhook_secret",
+                                          "stripe_api_key"};
     for (size_t i = 0; i < KITH_ARRAY_LEN(secrets); i++) {
         const char *v = json_string_value(json_object_get(out, secrets[i]));
         if (v) {
@@ -674,7 +684,8 @@ enum kith_status kith_op_program_update(struct kith_tx *tx, struct kith_call *ca
         /* Nested settings merge field by field, so a PATCH can change one hold_days alone. */
         if ((strcmp(key, "qualification") == 0 || strcmp(key, "fraud") == 0 ||
              strcmp(key, "templates") == 0 || strcmp(key, "asks") == 0 ||
-             strcmp(key, "rituals") == 0) &&
+             strcmp(key, "rituals") == 0 || strcmp(key, "fulfilment") == 0 ||
+             strcmp(key, "claim_form") == 0) &&
             json_is_object(v) && json_is_object(old))
             json_object_update(old, v);
         else

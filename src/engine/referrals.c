@@ -16,9 +16,8 @@ static json_t *render_referral_row(struct kith_tx *tx, void *ctx, json_t *row)
 
 static json_t *render_reward_row(struct kith_tx *tx, void *ctx, json_t *row)
 {
-    (void)tx;
     (void)ctx;
-    return kith_eng_render_reward(row);
+    return kith_eng_render_reward(tx, row);
 }
 
 /* Optional filter from the query string as a JSON string or null (a new reference). */
@@ -130,7 +129,7 @@ enum kith_status kith_op_reward_get(struct kith_tx *tx, struct kith_call *call, 
     enum kith_status st = get(tx, call, "rewards", "reward", &row, err);
     if (st != KITH_OK)
         return st;
-    *out = kith_eng_render_reward(row);
+    *out = kith_eng_render_reward(tx, row);
     json_decref(row);
     return KITH_OK;
 }
@@ -344,7 +343,7 @@ static enum kith_status reward_move(struct kith_tx *tx, struct kith_call *call,
     /* The request asks for the move: a refusal is the contract's 409 invalid_state (an expired
      * reward is neither redeemed nor voided), and the moves time had made due stay. */
     if ((st = kith_eng_reward_move(tx, call->eng, row, to, call->now_ms, err)) == KITH_OK)
-        *out = kith_eng_render_reward(row); /* the writer kept row in step */
+        *out = kith_eng_render_reward(tx, row); /* the writer kept row in step */
     else if (st == KITH_E_INVALID_STATE && moved)
         call->keeps_due_moves = true;
     json_decref(row);

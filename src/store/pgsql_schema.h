@@ -247,7 +247,23 @@ static const char *const kith_pgsql_migrations[] = {
     "CREATE INDEX admin_failures_email ON admin_failures (email, at);"
     "ALTER TABLE api_keys ADD COLUMN name TEXT;"
     "ALTER TABLE api_keys ADD COLUMN last_used_at BIGINT;",
-    /* 8: program health (section 22) and experiments (23). Rollups kept in the transactions
+    /* 8: reward fulfilment (CONTRACT section 25): one row per reward kith delivers. */
+    "CREATE TABLE fulfilments (seq BIGSERIAL, id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, method TEXT NOT NULL, status TEXT NOT NULL, step TEXT,"
+    "  attempts BIGINT NOT NULL DEFAULT 0, failures BIGINT NOT NULL DEFAULT 0,"
+    "  generation BIGINT NOT NULL DEFAULT 1, verify BIGINT NOT NULL DEFAULT 0,"
+    "  posted BIGINT NOT NULL DEFAULT 0, request TEXT, key_first_at BIGINT, cursor TEXT,"
+    "  customer TEXT, coupon TEXT, external_id TEXT, code TEXT, error TEXT, claim TEXT,"
+    "  claimed_at BIGINT, next_attempt_at BIGINT, created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL, done_at BIGINT);"
+    "CREATE INDEX fulfilments_due ON fulfilments (status, next_attempt_at);"
+    "CREATE INDEX fulfilments_queue ON fulfilments (program, method, status, seq);"
+    "CREATE INDEX fulfilments_participant ON fulfilments (participant);"
+    "ALTER TABLE participants ADD COLUMN stripe_customer_id TEXT;"
+    "ALTER TABLE participants ADD COLUMN stripe_subscription_id TEXT;"
+    "ALTER TABLE rewards ADD COLUMN months BIGINT;"
+    "ALTER TABLE rewards ADD COLUMN percent_off BIGINT;",
+    /* 9: program health (section 22) and experiments (23). Rollups kept in the transactions
      * that change what they count (src/engine/health_rollups.c), rebuilt from the raw tables
      * when the meta key health_rollups is absent (a database that predates them):
      * health_people holds each participant's facts the figures need; health_weeks the weekly

@@ -261,7 +261,26 @@ static const char *const kith_sqlite_migrations[] = {
     "CREATE INDEX admin_failures_email ON admin_failures (email, at);"
     "ALTER TABLE api_keys ADD COLUMN name TEXT;"
     "ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;",
-    /* 8: program health (section 22) and experiments (23). Rollups kept in the transactions
+    /* 8: reward fulfilment (CONTRACT section 25). One row per reward that kith delivers, keyed
+     * by the reward's id, so a reward is never fulfilled twice; a Stripe call in flight is a
+     * `sending` row whose lease (next_attempt_at) runs out if its process dies. The person's
+     * Stripe objects live on the participant; a rule's months and percent_off on its rewards. */
+    "CREATE TABLE fulfilments (id TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  participant TEXT NOT NULL, method TEXT NOT NULL, status TEXT NOT NULL, step TEXT,"
+    "  attempts INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
+    "  generation INTEGER NOT NULL DEFAULT 1, verify INTEGER NOT NULL DEFAULT 0,"
+    "  posted INTEGER NOT NULL DEFAULT 0, request TEXT, key_first_at INTEGER, cursor TEXT,"
+    "  customer TEXT, coupon TEXT, external_id TEXT, code TEXT, error TEXT, claim TEXT,"
+    "  claimed_at INTEGER, next_attempt_at INTEGER, created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL, done_at INTEGER);"
+    "CREATE INDEX fulfilments_due ON fulfilments (status, next_attempt_at);"
+    "CREATE INDEX fulfilments_queue ON fulfilments (program, method, status);"
+    "CREATE INDEX fulfilments_participant ON fulfilments (participant);"
+    "ALTER TABLE participants ADD COLUMN stripe_customer_id TEXT;"
+    "ALTER TABLE participants ADD COLUMN stripe_subscription_id TEXT;"
+    "ALTER TABLE rewards ADD COLUMN months INTEGER;"
+    "ALTER TABLE rewards ADD COLUMN percent_off INTEGER;",
+    /* 9: program health (section 22) and experiments (23). Rollups kept in the transactions
      * that change what they count (src/engine/health_rollups.c), rebuilt from the raw tables
      * when the meta key health_rollups is absent (a database that predates them):
      * health_people holds each participant's facts the figures need; health_weeks the weekly

@@ -1,5 +1,6 @@
 /*
- * sender.c: the thread that talks to the outside world for webhooks and e-mail. Requests are
+ * sender.c: the thread that talks to the outside world for webhooks, e-mail and API calls (the
+ * Stripe calls of reward fulfilment, whose answers are kept for the caller). Requests are
  * copied onto a queue under a mutex; one thread drives a libcurl multi handle (at most
  * SENDER_ACTIVE_MAX transfers at once) and sleeps in curl_multi_poll until a transfer or new
  * work needs it; each finished transfer becomes a result on a second list, and a uv_async_t
@@ -27,7 +28,7 @@
 #define SENDER_BODY_KEEP_MAX 65536     /* response bytes read before we stop listening */
 #define SENDER_RETRY_AFTER_MAX 2592000 /* 30 days: anything larger is nonsense, clamp */
 
-enum job_kind { JOB_HTTP, JOB_MAIL };
+enum job_kind { JOB_HTTP, JOB_MAIL, JOB_CALL };
 
 struct job {
     struct job *next, *prev; /* queue (singly used) or active list (doubly linked) */
@@ -47,6 +48,10 @@ struct job {
     size_t received;
     bool blocked;     /* the policy refused an address curl tried */
     bool body_capped; /* we stopped reading a long response on purpose */
+    bool get;         /* JOB_CALL: GET instead of POST */
+    int should_retry; /* JOB_CALL: Stripe-Should-Retry of the answer, -1 when absent */
+    size_t keep_max;  /* JOB_CALL: response bytes kept for the caller */
+    struct kith_buf kept;
 };
 
 struct result_node {
@@ -123,6 +128,7 @@ static void job_free(struct job *j)
     free(j->url);
     free(j->payload);
     free(j->mail_from);
+    kith_buf_dispose(&j->kept);
     free(j);
 }
 
@@ -132,6 +138,7 @@ static void enqueue(struct kith_sender *s, struct job *j)
 {
     j->sender = s;
     j->retry_after_s = -1;
+    j->should_retry = -1;
     uv_mutex_lock(&s->mu);
     if (s->queue_tail)
         s->queue_tail->next = j;
@@ -168,6 +175,28 @@ void kith_sender_post(struct kith_sender *s, const struct kith_send_request *req
     j->headers = xslist_append(j->headers, line);
     j->headers = xslist_append(j->headers, "User-Agent: kith-webhooks/1");
     /* No "Expect: 100-continue" pause for bodies over 1 KiB. */
+    j->headers = xslist_append(j->headers, "Expect:");
+    enqueue(s, j);
+}
+
+void kith_sender_call(struct kith_sender *s, const struct kith_call_request *req)
+{
+    struct job *j = xcalloc(1, sizeof(*j));
+    j->kind = JOB_CALL;
+    j->tag = req->tag;
+    j->get = req->get;
+    j->keep_max = req->keep_max ? req->keep_max : KITH_SENDER_CALL_KEEP_MAX;
+    j->url = xstrdup(req->url);
+    j->payload_len = req->body ? req->body_len : 0;
+    j->payload = xcalloc(1, j->payload_len + 1);
+    if (j->payload_len)
+        memcpy(j->payload, req->body, j->payload_len);
+    for (size_t i = 0; req->headers && req->headers[i]; i++) {
+        char *line = xstrdup(req->headers[i]);
+        line[strcspn(line, "\r\n")] = '\0'; /* a CR or LF would start a header of its own */
+        j->headers = xslist_append(j->headers, line);
+        free(line);
+    }
     j->headers = xslist_append(j->headers, "Expect:");
     enqueue(s, j);
 }
@@ -319,6 +348,7 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
 {
     struct job *j = clientp;
     (void)purpose;
+    /* Webhooks only: an API call goes to the operator's own configured base URL. */
     if (j->kind == JOB_HTTP && !kith_netpolicy_allows(j->sender->policy, &address->addr)) {
         j->blocked = true;
         return CURL_SOCKET_BAD;
@@ -330,8 +360,15 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct job *j = userdata;
     size_t n = size * nmemb;
-    (void)ptr;
     j->received += n;
+    if (j->kind == JOB_CALL) {
+        if (j->received > j->keep_max) {
+            j->body_capped = true; /* an answer cut short cannot be read: the call failed */
+            return 0;
+        }
+        kith_buf_append(&j->kept, ptr, n);
+        return n;
+    }
     if (j->received > SENDER_BODY_KEEP_MAX) {
         /* The status is what we came for; a receiver streaming forever must not hold us. */
         j->body_capped = true;
@@ -354,6 +391,18 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 
     if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
         j->retry_after_s = -1; /* a new response (after 1xx) starts afresh */
+        j->should_retry = -1;
+        return n;
+    }
+    if (j->kind == JOB_CALL && header_is(ptr, n, "Stripe-Should-Retry")) {
+        /* The API's own word on retrying this request (Stripe sends it on errors). */
+        const char *v = ptr + strlen("Stripe-Should-Retry") + 1;
+        while (v < ptr + n && (*v == ' ' || *v == '\t'))
+            v++;
+        size_t left = (size_t)(ptr + n - v);
+        j->should_retry = left >= 4 && strncasecmp(v, "true", 4) == 0    ? 1
+                          : left >= 5 && strncasecmp(v, "false", 5) == 0 ? 0
+                                                                         : -1;
         return n;
     }
     if (!header_is(ptr, n, "Retry-After"))
@@ -424,14 +473,18 @@ static bool job_setup(struct kith_sender *s, struct job *j)
     SETOPT(e, CURLOPT_OPENSOCKETDATA, j);
     SETOPT(e, CURLOPT_WRITEFUNCTION, on_body);
     SETOPT(e, CURLOPT_WRITEDATA, j);
-    if (j->kind == JOB_HTTP) {
+    if (j->kind == JOB_HTTP || j->kind == JOB_CALL) {
         SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
         SETOPT(e, CURLOPT_HEADERFUNCTION, on_header);
         SETOPT(e, CURLOPT_HEADERDATA, j);
         SETOPT(e, CURLOPT_HTTPHEADER, j->headers);
-        SETOPT(e, CURLOPT_POST, 1L);
-        SETOPT(e, CURLOPT_POSTFIELDS, j->payload);
-        SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->payload_len);
+        if (j->get) {
+            SETOPT(e, CURLOPT_HTTPGET, 1L);
+        } else {
+            SETOPT(e, CURLOPT_POST, 1L);
+            SETOPT(e, CURLOPT_POSTFIELDS, j->payload);
+            SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->payload_len);
+        }
     } else {
         SETOPT(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
         /* smtp:// upgrades with STARTTLS when the relay offers it (certificate verified). */
@@ -505,9 +558,24 @@ static void finish_job(struct kith_sender *s, struct job *j, CURLcode rc)
 
     r->res.tag = j->tag;
     r->res.retry_after_s = -1;
+    r->res.should_retry = -1;
     r->res.latency_ms = (int64_t)((kith_clock_mono_ns() - j->start_ns) / 1000000u);
     curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (j->kind == JOB_HTTP) {
+    if (j->kind == JOB_CALL) {
+        if (rc == CURLE_OK) {
+            r->res.http_status = (int)code;
+            r->res.retry_after_s = j->retry_after_s;
+            r->res.ok = code >= 200 && code <= 299;
+            if (!r->res.ok)
+                snprintf(r->res.error, sizeof(r->res.error), "http_%ld", code);
+            r->res.should_retry = j->should_retry;
+            r->res.body_len = j->kept.len;
+            r->res.body = kith_buf_take(&j->kept);
+        } else {
+            kith_strlcpy(r->res.error, j->body_capped ? "response_too_large" : error_name(rc, j),
+                         sizeof(r->res.error));
+        }
+    } else if (j->kind == JOB_HTTP) {
         /* A body we stopped reading ends in a write error, yet the answer had arrived. */
         if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && j->body_capped && code > 0)) {
             r->res.http_status = (int)code;
@@ -531,14 +599,14 @@ static void finish_job(struct kith_sender *s, struct job *j, CURLcode rc)
     }
 
     url_host(j->url, host, sizeof(host));
+    static const char *const kinds[] = {"webhook", "mail", "call"};
     if (strcmp(r->res.error, "blocked_address") == 0) /* likely a missing allow CIDR */
-        kith_log_warn("sender", "event=%s_refused host=%s reason=blocked_address",
-                      j->kind == JOB_HTTP ? "webhook" : "mail", host);
+        kith_log_warn("sender", "event=%s_refused host=%s reason=blocked_address", kinds[j->kind],
+                      host);
     else
         kith_log_debug("sender", "event=%s_done host=%s status=%d latency_ms=%lld ok=%d error=%s",
-                       j->kind == JOB_HTTP ? "webhook" : "mail", host, r->res.http_status,
-                       (long long)r->res.latency_ms, r->res.ok ? 1 : 0,
-                       r->res.ok ? "-" : r->res.error);
+                       kinds[j->kind], host, r->res.http_status, (long long)r->res.latency_ms,
+                       r->res.ok ? 1 : 0, r->res.ok ? "-" : r->res.error);
 
     uv_mutex_lock(&s->mu);
     if (s->results_tail)
@@ -679,6 +747,7 @@ static void on_async(uv_async_t *h)
                 uv_mutex_unlock(&s->mu);
             }
         }
+        free(r->res.body);
         free(r);
     }
 }
@@ -776,6 +845,7 @@ void kith_sender_destroy(struct kith_sender *s)
     while (s->results_head) {
         struct result_node *r = s->results_head;
         s->results_head = r->next;
+        free(r->res.body);
         free(r);
     }
     s->queue_tail = NULL;

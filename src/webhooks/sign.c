@@ -195,7 +195,8 @@ bool kith_shopify_verify(const char *secret, const char *hmac_b64, const char *b
     return eq;
 }
 
-/* The delays of retries 1..7, in seconds (CONTRACT.md section 11). */
+/* The delays of retries 1..7, in seconds (the contract's section 11; docs/api/reference.md,
+ * Webhooks). */
 static const int64_t retry_base_s[] = {5,        5 * 60,    30 * 60,  2 * 3600,
                                        5 * 3600, 10 * 3600, 10 * 3600};
 

@@ -1,6 +1,6 @@
 """kithtest: the black-box harness for kith's HTTP contract (Python 3.11 standard library only).
 
-It starts the real `kith serve` binary ($KITH_BIN, default /work/main/build/kith) on 127.0.0.1
+It starts the real `kith serve` binary ($KITH_BIN, default build/kith of this checkout) on 127.0.0.1
 with an ephemeral port, a temporary SQLite database and a random bootstrap secret key, then
 speaks HTTP to it exactly as a business's backend would. It is not a client library: helpers
 return raw statuses, headers and bodies so tests can assert the contract byte for byte.
@@ -36,7 +36,8 @@ import time
 import unittest
 import urllib.parse
 
-KITH_BIN = os.environ.get("KITH_BIN") or "/work/main/build/kith"
+KITH_BIN = os.environ.get("KITH_BIN") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "build", "kith")
 REQUEST_TIMEOUT = float(os.environ.get("KITH_TEST_TIMEOUT", "60"))
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 30.0

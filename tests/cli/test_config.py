@@ -1,4 +1,4 @@
-"""The `kith` command's configuration, black-box (CONTRACT.md section 24): --version, --help from
+"""The `kith` command's configuration, black-box (the contract's section 24): --version, --help from
 the config table, `kith config check`, the config file and its precedence, refusal of bad values
 before anything is created, and the log settings (level, format) on a running server.
 

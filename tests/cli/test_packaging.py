@@ -9,7 +9,8 @@ import sys
 import tempfile
 import unittest
 
-KITH_BIN = os.environ.get("KITH_BIN") or "/work/main/build/kith"
+KITH_BIN = os.environ.get("KITH_BIN") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "build", "kith")
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.dirname(os.path.abspath(KITH_BIN))
 

@@ -6,6 +6,11 @@
 #ifndef KITH_QUERIES_FULFILMENT_H
 #define KITH_QUERIES_FULFILMENT_H
 
-#define KITH_QUERIES_FULFILMENT(X)
+#define KITH_QUERIES_FULFILMENT(X)                                                                 \
+    X(FUL_DUE, "fulfilment.due")                                                                   \
+    X(FUL_TAKE, "fulfilment.take")                                                                 \
+    X(FUL_PAYOUTS, "fulfilment.payouts")                                                           \
+    X(FUL_ERASE_CLAIMS, "fulfilment.erase_claims")                                                 \
+    X(FUL_ERASE_STRIPE_IDS, "fulfilment.erase_stripe_ids")
 
 #endif

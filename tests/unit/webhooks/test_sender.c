@@ -3,7 +3,8 @@
  * HTTP server thread on 127.0.0.1 (one request per connection, scripted answer, or silence) and
  * an SMTP sink that speaks just enough of the protocol. Covers the signed POST, status and
  * Retry-After capture, redirects left alone, the network policy refusing loopback, timeouts,
- * more requests than the concurrency cap, a long response body, and mail. Not for signing or
+ * more requests than the concurrency cap, a long response body, mail, and API calls whose
+ * answers are kept (GET and POST, headers as given, no network policy). Not for signing or
  * the policy's ranges, which have their own files.
  */
 #include <netinet/in.h>
@@ -236,6 +237,8 @@ struct harness {
     struct kith_sender *sender;
     int want, got;
     struct kith_send_result last;
+    char last_body[4096]; /* a call's answer, copied: the result's own is borrowed */
+    bool last_had_body;
     bool all_ok;
 };
 
@@ -243,6 +246,9 @@ static void on_result(void *ctx, const struct kith_send_result *res)
 {
     struct harness *h = ctx;
     h->last = *res;
+    h->last.body = NULL;
+    h->last_had_body = res->body != NULL;
+    snprintf(h->last_body, sizeof(h->last_body), "%s", res->body ? res->body : "");
     h->got++;
     if (!res->ok)
         h->all_ok = false;
@@ -489,6 +495,105 @@ static void test_destroy_with_work_pending(void)
     kith_sender_destroy(NULL);
 }
 
+static void call(struct harness *h, int port, uint64_t tag, bool get, const char *path,
+                 const char *body, size_t keep_max)
+{
+    char url[128];
+    const char *headers[] = {"Authorization: Bearer sk_test_x", "Idempotency-Key: kith-rwd_1-1",
+                             "Content-Type: application/x-www-form-urlencoded",
+                             "X-Evil: a\r\nInjected: yes", NULL};
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+    struct kith_call_request req = {
+        .tag = tag,
+        .get = get,
+        .url = url,
+        .headers = headers,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+        .keep_max = keep_max,
+    };
+    kith_sender_call(h->sender, &req);
+}
+
+#define JSON_402                                                                                   \
+    "HTTP/1.1 402 Payment Required\r\nContent-Type: application/json\r\nStripe-Should-Retry: "     \
+    "false\r\nContent-Length: "                                                                    \
+    "42\r\nConnection: close\r\n\r\n{\"error\": {\"message\": \"No such customer\"}}"
+
+static void test_call_post_keeps_answer(void)
+{
+    struct harness h;
+    struct receiver *r = receiver_start(MODE_HTTP, JSON_402);
+    /* No allow list: a webhook to loopback is refused, an API call is not judged. */
+    harness_start(&h, NULL, 5000);
+    call(&h, r->port, 9, false, "/v1/customers/cus_1/balance_transactions",
+         "amount=-2500&currency=usd", 0);
+    harness_wait(&h, 1);
+    CHECK_INT(h.last.tag, 9);
+    CHECK(!h.last.ok);
+    CHECK_INT(h.last.http_status, 402);
+    CHECK_STR(h.last.error, "http_402");
+    CHECK(h.last_had_body);
+    CHECK_STR(h.last_body, "{\"error\": {\"message\": \"No such customer\"}}");
+    CHECK_INT(h.last.body_len, 42);
+    CHECK_INT(h.last.should_retry, 0);
+    CHECK(seen_has(r, "POST /v1/customers/cus_1/balance_transactions HTTP/1.1\r\n"));
+    CHECK(seen_has(r, "\r\nAuthorization: Bearer sk_test_x\r\n"));
+    CHECK(seen_has(r, "\r\nIdempotency-Key: kith-rwd_1-1\r\n"));
+    CHECK(seen_has(r, "\r\nContent-Type: application/x-www-form-urlencoded\r\n"));
+    CHECK(seen_has(r, "\r\nX-Evil: a\r\n"));
+    CHECK(!strstr(r->seen, "Injected"));
+    CHECK(seen_has(r, "\r\n\r\namount=-2500&currency=usd"));
+    harness_stop(&h);
+    receiver_stop(r);
+}
+
+static void test_call_get(void)
+{
+    struct harness h;
+    struct receiver *r = receiver_start(MODE_HTTP, OK_200);
+    harness_start(&h, NULL, 5000);
+    call(&h, r->port, 10, true, "/v1/customers/search?query=x", NULL, 0);
+    harness_wait(&h, 1);
+    CHECK(h.last.ok);
+    CHECK_INT(h.last.http_status, 200);
+    CHECK_STR(h.last_body, "ok");
+    CHECK_INT(h.last.should_retry, -1);
+    CHECK(seen_has(r, "GET /v1/customers/search?query=x HTTP/1.1\r\n"));
+    CHECK(!strstr(r->seen, "Content-Length"));
+    harness_stop(&h);
+    receiver_stop(r);
+}
+
+static void test_call_answer_too_large(void)
+{
+    struct harness h;
+    struct receiver *r = receiver_start(MODE_HTTP, JSON_402);
+    harness_start(&h, NULL, 5000);
+    call(&h, r->port, 11, false, "/", "a=b", 16);
+    harness_wait(&h, 1);
+    CHECK(!h.last.ok);
+    CHECK_STR(h.last.error, "response_too_large");
+    CHECK(!h.last_had_body);
+    harness_stop(&h);
+    receiver_stop(r);
+}
+
+static void test_call_unanswered(void)
+{
+    struct harness h;
+    harness_start(&h, NULL, 300);
+    struct receiver *r = receiver_start(MODE_SILENT, NULL);
+    call(&h, r->port, 12, false, "/", "a=b", 0);
+    harness_wait(&h, 1);
+    CHECK(!h.last.ok);
+    CHECK_INT(h.last.http_status, 0);
+    CHECK_STR(h.last.error, "timeout");
+    CHECK(!h.last_had_body);
+    harness_stop(&h);
+    receiver_stop(r);
+}
+
 static void test_mail(void)
 {
     struct harness h;
@@ -559,6 +664,10 @@ int main(void)
     RUN(test_unsupported_scheme);
     RUN(test_many_and_long_body);
     RUN(test_destroy_with_work_pending);
+    RUN(test_call_post_keeps_answer);
+    RUN(test_call_get);
+    RUN(test_call_answer_too_large);
+    RUN(test_call_unanswered);
     RUN(test_mail);
     RUN(test_mail_utf8_subject);
     TEST_DONE();
