@@ -155,7 +155,9 @@ void kith_stats_week_label(int64_t w, char out[16]);
  * about a thousand buckets while its median bucket holds few values.
  */
 int32_t kith_stats_bucket(int64_t ms);
-/* The smallest duration in bucket b (b >= 0); kith_stats_bucket(low(b)) == b. */
+/* The smallest duration in bucket b (b >= 0); kith_stats_bucket(low(b)) == b. INT64_MIN when
+ * no duration can be in b: b < 0, or b past kith_stats_bucket(INT64_MAX) (whose low is
+ * INT64_MAX). */
 int64_t kith_stats_bucket_low(int32_t b);
 
 #endif

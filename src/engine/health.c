@@ -305,7 +305,8 @@ static enum kith_status median_days(struct kith_tx *tx, const struct prog *p, co
         rows = NULL;
     }
     /* Cells of one bucket from several sources, summed in order. */
-    qsort(cells, n, sizeof(*cells), cmp_cell);
+    if (n > 1) /* cells is NULL when no source had any */
+        qsort(cells, n, sizeof(*cells), cmp_cell);
     int64_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += cells[i].n;

@@ -83,7 +83,8 @@ static int cmp_bin(const void *a, const void *b)
 
 bool kith_stats_gini_bins(struct kith_stats_bin *bins, size_t nbins, double *out)
 {
-    qsort(bins, nbins, sizeof(*bins), cmp_bin);
+    if (nbins > 1) /* bins may be NULL when empty */
+        qsort(bins, nbins, sizeof(*bins), cmp_bin);
     /* Sorted ascending, ranks r = 1..n: G = 2 sum(r x_r) / (n sum x) - (n + 1) / n. A bin of c
      * members of value v at ranks s+1..s+c adds v (c s + c (c + 1) / 2); long double keeps
      * every integer of a million-member population exact. */
@@ -120,7 +121,8 @@ bool kith_stats_gini(int64_t *x, size_t n, double *out)
 bool kith_stats_top_share_bins(struct kith_stats_bin *bins, size_t nbins, double fraction,
                                double *out)
 {
-    qsort(bins, nbins, sizeof(*bins), cmp_bin);
+    if (nbins > 1) /* bins may be NULL when empty */
+        qsort(bins, nbins, sizeof(*bins), cmp_bin);
     int64_t n = 0, total = 0;
     for (size_t i = 0; i < nbins; i++) {
         if (bins[i].count > 0) {
@@ -596,10 +598,13 @@ int32_t kith_stats_bucket(int64_t ms)
 
 int64_t kith_stats_bucket_low(int32_t b)
 {
-    if (b < 0)
+    if (b < 0 || b / 16 > 63)
         return INT64_MIN;
     int e = b / 16;
     uint64_t m = (uint64_t)(b % 16);
-    uint64_t x = e >= 4 ? (16 + m) << (e - 4) : (16 + m) >> (4 - e);
-    return (int64_t)x - 1;
+    /* In unsigned arithmetic: past kith_stats_bucket(INT64_MAX) the bound is no int64. */
+    if (e >= 4 && 16 + m > UINT64_MAX >> (e - 4))
+        return INT64_MIN;
+    uint64_t x = (e >= 4 ? (16 + m) << (e - 4) : (16 + m) >> (4 - e)) - 1;
+    return x > (uint64_t)INT64_MAX ? INT64_MIN : (int64_t)x;
 }

@@ -330,6 +330,12 @@ static void test_buckets(void)
         CHECK_INT(kith_stats_bucket(lo), b);
     }
     CHECK(kith_stats_bucket(INT64_MAX) < 1024);
+    /* The last bucket's bound is INT64_MAX itself; buckets past it have none (no overflow). */
+    int32_t last = kith_stats_bucket(INT64_MAX);
+    CHECK_INT(kith_stats_bucket_low(last), INT64_MAX);
+    for (int32_t b = last + 1; b < 1100; b++)
+        CHECK_INT(kith_stats_bucket_low(b), INT64_MIN);
+    CHECK_INT(kith_stats_bucket_low(-1), INT64_MIN);
 }
 
 int main(void)
