@@ -85,6 +85,11 @@ enum kith_status kith_eng_prog_load(struct kith_tx *tx, const char *id, struct p
 enum kith_status kith_eng_prog_resolve(struct kith_tx *tx, const char *id_in, struct prog *out,
                                        struct kith_err *err);
 
+/* Validates reward rules (section 2; absent or null: none) into rules (KITH_REWARD_RULES_MAX) and
+ * *norm (new), the normalised list; err's param names "rewards[i].field". */
+enum kith_status kith_eng_prog_rules(json_t *in, struct kith_reward_rule *rules, size_t *nrules,
+                                     json_t **norm, struct kith_err *err);
+
 /* The stored settings document of a program (templates, provider secrets): a new reference to a
  * shared object that callers must only read. */
 enum kith_status kith_eng_prog_config(struct kith_tx *tx, const char *id, json_t **out);
