@@ -127,13 +127,15 @@
 
   function table(cols, rows, empty, caption) {
     if (!rows.length) return h("p", { class: "empty", text: empty });
-    return h("div", { class: "table-wrap" }, [h("table", {}, [
+    /* On a phone each row is drawn as a small card, each cell with its column's name (CSS);
+     * the roles keep it a table for assistive technology whatever its display. */
+    return h("div", { class: "table-wrap" }, [h("table", { role: "table" }, [
       caption ? h("caption", { class: "sr-only", text: caption }) : null,
-      h("thead", {}, [h("tr", {}, cols.map(function (c) { return h("th", { scope: "col" }, [c[0] || h("span", { class: "sr-only", text: "Actions" })]); }))]),
-      h("tbody", {}, rows.map(function (r) {
-        return h("tr", {}, cols.map(function (c) {
+      h("thead", { role: "rowgroup" }, [h("tr", { role: "row" }, cols.map(function (c) { return h("th", { scope: "col", role: "columnheader" }, [c[0] || h("span", { class: "sr-only", text: "Actions" })]); }))]),
+      h("tbody", { role: "rowgroup" }, rows.map(function (r) {
+        return h("tr", { role: "row" }, cols.map(function (c) {
           var v = c[1](r);
-          return h("td", {}, [v === null || v === undefined ? "—" : v]);
+          return h("td", { role: "cell", "data-label": c[0] || null, class: c[0] ? null : "cell-actions" }, [v === null || v === undefined || v === "" ? (c[0] ? "—" : "") : v]);
         }));
       }))])]);
   }

@@ -50,17 +50,22 @@
   function endpoint(id) {
     api("GET", "/v1/webhook_endpoints/" + id).then(function (e) {
       var log = h("div");
-      function load() {
-        api("GET", "/v1/webhook_endpoints/" + id + "/deliveries?limit=100").then(function (l) {
-          log.replaceChildren(table([["Message", function (d) { return h("code", { text: d.message }); }], ["Event", function (d) { return d.type; }],
-            ["Attempt", function (d) { return String(d.attempt); }], ["When", function (d) { return when(d.attempted_at); }],
+      var seen = [], more = h("p"), cursor = null;
+      function load(older) {
+        if (!older) { seen = []; cursor = null; }
+        api("GET", "/v1/webhook_endpoints/" + id + "/deliveries?limit=20" + (older && cursor ? "&cursor=" + encodeURIComponent(cursor) : "")).then(function (l) {
+          seen = seen.concat(l.data);
+          cursor = l.next_cursor;
+          more.replaceChildren(l.has_more ? h("button", { class: "button small secondary", text: "Show older", onclick: function () { load(true); } }) : "");
+          log.replaceChildren(table([["Event", function (d) { return d.type; }], ["When", function (d) { return when(d.attempted_at); }],
             ["Answer", function (d) { return d.status_code ? String(d.status_code) + (d.latency_ms !== null ? " in " + d.latency_ms + " ms" : "") : (d.error || "—"); }],
-            ["Next try", function (d) { return d.next_attempt_at ? when(d.next_attempt_at) : "—"; }],
+            ["Attempt", function (d) { return String(d.attempt); }], ["Next try", function (d) { return d.next_attempt_at ? when(d.next_attempt_at) : "—"; }],
+            ["Message", function (d) { return h("code", { class: "id", text: d.message }); }],
             ["", function (d) {
               return K.owner() ? h("button", { class: "button small secondary", text: "Retry", "aria-label": "Retry " + d.message, onclick: function () {
-                api("POST", "/v1/webhook_endpoints/" + id + "/deliveries/" + d.message + "/retry", {}).then(function () { toast("Sent again"); setTimeout(load, 800); }).catch(fail);
+                api("POST", "/v1/webhook_endpoints/" + id + "/deliveries/" + d.message + "/retry", {}).then(function () { toast("Sent again"); setTimeout(function () { load(false); }, 800); }).catch(fail);
               } }) : "";
-            }]], l.data, "Nothing delivered yet.", "Deliveries"));
+            }]], seen, "Nothing delivered yet.", "Deliveries"));
         }).catch(fail);
       }
       var acts = K.owner() ? h("div", { class: "actions" }, [
@@ -74,7 +79,7 @@
       screen("Webhook endpoint", [tabs(), h("p", {}, [h("a", { href: "/admin/integrations", text: "← All endpoints" })]),
         h("div", { class: "card" }, [K.facts([["Address", e.url], ["Events", e.events && e.events.length ? e.events.join(", ") : "all"],
           ["Status", e.status], ["Note", e.description], ["Created", when(e.created_at)]])]), acts,
-        h("h2", { text: "Delivery log" }), h("p", {}, [h("button", { class: "button small secondary", text: "Refresh", onclick: load })]), log]);
+        h("h2", { text: "Delivery log" }), h("p", {}, [h("button", { class: "button small secondary", text: "Refresh", onclick: function () { load(false); } })]), log, more]);
       load();
     }).catch(fail);
   }

@@ -14,10 +14,21 @@
     return w.amount !== null && w.amount !== undefined ? K.money(w.amount, w.currency) + " " + w.kind.replace(/_/g, " ") : (w.description || w.kind);
   }
 
-  function fulfilmentText(f) {
+  /* The delivery state in words: a held reward waits, a claim waits for the person's answer. */
+  function stateText(w) {
+    var f = w.fulfilment;
+    if (f.status !== "pending") return FSTATUS[f.status] || f.status;
+    if (w.status === "pending") return "after the hold";
+    if (f.method === "claim") return f.claim && f.claim.claimed_at ? "answered: to deliver" : "waiting for their answer";
+    if (f.method === "payout") return "in the queue";
+    return FSTATUS.pending;
+  }
+
+  function fulfilmentText(w) {
+    var f = w.fulfilment;
     if (!f || f.method === "none") return h("span", { class: "soft", text: "Recorded only" });
     return h("span", {}, [METHOD[f.method] || f.method, " · ",
-      h("span", { class: "pill pill-" + f.status, text: FSTATUS[f.status] || f.status }),
+      h("span", { class: "pill pill-" + f.status, text: stateText(w) }),
       f.code ? h("span", {}, [" · code ", h("code", { text: f.code })]) : null,
       f.error ? h("span", { class: "error-text" }, [h("br"), f.error]) : null]);
   }
@@ -40,7 +51,7 @@
         var l = r[0], who = r[1];
         out.replaceChildren(table([["For", function (w) { return K.person(who, w.participant); }],
           ["What", function (w) { return h("a", { href: "/admin/rewards/" + w.id, text: what(w) }); }],
-          ["Status", function (w) { return w.status; }], ["Delivery", function (w) { return fulfilmentText(w.fulfilment); }],
+          ["Status", function (w) { return w.status; }], ["Delivery", function (w) { return fulfilmentText(w); }],
           ["When", function (w) { return when(w.created_at); }],
           ["", function (w) {
             if (!K.owner()) return "";
@@ -76,7 +87,7 @@
         h("div", { class: "card" }, [K.facts([["What", what(w)], ["For", forWho],
           ["Given for", w.referral ? "a referral (" + w.to + ")" : (w.source ? JSON.stringify(w.source) : "—")], ["Status", w.status],
           ["Created", when(w.created_at)], ["Issued", when(w.issued_at)], ["Delivery", METHOD[f.method] || f.method],
-          ["Delivery status", FSTATUS[f.status] || f.status], ["Attempts", f.attempts], ["Made in Stripe", f.external_id],
+          ["Delivery status", f.method ? stateText(w) : null], ["Attempts", f.attempts], ["Made in Stripe", f.external_id],
           ["Promotion code", f.code], ["Last error", f.error], ["Delivered", when(f.completed_at)]])]), acts, claimBox]);
       if (f.method !== "claim") return;
       api("GET", "/v1/rewards/" + id + "/claim").then(function (c) {
@@ -114,7 +125,7 @@
       var done = q.filter(function (w) { return w.status === "redeemed"; });
       var cols = [["For", function (w) { return K.person(who, w.participant); }], ["E-mail", function (w) { return (who[w.participant] || {}).email; }],
         ["Amount", function (w) { return K.money(w.amount, w.currency); }], ["Since", function (w) { return when(w.issued_at); }]];
-      var pick = K.owner() ? [["", function (w) {
+      var pick = K.owner() ? [["Select", function (w) {
         var c = K.checkbox(false, { "aria-label": "Select " + K.money(w.amount, w.currency) + " for " + ((who[w.participant] || {}).first_name || w.participant), "data-reward": w.id });
         c.addEventListener("change", function () { chosen[w.id] = c.checked; });
         return c;
