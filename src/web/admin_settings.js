@@ -47,10 +47,12 @@
       var domains = h("textarea", { rows: "3", disabled: ro, value: (fr.blocked_email_domains || []).join("\n") });
       var maxR = input("number", p.max_rewards_per_referrer, { min: "1", disabled: ro });
       var avg = input("number", p.average_customer_value, { min: "0", disabled: ro });
-      var rw = h("textarea", { rows: "9", class: "code", disabled: ro, value: JSON.stringify(p.rewards, null, 2) });
+      var rules = JSON.parse(JSON.stringify(p.rewards || []));
+      var rw = h("div", { class: "rules" });
+      rulesEditor(rw, rules, ro);
       var warn = (p.warnings || []).indexOf("reward_cost_high") >= 0 ? h("p", { class: "notice-soft", text: "One referral's rewards cost more than a fifth of what a customer is worth to you." }) : null;
       return [[h("h2", { text: "Basics" }), field("Name", name), field("Where friends land", dest), field("Cookie days", cookie, "How long a click is remembered."),
-        h("h2", { text: "Rewards and tiers" }), warn, field("Reward rules (JSON)", rw, "One rule per side and tier: to, kind, amount, currency, from_count, to_count."),
+        h("h2", { text: "Rewards and tiers" }), warn, h("p", { class: "hint", text: "What the person who shared gets, tier by tier (their 1st to 3rd friend, from the 4th...), and what the friend gets." }), rw,
         field("Most rewards per referrer", maxR, "Leave empty for no limit."), field("What a customer is worth (minor units)", avg),
         h("h2", { text: "Qualification and holds" }), field("Event that qualifies", ev), field("Smallest amount (minor units)", minAmount),
         field("Hold days", hold, "Days to wait before a qualified referral is rewarded."), field("Days a friend has to qualify", within),
@@ -58,14 +60,59 @@
         field("Referrals a day before velocity counts", velocity), field("Hours a new referrer counts as new", newHours),
         field("Blocked e-mail domains", domains, "One a line.")],
       function () {
-        var rules;
-        try { rules = JSON.parse(rw.value); } catch (x) { rw.focus(); throw new Error("The rewards are not valid JSON"); }
-        return { name: name.value, destination_url: dest.value, cookie_days: Number(cookie.value), rewards: rules,
+        return { name: name.value, destination_url: dest.value, cookie_days: Number(cookie.value), rewards: cleanRules(rules),
           max_rewards_per_referrer: K.numOrNull(maxR), average_customer_value: Number(avg.value || 0),
           qualification: { event: ev.value, min_amount: Number(minAmount.value || 0), hold_days: Number(hold.value || 0), within_days: Number(within.value || 90) },
           fraud: { review_at: Number(reviewAt.value), reject_at: Number(rejectAt.value), velocity_per_day: Number(velocity.value), new_account_hours: Number(newHours.value),
             blocked_email_domains: domains.value.split(/\s+/).filter(Boolean) } };
       }, K.owner() ? h("p", {}, [h("a", { href: "/admin/new", text: "Create another program" })]) : null];
+    });
+  }
+
+  /* Reward rules as cards: who, what, and for the referrer the tier it applies to. Fields the
+   * editor does not show (months, percent_off) stay as they were. */
+  function rulesEditor(box, rules, ro) {
+    function redraw() {
+      box.replaceChildren.apply(box, rules.map(function (r, i) {
+        var to = K.select([["referrer", "The person who shared"], ["referred", "The friend"]], r.to, { disabled: ro, onchange: function () { r.to = to.value; redraw(); } });
+        var kind = K.select(KINDS, r.kind, { disabled: ro, onchange: function () { r.kind = kind.value; redraw(); } });
+        var kids = [field("Who gets it", to), field("Kind", kind)];
+        if (MONETARY[r.kind]) {
+          var amt = input("number", r.amount === null || r.amount === undefined ? "" : r.amount / 100, { min: "0.01", step: "0.01", required: true, disabled: ro });
+          amt.addEventListener("input", function () { r.amount = amt.value === "" ? null : Math.round(Number(amt.value) * 100); });
+          var cur = input("text", r.currency, { maxlength: "3", required: true, placeholder: "USD", disabled: ro });
+          cur.addEventListener("input", function () { r.currency = cur.value.toUpperCase(); });
+          kids.push(field("Amount", amt), field("Currency", cur));
+        }
+        var desc = input("text", r.description, { disabled: ro, required: !MONETARY[r.kind], placeholder: "Your first month on us" });
+        desc.addEventListener("input", function () { r.description = desc.value || null; });
+        kids.push(field("In words", desc));
+        if (r.to === "referrer") {
+          var from = input("number", r.from_count, { min: "1", disabled: ro, placeholder: "1" });
+          from.addEventListener("input", function () { r.from_count = K.numOrNull(from); });
+          var upto = input("number", r.to_count, { min: "1", disabled: ro, placeholder: "no end" });
+          upto.addEventListener("input", function () { r.to_count = K.numOrNull(upto); });
+          kids.push(field("From friend no.", from), field("Up to friend no.", upto));
+        }
+        var exp = input("number", r.expires_days, { min: "1", disabled: ro, placeholder: "never" });
+        exp.addEventListener("input", function () { r.expires_days = K.numOrNull(exp); });
+        kids.push(field("Expires after days", exp));
+        return h("fieldset", { class: "level" }, [h("legend", { text: "Reward " + (i + 1) }), h("div", { class: "inline" }, kids),
+          ro ? null : h("button", { type: "button", class: "button small danger", text: "Remove reward", onclick: function () { rules.splice(i, 1); redraw(); } })]);
+      }).concat([ro ? null : h("button", { type: "button", class: "button small secondary", text: "Add a reward", onclick: function () {
+        rules.push({ to: "referrer", kind: "credit", amount: 1000, currency: "USD" }); redraw();
+      } })].filter(Boolean)));
+    }
+    redraw();
+  }
+
+  function cleanRules(rules) {
+    return rules.map(function (r) {
+      var o = {};
+      Object.keys(r).forEach(function (k) { if (r[k] !== null && r[k] !== undefined && r[k] !== "") o[k] = r[k]; });
+      if (!MONETARY[o.kind]) { delete o.amount; delete o.currency; }
+      if (o.to !== "referrer") { delete o.from_count; delete o.to_count; }
+      return o;
     });
   }
 

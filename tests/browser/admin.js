@@ -259,11 +259,23 @@ test('owner creates a program and edits every settings screen, with a live templ
   assert.equal(await page.inputValue('.picker select'), id);
   await page.getByLabel('Name', { exact: true }).fill('Yoga Studio Plus');
   await page.getByLabel('Hold days').fill('7');
+  const rules = page.locator('.rules fieldset');
+  const before = await rules.count();
+  await page.click('button:text("Add a reward")');
+  await rules.nth(before).getByLabel('Amount').fill('25');
+  await rules.nth(before).getByLabel('Up to friend no.').fill('3');
+  await page.click('button:text("Add a reward")');
+  await rules.nth(before + 1).getByLabel('Who gets it').selectOption('referred');
+  await rules.nth(before + 1).getByLabel('Kind').selectOption('free_month');
+  await rules.nth(before + 1).getByLabel('In words').fill('A month of classes on us');
+  await axeCheck(page, 'settings with reward rules');
   await page.click('button:text("Save settings")');
   await saved(page);
   let p = await program(id);
   assert.equal(p.name, 'Yoga Studio Plus');
   assert.equal(p.qualification.hold_days, 7);
+  const added = p.rewards.slice(before).map((r) => [r.to, r.kind, r.amount, r.currency, r.to_count, r.description]);
+  assert.deepEqual(added, [['referrer', 'credit', 2500, 'USD', 3, null], ['referred', 'free_month', null, null, null, 'A month of classes on us']]);
 
   await tab(page, '/admin/settings/tracks', 'Tracks and levels');
   await page.click('button:text("Add a track")');

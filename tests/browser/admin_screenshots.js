@@ -91,7 +91,10 @@ const TRACKS = [{ id: 'connector', name: 'Connector', counts: 'qualified_referra
         await page.evaluate((to) => { history.pushState(null, '', to); dispatchEvent(new PopStateEvent('popstate')); }, '/admin/' + p);
         await page.waitForSelector(sel);
         await page.waitForTimeout(250);
-        await page.screenshot({ path: path.join(OUT, 'admin-' + file + '-' + name + '.png'), fullPage: true });
+        /* A long list is cut where a reader has seen enough of it. */
+        const tall = await page.evaluate(() => document.documentElement.scrollHeight);
+        await page.screenshot({ path: path.join(OUT, 'admin-' + file + '-' + name + '.png'), fullPage: true,
+          clip: tall > 2600 ? { x: 0, y: 0, width, height: 2600 } : undefined });
       }
       await ctx.close();
     }
