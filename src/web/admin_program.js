@@ -147,7 +147,6 @@
     body.addEventListener("input", schedule);
     function load(n) {
       current = n;
-      history.replaceState(null, "", "/admin/settings/templates");
       render(false).then(function (r) {
         if (!r) return;
         subjField.hidden = r.template.subject === null;

@@ -70,6 +70,14 @@
     load();
   }
 
+  function givenFor(w) {
+    var s = w.source;
+    if (w.referral) return w.to === "referred" ? "joining through a friend" : "bringing a friend";
+    if (s && s.track) return "reaching " + s.level + " on the " + s.track + " track";
+    if (s && s.spotlight) return "a spotlight";
+    return s ? Object.keys(s).map(function (k) { return k + " " + s[k]; }).join(", ") : null;
+  }
+
   function addressText(a) {
     if (!a || typeof a !== "object") return a;
     return [a.name, a.line1, a.line2, [a.postal_code, a.city].filter(Boolean).join(" "), a.state, a.country].filter(Boolean).join("\n");
@@ -85,7 +93,7 @@
       if (K.owner() && f.status === "failed" && f.method !== "claim" && f.method !== "payout") acts.appendChild(retry(w, function () { reward(id); }));
       screen("Reward", [h("p", {}, [h("a", { href: "/admin/rewards", text: "← All rewards" })]),
         h("div", { class: "card" }, [K.facts([["What", what(w)], ["For", forWho],
-          ["Given for", w.referral ? "a referral (" + w.to + ")" : (w.source ? JSON.stringify(w.source) : "—")], ["Status", w.status],
+          ["Given for", givenFor(w)], ["Status", w.status],
           ["Created", when(w.created_at)], ["Issued", when(w.issued_at)], ["Delivery", METHOD[f.method] || f.method],
           ["Delivery status", f.method ? stateText(w) : null], ["Attempts", f.attempts], ["Made in Stripe", f.external_id],
           ["Promotion code", f.code], ["Last error", f.error], ["Delivered", when(f.completed_at)]])]), acts, claimBox]);
