@@ -394,6 +394,11 @@ test('owner imports resources from CSV, edits one and sees its performance', asy
   await axeCheck(page, 'resources');
   const click = await fetch(k.base + '/r/' + story.jane.code + '/starter', { redirect: 'manual', headers: { 'User-Agent': PERSON_UA } });
   assert.equal(click.status, 302);
+  /* Clicks are written in batches: wait until the metrics count it. */
+  await poll(async () => {
+    const m = (await k.api('GET', '/v1/metrics?program=' + story.program.id)).json;
+    return m.by_resource && m.by_resource.starter && m.by_resource.starter.clicks === 1;
+  }, 'the resource click in the metrics');
   await page.click('table a:text("Starter guide")');
   await page.waitForSelector('h1:text-is("Starter guide")');
   await page.waitForSelector('.stat-n');
