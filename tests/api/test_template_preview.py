@@ -5,6 +5,7 @@ refusals on the owner-only writes the dashboard's new screens hide (section 21).
 
 import subprocess
 
+import kithtest
 from kithtest import KITH_BIN, KithTestCase, uid
 
 PASSWORD = "correct horse battery"
@@ -33,7 +34,7 @@ class TemplatePreviewTest(KithTestCase):
         self.assertEqual(r.body["subject"], "A thank-you from Wellness Circle")
         self.assertIn("Because of you, Sam is now part of Wellness Circle", r.body["body"])
         self.assertIn("a 25.00 USD credit is yours", r.body["body"])
-        self.assertIn(self.server.base + "/r/JANE-2847", r.body["body"])
+        self.assertIn(self.server.public + "/r/JANE-2847", r.body["body"])
         self.assertFalse(r.body["customised"])
         self.assertEqual(r.body["template"]["subject"], "A thank-you from {{program_name}}")
         self.assertEqual(r.body["variables"]["first_name"], "Jane")
@@ -52,7 +53,7 @@ class TemplatePreviewTest(KithTestCase):
         r = self.preview({"name": "share_sms"}, prog["id"])
         self.assertStatus(r, 200)
         self.assertTrue(r.body["customised"])
-        self.assertEqual(r.body["body"], "Mine: %s/r/JANE-2847" % self.server.base)
+        self.assertEqual(r.body["body"], "Mine: %s/r/JANE-2847" % self.server.public)
 
     def test_single_pass_and_clean_subject(self):
         r = self.preview({"name": "share_email", "subject": "A\nB {{first_name}}"})
@@ -105,3 +106,7 @@ class TemplatePreviewTest(KithTestCase):
             self.assertEqual(r.body["error"]["code"], "forbidden")
         r = self.s.request("GET", "/v1/payouts.csv?program=" + pid, headers=h, key=None)
         self.assertStatus(r, 200)
+
+
+if __name__ == "__main__":
+    kithtest.main()
