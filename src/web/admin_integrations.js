@@ -9,7 +9,9 @@
 
   var EVENTS = ["participant.created", "referral.created", "referral.review", "referral.qualified", "referral.rewarded",
     "referral.rejected", "referral.expired", "reward.created", "reward.issued", "reward.redeemed", "reward.voided",
-    "reward.expired", "notification.created"];
+    "reward.expired", "notification.created", "participant.level_changed", "participant.level_pending",
+    "participant.role_granted", "participant.role_revoked", "ask.created", "spotlight.drafted", "spotlight.published",
+    "reward.fulfilled", "reward.fulfilment_failed", "reward.claimed"];
 
   function tabs() {
     return K.tabs("Integrations", [["/admin/integrations", "Webhooks"], ["/admin/integrations/providers", "Stripe and Shopify"], ["/admin/keys", "API keys"]]);
@@ -40,7 +42,8 @@
         url.value = ""; desc.value = ""; load();
       }).catch(fail);
     } }, [h("h2", { text: "Add an endpoint" }), field("Address", url), field("Note", desc),
-      h("fieldset", { class: "events" }, [h("legend", { text: "Events (none ticked: all)" })].concat(boxes.map(function (b) { return K.check(b[0], b[1]); }))),
+      h("details", { class: "events-choice" }, [h("summary", { text: "Events: all, unless you choose some" }),
+        h("fieldset", { class: "events" }, [h("legend", { text: "Send only these events" })].concat(boxes.map(function (b) { return K.check(b[0], b[1]); })))]),
       h("button", { class: "button", type: "submit", text: "Add endpoint" })]) : null;
     screen("Webhooks", [tabs(), h("p", { class: "lead", text: "kith tells your systems what happens, signed per the Standard Webhooks specification, and retries for a day and a half." }),
       shown, out, form]);

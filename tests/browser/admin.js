@@ -494,6 +494,7 @@ test('owner adds a webhook endpoint, sees its deliveries, retries one, and sets 
   await axeCheck(page, 'webhooks');
   await page.getByLabel('Address').fill(receiver.url + '/hook');
   await page.getByLabel('Note').fill('Local CRM');
+  await page.click('summary:text("Events: all, unless you choose some")');
   await page.getByLabel('participant.created').check();
   await page.click('button:text("Add endpoint")');
   await page.waitForSelector('.notice code');
