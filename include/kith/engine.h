@@ -130,6 +130,10 @@ enum kith_status kith_op_referral_reject(struct kith_tx *, struct kith_call *, j
 /* Events (section 7). */
 enum kith_status kith_op_event_create(struct kith_tx *, struct kith_call *, json_t **,
                                       struct kith_err *);
+/* The dashboard's live preview of a message template (sections 13, 21; template_preview.c):
+ * POST /v1/programs/{id}/templates/preview {"name", "subject"?, "body"?}. Reads only. */
+enum kith_status kith_op_template_preview(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
 /* CSV exports (section 21): GET /v1/exports/{participants|referrals|rewards}.csv?program=
  * (src/engine/exports.c). Answers text through call->text_out. */
 enum kith_status kith_op_export(struct kith_tx *, struct kith_call *, json_t **, struct kith_err *);

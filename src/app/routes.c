@@ -179,6 +179,8 @@ const struct kith_app_route kith_app_routes[] = {
     {KITH_HTTP_POST, "/v1/api_keys", "api_keys.create", API, kith_op_api_key_create, SECRET, BODY},
     {KITH_HTTP_DELETE, "/v1/api_keys/{id}", "api_keys.delete", API, kith_op_api_key_delete, SECRET,
      0},
+    {KITH_HTTP_POST, "/v1/programs/{id}/templates/preview", "programs.templates.preview", API,
+     kith_op_template_preview, SECRET, BODY | REVIEWER},
 
     /* health, forecast (22) and experiments (23) */
     {KITH_HTTP_GET, "/v1/metrics/health", "metrics.health", API, kith_op_metrics_health, SECRET, 0},
