@@ -280,12 +280,73 @@ out:
     return rc;
 }
 
+/*
+ * Batch inserts whose one argument is an array of row objects (the click batch): the shared SQL
+ * hands the array to json_each as text, which costs a JSON text, its parse and a json_extract
+ * per column. Here each row is bound straight from its object to a prepared one-row INSERT, in
+ * the same transaction: same rows, same OR IGNORE, a fraction of the work.
+ */
+static const struct {
+    enum kith_query q;
+    const char *sql;
+    const char *cols[12];
+} row_inserts[] = {
+    {KITH_Q_CLICKS_INSERT_MANY,
+     "INSERT OR IGNORE INTO clicks (id, program, participant, code, created_at, channel,"
+     " referrer_host, ip_hash, ua_hash, resource) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+     {"id", "program", "participant", "code", "created_at", "channel", "referrer_host", "ip_hash",
+      "ua_hash", "resource", NULL}},
+};
+
+static enum kith_status insert_rows(struct sq_tx *tx, size_t which, json_t *rows, int64_t *changes)
+{
+    struct sq_store *s = tx->s;
+    sqlite3_stmt *st = NULL;
+    enum kith_status rc = cache_find(s, row_inserts[which].sql, &st);
+    if (rc == KITH_E_NOT_FOUND)
+        rc = cache_add(s, row_inserts[which].sql, row_inserts[which].sql, &st);
+    if (rc == KITH_OK)
+        rc = materialize(tx);
+    if (rc != KITH_OK)
+        return rc;
+    int64_t n = 0;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        for (int c = 0; row_inserts[which].cols[c]; c++) {
+            json_t *v = json_object_get(row, row_inserts[which].cols[c]);
+            if ((rc = bind_value(s, st, c + 1, v ? v : json_null())) != KITH_OK)
+                goto out;
+        }
+        int r = sqlite3_step(st);
+        if (r != SQLITE_DONE) {
+            rc = map_rc(s->db, r, "step");
+            goto out;
+        }
+        n += sqlite3_changes64(s->db);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    if (changes)
+        *changes = n;
+out:
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 static enum kith_status sq_query(struct kith_tx *t, enum kith_query q, json_t *args, json_t **out,
                                  size_t max_rows, int64_t *changes)
 {
     struct sq_tx *tx = (struct sq_tx *)t;
     if ((unsigned)q >= KITH_Q_COUNT || kith_sqlite_sql[q] == NULL)
         return KITH_E_INTERNAL;
+    for (size_t i = 0; i < KITH_ARRAY_LEN(row_inserts); i++) {
+        if (row_inserts[i].q == q && out == NULL && json_array_size(args) == 1 &&
+            json_is_array(json_array_get(args, 0)))
+            return insert_rows(tx, i, json_array_get(args, 0), changes);
+    }
     return run_sql(tx, q, kith_sqlite_sql[q], args, out, max_rows, changes);
 }
 
