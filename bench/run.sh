@@ -131,14 +131,14 @@ for r in $(seq 1 "$ROUNDS"); do
     c1=$(cpu_ticks "$KPID")
     read -r rps p99 n <<<"$out"
     K_RPS+=("$rps"); K_P99+=("$p99"); K_REQ_TOTAL=$((K_REQ_TOTAL + n))
-    K_CPU+=("$(python3 -c "print(($c1-$c0)/$(getconf CLK_TCK)/$n*1e6)")")
+    K_CPU+=("$(python3 -c "print(f'{($c1-$c0)/$(getconf CLK_TCK)/$n*1e6:.1f}')")")
     c0=$(cpu_ticks "$NWORKER")
     out=$(KITH_BENCH_PATH=/r/$CODE wrk -t1 -c$CONNS -d"$DURATION" --latency -s bench/redirect.lua \
         "http://127.0.0.1:$NPORT" | wrk_figures)
     c1=$(cpu_ticks "$NWORKER")
     read -r rps p99 n <<<"$out"
     N_RPS+=("$rps"); N_P99+=("$p99")
-    N_CPU+=("$(python3 -c "print(($c1-$c0)/$(getconf CLK_TCK)/$n*1e6)")")
+    N_CPU+=("$(python3 -c "print(f'{($c1-$c0)/$(getconf CLK_TCK)/$n*1e6:.1f}')")")
 done
 sleep 1
 CLICKS=$(api GET "/v1/metrics?program=bench" | python3 -c 'import json,sys; print(json.load(sys.stdin)["clicks"])')
@@ -153,7 +153,7 @@ KC=$(median "${K_CPU[@]}"); NC=$(median "${N_CPU[@]}")
 RATIO=$(python3 -c "print(f'{$KR/$NR_:.2f}')")
 P99RATIO=$(python3 -c "print(f'{$KP/$NP:.1f}')")
 # per-round ratios (each kith round beside the nginx round right after it)
-R_RATIOS=$(for i in "${!K_RPS[@]}"; do python3 -c "print(f'{${K_RPS[$i]}/${N_RPS[$i]}:.2f}')"; done | tr '\n' ' ')
+R_RATIOS=$(for i in "${!K_RPS[@]}"; do python3 -c "print(f'{${K_RPS[$i]}/${N_RPS[$i]}:.2f}')"; done | tr '\n' ' ' | sed 's/ $//')
 echo "redirect kith: ${KR} req/s, p99 ${KP} ms, ${KC} us CPU/req"
 echo "redirect nginx: ${NR_} req/s, p99 ${NP} ms, ${NC} us CPU/req"
 echo "redirect ratio kith/nginx: ${RATIO}x (rounds: ${R_RATIOS}; goal >= 1.0x), p99 ${P99RATIO}x nginx's (goal <= 2x)"
