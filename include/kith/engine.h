@@ -86,6 +86,9 @@ struct kith_call {
     char *text_out;
     const char *text_type;
     char text_filename[128];
+    /* Out: every value in *out belongs to it alone (nothing shared with a cache), so the JSON
+     * text may be made after the commit, on another thread (kith_engine_answer_text). */
+    bool answer_owned;
 };
 
 typedef enum kith_status (*kith_op_fn)(struct kith_tx *tx, struct kith_call *call, json_t **out,
@@ -436,6 +439,9 @@ struct kith_engine_request {
     const char *csrf;
     bool safe_method;
     bool reviewer_ok;
+    /* The caller makes the answer's text itself, after the job, with kith_engine_answer_text:
+     * the store's thread then leaves an operation's own answer (call->answer_owned) as JSON. */
+    bool text_later;
 };
 
 /* The answer: st is the operation's status (KITH_OK for a replay), code the transport's number
@@ -446,6 +452,7 @@ struct kith_engine_answer {
     enum kith_status st;
     int code;
     char *body;
+    json_t *body_json;        /* with rq->text_later, the answer before its text, or NULL */
     bool replayed;            /* Idempotency-Key replay of an earlier answer */
     bool invalidates_links;   /* the redirect cache must forget what it holds */
     char allow_origin[304];   /* CORS: the Origin to allow (Access-Control-Allow-Origin), or "" */
@@ -465,6 +472,11 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
                                   const struct kith_engine_request *rq,
                                   struct kith_engine_answer *ans);
 void kith_engine_answer_dispose(struct kith_engine_answer *ans);
+/*
+ * With rq->text_later, after the job: makes ans->body from ans->body_json (taken) when the
+ * store's thread left the answer as JSON. Any thread; the answer is the caller's alone by then.
+ */
+void kith_engine_answer_text(struct kith_engine_answer *ans);
 /* True for a well-formed Idempotency-Key (1-255 printable ASCII, no spaces). */
 bool kith_engine_idem_key_valid(const char *key);
 /* The contract's JSON error body for st and err (a new string; free() it). */

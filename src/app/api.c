@@ -85,6 +85,8 @@ static void call_done(void *arg, enum kith_status st)
             free(e);
         }
     }
+    if (st == KITH_OK)
+        kith_engine_answer_text(&c->ans); /* on the loop thread, off the store's */
     if (st != KITH_OK || c->ans.body == NULL) {
         struct kith_err err;
         a->store_errors++;
@@ -229,6 +231,7 @@ void kith_app_api_handle(struct kith_http_request *req, void *ctx)
         .safe_method = req->method == KITH_HTTP_GET || req->method == KITH_HTTP_HEAD ||
                        req->method == KITH_HTTP_OPTIONS,
         .reviewer_ok = (route->flags & KITH_APP_ROUTE_REVIEWER) != 0,
+        .text_later = true,
     };
     if (!idem_claim(a, c)) {
         free(c);

@@ -193,6 +193,8 @@ bool kith_app_click_capped(struct kith_app *a, const char *ip_hash, const char *
 struct kith_app_clicks {
     struct kith_click *buf; /* clicks not yet handed to the store */
     size_t count;
+    struct kith_click *spare[4]; /* written batches' buffers, reused (clicks.c) */
+    size_t spares;
     size_t inflight; /* handed to the store, not written yet */
     uint64_t recorded, lost, shed;
     uv_timer_t timer;

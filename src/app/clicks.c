@@ -23,6 +23,29 @@ struct batch {
     size_t n;
 };
 
+/*
+ * A batch's buffer (4096 clicks, 2.5 MB) is reused once its batch is written: allocating and
+ * zeroing a fresh one for every batch cost more than the redirects themselves (at 200,000
+ * redirects/s, a new buffer every 20 ms, each page faulted in anew).
+ */
+static struct kith_click *buffer_get(struct kith_app_clicks *k)
+{
+    if (k->spares > 0)
+        return k->spare[--k->spares];
+    struct kith_click *b = malloc(CLICK_BATCH_MAX * sizeof(*b));
+    if (b == NULL)
+        abort();
+    return b;
+}
+
+static void buffer_put(struct kith_app_clicks *k, struct kith_click *b)
+{
+    if (k->spares < KITH_ARRAY_LEN(k->spare))
+        k->spare[k->spares++] = b;
+    else
+        free(b);
+}
+
 static enum kith_status batch_job(struct kith_tx *tx, void *arg)
 {
     struct batch *b = arg;
@@ -41,7 +64,7 @@ static void batch_done(void *arg, enum kith_status st)
     } else {
         k->recorded += b->n;
     }
-    free(b->clicks);
+    buffer_put(k, b->clicks);
     free(b);
 }
 
@@ -82,11 +105,8 @@ struct kith_click *kith_app_clicks_add(struct kith_app *a)
         return NULL;
     if (k->count >= CLICK_BATCH_MAX)
         kith_app_clicks_flush(a);
-    if (k->buf == NULL) {
-        k->buf = calloc(CLICK_BATCH_MAX, sizeof(*k->buf));
-        if (k->buf == NULL)
-            abort();
-    }
+    if (k->buf == NULL)
+        k->buf = buffer_get(k);
     struct kith_click *c = &k->buf[k->count++];
     memset(c, 0, sizeof(*c));
     return c;
@@ -133,5 +153,7 @@ void kith_app_clicks_dispose(struct kith_app *a)
 {
     free(a->clicks.buf);
     a->clicks.buf = NULL;
+    while (a->clicks.spares > 0)
+        free(a->clicks.spare[--a->clicks.spares]);
     a->clicks.count = 0;
 }

@@ -253,6 +253,7 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
 
     /* A job may run again (a PostgreSQL serialization retry): start from a clean answer. */
     free(ans->body);
+    json_decref(ans->body_json);
     memset(ans, 0, sizeof(*ans));
     if (rq->hub_token && rq->scope != KITH_SCOPE_HUB) {
         answer_error(ans, rq, KITH_E_UNAUTHORIZED, NULL,
@@ -301,10 +302,14 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
             ans->body = call.text_out;
             ans->content_type = call.text_type;
             kith_strlcpy(ans->filename, call.text_filename, sizeof(ans->filename));
+        } else if (rq->text_later && call.answer_owned && out && !idem) {
+            /* The text is made on the caller's thread: the store's thread is the bottleneck. */
+            ans->body_json = out;
+            out = NULL;
         } else {
             ans->body = json_dumps(out ? out : json_null(), JSON_COMPACT);
         }
-        if (ans->body == NULL)
+        if (ans->body == NULL && ans->body_json == NULL)
             abort();
         kith_strlcpy(ans->set_cookie, call.set_cookie, sizeof(ans->set_cookie));
         ans->invalidates_links = call.invalidates_links;
@@ -350,6 +355,20 @@ void kith_engine_answer_dispose(struct kith_engine_answer *ans)
 {
     free(ans->body);
     ans->body = NULL;
+    json_decref(ans->body_json);
+    ans->body_json = NULL;
+}
+
+void kith_engine_answer_text(struct kith_engine_answer *ans)
+{
+    if (ans->body_json == NULL)
+        return;
+    free(ans->body);
+    ans->body = json_dumps(ans->body_json, JSON_COMPACT);
+    if (ans->body == NULL)
+        abort();
+    json_decref(ans->body_json);
+    ans->body_json = NULL;
 }
 
 bool kith_engine_idem_key_valid(const char *key)

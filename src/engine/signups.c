@@ -116,6 +116,7 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
     enum kith_status st;
     json_t *body = call->body;
 
+    call->answer_owned = true; /* every answer here is built fresh from this job's rows */
     if ((st = kith_eng_in_allowed(body, signup_fields, err)) != KITH_OK ||
         (st = kith_eng_in_string(body, "program", false, 1, 40, &program, err)) != KITH_OK ||
         (st = kith_eng_participant_fields(body, call->eng, fields, err)) != KITH_OK ||

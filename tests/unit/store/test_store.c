@@ -126,6 +126,94 @@ static void test_get_update_savepoints(void)
     kith_store_close(s);
 }
 
+static bool has_key(struct kith_tx *tx, const char *id)
+{
+    json_t *row = NULL;
+    enum kith_status st = kith_store_get(tx, "api_keys", id, &row);
+    json_decref(row);
+    return st == KITH_OK;
+}
+
+/* Savepoints that only read before their first write share one real savepoint (sqlite.c): each
+ * level still keeps or undoes exactly its own writes. */
+static enum kith_status nested_levels(struct kith_tx *tx, void *arg)
+{
+    (void)arg;
+    CHECK_INT(kith_tx_savepoint(tx), KITH_OK); /* A: reads only, then writes in B */
+    CHECK(!has_key(tx, "k20"));
+    CHECK_INT(kith_tx_savepoint(tx), KITH_OK); /* B */
+    CHECK_INT(put_key(tx, "k20"), KITH_OK);
+    CHECK_INT(kith_tx_release(tx), KITH_OK);
+    CHECK_INT(kith_tx_savepoint(tx), KITH_OK); /* C: nothing written, rolled back */
+    CHECK(has_key(tx, "k20"));
+    CHECK_INT(kith_tx_rollback(tx), KITH_OK);
+    CHECK(has_key(tx, "k20"));
+    CHECK_INT(kith_tx_savepoint(tx), KITH_OK); /* D: its own write undone */
+    CHECK_INT(put_key(tx, "k21"), KITH_OK);
+    CHECK_INT(kith_tx_rollback(tx), KITH_OK);
+    CHECK(!has_key(tx, "k21") && has_key(tx, "k20"));
+    CHECK_INT(kith_tx_savepoint(tx), KITH_OK); /* E and F open together, F writes first */
+    CHECK_INT(kith_tx_savepoint(tx), KITH_OK);
+    CHECK_INT(put_key(tx, "k22"), KITH_OK);
+    CHECK_INT(kith_tx_rollback(tx), KITH_OK); /* F: shares E's savepoint, undoes k22 only */
+    CHECK(!has_key(tx, "k22"));
+    CHECK_INT(put_key(tx, "k23"), KITH_OK);
+    CHECK_INT(kith_tx_rollback(tx), KITH_OK); /* E */
+    CHECK(!has_key(tx, "k23") && has_key(tx, "k20"));
+    CHECK_INT(kith_tx_release(tx), KITH_OK);   /* A keeps k20 */
+    CHECK_INT(kith_tx_savepoint(tx), KITH_OK); /* G undoes what its released H wrote */
+    CHECK_INT(kith_tx_savepoint(tx), KITH_OK);
+    CHECK_INT(put_key(tx, "k24"), KITH_OK);
+    CHECK_INT(kith_tx_release(tx), KITH_OK);
+    CHECK(has_key(tx, "k24"));
+    CHECK_INT(kith_tx_rollback(tx), KITH_OK);
+    CHECK(!has_key(tx, "k24") && has_key(tx, "k20"));
+    return KITH_OK;
+}
+
+static enum kith_status check_nested(struct kith_tx *tx, void *arg)
+{
+    (void)arg;
+    CHECK(has_key(tx, "k20"));
+    CHECK(!has_key(tx, "k21") && !has_key(tx, "k22") && !has_key(tx, "k23") && !has_key(tx, "k24"));
+    return KITH_OK;
+}
+
+/* The click batch: rows in, a repeated id ignored. */
+static enum kith_status click_batches(struct kith_tx *tx, void *arg)
+{
+    (void)arg;
+    json_t *batch = json_pack(
+        "[[{s:s,s:s,s:s,s:s,s:i,s:n},{s:s,s:s,s:s,s:s,s:i,s:s}]]", "id", "clk_1", "program", "p",
+        "participant", "par_1", "code", "C-1", "created_at", 5, "channel", "id", "clk_2", "program",
+        "p", "participant", "par_1", "code", "C-1", "created_at", 6, "channel", "email");
+    int64_t changes = -1;
+    CHECK_INT(kith_store_exec(tx, KITH_Q_CLICKS_INSERT_MANY, batch, &changes), KITH_OK);
+    CHECK_INT(changes, 2);
+    CHECK_INT(kith_store_exec(tx, KITH_Q_CLICKS_INSERT_MANY, batch, &changes), KITH_OK);
+    CHECK_INT(changes, 0);
+    json_decref(batch);
+    json_t *row = NULL;
+    CHECK_INT(kith_store_get(tx, "clicks", "clk_2", &row), KITH_OK);
+    CHECK_STR(json_string_value(json_object_get(row, "channel")), "email");
+    CHECK_INT(json_integer_value(json_object_get(row, "created_at")), 6);
+    CHECK(json_is_null(json_object_get(row, "resource")));
+    json_decref(row);
+    return KITH_OK;
+}
+
+static void test_lazy_savepoints_and_click_batches(void)
+{
+    struct kith_store *s = NULL;
+    struct kith_err err;
+    fresh_path();
+    CHECK_INT(kith_store_open(db_path, &s, &err), KITH_OK);
+    CHECK_INT(kith_store_run(s, nested_levels, NULL), KITH_OK);
+    CHECK_INT(kith_store_run(s, check_nested, NULL), KITH_OK);
+    CHECK_INT(kith_store_run(s, click_batches, NULL), KITH_OK);
+    kith_store_close(s);
+}
+
 #define JOBS 500
 
 struct job_rec {
@@ -210,6 +298,7 @@ int main(void)
     RUN(test_query_table);
     RUN(test_rows_and_constraints);
     RUN(test_get_update_savepoints);
+    RUN(test_lazy_savepoints_and_click_batches);
     RUN(test_group_commit);
     TEST_DONE();
 }
