@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps run check check-normal check-asan clean format lint bench bench-pg bench-sync \
+.PHONY: all deps run check check-normal check-asan clean format lint bench bench-pg bench-sync bench-health \
 	screenshots install
 
 all: deps
@@ -53,3 +53,6 @@ bench-pg: deps
 
 bench-sync: deps
 	bench/sync.sh
+
+bench-health: deps
+	bench/health.sh

@@ -39,7 +39,7 @@ for f in $files; do
             report "$f: src/app touches rows directly: $(code "$f" | grep -E '\bkith_store_(query|query_one|exec|get|get_locked|insert|update)\s*\(' | head -1)"
         grep -qE '#include "(store|engine)/' "$f" && report "$f: src/app includes a store or engine internal header"
         ;;
-    src/codes/* | src/attribution/* | src/fraud/* | src/rewards/* | src/links/* | src/advocacy/* | src/qr/* | src/asks/* | src/rituals/* | src/fulfilment/*)
+    src/codes/* | src/attribution/* | src/fraud/* | src/rewards/* | src/links/* | src/advocacy/* | src/qr/* | src/asks/* | src/rituals/* | src/fulfilment/* | src/stats/*)
         # Rule modules are pure: no store, no engine, no loop, no clock.
         grep -qE '#include (<uv\.h>|"kith/(store|engine|http|clock)\.h")' "$f" &&
             report "$f: a rule module includes the store, engine, loop or clock"

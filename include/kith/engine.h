@@ -146,6 +146,23 @@ enum kith_status kith_op_reward_redeem(struct kith_tx *, struct kith_call *, jso
                                        struct kith_err *);
 enum kith_status kith_op_reward_void(struct kith_tx *, struct kith_call *, json_t **,
                                      struct kith_err *);
+/* Program health and the forecast (section 22), experiments (section 23). */
+enum kith_status kith_op_metrics_health(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
+enum kith_status kith_op_forecast(struct kith_tx *, struct kith_call *, json_t **,
+                                  struct kith_err *);
+enum kith_status kith_op_experiment_create(struct kith_tx *, struct kith_call *, json_t **,
+                                           struct kith_err *);
+enum kith_status kith_op_experiment_list(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_experiment_get(struct kith_tx *, struct kith_call *, json_t **,
+                                        struct kith_err *);
+enum kith_status kith_op_experiment_start(struct kith_tx *, struct kith_call *, json_t **,
+                                          struct kith_err *);
+enum kith_status kith_op_experiment_stop(struct kith_tx *, struct kith_call *, json_t **,
+                                         struct kith_err *);
+enum kith_status kith_op_experiment_promote(struct kith_tx *, struct kith_call *, json_t **,
+                                            struct kith_err *);
 /* Reward fulfilment (section 25): retry a failed Stripe fulfilment, mark a claim delivered, a
  * claim as the owner reads and sends it (POST /v1/rewards/{id}/claim), the payout queue as
  * PayPal's CSV (answers text through call->text_out) and marking payouts paid. */
@@ -483,6 +500,11 @@ void kith_engine_settings_changed(void);
  * KITH_E_NOT_FOUND when the program has no public page. *out is a new reference. */
 enum kith_status kith_engine_public_program_page(struct kith_tx *tx, const struct kith_engine *eng,
                                                  const char *program, int64_t now_ms, json_t **out);
+
+/* Start-up: builds the health rollups (section 22) from the raw tables when this database has
+ * never had them (one that predates them, or one filled by a bulk load); otherwise nothing. */
+enum kith_status kith_engine_health_prepare(struct kith_tx *tx);
+
 /* Health: KITH_OK when the database answers a trivial query. */
 enum kith_status kith_engine_health(struct kith_tx *tx);
 /* Referrals by status now, indexed by enum kith_referral_status (for Prometheus). */

@@ -48,6 +48,8 @@
     X(IDEM_PUT, "idem.put")                                                                        \
     X(IDEM_EXPIRE, "idem.expire")                                                                  \
     X(CLICKS_DROP_HASHES, "clicks.drop_hashes")                                                    \
+    X(CLICKS_DROP_UPTO, "clicks.drop_upto")                                                        \
+    X(CLICKS_DROP_MARK, "clicks.drop_mark")                                                        \
     X(HEALTH, "health")                                                                            \
     X(IDEM_LOCK, "idem.lock")                                                                      \
     X(CLICKHOURS_ADD, "clickhours.add")                                                            \

@@ -98,6 +98,12 @@ static enum kith_status boot_job(struct kith_tx *tx, void *arg)
     return st;
 }
 
+static enum kith_status health_job(struct kith_tx *tx, void *arg)
+{
+    (void)arg;
+    return kith_engine_health_prepare(tx);
+}
+
 static enum kith_status recover_job(struct kith_tx *tx, void *arg)
 {
     (void)arg;
@@ -167,6 +173,9 @@ static enum kith_status open_store(struct kith_app *a, const struct kith_app_con
         kith_crypto_wipe(b.key, sizeof(b.key));
         fflush(stderr);
     }
+    /* The health rollups of a database that predates them: built once, before serving. */
+    if ((st = kith_store_run(a->store, health_job, NULL)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "cannot build the health rollups");
     if (kith_store_run(a->store, recover_job, NULL) != KITH_OK)
         kith_log_warn("webhooks", "msg=\"could not recover interrupted deliveries\"");
     kith_store_set_pipelined(a->store, cfg->db_sync == KITH_APP_DB_SYNC_PIPELINED);

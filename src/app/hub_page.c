@@ -2,10 +2,11 @@
  * hub_page.c: the share hub's HTML (CONTRACT section 20) from the engine's hub document. What
  * matters most comes first and works without JavaScript: the code and the link, the ready-made
  * messages as plain mailto:, sms: and WhatsApp links, and a QR code drawn here as inline SVG.
- * Then what both sides get, progress, friends, rewards, resources and the leaderboard, and
- * last the person's own controls (preferences, download, erase), which hub.js brings to life.
- * A section whose data the document does not carry (tracks, preferences, resources before the
- * program has any) is left out rather than shown empty. Every value is HTML-escaped here.
+ * Then what both sides get, progress, friends, rewards (hub_rewards.c, with coupon codes and
+ * claim steps), resources and the leaderboard, and last the person's own controls (preferences,
+ * download, erase), which hub.js brings to life. A section whose data the document does not carry
+ * (tracks, preferences, resources before the program has any) is left out rather than shown empty.
+ * Every value is HTML-escaped here.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -274,35 +275,6 @@ static void people(struct kith_buf *b, json_t *doc)
     kith_buf_str(b, "</ul></section>");
 }
 
-static void rewards(struct kith_buf *b, json_t *doc)
-{
-    json_t *list = json_object_get(doc, "rewards"), *r;
-    size_t i;
-    kith_buf_str(b, "<section class=\"panel\" aria-labelledby=\"rewards-h\"><h2 id=\"rewards-h\">"
-                    "Your thank-yous</h2>");
-    if (json_array_size(list) == 0) {
-        kith_buf_str(b, "<p class=\"empty\">Nothing yet. Rewards appear here as your friends "
-                        "settle in.</p></section>");
-        return;
-    }
-    kith_buf_str(b, "<ul class=\"rows\">");
-    json_array_foreach(list, i, r)
-    {
-        const char *friend = json_string_value(json_object_get(r, "friend_first_name"));
-        kith_buf_str(b, "<li><span class=\"who\">");
-        esc_cap(b, str(r, "words"));
-        if (friend && friend[0]) {
-            kith_buf_str(b, " <span class=\"thanks\">thanks to ");
-            esc(b, friend);
-            kith_buf_str(b, "</span>");
-        }
-        kith_buf_printf(b, "</span><span class=\"status status-%s\">", str(r, "status"));
-        esc(b, str(r, "status_text"));
-        kith_buf_str(b, "</span></li>");
-    }
-    kith_buf_str(b, "</ul></section>");
-}
-
 /* Resources (section 19), each with its own link, when the share answer carries any. */
 static void resources(struct kith_buf *b, json_t *doc)
 {
@@ -450,7 +422,7 @@ char *kith_app_hub_render(struct kith_app *a, json_t *doc, const char *token, bo
     both_get(&s, doc);
     progress(&s, doc);
     people(&s, doc);
-    rewards(&s, doc);
+    kith_app_hub_rewards(&s, doc);
     resources(&s, doc);
     leaderboard(&s, doc);
     preferences(&s, doc);

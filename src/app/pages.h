@@ -31,6 +31,10 @@ const char *kith_app_asset_version(struct kith_app *a, const char *name);
 /* The hub's HTML (hub_page.c) from its document (kith_engine_hub_page); embed: no chrome. */
 char *kith_app_hub_render(struct kith_app *a, json_t *doc, const char *token, bool embed);
 
+/* The hub's rewards section (hub_rewards.c): each reward, its fulfilment in words, a coupon's
+ * code and a claim's step, appended to b. */
+void kith_app_hub_rewards(struct kith_buf *b, json_t *doc);
+
 /* Answers an HTML page with the house headers; csp NULL for the default policy. */
 void kith_app_html_respond(struct kith_app *a, struct kith_http_request *req, const char *route,
                            int status, const char *html, const char *csp, const char *cookie);

@@ -183,6 +183,19 @@ const struct kith_app_route kith_app_routes[] = {
      kith_op_template_preview, SECRET, BODY | REVIEWER},
 
     /* health, forecast (22) and experiments (23) */
+    {KITH_HTTP_GET, "/v1/metrics/health", "metrics.health", API, kith_op_metrics_health, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/forecast", "forecast.get", API, kith_op_forecast, SECRET, 0},
+    {KITH_HTTP_POST, "/v1/experiments", "experiments.create", API, kith_op_experiment_create,
+     SECRET, BODY},
+    {KITH_HTTP_GET, "/v1/experiments", "experiments.list", API, kith_op_experiment_list, SECRET, 0},
+    {KITH_HTTP_GET, "/v1/experiments/{id}", "experiments.get", API, kith_op_experiment_get, SECRET,
+     0},
+    {KITH_HTTP_POST, "/v1/experiments/{id}/start", "experiments.start", API,
+     kith_op_experiment_start, SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/experiments/{id}/stop", "experiments.stop", API, kith_op_experiment_stop,
+     SECRET, BODY},
+    {KITH_HTTP_POST, "/v1/experiments/{id}/promote", "experiments.promote", API,
+     kith_op_experiment_promote, SECRET, BODY},
 
     /* operations (24) */
     {KITH_HTTP_GET, "/v1/exports/{file}", "exports.get", API, kith_op_export, SECRET, 0},

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "engine/tracks.h"
 #include "kith/clock.h"
@@ -140,6 +141,7 @@ static json_t *participant_json(struct kith_tx *tx, const struct kith_engine *en
     json_object_set_new(out, "stats", stats);
     kith_eng_adv_render(tx, row, fresh, out); /* progress and roles (section 15) */
     json_object_set_new(out, "preferences", kith_eng_preferences_json(row));
+    kith_eng_exp_render(tx, row, out); /* the running experiment's variant (23) */
     if (erased)
         json_object_set_new(out, "erased", json_true());
     return out;
@@ -293,7 +295,8 @@ enum kith_status kith_eng_participant_insert(struct kith_tx *tx, const struct ki
     json_object_set_new(row, "created_at", json_integer(now_ms));
     json_object_set_new(row, "updated_at", json_integer(now_ms));
     st = kith_store_insert(tx, "participants", row);
-    if (st == KITH_OK && (st = kith_eng_program_count(tx, p->id, 1, 0)) != KITH_OK)
+    if (st == KITH_OK && ((st = kith_eng_program_count(tx, p->id, 1, 0)) != KITH_OK ||
+                          (st = kith_eng_health_joined(tx, row)) != KITH_OK)) /* section 22 */
         kith_err_set(err, st, NULL, "the database could not count the participant");
     if (st != KITH_OK) {
         json_decref(row);

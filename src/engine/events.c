@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "kith/crypto.h"
 #include "kith/text.h"
@@ -258,7 +259,8 @@ enum kith_status kith_eng_event_record(struct kith_tx *tx, struct kith_call *cal
                           "the database could not store the event");
         goto out;
     }
-    if ((st = store_refs(tx, p.id, id, in->refs)) != KITH_OK) {
+    if ((st = store_refs(tx, p.id, id, in->refs)) != KITH_OK ||
+        (st = kith_eng_health_event(tx, &p, ev)) != KITH_OK) { /* purchases, revenue (22) */
         st = kith_err_set(err, st, NULL, "the database could not store the event");
         goto out;
     }

@@ -404,20 +404,65 @@ enum kith_status kith_op_hub_reward_claim(struct kith_tx *tx, struct kith_call *
     return kith_eng_claim_send(tx, call, call->hub_participant, out, err);
 }
 
-json_t *kith_eng_fulfil_for_person(struct kith_tx *tx, json_t *reward)
+/* The fulfilment in the person's words; NULL when the reward's own status says it all (not
+ * issued yet, voided, expired, or nothing to deliver). Never Stripe's error text. */
+static const char *person_words(const char *method, const char *status, const char *claim,
+                                json_t *reward)
+{
+    bool issued = status_is(reward, "issued"), redeemed = status_is(reward, "redeemed");
+    bool done = strcmp(status, "done") == 0, failed = strcmp(status, "failed") == 0;
+    if (strcmp(method, "none") == 0 || (!issued && !redeemed))
+        return NULL;
+    if (strcmp(method, "claim") == 0) {
+        if (done || strcmp(claim, "delivered") == 0)
+            return "delivered: we hope you enjoy it";
+        if (failed)
+            return NULL;
+        return strcmp(claim, "claimed") == 0 ? "details received: we are getting it ready for you"
+                                             : "waiting for your details, so we can send it";
+    }
+    if (failed)
+        return "taking longer than usual: the team knows and will sort it out";
+    if (strcmp(method, "payout") == 0)
+        return done ? "paid out to you" : "coming in our next payout";
+    if (strcmp(method, "stripe_coupon") == 0)
+        return done ? "your code is ready: use it at checkout" : "your code is being prepared";
+    if (strcmp(method, "stripe_trial") == 0)
+        return done ? "added to your subscription" : "being added to your subscription";
+    return done ? "added to your account balance" : "being added to your account";
+}
+
+json_t *kith_eng_fulfil_for_person(struct kith_tx *tx, json_t *reward, json_t *cfg, int64_t now_ms)
 {
     json_t *full = kith_eng_fulfil_render(tx, reward);
     json_t *out = json_pack("{s:O,s:O,s:O}", "method", json_object_get(full, "method"), "status",
                             json_object_get(full, "status"), "code", json_object_get(full, "code"));
+    const char *method = json_string_value(json_object_get(full, "method"));
+    const char *status = json_string_value(json_object_get(full, "status"));
+    const char *state = "";
     json_t *claim = json_object_get(full, "claim");
     if (claim) {
-        bool claimed = !json_is_null(json_object_get(claim, "answers"));
-        bool open = strcmp(json_string_value(json_object_get(full, "status")), "pending") == 0;
-        json_object_set_new(out, "claim",
-                            json_string(!open     ? "delivered"
-                                        : claimed ? "claimed"
-                                                  : "open"));
+        json_t *answers = json_object_get(claim, "answers");
+        bool claimed = !json_is_null(answers);
+        bool open = strcmp(status, "pending") == 0;
+        state = !open ? "delivered" : claimed ? "claimed" : "open";
+        json_object_set_new(out, "claim", json_string(state));
+        /* What the program asks (the Claim object's form) and what the person said so far,
+         * so the hub can show the claim step without another request. */
+        json_object_set_new(out, "form",
+                            kith_eng_fulfil_claim_form(cfg, kith_eng_row_str(reward, "kind")));
+        json_object_set(out, "answers", answers);
+        json_object_set(out, "claimed_at", json_object_get(claim, "claimed_at"));
+        bool live = kith_eng_row_is_null(reward, "expires_at") ||
+                    kith_eng_row_int(reward, "expires_at") > now_ms;
+        json_object_set_new(out, "can_send",
+                            json_boolean(open && live && status_is(reward, "issued")));
     }
+    const char *words = person_words(method, status, state, reward);
+    /* Past its expiry but not swept yet: nothing more to ask for. */
+    if (claim && strcmp(state, "delivered") != 0 && !json_is_true(json_object_get(out, "can_send")))
+        words = NULL;
+    json_object_set_new(out, "status_text", words ? json_string(words) : json_null());
     json_decref(full);
     return out;
 }

@@ -125,7 +125,7 @@ static json_t *referrals_part(struct kith_tx *tx, const struct prog *p, const ch
     return out;
 }
 
-static json_t *rewards_part(struct kith_tx *tx, const char *id, int64_t now_ms)
+static json_t *rewards_part(struct kith_tx *tx, json_t *cfg, const char *id, int64_t now_ms)
 {
     json_t *rows = NULL, *args = json_pack("[s]", id), *out = json_array(), *r;
     char words[320], buf[96];
@@ -145,7 +145,8 @@ static json_t *rewards_part(struct kith_tx *tx, const char *id, int64_t now_ms)
             /* Its id (for /v1/hub/rewards/{id}/claim) and how it reaches them (section 25). */
             json_t *shown = json_array_get(out, json_array_size(out) - 1);
             json_object_set_new(shown, "id", json_string(kith_eng_row_str(r, "id")));
-            json_object_set_new(shown, "fulfilment", kith_eng_fulfil_for_person(tx, r));
+            json_object_set_new(shown, "fulfilment",
+                                kith_eng_fulfil_for_person(tx, r, cfg, now_ms));
         }
     }
     json_decref(args);
@@ -220,7 +221,7 @@ json_t *kith_eng_hub_document(struct kith_tx *tx, const struct kith_engine *eng,
     json_object_set_new(out, "share", share);
     share = NULL;
     json_object_set_new(out, "referrals", referrals_part(tx, &p, participant, now_ms));
-    json_object_set_new(out, "rewards", rewards_part(tx, participant, now_ms));
+    json_object_set_new(out, "rewards", rewards_part(tx, cfg, participant, now_ms));
     json_object_set_new(out, "leaderboard",
                         leaderboard_part(tx, &c, &p, participant,
                                          kith_eng_row_int(row, "leaderboard_opt_in") != 0));

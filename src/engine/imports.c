@@ -23,6 +23,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "kith/codes.h"
 #include "kith/crypto.h"
@@ -407,6 +408,8 @@ static enum kith_status write_referral(struct import *im, const struct row *r,
                         json_integer(im->now_ms + im->p.within_days * KITH_MS_PER_DAY));
     json_object_set_new(ref, "updated_at", json_integer(im->now_ms));
     enum kith_status st = kith_store_insert(im->tx, "referrals", ref);
+    if (st == KITH_OK) /* health rollups, the experiment's variant (sections 22, 23) */
+        st = kith_eng_health_referral_created(im->tx, ref);
     json_decref(ref);
     if (st != KITH_OK)
         return kith_err_set(err, st == KITH_E_CONSTRAINT ? KITH_E_UNAVAILABLE : st, NULL,

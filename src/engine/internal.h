@@ -85,6 +85,11 @@ enum kith_status kith_eng_prog_load(struct kith_tx *tx, const char *id, struct p
 enum kith_status kith_eng_prog_resolve(struct kith_tx *tx, const char *id_in, struct prog *out,
                                        struct kith_err *err);
 
+/* Validates reward rules (section 2; absent or null: none) into rules (KITH_REWARD_RULES_MAX) and
+ * *norm (new), the normalised list; err's param names "rewards[i].field". */
+enum kith_status kith_eng_prog_rules(json_t *in, struct kith_reward_rule *rules, size_t *nrules,
+                                     json_t **norm, struct kith_err *err);
+
 /* The stored settings document of a program (templates, provider secrets): a new reference to a
  * shared object that callers must only read. */
 enum kith_status kith_eng_prog_config(struct kith_tx *tx, const char *id, json_t **out);
@@ -154,9 +159,12 @@ enum kith_status kith_eng_fulfil_moved(struct kith_tx *tx, json_t *reward,
                                        enum kith_reward_status to, int64_t now_ms);
 /* The reward's `fulfilment` object (a new reference). */
 json_t *kith_eng_fulfil_render(struct kith_tx *tx, json_t *reward);
-/* What the person sees of it in the share hub: {"method", "status", "code"} and, for a claim,
- * "claim": "open"|"claimed"|"delivered" (never Stripe's error text or ids). */
-json_t *kith_eng_fulfil_for_person(struct kith_tx *tx, json_t *reward);
+/* What the person sees of it in the share hub: {"method", "status", "code", "status_text"} (the
+ * state in words, or null when the reward's own status says it) and, for a claim, "claim":
+ * "open"|"claimed"|"delivered", the program's "form" for the reward's kind (cfg: the program's
+ * config), the person's "answers" and "claimed_at", and "can_send" (the claim may be sent or
+ * changed now). Never Stripe's error text or ids. A new reference. */
+json_t *kith_eng_fulfil_for_person(struct kith_tx *tx, json_t *reward, json_t *cfg, int64_t now_ms);
 /* Erasure: the person's claim answers and Stripe ids. */
 enum kith_status kith_eng_fulfil_erase(struct kith_tx *tx, const char *participant);
 

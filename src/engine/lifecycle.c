@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "engine/tracks.h"
 #include "kith/crypto.h"
@@ -277,15 +278,20 @@ enum kith_status kith_eng_referral_qualify(struct kith_tx *tx, const struct kith
         return kith_err_set(err, st, NULL, "the database could not count rewards");
     int64_t have = kith_eng_row_int(row, "n");
     json_decref(row);
+    /* The rules of the experiment variant the referral was made under, else the program's. */
+    struct kith_reward_rule rules[KITH_REWARD_RULES_MAX];
+    size_t nrules = 0;
+    if ((st = kith_eng_exp_rules(tx, p, referral, rules, &nrules)) != KITH_OK)
+        return kith_err_set(err, st, NULL, "the database could not read the experiment");
     if (p->max_rewards < 0 || have < p->max_rewards) {
-        int tier = kith_rewards_pick_tier(p->rules, p->nrules, (uint32_t)(have + 1));
-        if (tier >= 0 && (st = create_reward(tx, p, referral, &p->rules[tier], referrer, event_id,
+        int tier = kith_rewards_pick_tier(rules, nrules, (uint32_t)(have + 1));
+        if (tier >= 0 && (st = create_reward(tx, p, referral, &rules[tier], referrer, event_id,
                                              now_ms, created)) != KITH_OK)
             return kith_err_set(err, st, NULL, "the database could not store the reward");
     }
-    int side = kith_rewards_referred_rule(p->rules, p->nrules);
-    if (side >= 0 && (st = create_reward(tx, p, referral, &p->rules[side], referred, event_id,
-                                         now_ms, created)) != KITH_OK)
+    int side = kith_rewards_referred_rule(rules, nrules);
+    if (side >= 0 && (st = create_reward(tx, p, referral, &rules[side], referred, event_id, now_ms,
+                                         created)) != KITH_OK)
         return kith_err_set(err, st, NULL, "the database could not store the reward");
 
     if (hold_ms > 0 && event_ms + hold_ms > now_ms &&

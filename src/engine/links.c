@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "engine/pages.h"
 #include "kith/codes.h"
@@ -148,6 +149,8 @@ enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_
         json_decref(row);
         i = j;
     }
+    if (st == KITH_OK) /* weekly clicks and sharers, first clicks (section 22) */
+        st = kith_eng_health_clicks(tx, sorted, n);
     free(sorted);
     return st;
 }

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "engine/tracks.h"
 #include "kith/log.h"
@@ -90,7 +91,12 @@ enum kith_status kith_eng_referral_move(struct kith_tx *tx, json_t *referral,
             json_object_set(set, key, v);
         }
     }
-    enum kith_status st = write_row(tx, "referrals", referral, set, err);
+    /* Health rollups (section 22) count from the row as it was. */
+    enum kith_status st = kith_eng_health_referral_moving(tx, referral, to, at_ms);
+    if (st != KITH_OK)
+        st = kith_err_set(err, st, NULL, "the database could not count the referral");
+    else
+        st = write_row(tx, "referrals", referral, set, err);
     json_decref(set);
     if (st != KITH_OK || to == KITH_REFERRAL_PENDING) /* the contract has no referral.pending */
         return st;
@@ -154,7 +160,11 @@ enum kith_status kith_eng_reward_move(struct kith_tx *tx, const struct kith_engi
     case KITH_REWARD_EXPIRED: /* expires_at, set at issue, already says when */
         break;
     }
-    enum kith_status st = write_row(tx, "rewards", reward, set, err);
+    enum kith_status st = kith_eng_health_reward_moving(tx, reward, to, now_ms); /* section 22 */
+    if (st != KITH_OK)
+        st = kith_err_set(err, st, NULL, "the database could not count the reward");
+    else
+        st = write_row(tx, "rewards", reward, set, err);
     json_decref(set);
     if (st != KITH_OK)
         return st;

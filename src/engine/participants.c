@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "kith/attribution.h"
 #include "kith/clock.h"
@@ -315,8 +316,9 @@ enum kith_status kith_op_participant_update(struct kith_tx *tx, struct kith_call
         bool was_active = strcmp(kith_eng_row_str(row, "status"), "active") == 0;
         bool now_active = strcmp(status, "active") == 0;
         if (was_active != now_active &&
-            (st = kith_eng_program_count(tx, kith_eng_row_str(row, "program"), now_active ? 1 : -1,
-                                         0)) != KITH_OK) {
+            ((st = kith_eng_program_count(tx, kith_eng_row_str(row, "program"), now_active ? 1 : -1,
+                                          0)) != KITH_OK ||
+             (st = kith_eng_health_active(tx, call->params[0], now_active)) != KITH_OK)) {
             st = kith_err_set(err, st, NULL, "the database could not count the participant");
             goto out;
         }

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "engine/pages.h"
 #include "engine/tracks.h"
@@ -104,7 +105,8 @@ enum kith_status kith_op_participant_export(struct kith_tx *tx, struct kith_call
     }
     json_object_set_new(*out, "review_decisions", json_incref(decisions));
     if ((st = kith_eng_adv_export(tx, id, *out)) != KITH_OK ||   /* activities, tracks (15, 16) */
-        (st = kith_eng_leads_export(tx, id, *out)) != KITH_OK) { /* CONTRACT 19 (leads.c) */
+        (st = kith_eng_leads_export(tx, id, *out)) != KITH_OK || /* CONTRACT 19 (leads.c) */
+        (st = kith_eng_exp_export(tx, id, *out)) != KITH_OK) {   /* experiments (23) */
         json_decref(*out);
         *out = NULL;
         st = kith_err_set(err, st, NULL, "the database could not read the person's data");
@@ -142,7 +144,8 @@ enum kith_status kith_op_participant_erase(struct kith_tx *tx, struct kith_call 
     bool counted = strcmp(kith_eng_row_str(person, "status"), "active") == 0 &&
                    kith_eng_row_int(person, "erased") == 0;
     if (counted &&
-        (st = kith_eng_program_count(tx, kith_eng_row_str(person, "program"), -1, 0)) != KITH_OK) {
+        ((st = kith_eng_program_count(tx, kith_eng_row_str(person, "program"), -1, 0)) != KITH_OK ||
+         (st = kith_eng_health_active(tx, id, false)) != KITH_OK)) {
         json_decref(person);
         return kith_err_set(err, st, NULL, "the database could not erase the person");
     }

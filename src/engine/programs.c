@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "engine/pages.h"
 #include "engine/templates.h"
@@ -243,6 +244,41 @@ static enum kith_status parse_secret(json_t *in, const char *name, json_t *cfg,
  * Validates a whole program document (create body, or stored settings merged with a PATCH) and
  * produces the normalised settings and the struct the engine uses.
  */
+enum kith_status kith_eng_prog_rules(json_t *rules_in, struct kith_reward_rule *rules,
+                                     size_t *nrules, json_t **norm, struct kith_err *err)
+{
+    enum kith_status st;
+    json_t *rules_norm = json_array();
+    *nrules = 0;
+    *norm = NULL;
+    if (rules_in && !json_is_null(rules_in)) {
+        if (!json_is_array(rules_in) || json_array_size(rules_in) > KITH_REWARD_RULES_MAX) {
+            json_decref(rules_norm);
+            return kith_err_set(err, KITH_E_INVALID_PARAM, "rewards",
+                                "'rewards' must be an array of at most %d rules",
+                                KITH_REWARD_RULES_MAX);
+        }
+        size_t i;
+        json_t *r;
+        json_array_foreach(rules_in, i, r)
+        {
+            json_t *rn = NULL;
+            if ((st = parse_rule(r, i, &rules[i], &rn, err)) != KITH_OK) {
+                json_decref(rules_norm);
+                return st;
+            }
+            json_array_append_new(rules_norm, rn);
+        }
+        *nrules = json_array_size(rules_in);
+    }
+    if ((st = kith_rewards_validate(rules, *nrules, err)) != KITH_OK) {
+        json_decref(rules_norm);
+        return st;
+    }
+    *norm = rules_norm;
+    return KITH_OK;
+}
+
 static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
                                   struct kith_err *err)
 {
@@ -301,32 +337,10 @@ static enum kith_status normalize(json_t *in, json_t **cfg_out, struct prog *p,
     }
 
     /* rewards */
-    json_t *rules_in = json_object_get(in, "rewards");
-    json_t *rules_norm = json_array();
-    if (rules_in && !json_is_null(rules_in)) {
-        if (!json_is_array(rules_in) || json_array_size(rules_in) > KITH_REWARD_RULES_MAX) {
-            json_decref(rules_norm);
-            return kith_err_set(err, KITH_E_INVALID_PARAM, "rewards",
-                                "'rewards' must be an array of at most %d rules",
-                                KITH_REWARD_RULES_MAX);
-        }
-        size_t i;
-        json_t *r;
-        json_array_foreach(rules_in, i, r)
-        {
-            json_t *rn = NULL;
-            if ((st = parse_rule(r, i, &p->rules[i], &rn, err)) != KITH_OK) {
-                json_decref(rules_norm);
-                return st;
-            }
-            json_array_append_new(rules_norm, rn);
-        }
-        p->nrules = json_array_size(rules_in);
-    }
-    if ((st = kith_rewards_validate(p->rules, p->nrules, err)) != KITH_OK) {
-        json_decref(rules_norm);
+    json_t *rules_norm = NULL;
+    if ((st = kith_eng_prog_rules(json_object_get(in, "rewards"), p->rules, &p->nrules, &rules_norm,
+                                  err)) != KITH_OK)
         return st;
-    }
 
     /* fraud settings (applied by the scoring pipeline) */
     json_t *f = json_object_get(in, "fraud");
@@ -712,6 +726,7 @@ void kith_engine_settings_changed(void)
         prog_cache[i].cfg = NULL;
     }
     pthread_mutex_unlock(&prog_cache_mu);
+    kith_eng_exp_forget(NULL); /* the running experiments (section 23) */
 }
 
 enum kith_status kith_eng_prog_config(struct kith_tx *tx, const char *id, json_t **out)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "engine/tracks.h"
 #include "kith/attribution.h"
@@ -261,6 +262,8 @@ enum kith_status kith_op_signup(struct kith_tx *tx, struct kith_call *call, json
         }
         if ((st = kith_eng_adv_referral_created(tx, call->eng, referral, call->now_ms)) != KITH_OK)
             goto fail_write; /* the referrer's tracks (section 15) */
+        if ((st = kith_eng_health_referral_created(tx, referral)) != KITH_OK)
+            goto fail_write; /* health rollups, the experiment's variant (22, 23) */
     }
 
     json_t *rejected = json_array();

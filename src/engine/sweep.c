@@ -1,11 +1,14 @@
 /*
  * sweep.c: work that falls due with time rather than with a request: held rewards are issued,
  * issued rewards and unqualified referrals expire, click hashes that can no longer attribute are
- * dropped, idempotency records older than 24 hours go. The server runs it every second; the test
- * clock runs it to completion before answering. Also the test clock's own operations.
+ * dropped (each click once: the sweep remembers how far it got), idempotency records older than 24
+ * hours go. The server runs it every second; the test clock runs it to completion before answering.
+ * Also the test clock's own operations.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "engine/health.h"
 #include "engine/internal.h"
 #include "engine/tracks.h"
 #include "kith/clock.h"
@@ -53,7 +56,7 @@ static enum kith_status expire_referral(struct kith_tx *tx, const struct kith_en
     return kith_eng_referral_expire_due(tx, row, now_ms, &err);
 }
 
-static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms)
+static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms, bool *more)
 {
     json_t *rows = NULL, *args = json_pack("[II]", (json_int_t)0, (json_int_t)100000);
     enum kith_status st = kith_store_query(tx, KITH_Q_PROGRAMS_LIST, args, &rows);
@@ -68,9 +71,44 @@ static enum kith_status drop_hashes(struct kith_tx *tx, int64_t now_ms)
         if (kith_eng_prog_load(tx, kith_eng_row_str(r, "id"), &p, NULL) != KITH_OK)
             continue;
         int64_t days = (p.cookie_days > p.window_days ? p.cookie_days : p.window_days) + 30;
-        args = json_pack("[Is]", (json_int_t)(now_ms - days * KITH_MS_PER_DAY), p.id);
+        int64_t cutoff = now_ms - days * KITH_MS_PER_DAY;
+        /* From where the last sweep stopped (meta), or from the cutoff when the clock or the
+         * settings moved it back, so every click is looked at once, whatever the clock did. */
+        char key[96], text[32];
+        snprintf(key, sizeof(key), "clicks.hashes_dropped_to.%s", p.id);
+        json_t *row = NULL;
+        args = json_pack("[s]", key);
+        st = kith_store_query_one(tx, KITH_Q_META_GET, args, &row);
+        json_decref(args);
+        int64_t from = INT64_MIN / 2;
+        if (st == KITH_OK && kith_eng_row_str(row, "value"))
+            from = strtoll(kith_eng_row_str(row, "value"), NULL, 10);
+        json_decref(row);
+        row = NULL;
+        if (st != KITH_OK && st != KITH_E_NOT_FOUND)
+            break;
+        if (from > cutoff)
+            from = cutoff;
+        int64_t upto = cutoff;
+        args = json_pack("[sII]", p.id, (json_int_t)from, (json_int_t)cutoff);
+        st = kith_store_query_one(tx, KITH_Q_CLICKS_DROP_UPTO, args, &row);
+        json_decref(args);
+        if (st == KITH_OK) {
+            upto = kith_eng_row_int(row, "created_at");
+            *more = true;
+        }
+        json_decref(row);
+        row = NULL;
+        if (st != KITH_OK && st != KITH_E_NOT_FOUND)
+            break;
+        args = json_pack("[IsI]", (json_int_t)upto, p.id, (json_int_t)from);
         st = kith_store_exec(tx, KITH_Q_CLICKS_DROP_HASHES, args, NULL);
         json_decref(args);
+        snprintf(text, sizeof(text), "%lld", (long long)upto);
+        if (st == KITH_OK && (args = json_pack("[ss]", key, text)) != NULL) {
+            st = kith_store_exec(tx, KITH_Q_CLICKS_DROP_MARK, args, NULL);
+            json_decref(args);
+        }
         if (st != KITH_OK)
             break;
     }
@@ -88,10 +126,11 @@ enum kith_status kith_engine_sweep(struct kith_tx *tx, const struct kith_engine 
         (st = each(tx, eng, KITH_Q_REWARDS_DUE_EXPIRY, now_ms, expire_reward, more)) != KITH_OK ||
         (st = each(tx, eng, KITH_Q_REFERRALS_DUE_EXPIRY, now_ms, expire_referral, more)) !=
             KITH_OK ||
-        (st = drop_hashes(tx, now_ms)) != KITH_OK ||
+        (st = drop_hashes(tx, now_ms, more)) != KITH_OK ||
         (st = kith_eng_adv_sweep(tx, eng, now_ms, more)) != KITH_OK || /* windows, grace (15) */
         (st = kith_eng_followups_sweep(tx, eng, now_ms, more)) != KITH_OK || /* CONTRACT 19 */
-        (st = kith_eng_rituals_sweep(tx, eng, now_ms, more)) != KITH_OK)
+        (st = kith_eng_rituals_sweep(tx, eng, now_ms, more)) != KITH_OK ||
+        (st = kith_eng_exp_sweep(tx, now_ms)) != KITH_OK) /* experiments past max_days (23) */
         return st;
     json_t *args = json_pack("[I]", (json_int_t)(now_ms - IDEMPOTENCY_MS));
     st = kith_store_exec(tx, KITH_Q_IDEM_EXPIRE, args, NULL);

@@ -263,6 +263,82 @@ static const char *const kith_pgsql_migrations[] = {
     "ALTER TABLE participants ADD COLUMN stripe_subscription_id TEXT;"
     "ALTER TABLE rewards ADD COLUMN months BIGINT;"
     "ALTER TABLE rewards ADD COLUMN percent_off BIGINT;",
+    /* 9: program health (section 22) and experiments (23). Rollups kept in the transactions
+     * that change what they count (src/engine/health_rollups.c), rebuilt from the raw tables
+     * when the meta key health_rollups is absent (a database that predates them):
+     * health_people holds each participant's facts the figures need; health_weeks the weekly
+     * counts per program (week = ISO week number since 1969-12-29, kith_stats_week_of);
+     * health_costs the rewards issued per week and currency; health_hist the medians'
+     * histograms (kind 'share' by the week of the first click, 'cycle' by the week of the
+     * first own referral; buckets of kith_stats_bucket); health_qual the number of referrers
+     * per all-time count of qualified referrals; sharer_weeks who got a click in which week;
+     * health_buckets the buckets' lower bounds, for rebuilding in SQL. */
+    "CREATE TABLE health_people (participant TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  joined_at BIGINT NOT NULL, side BIGINT NOT NULL DEFAULT 0,"
+    "  active BIGINT NOT NULL DEFAULT 1, first_click_at BIGINT, share_bucket BIGINT,"
+    "  last_week BIGINT, first_referral_at BIGINT, cycle_bucket BIGINT,"
+    "  purchases BIGINT NOT NULL DEFAULT 0, refunds BIGINT NOT NULL DEFAULT 0,"
+    "  revenue BIGINT NOT NULL DEFAULT 0, qualified BIGINT NOT NULL DEFAULT 0);"
+    /* Who joined when, blocked and erased people too (the edges of a window; appended to). */
+    "CREATE INDEX participants_joined ON participants (program, created_at);"
+    /* Covering: the edges of a window count buckets by time, a median reads one bucket's
+     * durations, both from the index alone. */
+    "CREATE INDEX health_people_click ON health_people (program, first_click_at, share_bucket)"
+    "  WHERE first_click_at IS NOT NULL;"
+    "CREATE INDEX health_people_click_bucket ON health_people (program, share_bucket,"
+    "  first_click_at, joined_at) WHERE first_click_at IS NOT NULL;"
+    "CREATE INDEX health_people_cycle ON health_people (program, first_referral_at,"
+    "  cycle_bucket) WHERE first_referral_at IS NOT NULL AND side = 1;"
+    "CREATE INDEX health_people_cycle_bucket ON health_people (program, cycle_bucket,"
+    "  first_referral_at, joined_at) WHERE first_referral_at IS NOT NULL AND side = 1;"
+    "CREATE TABLE health_weeks (program TEXT NOT NULL, week BIGINT NOT NULL,"
+    "  active BIGINT NOT NULL DEFAULT 0, activated BIGINT NOT NULL DEFAULT 0,"
+    "  first_clicks BIGINT NOT NULL DEFAULT 0, cycles BIGINT NOT NULL DEFAULT 0,"
+    "  clicks BIGINT NOT NULL DEFAULT 0, sharers BIGINT NOT NULL DEFAULT 0,"
+    "  signups BIGINT NOT NULL DEFAULT 0, reviewed BIGINT NOT NULL DEFAULT 0,"
+    "  rejected BIGINT NOT NULL DEFAULT 0, qualified BIGINT NOT NULL DEFAULT 0,"
+    "  r_customers BIGINT NOT NULL DEFAULT 0, r_purchasers BIGINT NOT NULL DEFAULT 0,"
+    "  r_refunded BIGINT NOT NULL DEFAULT 0, r_revenue BIGINT NOT NULL DEFAULT 0,"
+    "  o_customers BIGINT NOT NULL DEFAULT 0, o_purchasers BIGINT NOT NULL DEFAULT 0,"
+    "  o_refunded BIGINT NOT NULL DEFAULT 0, o_revenue BIGINT NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (program, week));"
+    "CREATE TABLE health_costs (program TEXT NOT NULL, week BIGINT NOT NULL,"
+    "  currency TEXT NOT NULL, amount BIGINT NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (program, week, currency));"
+    "CREATE TABLE health_hist (program TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  week BIGINT NOT NULL, bucket BIGINT NOT NULL, n BIGINT NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (program, kind, week, bucket));"
+    "CREATE TABLE health_qual (program TEXT NOT NULL, k BIGINT NOT NULL,"
+    "  referrers BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (program, k));"
+    "CREATE TABLE sharer_weeks (program TEXT NOT NULL, week BIGINT NOT NULL,"
+    "  participant TEXT NOT NULL, PRIMARY KEY (program, week, participant));"
+    "CREATE TABLE health_buckets (low BIGINT PRIMARY KEY, bucket BIGINT NOT NULL);"
+    /* One row per referral: whether fraud scoring ever sent it to review (review_rate), and
+     * the experiment and variant it was made under (its rewards follow that variant). */
+    "CREATE TABLE health_referrals (referral TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  referrer TEXT NOT NULL, created_at BIGINT NOT NULL, reviewed BIGINT NOT NULL DEFAULT 0,"
+    "  experiment TEXT, variant TEXT);"
+    "CREATE INDEX health_referrals_created ON health_referrals (program, created_at);"
+    "CREATE INDEX health_referrals_experiment ON health_referrals (experiment, variant)"
+    "  WHERE experiment IS NOT NULL;"
+    "CREATE TABLE experiments (seq BIGSERIAL, id TEXT PRIMARY KEY, program TEXT NOT NULL, name "
+    "TEXT NOT NULL,"
+    "  status TEXT NOT NULL, config TEXT NOT NULL, promoted_variant TEXT,"
+    "  created_at BIGINT NOT NULL, started_at BIGINT, stopped_at BIGINT,"
+    "  updated_at BIGINT NOT NULL);"
+    "CREATE INDEX experiments_seq ON experiments (seq);"
+    "CREATE INDEX experiments_program ON experiments (program, status);"
+    /* One running experiment per program: this index, not a lookup, decides a race. */
+    "CREATE UNIQUE INDEX experiments_running ON experiments (program)"
+    "  WHERE status = 'running';"
+    "CREATE INDEX experiments_due ON experiments (status, started_at);"
+    /* The participants of an experiment who shared or referred while it ran. */
+    "CREATE TABLE experiment_members (experiment TEXT NOT NULL, participant TEXT NOT NULL,"
+    "  variant TEXT NOT NULL, shared BIGINT NOT NULL DEFAULT 0,"
+    "  referred BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (experiment, participant));"
+    "CREATE INDEX experiment_members_participant ON experiment_members (participant);"
+    /* fatigue (section 22) counts a program's asks by time without reading the rows */
+    "CREATE INDEX asks_program ON asks (program, asked_at, answered_at, answer_by);",
 };
 
 #endif

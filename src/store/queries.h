@@ -107,8 +107,19 @@ static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
         " request_hash = excluded.request_hash, status = excluded.status,"
         " body = excluded.body, created_at = excluded.created_at",
     [KITH_Q_IDEM_EXPIRE] = "DELETE FROM idempotency WHERE created_at < ?",
+    /* Only the clicks that aged out since the last sweep ([?3, ?1)): a scan of every old click
+     * each second would hold the one writer for seconds at ten million clicks. */
     [KITH_Q_CLICKS_DROP_HASHES] = "UPDATE clicks SET ip_hash = NULL, ua_hash = NULL"
-                                  " WHERE created_at < ? AND program = ? AND ip_hash IS NOT NULL",
+                                  " WHERE created_at < ?1 AND program = ?2 AND created_at >= ?3"
+                                  " AND ip_hash IS NOT NULL",
+    /* Where a sweep's share of that work ends: 10,000 clicks on, so a backlog (a first start
+     * on a large database) is worked off in slices that never hold the writer for long. */
+    [KITH_Q_CLICKS_DROP_UPTO] = "SELECT created_at FROM clicks WHERE program = ?1"
+                                " AND created_at >= ?2 AND created_at < ?3"
+                                " ORDER BY created_at LIMIT 1 OFFSET 10000",
+    /* How far it got; an upsert, as two sweeps may run at once on a pool. */
+    [KITH_Q_CLICKS_DROP_MARK] = "INSERT INTO meta (key, value) VALUES (?, ?)"
+                                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     [KITH_Q_HEALTH] = "SELECT 1 AS ok",
     /* One writer serialises everything here; PostgreSQL takes an advisory lock instead. */
     [KITH_Q_IDEM_LOCK] = "SELECT 1 AS locked WHERE ? IS NOT NULL",

@@ -280,6 +280,80 @@ static const char *const kith_sqlite_migrations[] = {
     "ALTER TABLE participants ADD COLUMN stripe_subscription_id TEXT;"
     "ALTER TABLE rewards ADD COLUMN months INTEGER;"
     "ALTER TABLE rewards ADD COLUMN percent_off INTEGER;",
+    /* 9: program health (section 22) and experiments (23). Rollups kept in the transactions
+     * that change what they count (src/engine/health_rollups.c), rebuilt from the raw tables
+     * when the meta key health_rollups is absent (a database that predates them):
+     * health_people holds each participant's facts the figures need; health_weeks the weekly
+     * counts per program (week = ISO week number since 1969-12-29, kith_stats_week_of);
+     * health_costs the rewards issued per week and currency; health_hist the medians'
+     * histograms (kind 'share' by the week of the first click, 'cycle' by the week of the
+     * first own referral; buckets of kith_stats_bucket); health_qual the number of referrers
+     * per all-time count of qualified referrals; sharer_weeks who got a click in which week;
+     * health_buckets the buckets' lower bounds, for rebuilding in SQL. */
+    "CREATE TABLE health_people (participant TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  joined_at INTEGER NOT NULL, side INTEGER NOT NULL DEFAULT 0,"
+    "  active INTEGER NOT NULL DEFAULT 1, first_click_at INTEGER, share_bucket INTEGER,"
+    "  last_week INTEGER, first_referral_at INTEGER, cycle_bucket INTEGER,"
+    "  purchases INTEGER NOT NULL DEFAULT 0, refunds INTEGER NOT NULL DEFAULT 0,"
+    "  revenue INTEGER NOT NULL DEFAULT 0, qualified INTEGER NOT NULL DEFAULT 0);"
+    /* Who joined when, blocked and erased people too (the edges of a window; appended to). */
+    "CREATE INDEX participants_joined ON participants (program, created_at);"
+    /* Covering: the edges of a window count buckets by time, a median reads one bucket's
+     * durations, both from the index alone. */
+    "CREATE INDEX health_people_click ON health_people (program, first_click_at, share_bucket)"
+    "  WHERE first_click_at IS NOT NULL;"
+    "CREATE INDEX health_people_click_bucket ON health_people (program, share_bucket,"
+    "  first_click_at, joined_at) WHERE first_click_at IS NOT NULL;"
+    "CREATE INDEX health_people_cycle ON health_people (program, first_referral_at,"
+    "  cycle_bucket) WHERE first_referral_at IS NOT NULL AND side = 1;"
+    "CREATE INDEX health_people_cycle_bucket ON health_people (program, cycle_bucket,"
+    "  first_referral_at, joined_at) WHERE first_referral_at IS NOT NULL AND side = 1;"
+    "CREATE TABLE health_weeks (program TEXT NOT NULL, week INTEGER NOT NULL,"
+    "  active INTEGER NOT NULL DEFAULT 0, activated INTEGER NOT NULL DEFAULT 0,"
+    "  first_clicks INTEGER NOT NULL DEFAULT 0, cycles INTEGER NOT NULL DEFAULT 0,"
+    "  clicks INTEGER NOT NULL DEFAULT 0, sharers INTEGER NOT NULL DEFAULT 0,"
+    "  signups INTEGER NOT NULL DEFAULT 0, reviewed INTEGER NOT NULL DEFAULT 0,"
+    "  rejected INTEGER NOT NULL DEFAULT 0, qualified INTEGER NOT NULL DEFAULT 0,"
+    "  r_customers INTEGER NOT NULL DEFAULT 0, r_purchasers INTEGER NOT NULL DEFAULT 0,"
+    "  r_refunded INTEGER NOT NULL DEFAULT 0, r_revenue INTEGER NOT NULL DEFAULT 0,"
+    "  o_customers INTEGER NOT NULL DEFAULT 0, o_purchasers INTEGER NOT NULL DEFAULT 0,"
+    "  o_refunded INTEGER NOT NULL DEFAULT 0, o_revenue INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (program, week)) WITHOUT ROWID;"
+    "CREATE TABLE health_costs (program TEXT NOT NULL, week INTEGER NOT NULL,"
+    "  currency TEXT NOT NULL, amount INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (program, week, currency)) WITHOUT ROWID;"
+    "CREATE TABLE health_hist (program TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  week INTEGER NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (program, kind, week, bucket)) WITHOUT ROWID;"
+    "CREATE TABLE health_qual (program TEXT NOT NULL, k INTEGER NOT NULL,"
+    "  referrers INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (program, k)) WITHOUT ROWID;"
+    "CREATE TABLE sharer_weeks (program TEXT NOT NULL, week INTEGER NOT NULL,"
+    "  participant TEXT NOT NULL, PRIMARY KEY (program, week, participant)) WITHOUT ROWID;"
+    "CREATE TABLE health_buckets (low INTEGER PRIMARY KEY, bucket INTEGER NOT NULL);"
+    /* One row per referral: whether fraud scoring ever sent it to review (review_rate), and
+     * the experiment and variant it was made under (its rewards follow that variant). */
+    "CREATE TABLE health_referrals (referral TEXT PRIMARY KEY, program TEXT NOT NULL,"
+    "  referrer TEXT NOT NULL, created_at INTEGER NOT NULL, reviewed INTEGER NOT NULL DEFAULT 0,"
+    "  experiment TEXT, variant TEXT);"
+    "CREATE INDEX health_referrals_created ON health_referrals (program, created_at);"
+    "CREATE INDEX health_referrals_experiment ON health_referrals (experiment, variant)"
+    "  WHERE experiment IS NOT NULL;"
+    "CREATE TABLE experiments (id TEXT PRIMARY KEY, program TEXT NOT NULL, name TEXT NOT NULL,"
+    "  status TEXT NOT NULL, config TEXT NOT NULL, promoted_variant TEXT,"
+    "  created_at INTEGER NOT NULL, started_at INTEGER, stopped_at INTEGER,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX experiments_program ON experiments (program, status);"
+    /* One running experiment per program: this index, not a lookup, decides a race. */
+    "CREATE UNIQUE INDEX experiments_running ON experiments (program)"
+    "  WHERE status = 'running';"
+    "CREATE INDEX experiments_due ON experiments (status, started_at);"
+    /* The participants of an experiment who shared or referred while it ran. */
+    "CREATE TABLE experiment_members (experiment TEXT NOT NULL, participant TEXT NOT NULL,"
+    "  variant TEXT NOT NULL, shared INTEGER NOT NULL DEFAULT 0,"
+    "  referred INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (experiment, participant));"
+    "CREATE INDEX experiment_members_participant ON experiment_members (participant);"
+    /* fatigue (section 22) counts a program's asks by time without reading the rows */
+    "CREATE INDEX asks_program ON asks (program, asked_at, answered_at, answer_by);",
 };
 
 #endif

@@ -519,6 +519,12 @@ class CouponTest(FulfilmentCase):
         # the person sees the code in their rewards and in their own data
         mine = self.s.rewards(participant=friend["id"])
         self.assertEqual([x["fulfilment"]["code"] for x in mine], [code])
+        link = self.s.post("/v1/participants/%s/hub_link" % friend["id"], {"expires_in_days": 7})
+        hub = {"Authorization": "Hub " + link.body["url"].rsplit("/p/", 1)[1]}
+        shown = self.s.get("/v1/hub/me", headers=hub, key=None).body["rewards"]
+        self.assertEqual([x["fulfilment"] for x in shown],
+                         [{"method": "stripe_coupon", "status": "done", "code": code,
+                           "status_text": "your code is ready: use it at checkout"}])
         exp = self.s.get("/v1/participants/%s/export" % friend["id"]).body
         self.assertEqual([x["fulfilment"]["code"] for x in exp["rewards"]], [code])
         self.assertEqual(self.wait_hook("reward.fulfilled", rid)["fulfilment"]["code"], code)
@@ -710,8 +716,13 @@ class ClaimTest(FulfilmentCase):
         me = self.s.get("/v1/hub/me", headers=hub, key=None)
         self.assertStatus(me, 200)
         shown = [x for x in me.body["rewards"] if x.get("id") == rid]
+        form = [dict(self.FORM[0]), dict(self.FORM[1], label="size"),
+                dict(self.FORM[2], label="note", required=False)]
+        # what the hub page needs to draw the claim step: the form, and the state in words
         self.assertEqual(shown[0]["fulfilment"],
-                         {"method": "claim", "status": "pending", "code": None, "claim": "open"})
+                         {"method": "claim", "status": "pending", "code": None, "claim": "open",
+                          "form": form, "answers": None, "claimed_at": None, "can_send": True,
+                          "status_text": "waiting for your details, so we can send it"})
         r = self.s.get("/v1/hub/rewards/%s/claim" % rid, headers=hub, key=None)
         self.assertStatus(r, 200)
         self.assertEqual((r.body["status"], r.body["form"][0]["name"]), ("open", "address"))
@@ -722,8 +733,19 @@ class ClaimTest(FulfilmentCase):
         self.assertEqual(r.body["status"], "claimed")
         self.assertEqual(self.reward(rid)["fulfilment"]["claim"]["answers"]["size"], "S")
         me = self.s.get("/v1/hub/me", headers=hub, key=None)
-        self.assertEqual([x["fulfilment"]["claim"] for x in me.body["rewards"] if x["id"] == rid],
-                         ["claimed"])
+        f = [x["fulfilment"] for x in me.body["rewards"] if x["id"] == rid][0]
+        self.assertEqual((f["claim"], f["answers"]["size"], f["answers"]["address"]["line1"],
+                          f["can_send"], f["status_text"]),
+                         ("claimed", "S", "2 Mill Road", True,
+                          "details received: we are getting it ready for you"))
+        self.assertEqual(kithtest.parse_time(f["claimed_at"]), self.s.clock_now())
+        # delivered: shown so, and closed
+        self.assertStatus(self.s.post("/v1/rewards/%s/fulfilment/delivered" % rid), 200)
+        me = self.s.get("/v1/hub/me", headers=hub, key=None)
+        f = [x["fulfilment"] for x in me.body["rewards"] if x["id"] == rid][0]
+        self.assertEqual((f["status"], f["claim"], f["can_send"], f["status_text"]),
+                         ("done", "delivered", False, "delivered: we hope you enjoy it"))
+        self.assertEqual(f["answers"]["size"], "S")
         # only their own rewards, and only with their token
         other = self.issue(prog)["referrer"]["id"]
         self.assertError(self.s.get("/v1/hub/rewards/%s/claim" % other, headers=hub, key=None),

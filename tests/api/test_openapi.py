@@ -12,6 +12,8 @@
   document gives for that operation and status, with the small JSON-Schema validator below
   (types, nullable via type arrays, required, properties, additionalProperties, enums, items,
   bounds, patterns, anyOf, $ref). A status the document does not list for the operation fails.
+  Program health, the forecast and experiments (sections 22, 23) are checked with weeks of data
+  in them, so that their figures and each variant's results are numbers, not nulls.
 - GET /openapi.json is public and serves the committed document byte for byte, with an ETag.
 """
 
@@ -484,6 +486,73 @@ class Served(KithTestCase):
             c(s.get("/admin", key=None), 200)
         if ("get", "/v1/exports/{file}") in routed:
             c(s.get("/v1/exports/referrals.csv?program=" + pid), 200)
+
+    def test_sections_22_23(self):
+        """Program health, the forecast and experiments with data in them: every figure and
+        every variant's results filled in, each answer (and each error the routes give) checked
+        against the document. Named to run last in the class: it moves the test clock weeks on."""
+        s, c = self.s, self.check
+        if ("get", "/v1/metrics/health") not in {(m, p) for m, p, _ in route_rows()}:
+            self.skipTest("sections 22 and 23 are not routed")
+        pid = uid("g")
+        c(s.post("/v1/programs", s.program_body(
+            id=pid, qualification={"event": "purchase", "hold_days": 0},
+            fraud={"review_at": 1, "reject_at": 2, "new_account_hours": 0, "velocity_per_day": 1000},
+            average_customer_value=100000, currency="USD")), 201)
+        r = c(s.get("/v1/forecast?program=" + pid), 409)
+        self.assertEqual(r["error"]["code"], "invalid_state")
+        c(s.get("/v1/forecast?program=%s&months=25" % pid), 400)
+        exp = c(s.post("/v1/experiments", {
+            "program": pid, "id": uid("x"), "name": "Reward levels",
+            "variants": [{"id": "control", "weight": 50},
+                         {"id": "give30", "weight": 50, "rewards": [
+                             {"to": "referrer", "kind": "credit", "amount": 3000, "currency": "USD"},
+                             {"to": "referred", "kind": "credit", "amount": 1500, "currency": "USD"}]}],
+            "metric": "qualification_rate", "max_days": 56,
+            "guardrails": {"max_cost_per_qualified": {"USD": 1000}, "max_review_rate": 0.1}}), 201)
+        eid = exp["id"]
+        c(s.post("/v1/experiments", {"program": pid, "id": "bad", "name": "n",
+                                     "variants": [{"id": "a", "weight": 0}, {"id": "b", "weight": 1}]}), 400)
+        c(s.get("/v1/experiments/exp_nope"), 404)
+        c(s.post("/v1/experiments/%s/stop" % eid, {}), 409)
+        c(s.post("/v1/experiments/%s/start" % eid, {}), 200)
+        c(s.post("/v1/experiments/%s/start" % eid, {}), 409)
+        # five weeks of referrals, purchases and clicks, one from the referrer's own address
+        people = []
+        for week in range(5):
+            ref = c(s.post("/v1/participants", {"program": pid, "external_id": uid("r"),
+                                                 "first_name": "Ref", "ip": "192.0.2.%d" % (10 + week)}), 201)
+            self.assertIn(eid, c(s.get("/v1/participants/" + ref["id"]), 200)["experiments"])
+            s.click_id(ref["code"])
+            for i in range(3):
+                kw = {"ip": "192.0.2.%d" % (10 + week)} if i == 2 else {}
+                sam = c(s.post("/v1/signups", dict({"program": pid, "external_id": uid("s"),
+                                                    "ref": ref["code"]}, **kw)), 201)
+                if i == 0:
+                    c(s.post("/v1/events", {"program": pid, "type": "purchase", "amount": 12000,
+                                            "currency": "USD",
+                                            "external_id": sam["participant"]["external_id"]}), 201)
+            people.append(ref)
+            s.settle_clicks()
+            s.clock_advance(7 * 86400)
+        h = c(s.get("/v1/metrics/health?program=" + pid), 200)
+        self.assertIsNotNone(h["activation"])
+        self.assertIsNotNone(h["fraud_pressure"]["review_rate"])
+        self.assertTrue(h["series"])
+        c(s.get("/v1/metrics/health?program=%s&from=2020-01-01T00:00:00Z&to=2020-01-09T12:00:00Z" % pid), 200)
+        c(s.get("/v1/metrics/health?program=%s&from=nope" % pid), 400)
+        c(s.get("/v1/metrics/health?program=nope_" + pid), 404)
+        f = c(s.get("/v1/forecast?program=%s&months=2" % pid), 200)
+        self.assertEqual(len(f["months"]), 2)
+        got = c(s.get("/v1/experiments/" + eid), 200)
+        self.assertTrue(any(v["signups"] for v in got["variants"]))
+        self.assertTrue(got["guardrails_breached"])
+        c(s.get("/v1/experiments?program=%s&status=running" % pid), 200)
+        c(s.get("/v1/participants/%s/export" % people[0]["id"]), 200)
+        c(s.post("/v1/experiments/%s/promote" % eid, {"variant": "nope"}), 400)
+        c(s.post("/v1/experiments/%s/stop" % eid, {}), 200)
+        c(s.post("/v1/experiments/%s/promote" % eid, {"variant": "give30"}), 200)
+        c(s.post("/v1/experiments/%s/promote" % eid, {"variant": "give30"}), 409)
 
     def test_openapi_json_is_the_committed_document(self):
         r = self.s.get("/openapi.json", key=None)

@@ -170,6 +170,82 @@ async function seedStory(k, overrides = {}) {
   return { program: prog, jane, token, url };
 }
 
+/* Gifts and coupons (section 25): Jane's thank-you is a tote bag she claims in her hub (an
+ * address, a size, a note); her friend Alex's welcome is a coupon whose promotion code kith makes
+ * on Stripe (startStripe) and shows in Alex's hub. Waits until the code is there. Returns
+ * {program, jane, alex, gift, coupon, janeHub, alexHub}. */
+async function seedClaims(k, stripeKey) {
+  const prog = await seedProgram(k, {
+    qualification: undefined,
+    rewards: [
+      { to: 'referrer', kind: 'gift', description: 'A Wellness Circle tote bag' },
+      { to: 'referred', kind: 'discount', amount: 1500, currency: 'USD' },
+    ],
+    fulfilment: { gift: 'claim', discount: 'stripe_coupon' },
+    stripe_api_key: stripeKey,
+    claim_form: { gift: [
+      { name: 'address', type: 'address', label: 'Where should we send it?', required: true },
+      { name: 'size', type: 'choice', label: 'Which size?', choices: ['Small', 'Medium', 'Large'],
+        required: true },
+      { name: 'note', type: 'text', label: 'Anything we should know?' },
+    ] },
+  });
+  const jane = await participant(k, prog.id, 'Jane');
+  const alex = await signup(k, prog.id, jane.code, 'Alex');
+  const ev = await purchase(k, prog.id, alex.participant.external_id);
+  const gift = ev.rewards.find((r) => r.to === 'referrer');
+  const coupon = ev.rewards.find((r) => r.to === 'referred');
+  if (!gift || !coupon) throw new Error('rewards: ' + JSON.stringify(ev));
+  for (let i = 0; ; i++) {
+    const r = await k.api('GET', '/v1/rewards/' + coupon.id);
+    if (r.json.fulfilment.status === 'done') { coupon.fulfilment = r.json.fulfilment; break; }
+    if (r.json.fulfilment.status === 'failed' || i > 200) throw new Error('coupon: ' + r.text);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  return { program: prog, jane, alex: alex.participant, gift, coupon,
+    janeHub: await hubToken(k, jane.id), alexHub: await hubToken(k, alex.participant.id) };
+}
+
+/* A small stand-in for the two Stripe calls a coupon reward makes (POST /v1/coupons, then POST
+ * /v1/promotion_codes with the code kith chose), answering Stripe's shapes; kith is pointed at it
+ * with KITH_STRIPE_API_BASE. tests/api/stripe_standin.py is the strict one; this one only lets
+ * the pages show what Stripe gave. Every request is kept in `calls`. */
+function startStripe(key) {
+  const calls = [];
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d) => { raw += d; });
+    req.on('end', () => {
+      const form = Object.fromEntries(new URLSearchParams(raw));
+      calls.push({ method: req.method, path: req.url, form, auth: req.headers.authorization });
+      const answer = (status, body) => {
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (req.headers.authorization !== 'Bearer ' + key) {
+        answer(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
+      } else if (req.method === 'POST' && req.url === '/v1/coupons') {
+        answer(200, { id: 'coup_' + crypto.randomBytes(6).toString('hex'), object: 'coupon',
+          amount_off: Number(form.amount_off) || null, currency: form.currency || null,
+          duration: form.duration, max_redemptions: Number(form.max_redemptions) || null,
+          metadata: { kith_reward: form['metadata[kith_reward]'] }, valid: true });
+      } else if (req.method === 'POST' && req.url === '/v1/promotion_codes') {
+        answer(200, { id: 'promo_' + crypto.randomBytes(6).toString('hex'), object: 'promotion_code',
+          active: true, code: form.code, promotion: { type: 'coupon', coupon: form['promotion[coupon]'] },
+          metadata: { kith_reward: form['metadata[kith_reward]'] } });
+      } else {
+        answer(404, { error: { type: 'invalid_request_error', message: 'Unrecognized request URL' } });
+      }
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve({ base: 'http://127.0.0.1:' + server.address().port, calls,
+        close: () => new Promise((r) => server.close(r)) });
+    });
+  });
+}
+
 /* A dashboard account (kith admin create), password from KITH_ADMIN_PASSWORD. */
 function adminCreate(k, email, role = 'owner', password = 'correct horse battery') {
   const { execFileSync } = require('child_process');
@@ -180,4 +256,4 @@ function adminCreate(k, email, role = 'owner', password = 'correct horse battery
   return { email, password };
 }
 
-module.exports = { adminCreate, signup, purchase, seedStory, startKith, startShop, launch, seedProgram, participant, hubToken, PERSON_UA, KITH_BIN };
+module.exports = { adminCreate, startStripe, seedClaims, signup, purchase, seedStory, startKith, startShop, launch, seedProgram, participant, hubToken, PERSON_UA, KITH_BIN };

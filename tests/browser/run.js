@@ -5,21 +5,25 @@
  * browser. Covers the friend landing page and its button (with and without JavaScript, bots),
  * the hub's copy, share and preference controls, download and erasure through the hub, kith.js
  * on the other origin (first-party cookies, form filling, the consent mode, the embedded hub),
- * CORS (preflights and answers, listed and unlisted origins), and axe-core on the landing page
- * and the hub (no serious or critical violations).
+ * CORS (preflights and answers, listed and unlisted origins), rewards in the hub (a gift claimed
+ * with its address and size, the API's errors by their fields; a coupon's promotion code from a
+ * Stripe stand-in), and axe-core on the landing page and the hub (no serious or critical
+ * violations).
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
 const path = require('path');
-const { startKith, startShop, launch, seedProgram, participant, hubToken, seedStory, PERSON_UA } =
-  require('./lib');
+const { startKith, startShop, startStripe, launch, seedProgram, participant, hubToken, seedStory,
+  seedClaims, signup, purchase, PERSON_UA } = require('./lib');
 
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-let k, shop, other, browser;
+const STRIPE_KEY = 'sk_test_browser_standin_4242';
+let k, shop, other, browser, stripe;
 
 test.before(async () => {
-  k = await startKith();
+  stripe = await startStripe(STRIPE_KEY);
+  k = await startKith({ env: { KITH_STRIPE_API_BASE: stripe.base } });
   shop = await startShop(k.base);
   other = await startShop(k.base); /* an origin no program lists */
   browser = await launch();
@@ -29,6 +33,7 @@ test.after(async () => {
   if (shop) await shop.close();
   if (other) await other.close();
   if (k) await k.stop();
+  if (stripe) await stripe.close();
 });
 
 async function context(opts = {}) {
@@ -122,6 +127,7 @@ test('landing page works without JavaScript, and a preview bot gets it uncounted
 
 test('accessibility: axe finds no serious or critical violations on the landing page and hub', async () => {
   const story = await seedStory(k);
+  const claims = await seedClaims(k, STRIPE_KEY);
   for (const [w, h] of [[390, 844], [1280, 800]]) {
     const ctx = await context({ bypassCSP: true, viewport: { width: w, height: h } });
     const page = await ctx.newPage();
@@ -129,6 +135,14 @@ test('accessibility: axe finds no serious or critical violations on the landing 
     await axeCheck(page, 'landing ' + w);
     await page.goto(story.url);
     await axeCheck(page, 'hub ' + w);
+    /* Rewards: a coupon's code; a claim step, open and then showing the API's error. */
+    await page.goto(claims.alexHub.url);
+    await axeCheck(page, 'hub with a coupon code ' + w);
+    await page.goto(claims.janeHub.url);
+    await axeCheck(page, 'hub with a claim step ' + w);
+    await page.click('form.claim-form button[type=submit]');
+    await page.waitForSelector('.field-error:not([hidden])');
+    await axeCheck(page, 'hub with a claim error ' + w);
     await ctx.close();
   }
 });
@@ -357,4 +371,158 @@ test('kith.js is small, cached with an ETag, and has no dependencies', async () 
   assert.doesNotMatch(body, /\bimport\b|\brequire\(/);
   const src = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'web', 'kith.js'), 'utf8');
   assert.equal(body, src, 'served as written, embedded at build time');
+});
+
+test('hub rewards: a gift claimed with the API\'s errors by their fields, then delivered', async () => {
+  const c = await seedClaims(k, STRIPE_KEY);
+  const ctx = await context({ viewport: { width: 390, height: 844 } });
+  const page = await ctx.newPage();
+  const problems = watch(page);
+  await page.goto(c.janeHub.url);
+  const li = page.locator('li.reward');
+  assert.equal(await li.count(), 1);
+  assert.match(await li.locator('.who').textContent(), /A Wellness Circle tote bag thanks to Alex/);
+  assert.equal(await li.locator('.fulfil').textContent(), 'Waiting for your details, so we can send it.');
+  const form = li.locator('form.claim-form');
+  assert.equal(await form.isVisible(), true, 'hub.js shows the claim step');
+  assert.equal(await form.getAttribute('data-reward'), c.gift.id);
+  assert.equal(await page.textContent('#claim-0-h'), 'Let us send you your gift');
+  /* Exactly what the program asks: an address, a size out of three, an optional note. */
+  assert.equal(await form.locator('fieldset.address legend').textContent(), 'Where should we send it?');
+  assert.deepEqual(await form.locator('input[type=radio]').evaluateAll((l) => l.map((i) => i.value)),
+    ['Small', 'Medium', 'Large']);
+  assert.equal(await page.getAttribute('#claim-0-address-line1', 'autocomplete'), 'address-line1');
+  assert.equal(await page.textContent('label[for=claim-0-note]'), 'Anything we should know? (optional)');
+  /* Nothing given: the address is required; the error sits by it, linked, and takes focus. */
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector('#claim-0-address-err:not([hidden])');
+  assert.equal(await page.textContent('#claim-0-address-err'), 'Please fill in the address.');
+  assert.equal(await page.getAttribute('#claim-0-address-line1', 'aria-invalid'), 'true');
+  assert.match(await page.getAttribute('#claim-0-address-line1', 'aria-describedby'), /\bclaim-0-address-err\b/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'claim-0-address-line1');
+  assert.match(await page.textContent('#claim-0-status'), /Not sent yet/);
+  /* A country that is no ISO code: the API's error by the country field, with its hint. */
+  await page.fill('#claim-0-address-name', 'Jane Doe');
+  await page.fill('#claim-0-address-line1', '2 Mill Road');
+  await page.fill('#claim-0-address-city', 'Cambridge');
+  await page.fill('#claim-0-address-country', 'G');
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector('#claim-0-address-country-err:not([hidden])');
+  assert.equal(await page.isHidden('#claim-0-address-err'), true, 'the earlier error is gone');
+  assert.equal(await page.getAttribute('#claim-0-address-line1', 'aria-invalid'), null);
+  assert.equal(await page.getAttribute('#claim-0-address-country', 'aria-describedby'),
+    'claim-0-address-country-hint claim-0-address-country-err');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'claim-0-address-country');
+  assert.match(await page.textContent('#claim-0-address-country-err'), /two-letter country code/);
+  /* Lower case is fine (sent as GB); the size is still missing. */
+  await page.fill('#claim-0-address-country', 'gb');
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector('#claim-0-size-err:not([hidden])');
+  assert.equal(await page.textContent('#claim-0-size-err'), 'Please choose one.');
+  assert.equal(await page.getAttribute('#claim-0-size-1', 'aria-describedby'), 'claim-0-size-err');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'claim-0-size-0');
+  let api = await k.api('GET', '/v1/rewards/' + c.gift.id + '/claim');
+  assert.equal(api.json.status, 'open', 'nothing stored while the answers are refused');
+  /* Keyboard: arrow to Medium, then a note, then send. */
+  await page.keyboard.press('ArrowDown');
+  await page.fill('#claim-0-note', 'Please leave it with the neighbours');
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector('#claim-0-done:not([hidden])');
+  assert.equal(await form.isHidden(), true);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'claim-0-done-h');
+  assert.equal(await li.locator('.fulfil').textContent(), 'Details received: we are getting it ready for you.');
+  assert.match(await page.textContent('#claim-0-answers'), /Jane Doe, 2 Mill Road, Cambridge, GB/);
+  assert.match(await page.textContent('#claim-0-answers'), /Which size\?Medium/);
+  api = await k.api('GET', '/v1/rewards/' + c.gift.id + '/claim');
+  assert.equal(api.json.status, 'claimed');
+  assert.deepEqual(api.json.answers, {
+    address: { name: 'Jane Doe', line1: '2 Mill Road', line2: null, city: 'Cambridge',
+      postal_code: null, state: null, country: 'GB' },
+    size: 'Medium', note: 'Please leave it with the neighbours' });
+  /* Reloaded: what she sent, and a way to change it (the form filled in with it). */
+  await page.reload();
+  assert.equal(await page.isVisible('#claim-0-done'), true);
+  assert.equal(await form.isHidden(), true);
+  await page.click('[data-claim-edit="0"]');
+  assert.equal(await form.isVisible(), true);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'claim-0-h');
+  assert.equal(await page.inputValue('#claim-0-address-city'), 'Cambridge');
+  assert.equal(await page.isChecked('#claim-0-size-1'), true);
+  await page.check('#claim-0-size-2');
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector('#claim-0-done:not([hidden])');
+  api = await k.api('GET', '/v1/rewards/' + c.gift.id + '/claim');
+  assert.equal(api.json.answers.size, 'Large');
+  /* The owner marks it delivered: the hub says so, and the form is gone. */
+  assert.equal((await k.api('POST', '/v1/rewards/' + c.gift.id + '/fulfilment/delivered', {})).status, 200);
+  await page.reload();
+  assert.equal(await li.locator('.fulfil').textContent(), 'Delivered: we hope you enjoy it.');
+  assert.equal(await page.textContent('#claim-0-done-h'), 'Delivered');
+  assert.equal(await page.locator('form.claim-form').count(), 0);
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});
+
+test('hub rewards: the friend sees their coupon\'s promotion code, with a copy button', async () => {
+  const c = await seedClaims(k, STRIPE_KEY);
+  const code = c.coupon.fulfilment.code;
+  const prefix = c.alex.code.replace(/[^A-Z0-9]/g, '').slice(0, 6);
+  assert.match(code, new RegExp('^' + prefix + '[2-9A-HJ-NP-Z]{8}$'), 'the code Stripe holds');
+  const promo = stripe.calls.find((q) => q.path === '/v1/promotion_codes' &&
+    q.form['metadata[kith_reward]'] === c.coupon.id);
+  assert.equal(promo.form.code, code, 'the code shown is the one Stripe was given');
+  const ctx = await context({ permissions: ['clipboard-read', 'clipboard-write'] });
+  const page = await ctx.newPage();
+  const problems = watch(page);
+  await page.goto(c.alexHub.url);
+  const li = page.locator('li.reward');
+  assert.match(await li.locator('.who').textContent(), /A 15\.00 USD discount thanks to Jane/);
+  assert.equal(await li.locator('.fulfil').textContent(), 'Your code is ready: use it at checkout.');
+  assert.equal(await page.textContent('label[for=coupon-0]'), 'Your code to use at checkout');
+  assert.equal(await page.inputValue('#coupon-0'), code);
+  await page.click('button[data-copy=coupon-0]');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), code);
+  await page.waitForSelector('#toast.show');
+  assert.equal(await page.textContent('#toast'), 'Code copied');
+  assert.equal(await page.locator('form.claim-form').count(), 0);
+  assert.deepEqual(problems, []);
+  await ctx.close();
+  /* Without JavaScript the code is still there; the claim step says it needs JavaScript. */
+  const plain = await context({ javaScriptEnabled: false });
+  const p2 = await plain.newPage();
+  await p2.goto(c.alexHub.url);
+  assert.equal(await p2.inputValue('#coupon-0'), code);
+  await p2.goto(c.janeHub.url);
+  assert.equal(await p2.isVisible('form.claim-form'), false, 'no form that could put an address in a URL');
+  assert.match(await p2.textContent('li.reward'), /Sending your details needs JavaScript/);
+  await plain.close();
+});
+
+test('hub rewards: an experience with the default claim form (one optional note)', async () => {
+  const prog = await seedProgram(k, {
+    qualification: undefined,
+    rewards: [{ to: 'referrer', kind: 'experience', description: 'A morning at the studio' }],
+    fulfilment: { experience: 'claim' },
+  });
+  const jane = await participant(k, prog.id, 'Jane');
+  const s = await signup(k, prog.id, jane.code, 'Noor');
+  const ev = await purchase(k, prog.id, s.participant.external_id);
+  const rid = ev.rewards.find((r) => r.to === 'referrer').id;
+  const { url } = await hubToken(k, jane.id);
+  const ctx = await context();
+  const page = await ctx.newPage();
+  const problems = watch(page);
+  await page.goto(url);
+  assert.equal(await page.textContent('#claim-0-h'), 'Let us arrange your experience');
+  assert.equal(await page.locator('form.claim-form textarea').count(), 1);
+  assert.equal(await page.textContent('label[for=claim-0-note]'), 'Anything we should know? (optional)');
+  await page.click('form.claim-form button[type=submit]');
+  await page.waitForSelector('#claim-0-done:not([hidden])');
+  assert.match(await page.textContent('#claim-0-answers'), /Nothing more is needed from you/);
+  const api = await k.api('GET', '/v1/rewards/' + rid + '/claim');
+  assert.deepEqual([api.json.status, api.json.answers], ['claimed', { note: null }]);
+  await page.reload();
+  assert.match(await page.textContent('#claim-0-answers'), /Nothing more is needed from you/);
+  assert.deepEqual(problems, []);
+  await ctx.close();
 });

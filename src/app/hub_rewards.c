@@ -1,0 +1,329 @@
+/*
+ * hub_rewards.c: the share hub's "Your thank-yous" section (CONTRACT sections 20 and 25), from
+ * the hub document's rewards. Each reward says what it is, its status and how it reaches the
+ * person in words; a coupon's promotion code sits in a copy row; a gift or an experience
+ * fulfilled by claim carries its claim step, built from the program's claim form (text, choice
+ * and address fields), which hub.js reveals and sends to /v1/hub/rewards/{id}/claim, showing
+ * the API's errors next to their fields. Sent or delivered claims show what the person gave.
+ * Without JavaScript the form stays hidden (a plain submit would put an address into a URL).
+ * It is not for deciding anything: the engine says what is open, and checks every answer.
+ */
+#include <string.h>
+
+#include "app/pages.h"
+
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static void esc(struct kith_buf *b, const char *s)
+{
+    kith_app_html_escape(b, s);
+}
+
+static void esc_cap(struct kith_buf *b, const char *s)
+{
+    if (s[0] >= 'a' && s[0] <= 'z') {
+        char c = (char)(s[0] - 'a' + 'A');
+        kith_buf_append(b, &c, 1);
+        s++;
+    }
+    esc(b, s);
+}
+
+/* The parts of an address answer, in the order a label is written. */
+static const char *const address_parts[][4] = {
+    /* part, label, autocomplete, needed when the address is given */
+    {"name", "Full name", "name", ""},
+    {"line1", "Address line 1", "address-line1", "1"},
+    {"line2", "Address line 2", "address-line2", ""},
+    {"city", "Town or city", "address-level2", "1"},
+    {"state", "County, state or region", "address-level1", ""},
+    {"postal_code", "Postcode or ZIP code", "postal-code", ""},
+    {"country", "Country code", "country", "1"},
+};
+
+static void optional(struct kith_buf *b, bool needed)
+{
+    if (!needed)
+        kith_buf_str(b, " <span class=\"opt\">(optional)</span>");
+}
+
+static void error_slot(struct kith_buf *b, const char *id, const char *param)
+{
+    kith_buf_printf(b, "<p class=\"field-error\" id=\"%s-err\" data-error-for=\"%s\" hidden></p>",
+                    id, param);
+}
+
+static void text_field(struct kith_buf *b, const char *id, json_t *f, json_t *answer)
+{
+    bool needed = json_is_true(json_object_get(f, "required"));
+    kith_buf_printf(b, "<div class=\"field\"><label for=\"%s\">", id);
+    esc(b, str(f, "label"));
+    optional(b, needed);
+    kith_buf_printf(b,
+                    "</label><textarea id=\"%s\" name=\"%s\" rows=\"3\" maxlength=\"2000\" "
+                    "data-param=\"answers.%s\" data-label=\"",
+                    id, str(f, "name"), str(f, "name"));
+    esc(b, str(f, "label"));
+    kith_buf_printf(b, "\"%s>", needed ? " aria-required=\"true\"" : "");
+    esc(b, json_string_value(answer));
+    kith_buf_str(b, "</textarea>");
+    struct kith_buf p = {0};
+    kith_buf_printf(&p, "answers.%s", str(f, "name"));
+    error_slot(b, id, kith_buf_cstr(&p));
+    kith_buf_dispose(&p);
+    kith_buf_str(b, "</div>");
+}
+
+static void choice_field(struct kith_buf *b, const char *id, json_t *f, json_t *answer)
+{
+    json_t *choices = json_object_get(f, "choices"), *c;
+    const char *name = str(f, "name"), *given = json_string_value(answer);
+    bool needed = json_is_true(json_object_get(f, "required"));
+    size_t i;
+    kith_buf_printf(b,
+                    "<fieldset class=\"field choice\" id=\"%s\" data-param=\"answers.%s\" "
+                    "data-label=\"",
+                    id, name);
+    esc(b, str(f, "label"));
+    kith_buf_str(b, "\"><legend>");
+    esc(b, str(f, "label"));
+    optional(b, needed);
+    kith_buf_str(b, "</legend>");
+    json_array_foreach(choices, i, c)
+    {
+        const char *v = json_string_value(c);
+        kith_buf_printf(b,
+                        "<div class=\"radio\"><input type=\"radio\" id=\"%s-%zu\" name=\"%s\" "
+                        "value=\"",
+                        id, i, name);
+        esc(b, v);
+        kith_buf_printf(b, "\"%s%s><label for=\"%s-%zu\">",
+                        given && strcmp(given, v) == 0 ? " checked" : "",
+                        needed ? " aria-required=\"true\"" : "", id, i);
+        esc(b, v);
+        kith_buf_str(b, "</label></div>");
+    }
+    struct kith_buf p = {0};
+    kith_buf_printf(&p, "answers.%s", name);
+    error_slot(b, id, kith_buf_cstr(&p));
+    kith_buf_dispose(&p);
+    kith_buf_str(b, "</fieldset>");
+}
+
+static void address_field(struct kith_buf *b, const char *id, json_t *f, json_t *answer)
+{
+    const char *name = str(f, "name");
+    bool needed = json_is_true(json_object_get(f, "required"));
+    kith_buf_printf(b,
+                    "<fieldset class=\"field address\" id=\"%s\" data-param=\"answers.%s\" "
+                    "data-address=\"%s\" data-label=\"",
+                    id, name, name);
+    esc(b, str(f, "label"));
+    kith_buf_str(b, "\"><legend>");
+    esc(b, str(f, "label"));
+    optional(b, needed);
+    kith_buf_str(b, "</legend>");
+    struct kith_buf p = {0};
+    kith_buf_printf(&p, "answers.%s", name);
+    error_slot(b, id, kith_buf_cstr(&p));
+    for (size_t i = 0; i < KITH_ARRAY_LEN(address_parts); i++) {
+        const char *part = address_parts[i][0];
+        bool country = strcmp(part, "country") == 0, part_needed = address_parts[i][3][0] != 0;
+        kith_buf_printf(b, "<div class=\"sub%s\"><label for=\"%s-%s\">%s", country ? " short" : "",
+                        id, part, address_parts[i][1]);
+        optional(b, part_needed);
+        kith_buf_printf(b,
+                        "</label><input id=\"%s-%s\" name=\"%s.%s\" data-part=\"%s\" "
+                        "data-param=\"answers.%s.%s\" data-label=\"%s\" autocomplete=\"%s\" "
+                        "maxlength=\"%d\"%s",
+                        id, part, name, part, part, name, part, address_parts[i][1],
+                        address_parts[i][2], country ? 2 : 200,
+                        needed && part_needed ? " aria-required=\"true\"" : "");
+        if (country)
+            kith_buf_printf(b,
+                            " class=\"upper\" autocapitalize=\"characters\" "
+                            "aria-describedby=\"%s-country-hint\" data-hint=\"%s-country-hint\"",
+                            id, id);
+        kith_buf_str(b, " value=\"");
+        esc(b, json_string_value(json_object_get(answer, part)));
+        kith_buf_str(b, "\">");
+        if (country)
+            kith_buf_printf(b,
+                            "<p class=\"hint\" id=\"%s-country-hint\">Two letters, such as GB, "
+                            "US or DE</p>",
+                            id);
+        char sub_id[160];
+        snprintf(sub_id, sizeof(sub_id), "%s-%s", id, part);
+        struct kith_buf sp = {0};
+        kith_buf_printf(&sp, "%s.%s", kith_buf_cstr(&p), part);
+        error_slot(b, sub_id, kith_buf_cstr(&sp));
+        kith_buf_dispose(&sp);
+        kith_buf_str(b, "</div>");
+    }
+    kith_buf_dispose(&p);
+    kith_buf_str(b, "</fieldset>");
+}
+
+/* What the person gave, field by field (an address on one line). */
+static void answers_list(struct kith_buf *b, json_t *form, json_t *answers)
+{
+    size_t i, shown = 0;
+    json_t *f;
+    kith_buf_str(b, "<dl class=\"answers\">");
+    json_array_foreach(form, i, f)
+    {
+        json_t *a = json_object_get(answers, str(f, "name"));
+        if (a == NULL || json_is_null(a))
+            continue;
+        shown++;
+        kith_buf_str(b, "<div><dt>");
+        esc(b, str(f, "label"));
+        kith_buf_str(b, "</dt><dd>");
+        if (json_is_object(a)) {
+            bool first = true;
+            for (size_t k = 0; k < KITH_ARRAY_LEN(address_parts); k++) {
+                const char *v = json_string_value(json_object_get(a, address_parts[k][0]));
+                if (v == NULL || v[0] == 0)
+                    continue;
+                if (!first)
+                    kith_buf_str(b, ", ");
+                esc(b, v);
+                first = false;
+            }
+        } else {
+            esc(b, json_string_value(a));
+        }
+        kith_buf_str(b, "</dd></div>");
+    }
+    kith_buf_str(b, "</dl>");
+    if (shown == 0)
+        kith_buf_str(b, "<p class=\"note\">Nothing more is needed from you: the team will be "
+                        "in touch.</p>");
+}
+
+static void claim_step(struct kith_buf *b, size_t n, json_t *r, json_t *f)
+{
+    const char *state = str(f, "claim"), *kind = str(r, "kind");
+    json_t *form = json_object_get(f, "form"), *answers = json_object_get(f, "answers");
+    bool can_send = json_is_true(json_object_get(f, "can_send"));
+    bool delivered = strcmp(str(f, "status"), "done") == 0;
+    bool claimed = strcmp(state, "claimed") == 0;
+    if (!can_send && !delivered)
+        return;
+    kith_buf_printf(b, "<div class=\"claim\" id=\"claim-%zu\">", n);
+    /* Sent or delivered: what they told us; while open they may still change it. */
+    kith_buf_printf(b,
+                    "<div class=\"claim-done\" id=\"claim-%zu-done\"%s><h3 id=\"claim-%zu-done-h\" "
+                    "tabindex=\"-1\">%s</h3>",
+                    n, claimed || delivered ? "" : " hidden", n,
+                    delivered ? "Delivered" : "Thank you: we have your details");
+    kith_buf_printf(b, "<div id=\"claim-%zu-answers\">", n);
+    if (json_is_object(answers))
+        answers_list(b, form, answers);
+    kith_buf_str(b, "</div>");
+    if (can_send)
+        kith_buf_printf(b,
+                        "<button type=\"button\" class=\"btn\" data-claim-edit=\"%zu\" "
+                        "aria-controls=\"claim-%zu-form\" aria-expanded=\"false\" hidden>Change "
+                        "my details</button>",
+                        n, n);
+    kith_buf_str(b, "</div>");
+    if (!can_send) {
+        kith_buf_str(b, "</div>");
+        return;
+    }
+    kith_buf_printf(b, "<form class=\"claim-form\" id=\"claim-%zu-form\" data-reward=\"", n);
+    esc(b, str(r, "id"));
+    kith_buf_printf(b,
+                    "\" data-claimed=\"%d\" aria-labelledby=\"claim-%zu-h\" novalidate hidden>"
+                    "<h3 id=\"claim-%zu-h\" tabindex=\"-1\">%s</h3><p class=\"note\">Tell us "
+                    "what we need to get ",
+                    claimed ? 1 : 0, n, n,
+                    strcmp(kind, "experience") == 0 ? "Let us arrange your experience"
+                    : strcmp(kind, "gift") == 0     ? "Let us send you your gift"
+                                                    : "Claim your thank-you");
+    esc(b, str(r, "words"));
+    kith_buf_str(b, " to you. Only the team sees it.</p>");
+    size_t i;
+    json_t *field;
+    json_array_foreach(form, i, field)
+    {
+        char id[96];
+        snprintf(id, sizeof(id), "claim-%zu-%s", n, str(field, "name"));
+        json_t *a = json_object_get(answers, str(field, "name"));
+        const char *type = str(field, "type");
+        if (strcmp(type, "address") == 0)
+            address_field(b, id, field, a);
+        else if (strcmp(type, "choice") == 0)
+            choice_field(b, id, field, a);
+        else
+            text_field(b, id, field, a);
+    }
+    kith_buf_printf(b,
+                    "<div class=\"actions\"><button type=\"submit\" class=\"btn primary\">%s"
+                    "</button></div><p class=\"form-status\" id=\"claim-%zu-status\" "
+                    "role=\"status\"></p></form><noscript><p class=\"note\">Sending your details "
+                    "needs JavaScript. Please turn it on for this page.</p></noscript></div>",
+                    claimed ? "Save my details" : "Send my details", n);
+}
+
+static void coupon(struct kith_buf *b, size_t n, json_t *f)
+{
+    const char *code = json_string_value(json_object_get(f, "code"));
+    if (strcmp(str(f, "method"), "stripe_coupon") != 0 || code == NULL || code[0] == 0)
+        return;
+    kith_buf_printf(b,
+                    "<div class=\"field coupon\"><label for=\"coupon-%zu\">Your code to use at "
+                    "checkout</label><div class=\"copyrow\"><input id=\"coupon-%zu\" "
+                    "class=\"code\" value=\"",
+                    n, n);
+    esc(b, code);
+    kith_buf_printf(b,
+                    "\" readonly><button type=\"button\" class=\"btn\" data-copy=\"coupon-%zu\" "
+                    "data-what=\"Code\">Copy code</button></div></div>",
+                    n);
+}
+
+void kith_app_hub_rewards(struct kith_buf *b, json_t *doc)
+{
+    json_t *list = json_object_get(doc, "rewards"), *r;
+    size_t i;
+    kith_buf_str(b, "<section class=\"panel rewards\" aria-labelledby=\"rewards-h\">"
+                    "<h2 id=\"rewards-h\">Your thank-yous</h2>");
+    if (json_array_size(list) == 0) {
+        kith_buf_str(b, "<p class=\"empty\">Nothing yet. Rewards appear here as your friends "
+                        "settle in.</p></section>");
+        return;
+    }
+    kith_buf_str(b, "<ul class=\"rows\">");
+    json_array_foreach(list, i, r)
+    {
+        const char *friend = json_string_value(json_object_get(r, "friend_first_name"));
+        json_t *f = json_object_get(r, "fulfilment");
+        const char *words = json_string_value(json_object_get(f, "status_text"));
+        kith_buf_str(b, "<li class=\"reward\"><div class=\"reward-head\"><span class=\"who\">");
+        esc_cap(b, str(r, "words"));
+        if (friend && friend[0]) {
+            kith_buf_str(b, " <span class=\"thanks\">thanks to ");
+            esc(b, friend);
+            kith_buf_str(b, "</span>");
+        }
+        kith_buf_printf(b, "</span><span class=\"status status-%s\">", str(r, "status"));
+        esc(b, str(r, "status_text"));
+        kith_buf_str(b, "</span></div>");
+        if (words) {
+            kith_buf_printf(b, "<p class=\"fulfil\" id=\"reward-%zu-state\">", i);
+            esc_cap(b, words);
+            kith_buf_str(b, ".</p>");
+        }
+        coupon(b, i, f);
+        if (strcmp(str(f, "method"), "claim") == 0 && json_is_array(json_object_get(f, "form")))
+            claim_step(b, i, r, f);
+        kith_buf_str(b, "</li>");
+    }
+    kith_buf_str(b, "</ul></section>");
+}
