@@ -147,8 +147,8 @@
     var monthField = K.field("Month", month);
     monthField.hidden = win.kind !== "month";
     var out = h("div", { "aria-live": "polite", "aria-busy": "true" });
-    var form = h("form", { class: "search insight-window", "aria-label": "Window", onsubmit: function (ev) { ev.preventDefault(); apply(); } },
-      [K.field("Window", kind), monthField, h("button", { type: "submit", class: "button secondary", text: "Show" })]);
+    var form = h("form", { class: "search insight-window", "aria-label": "Choose a period", onsubmit: function (ev) { ev.preventDefault(); apply(); } },
+      [K.field("Period", kind), monthField, h("button", { type: "submit", class: "button secondary", text: "Show" })]);
     kind.addEventListener("change", function () { monthField.hidden = kind.value !== "month"; if (kind.value !== "month") apply(); });
     function apply() {
       var q = kind.value === "all" ? "" : "?window=" + kind.value + (kind.value === "month" && month.value ? "&month=" + month.value : "");
