@@ -236,7 +236,7 @@
       var own = K.owner(), canPromote = own && (e.status === "running" || e.status === "stopped");
       var confirmBox = h("div", { class: "exp-confirm", "aria-live": "polite" });
       function askPromote(v) {
-        confirmBox.replaceChildren(h("div", { class: "card notice", role: "group", "aria-label": "Confirm promotion" }, [
+        confirmBox.replaceChildren(h("div", { class: "notice exp-confirm-box", role: "group", "aria-label": "Confirm promotion" }, [
           h("p", { text: "Make " + v.id + "'s rewards the program's for everyone? " + (v.rewards ? "The program's rewards become: " + rulesText(v.rewards) + "." : "It uses the program's rewards already, so they stay as they are.") +
             (e.status === "running" ? " The experiment stops first." : "") }),
           h("div", { class: "actions" }, [h("button", { type: "button", class: "button", text: "Yes, promote " + v.id, onclick: function () { act("promote", { variant: v.id }, v.id + " promoted"); } }),
@@ -273,7 +273,11 @@
           return keys.length ? keys.map(function (k) { return I.money(c[k], k); }).join(", ") : I.NOT_YET;
         }],
         ["To review", function (v) { return I.pct(v.review_rate); }]];
-      if (canPromote) cols.push(["", function (v) { return h("button", { type: "button", class: "button small secondary", text: "Promote " + v.id, onclick: function () { askPromote(v); } }); }]);
+      var promote = canPromote ? h("section", { class: "card exp-promote", "aria-labelledby": "promote-h" }, [h("h2", { id: "promote-h", text: "Keep a variant" }),
+        h("p", { class: "hint", text: "Promoting a variant makes its rewards the program's rewards for everyone" + (e.status === "running" ? ", and stops the experiment." : ".") }),
+        h("div", { class: "actions" }, e.variants.map(function (v) {
+          return h("button", { type: "button", class: "button secondary", text: "Promote " + v.id, onclick: function () { askPromote(v); } });
+        })), confirmBox]) : null;
       var st = e.statistics || {};
       out.replaceChildren.apply(out, [h("p", {}, [pill(e.status)]), K.readOnlyNote(), h("div", { class: "notes" }, notes),
         K.facts([["Measures", metricName(e.metric)], ["Created", day(e.created_at)], ["Started", day(e.started_at)],
@@ -286,7 +290,7 @@
           (st.model === "gamma_poisson" ? "Gamma-Poisson" : "Beta-Binomial") + " model with a " + (st.prior || "uniform") + " prior." }),
         h("figure", { class: "card insight-figure" }, [h("h3", { text: metricName(e.metric) + ": each variant's result with its 95% range" }), intervalChart(e),
           h("figcaption", { class: "hint", text: "Each bar is a variant's range; the dot is what it measured. Overlapping bars mean it is too early to tell. The table below has the same figures." })]),
-        K.table(cols, e.variants, "No variants.", "Results per variant"), confirmBox].filter(Boolean));
+        K.table(cols, e.variants, "No variants.", "Results per variant"), promote].filter(Boolean));
     }
     function main() { return document.getElementById("main"); }
     function load() { api("GET", "/v1/experiments/" + encodeURIComponent(eid)).then(draw).catch(function (x) { out.replaceChildren(h("p", { class: "error", text: x.message })); fail(x); }); }
