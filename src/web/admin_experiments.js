@@ -288,7 +288,7 @@
         h("p", { class: "hint", text: "Counts cover the referrals made while it ran. The range is where the true figure lies 95 times out of 100 (" +
           (st.interval === "wilson" ? "Wilson interval" : "Poisson score interval") + "); the chance of being best comes from a " +
           (st.model === "gamma_poisson" ? "Gamma-Poisson" : "Beta-Binomial") + " model with a " + (st.prior || "uniform") + " prior." }),
-        h("figure", { class: "card insight-figure" }, [h("h3", { text: metricName(e.metric) + ": each variant's result with its 95% range" }), intervalChart(e),
+        h("figure", { class: "card insight-figure exp-chart" }, [h("h3", { text: metricName(e.metric) + ": each variant's result with its 95% range" }), intervalChart(e),
           h("figcaption", { class: "hint", text: "Each bar is a variant's range; the dot is what it measured. Overlapping bars mean it is too early to tell. The table below has the same figures." })]),
         K.table(cols, e.variants, "No variants.", "Results per variant"), promote].filter(Boolean));
     }
