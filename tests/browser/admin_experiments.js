@@ -8,8 +8,10 @@
  * assumptions; then creates an experiment in the form, starts it, friends sign up, the results
  * shown (95% ranges, chance best, guardrails crossed) must be the API's, and the owner promotes
  * the winner into the program. An experiment past its days is shown stopped by itself. The
- * reviewer reads it all and gets no action, and the server refuses them. axe-core on every
- * screen (no serious or critical violations), and the screens under the real CSP.
+ * reviewer reads it all and gets no action, and the server refuses them. A program without
+ * history shows its nulls as "not enough data yet" and the forecast's 409 in words; a taken
+ * experiment id is named. axe-core on every screen (no serious or critical violations), and
+ * the screens under the real CSP at a phone's width, none wider than the phone.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -318,6 +320,36 @@ test('the screens run under the dashboard\'s real Content-Security-Policy, at a 
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(wide <= 390, p + ' is ' + wide + ' px wide');
   }
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});
+
+test('a program without history: every null in words, the forecast waits for four weeks, a taken id is named', async () => {
+  const fresh = await k.api('POST', '/v1/programs', { id: 'fresh-start', name: 'Fresh Start', destination_url: 'https://example.com/join' });
+  assert.equal(fresh.status, 201, fresh.text);
+  const { ctx, page, problems } = await newPage(owner);
+  await page.goto(k.base + '/admin/health');
+  await page.waitForSelector('.picker select');
+  await page.selectOption('.picker select', 'fresh-start');
+  await page.waitForFunction(() => document.querySelector('[data-figure="activation"]') && document.querySelector('[aria-busy="false"]'));
+  const m = (await k.api('GET', '/v1/metrics/health?program=fresh-start')).json;
+  assert.equal(m.activation, null);
+  assert.deepEqual(await figures(page), expected(m));
+  assert.equal(await page.locator('[data-figure="activation"]').textContent(), NOT_YET);
+  assert.equal(await page.locator('[data-figure="referred.purchase_rate"]').textContent(), NOT_YET);
+  const worth = fresh.json.average_customer_value;
+  await page.waitForSelector(worth > 0 ? '.hint:text("A customer is worth ' + money(worth) + ' to you")' : '.hint:text("Set what a customer is worth in Settings")');
+  await axeCheck(page, 'health, no data');
+  assert.equal((await k.api('GET', '/v1/forecast?program=fresh-start')).status, 409);
+  await page.click('.tabs a[href="/admin/health/forecast"]');
+  await page.waitForSelector('h2:text("Not enough history yet")');
+  /* The same id twice: the API's answer, with the field it names. */
+  await page.goto(k.base + '/admin/experiments/new');
+  await page.waitForSelector('.exp-variant');
+  await page.getByLabel('Name', { exact: true }).fill('Three days');
+  assert.equal(await page.getByLabel('Short id').inputValue(), 'three-days');
+  await page.click('button:text("Create the experiment")');
+  await page.waitForSelector('#main .error:text("(id)")');
   assert.deepEqual(problems, []);
   await ctx.close();
 });
