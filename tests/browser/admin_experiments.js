@@ -10,7 +10,7 @@
  * the winner into the program. An experiment past its days is shown stopped by itself. The
  * reviewer reads it all and gets no action, and the server refuses them. A program without
  * history shows its nulls as "not enough data yet" and the forecast's 409 in words; a taken
- * experiment id is named. axe-core on every screen (no serious or critical violations), and
+ * experiment id is named; one is started and stopped by hand. axe-core on every screen (no serious or critical violations), and
  * the screens under the real CSP at a phone's width, none wider than the phone.
  */
 const test = require('node:test');
@@ -350,6 +350,19 @@ test('a program without history: every null in words, the forecast waits for fou
   assert.equal(await page.getByLabel('Short id').inputValue(), 'three-days');
   await page.click('button:text("Create the experiment")');
   await page.waitForSelector('#main .error:text("(id)")');
+  /* Another id: created, started, then stopped by hand. */
+  await page.getByLabel('Short id').fill('fresh-try');
+  await page.click('button:text("Create the experiment")');
+  await page.waitForSelector('h1:text-is("Three days")');
+  await page.click('button:text("Start the experiment")');
+  await page.waitForSelector('.pill:text("Running")');
+  await page.click('button:text("Stop the experiment")');
+  await page.waitForSelector('.pill:text("Stopped")');
+  const stopped = (await k.api('GET', '/v1/experiments/fresh-try')).json;
+  assert.equal(stopped.status, 'stopped');
+  assert.equal(stopped.program, 'fresh-start');
+  assert.equal(await page.locator('.exp-autostop').count(), 0, 'stopped by hand, not by itself');
+  assert.equal(await page.locator('button:text("Promote control"), button:text("Promote bigger")').count(), 2);
   assert.deepEqual(problems, []);
   await ctx.close();
 });
