@@ -10,8 +10,9 @@
  * the winner into the program. An experiment past its days is shown stopped by itself. The
  * reviewer reads it all and gets no action, and the server refuses them. A program without
  * history shows its nulls as "not enough data yet" and the forecast's 409 in words; a taken
- * experiment id is named; one is started and stopped by hand. axe-core on every screen (no serious or critical violations), and
- * the screens under the real CSP at a phone's width, none wider than the phone.
+ * experiment id is named; one is started and stopped by hand. axe-core on every screen (no
+ * serious or critical violations), and the screens under the real CSP at a phone's width, none
+ * wider than the phone.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
