@@ -26,6 +26,9 @@ void kith_app_admin_page(struct kith_http_request *req, void *ctx)
         {"admin_resources_js", kith_app_asset_version(a, "admin_resources.js")},
         {"admin_community_js", kith_app_asset_version(a, "admin_community.js")},
         {"admin_integrations_js", kith_app_asset_version(a, "admin_integrations.js")},
+        {"admin_insights_css", kith_app_asset_version(a, "admin_insights.css")},
+        {"admin_health_js", kith_app_asset_version(a, "admin_health.js")},
+        {"admin_experiments_js", kith_app_asset_version(a, "admin_experiments.js")},
     };
     char *html = kith_app_html_fill("admin.html", v, KITH_ARRAY_LEN(v));
     kith_app_html_respond(a, req, route->name, 200, html,
