@@ -263,6 +263,14 @@ static const char *const kith_pgsql_migrations[] = {
     "ALTER TABLE participants ADD COLUMN stripe_subscription_id TEXT;"
     "ALTER TABLE rewards ADD COLUMN months BIGINT;"
     "ALTER TABLE rewards ADD COLUMN percent_off BIGINT;",
+    /* 9: running counters in shards (store/pgsql_counters.h), so concurrent signups never wait
+     * for one counter row. */
+    "ALTER TABLE program_counts ADD COLUMN shard BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE program_counts DROP CONSTRAINT program_counts_pkey;"
+    "ALTER TABLE program_counts ADD PRIMARY KEY (program, shard);"
+    "ALTER TABLE code_prefixes ADD COLUMN shard BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE code_prefixes DROP CONSTRAINT code_prefixes_pkey;"
+    "ALTER TABLE code_prefixes ADD PRIMARY KEY (prefix, shard);",
 };
 
 #endif
