@@ -68,9 +68,11 @@ struct pg_tx {
     struct kith_tx base;
     struct pg_conn *c;
     int depth;
-    bool failed; /* the connection broke or the transaction aborted: the job must fail */
-    bool retry;  /* a serialization failure or deadlock: run the job again */
-    bool waited; /* a lock timeout (or NOWAIT): run the job again */
+    bool failed;  /* the connection broke or the transaction aborted: the job must fail */
+    bool retry;   /* a serialization failure or deadlock: run the job again */
+    bool careful; /* every write under its own savepoint (the job's second run, see run_sql) */
+    bool redo;    /* a write was refused without a savepoint: run the job again, carefully */
+    bool waited;  /* a lock timeout (or NOWAIT): run the job again */
     char sqlstate[6];
 };
 
@@ -110,9 +112,23 @@ static enum kith_status pg_connect(struct pg_store *s, struct pg_conn *c)
     return KITH_OK;
 }
 
-/* `?` and `?N` become `$N`; the word rowid becomes seq; INSERT OR IGNORE gains ON CONFLICT. */
+/*
+ * A one-row INSERT ... VALUES without a conflict clause of its own: on PostgreSQL it gains
+ * ON CONFLICT DO NOTHING, so a unique refusal is "no row inserted" (KITH_E_CONSTRAINT) and
+ * leaves the transaction usable, with no savepoint around it.
+ */
+static bool refusable(const char *sql)
+{
+    return strncmp(sql, "INSERT INTO", 11) == 0 && strstr(sql, " VALUES (") != NULL &&
+           strstr(sql, "ON CONFLICT") == NULL && strstr(sql, "SELECT") == NULL &&
+           strstr(sql, "), (") == NULL && strstr(sql, "),(") == NULL;
+}
+
+/* `?` and `?N` become `$N`; the word rowid becomes seq; INSERT OR IGNORE and refusable inserts
+ * gain ON CONFLICT DO NOTHING (before any RETURNING). */
 static char *translate(const char *sql)
 {
+    bool refuse = refusable(sql);
     struct kith_buf out = {0};
     int next = 1;
     bool ignore = strncmp(sql, "INSERT OR IGNORE INTO", 21) == 0;
@@ -147,7 +163,18 @@ static char *translate(const char *sql)
     }
     if (ignore)
         kith_buf_str(&out, " ON CONFLICT DO NOTHING");
-    return kith_buf_take(&out);
+    char *text = kith_buf_take(&out);
+    if (refuse) {
+        struct kith_buf with = {0};
+        char *ret = strstr(text, " RETURNING ");
+        size_t head = ret ? (size_t)(ret - text) : strlen(text);
+        kith_buf_append(&with, text, head);
+        kith_buf_str(&with, " ON CONFLICT DO NOTHING");
+        kith_buf_str(&with, text + head);
+        free(text);
+        text = kith_buf_take(&with);
+    }
+    return text;
 }
 
 /* PostgreSQL's own statement where it differs, else the shared one (translated when prepared). */
@@ -389,10 +416,16 @@ static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char 
             abort();
         values[i] = owned[i];
     }
-    /* A statement that may hit a unique constraint runs under a savepoint: in PostgreSQL an
-     * error aborts the whole transaction, and the engine goes on after a constraint refusal. */
-    bool guard = strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
+    /*
+     * In PostgreSQL an error aborts the whole transaction, and the engine goes on after a
+     * constraint refusal. A refusable insert says "refused" without an error. Any other write
+     * runs bare, betting on success (two messages fewer each); when one is refused after all,
+     * the job is rolled back (its own savepoint) and run again with every write under a
+     * savepoint of its own, so the engine sees the refusal exactly as it would have.
+     */
+    bool write = strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
                  strncmp(sql, "DELETE", 6) == 0;
+    bool refuse = refusable(sql), guard = write && tx->careful;
     if (guard)
         defer(tx, "SAVEPOINT stmt");
     PGresult *res = exchange(tx, name, (int)n, (const char *const *)values, &st);
@@ -407,7 +440,18 @@ static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char 
                 st = KITH_E_UNAVAILABLE;
             else
                 defer(tx, "RELEASE SAVEPOINT stmt");
+        } else if (st == KITH_E_CONSTRAINT) {
+            tx->failed = true; /* aborted, with no savepoint to go back to */
+            tx->redo = true;
+            st = KITH_E_UNAVAILABLE;
         }
+        goto out;
+    }
+    if (refuse && strcmp(PQcmdTuples(res), "0") == 0) {
+        PQclear(res);
+        st = KITH_E_CONSTRAINT; /* ON CONFLICT DO NOTHING: a unique constraint refused it */
+        if (guard)
+            defer(tx, "RELEASE SAVEPOINT stmt");
         goto out;
     }
     if (rows) {
@@ -580,19 +624,19 @@ static bool open_conn(struct pg_conn *c)
     return pg_connect(c->s, c) == KITH_OK;
 }
 
-enum job_outcome { JOB_DONE, JOB_RETRY, JOB_WAIT, JOB_LOST };
+enum job_outcome { JOB_DONE, JOB_RETRY, JOB_WAIT, JOB_CAREFUL, JOB_LOST };
 
 /* Runs one job of the open transaction under its own savepoint. */
 static enum job_outcome run_one(struct pg_tx *tx, struct kith_job *j)
 {
-    tx->retry = tx->waited = false;
+    tx->retry = tx->waited = tx->redo = false;
     pg_savepoint(&tx->base);
     j->st = j->fn(&tx->base, j->arg);
     while (tx->depth > 1)
         pg_rollback(&tx->base);
     /* A job cut short by a lock timeout, deadlock or serialization failure is run again, even if
      * it went on and said OK: what it skipped may have mattered. */
-    bool again = tx->retry || tx->waited;
+    bool again = tx->retry || tx->waited || tx->redo;
     if (is_error(j->st) || tx->failed || again) {
         if (!is_error(j->st))
             j->st = KITH_E_UNAVAILABLE;
@@ -602,7 +646,9 @@ static enum job_outcome run_one(struct pg_tx *tx, struct kith_job *j)
     }
     if (tx->failed || tx->c->broken)
         return JOB_LOST; /* the savepoint could not be rolled back: the connection is gone */
-    return tx->retry ? JOB_RETRY : tx->waited ? JOB_WAIT : JOB_DONE;
+    if (tx->retry)
+        return JOB_RETRY;
+    return tx->waited ? JOB_WAIT : tx->redo ? JOB_CAREFUL : JOB_DONE;
 }
 
 /*
@@ -617,6 +663,7 @@ static void run_batch(struct pg_conn *c, struct kith_job *first)
 {
     struct kith_job *todo[PG_BATCH], *held[PG_BATCH];
     int tries[PG_BATCH] = {0}, n = 0, connects = 0;
+    bool careful[PG_BATCH] = {false};
     for (struct kith_job *j = first; j && n < PG_BATCH; j = j->next)
         todo[n++] = j;
     while (n > 0) {
@@ -641,12 +688,16 @@ static void run_batch(struct pg_conn *c, struct kith_job *first)
             }
             /* A lock timeout costs a try only to a job that could wait (nothing held before
              * it): each transaction's first job runs to its end, so this loop ends. */
+            tx.careful = careful[i];
             enum job_outcome o = run_one(&tx, j);
-            bool free_try = o == JOB_WAIT && timed;
+            bool free_try = (o == JOB_WAIT && timed) || o == JOB_CAREFUL;
+            if (o == JOB_CAREFUL)
+                careful[i] = true; /* once: a careful run never asks for another */
             if (o == JOB_LOST) {
                 lost = true;
             } else if (o != JOB_DONE && (free_try || ++tries[i] < PG_RETRIES)) {
                 todo[left] = j; /* i >= left: the ones before are held or kept already */
+                careful[left] = careful[i];
                 tries[left++] = tries[i];
                 continue;
             }
