@@ -72,6 +72,7 @@ struct pg_tx {
     bool retry;   /* a serialization failure or deadlock: run the job again */
     bool careful; /* every write under its own savepoint (the job's second run, see run_sql) */
     bool redo;    /* a write was refused without a savepoint: run the job again, carefully */
+    bool heard;   /* the server answered something of this transaction */
     bool waited;  /* a lock timeout (or NOWAIT): run the job again */
     char sqlstate[6];
 };
@@ -278,6 +279,7 @@ static PGresult *exchange(struct pg_tx *tx, const char *name, int n, const char 
     if (!synced || PQexitPipelineMode(conn) != 1)
         goto broken;
     c->npending = 0;
+    tx->heard = true;
     if (*st != KITH_OK) {
         PQclear(out);
         return NULL;
@@ -306,6 +308,8 @@ static enum kith_status plain(struct pg_tx *tx, const char *sql)
     PGresult *res = PQexec(tx->c->conn, sql);
     if (!result_ok(res))
         st = result_status(tx, res, sql);
+    if (res && PQstatus(tx->c->conn) == CONNECTION_OK)
+        tx->heard = true;
     PQclear(res);
     return st;
 }
@@ -706,6 +710,12 @@ static void run_batch(struct pg_conn *c, struct kith_job *first)
         if (!lost) {
             enum kith_status cst = plain(&tx, "COMMIT");
             lost = cst != KITH_OK;
+        }
+        if (lost && !tx.heard && ++connects < PG_RETRIES) {
+            /* The connection was gone before the server saw this transaction's BEGIN (an idle
+             * connection the server dropped): nothing of it ran there; all of it runs again. */
+            c->broken = true;
+            continue;
         }
         if (lost) {
             if (!c->broken && PQstatus(c->conn) == CONNECTION_OK) {
