@@ -1,15 +1,13 @@
 /*
- * pgsql.c: the PostgreSQL back-end of the store interface, over libpq. A pool of connections,
- * each driven by its own thread, so several instances and several connections work at once and
- * the database's constraints and row locks keep them exactly-once. Each connection commits its
- * jobs in groups, as the SQLite writer does: one transaction (BEGIN ... COMMIT) holds a batch of
- * jobs, each under its own savepoint, so a job that fails rolls back only itself, and no job is
- * answered before the COMMIT that holds it returned. Savepoints, their releases and the other
- * small commands travel in libpq's pipeline mode with the next statement, so a job costs about
- * one round trip per statement. Serialization failures, deadlocks and lock waits cut short in a
- * batch (see run_batch) are retried a bounded number of times; a lost connection is reopened and
- * the job answered KITH_E_UNAVAILABLE (503 with Retry-After), never a crash or a 500. Statements
- * are the named queries of queries.h, translated once per connection and prepared.
+ * pgsql.c: the PostgreSQL back-end of the store interface, over libpq: a pool of connections,
+ * one thread each; constraints and row locks keep several connections and instances exactly-once.
+ * Group commit per connection, as the SQLite writer does: a batch of jobs in one transaction,
+ * each under its own savepoint (a failing job rolls back only itself), none answered before its
+ * COMMIT returned. Savepoints, releases and other small commands travel in libpq's pipeline mode
+ * with the next statement: about one round trip per statement. Serialization failures, deadlocks
+ * and lock waits cut short in a batch are retried (run_batch); a lost connection is reopened and
+ * the job answered KITH_E_UNAVAILABLE (503 with Retry-After), never a 500. Statements are the
+ * named queries of queries.h, translated once per connection and prepared.
  */
 #include <libpq-fe.h>
 #include <stdio.h>
