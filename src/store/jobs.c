@@ -67,13 +67,24 @@ void kith_jobs_push(struct kith_jobs *q, kith_store_job_fn fn, kith_store_done_f
     uv_mutex_unlock(&q->mu);
 }
 
-struct kith_job *kith_jobs_take(struct kith_jobs *q, size_t max, struct kith_job **last)
+static struct kith_job *take(struct kith_jobs *q, size_t max, bool pool, struct kith_job **last)
 {
     uv_mutex_lock(&q->mu);
     /* A barrier holds back every worker, stopping or not: two workers taking the same waiting
      * barrier, or a job after it starting early, would break what the barrier promised. */
+    q->idle++;
     while (q->head == NULL ? !q->stopping : q->barrier_busy)
         uv_cond_wait(&q->cv, &q->mu);
+    if (pool && max > 1) {
+        /* A pool's batch is its fair share of what is queued: the other idle consumers take
+         * the rest at once, so batches are committed side by side rather than one long one. */
+        size_t queued = 0;
+        for (struct kith_job *j = q->head; j && queued < max * (size_t)q->idle; j = j->next)
+            queued++;
+        size_t share = (queued + (size_t)q->idle - 1) / (size_t)q->idle;
+        max = share < 1 ? 1 : share < max ? share : max;
+    }
+    q->idle--;
     struct kith_job *first = q->head;
     if (first == NULL) {
         uv_mutex_unlock(&q->mu);
@@ -81,12 +92,14 @@ struct kith_job *kith_jobs_take(struct kith_jobs *q, size_t max, struct kith_job
     }
     struct kith_job *end = first;
     size_t n = 1;
-    if (max == 1 && first->barrier) {
+    bool honour = pool || max == 1;
+    if (honour && first->barrier) {
         q->barrier_busy = true;
         while (q->running > 0)
             uv_cond_wait(&q->cv, &q->mu);
+        max = 1; /* a barrier runs alone */
     }
-    while (max > 1 && end->next && n < max) {
+    while (max > 1 && end->next && n < max && !(pool && end->next->barrier)) {
         end = end->next;
         n++;
     }
@@ -100,6 +113,16 @@ struct kith_job *kith_jobs_take(struct kith_jobs *q, size_t max, struct kith_job
     uv_mutex_unlock(&q->mu);
     *last = end;
     return first;
+}
+
+struct kith_job *kith_jobs_take(struct kith_jobs *q, size_t max, struct kith_job **last)
+{
+    return take(q, max, false, last);
+}
+
+struct kith_job *kith_jobs_take_batch(struct kith_jobs *q, size_t max, struct kith_job **last)
+{
+    return take(q, max, true, last);
 }
 
 /* With q->mu held: the jobs first.. are no longer running. */

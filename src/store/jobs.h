@@ -39,6 +39,7 @@ struct kith_jobs {
     size_t done_count; /* on the done list */
     size_t pending;    /* pushed and whose done callback has not been called yet */
     int running;       /* taken and not finished */
+    int idle;          /* workers waiting in kith_jobs_take* */
     bool barrier_busy; /* a barrier job is waiting to start or running */
     bool stopping;     /* the workers return once the queue is empty */
     bool closed;       /* the workers are gone: a push is answered KITH_E_UNAVAILABLE */
@@ -60,6 +61,12 @@ void kith_jobs_push(struct kith_jobs *q, kith_store_job_fn fn, kith_store_done_f
  * barriers need no waiting; with max == 1 they are honoured, while stopping too.
  */
 struct kith_job *kith_jobs_take(struct kith_jobs *q, size_t max, struct kith_job **last);
+/*
+ * The same for one of several consumers (a pool) taking batches: up to max jobs that stop before
+ * the next barrier; a barrier is taken alone, once every job taken before it has finished, and
+ * holds back every consumer until it has finished.
+ */
+struct kith_job *kith_jobs_take_batch(struct kith_jobs *q, size_t max, struct kith_job **last);
 /* Marks jobs no longer running without delivering them yet (a back-end's own hand-over). */
 void kith_jobs_release(struct kith_jobs *q, struct kith_job *first);
 /* Hands finished jobs (first..last) to the loop thread. */

@@ -1,11 +1,13 @@
 /*
- * pgsql.c: the PostgreSQL back-end of the store interface, over libpq. A pool of connections,
- * each driven by its own thread: a job runs in its own transaction (BEGIN ... COMMIT) on one
- * connection, so several instances and several connections work at once and the database's
- * constraints and row locks keep them exactly-once. Serialization failures and deadlocks are
- * retried a bounded number of times; a lost connection is reopened and the job answered
- * KITH_E_UNAVAILABLE (503 with Retry-After), never a crash or a 500. Statements are the named
- * queries of queries.h, translated once per connection and prepared.
+ * pgsql.c: the PostgreSQL back-end of the store interface, over libpq: a pool of connections,
+ * one thread each; constraints and row locks keep several connections and instances exactly-once.
+ * Group commit per connection, as the SQLite writer does: a batch of jobs in one transaction,
+ * each under its own savepoint (a failing job rolls back only itself), none answered before its
+ * COMMIT returned. Savepoints, releases and other small commands travel in libpq's pipeline mode
+ * with the next statement: about one round trip per statement. Serialization failures, deadlocks
+ * and lock waits cut short in a batch are retried (run_batch); a lost connection is reopened and
+ * the job answered KITH_E_UNAVAILABLE (503 with Retry-After), never a 500. Statements are the
+ * named queries of queries.h, translated once per connection and prepared.
  */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -17,13 +19,22 @@
 #include "kith/log.h"
 #include "store/backend.h"
 #include "store/jobs.h"
+#include "store/pgsql_counters.h"
 #include "store/pgsql_schema.h"
 #include "store/queries.h"
 #include "store/sqlbuild.h"
 
-#define PG_CONNECTIONS 4
+#define PG_CONNECTIONS_MAX 16
 #define PG_STMTS 256
 #define PG_RETRIES 3
+#define PG_BATCH 32 /* jobs per transaction at most */
+#define PG_PENDING 64
+/*
+ * A job after the first in a batch waits this long for a row lock, then is rolled back (its
+ * savepoint) and run again at the head of the next transaction. Waiting longer while holding the
+ * batch's other locks would let two batches wait for each other until deadlock_timeout.
+ */
+#define PG_BATCH_LOCK_TIMEOUT "SET LOCAL lock_timeout = '25ms'"
 
 /* PostgreSQL type oids we turn into JSON numbers and booleans. */
 #define OID_BOOL 16
@@ -44,13 +55,23 @@ struct pg_conn {
     struct pg_stmt stmts[PG_STMTS];
     int nstmts;
     int named[KITH_Q_COUNT]; /* 1 + index in stmts of a prepared named query, 0 when not yet */
+    /* Commands without parameters (BEGIN, SAVEPOINT, RELEASE...) not sent yet: they go with the
+     * next statement, in one pipeline. */
+    char pending[PG_PENDING][48];
+    int npending;
+    bool broken; /* the connection is out of step: reopen it before the next transaction */
 };
 
 struct pg_tx {
     struct kith_tx base;
     struct pg_conn *c;
     int depth;
-    bool failed; /* the connection broke or the transaction aborted: the job must fail */
+    bool failed;  /* the connection broke or the transaction aborted: the job must fail */
+    bool retry;   /* a serialization failure or deadlock: run the job again */
+    bool careful; /* every write under its own savepoint (the job's second run, see run_sql) */
+    bool redo;    /* a write was refused without a savepoint: run the job again, carefully */
+    bool heard;   /* the server answered something of this transaction */
+    bool waited;  /* a lock timeout (or NOWAIT): run the job again */
     char sqlstate[6];
 };
 
@@ -59,7 +80,7 @@ struct pg_store {
     char *url;
     struct kith_jobs q;
     bool started;
-    struct pg_conn conns[PG_CONNECTIONS];
+    struct pg_conn conns[PG_CONNECTIONS_MAX];
     int nconns;
 };
 
@@ -74,6 +95,8 @@ static enum kith_status pg_connect(struct pg_store *s, struct pg_conn *c)
     for (int i = 0; i < c->nstmts; i++)
         free(c->stmts[i].sql);
     c->nstmts = 0;
+    c->npending = 0;
+    c->broken = false;
     memset(c->named, 0, sizeof(c->named)); /* a new connection has nothing prepared */
     c->conn = PQconnectdb(s->url);
     if (PQstatus(c->conn) != CONNECTION_OK) {
@@ -88,9 +111,23 @@ static enum kith_status pg_connect(struct pg_store *s, struct pg_conn *c)
     return KITH_OK;
 }
 
-/* `?` and `?N` become `$N`; the word rowid becomes seq; INSERT OR IGNORE gains ON CONFLICT. */
+/*
+ * A one-row INSERT ... VALUES without a conflict clause of its own: on PostgreSQL it gains
+ * ON CONFLICT DO NOTHING, so a unique refusal is "no row inserted" (KITH_E_CONSTRAINT) and
+ * leaves the transaction usable, with no savepoint around it.
+ */
+static bool refusable(const char *sql)
+{
+    return strncmp(sql, "INSERT INTO", 11) == 0 && strstr(sql, " VALUES (") != NULL &&
+           strstr(sql, "ON CONFLICT") == NULL && strstr(sql, "SELECT") == NULL &&
+           strstr(sql, "), (") == NULL && strstr(sql, "),(") == NULL;
+}
+
+/* `?` and `?N` become `$N`; the word rowid becomes seq; INSERT OR IGNORE and refusable inserts
+ * gain ON CONFLICT DO NOTHING (before any RETURNING). */
 static char *translate(const char *sql)
 {
+    bool refuse = refusable(sql);
     struct kith_buf out = {0};
     int next = 1;
     bool ignore = strncmp(sql, "INSERT OR IGNORE INTO", 21) == 0;
@@ -125,7 +162,18 @@ static char *translate(const char *sql)
     }
     if (ignore)
         kith_buf_str(&out, " ON CONFLICT DO NOTHING");
-    return kith_buf_take(&out);
+    char *text = kith_buf_take(&out);
+    if (refuse) {
+        struct kith_buf with = {0};
+        char *ret = strstr(text, " RETURNING ");
+        size_t head = ret ? (size_t)(ret - text) : strlen(text);
+        kith_buf_append(&with, text, head);
+        kith_buf_str(&with, " ON CONFLICT DO NOTHING");
+        kith_buf_str(&with, text + head);
+        free(text);
+        text = kith_buf_take(&with);
+    }
+    return text;
 }
 
 /* PostgreSQL's own statement where it differs, else the shared one (translated when prepared). */
@@ -133,12 +181,9 @@ static const char *named_sql(enum kith_query q)
 {
     if ((unsigned)q >= KITH_Q_COUNT)
         return NULL;
+    if (kith_pgsql_counter_sql[q])
+        return kith_pgsql_counter_sql[q];
     return kith_pgsql_sql[q] ? kith_pgsql_sql[q] : kith_sqlite_sql[q];
-}
-
-static bool sqlstate_is(struct pg_tx *tx, const char *code)
-{
-    return strcmp(tx->sqlstate, code) == 0;
 }
 
 /* Maps a failed result to a status and remembers its SQLSTATE. */
@@ -153,6 +198,10 @@ static enum kith_status result_status(struct pg_tx *tx, PGresult *res, const cha
     }
     if (state && strncmp(state, "23", 2) == 0)
         return KITH_E_CONSTRAINT;
+    if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
+        tx->retry = true;
+    if (state && strcmp(state, "55P03") == 0)
+        tx->waited = true;
     if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
                   strncmp(state, "57", 2) == 0 || strncmp(state, "08", 2) == 0 ||
                   strcmp(state, "55P03") == 0)) {
@@ -165,12 +214,100 @@ static enum kith_status result_status(struct pg_tx *tx, PGresult *res, const cha
     return KITH_E_INTERNAL;
 }
 
+/* Queues a command without parameters to go with the next statement. */
+static void defer(struct pg_tx *tx, const char *sql)
+{
+    struct pg_conn *c = tx->c;
+    if (c->npending == PG_PENDING)
+        abort(); /* nesting this deep is a bug: every statement sends the queue */
+    kith_strlcpy(c->pending[c->npending++], sql, sizeof(c->pending[0]));
+}
+
+static bool result_ok(PGresult *res)
+{
+    ExecStatusType rs = PQresultStatus(res);
+    return rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK;
+}
+
+/*
+ * Sends the queued commands and then, when name is set, the prepared statement, in one pipeline
+ * (one round trip). Returns the statement's result (the caller clears it), or NULL when there is
+ * no statement or a queued command failed (then *st says why and the transaction is aborted).
+ */
+static PGresult *exchange(struct pg_tx *tx, const char *name, int n, const char *const *values,
+                          enum kith_status *st)
+{
+    struct pg_conn *c = tx->c;
+    PGconn *conn = c->conn;
+    PGresult *out = NULL;
+    int total = c->npending + (name ? 1 : 0);
+    *st = KITH_OK;
+    if (c->npending == 0 && name)
+        return PQexecPrepared(conn, name, n, values, NULL, NULL, 0);
+    if (PQenterPipelineMode(conn) != 1)
+        goto broken;
+    for (int i = 0; i < c->npending; i++) {
+        if (PQsendQueryParams(conn, c->pending[i], 0, NULL, NULL, NULL, NULL, 0) != 1)
+            goto broken;
+    }
+    if (name && PQsendQueryPrepared(conn, name, n, values, NULL, NULL, 0) != 1)
+        goto broken;
+    if (PQpipelineSync(conn) != 1)
+        goto broken;
+    for (int i = 0; i < total; i++) {
+        PGresult *res = PQgetResult(conn);
+        if (res == NULL)
+            goto broken;
+        if (name && i == total - 1) {
+            out = res;
+        } else {
+            if (!result_ok(res) && *st == KITH_OK && PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
+                *st = result_status(tx, res, c->pending[i]);
+            PQclear(res);
+        }
+        PGresult *end = PQgetResult(conn); /* the NULL that ends this command's results */
+        if (end != NULL) {
+            PQclear(end);
+            goto broken;
+        }
+    }
+    PGresult *sync = PQgetResult(conn);
+    bool synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (!synced || PQexitPipelineMode(conn) != 1)
+        goto broken;
+    c->npending = 0;
+    tx->heard = true;
+    if (*st != KITH_OK) {
+        PQclear(out);
+        return NULL;
+    }
+    return out;
+broken:
+    PQclear(out);
+    c->npending = 0;
+    c->broken = true;
+    tx->failed = true;
+    if (*st == KITH_OK)
+        kith_log_warn("store", "msg=\"PostgreSQL connection lost\" during=pipeline");
+    *st = KITH_E_UNAVAILABLE;
+    return NULL;
+}
+
+/* A command without parameters, now (after anything queued). */
 static enum kith_status plain(struct pg_tx *tx, const char *sql)
 {
-    PGresult *res = PQexec(tx->c->conn, sql);
     enum kith_status st = KITH_OK;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+    if (tx->c->npending > 0) {
+        defer(tx, sql);
+        exchange(tx, NULL, 0, NULL, &st);
+        return st;
+    }
+    PGresult *res = PQexec(tx->c->conn, sql);
+    if (!result_ok(res))
         st = result_status(tx, res, sql);
+    if (res && PQstatus(tx->c->conn) == CONNECTION_OK)
+        tx->heard = true;
     PQclear(res);
     return st;
 }
@@ -281,22 +418,42 @@ static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char 
             abort();
         values[i] = owned[i];
     }
-    /* A statement that may hit a unique constraint runs under a savepoint: in PostgreSQL an
-     * error aborts the whole transaction, and the engine goes on after a constraint refusal. */
-    bool guard = strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
+    /*
+     * In PostgreSQL an error aborts the whole transaction, and the engine goes on after a
+     * constraint refusal. A refusable insert says "refused" without an error. Any other write
+     * runs bare, betting on success (two messages fewer each); when one is refused after all,
+     * the job is rolled back (its own savepoint) and run again with every write under a
+     * savepoint of its own, so the engine sees the refusal exactly as it would have.
+     */
+    bool write = strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
                  strncmp(sql, "DELETE", 6) == 0;
-    if (guard && (st = plain(tx, "SAVEPOINT stmt")) != KITH_OK)
+    bool refuse = refusable(sql), guard = write && tx->careful;
+    if (guard)
+        defer(tx, "SAVEPOINT stmt");
+    PGresult *res = exchange(tx, name, (int)n, (const char *const *)values, &st);
+    if (res == NULL)
         goto out;
-    PGresult *res = PQexecPrepared(tx->c->conn, name, (int)n, values, NULL, NULL, 0);
-    ExecStatusType rs = PQresultStatus(res);
-    if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
+    if (!result_ok(res)) {
         st = result_status(tx, res, "statement");
         PQclear(res);
         if (guard && st == KITH_E_CONSTRAINT) {
             tx->failed = false;
             if (plain(tx, "ROLLBACK TO SAVEPOINT stmt") != KITH_OK)
                 st = KITH_E_UNAVAILABLE;
+            else
+                defer(tx, "RELEASE SAVEPOINT stmt");
+        } else if (st == KITH_E_CONSTRAINT) {
+            tx->failed = true; /* aborted, with no savepoint to go back to */
+            tx->redo = true;
+            st = KITH_E_UNAVAILABLE;
         }
+        goto out;
+    }
+    if (refuse && strcmp(PQcmdTuples(res), "0") == 0) {
+        PQclear(res);
+        st = KITH_E_CONSTRAINT; /* ON CONFLICT DO NOTHING: a unique constraint refused it */
+        if (guard)
+            defer(tx, "RELEASE SAVEPOINT stmt");
         goto out;
     }
     if (rows) {
@@ -316,7 +473,7 @@ static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char 
     }
     PQclear(res);
     if (guard)
-        st = plain(tx, "RELEASE SAVEPOINT stmt");
+        defer(tx, "RELEASE SAVEPOINT stmt");
 out:
     for (size_t i = 0; i < n; i++)
         free(owned[i]);
@@ -381,41 +538,74 @@ static enum kith_status pg_update(struct kith_tx *t, const char *table, const ch
     return st;
 }
 
-static enum kith_status sp(struct pg_tx *tx, const char *verb, int depth)
+static void sp_name(char *out, size_t size, const char *verb, int depth)
 {
-    char sql[64];
-    snprintf(sql, sizeof(sql), "%s sp%d", verb, depth);
-    return plain(tx, sql);
+    snprintf(out, size, "%s sp%d", verb, depth);
 }
 
+/* A savepoint costs nothing until a statement runs under it: it is queued with that statement. */
 static enum kith_status pg_savepoint(struct kith_tx *t)
 {
     struct pg_tx *tx = (struct pg_tx *)t;
-    enum kith_status st = sp(tx, "SAVEPOINT", tx->depth + 1);
-    if (st == KITH_OK)
-        tx->depth++;
-    return st;
+    char sql[48];
+    sp_name(sql, sizeof(sql), "SAVEPOINT", ++tx->depth);
+    defer(tx, sql);
+    return KITH_OK;
+}
+
+/* True (and dequeued) when the savepoint at depth was never sent: nothing ran under it. */
+static bool unsent(struct pg_tx *tx, int depth)
+{
+    struct pg_conn *c = tx->c;
+    char sql[48];
+    sp_name(sql, sizeof(sql), "SAVEPOINT", depth);
+    if (c->npending == 0 || strcmp(c->pending[c->npending - 1], sql) != 0)
+        return false;
+    c->npending--;
+    return true;
 }
 
 static enum kith_status pg_release(struct kith_tx *t)
 {
     struct pg_tx *tx = (struct pg_tx *)t;
-    enum kith_status st = sp(tx, "RELEASE SAVEPOINT", tx->depth);
-    tx->depth--;
-    return st;
+    char sql[48];
+    int depth = tx->depth--;
+    if (unsent(tx, depth))
+        return KITH_OK;
+    if (tx->failed)
+        return KITH_E_UNAVAILABLE; /* an aborted transaction releases nothing */
+    sp_name(sql, sizeof(sql), "RELEASE SAVEPOINT", depth);
+    defer(tx, sql);
+    return KITH_OK;
 }
 
 static enum kith_status pg_rollback(struct kith_tx *t)
 {
     struct pg_tx *tx = (struct pg_tx *)t;
-    bool was_failed = tx->failed;
-    tx->failed = false; /* rolling back to a savepoint clears an aborted transaction */
-    enum kith_status st = sp(tx, "ROLLBACK TO SAVEPOINT", tx->depth);
-    if (st == KITH_OK)
-        st = sp(tx, "RELEASE SAVEPOINT", tx->depth);
-    tx->depth--;
-    if (st != KITH_OK || (was_failed && PQstatus(tx->c->conn) != CONNECTION_OK))
+    char sql[96];
+    int depth = tx->depth--;
+    if (unsent(tx, depth))
+        return KITH_OK; /* nothing ran under it; an abort before it stays (tx->failed) */
+    snprintf(sql, sizeof(sql), "ROLLBACK TO SAVEPOINT sp%d", depth);
+    if (!tx->failed) {
+        defer(tx, sql);
+        sp_name(sql, sizeof(sql), "RELEASE SAVEPOINT", depth);
+        defer(tx, sql);
+        return KITH_OK;
+    }
+    /* Aborted: whatever was queued since the failure was never run, and the rollback takes the
+     * transaction back to before it. Rolling back to a savepoint clears the abort. */
+    tx->c->npending = 0;
+    if (tx->c->broken || PQstatus(tx->c->conn) != CONNECTION_OK)
+        return KITH_E_UNAVAILABLE;
+    tx->failed = false;
+    enum kith_status st = plain(tx, sql);
+    if (st == KITH_OK) {
+        sp_name(sql, sizeof(sql), "RELEASE SAVEPOINT", depth);
+        defer(tx, sql);
+    } else {
         tx->failed = true;
+    }
     return st;
 }
 
@@ -429,43 +619,115 @@ static bool is_error(enum kith_status st)
     return st != KITH_OK && st != KITH_CREATED;
 }
 
-/* One job in its own transaction, retried on serialization failures and deadlocks. */
-static void run_job(struct pg_conn *c, struct kith_job *j)
+static bool open_conn(struct pg_conn *c)
 {
-    for (int attempt = 0; attempt < PG_RETRIES; attempt++) {
-        if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK) {
-            if (pg_connect(c->s, c) != KITH_OK) {
-                j->st = KITH_E_UNAVAILABLE;
-                usleep(100000);
-                continue;
+    if (c->conn && !c->broken && PQstatus(c->conn) == CONNECTION_OK)
+        return true;
+    return pg_connect(c->s, c) == KITH_OK;
+}
+
+enum job_outcome { JOB_DONE, JOB_RETRY, JOB_WAIT, JOB_CAREFUL, JOB_LOST };
+
+/* Runs one job of the open transaction under its own savepoint. */
+static enum job_outcome run_one(struct pg_tx *tx, struct kith_job *j)
+{
+    tx->retry = tx->waited = tx->redo = false;
+    pg_savepoint(&tx->base);
+    j->st = j->fn(&tx->base, j->arg);
+    while (tx->depth > 1)
+        pg_rollback(&tx->base);
+    /* A job cut short by a lock timeout, deadlock or serialization failure is run again, even if
+     * it went on and said OK: what it skipped may have mattered. */
+    bool again = tx->retry || tx->waited || tx->redo;
+    if (is_error(j->st) || tx->failed || again) {
+        if (!is_error(j->st))
+            j->st = KITH_E_UNAVAILABLE;
+        pg_rollback(&tx->base);
+    } else {
+        pg_release(&tx->base);
+    }
+    if (tx->failed || tx->c->broken)
+        return JOB_LOST; /* the savepoint could not be rolled back: the connection is gone */
+    if (tx->retry)
+        return JOB_RETRY;
+    return tx->waited ? JOB_WAIT : tx->redo ? JOB_CAREFUL : JOB_DONE;
+}
+
+/*
+ * Group commit on one connection: the jobs first.. run in one transaction, each under its own
+ * savepoint, and are answered (by the caller) only once that transaction committed. A job cut
+ * short (a lock it would wait for while the batch holds others, a deadlock, a serialization
+ * failure) is rolled back alone and runs again at the head of the next transaction, where it
+ * may wait like any lone transaction; at most PG_RETRIES times. A lost connection answers what
+ * it held KITH_E_UNAVAILABLE: their transaction did not commit, or may have (COMMIT unanswered).
+ */
+static void run_batch(struct pg_conn *c, struct kith_job *first)
+{
+    struct kith_job *todo[PG_BATCH], *held[PG_BATCH];
+    int tries[PG_BATCH] = {0}, n = 0, connects = 0;
+    bool careful[PG_BATCH] = {false};
+    for (struct kith_job *j = first; j && n < PG_BATCH; j = j->next)
+        todo[n++] = j;
+    while (n > 0) {
+        if (!open_conn(c)) {
+            if (++connects >= PG_RETRIES) {
+                for (int i = 0; i < n; i++)
+                    todo[i]->st = KITH_E_UNAVAILABLE;
+                return;
             }
+            usleep(100000);
+            continue;
         }
         struct pg_tx tx = {.base = {&pg_ops}, .c = c};
-        if ((j->st = plain(&tx, "BEGIN")) != KITH_OK)
-            continue;
-        if ((j->st = pg_savepoint(&tx.base)) == KITH_OK) {
-            j->st = j->fn(&tx.base, j->arg);
-            while (tx.depth > 1)
-                pg_rollback(&tx.base);
-            if (is_error(j->st))
-                pg_rollback(&tx.base);
-            else
-                pg_release(&tx.base);
+        int nheld = 0, left = 0;
+        bool lost = false, timed = false;
+        defer(&tx, "BEGIN");
+        for (int i = 0; i < n && !lost; i++) {
+            struct kith_job *j = todo[i];
+            if (nheld > 0 && !timed) {
+                defer(&tx, PG_BATCH_LOCK_TIMEOUT);
+                timed = true;
+            }
+            /* A lock timeout costs a try only to a job that could wait (nothing held before
+             * it): each transaction's first job runs to its end, so this loop ends. */
+            tx.careful = careful[i];
+            enum job_outcome o = run_one(&tx, j);
+            bool free_try = (o == JOB_WAIT && timed) || o == JOB_CAREFUL;
+            if (o == JOB_CAREFUL)
+                careful[i] = true; /* once: a careful run never asks for another */
+            if (o == JOB_LOST) {
+                lost = true;
+            } else if (o != JOB_DONE && (free_try || ++tries[i] < PG_RETRIES)) {
+                todo[left] = j; /* i >= left: the ones before are held or kept already */
+                careful[left] = careful[i];
+                tries[left++] = tries[i];
+                continue;
+            }
+            held[nheld++] = j;
         }
-        bool retry = sqlstate_is(&tx, "40001") || sqlstate_is(&tx, "40P01");
-        if (tx.failed) {
-            plain(&(struct pg_tx){.base = {&pg_ops}, .c = c}, "ROLLBACK");
-            if (!is_error(j->st))
-                j->st = KITH_E_UNAVAILABLE;
-        } else {
+        if (!lost) {
             enum kith_status cst = plain(&tx, "COMMIT");
-            retry = retry || sqlstate_is(&tx, "40001") || sqlstate_is(&tx, "40P01");
-            if (cst != KITH_OK && !is_error(j->st))
-                j->st = KITH_E_UNAVAILABLE;
+            lost = cst != KITH_OK;
         }
-        if (!retry)
+        if (lost && !tx.heard && ++connects < PG_RETRIES) {
+            /* The connection was gone before the server saw this transaction's BEGIN (an idle
+             * connection the server dropped): nothing of it ran there; all of it runs again. */
+            c->broken = true;
+            continue;
+        }
+        if (lost) {
+            if (!c->broken && PQstatus(c->conn) == CONNECTION_OK) {
+                c->npending = 0;
+                PQclear(PQexec(c->conn, "ROLLBACK"));
+            }
+            c->broken = true; /* start the next transaction from a clean connection */
+            for (int i = 0; i < nheld; i++)
+                held[i]->st = KITH_E_UNAVAILABLE;
+            for (int i = 0; i < left; i++)
+                todo[i]->st = KITH_E_UNAVAILABLE;
             return;
-        j->st = KITH_E_UNAVAILABLE;
+        }
+        n = left;
     }
 }
 
@@ -473,9 +735,8 @@ static void conn_main(void *arg)
 {
     struct pg_conn *c = arg;
     struct kith_job *j, *last;
-    /* One job at a time per connection; barriers wait for the others. */
-    while ((j = kith_jobs_take(&c->s->q, 1, &last)) != NULL) {
-        run_job(c, j);
+    while ((j = kith_jobs_take_batch(&c->s->q, PG_BATCH, &last)) != NULL) {
+        run_batch(c, j);
         kith_jobs_deliver(&c->s->q, j, last);
     }
 }
@@ -517,6 +778,16 @@ static enum kith_status migrate(struct pg_store *s, struct kith_err *err)
     return st;
 }
 
+/*
+ * Connections: each commits a batch while the others fill theirs, so a few per core keep the
+ * server's CPUs busy through every round trip and fsync; many more only queue on its locks.
+ */
+static int pool_size(void)
+{
+    int n = 2 * (int)uv_available_parallelism() + 2;
+    return n < 4 ? 4 : n > PG_CONNECTIONS_MAX ? PG_CONNECTIONS_MAX : n;
+}
+
 enum kith_status kith_pgsql_open(const char *url, struct kith_store **out, struct kith_err *err)
 {
     struct pg_store *s = calloc(1, sizeof(*s));
@@ -526,7 +797,7 @@ enum kith_status kith_pgsql_open(const char *url, struct kith_store **out, struc
     s->url = strdup(url);
     if (s->url == NULL)
         abort();
-    s->nconns = PG_CONNECTIONS;
+    s->nconns = pool_size();
     for (int i = 0; i < s->nconns; i++)
         s->conns[i].s = s;
     enum kith_status st = pg_connect(s, &s->conns[0]);
@@ -574,7 +845,7 @@ static enum kith_status pg_run(struct kith_store *store, kith_store_job_fn fn, v
 {
     struct pg_store *s = (struct pg_store *)store;
     struct kith_job j = {.fn = fn, .arg = arg};
-    run_job(&s->conns[0], &j);
+    run_batch(&s->conns[0], &j);
     return j.st;
 }
 

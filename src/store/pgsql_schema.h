@@ -339,6 +339,14 @@ static const char *const kith_pgsql_migrations[] = {
     "CREATE INDEX experiment_members_participant ON experiment_members (participant);"
     /* fatigue (section 22) counts a program's asks by time without reading the rows */
     "CREATE INDEX asks_program ON asks (program, asked_at, answered_at, answer_by);",
+    /* 10: running counters in shards (store/pgsql_counters.h), so concurrent signups never wait
+     * for one counter row. */
+    "ALTER TABLE program_counts ADD COLUMN shard BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE program_counts DROP CONSTRAINT program_counts_pkey;"
+    "ALTER TABLE program_counts ADD PRIMARY KEY (program, shard);"
+    "ALTER TABLE code_prefixes ADD COLUMN shard BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE code_prefixes DROP CONSTRAINT code_prefixes_pkey;"
+    "ALTER TABLE code_prefixes ADD PRIMARY KEY (prefix, shard);",
 };
 
 #endif
