@@ -25,6 +25,9 @@ void kith_buf_append(struct kith_buf *b, const void *p, size_t n);
 
 /* Appends the C string s. */
 void kith_buf_str(struct kith_buf *b, const char *s);
+/* Appends s with & < > " ' escaped: safe in HTML and XML text and quoted attributes. NULL appends
+ * nothing. */
+void kith_buf_html(struct kith_buf *b, const char *s);
 
 /* Appends printf-style formatted text. */
 void kith_buf_printf(struct kith_buf *b, const char *fmt, ...)

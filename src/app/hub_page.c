@@ -14,38 +14,16 @@
 #include "app/pages.h"
 #include "kith/qr.h"
 
-static const char *str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-static void esc(struct kith_buf *b, const char *s)
-{
-    kith_app_html_escape(b, s);
-}
-
-/* A sentence's first letter in capitals ("a 25.00 USD credit" -> "A 25.00 USD credit"). */
-static void esc_cap(struct kith_buf *b, const char *s)
-{
-    if (s[0] >= 'a' && s[0] <= 'z') {
-        char c = (char)(s[0] - 'a' + 'A');
-        kith_buf_append(b, &c, 1);
-        s++;
-    }
-    esc(b, s);
-}
-
 static void copy_row(struct kith_buf *b, const char *id, const char *label, const char *value,
                      const char *button, bool big)
 {
     kith_buf_printf(b, "<div class=\"field\"><label for=\"%s\">", id);
-    esc(b, label);
+    kith_buf_html(b, label);
     kith_buf_printf(b, "</label><div class=\"copyrow\"><input id=\"%s\" class=\"%s\" value=\"", id,
                     big ? "code" : "link");
-    esc(b, value);
+    kith_buf_html(b, value);
     kith_buf_printf(b, "\" readonly><button type=\"button\" class=\"btn\" data-copy=\"%s\">", id);
-    esc(b, button);
+    kith_buf_html(b, button);
     kith_buf_str(b, "</button></div></div>");
 }
 
@@ -57,36 +35,36 @@ static void share_links(struct kith_buf *b, json_t *share)
                     "<ul class=\"share\" aria-labelledby=\"send-h\">");
     kith_buf_str(b, "<li><a class=\"btn share-btn\" href=\"mailto:?subject=");
     struct kith_buf u = {0};
-    kith_app_url_encode(&u, str(email, "subject"));
+    kith_app_url_encode(&u, kith_app_json_text(email, "subject"));
     kith_buf_str(&u, "&body=");
-    kith_app_url_encode(&u, str(email, "body"));
-    esc(b, kith_buf_cstr(&u));
+    kith_app_url_encode(&u, kith_app_json_text(email, "body"));
+    kith_buf_html(b, kith_buf_cstr(&u));
     kith_buf_dispose(&u);
     kith_buf_str(b, "\">Email</a></li><li><a class=\"btn share-btn\" href=\"sms:?&amp;body=");
-    kith_app_url_encode(&u, str(m, "sms"));
-    esc(b, kith_buf_cstr(&u));
+    kith_app_url_encode(&u, kith_app_json_text(m, "sms"));
+    kith_buf_html(b, kith_buf_cstr(&u));
     kith_buf_dispose(&u);
     kith_buf_str(b, "\">Text message</a></li><li><a class=\"btn share-btn\" "
                     "href=\"https://wa.me/?text=");
-    kith_app_url_encode(&u, str(m, "whatsapp"));
-    esc(b, kith_buf_cstr(&u));
+    kith_app_url_encode(&u, kith_app_json_text(m, "whatsapp"));
+    kith_buf_html(b, kith_buf_cstr(&u));
     kith_buf_dispose(&u);
     kith_buf_str(b, "\" target=\"_blank\" rel=\"noopener noreferrer\">WhatsApp</a></li>"
                     "<li><button type=\"button\" class=\"btn share-btn\" data-native-share "
                     "hidden data-text=\"");
-    esc(b, str(m, "social"));
+    kith_buf_html(b, kith_app_json_text(m, "social"));
     kith_buf_str(b, "\">More ways to share</button></li><li><button type=\"button\" "
                     "class=\"btn share-btn\" data-copy-text=\"");
-    esc(b, str(m, "social"));
+    kith_buf_html(b, kith_app_json_text(m, "social"));
     kith_buf_str(b, "\" hidden>Copy a message</button></li></ul>");
     /* The words themselves, so nobody sends what they have not read. */
     kith_buf_str(b, "<details class=\"messages\"><summary>Read the messages first</summary>"
                     "<h3>Email</h3><p class=\"msg\"><strong>");
-    esc(b, str(email, "subject"));
+    kith_buf_html(b, kith_app_json_text(email, "subject"));
     kith_buf_str(b, "</strong><br>");
-    esc(b, str(email, "body"));
+    kith_buf_html(b, kith_app_json_text(email, "body"));
     kith_buf_str(b, "</p><h3>Text and WhatsApp</h3><p class=\"msg\">");
-    esc(b, str(m, "sms"));
+    kith_buf_html(b, kith_app_json_text(m, "sms"));
     kith_buf_str(b, "</p></details>");
 }
 
@@ -94,21 +72,21 @@ static void hero(struct kith_buf *b, json_t *doc, const char *qr_svg)
 {
     json_t *me = json_object_get(doc, "participant"), *share = json_object_get(doc, "share");
     json_t *prog = json_object_get(doc, "program");
-    const char *name = str(me, "first_name");
+    const char *name = kith_app_json_text(me, "first_name");
     kith_buf_str(b, "<section class=\"panel hero\" aria-labelledby=\"share-h\">"
                     "<h1 id=\"share-h\">");
     if (name[0]) {
         kith_buf_str(b, "Thank you for sharing, ");
-        esc(b, name);
+        kith_buf_html(b, name);
     } else {
         kith_buf_str(b, "Thank you for sharing");
     }
     kith_buf_str(b, "</h1><p class=\"lead\">Send ");
-    esc(b, str(prog, "name"));
+    kith_buf_html(b, kith_app_json_text(prog, "name"));
     kith_buf_str(b, " to someone you think would enjoy it. It comes from you, in your words; "
                     "there is no rush.</p><div class=\"codebox\">");
-    copy_row(b, "code", "Your code", str(share, "code"), "Copy code", true);
-    copy_row(b, "link", "Your link", str(share, "share_url"), "Copy link", false);
+    copy_row(b, "code", "Your code", kith_app_json_text(share, "code"), "Copy code", true);
+    copy_row(b, "link", "Your link", kith_app_json_text(share, "share_url"), "Copy link", false);
     kith_buf_str(b, "</div>");
     share_links(b, share);
     kith_buf_str(b, "</section>");
@@ -132,9 +110,9 @@ static void both_get(struct kith_buf *b, json_t *doc)
                  "both get</h2><dl class=\"gets\">");
     if (friend) {
         kith_buf_str(b, "<div><dt>Your friend</dt><dd>");
-        esc_cap(b, friend);
+        kith_app_html_sentence(b, friend);
         kith_buf_str(b, ", once they make ");
-        esc(b, str(prog, "wait"));
+        kith_buf_html(b, kith_app_json_text(prog, "wait"));
         kith_buf_str(b, ".</dd></div>");
     }
     size_t i, n = json_array_size(mine);
@@ -146,9 +124,9 @@ static void both_get(struct kith_buf *b, json_t *doc)
         json_int_t from = json_integer_value(json_object_get(r, "from_count"));
         json_t *to = json_object_get(r, "to_count");
         kith_buf_str(b, "<dd>");
-        esc_cap(b, str(r, "words"));
+        kith_app_html_sentence(b, kith_app_json_text(r, "words"));
         kith_buf_str(b, " for each friend who makes ");
-        esc(b, str(prog, "wait"));
+        kith_buf_html(b, kith_app_json_text(prog, "wait"));
         if (json_is_integer(to))
             kith_buf_printf(b, " (friends %lld to %lld)", (long long)from,
                             (long long)json_integer_value(to));
@@ -168,7 +146,7 @@ static json_t *find_by_id(json_t *list, const char *id)
     json_t *e;
     json_array_foreach(list, i, e)
     {
-        if (strcmp(str(e, "id"), id) == 0)
+        if (strcmp(kith_app_json_text(e, "id"), id) == 0)
             return e;
     }
     return NULL;
@@ -190,32 +168,33 @@ static void progress(struct kith_buf *b, json_t *doc)
     json_object_foreach(progress, tid, t)
     {
         json_t *track = find_by_id(prog_tracks, tid), *levels = json_object_get(track, "levels");
-        json_t *level = find_by_id(levels, str(t, "level"));
+        json_t *level = find_by_id(levels, kith_app_json_text(t, "level"));
         json_t *next = json_object_get(t, "next");
         json_int_t count = json_integer_value(json_object_get(t, "count"));
         kith_buf_str(b, "<li><h3>");
-        esc(b, track ? str(track, "name") : tid);
+        kith_buf_html(b, track ? kith_app_json_text(track, "name") : tid);
         kith_buf_str(b, "</h3><p class=\"level\">");
         if (level)
-            esc(b, str(level, "name"));
+            kith_buf_html(b, kith_app_json_text(level, "name"));
         else
             kith_buf_str(b, "Just getting started");
         kith_buf_str(b, "</p>");
         if (json_is_object(next)) {
             json_int_t at = json_integer_value(json_object_get(next, "at"));
             json_int_t left = json_integer_value(json_object_get(next, "remaining"));
-            json_t *nl = find_by_id(levels, str(next, "level"));
+            json_t *nl = find_by_id(levels, kith_app_json_text(next, "level"));
             kith_buf_printf(b, "<progress max=\"%lld\" value=\"%lld\">%lld of %lld</progress>",
                             (long long)at, (long long)count, (long long)count, (long long)at);
             kith_buf_printf(b, "<p>%lld more to reach ", (long long)left);
-            esc(b, nl ? str(nl, "name") : str(next, "level"));
+            kith_buf_html(b,
+                          nl ? kith_app_json_text(nl, "name") : kith_app_json_text(next, "level"));
             size_t gi;
             json_t *g;
             bool first = true;
             json_array_foreach(json_object_get(nl, "grants"), gi, g)
             {
                 kith_buf_str(b, first ? ", which brings: " : "; ");
-                esc(b, str(g, "description"));
+                kith_buf_html(b, kith_app_json_text(g, "description"));
                 first = false;
             }
             kith_buf_str(b, ".</p>");
@@ -236,14 +215,14 @@ static void progress(struct kith_buf *b, json_t *doc)
         json_array_foreach(roles, i, r)
         {
             char role[64];
-            kith_strlcpy(role, str(r, "role"), sizeof(role));
+            kith_strlcpy(role, kith_app_json_text(r, "role"), sizeof(role));
             for (char *c = role; *c; c++)
                 if (*c == '_')
                     *c = ' ';
             if (i > 0)
                 kith_buf_str(b, ", ");
             kith_buf_str(b, "<span class=\"pill\">");
-            esc(b, role);
+            kith_buf_html(b, role);
             kith_buf_str(b, "</span>");
         }
         kith_buf_str(b, "</p>");
@@ -267,9 +246,10 @@ static void people(struct kith_buf *b, json_t *doc)
     {
         const char *name = json_string_value(json_object_get(r, "first_name"));
         kith_buf_str(b, "<li><span class=\"who\">");
-        esc(b, name ? name : "A friend");
-        kith_buf_printf(b, "</span><span class=\"status status-%s\">", str(r, "status"));
-        esc(b, str(r, "status_text"));
+        kith_buf_html(b, name ? name : "A friend");
+        kith_buf_printf(b, "</span><span class=\"status status-%s\">",
+                        kith_app_json_text(r, "status"));
+        kith_buf_html(b, kith_app_json_text(r, "status_text"));
         kith_buf_str(b, "</span></li>");
     }
     kith_buf_str(b, "</ul></section>");
@@ -287,14 +267,14 @@ static void resources(struct kith_buf *b, json_t *doc)
     json_array_foreach(list, i, r)
     {
         kith_buf_printf(b, "<li><span class=\"who\">");
-        esc(b, str(r, "title"));
+        kith_buf_html(b, kith_app_json_text(r, "title"));
         kith_buf_printf(b,
                         "</span><span class=\"copyrow\"><input id=\"res-%zu\" class=\"link\" "
                         "aria-label=\"Your link to ",
                         i);
-        esc(b, str(r, "title"));
+        kith_buf_html(b, kith_app_json_text(r, "title"));
         kith_buf_str(b, "\" value=\"");
-        esc(b, str(r, "share_url"));
+        kith_buf_html(b, kith_app_json_text(r, "share_url"));
         kith_buf_printf(b,
                         "\" readonly><button type=\"button\" class=\"btn\" "
                         "data-copy=\"res-%zu\">Copy link</button></span></li>",
@@ -313,13 +293,13 @@ static void leaderboard(struct kith_buf *b, json_t *doc)
     kith_buf_str(b, "<section class=\"panel\" aria-labelledby=\"lb-h\"><h2 id=\"lb-h\">Friends of "
                     "the community</h2>");
     json_t *me = json_object_get(lb, "me");
-    const char *wait = str(json_object_get(doc, "program"), "wait");
+    const char *wait = kith_app_json_text(json_object_get(doc, "program"), "wait");
     if (json_is_object(me)) {
         json_int_t q = json_integer_value(json_object_get(me, "qualified"));
         kith_buf_printf(b, "<p class=\"lead\">You are number %lld, with %lld %s who made ",
                         (long long)json_integer_value(json_object_get(me, "rank")), (long long)q,
                         q == 1 ? "friend" : "friends");
-        esc(b, wait);
+        kith_buf_html(b, wait);
         kith_buf_str(b, ".</p>");
     } else if (!opted)
         kith_buf_str(b, "<p class=\"note\">Your name is not on this list. You can add it in your "
@@ -336,7 +316,7 @@ static void leaderboard(struct kith_buf *b, json_t *doc)
         kith_buf_printf(b, "<li%s><span class=\"rank\">%lld</span><span class=\"who\">",
                         mine ? " class=\"me\" aria-current=\"true\"" : "",
                         (long long)json_integer_value(json_object_get(e, "rank")));
-        esc(b, n ? n : "A friend");
+        kith_buf_html(b, n ? n : "A friend");
         if (mine)
             kith_buf_str(b, " (you)");
         json_int_t q = json_integer_value(json_object_get(e, "qualified"));
@@ -352,7 +332,7 @@ static void check(struct kith_buf *b, const char *id, const char *name, bool on,
                     "<div class=\"check\"><input type=\"checkbox\" id=\"%s\" name=\"%s\"%s>"
                     "<label for=\"%s\">",
                     id, name, on ? " checked" : "", id);
-    esc(b, label);
+    kith_buf_html(b, label);
     kith_buf_str(b, "</label></div>");
 }
 
@@ -367,7 +347,7 @@ static void preferences(struct kith_buf *b, json_t *doc)
     if (json_is_object(prefs)) {
         static const char *const asks[][2] = {
             {"normal", "Now and then"}, {"fewer", "Less often"}, {"never", "Never"}};
-        const char *now = str(prefs, "asks");
+        const char *now = kith_app_json_text(prefs, "asks");
         kith_buf_str(b, "<fieldset><legend>How often may we suggest sharing?</legend>");
         for (size_t i = 0; i < KITH_ARRAY_LEN(asks); i++)
             kith_buf_printf(b,
@@ -392,7 +372,7 @@ static void privacy(struct kith_buf *b, json_t *doc)
 {
     kith_buf_str(b, "<section class=\"panel\" aria-labelledby=\"data-h\"><h2 id=\"data-h\">Your "
                     "data</h2><p>Download everything ");
-    esc(b, str(json_object_get(doc, "program"), "name"));
+    kith_buf_html(b, kith_app_json_text(json_object_get(doc, "program"), "name"));
     kith_buf_str(b, " holds about you here, or erase it.</p><div class=\"actions\">"
                     "<button type=\"button\" class=\"btn\" id=\"download\" hidden>Download my "
                     "data</button><button type=\"button\" class=\"btn danger\" id=\"erase-start\" "
@@ -413,7 +393,7 @@ char *kith_app_hub_render(struct kith_app *a, json_t *doc, const char *token, bo
     (void)token; /* hub.js reads it from the address; it is never written into the page */
     json_t *share = json_object_get(doc, "share"), *prog = json_object_get(doc, "program");
     struct kith_buf qr_link = {0}, s = {0}, head = {0};
-    kith_buf_printf(&qr_link, "%s?ch=qr", str(share, "share_url"));
+    kith_buf_printf(&qr_link, "%s?ch=qr", kith_app_json_text(share, "share_url"));
     char *svg = kith_qr_svg(kith_buf_cstr(&qr_link), "QR code of your link");
     kith_buf_dispose(&qr_link);
     kith_buf_str(&s, "<div class=\"grid\">");
@@ -430,11 +410,11 @@ char *kith_app_hub_render(struct kith_app *a, json_t *doc, const char *token, bo
     kith_buf_str(&s, "</div>");
     if (!embed) {
         kith_buf_str(&head, "<header class=\"top\"><p class=\"brand\">");
-        esc(&head, str(prog, "name"));
+        kith_buf_html(&head, kith_app_json_text(prog, "name"));
         kith_buf_str(&head, "</p></header>");
     }
     char title[300];
-    snprintf(title, sizeof(title), "Your share page: %s", str(prog, "name"));
+    snprintf(title, sizeof(title), "Your share page: %s", kith_app_json_text(prog, "name"));
     struct kith_app_var v[] = {
         {"title", title},
         {"embed", embed ? "1" : "0"},

@@ -12,27 +12,6 @@
 
 #include "app/pages.h"
 
-static const char *str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-static void esc(struct kith_buf *b, const char *s)
-{
-    kith_app_html_escape(b, s);
-}
-
-static void esc_cap(struct kith_buf *b, const char *s)
-{
-    if (s[0] >= 'a' && s[0] <= 'z') {
-        char c = (char)(s[0] - 'a' + 'A');
-        kith_buf_append(b, &c, 1);
-        s++;
-    }
-    esc(b, s);
-}
-
 /* The parts of an address answer, in the order a label is written. */
 static const char *const address_parts[][4] = {
     /* part, label, autocomplete, needed when the address is given */
@@ -61,18 +40,18 @@ static void text_field(struct kith_buf *b, const char *id, json_t *f, json_t *an
 {
     bool needed = json_is_true(json_object_get(f, "required"));
     kith_buf_printf(b, "<div class=\"field\"><label for=\"%s\">", id);
-    esc(b, str(f, "label"));
+    kith_buf_html(b, kith_app_json_text(f, "label"));
     optional(b, needed);
     kith_buf_printf(b,
                     "</label><textarea id=\"%s\" name=\"%s\" rows=\"3\" maxlength=\"2000\" "
                     "data-param=\"answers.%s\" data-label=\"",
-                    id, str(f, "name"), str(f, "name"));
-    esc(b, str(f, "label"));
+                    id, kith_app_json_text(f, "name"), kith_app_json_text(f, "name"));
+    kith_buf_html(b, kith_app_json_text(f, "label"));
     kith_buf_printf(b, "\"%s>", needed ? " aria-required=\"true\"" : "");
-    esc(b, json_string_value(answer));
+    kith_buf_html(b, json_string_value(answer));
     kith_buf_str(b, "</textarea>");
     struct kith_buf p = {0};
-    kith_buf_printf(&p, "answers.%s", str(f, "name"));
+    kith_buf_printf(&p, "answers.%s", kith_app_json_text(f, "name"));
     error_slot(b, id, kith_buf_cstr(&p));
     kith_buf_dispose(&p);
     kith_buf_str(b, "</div>");
@@ -81,16 +60,16 @@ static void text_field(struct kith_buf *b, const char *id, json_t *f, json_t *an
 static void choice_field(struct kith_buf *b, const char *id, json_t *f, json_t *answer)
 {
     json_t *choices = json_object_get(f, "choices"), *c;
-    const char *name = str(f, "name"), *given = json_string_value(answer);
+    const char *name = kith_app_json_text(f, "name"), *given = json_string_value(answer);
     bool needed = json_is_true(json_object_get(f, "required"));
     size_t i;
     kith_buf_printf(b,
                     "<fieldset class=\"field choice\" id=\"%s\" data-param=\"answers.%s\" "
                     "data-label=\"",
                     id, name);
-    esc(b, str(f, "label"));
+    kith_buf_html(b, kith_app_json_text(f, "label"));
     kith_buf_str(b, "\"><legend>");
-    esc(b, str(f, "label"));
+    kith_buf_html(b, kith_app_json_text(f, "label"));
     optional(b, needed);
     kith_buf_str(b, "</legend>");
     json_array_foreach(choices, i, c)
@@ -100,11 +79,11 @@ static void choice_field(struct kith_buf *b, const char *id, json_t *f, json_t *
                         "<div class=\"radio\"><input type=\"radio\" id=\"%s-%zu\" name=\"%s\" "
                         "value=\"",
                         id, i, name);
-        esc(b, v);
+        kith_buf_html(b, v);
         kith_buf_printf(b, "\"%s%s><label for=\"%s-%zu\">",
                         given && strcmp(given, v) == 0 ? " checked" : "",
                         needed ? " aria-required=\"true\"" : "", id, i);
-        esc(b, v);
+        kith_buf_html(b, v);
         kith_buf_str(b, "</label></div>");
     }
     struct kith_buf p = {0};
@@ -116,15 +95,15 @@ static void choice_field(struct kith_buf *b, const char *id, json_t *f, json_t *
 
 static void address_field(struct kith_buf *b, const char *id, json_t *f, json_t *answer)
 {
-    const char *name = str(f, "name");
+    const char *name = kith_app_json_text(f, "name");
     bool needed = json_is_true(json_object_get(f, "required"));
     kith_buf_printf(b,
                     "<fieldset class=\"field address\" id=\"%s\" data-param=\"answers.%s\" "
                     "data-address=\"%s\" data-label=\"",
                     id, name, name);
-    esc(b, str(f, "label"));
+    kith_buf_html(b, kith_app_json_text(f, "label"));
     kith_buf_str(b, "\"><legend>");
-    esc(b, str(f, "label"));
+    kith_buf_html(b, kith_app_json_text(f, "label"));
     optional(b, needed);
     kith_buf_str(b, "</legend>");
     struct kith_buf p = {0};
@@ -149,7 +128,7 @@ static void address_field(struct kith_buf *b, const char *id, json_t *f, json_t 
                             "aria-describedby=\"%s-country-hint\" data-hint=\"%s-country-hint\"",
                             id, id);
         kith_buf_str(b, " value=\"");
-        esc(b, json_string_value(json_object_get(answer, part)));
+        kith_buf_html(b, json_string_value(json_object_get(answer, part)));
         kith_buf_str(b, "\">");
         if (country)
             kith_buf_printf(b,
@@ -176,12 +155,12 @@ static void answers_list(struct kith_buf *b, json_t *form, json_t *answers)
     kith_buf_str(b, "<dl class=\"answers\">");
     json_array_foreach(form, i, f)
     {
-        json_t *a = json_object_get(answers, str(f, "name"));
+        json_t *a = json_object_get(answers, kith_app_json_text(f, "name"));
         if (a == NULL || json_is_null(a))
             continue;
         shown++;
         kith_buf_str(b, "<div><dt>");
-        esc(b, str(f, "label"));
+        kith_buf_html(b, kith_app_json_text(f, "label"));
         kith_buf_str(b, "</dt><dd>");
         if (json_is_object(a)) {
             bool first = true;
@@ -191,11 +170,11 @@ static void answers_list(struct kith_buf *b, json_t *form, json_t *answers)
                     continue;
                 if (!first)
                     kith_buf_str(b, ", ");
-                esc(b, v);
+                kith_buf_html(b, v);
                 first = false;
             }
         } else {
-            esc(b, json_string_value(a));
+            kith_buf_html(b, json_string_value(a));
         }
         kith_buf_str(b, "</dd></div>");
     }
@@ -207,10 +186,10 @@ static void answers_list(struct kith_buf *b, json_t *form, json_t *answers)
 
 static void claim_step(struct kith_buf *b, size_t n, json_t *r, json_t *f)
 {
-    const char *state = str(f, "claim"), *kind = str(r, "kind");
+    const char *state = kith_app_json_text(f, "claim"), *kind = kith_app_json_text(r, "kind");
     json_t *form = json_object_get(f, "form"), *answers = json_object_get(f, "answers");
     bool can_send = json_is_true(json_object_get(f, "can_send"));
-    bool delivered = strcmp(str(f, "status"), "done") == 0;
+    bool delivered = strcmp(kith_app_json_text(f, "status"), "done") == 0;
     bool claimed = strcmp(state, "claimed") == 0;
     if (!can_send && !delivered)
         return;
@@ -237,7 +216,7 @@ static void claim_step(struct kith_buf *b, size_t n, json_t *r, json_t *f)
         return;
     }
     kith_buf_printf(b, "<form class=\"claim-form\" id=\"claim-%zu-form\" data-reward=\"", n);
-    esc(b, str(r, "id"));
+    kith_buf_html(b, kith_app_json_text(r, "id"));
     kith_buf_printf(b,
                     "\" data-claimed=\"%d\" aria-labelledby=\"claim-%zu-h\" novalidate hidden>"
                     "<h3 id=\"claim-%zu-h\" tabindex=\"-1\">%s</h3><p class=\"note\">Tell us "
@@ -246,16 +225,16 @@ static void claim_step(struct kith_buf *b, size_t n, json_t *r, json_t *f)
                     strcmp(kind, "experience") == 0 ? "Let us arrange your experience"
                     : strcmp(kind, "gift") == 0     ? "Let us send you your gift"
                                                     : "Claim your thank-you");
-    esc(b, str(r, "words"));
+    kith_buf_html(b, kith_app_json_text(r, "words"));
     kith_buf_str(b, " to you. Only the team sees it.</p>");
     size_t i;
     json_t *field;
     json_array_foreach(form, i, field)
     {
         char id[96];
-        snprintf(id, sizeof(id), "claim-%zu-%s", n, str(field, "name"));
-        json_t *a = json_object_get(answers, str(field, "name"));
-        const char *type = str(field, "type");
+        snprintf(id, sizeof(id), "claim-%zu-%s", n, kith_app_json_text(field, "name"));
+        json_t *a = json_object_get(answers, kith_app_json_text(field, "name"));
+        const char *type = kith_app_json_text(field, "type");
         if (strcmp(type, "address") == 0)
             address_field(b, id, field, a);
         else if (strcmp(type, "choice") == 0)
@@ -274,14 +253,15 @@ static void claim_step(struct kith_buf *b, size_t n, json_t *r, json_t *f)
 static void coupon(struct kith_buf *b, size_t n, json_t *f)
 {
     const char *code = json_string_value(json_object_get(f, "code"));
-    if (strcmp(str(f, "method"), "stripe_coupon") != 0 || code == NULL || code[0] == 0)
+    if (strcmp(kith_app_json_text(f, "method"), "stripe_coupon") != 0 || code == NULL ||
+        code[0] == 0)
         return;
     kith_buf_printf(b,
                     "<div class=\"field coupon\"><label for=\"coupon-%zu\">Your code to use at "
                     "checkout</label><div class=\"copyrow\"><input id=\"coupon-%zu\" "
                     "class=\"code\" value=\"",
                     n, n);
-    esc(b, code);
+    kith_buf_html(b, code);
     kith_buf_printf(b,
                     "\" readonly><button type=\"button\" class=\"btn\" data-copy=\"coupon-%zu\" "
                     "data-what=\"Code\">Copy code</button></div></div>",
@@ -306,22 +286,24 @@ void kith_app_hub_rewards(struct kith_buf *b, json_t *doc)
         json_t *f = json_object_get(r, "fulfilment");
         const char *words = json_string_value(json_object_get(f, "status_text"));
         kith_buf_str(b, "<li class=\"reward\"><div class=\"reward-head\"><span class=\"who\">");
-        esc_cap(b, str(r, "words"));
+        kith_app_html_sentence(b, kith_app_json_text(r, "words"));
         if (friend && friend[0]) {
             kith_buf_str(b, " <span class=\"thanks\">thanks to ");
-            esc(b, friend);
+            kith_buf_html(b, friend);
             kith_buf_str(b, "</span>");
         }
-        kith_buf_printf(b, "</span><span class=\"status status-%s\">", str(r, "status"));
-        esc(b, str(r, "status_text"));
+        kith_buf_printf(b, "</span><span class=\"status status-%s\">",
+                        kith_app_json_text(r, "status"));
+        kith_buf_html(b, kith_app_json_text(r, "status_text"));
         kith_buf_str(b, "</span></div>");
         if (words) {
             kith_buf_printf(b, "<p class=\"fulfil\" id=\"reward-%zu-state\">", i);
-            esc_cap(b, words);
+            kith_app_html_sentence(b, words);
             kith_buf_str(b, ".</p>");
         }
         coupon(b, i, f);
-        if (strcmp(str(f, "method"), "claim") == 0 && json_is_array(json_object_get(f, "form")))
+        if (strcmp(kith_app_json_text(f, "method"), "claim") == 0 &&
+            json_is_array(json_object_get(f, "form")))
             claim_step(b, i, r, f);
         kith_buf_str(b, "</li>");
     }

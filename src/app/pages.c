@@ -22,31 +22,20 @@ static const char csp_default[] =
 
 /* ---- HTML and URL text ---- */
 
-void kith_app_html_escape(struct kith_buf *b, const char *s)
+const char *kith_app_json_text(json_t *o, const char *key)
 {
-    if (s == NULL)
-        return;
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            kith_buf_str(b, "&amp;");
-            break;
-        case '<':
-            kith_buf_str(b, "&lt;");
-            break;
-        case '>':
-            kith_buf_str(b, "&gt;");
-            break;
-        case '"':
-            kith_buf_str(b, "&quot;");
-            break;
-        case '\'':
-            kith_buf_str(b, "&#39;");
-            break;
-        default:
-            kith_buf_append(b, s, 1);
-        }
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+void kith_app_html_sentence(struct kith_buf *b, const char *s)
+{
+    if (s[0] >= 'a' && s[0] <= 'z') {
+        char c = (char)(s[0] - 'a' + 'A');
+        kith_buf_append(b, &c, 1);
+        s++;
     }
+    kith_buf_html(b, s);
 }
 
 void kith_app_url_encode(struct kith_buf *b, const char *s)
@@ -103,7 +92,7 @@ char *kith_app_html_fill(const char *name, const struct kith_app_var *vars, size
                 if (raw)
                     kith_buf_str(&b, vars[i].value ? vars[i].value : "");
                 else
-                    kith_app_html_escape(&b, vars[i].value);
+                    kith_buf_html(&b, vars[i].value);
                 break;
             }
         }
@@ -175,9 +164,9 @@ void kith_app_landing(struct kith_app *a, struct kith_http_request *req,
         capitalised(reward, sizeof(reward), in->friend_reward);
         kith_buf_str(&g, "<section class=\"gift\" aria-labelledby=\"gift-h\"><h2 id=\"gift-h\">"
                          "What you get</h2><p class=\"gift-what\">");
-        kith_app_html_escape(&g, reward);
+        kith_buf_html(&g, reward);
         kith_buf_str(&g, "</p><p class=\"gift-how\">It's yours ");
-        kith_app_html_escape(&g, in->earn_text);
+        kith_buf_html(&g, in->earn_text);
         kith_buf_str(&g, ".</p></section>");
         snprintf(ogdesc, sizeof(ogdesc), "%s when you join %s with %s's invitation.", reward,
                  in->program_name, who);

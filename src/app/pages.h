@@ -18,8 +18,11 @@ struct kith_app_var {
     const char *value;
 };
 
-/* Appends s with & < > " ' escaped. NULL appends nothing. */
-void kith_app_html_escape(struct kith_buf *b, const char *s);
+/* The string at key in o, or "" when it is missing or not a string. */
+const char *kith_app_json_text(json_t *o, const char *key);
+/* Appends s escaped (kith_buf_html) with its first letter in capitals, as a sentence starts:
+ * "a 25.00 USD credit" -> "A 25.00 USD credit". */
+void kith_app_html_sentence(struct kith_buf *b, const char *s);
 /* Appends s percent-encoded as a URL component (RFC 3986 unreserved bytes kept). */
 void kith_app_url_encode(struct kith_buf *b, const char *s);
 /* Fills the embedded template called name; a new string (free() it). An unknown {{name}} is

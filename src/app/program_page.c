@@ -22,16 +22,10 @@ struct job {
     enum kith_status st;
 };
 
-static const char *str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
 static void item(struct kith_buf *b, const char *text)
 {
     kith_buf_str(b, "<li>");
-    kith_app_html_escape(b, text);
+    kith_buf_html(b, text);
     kith_buf_str(b, "</li>");
 }
 
@@ -41,9 +35,9 @@ static void rules(struct kith_buf *b, json_t *doc)
     size_t i;
     json_t *v;
     kith_buf_str(b, "<section aria-labelledby=\"rules\"><h2 id=\"rules\">The rules</h2><ul>");
-    if (str(words, "friend")[0]) {
+    if (kith_app_json_text(words, "friend")[0]) {
         struct kith_buf t = {0};
-        kith_buf_printf(&t, "A friend you invite gets %s.", str(words, "friend"));
+        kith_buf_printf(&t, "A friend you invite gets %s.", kith_app_json_text(words, "friend"));
         item(b, kith_buf_cstr(&t));
         kith_buf_dispose(&t);
     }
@@ -54,9 +48,9 @@ static void rules(struct kith_buf *b, json_t *doc)
         item(b, kith_buf_cstr(&t));
         kith_buf_dispose(&t);
     }
-    if (str(words, "earned")[0]) {
+    if (kith_app_json_text(words, "earned")[0]) {
         struct kith_buf t = {0};
-        kith_buf_printf(&t, "It is earned %s.", str(words, "earned"));
+        kith_buf_printf(&t, "It is earned %s.", kith_app_json_text(words, "earned"));
         item(b, kith_buf_cstr(&t));
         kith_buf_dispose(&t);
     }
@@ -68,7 +62,8 @@ static void rules(struct kith_buf *b, json_t *doc)
     json_array_foreach(tracks, i, v)
     {
         kith_buf_str(b, "<h3>");
-        kith_app_html_escape(b, str(v, "name")[0] ? str(v, "name") : str(v, "id"));
+        kith_buf_html(b, kith_app_json_text(v, "name")[0] ? kith_app_json_text(v, "name")
+                                                          : kith_app_json_text(v, "id"));
         kith_buf_str(b, "</h3><ul>");
         size_t k;
         json_t *lv;
@@ -76,7 +71,8 @@ static void rules(struct kith_buf *b, json_t *doc)
         {
             struct kith_buf t = {0};
             kith_buf_printf(&t, "%s, from %lld",
-                            str(lv, "name")[0] ? str(lv, "name") : str(lv, "id"),
+                            kith_app_json_text(lv, "name")[0] ? kith_app_json_text(lv, "name")
+                                                              : kith_app_json_text(lv, "id"),
                             (long long)json_integer_value(json_object_get(lv, "at")));
             item(b, kith_buf_cstr(&t));
             kith_buf_dispose(&t);
@@ -112,18 +108,20 @@ static void spotlight(struct kith_buf *b, json_t *doc)
     if (!json_is_object(s) || json_array_size(json_object_get(s, "winners")) == 0)
         return;
     kith_buf_str(b, "<section aria-labelledby=\"spot\"><h2 id=\"spot\">In the spotlight, ");
-    kith_app_html_escape(b, str(s, "period"));
+    kith_buf_html(b, kith_app_json_text(s, "period"));
     kith_buf_str(b, "</h2><ul>");
     size_t i;
     json_t *w;
     json_array_foreach(json_object_get(s, "winners"), i, w)
     {
         kith_buf_str(b, "<li><strong>");
-        kith_app_html_escape(b, str(w, "first_name")[0] ? str(w, "first_name") : "A member");
+        kith_buf_html(b, kith_app_json_text(w, "first_name")[0]
+                             ? kith_app_json_text(w, "first_name")
+                             : "A member");
         kith_buf_str(b, "</strong>");
-        if (str(w, "note")[0]) {
+        if (kith_app_json_text(w, "note")[0]) {
             kith_buf_str(b, ": ");
-            kith_app_html_escape(b, str(w, "note"));
+            kith_buf_html(b, kith_app_json_text(w, "note"));
         }
         kith_buf_str(b, "</li>");
     }
@@ -142,7 +140,9 @@ static void leaderboard(struct kith_buf *b, json_t *doc)
     json_array_foreach(data, i, e)
     {
         kith_buf_str(b, "<li>");
-        kith_app_html_escape(b, str(e, "display_name")[0] ? str(e, "display_name") : "A member");
+        kith_buf_html(b, kith_app_json_text(e, "display_name")[0]
+                             ? kith_app_json_text(e, "display_name")
+                             : "A member");
         kith_buf_printf(b, ": %lld</li>",
                         (long long)json_integer_value(json_object_get(e, "qualified")));
     }
@@ -175,7 +175,7 @@ static void job_done(void *arg, enum kith_status st)
         totals(&body, j->doc);
         spotlight(&body, j->doc);
         leaderboard(&body, j->doc);
-        const char *name = str(json_object_get(j->doc, "program"), "name");
+        const char *name = kith_app_json_text(json_object_get(j->doc, "program"), "name");
         struct kith_buf desc = {0};
         kith_buf_printf(&desc, "%s: the rules, the people who make it, and how to take part.",
                         name);

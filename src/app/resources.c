@@ -43,32 +43,6 @@ static const char style[] =
     "padding:.55rem;font-size:1rem}button{padding:.6rem 1.3rem;font-size:1rem}"
     ".by{color:#555}.small{color:#555;font-size:.9rem}</style>";
 
-/* Appends s with &, <, >, " and ' escaped: safe in text and in quoted attributes. */
-static void html(struct kith_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            kith_buf_str(b, "&amp;");
-            break;
-        case '<':
-            kith_buf_str(b, "&lt;");
-            break;
-        case '>':
-            kith_buf_str(b, "&gt;");
-            break;
-        case '"':
-            kith_buf_str(b, "&quot;");
-            break;
-        case '\'':
-            kith_buf_str(b, "&#39;");
-            break;
-        default:
-            kith_buf_append(b, s, 1);
-        }
-    }
-}
-
 /* Answers an HTML page; extra holds up to two more headers. */
 static void page(struct kith_app *a, struct kith_http_request *req, int status,
                  struct kith_buf *body, const struct kith_http_header *extra, size_t n_extra)
@@ -92,13 +66,13 @@ static void simple_page(struct kith_app *a, struct kith_http_request *req, int s
     kith_buf_str(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                      "<meta name=\"robots\" content=\"noindex\"><title>");
-    html(&b, title);
+    kith_buf_html(&b, title);
     kith_buf_str(&b, "</title>");
     kith_buf_str(&b, style);
     kith_buf_str(&b, "</head><body><h1>");
-    html(&b, title);
+    kith_buf_html(&b, title);
     kith_buf_str(&b, "</h1><p>");
-    html(&b, text);
+    kith_buf_html(&b, text);
     kith_buf_str(&b, "</p></body></html>\n");
     page(a, req, status, &b, NULL, 0);
 }
@@ -225,36 +199,36 @@ void kith_app_lead_page(struct kith_app *a, struct kith_http_request *req,
     kith_buf_str(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                      "<meta name=\"robots\" content=\"noindex\"><title>");
-    html(&b, res->title);
+    kith_buf_html(&b, res->title);
     kith_buf_str(&b, "</title><meta property=\"og:title\" content=\"");
-    html(&b, who);
+    kith_buf_html(&b, who);
     kith_buf_str(&b, " shared ");
-    html(&b, res->title);
+    kith_buf_html(&b, res->title);
     kith_buf_str(&b, " with you\"><meta property=\"og:description\" content=\"");
-    html(&b, res->description);
+    kith_buf_html(&b, res->description);
     kith_buf_str(&b, "\">");
     kith_buf_str(&b, style);
     kith_buf_str(&b, "</head><body><p class=\"by\">");
-    html(&b, who);
+    kith_buf_html(&b, who);
     kith_buf_str(&b, " thought you would like this</p><h1>");
-    html(&b, res->title);
+    kith_buf_html(&b, res->title);
     kith_buf_str(&b, "</h1>");
     if (res->description[0]) {
         kith_buf_str(&b, "<p>");
-        html(&b, res->description);
+        kith_buf_html(&b, res->description);
         kith_buf_str(&b, "</p>");
     }
     if (click_id) {
         kith_buf_str(&b, "<form method=\"post\" action=\"/v1/public/leads\">"
                          "<input type=\"hidden\" name=\"click_id\" value=\"");
-        html(&b, click_id);
+        kith_buf_html(&b, click_id);
         kith_buf_str(&b, "\"><label>Your e-mail<br><input type=\"email\" name=\"email\" "
                          "required autocomplete=\"email\" maxlength=\"254\"></label>"
                          "<label><input type=\"checkbox\" name=\"consent\" value=\"true\" "
                          "required> Send me ");
-        html(&b, res->title);
+        kith_buf_html(&b, res->title);
         kith_buf_str(&b, ". ");
-        html(&b, res->program_name);
+        kith_buf_html(&b, res->program_name);
         kith_buf_str(&b, " may e-mail me a few times about it; I can unsubscribe with one click "
                          "at any time.</label><button type=\"submit\">Send it to me</button>"
                          "</form><p class=\"small\">Your e-mail is only used for this.</p>");
@@ -297,7 +271,7 @@ static void form_done(void *arg, enum kith_status st)
         struct kith_buf b = {0};
         kith_buf_str(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                          "<title>Here it is</title></head><body><p><a href=\"");
-        html(&b, url);
+        kith_buf_html(&b, url);
         kith_buf_str(&b, "\">Here it is.</a></p></body></html>\n");
         struct kith_http_header extra[1] = {{"Location", url}};
         page(f->a, f->req, 303, &b, extra, 1);

@@ -89,3 +89,28 @@ void kith_buf_dispose(struct kith_buf *b)
     free(b->data);
     kith_buf_init(b);
 }
+
+void kith_buf_html(struct kith_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&':
+            kith_buf_str(b, "&amp;");
+            break;
+        case '<':
+            kith_buf_str(b, "&lt;");
+            break;
+        case '>':
+            kith_buf_str(b, "&gt;");
+            break;
+        case '"':
+            kith_buf_str(b, "&quot;");
+            break;
+        case '\'':
+            kith_buf_str(b, "&#39;");
+            break;
+        default:
+            kith_buf_append(b, s, 1);
+        }
+    }
+}

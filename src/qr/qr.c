@@ -12,28 +12,6 @@
 
 #define QUIET 4 /* modules of white around the symbol (ISO/IEC 18004) */
 
-static void escaped(struct kith_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            kith_buf_str(b, "&amp;");
-            break;
-        case '<':
-            kith_buf_str(b, "&lt;");
-            break;
-        case '>':
-            kith_buf_str(b, "&gt;");
-            break;
-        case '"':
-            kith_buf_str(b, "&quot;");
-            break;
-        default:
-            kith_buf_append(b, s, 1);
-        }
-    }
-}
-
 char *kith_qr_svg(const char *text, const char *title)
 {
     if (text == NULL || text[0] == '\0' || strlen(text) > KITH_QR_TEXT_MAX)
@@ -49,9 +27,9 @@ char *kith_qr_svg(const char *text, const char *title)
                     size, size);
     if (title) {
         kith_buf_str(&b, " aria-label=\"");
-        escaped(&b, title);
+        kith_buf_html(&b, title);
         kith_buf_str(&b, "\"><title>");
-        escaped(&b, title);
+        kith_buf_html(&b, title);
         kith_buf_str(&b, "</title>");
     } else {
         kith_buf_str(&b, ">");

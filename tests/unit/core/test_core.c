@@ -220,6 +220,20 @@ static void test_buf(void)
     CHECK(b.data == NULL);
 }
 
+static void test_buf_html(void)
+{
+    struct kith_buf b = {0};
+    kith_buf_html(&b, NULL);
+    CHECK_INT(b.len, 0);
+    kith_buf_html(&b, "Tom & \"Jerry\" <b>'s</b>");
+    CHECK_STR(kith_buf_cstr(&b), "Tom &amp; &quot;Jerry&quot; &lt;b&gt;&#39;s&lt;/b&gt;");
+    kith_buf_dispose(&b);
+    /* UTF-8 passes through byte for byte. */
+    kith_buf_html(&b, "Zo\xc3\xab");
+    CHECK_STR(kith_buf_cstr(&b), "Zo\xc3\xab");
+    kith_buf_dispose(&b);
+}
+
 static void test_cidr(void)
 {
     struct kith_cidr c;
@@ -276,6 +290,7 @@ int main(void)
     RUN(test_url);
     RUN(test_pct_decode);
     RUN(test_buf);
+    RUN(test_buf_html);
     RUN(test_cidr);
     TEST_DONE();
 }
