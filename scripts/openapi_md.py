@@ -9,6 +9,8 @@ import json
 import os
 import sys
 
+from generated import write_or_check
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "docs", "api", "openapi.json")
 OUT = os.path.join(ROOT, "docs", "api", "reference.md")
@@ -193,21 +195,7 @@ def render():
 
 
 def main():
-    text = render()
-    if "--check" in sys.argv[1:]:
-        try:
-            with open(OUT, encoding="utf-8", newline="") as f:
-                current = f.read()
-        except OSError:
-            current = None
-        if current != text:
-            sys.stderr.write("docs/api/reference.md is stale: run scripts/openapi_md.py\n")
-            return 1
-        print("docs/api/reference.md is up to date")
-        return 0
-    with open(OUT, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    return 0
+    return write_or_check(OUT, render(), "docs/api/reference.md", "scripts/openapi_md.py")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import json
 import os
 import sys
 
+from generated import write_or_check
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "docs", "api", "openapi.json")
 OUT = os.path.join(ROOT, "docs", "api", "openapi.yaml")
@@ -72,21 +74,7 @@ def render():
 
 
 def main():
-    text = render()
-    if "--check" in sys.argv[1:]:
-        try:
-            with open(OUT, encoding="utf-8", newline="") as f:
-                current = f.read()
-        except OSError:
-            current = None
-        if current != text:
-            sys.stderr.write("docs/api/openapi.yaml is stale: run scripts/openapi_yaml.py\n")
-            return 1
-        print("docs/api/openapi.yaml is up to date")
-        return 0
-    with open(OUT, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    return 0
+    return write_or_check(OUT, render(), "docs/api/openapi.yaml", "scripts/openapi_yaml.py")
 
 
 if __name__ == "__main__":
