@@ -41,7 +41,7 @@ json_t *kith_eng_time_or_null(json_t *row, const char *col)
     return kith_eng_time_json(kith_eng_row_int(row, col));
 }
 
-static json_t *str_or_null(json_t *row, const char *col)
+json_t *kith_eng_str_or_null(json_t *row, const char *col)
 {
     const char *s = kith_eng_row_str(row, col);
     return s ? json_string(s) : json_null();
@@ -122,21 +122,22 @@ static json_t *participant_json(struct kith_tx *tx, const struct kith_engine *en
         meta = json_object();
     json_t *out = json_object();
     json_object_set_new(out, "id", json_string(id));
-    json_object_set_new(out, "program", str_or_null(row, "program"));
-    json_object_set_new(out, "external_id", str_or_null(row, "external_id"));
-    json_object_set_new(out, "email", str_or_null(row, "email"));
-    json_object_set_new(out, "first_name", str_or_null(row, "first_name"));
-    json_object_set_new(out, "code", str_or_null(row, "code"));
+    json_object_set_new(out, "program", kith_eng_str_or_null(row, "program"));
+    json_object_set_new(out, "external_id", kith_eng_str_or_null(row, "external_id"));
+    json_object_set_new(out, "email", kith_eng_str_or_null(row, "email"));
+    json_object_set_new(out, "first_name", kith_eng_str_or_null(row, "first_name"));
+    json_object_set_new(out, "code", kith_eng_str_or_null(row, "code"));
     json_object_set_new(out, "codes", codes);
     json_object_set_new(out, "share_url", json_string(share));
-    json_object_set_new(out, "referred_by", str_or_null(row, "referred_by"));
-    json_object_set_new(out, "status", str_or_null(row, "status"));
+    json_object_set_new(out, "referred_by", kith_eng_str_or_null(row, "referred_by"));
+    json_object_set_new(out, "status", kith_eng_str_or_null(row, "status"));
     json_object_set_new(out, "leaderboard_opt_in",
                         json_boolean(kith_eng_row_int(row, "leaderboard_opt_in") != 0));
     json_object_set_new(out, "metadata", meta);
     /* The person's Stripe objects, for reward fulfilment (section 25). */
-    json_object_set_new(out, "stripe_customer_id", str_or_null(row, "stripe_customer_id"));
-    json_object_set_new(out, "stripe_subscription_id", str_or_null(row, "stripe_subscription_id"));
+    json_object_set_new(out, "stripe_customer_id", kith_eng_str_or_null(row, "stripe_customer_id"));
+    json_object_set_new(out, "stripe_subscription_id",
+                        kith_eng_str_or_null(row, "stripe_subscription_id"));
     json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
     json_object_set_new(out, "stats", stats);
     kith_eng_adv_render(tx, row, fresh, out); /* progress and roles (section 15) */
@@ -161,24 +162,24 @@ json_t *kith_eng_render_referral(struct kith_tx *tx, json_t *row)
 json_t *kith_eng_render_referral_rows(json_t *row, json_t *referrer, json_t *referred)
 {
     json_t *out = json_object();
-    json_object_set_new(out, "id", str_or_null(row, "id"));
-    json_object_set_new(out, "program", str_or_null(row, "program"));
+    json_object_set_new(out, "id", kith_eng_str_or_null(row, "id"));
+    json_object_set_new(out, "program", kith_eng_str_or_null(row, "program"));
     if (referrer) {
         json_object_set_new(out, "referrer",
-                            json_pack("{s:o,s:o,s:o}", "id", str_or_null(referrer, "id"),
-                                      "first_name", str_or_null(referrer, "first_name"), "code",
-                                      str_or_null(referrer, "code")));
+                            json_pack("{s:o,s:o,s:o}", "id", kith_eng_str_or_null(referrer, "id"),
+                                      "first_name", kith_eng_str_or_null(referrer, "first_name"),
+                                      "code", kith_eng_str_or_null(referrer, "code")));
     }
     if (referred) {
         json_object_set_new(out, "referred",
-                            json_pack("{s:o,s:o}", "id", str_or_null(referred, "id"), "first_name",
-                                      str_or_null(referred, "first_name")));
+                            json_pack("{s:o,s:o}", "id", kith_eng_str_or_null(referred, "id"),
+                                      "first_name", kith_eng_str_or_null(referred, "first_name")));
     }
-    json_object_set_new(out, "code", str_or_null(row, "code"));
-    json_object_set_new(out, "source", str_or_null(row, "source"));
-    json_object_set_new(out, "channel", str_or_null(row, "channel"));
-    json_object_set_new(out, "resource", str_or_null(row, "resource")); /* CONTRACT 19 */
-    json_object_set_new(out, "status", str_or_null(row, "status"));
+    json_object_set_new(out, "code", kith_eng_str_or_null(row, "code"));
+    json_object_set_new(out, "source", kith_eng_str_or_null(row, "source"));
+    json_object_set_new(out, "channel", kith_eng_str_or_null(row, "channel"));
+    json_object_set_new(out, "resource", kith_eng_str_or_null(row, "resource")); /* CONTRACT 19 */
+    json_object_set_new(out, "status", kith_eng_str_or_null(row, "status"));
     json_t *flags = json_loads(
         kith_eng_row_str(row, "fraud_flags") ? kith_eng_row_str(row, "fraud_flags") : "[]", 0,
         NULL);
@@ -196,19 +197,19 @@ json_t *kith_eng_render_referral_rows(json_t *row, json_t *referrer, json_t *ref
 json_t *kith_eng_render_reward(struct kith_tx *tx, json_t *row)
 {
     json_t *out = json_object();
-    json_object_set_new(out, "id", str_or_null(row, "id"));
-    json_object_set_new(out, "program", str_or_null(row, "program"));
-    json_object_set_new(out, "participant", str_or_null(row, "participant"));
-    json_object_set_new(out, "referral", str_or_null(row, "referral"));
-    json_object_set_new(out, "to", str_or_null(row, "side"));
-    json_object_set_new(out, "kind", str_or_null(row, "kind"));
+    json_object_set_new(out, "id", kith_eng_str_or_null(row, "id"));
+    json_object_set_new(out, "program", kith_eng_str_or_null(row, "program"));
+    json_object_set_new(out, "participant", kith_eng_str_or_null(row, "participant"));
+    json_object_set_new(out, "referral", kith_eng_str_or_null(row, "referral"));
+    json_object_set_new(out, "to", kith_eng_str_or_null(row, "side"));
+    json_object_set_new(out, "kind", kith_eng_str_or_null(row, "kind"));
     json_object_set_new(out, "amount",
                         kith_eng_row_is_null(row, "amount")
                             ? json_null()
                             : json_integer(kith_eng_row_int(row, "amount")));
-    json_object_set_new(out, "currency", str_or_null(row, "currency"));
-    json_object_set_new(out, "description", str_or_null(row, "description"));
-    json_object_set_new(out, "status", str_or_null(row, "status"));
+    json_object_set_new(out, "currency", kith_eng_str_or_null(row, "currency"));
+    json_object_set_new(out, "description", kith_eng_str_or_null(row, "description"));
+    json_object_set_new(out, "status", kith_eng_str_or_null(row, "status"));
     json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
     json_object_set_new(out, "issued_at", kith_eng_time_or_null(row, "issued_at"));
     json_object_set_new(out, "redeemed_at", kith_eng_time_or_null(row, "redeemed_at"));

@@ -96,6 +96,8 @@ enum kith_status kith_eng_prog_config(struct kith_tx *tx, const char *id, json_t
 
 /* ---- helpers (common.c) ---- */
 json_t *kith_eng_time_or_null(json_t *row, const char *col);
+/* The row's text column as a JSON string, or null when it is NULL. */
+json_t *kith_eng_str_or_null(json_t *row, const char *col);
 json_t *kith_eng_time_json(int64_t ms);
 int64_t kith_eng_row_int(json_t *row, const char *col);
 const char *kith_eng_row_str(json_t *row, const char *col); /* NULL when null or absent */

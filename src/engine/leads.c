@@ -17,28 +17,22 @@
 
 #define EMAIL_MAX 254
 
-static json_t *str_or_null(json_t *row, const char *col)
-{
-    const char *s = kith_eng_row_str(row, col);
-    return s ? json_string(s) : json_null();
-}
-
 /* A lead row (with referrer_first_name and referrer_code when joined) as the contract's lead. */
 static json_t *render_lead(json_t *row)
 {
     json_t *out = json_object();
-    json_object_set_new(out, "id", str_or_null(row, "id"));
-    json_object_set_new(out, "program", str_or_null(row, "program"));
-    json_object_set_new(out, "resource", str_or_null(row, "resource"));
-    json_object_set_new(out, "email", str_or_null(row, "email"));
+    json_object_set_new(out, "id", kith_eng_str_or_null(row, "id"));
+    json_object_set_new(out, "program", kith_eng_str_or_null(row, "program"));
+    json_object_set_new(out, "resource", kith_eng_str_or_null(row, "resource"));
+    json_object_set_new(out, "email", kith_eng_str_or_null(row, "email"));
     json_object_set_new(out, "referrer",
-                        json_pack("{s:o,s:o,s:o}", "id", str_or_null(row, "referrer"), "first_name",
-                                  str_or_null(row, "referrer_first_name"), "code",
-                                  str_or_null(row, "referrer_code")));
-    json_object_set_new(out, "click", str_or_null(row, "click"));
+                        json_pack("{s:o,s:o,s:o}", "id", kith_eng_str_or_null(row, "referrer"),
+                                  "first_name", kith_eng_str_or_null(row, "referrer_first_name"),
+                                  "code", kith_eng_str_or_null(row, "referrer_code")));
+    json_object_set_new(out, "click", kith_eng_str_or_null(row, "click"));
     json_object_set_new(out, "consented_at", kith_eng_time_or_null(row, "consented_at"));
-    json_object_set_new(out, "status", str_or_null(row, "status"));
-    json_object_set_new(out, "participant", str_or_null(row, "participant"));
+    json_object_set_new(out, "status", kith_eng_str_or_null(row, "status"));
+    json_object_set_new(out, "participant", kith_eng_str_or_null(row, "participant"));
     json_object_set_new(out, "follow_ups_sent", json_integer(kith_eng_row_int(row, "next_step")));
     json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
     return out;
@@ -251,11 +245,12 @@ static json_t *render_message(struct kith_tx *tx, void *ctx, json_t *row)
     (void)tx;
     (void)ctx;
     return json_pack(
-        "{s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o}", "id", str_or_null(row, "id"), "lead",
-        str_or_null(row, "lead"), "resource", str_or_null(row, "resource"), "step",
-        (json_int_t)kith_eng_row_int(row, "step"), "subject", str_or_null(row, "subject"), "body",
-        str_or_null(row, "body"), "status", str_or_null(row, "status"), "created_at",
-        kith_eng_time_or_null(row, "created_at"), "sent_at", kith_eng_time_or_null(row, "sent_at"));
+        "{s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o}", "id", kith_eng_str_or_null(row, "id"), "lead",
+        kith_eng_str_or_null(row, "lead"), "resource", kith_eng_str_or_null(row, "resource"),
+        "step", (json_int_t)kith_eng_row_int(row, "step"), "subject",
+        kith_eng_str_or_null(row, "subject"), "body", kith_eng_str_or_null(row, "body"), "status",
+        kith_eng_str_or_null(row, "status"), "created_at", kith_eng_time_or_null(row, "created_at"),
+        "sent_at", kith_eng_time_or_null(row, "sent_at"));
 }
 
 enum kith_status kith_op_lead_messages(struct kith_tx *tx, struct kith_call *call, json_t **out,

@@ -22,12 +22,6 @@ static const char *const moment_fields[] = {"program", "external_id", "type", "s
                                             "id",      "occurred_at", NULL};
 static const char *const channels[] = {"email", "sms", "whatsapp", "social"};
 
-static json_t *str_or_null(json_t *row, const char *col)
-{
-    const char *s = kith_eng_row_str(row, col);
-    return s ? json_string(s) : json_null();
-}
-
 static json_t *render_ask(json_t *row, int64_t now_ms)
 {
     struct kith_ask_past a = {
@@ -35,11 +29,11 @@ static json_t *render_ask(json_t *row, int64_t now_ms)
         kith_eng_row_is_null(row, "answered_at") ? -1 : kith_eng_row_int(row, "answered_at")};
     enum kith_ask_state state = kith_ask_state_at(&a, now_ms);
     json_t *out = json_object();
-    json_object_set_new(out, "id", str_or_null(row, "id"));
-    json_object_set_new(out, "program", str_or_null(row, "program"));
-    json_object_set_new(out, "participant", str_or_null(row, "participant"));
-    json_object_set_new(out, "moment", str_or_null(row, "moment"));
-    json_object_set_new(out, "type", str_or_null(row, "type"));
+    json_object_set_new(out, "id", kith_eng_str_or_null(row, "id"));
+    json_object_set_new(out, "program", kith_eng_str_or_null(row, "program"));
+    json_object_set_new(out, "participant", kith_eng_str_or_null(row, "participant"));
+    json_object_set_new(out, "moment", kith_eng_str_or_null(row, "moment"));
+    json_object_set_new(out, "type", kith_eng_str_or_null(row, "type"));
     json_object_set_new(out, "asked_at", kith_eng_time_or_null(row, "asked_at"));
     json_object_set_new(out, "answer_by", kith_eng_time_or_null(row, "answer_by"));
     json_object_set_new(out, "answered",
@@ -94,14 +88,14 @@ static json_t *answer(const struct kith_engine *eng, json_t *cfg, json_t *moment
 {
     bool asked = strcmp(kith_eng_row_str(moment, "decision"), "ask") == 0;
     json_t *m = json_object();
-    json_object_set_new(m, "id", str_or_null(moment, "id"));
-    json_object_set_new(m, "type", str_or_null(moment, "type"));
-    json_object_set_new(m, "participant", str_or_null(moment, "participant"));
+    json_object_set_new(m, "id", kith_eng_str_or_null(moment, "id"));
+    json_object_set_new(m, "type", kith_eng_str_or_null(moment, "type"));
+    json_object_set_new(m, "participant", kith_eng_str_or_null(moment, "participant"));
     json_object_set_new(m, "occurred_at", kith_eng_time_or_null(moment, "occurred_at"));
     json_t *a = json_object();
     json_object_set_new(a, "decision", json_string(asked ? "ask" : "skip"));
-    json_object_set_new(a, "reason", str_or_null(moment, "reason"));
-    json_object_set_new(a, "id", str_or_null(moment, "ask"));
+    json_object_set_new(a, "reason", kith_eng_str_or_null(moment, "reason"));
+    json_object_set_new(a, "id", kith_eng_str_or_null(moment, "ask"));
     json_object_set_new(a, "messages",
                         asked ? ask_messages(eng, cfg, person, kith_eng_row_str(moment, "type"))
                               : json_null());

@@ -29,12 +29,6 @@
 static const char *const kinds[] = {"guide",   "lead_magnet", "collection",
                                     "product", "event",       "other"};
 
-static json_t *str_or_null(json_t *row, const char *col)
-{
-    const char *s = kith_eng_row_str(row, col);
-    return s ? json_string(s) : json_null();
-}
-
 json_t *kith_eng_render_resource(json_t *row)
 {
     json_t *fu = json_loads(
@@ -43,11 +37,11 @@ json_t *kith_eng_render_resource(json_t *row)
     static const char *const cols[] = {"program", "slug",       "title",       "kind",
                                        "url",     "collection", "description", "share_message"};
     for (size_t i = 0; i < KITH_ARRAY_LEN(cols); i++)
-        json_object_set_new(out, cols[i], str_or_null(row, cols[i]));
+        json_object_set_new(out, cols[i], kith_eng_str_or_null(row, cols[i]));
     json_object_set_new(out, "gated", json_boolean(kith_eng_row_int(row, "gated") != 0));
     json_object_set_new(out, "follow_ups", fu ? fu : json_array());
-    json_object_set_new(out, "status", str_or_null(row, "status"));
-    json_object_set_new(out, "source", str_or_null(row, "source"));
+    json_object_set_new(out, "status", kith_eng_str_or_null(row, "status"));
+    json_object_set_new(out, "source", kith_eng_str_or_null(row, "source"));
     json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
     json_object_set_new(out, "updated_at", kith_eng_time_or_null(row, "updated_at"));
     return out;

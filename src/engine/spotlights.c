@@ -26,12 +26,6 @@ static const char *const month_names[] = {"January",   "February", "March",    "
                                           "May",       "June",     "July",     "August",
                                           "September", "October",  "November", "December"};
 
-static json_t *str_or_null(json_t *row, const char *col)
-{
-    const char *s = kith_eng_row_str(row, col);
-    return s ? json_string(s) : json_null();
-}
-
 /* The person, when they may be shown: not erased, and for a draft still opted in and active. */
 static json_t *shown_person(struct kith_tx *tx, const char *id, bool draft)
 {
@@ -65,7 +59,7 @@ static json_t *render_spotlight(struct kith_tx *tx, json_t *row)
                 continue;
             json_array_append_new(list, json_pack("{s:s,s:o,s:I}", "participant",
                                                   kith_eng_row_str(p, "id"), "first_name",
-                                                  str_or_null(p, "first_name"), "count",
+                                                  kith_eng_str_or_null(p, "first_name"), "count",
                                                   (json_int_t)kith_eng_row_int(e, "count")));
             json_decref(p);
         }
@@ -80,21 +74,23 @@ static json_t *render_spotlight(struct kith_tx *tx, json_t *row)
         json_array_foreach(rows, i, w)
         {
             json_t *p = shown_person(tx, kith_eng_row_str(w, "participant"), false);
-            json_array_append_new(
-                winners, json_pack("{s:o,s:o,s:o,s:o,s:o}", "category", str_or_null(w, "category"),
-                                   "participant", str_or_null(w, "participant"), "first_name",
-                                   p ? str_or_null(p, "first_name") : json_null(), "note",
-                                   str_or_null(w, "note"), "reward", str_or_null(w, "reward")));
+            json_array_append_new(winners,
+                                  json_pack("{s:o,s:o,s:o,s:o,s:o}", "category",
+                                            kith_eng_str_or_null(w, "category"), "participant",
+                                            kith_eng_str_or_null(w, "participant"), "first_name",
+                                            p ? kith_eng_str_or_null(p, "first_name") : json_null(),
+                                            "note", kith_eng_str_or_null(w, "note"), "reward",
+                                            kith_eng_str_or_null(w, "reward")));
             json_decref(p);
         }
     }
     json_decref(rows);
     json_decref(args);
     json_t *out = json_object();
-    json_object_set_new(out, "id", str_or_null(row, "id"));
-    json_object_set_new(out, "program", str_or_null(row, "program"));
-    json_object_set_new(out, "period", str_or_null(row, "period"));
-    json_object_set_new(out, "status", str_or_null(row, "status"));
+    json_object_set_new(out, "id", kith_eng_str_or_null(row, "id"));
+    json_object_set_new(out, "program", kith_eng_str_or_null(row, "program"));
+    json_object_set_new(out, "period", kith_eng_str_or_null(row, "period"));
+    json_object_set_new(out, "status", kith_eng_str_or_null(row, "status"));
     json_object_set_new(out, "candidates", cands);
     json_object_set_new(out, "winners", winners);
     json_object_set_new(out, "created_at", kith_eng_time_or_null(row, "created_at"));
