@@ -47,6 +47,7 @@ clean:
 
 bench: deps
 	bench/run.sh
+	bench/pg.sh
 
 bench-pg: deps
 	bench/pg.sh

@@ -14,7 +14,8 @@
 #             every 201 is in the database.
 #   scale     1 million participants and 10 million clicks loaded into the database: resident
 #             memory of kith serving them, and GET /v1/metrics latency over all of it.
-# Prints one line per figure and writes docs/PERFORMANCE.md. Only loopback traffic; every loop
+# Prints one line per figure and writes docs/PERFORMANCE.md (its head; `make bench` then runs
+# bench/pg.sh, which writes the PostgreSQL section). Only loopback traffic; every loop
 # is bounded. Environment: ROUNDS (3), DURATION (10s), SCALE_PARTICIPANTS, SCALE_CLICKS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -323,7 +324,8 @@ builds and tests). Medians of $ROUNDS interleaved rounds of $DURATION.
 | \`GET /v1/metrics\`, a one-day window (its sharers are counted from the clicks themselves) | ${best_w} ms | | |
 | resident memory serving that database | $((RSS_KB / 1024)) MB | | ≤ 256 MB |
 
-Rerun: \`make bench\` (ROUNDS, DURATION, SCALE_PARTICIPANTS and SCALE_CLICKS override the defaults).
+Rerun: \`make bench\` (ROUNDS, DURATION, SCALE_PARTICIPANTS and SCALE_CLICKS override the defaults;
+it runs bench/pg.sh after this part, which writes the PostgreSQL section below).
 MD
 python3 - "$WORK/head.md" docs/PERFORMANCE.md <<'PY'
 import sys
