@@ -5,7 +5,7 @@
  * instance. Each row is split by the connection's server process (pg_backend_pid() % 1024, so
  * two live connections rarely share a shard, and a program never has more than 1024 rows), a
  * bump touches its own connection's shard, and a read adds the shards up: still exact, since
- * every bump commits or rolls back with its transaction. Migration 9 of pgsql_schema.h adds the
+ * every bump commits or rolls back with its transaction. Migration 10 of pgsql_schema.h adds the
  * shard column. These statements take precedence over queries.h's for the same names.
  */
 #ifndef KITH_STORE_PGSQL_COUNTERS_H

@@ -347,6 +347,20 @@ static const char *const kith_pgsql_migrations[] = {
     "ALTER TABLE code_prefixes ADD COLUMN shard BIGINT NOT NULL DEFAULT 0;"
     "ALTER TABLE code_prefixes DROP CONSTRAINT code_prefixes_pkey;"
     "ALTER TABLE code_prefixes ADD PRIMARY KEY (prefix, shard);",
+    /* 11: program health's rollups in shards too (store/sql/health_pgsql.inc): every signup adds
+     * to its program's week. Rows written so far are shard 0; the rebuild writes shard 0. */
+    "ALTER TABLE health_weeks ADD COLUMN shard BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE health_weeks DROP CONSTRAINT health_weeks_pkey;"
+    "ALTER TABLE health_weeks ADD PRIMARY KEY (program, week, shard);"
+    "ALTER TABLE health_costs ADD COLUMN shard BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE health_costs DROP CONSTRAINT health_costs_pkey;"
+    "ALTER TABLE health_costs ADD PRIMARY KEY (program, week, currency, shard);"
+    "ALTER TABLE health_hist ADD COLUMN shard BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE health_hist DROP CONSTRAINT health_hist_pkey;"
+    "ALTER TABLE health_hist ADD PRIMARY KEY (program, kind, week, bucket, shard);"
+    "ALTER TABLE health_qual ADD COLUMN shard BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE health_qual DROP CONSTRAINT health_qual_pkey;"
+    "ALTER TABLE health_qual ADD PRIMARY KEY (program, k, shard);",
 };
 
 #endif

@@ -357,6 +357,8 @@ static const char *const kith_sqlite_migrations[] = {
     /* 10: PostgreSQL splits its running counters into shards (pgsql_schema.h); SQLite's one
      * writer needs none. Kept so that a migration's number means the same change on both. */
     "SELECT 1;",
+    /* 11: PostgreSQL splits program health's rollups into shards as well; nothing here. */
+    "SELECT 1;",
 };
 
 #endif

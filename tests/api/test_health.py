@@ -25,10 +25,12 @@ the referred side 1000 USD; fraud review_at 1, reject_at 2; average_customer_val
     T0+9d  S4 buys 5002 (qualifies: S1's reward 2500, S4's 1000); O2 is blocked
 """
 
+import concurrent.futures
 import datetime as dt
 import math
 import os
 import sqlite3
+import threading
 import urllib.parse
 
 import kithtest
@@ -422,6 +424,89 @@ class TestFatigue(HealthAsserts, KithTestCase):
         self.s.clock_set(t + dt.timedelta(days=11))
         b = self.health(pid)
         self.assertNum(b["fatigue"]["answered_rate"], 1 / 4, "P2's second is ignored now")
+
+
+class TestConcurrentUpkeep(HealthAsserts, KithTestCase):
+    """Signups, clicks and purchases of one program sent at once over many connections (on
+    PostgreSQL, many database connections: each writes the rollups' shard of its own server
+    process) still add up to exactly the figures of the people and referrals made."""
+
+    THREADS = 8
+
+    def test_concurrent_writes_add_up(self):
+        t = dt.datetime(2036, 3, 5, 12, 0, 0, tzinfo=dt.timezone.utc)  # Wednesday of 2036-W10
+        monday = dt.datetime(2036, 3, 3, tzinfo=dt.timezone.utc)
+        self.s.clock_set(t)
+        pid = uid("hc")
+        body = self.s.program_body(
+            id=pid, qualification={"event": "purchase", "hold_days": 0},
+            rewards=[{"to": "referrer", "kind": "credit", "amount": 500, "currency": "USD"}],
+            average_customer_value=100000, currency="USD")
+        self.assertStatus(self.s.post("/v1/programs", body), 201)
+        n = self.THREADS
+        referrers = [self.s.make_participant(pid, first_name="R%d" % i) for i in range(n)]
+        buys = [i % 4 + 1 for i in range(n)]  # referrer i's referrals that purchase
+
+        def at_once(fn):
+            gate = threading.Barrier(n)
+
+            def run(i):
+                gate.wait(timeout=30)
+                return fn(i)
+
+            with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
+                return list(pool.map(run, range(n)))
+
+        self.s.clock_set(t + dt.timedelta(hours=1))
+        at_once(lambda i: self.s.click_id(referrers[i]["code"]))
+        self.s.settle_clicks()
+        self.s.clock_set(t + dt.timedelta(hours=2))
+
+        def signups(i):
+            made = []
+            for j in range(6):
+                r = self.s.signup(pid, external_id="c-%d-%d" % (i, j), first_name="S",
+                                  ref=referrers[i]["code"])
+                self.assertStatus(r, 201)
+                self.assertEqual(r.body["referral"]["status"], "pending", r.body)
+                made.append(r.body["participant"])
+            # The first one refers someone in turn (a cycle), and one person joins on their own.
+            r = self.s.signup(pid, external_id="c-%d-x" % i, first_name="S", ref=made[0]["code"])
+            self.assertStatus(r, 201)
+            self.assertEqual(r.body["referral"]["status"], "pending", r.body)
+            self.assertStatus(self.s.signup(pid, external_id="o-%d" % i, first_name="O"), 201)
+            return made
+
+        at_once(signups)
+
+        def purchases(i):
+            for j in range(buys[i]):
+                r = self.s.event(pid, "c-%d-%d" % (i, j), amount=1000, currency="USD")
+                self.assertStatus(r, 201)
+
+        at_once(purchases)
+        qualified = sum(buys)  # 20
+        people = n + n * 7 + n  # referrers, the referred, the organic
+        b = self.health(pid)
+        self.assertNum(b["activation"], n / people, "the referrers clicked")
+        self.assertNum(b["time_to_first_share_days"], 1 / 24, "each referrer's click, 1 h")
+        self.assertNum(b["cycle_time_days"], 0.0, "the first friends referred as they joined")
+        ro = b["referred_vs_organic"]
+        self.assertSide(ro["referred"], n * 7, qualified, 0, qualified * 1000, "referred")
+        self.assertSide(ro["organic"], 2 * n, 0, 0, 0, "organic: referrers, own joiners")
+        self.assertNum(b["concentration"]["gini"], gini(buys), "gini")
+        self.assertNum(b["concentration"]["top_5pct_share"], top_share(buys), "top share")
+        self.assertEqual(b["fraud_pressure"], {"review_rate": 0.0, "reject_rate": 0.0})
+        self.assertNum(b["reward_cost_to_value"], 500 / 100000, "500 per qualified referral")
+        week = {"week": "2036-W10", "participants": people, "sharers": n, "clicks": n,
+                "signups": n * 7, "qualified": qualified, "rewards_cost": {"USD": 500 * qualified}}
+        self.assertEqual(b["series"], [week])
+        self.assertEqual(self.health(pid, monday, monday + dt.timedelta(days=7))["series"], [week])
+        q = urllib.parse.urlencode({"program": pid, "from": fmt_time(monday),
+                                    "to": fmt_time(monday + dt.timedelta(days=7))})
+        m = self.s.get("/v1/metrics?" + q).body
+        for k in ("participants", "sharers", "clicks", "signups", "qualified", "rewards_cost"):
+            self.assertEqual(m[k], week[k], "/v1/metrics %s" % k)
 
 
 ROLLUP_TABLES = ("health_people", "health_weeks", "health_costs", "health_hist", "health_qual",
