@@ -11,7 +11,13 @@
 #   signups   durable POST /v1/signups (attribution + fraud scoring, synchronous=FULL) at 64
 #             connections, spread over 300 referrers, and beside it (interleaved rounds on the
 #             same server) every signup to one referrer; signups/s and p99, and a check that
-#             every 201 is in the database.
+#             every 201 is in the database. Their reference, run in the same rounds: the SQLite
+#             anchor (bench/sqlite_anchor.c, built here with cc), the five statements of a
+#             signup (find the referrer's code, look for the person, insert them, count the
+#             referrer's recent referrals, insert the referral) prepared, on a database of its
+#             own with kith's pragmas and indexes and the same 300 referrers, one transaction
+#             per signup and grouped 64 to a transaction under a savepoint each (kith's writer
+#             groups its jobs so); kith's rates as ratios to both.
 #   scale     1 million participants and 10 million clicks loaded into the database: resident
 #             memory of kith serving them, and GET /v1/metrics latency over all of it.
 # Prints one line per figure and writes docs/PERFORMANCE.md (its head; `make bench` then runs
@@ -53,6 +59,17 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+# The signups' reference (bench/sqlite_anchor.c): the system SQLite, as kith links it.
+ANCHOR=$WORK/sqlite_anchor
+# shellcheck disable=SC2046 # the flags are words
+cc -std=c11 -O2 -Wall -Wextra $(pkg-config --cflags sqlite3 2>/dev/null) bench/sqlite_anchor.c -o "$ANCHOR" \
+    $(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+# DURATION in seconds, for the anchor (wrk's forms: 10, 10s, 2m)
+case $DURATION in
+*m) ANCHOR_S=$((${DURATION%m} * 60)) ;;
+*s) ANCHOR_S=${DURATION%s} ;;
+*) ANCHOR_S=$DURATION ;;
+esac
 
 KEY=sk_bench_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 KPORT=18411
@@ -179,12 +196,19 @@ print(",".join(codes))
 PY
 )
 SCODE=$(api POST /v1/participants '{"external_id":"jane","first_name":"Jane"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
-declare -a S_RPS S_P99 S1_RPS S1_P99
+declare -a S_RPS S_P99 S1_RPS S1_P99 A_TX A_GROUP
 S_TOTAL=0
 for r in $(seq 1 "$ROUNDS"); do
-    order="many one"
-    [ $((r % 2)) = 0 ] && order="one many"
+    # kith's two cases and the anchor's two modes, interleaved; the order turns round each round
+    order="many group one tx"
+    [ $((r % 2)) = 0 ] && order="tx one group many"
     for mode in $order; do
+        if [ "$mode" = tx ] || [ "$mode" = group ]; then
+            rate=$("$ANCHOR" "$WORK/anchor.db" "$mode" "$ANCHOR_S" | awk '{print $(NF - 2)}')
+            if [ "$mode" = tx ]; then A_TX+=("$rate"); else A_GROUP+=("$rate"); fi
+            echo "signups round $r, SQLite anchor ($mode): $rate/s"
+            continue
+        fi
         codes=$SCODES
         [ "$mode" = one ] && codes=$SCODE
         out=$(KITH_BENCH_CODES=$codes KITH_BENCH_KEY=$KEY KITH_BENCH_PREFIX="r$r$mode" \
@@ -199,8 +223,16 @@ stop_kith
 STORED=$(sqlite3 "$WORK/signups.db" "SELECT count(*) FROM referrals")
 SR=$(median "${S_RPS[@]}"); SP=$(median "${S_P99[@]}")
 S1R=$(median "${S1_RPS[@]}"); S1P=$(median "${S1_P99[@]}")
+AT=$(median "${A_TX[@]}"); AG=$(median "${A_GROUP[@]}")
+ratio() { python3 -c "print(f'{$1/$2:.2f}' if $2 else '0')"; }
+SR_G=$(ratio "$SR" "$AG"); SR_T=$(ratio "$SR" "$AT")
+S1R_G=$(ratio "$S1R" "$AG"); S1R_T=$(ratio "$S1R" "$AT")
+# per-round ratios of the 300-referrer case to the group-commit anchor of the same round
+SG_RATIOS=$(for i in "${!S_RPS[@]}"; do ratio "${S_RPS[$i]}" "${A_GROUP[$i]}"; done | tr '\n' ' ' | sed 's/ $//')
 echo "signups, 300 referrers: ${SR} per s, p99 ${SP} ms at ${CONNS} connections (goal >= 10000/s)"
 echo "signups, one referrer: ${S1R} per s, p99 ${S1P} ms"
+echo "signups, SQLite anchor: ${AG} per s grouped 64 to a transaction, ${AT} per s one transaction each"
+echo "signups ratio kith/anchor: 300 referrers ${SR_G}x the grouped (rounds: ${SG_RATIOS}), ${SR_T}x the per-transaction; one referrer ${S1R_G}x and ${S1R_T}x"
 echo "signups: ${STORED} referrals stored of ${S_TOTAL} requests"
 
 # ---------------------------------------------------------------- fraud scoring's cost
@@ -317,8 +349,10 @@ builds and tests). Medians of $ROUNDS interleaved rounds of $DURATION.
 |---|---|---|---|
 | redirect \`GET /r/CODE\`, $CONNS connections, every visit from its own address (X-Forwarded-For) | ${KR} req/s, p99 ${KP} ms, ${KC} µs CPU/req | nginx (1 worker, same 302 and cookie from memory, same wrk script): ${NR_} req/s, p99 ${NP} ms, ${NC} µs CPU/req | ratio ${RATIO}x (rounds ${R_RATIOS}), goal ≥ 1.0x; p99 ${P99RATIO}x nginx's, goal ≤ 2x |
 | clicks recorded during the redirect rounds | ${CLICKS} of ${K_REQ_TOTAL} requests (${CAPPED:-0} over the per-address cap) | | every counted click |
-| durable signups (\`synchronous=FULL\`, attribution + fraud scoring), $CONNS connections, spread over 300 referrers | ${SR}/s, p99 ${SP} ms | | ≥ 10,000/s |
-| the same, every signup to one referrer (rounds interleaved with the line above) | ${S1R}/s, p99 ${S1P} ms; ${STORED} stored of ${S_TOTAL} sent in both | | |
+| durable signups (\`synchronous=FULL\`, attribution + fraud scoring), $CONNS connections, spread over 300 referrers | ${SR}/s, p99 ${SP} ms | ${SR_G}x the group-commit anchor (rounds ${SG_RATIOS}), ${SR_T}x the one-transaction-per-signup anchor | ≥ 10,000/s |
+| the same, every signup to one referrer (rounds interleaved with the line above) | ${S1R}/s, p99 ${S1P} ms; ${STORED} stored of ${S_TOTAL} sent in both | ${S1R_G}x the group-commit anchor, ${S1R_T}x the one-transaction-per-signup anchor | |
+| SQLite anchor (bench/sqlite_anchor.c, rounds interleaved with the two lines above): the five statements of a signup (find the referrer's code, look for the person, insert them, count the referrer's recent referrals, insert the referral), prepared, kith's pragmas and indexes, 300 referrers, one transaction per signup | | ${AT}/s | |
+| the same anchor, group commit: 64 signups per transaction, a savepoint each (as kith's writer) | | ${AG}/s | |
 | signups with fraud scoring vs without, 1M referrals in the table | ${FON}/s vs ${FOFF}/s | | ratio ${FRATIO}x |
 | \`GET /v1/metrics\`, all time, ${SCALE_PARTICIPANTS} participants, ${SCALE_CLICKS} clicks | ${best} ms | | < 50 ms |
 | \`GET /v1/metrics\`, a one-day window (its sharers are counted from the clicks themselves) | ${best_w} ms | | |
