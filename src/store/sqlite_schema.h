@@ -357,6 +357,18 @@ static const char *const kith_sqlite_migrations[] = {
     /* 10: PostgreSQL splits its running counters into shards (pgsql_schema.h); SQLite's one
      * writer needs none. Kept so that a migration's number means the same change on both. */
     "SELECT 1;",
+    /* 11: fewer indexes written per signup (issue 17). participants_joined carries status and
+     * erased, so it also answers participants_active's count (covering); referrals_hold holds
+     * only referrals with a hold, notifications_outbox only notifications still to send (a
+     * signup writes neither). */
+    "DROP INDEX participants_active;"
+    "DROP INDEX participants_joined;"
+    "CREATE INDEX participants_joined ON participants (program, created_at, status, erased);"
+    "DROP INDEX referrals_hold;"
+    "CREATE INDEX referrals_hold ON referrals (status, hold_until) WHERE hold_until IS NOT NULL;"
+    "DROP INDEX notifications_outbox;"
+    "CREATE INDEX notifications_outbox ON notifications (status, created_at)"
+    "  WHERE status IN ('queued', 'sending');",
 };
 
 #endif
