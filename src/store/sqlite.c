@@ -39,6 +39,11 @@ struct stmt_slot {
  * rolling back a level that never wrote is free, and a level that shares its real savepoint
  * with the level below rolls back to it without releasing it. A signup opens three levels
  * (the job's, the call's, the new participant's) and pays for one.
+ *
+ * Levels opened while the transaction has written nothing yet (the first job of a batch) are
+ * bare: they need no savepoint at all, since undoing one is undoing the whole transaction,
+ * which then begins again. So the batch's first job neither copies the pages it changes into
+ * a savepoint's journal nor runs SAVEPOINT and RELEASE.
  */
 #define SP_DEPTH_MAX 64
 
@@ -48,6 +53,7 @@ struct sq_tx {
     int depth;                   /* levels open */
     int real;                    /* real savepoints open: sp1 .. sp<real> */
     int pending;                 /* the lowest level without a real savepoint, 0 if none */
+    int bare;                    /* levels 1 .. bare were opened before any write */
     int owner[SP_DEPTH_MAX + 1]; /* level -> its real savepoint */
     bool owns[SP_DEPTH_MAX + 1]; /* the level created that real savepoint */
 };
@@ -62,6 +68,8 @@ struct sq_store {
     struct stmt_slot cache[STMT_CACHE];    /* generated row statements, by SQL text */
     sqlite3_stmt *named[KITH_Q_COUNT];     /* named queries, by id: no lookup at run time */
     sqlite3_stmt *sp[3][SP_DEPTH_MAX + 1]; /* SAVEPOINT, RELEASE, ROLLBACK TO, by depth */
+    sqlite3_stmt *txs[3];                  /* BEGIN IMMEDIATE, COMMIT, ROLLBACK */
+    bool dirty;                            /* the open transaction has run a write */
     /*
      * Pipelined durability (kith_store_set_pipelined): commits run with synchronous=NORMAL and a
      * second thread fdatasync()s the log before any job of the batch is answered, so the next
@@ -184,8 +192,10 @@ static enum kith_status bind_value(struct sq_store *s, sqlite3_stmt *st, int i, 
         rc = sqlite3_bind_double(st, i, json_real_value(v));
         break;
     case JSON_STRING:
+        /* Not copied: every caller resets the statement and clears its bindings before the
+         * value it bound is freed. */
         rc = sqlite3_bind_text(st, i, json_string_value(v), (int)json_string_length(v),
-                               SQLITE_TRANSIENT);
+                               SQLITE_STATIC);
         break;
     case JSON_TRUE:
         rc = sqlite3_bind_int(st, i, 1);
@@ -468,6 +478,29 @@ static enum kith_status exec_plain(struct sq_store *s, const char *sql)
     return KITH_OK;
 }
 
+/* A batch's BEGIN IMMEDIATE, COMMIT or ROLLBACK, prepared once (sqlite3_exec parses each). */
+enum tx_verb { TX_BEGIN, TX_COMMIT, TX_ROLLBACK };
+
+static enum kith_status tx_cmd(struct sq_store *s, enum tx_verb verb)
+{
+    static const char *const sql[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
+    sqlite3_stmt **st = &s->txs[verb];
+    if (*st == NULL) {
+        int rc = sqlite3_prepare_v3(s->db, sql[verb], -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+        if (rc != SQLITE_OK)
+            return map_rc(s->db, rc, "prepare");
+    }
+    int r = sqlite3_step(*st);
+    sqlite3_reset(*st);
+    return r == SQLITE_DONE ? KITH_OK : map_rc(s->db, r, sql[verb]);
+}
+
+static enum kith_status begin(struct sq_store *s)
+{
+    s->dirty = false;
+    return tx_cmd(s, TX_BEGIN);
+}
+
 enum sp_verb { SP_BEGIN, SP_RELEASE, SP_ROLLBACK };
 
 static enum kith_status sp_cmd(struct sq_tx *tx, enum sp_verb verb, int n)
@@ -490,6 +523,10 @@ static enum kith_status sp_cmd(struct sq_tx *tx, enum sp_verb verb, int n)
 /* Before a statement that writes: one real savepoint for the levels opened since the last. */
 static enum kith_status materialize(struct sq_tx *tx)
 {
+    /* Never a write outside the batch's transaction (one that could not begin again). */
+    if (sqlite3_get_autocommit(tx->s->db))
+        return KITH_E_UNAVAILABLE;
+    tx->s->dirty = true;
     if (tx->pending == 0)
         return KITH_OK;
     enum kith_status st = sp_cmd(tx, SP_BEGIN, tx->real + 1);
@@ -518,7 +555,9 @@ static enum kith_status sq_tx_savepoint(struct kith_tx *t)
         return KITH_E_INTERNAL;
     }
     tx->depth++;
-    if (tx->pending == 0)
+    if (!tx->s->dirty && tx->bare == tx->depth - 1)
+        tx->bare = tx->depth;
+    else if (tx->pending == 0)
         tx->pending = tx->depth;
     return KITH_OK;
 }
@@ -531,6 +570,16 @@ static enum kith_status close_level(struct sq_tx *tx, bool undo)
     if (d == 0)
         return KITH_E_INTERNAL;
     tx->depth--;
+    if (d <= tx->bare) {
+        /* Everything written so far came after this level opened. */
+        tx->bare = d - 1;
+        if (!undo || !tx->s->dirty)
+            return KITH_OK;
+        st = tx_cmd(tx->s, TX_ROLLBACK);
+        if (st == KITH_OK)
+            st = begin(tx->s);
+        return st;
+    }
     if (tx->pending != 0 && d >= tx->pending) {
         /* Nothing written since this level opened: nothing to keep or undo. */
         if (tx->pending > tx->depth)
@@ -579,11 +628,6 @@ static void run_job(struct sq_store *s, struct kith_job *j)
         sq_tx_release(&tx.base);
 }
 
-static enum kith_status begin(struct sq_store *s)
-{
-    return exec_plain(s, "BEGIN IMMEDIATE");
-}
-
 static void run_batch(struct sq_store *s, struct kith_job *batch)
 {
     enum kith_status st = begin(s);
@@ -604,8 +648,8 @@ static void run_batch(struct sq_store *s, struct kith_job *batch)
             return;
         }
     }
-    if (exec_plain(s, "COMMIT") != KITH_OK) {
-        exec_plain(s, "ROLLBACK");
+    if (tx_cmd(s, TX_COMMIT) != KITH_OK) {
+        tx_cmd(s, TX_ROLLBACK);
         for (struct kith_job *j = batch; j; j = j->next) {
             if (!is_error(j->st))
                 j->st = KITH_E_UNAVAILABLE;
@@ -814,6 +858,7 @@ static void sq_close(struct kith_store *store)
     for (size_t v = 0; v < 3; v++) {
         for (size_t i = 0; i <= SP_DEPTH_MAX; i++)
             sqlite3_finalize(s->sp[v][i]);
+        sqlite3_finalize(s->txs[v]);
     }
     sqlite3_close(s->db);
     /* The store's memory and the queue's mutex stay until the wake-up handle has closed. */
