@@ -26,6 +26,8 @@
 
 static const struct kith_store_ops sq_ops;
 #define BATCH_MAX 2048
+#define LOOKASIDE_SLOT 1200  /* bytes, SQLite's default */
+#define LOOKASIDE_SLOTS 1000 /* SQLite's default is 100 */
 
 struct stmt_slot {
     char *sql;
@@ -750,6 +752,10 @@ enum kith_status kith_sqlite_open(const char *path, struct kith_store **out, str
     if (s == NULL)
         abort();
     enum kith_status st = KITH_OK;
+    /* No allocation statistics (nothing reads them): each of SQLite's mallocs would take a
+     * mutex to count itself. Only possible before SQLite's first use: later opens get
+     * SQLITE_MISUSE here, and nothing changes. */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     int rc = sqlite3_open_v2(
         path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -758,6 +764,9 @@ enum kith_status kith_sqlite_open(const char *path, struct kith_store **out, str
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    /* More of the writer's small allocations from the connection's own slots, not malloc. */
+    (void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, LOOKASIDE_SLOT,
+                            LOOKASIDE_SLOTS);
     if ((st = exec_plain(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
                             "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;"
                             "PRAGMA secure_delete = ON")) != KITH_OK) {
