@@ -746,16 +746,21 @@ static enum kith_status migrate(struct sq_store *s, struct kith_err *err)
     return KITH_OK;
 }
 
+/* No allocation statistics (nothing reads them): each of SQLite's mallocs would take a mutex
+ * to count itself. Only possible before SQLite's first use (else SQLITE_MISUSE, no change). */
+static uv_once_t config_once = UV_ONCE_INIT;
+static void configure_sqlite(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 enum kith_status kith_sqlite_open(const char *path, struct kith_store **out, struct kith_err *err)
 {
     struct sq_store *s = calloc(1, sizeof(*s));
     if (s == NULL)
         abort();
     enum kith_status st = KITH_OK;
-    /* No allocation statistics (nothing reads them): each of SQLite's mallocs would take a
-     * mutex to count itself. Only possible before SQLite's first use: later opens get
-     * SQLITE_MISUSE here, and nothing changes. */
-    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    uv_once(&config_once, configure_sqlite);
     int rc = sqlite3_open_v2(
         path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
