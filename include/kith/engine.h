@@ -428,6 +428,9 @@ struct kith_engine_request {
     const char *const *params; /* route captures */
     const char *body;
     size_t body_len;
+    /* The body already parsed by the caller (kith_engine_parse_body), or NULL (*parsed NULL):
+     * the job takes it (*parsed becomes NULL), so a job run again parses the text anew. */
+    json_t **parsed;
     const char *(*header)(const void *ctx, const char *name);
     const void *header_ctx;
     /* The transport's number for an answer's status; stored with idempotent answers, so that a
@@ -472,6 +475,9 @@ enum kith_status kith_engine_call(struct kith_tx *tx, const struct kith_engine *
                                   const struct kith_engine_request *rq,
                                   struct kith_engine_answer *ans);
 void kith_engine_answer_dispose(struct kith_engine_answer *ans);
+/* A request body parsed off the store's thread for rq->parsed: a new JSON object, or NULL when
+ * it is empty or not one (the job then parses it and answers the error in its turn). */
+json_t *kith_engine_parse_body(const char *body, size_t len);
 /*
  * With rq->text_later, after the job: makes ans->body from ans->body_json (taken) when the
  * store's thread left the answer as JSON. Any thread; the answer is the caller's alone by then.

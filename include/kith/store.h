@@ -96,6 +96,10 @@ enum kith_status kith_store_get(struct kith_tx *tx, const char *table, const cha
  * has row locks): for read-then-write moves that another instance could race. */
 enum kith_status kith_store_get_locked(struct kith_tx *tx, const char *table, const char *id,
                                        json_t **out);
+/* Only the lock, for a caller that needs no column of the row: PostgreSQL locks it like
+ * kith_store_get_locked (KITH_E_NOT_FOUND when it does not exist); SQLite, whose one writer runs
+ * every transaction after the other, has nothing to lock and reads nothing. */
+enum kith_status kith_store_lock(struct kith_tx *tx, const char *table, const char *id);
 /* Sets the columns in `set` on row id; KITH_E_NOT_FOUND when no row changed. */
 enum kith_status kith_store_update(struct kith_tx *tx, const char *table, const char *id,
                                    json_t *set);

@@ -27,6 +27,7 @@ struct call {
     const struct kith_app_route *route;
     struct kith_engine_request rq;
     struct kith_engine_answer ans;
+    json_t *body; /* parsed here, taken by the job (rq.parsed) */
     char token[256];
     char session[128];
     char hub_token[KITH_HUB_TOKEN_MAX + 1];
@@ -113,6 +114,7 @@ static void call_done(void *arg, enum kith_status st)
     kith_app_observe(a, c->route->name, c->ans.code, c->req->started_ns);
     respond(c);
     kith_engine_answer_dispose(&c->ans);
+    json_decref(c->body); /* NULL unless the job never ran */
     free(c);
 }
 
@@ -236,6 +238,11 @@ void kith_app_api_handle(struct kith_http_request *req, void *ctx)
     if (!idem_claim(a, c)) {
         free(c);
         return;
+    }
+    /* Parsed on the loop thread: the store's thread is the bottleneck. */
+    if (c->rq.json_body) {
+        c->body = kith_engine_parse_body(req->body, req->body_len);
+        c->rq.parsed = &c->body;
     }
     kith_app_submit(a, call_job, call_done, c);
 }

@@ -212,10 +212,25 @@ static bool idem_check(struct kith_tx *tx, const struct kith_engine_request *rq,
 }
 
 /* The body as a JSON object; false with ans written when it is not one. */
+json_t *kith_engine_parse_body(const char *body, size_t len)
+{
+    json_t *v = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    if (v && !json_is_object(v)) {
+        json_decref(v);
+        v = NULL;
+    }
+    return v;
+}
+
 static bool parse_body(const struct kith_engine_request *rq, json_t **out,
                        struct kith_engine_answer *ans)
 {
     json_error_t jerr;
+    if (rq->parsed && *rq->parsed) {
+        *out = *rq->parsed;
+        *rq->parsed = NULL;
+        return true;
+    }
     if (rq->body_len == 0) {
         *out = json_object();
         return true;

@@ -328,8 +328,16 @@ enum kith_status kith_eng_leads_converted(struct kith_tx *tx, const char *progra
                                           const char *email_norm, const char *participant,
                                           int64_t now_ms)
 {
-    json_t *args = json_pack("[ss]", program, email_norm);
-    enum kith_status st = kith_store_exec(tx, KITH_Q_LEADS_CONVERT_MESSAGES, args, NULL);
+    json_t *row = NULL, *args = json_pack("[ss]", program, email_norm);
+    /* One indexed read instead of two updates that would change nothing. */
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_LEADS_OPEN_OF_EMAIL, args, &row);
+    json_decref(row);
+    if (st == KITH_E_NOT_FOUND) {
+        json_decref(args);
+        return KITH_OK;
+    }
+    if (st == KITH_OK)
+        st = kith_store_exec(tx, KITH_Q_LEADS_CONVERT_MESSAGES, args, NULL);
     json_decref(args);
     if (st != KITH_OK)
         return st;

@@ -136,10 +136,8 @@ enum kith_status kith_eng_score_referral(struct kith_tx *tx, const struct kith_e
         goto fail;
     /* Counting the referrer's recent referrals must see concurrent signups for the same
      * referrer (other connections, other instances): lock their row, so they count in turn. */
-    json_t *lock = NULL;
-    if ((st = kith_store_get_locked(tx, "participants", referrer_id, &lock)) != KITH_OK)
+    if ((st = kith_store_lock(tx, "participants", referrer_id)) != KITH_OK)
         goto fail;
-    json_decref(lock);
     json_t *fraud = json_object_get(cfg, "fraud");
     s.blocked_email_domains = blocked_emails;
     s.blocked_email_count =

@@ -361,6 +361,18 @@ static const char *const kith_pgsql_migrations[] = {
     "ALTER TABLE health_qual ADD COLUMN shard BIGINT NOT NULL DEFAULT 0;"
     "ALTER TABLE health_qual DROP CONSTRAINT health_qual_pkey;"
     "ALTER TABLE health_qual ADD PRIMARY KEY (program, k, shard);",
+    /* 12: fewer indexes written per signup (issue 17). participants_joined carries status and
+     * erased, so it also answers participants_active's count (covering); referrals_hold holds
+     * only referrals with a hold, notifications_outbox only notifications still to send (a
+     * signup writes neither). */
+    "DROP INDEX participants_active;"
+    "DROP INDEX participants_joined;"
+    "CREATE INDEX participants_joined ON participants (program, created_at, status, erased);"
+    "DROP INDEX referrals_hold;"
+    "CREATE INDEX referrals_hold ON referrals (status, hold_until) WHERE hold_until IS NOT NULL;"
+    "DROP INDEX notifications_outbox;"
+    "CREATE INDEX notifications_outbox ON notifications (status, created_at)"
+    "  WHERE status IN ('queued', 'sending');",
 };
 
 #endif

@@ -174,16 +174,19 @@ static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
                              " AND a.rowid > ?1 ORDER BY a.rowid LIMIT ?3",
     [KITH_Q_NOTIFICATIONS_LIST] = "SELECT rowid AS cur, * FROM notifications WHERE participant = ?2"
                                   " AND rowid > ?1 ORDER BY rowid LIMIT ?3",
+    /* The IN term names notifications_outbox's rows (a partial index), for SQLite's planner. */
     [KITH_Q_NOTIFICATIONS_OUTBOX] =
         "SELECT n.id, n.subject, n.body, n.attempts, p.email"
         " FROM notifications n JOIN participants p ON p.id = n.participant"
-        " WHERE (n.status = 'queued' OR (n.status = 'sending'"
+        " WHERE n.status IN ('queued', 'sending') AND (n.status = 'queued' OR (n.status = 'sending'"
         " AND n.lease_until <= ?1)) ORDER BY n.created_at LIMIT ?2",
     [KITH_Q_NOTIFICATIONS_SENDING] = "UPDATE notifications SET status = 'sending', lease_until = ?3"
                                      " WHERE id = ?1 AND (status = 'queued' OR (status = 'sending'"
                                      " AND lease_until <= ?2))",
+    /* The IN term names notifications_outbox's rows (a partial index), for SQLite's planner. */
     [KITH_Q_NOTIFICATIONS_RECOVER] =
-        "UPDATE notifications SET status = 'queued' WHERE status = 'sending'",
+        "UPDATE notifications SET status = 'queued'"
+        " WHERE status IN ('queued', 'sending') AND status = 'sending'",
     /* Notifications of the person and of every referral they took part in (the other side's
      * quote their name); those still waiting for their e-mail are not sent any more. */
     [KITH_Q_ERASE_NOTIFICATIONS] =
@@ -314,7 +317,7 @@ static const char *const kith_pgsql_sql[KITH_Q_COUNT] = {
     [KITH_Q_NOTIFICATIONS_OUTBOX] =
         "SELECT n.id, n.subject, n.body, n.attempts, p.email"
         " FROM notifications n JOIN participants p ON p.id = n.participant"
-        " WHERE (n.status = 'queued' OR (n.status = 'sending'"
+        " WHERE n.status IN ('queued', 'sending') AND (n.status = 'queued' OR (n.status = 'sending'"
         " AND n.lease_until <= $1)) ORDER BY n.created_at LIMIT $2"
         " FOR UPDATE OF n SKIP LOCKED",
     [KITH_Q_ERASE_IDEMPOTENCY] = "DELETE FROM idempotency WHERE strpos(body, $1) > 0",

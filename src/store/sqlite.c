@@ -26,6 +26,8 @@
 
 static const struct kith_store_ops sq_ops;
 #define BATCH_MAX 2048
+#define LOOKASIDE_SLOT 1200  /* bytes, SQLite's default */
+#define LOOKASIDE_SLOTS 1000 /* SQLite's default is 100 */
 
 struct stmt_slot {
     char *sql;
@@ -39,6 +41,11 @@ struct stmt_slot {
  * rolling back a level that never wrote is free, and a level that shares its real savepoint
  * with the level below rolls back to it without releasing it. A signup opens three levels
  * (the job's, the call's, the new participant's) and pays for one.
+ *
+ * Levels opened while the transaction has written nothing yet (the first job of a batch) are
+ * bare: they need no savepoint at all, since undoing one is undoing the whole transaction,
+ * which then begins again. So the batch's first job neither copies the pages it changes into
+ * a savepoint's journal nor runs SAVEPOINT and RELEASE.
  */
 #define SP_DEPTH_MAX 64
 
@@ -48,6 +55,7 @@ struct sq_tx {
     int depth;                   /* levels open */
     int real;                    /* real savepoints open: sp1 .. sp<real> */
     int pending;                 /* the lowest level without a real savepoint, 0 if none */
+    int bare;                    /* levels 1 .. bare were opened before any write */
     int owner[SP_DEPTH_MAX + 1]; /* level -> its real savepoint */
     bool owns[SP_DEPTH_MAX + 1]; /* the level created that real savepoint */
 };
@@ -62,6 +70,8 @@ struct sq_store {
     struct stmt_slot cache[STMT_CACHE];    /* generated row statements, by SQL text */
     sqlite3_stmt *named[KITH_Q_COUNT];     /* named queries, by id: no lookup at run time */
     sqlite3_stmt *sp[3][SP_DEPTH_MAX + 1]; /* SAVEPOINT, RELEASE, ROLLBACK TO, by depth */
+    sqlite3_stmt *txs[3];                  /* BEGIN IMMEDIATE, COMMIT, ROLLBACK */
+    bool dirty;                            /* the open transaction has run a write */
     /*
      * Pipelined durability (kith_store_set_pipelined): commits run with synchronous=NORMAL and a
      * second thread fdatasync()s the log before any job of the batch is answered, so the next
@@ -184,8 +194,10 @@ static enum kith_status bind_value(struct sq_store *s, sqlite3_stmt *st, int i, 
         rc = sqlite3_bind_double(st, i, json_real_value(v));
         break;
     case JSON_STRING:
+        /* Not copied: every caller resets the statement and clears its bindings before the
+         * value it bound is freed. */
         rc = sqlite3_bind_text(st, i, json_string_value(v), (int)json_string_length(v),
-                               SQLITE_TRANSIENT);
+                               SQLITE_STATIC);
         break;
     case JSON_TRUE:
         rc = sqlite3_bind_int(st, i, 1);
@@ -432,6 +444,15 @@ static enum kith_status sq_get(struct kith_tx *t, const char *table, const char 
     return KITH_OK;
 }
 
+/* One writer runs the transactions one after the other: a row lock would add nothing. */
+static enum kith_status sq_lock(struct kith_tx *t, const char *table, const char *id)
+{
+    (void)t;
+    (void)table;
+    (void)id;
+    return KITH_OK;
+}
+
 static enum kith_status sq_update(struct kith_tx *t, const char *table, const char *id, json_t *set)
 {
     struct sq_tx *tx = (struct sq_tx *)t;
@@ -459,6 +480,29 @@ static enum kith_status exec_plain(struct sq_store *s, const char *sql)
     return KITH_OK;
 }
 
+/* A batch's BEGIN IMMEDIATE, COMMIT or ROLLBACK, prepared once (sqlite3_exec parses each). */
+enum tx_verb { TX_BEGIN, TX_COMMIT, TX_ROLLBACK };
+
+static enum kith_status tx_cmd(struct sq_store *s, enum tx_verb verb)
+{
+    static const char *const sql[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
+    sqlite3_stmt **st = &s->txs[verb];
+    if (*st == NULL) {
+        int rc = sqlite3_prepare_v3(s->db, sql[verb], -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+        if (rc != SQLITE_OK)
+            return map_rc(s->db, rc, "prepare");
+    }
+    int r = sqlite3_step(*st);
+    sqlite3_reset(*st);
+    return r == SQLITE_DONE ? KITH_OK : map_rc(s->db, r, sql[verb]);
+}
+
+static enum kith_status begin(struct sq_store *s)
+{
+    s->dirty = false;
+    return tx_cmd(s, TX_BEGIN);
+}
+
 enum sp_verb { SP_BEGIN, SP_RELEASE, SP_ROLLBACK };
 
 static enum kith_status sp_cmd(struct sq_tx *tx, enum sp_verb verb, int n)
@@ -481,6 +525,10 @@ static enum kith_status sp_cmd(struct sq_tx *tx, enum sp_verb verb, int n)
 /* Before a statement that writes: one real savepoint for the levels opened since the last. */
 static enum kith_status materialize(struct sq_tx *tx)
 {
+    /* Never a write outside the batch's transaction (one that could not begin again). */
+    if (sqlite3_get_autocommit(tx->s->db))
+        return KITH_E_UNAVAILABLE;
+    tx->s->dirty = true;
     if (tx->pending == 0)
         return KITH_OK;
     enum kith_status st = sp_cmd(tx, SP_BEGIN, tx->real + 1);
@@ -509,7 +557,9 @@ static enum kith_status sq_tx_savepoint(struct kith_tx *t)
         return KITH_E_INTERNAL;
     }
     tx->depth++;
-    if (tx->pending == 0)
+    if (!tx->s->dirty && tx->bare == tx->depth - 1)
+        tx->bare = tx->depth;
+    else if (tx->pending == 0)
         tx->pending = tx->depth;
     return KITH_OK;
 }
@@ -522,6 +572,16 @@ static enum kith_status close_level(struct sq_tx *tx, bool undo)
     if (d == 0)
         return KITH_E_INTERNAL;
     tx->depth--;
+    if (d <= tx->bare) {
+        /* Everything written so far came after this level opened. */
+        tx->bare = d - 1;
+        if (!undo || !tx->s->dirty)
+            return KITH_OK;
+        st = tx_cmd(tx->s, TX_ROLLBACK);
+        if (st == KITH_OK)
+            st = begin(tx->s);
+        return st;
+    }
     if (tx->pending != 0 && d >= tx->pending) {
         /* Nothing written since this level opened: nothing to keep or undo. */
         if (tx->pending > tx->depth)
@@ -570,11 +630,6 @@ static void run_job(struct sq_store *s, struct kith_job *j)
         sq_tx_release(&tx.base);
 }
 
-static enum kith_status begin(struct sq_store *s)
-{
-    return exec_plain(s, "BEGIN IMMEDIATE");
-}
-
 static void run_batch(struct sq_store *s, struct kith_job *batch)
 {
     enum kith_status st = begin(s);
@@ -595,8 +650,8 @@ static void run_batch(struct sq_store *s, struct kith_job *batch)
             return;
         }
     }
-    if (exec_plain(s, "COMMIT") != KITH_OK) {
-        exec_plain(s, "ROLLBACK");
+    if (tx_cmd(s, TX_COMMIT) != KITH_OK) {
+        tx_cmd(s, TX_ROLLBACK);
         for (struct kith_job *j = batch; j; j = j->next) {
             if (!is_error(j->st))
                 j->st = KITH_E_UNAVAILABLE;
@@ -691,12 +746,21 @@ static enum kith_status migrate(struct sq_store *s, struct kith_err *err)
     return KITH_OK;
 }
 
+/* No allocation statistics (nothing reads them): each of SQLite's mallocs would take a mutex
+ * to count itself. Only possible before SQLite's first use (else SQLITE_MISUSE, no change). */
+static uv_once_t config_once = UV_ONCE_INIT;
+static void configure_sqlite(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 enum kith_status kith_sqlite_open(const char *path, struct kith_store **out, struct kith_err *err)
 {
     struct sq_store *s = calloc(1, sizeof(*s));
     if (s == NULL)
         abort();
     enum kith_status st = KITH_OK;
+    uv_once(&config_once, configure_sqlite);
     int rc = sqlite3_open_v2(
         path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -705,6 +769,9 @@ enum kith_status kith_sqlite_open(const char *path, struct kith_store **out, str
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    /* More of the writer's small allocations from the connection's own slots, not malloc. */
+    (void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, LOOKASIDE_SLOT,
+                            LOOKASIDE_SLOTS);
     if ((st = exec_plain(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
                             "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;"
                             "PRAGMA secure_delete = ON")) != KITH_OK) {
@@ -805,6 +872,7 @@ static void sq_close(struct kith_store *store)
     for (size_t v = 0; v < 3; v++) {
         for (size_t i = 0; i <= SP_DEPTH_MAX; i++)
             sqlite3_finalize(s->sp[v][i]);
+        sqlite3_finalize(s->txs[v]);
     }
     sqlite3_close(s->db);
     /* The store's memory and the queue's mutex stay until the wake-up handle has closed. */
@@ -824,6 +892,7 @@ static const struct kith_store_ops sq_ops = {
     .rollback = sq_tx_rollback,
     .insert = sq_insert,
     .get = sq_get,
+    .lock = sq_lock,
     .update = sq_update,
     .query = sq_query,
 };

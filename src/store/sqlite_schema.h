@@ -359,6 +359,18 @@ static const char *const kith_sqlite_migrations[] = {
     "SELECT 1;",
     /* 11: PostgreSQL splits program health's rollups into shards as well; nothing here. */
     "SELECT 1;",
+    /* 12: fewer indexes written per signup (issue 17). participants_joined carries status and
+     * erased, so it also answers participants_active's count (covering); referrals_hold holds
+     * only referrals with a hold, notifications_outbox only notifications still to send (a
+     * signup writes neither). */
+    "DROP INDEX participants_active;"
+    "DROP INDEX participants_joined;"
+    "CREATE INDEX participants_joined ON participants (program, created_at, status, erased);"
+    "DROP INDEX referrals_hold;"
+    "CREATE INDEX referrals_hold ON referrals (status, hold_until) WHERE hold_until IS NOT NULL;"
+    "DROP INDEX notifications_outbox;"
+    "CREATE INDEX notifications_outbox ON notifications (status, created_at)"
+    "  WHERE status IN ('queued', 'sending');",
 };
 
 #endif

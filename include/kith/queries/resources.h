@@ -17,6 +17,7 @@
     X(LEADS_LIST, "leads.list")                                                                    \
     X(LEADS_GET, "leads.get")                                                                      \
     X(LEADS_CANDIDATE, "leads.candidate")                                                          \
+    X(LEADS_OPEN_OF_EMAIL, "leads.open_of_email")                                                  \
     X(LEADS_CONVERT_MESSAGES, "leads.convert_messages")                                            \
     X(LEADS_CONVERT, "leads.convert")                                                              \
     X(LEADS_DUE, "leads.due")                                                                      \

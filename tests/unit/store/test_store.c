@@ -179,6 +179,32 @@ static enum kith_status check_nested(struct kith_tx *tx, void *arg)
     return KITH_OK;
 }
 
+/* A batch's first job opens its levels before any write: they have no savepoint of their own
+ * (sqlite.c), and undoing one undoes the transaction, which goes on with what comes next. */
+static enum kith_status bare_levels(struct kith_tx *tx, void *arg)
+{
+    (void)arg;
+    CHECK_INT(kith_tx_savepoint(tx), KITH_OK); /* A */
+    CHECK_INT(kith_tx_savepoint(tx), KITH_OK); /* B */
+    CHECK_INT(put_key(tx, "k30"), KITH_OK);
+    CHECK_INT(kith_tx_rollback(tx), KITH_OK); /* B undoes k30 */
+    CHECK(!has_key(tx, "k30"));
+    CHECK_INT(put_key(tx, "k31"), KITH_OK);
+    CHECK_INT(kith_tx_savepoint(tx), KITH_OK); /* C: opened after a write, a real savepoint */
+    CHECK_INT(put_key(tx, "k32"), KITH_OK);
+    CHECK_INT(kith_tx_rollback(tx), KITH_OK);
+    CHECK(has_key(tx, "k31") && !has_key(tx, "k32"));
+    CHECK_INT(kith_tx_release(tx), KITH_OK); /* A keeps k31 */
+    return KITH_OK;
+}
+
+static enum kith_status check_bare(struct kith_tx *tx, void *arg)
+{
+    (void)arg;
+    CHECK(!has_key(tx, "k30") && has_key(tx, "k31") && !has_key(tx, "k32"));
+    return KITH_OK;
+}
+
 /* The click batch: rows in, a repeated id ignored. */
 static enum kith_status click_batches(struct kith_tx *tx, void *arg)
 {
@@ -210,6 +236,8 @@ static void test_lazy_savepoints_and_click_batches(void)
     CHECK_INT(kith_store_open(db_path, &s, &err), KITH_OK);
     CHECK_INT(kith_store_run(s, nested_levels, NULL), KITH_OK);
     CHECK_INT(kith_store_run(s, check_nested, NULL), KITH_OK);
+    CHECK_INT(kith_store_run(s, bare_levels, NULL), KITH_OK);
+    CHECK_INT(kith_store_run(s, check_bare, NULL), KITH_OK);
     CHECK_INT(kith_store_run(s, click_batches, NULL), KITH_OK);
     kith_store_close(s);
 }
