@@ -174,6 +174,10 @@ struct kith_app_limits {
     uint64_t limited, capped, untracked;
     uv_timer_t timer; /* drops past minutes */
     bool timer_live;
+    /* The last client address hashed and its keyed hash: the budget and the click cap of one
+     * request (and the next requests of the same client) hash it once (kith_app_client_hash). */
+    char hashed_ip[64];
+    char hashed[KITH_CRYPTO_HASH_HEX];
 };
 enum kith_status kith_app_limits_init(struct kith_app *a, const struct kith_app_config *cfg,
                                       struct kith_err *err);
@@ -186,6 +190,8 @@ void kith_app_client(struct kith_app *a, struct kith_http_request *req);
  * seconds until the next minute) when the budget is spent. Routes without a class: true. */
 bool kith_app_budget_take(struct kith_app *a, struct kith_http_request *req, unsigned flags,
                           int *retry_after_s);
+/* The keyed hash of req->client_ip (KITH_CRYPTO_HASH_HEX bytes, valid until the next call). */
+const char *kith_app_client_hash(struct kith_app *a, const struct kith_http_request *req);
 /* Counts a click that would count; true (not counted) past KITH_APP_CLICK_CAP this minute. */
 bool kith_app_click_capped(struct kith_app *a, const char *ip_hash, const char *code);
 

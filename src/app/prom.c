@@ -43,7 +43,25 @@ void kith_app_prom_register(struct kith_app *a, kith_app_prom_fn fn)
 void kith_app_observe(struct kith_app *a, const char *route, int status, uint64_t started_ns)
 {
     char name[96];
-    snprintf(name, sizeof(name), "route=\"%s\",status=\"%d\"", route, status);
+    {
+        /* route="<route>",status="<status>", without printf (once per request) */
+        size_t n = 0, cap = sizeof(name) - 16;
+        memcpy(name, "route=\"", 7);
+        n = 7;
+        for (const char *r = route; *r && n < cap; r++)
+            name[n++] = *r;
+        memcpy(name + n, "\",status=\"", 10);
+        n += 10;
+        if (status >= 100 && status <= 999) {
+            name[n++] = (char)('0' + status / 100);
+            name[n++] = (char)('0' + status / 10 % 10);
+            name[n++] = (char)('0' + status % 10);
+            name[n++] = '"';
+            name[n] = '\0';
+        } else {
+            snprintf(name + n, sizeof(name) - n, "%d\"", status);
+        }
+    }
     struct kith_app_counter *c = NULL;
     HASH_FIND_STR(a->prom.counters, name, c);
     if (c == NULL) {

@@ -162,7 +162,13 @@ static inline void buf_str(struct kith_buf *b, const char *s)
 
 static inline void buf_uint(struct kith_buf *b, uint64_t v)
 {
-    kith_buf_printf(b, "%llu", (unsigned long long)v);
+    char d[20];
+    size_t n = 0;
+    do {
+        d[sizeof(d) - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    kith_buf_append(b, d + sizeof(d) - n, n);
 }
 
 static inline void buf_nul(struct kith_buf *b)
