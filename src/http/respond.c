@@ -182,16 +182,20 @@ static void write_out(struct conn *c)
     kith_http__timer_start(c, kith_http__read_timeout_ms(c));
 }
 
-static bool header_allowed(const struct kith_http_header *h)
+/* Whether a header may be sent; its name's and value's lengths in *nl and *vl. */
+static bool header_allowed(const struct kith_http_header *h, size_t *nl, size_t *vl)
 {
     if (h->name == NULL || h->value == NULL || h->name[0] == '\0')
         return false;
-    for (const unsigned char *p = (const unsigned char *)h->name; *p; p++)
+    const unsigned char *p = (const unsigned char *)h->name;
+    for (; *p; p++)
         if (!is_token_char(*p))
             return false;
-    for (const unsigned char *p = (const unsigned char *)h->value; *p; p++)
+    *nl = (size_t)(p - (const unsigned char *)h->name);
+    for (p = (const unsigned char *)h->value; *p; p++)
         if ((*p < 0x20 && *p != '\t') || *p == 0x7F)
             return false;
+    *vl = (size_t)(p - (const unsigned char *)h->value);
     return true;
 }
 
@@ -211,15 +215,24 @@ static bool header_reserved(const char *name)
 static bool build_response(struct conn *c, int status, const struct kith_http_header *headers,
                            size_t header_count, const char *body, size_t body_len)
 {
-    for (size_t i = 0; i < header_count; i++)
-        if (!header_allowed(&headers[i]))
+    /* Each header's lengths, found while checking it (the first LENGTHS_KEPT headers; any
+     * further ones are measured again below). */
+    enum { LENGTHS_KEPT = 32 };
+    size_t nl[LENGTHS_KEPT], vl[LENGTHS_KEPT];
+    size_t need = 160 + body_len;
+    for (size_t i = 0; i < header_count; i++) {
+        size_t n, v;
+        if (!header_allowed(&headers[i], &n, &v))
             return false;
+        if (i < LENGTHS_KEPT) {
+            nl[i] = n;
+            vl[i] = v;
+        }
+        need += n + v + 4;
+    }
     if (c->srv->shutting_down)
         c->keep_alive = false;
     bool no_body = status == 204 || status == 304;
-    size_t need = 160 + body_len;
-    for (size_t i = 0; i < header_count; i++)
-        need += strlen(headers[i].name) + strlen(headers[i].value) + 4;
     struct kith_buf *o = &c->out;
     o->len = 0;
     buf_reserve(o, need);
@@ -237,16 +250,18 @@ static bool build_response(struct conn *c, int status, const struct kith_http_he
     for (size_t i = 0; i < header_count; i++) {
         if (header_reserved(headers[i].name))
             continue;
-        buf_str(o, headers[i].name);
-        buf_str(o, ": ");
-        buf_str(o, headers[i].value);
-        buf_str(o, "\r\n");
+        size_t n = i < LENGTHS_KEPT ? nl[i] : strlen(headers[i].name);
+        size_t v = i < LENGTHS_KEPT ? vl[i] : strlen(headers[i].value);
+        buf_append(o, headers[i].name, n);
+        buf_append(o, ": ", 2);
+        buf_append(o, headers[i].value, v);
+        buf_append(o, "\r\n", 2);
     }
     if (!c->keep_alive)
         buf_str(o, "Connection: close\r\n");
     else if (llhttp_get_http_minor(&c->parser) == 0)
         buf_str(o, "Connection: keep-alive\r\n");
-    buf_str(o, "\r\n");
+    buf_append(o, "\r\n", 2);
     if (!no_body && !c->is_head)
         buf_append(o, body, body_len);
     return true;
