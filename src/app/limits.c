@@ -45,7 +45,11 @@ static struct kith_app_limit *entry(struct kith_app_limits *l, struct kith_app_l
                                     size_t *count, const char *key, int64_t minute)
 {
     struct kith_app_limit *e = NULL;
-    HASH_FIND_STR(*table, key, e);
+    /* the key is hashed once, for the lookup and (a new address) the insert */
+    size_t len = strlen(key);
+    unsigned hv;
+    HASH_VALUE(key, len, hv);
+    HASH_FIND_BYHASHVALUE(hh, *table, key, len, hv, e);
     if (e == NULL) {
         if (*count >= LIMIT_ENTRIES_MAX) {
             l->untracked++;
@@ -56,7 +60,7 @@ static struct kith_app_limit *entry(struct kith_app_limits *l, struct kith_app_l
             abort();
         kith_strlcpy(e->key, key, sizeof(e->key));
         e->minute = minute;
-        HASH_ADD_STR(*table, key, e);
+        HASH_ADD_BYHASHVALUE(hh, *table, key, len, hv, e);
         (*count)++;
     }
     if (e->minute != minute) {
