@@ -182,6 +182,16 @@ static void write_out(struct conn *c)
     kith_http__timer_start(c, kith_http__read_timeout_ms(c));
 }
 
+/* The bytes that end a header value's scan: its NUL, and the control bytes it may not hold
+ * (all below 0x20 but HT, and DEL). */
+static const bool value_stop[256] = {
+    [0] = true,  [1] = true,  [2] = true,  [3] = true,    [4] = true,  [5] = true,  [6] = true,
+    [7] = true,  [8] = true,  [10] = true, [11] = true,   [12] = true, [13] = true, [14] = true,
+    [15] = true, [16] = true, [17] = true, [18] = true,   [19] = true, [20] = true, [21] = true,
+    [22] = true, [23] = true, [24] = true, [25] = true,   [26] = true, [27] = true, [28] = true,
+    [29] = true, [30] = true, [31] = true, [0x7F] = true,
+};
+
 /* Whether a header may be sent; its name's and value's lengths in *nl and *vl. */
 static bool header_allowed(const struct kith_http_header *h, size_t *nl, size_t *vl)
 {
@@ -192,22 +202,29 @@ static bool header_allowed(const struct kith_http_header *h, size_t *nl, size_t 
         if (!is_token_char(*p))
             return false;
     *nl = (size_t)(p - (const unsigned char *)h->name);
-    for (p = (const unsigned char *)h->value; *p; p++)
-        if ((*p < 0x20 && *p != '\t') || *p == 0x7F)
-            return false;
+    for (p = (const unsigned char *)h->value; !value_stop[*p]; p++)
+        ;
+    if (*p != '\0')
+        return false;
     *vl = (size_t)(p - (const unsigned char *)h->value);
     return true;
 }
 
 /* The framing headers are the server's; a handler's copy would contradict ours. */
-static bool header_reserved(const char *name)
+static bool header_reserved(const char *name, size_t len)
 {
-    /* most names start with another letter: no strcasecmp for them */
-    char first = (char)(name[0] | 0x20);
-    if (first != 'c' && first != 't' && first != 'd')
-        return false;
-    return strcasecmp(name, "content-length") == 0 || strcasecmp(name, "connection") == 0 ||
-           strcasecmp(name, "transfer-encoding") == 0 || strcasecmp(name, "date") == 0;
+    /* by length first: most names have none of these lengths, and need no strcasecmp */
+    switch (len) {
+    case 14:
+        return strcasecmp(name, "content-length") == 0;
+    case 10:
+        return strcasecmp(name, "connection") == 0;
+    case 17:
+        return strcasecmp(name, "transfer-encoding") == 0;
+    case 4:
+        return strcasecmp(name, "date") == 0;
+    }
+    return false;
 }
 
 /* Builds the whole answer into c->out. Returns false, writing nothing, when a header is unsafe
@@ -248,10 +265,10 @@ static bool build_response(struct conn *c, int status, const struct kith_http_he
     }
     buf_str(o, "\r\n");
     for (size_t i = 0; i < header_count; i++) {
-        if (header_reserved(headers[i].name))
-            continue;
         size_t n = i < LENGTHS_KEPT ? nl[i] : strlen(headers[i].name);
         size_t v = i < LENGTHS_KEPT ? vl[i] : strlen(headers[i].value);
+        if (header_reserved(headers[i].name, n))
+            continue;
         buf_append(o, headers[i].name, n);
         buf_append(o, ": ", 2);
         buf_append(o, headers[i].value, v);
