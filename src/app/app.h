@@ -79,6 +79,11 @@ struct kith_app_prom {
     size_t count;
     struct kith_app_counter *counters;    /* responses by route and status */
     struct kith_app_histogram *latencies; /* latency by route */
+    /* the last answer's counter and histogram: the next answer of the same route and status
+     * (a run of redirects) finds them without a lookup */
+    struct kith_app_counter *last_counter;
+    struct kith_app_histogram *last_latency;
+    int last_status;
 };
 /* Each part registers its section once at start-up. */
 void kith_app_prom_register(struct kith_app *a, kith_app_prom_fn fn);

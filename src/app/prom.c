@@ -40,11 +40,30 @@ void kith_app_prom_register(struct kith_app *a, kith_app_prom_fn fn)
     a->prom.sections[a->prom.count++] = fn;
 }
 
+static void observe_latency(struct kith_app_histogram *h, uint64_t started_ns)
+{
+    double s = (double)(kith_clock_mono_ns() - started_ns) / 1e9;
+    size_t i = 0;
+    while (i < LATENCY_BUCKETS && s > latency_bounds[i])
+        i++;
+    if (i < LATENCY_BUCKETS)
+        h->buckets[i]++;
+    h->count++;
+    h->sum += s;
+}
+
 void kith_app_observe(struct kith_app *a, const char *route, int status, uint64_t started_ns)
 {
+    struct kith_app_prom *pr = &a->prom;
+    if (pr->last_counter && pr->last_status == status &&
+        strcmp(pr->last_latency->route, route) == 0) {
+        pr->last_counter->count++;
+        observe_latency(pr->last_latency, started_ns);
+        return;
+    }
     char name[96];
     {
-        /* route="<route>",status="<status>", without printf (once per request) */
+        /* route="<route>",status="<status>", without printf */
         size_t n = 0, cap = sizeof(name) - 16;
         memcpy(name, "route=\"", 7);
         n = 7;
@@ -63,33 +82,29 @@ void kith_app_observe(struct kith_app *a, const char *route, int status, uint64_
         }
     }
     struct kith_app_counter *c = NULL;
-    HASH_FIND_STR(a->prom.counters, name, c);
+    HASH_FIND_STR(pr->counters, name, c);
     if (c == NULL) {
         c = calloc(1, sizeof(*c));
         if (c == NULL)
             abort();
         kith_strlcpy(c->name, name, sizeof(c->name));
-        HASH_ADD_STR(a->prom.counters, name, c);
+        HASH_ADD_STR(pr->counters, name, c);
     }
     c->count++;
 
     struct kith_app_histogram *h = NULL;
-    HASH_FIND_STR(a->prom.latencies, route, h);
+    HASH_FIND_STR(pr->latencies, route, h);
     if (h == NULL) {
         h = calloc(1, sizeof(*h));
         if (h == NULL)
             abort();
         kith_strlcpy(h->route, route, sizeof(h->route));
-        HASH_ADD_STR(a->prom.latencies, route, h);
+        HASH_ADD_STR(pr->latencies, route, h);
     }
-    double s = (double)(kith_clock_mono_ns() - started_ns) / 1e9;
-    size_t i = 0;
-    while (i < LATENCY_BUCKETS && s > latency_bounds[i])
-        i++;
-    if (i < LATENCY_BUCKETS)
-        h->buckets[i]++;
-    h->count++;
-    h->sum += s;
+    pr->last_counter = c;
+    pr->last_latency = h;
+    pr->last_status = status;
+    observe_latency(h, started_ns);
 }
 
 static void http_section(struct kith_app *a, FILE *out)
@@ -141,6 +156,8 @@ void kith_app_prom_init(struct kith_app *a)
 
 void kith_app_prom_dispose(struct kith_app *a)
 {
+    a->prom.last_counter = NULL;
+    a->prom.last_latency = NULL;
     struct kith_app_counter *c, *t;
     HASH_ITER(hh, a->prom.counters, c, t)
     {
