@@ -133,7 +133,7 @@ static void on_written(struct conn *c)
 {
     if (c->closing)
         return;
-    uv_timer_stop(&c->timer);
+    kith_http__timer_stop(c);
     if (!c->keep_alive || c->srv->shutting_down) {
         kith_http__linger(c);
         return;
@@ -298,7 +298,7 @@ static void access_log(struct conn *c, const char *method, const char *route, in
 /* Answers a request the layer refuses before any handler saw it, then closes. */
 void kith_http__respond_refusal(struct conn *c, int status, const char *code, const char *message)
 {
-    uv_timer_stop(&c->timer);
+    kith_http__timer_stop(c);
     c->keep_alive = false;
     char *json = kith_http__error_json(code, message, NULL);
     size_t len = strlen(json);

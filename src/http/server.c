@@ -136,7 +136,16 @@ static void on_timer(uv_timer_t *t);
 
 void kith_http__timer_start(struct conn *c, uint32_t ms)
 {
-    uv_timer_start(&c->timer, on_timer, ms, 0);
+    c->deadline = uv_now(c->srv->loop) + ms;
+    if (!uv_is_active((uv_handle_t *)&c->timer) || c->timer_due > c->deadline) {
+        uv_timer_start(&c->timer, on_timer, ms, 0);
+        c->timer_due = c->deadline;
+    }
+}
+
+void kith_http__timer_stop(struct conn *c)
+{
+    c->deadline = 0; /* a timer still due finds no deadline and does nothing */
 }
 
 /* Reads while we can parse, or while there is room to buffer pipelined input; stops otherwise,
@@ -233,6 +242,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 static void on_timer(uv_timer_t *t)
 {
     struct conn *c = t->data;
+    if (c->deadline == 0)
+        return;
+    uint64_t now = uv_now(c->srv->loop);
+    if (now < c->deadline) { /* due for an earlier deadline since moved on */
+        uv_timer_start(&c->timer, on_timer, c->deadline - now, 0);
+        c->timer_due = c->deadline;
+        return;
+    }
+    c->deadline = 0;
     if (c->state == CONN_READING)
         kith_http__respond_refusal(c, 408, "request_timeout",
                                    "the request took too long to arrive");
