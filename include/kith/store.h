@@ -119,4 +119,23 @@ enum kith_status kith_store_query_one(struct kith_tx *tx, enum kith_query q, jso
 enum kith_status kith_store_exec(struct kith_tx *tx, enum kith_query q, json_t *args,
                                  int64_t *changes);
 
+/*
+ * Many rows of one insert without a JSON object per row (the click batch: thousands of rows a
+ * second). q is a batch insert whose one argument is an array of row objects with the columns
+ * cols (NULL-terminated, at most KITH_STORE_ROW_COLS); fill writes row i's values in that order
+ * (text NULL for SQL NULL, or is_num and num). The SQLite back-end binds each row straight
+ * into a prepared one-row insert; otherwise the rows are packed as JSON and q runs as
+ * kith_store_exec would run it. *changes (may be NULL) is the number of rows inserted.
+ */
+#define KITH_STORE_ROW_COLS 12
+struct kith_store_value {
+    const char *text;
+    int64_t num;
+    bool is_num;
+};
+typedef void (*kith_store_row_fn)(const void *rows, size_t i, struct kith_store_value *out);
+enum kith_status kith_store_exec_rows(struct kith_tx *tx, enum kith_query q,
+                                      const char *const *cols, size_t n, kith_store_row_fn fill,
+                                      const void *rows, int64_t *changes);
+
 #endif

@@ -79,6 +79,11 @@ struct kith_app_prom {
     size_t count;
     struct kith_app_counter *counters;    /* responses by route and status */
     struct kith_app_histogram *latencies; /* latency by route */
+    /* the last answer's counter and histogram: the next answer of the same route and status
+     * (a run of redirects) finds them without a lookup */
+    struct kith_app_counter *last_counter;
+    struct kith_app_histogram *last_latency;
+    int last_status;
 };
 /* Each part registers its section once at start-up. */
 void kith_app_prom_register(struct kith_app *a, kith_app_prom_fn fn);
@@ -174,6 +179,10 @@ struct kith_app_limits {
     uint64_t limited, capped, untracked;
     uv_timer_t timer; /* drops past minutes */
     bool timer_live;
+    /* The last client address hashed and its keyed hash: the budget and the click cap of one
+     * request (and the next requests of the same client) hash it once (kith_app_client_hash). */
+    char hashed_ip[64];
+    char hashed[KITH_CRYPTO_HASH_HEX];
 };
 enum kith_status kith_app_limits_init(struct kith_app *a, const struct kith_app_config *cfg,
                                       struct kith_err *err);
@@ -186,6 +195,8 @@ void kith_app_client(struct kith_app *a, struct kith_http_request *req);
  * seconds until the next minute) when the budget is spent. Routes without a class: true. */
 bool kith_app_budget_take(struct kith_app *a, struct kith_http_request *req, unsigned flags,
                           int *retry_after_s);
+/* The keyed hash of req->client_ip (KITH_CRYPTO_HASH_HEX bytes, valid until the next call). */
+const char *kith_app_client_hash(struct kith_app *a, const struct kith_http_request *req);
 /* Counts a click that would count; true (not counted) past KITH_APP_CLICK_CAP this minute. */
 bool kith_app_click_capped(struct kith_app *a, const char *ip_hash, const char *code);
 

@@ -45,7 +45,11 @@ static struct kith_app_limit *entry(struct kith_app_limits *l, struct kith_app_l
                                     size_t *count, const char *key, int64_t minute)
 {
     struct kith_app_limit *e = NULL;
-    HASH_FIND_STR(*table, key, e);
+    /* the key is hashed once, for the lookup and (a new address) the insert */
+    size_t len = strlen(key);
+    unsigned hv;
+    HASH_VALUE(key, len, hv);
+    HASH_FIND_BYHASHVALUE(hh, *table, key, len, hv, e);
     if (e == NULL) {
         if (*count >= LIMIT_ENTRIES_MAX) {
             l->untracked++;
@@ -56,7 +60,7 @@ static struct kith_app_limit *entry(struct kith_app_limits *l, struct kith_app_l
             abort();
         kith_strlcpy(e->key, key, sizeof(e->key));
         e->minute = minute;
-        HASH_ADD_STR(*table, key, e);
+        HASH_ADD_BYHASHVALUE(hh, *table, key, len, hv, e);
         (*count)++;
     }
     if (e->minute != minute) {
@@ -76,6 +80,33 @@ void kith_app_client(struct kith_app *a, struct kith_http_request *req)
     req->client_secure = secure;
 }
 
+const char *kith_app_client_hash(struct kith_app *a, const struct kith_http_request *req)
+{
+    struct kith_app_limits *l = &a->limits;
+    if (l->hashed[0] == '\0' || strcmp(l->hashed_ip, req->client_ip) != 0) {
+        kith_crypto_keyed_hash(a->eng.hash_key, req->client_ip, strlen(req->client_ip), l->hashed);
+        kith_strlcpy(l->hashed_ip, req->client_ip, sizeof(l->hashed_ip));
+    }
+    return l->hashed;
+}
+
+/* "<prefix><a>[:<b>]" into key (sizeof the entries' key), without printf. */
+static void make_key(char *key, char prefix, const char *a, const char *b)
+{
+    size_t cap = sizeof(((struct kith_app_limit *)0)->key), n = 0;
+    key[n++] = prefix;
+    key[n++] = ':';
+    for (; *a && n + 1 < cap; a++)
+        key[n++] = *a;
+    if (b) {
+        if (n + 1 < cap)
+            key[n++] = ':';
+        for (; *b && n + 1 < cap; b++)
+            key[n++] = *b;
+    }
+    key[n] = '\0';
+}
+
 bool kith_app_budget_take(struct kith_app *a, struct kith_http_request *req, unsigned flags,
                           int *retry_after_s)
 {
@@ -83,9 +114,10 @@ bool kith_app_budget_take(struct kith_app *a, struct kith_http_request *req, uns
     if (budget == 0)
         return true;
     struct kith_app_limits *l = &a->limits;
-    char hash[KITH_CRYPTO_HASH_HEX], key[sizeof(((struct kith_app_limit *)0)->key)];
-    kith_crypto_keyed_hash(a->eng.hash_key, req->client_ip, strlen(req->client_ip), hash);
-    snprintf(key, sizeof(key), "%u:%s", flags & KITH_APP_ROUTE_LIMITS, hash);
+    char key[sizeof(((struct kith_app_limit *)0)->key)];
+    /* the route class as one character (its bits are 8, 16 and 32) */
+    make_key(key, "01234567"[((flags & KITH_APP_ROUTE_LIMITS) >> 3) & 7],
+             kith_app_client_hash(a, req), NULL);
     int64_t now = kith_clock_now_ms(), minute = now / MINUTE_MS;
     struct kith_app_limit *e = entry(l, &l->budgets, &l->budget_count, key, minute);
     if (e == NULL)
@@ -105,7 +137,7 @@ bool kith_app_click_capped(struct kith_app *a, const char *ip_hash, const char *
 {
     struct kith_app_limits *l = &a->limits;
     char key[sizeof(((struct kith_app_limit *)0)->key)];
-    snprintf(key, sizeof(key), "c:%s:%s", ip_hash, code);
+    make_key(key, 'c', ip_hash, code);
     int64_t minute = kith_clock_now_ms() / MINUTE_MS;
     struct kith_app_limit *e = entry(l, &l->caps, &l->cap_count, key, minute);
     if (e == NULL)

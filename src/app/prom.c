@@ -40,30 +40,8 @@ void kith_app_prom_register(struct kith_app *a, kith_app_prom_fn fn)
     a->prom.sections[a->prom.count++] = fn;
 }
 
-void kith_app_observe(struct kith_app *a, const char *route, int status, uint64_t started_ns)
+static void observe_latency(struct kith_app_histogram *h, uint64_t started_ns)
 {
-    char name[96];
-    snprintf(name, sizeof(name), "route=\"%s\",status=\"%d\"", route, status);
-    struct kith_app_counter *c = NULL;
-    HASH_FIND_STR(a->prom.counters, name, c);
-    if (c == NULL) {
-        c = calloc(1, sizeof(*c));
-        if (c == NULL)
-            abort();
-        kith_strlcpy(c->name, name, sizeof(c->name));
-        HASH_ADD_STR(a->prom.counters, name, c);
-    }
-    c->count++;
-
-    struct kith_app_histogram *h = NULL;
-    HASH_FIND_STR(a->prom.latencies, route, h);
-    if (h == NULL) {
-        h = calloc(1, sizeof(*h));
-        if (h == NULL)
-            abort();
-        kith_strlcpy(h->route, route, sizeof(h->route));
-        HASH_ADD_STR(a->prom.latencies, route, h);
-    }
     double s = (double)(kith_clock_mono_ns() - started_ns) / 1e9;
     size_t i = 0;
     while (i < LATENCY_BUCKETS && s > latency_bounds[i])
@@ -72,6 +50,61 @@ void kith_app_observe(struct kith_app *a, const char *route, int status, uint64_
         h->buckets[i]++;
     h->count++;
     h->sum += s;
+}
+
+void kith_app_observe(struct kith_app *a, const char *route, int status, uint64_t started_ns)
+{
+    struct kith_app_prom *pr = &a->prom;
+    if (pr->last_counter && pr->last_status == status &&
+        strcmp(pr->last_latency->route, route) == 0) {
+        pr->last_counter->count++;
+        observe_latency(pr->last_latency, started_ns);
+        return;
+    }
+    char name[96];
+    {
+        /* route="<route>",status="<status>", without printf */
+        size_t n = 0, cap = sizeof(name) - 16;
+        memcpy(name, "route=\"", 7);
+        n = 7;
+        for (const char *r = route; *r && n < cap; r++)
+            name[n++] = *r;
+        memcpy(name + n, "\",status=\"", 10);
+        n += 10;
+        if (status >= 100 && status <= 999) {
+            name[n++] = (char)('0' + status / 100);
+            name[n++] = (char)('0' + status / 10 % 10);
+            name[n++] = (char)('0' + status % 10);
+            name[n++] = '"';
+            name[n] = '\0';
+        } else {
+            snprintf(name + n, sizeof(name) - n, "%d\"", status);
+        }
+    }
+    struct kith_app_counter *c = NULL;
+    HASH_FIND_STR(pr->counters, name, c);
+    if (c == NULL) {
+        c = calloc(1, sizeof(*c));
+        if (c == NULL)
+            abort();
+        kith_strlcpy(c->name, name, sizeof(c->name));
+        HASH_ADD_STR(pr->counters, name, c);
+    }
+    c->count++;
+
+    struct kith_app_histogram *h = NULL;
+    HASH_FIND_STR(pr->latencies, route, h);
+    if (h == NULL) {
+        h = calloc(1, sizeof(*h));
+        if (h == NULL)
+            abort();
+        kith_strlcpy(h->route, route, sizeof(h->route));
+        HASH_ADD_STR(pr->latencies, route, h);
+    }
+    pr->last_counter = c;
+    pr->last_latency = h;
+    pr->last_status = status;
+    observe_latency(h, started_ns);
 }
 
 static void http_section(struct kith_app *a, FILE *out)
@@ -123,6 +156,8 @@ void kith_app_prom_init(struct kith_app *a)
 
 void kith_app_prom_dispose(struct kith_app *a)
 {
+    a->prom.last_counter = NULL;
+    a->prom.last_latency = NULL;
     struct kith_app_counter *c, *t;
     HASH_ITER(hh, a->prom.counters, c, t)
     {

@@ -79,7 +79,7 @@ static void answer(struct kith_app *a, struct kith_http_request *req, const stru
     };
     if (facts.attributes && !facts.head && !facts.bot) {
         /* Only a visit that would count is hashed and held against the per-address cap. */
-        kith_crypto_keyed_hash(a->eng.hash_key, req->client_ip, strlen(req->client_ip), ip_hash);
+        kith_strlcpy(ip_hash, kith_app_client_hash(a, req), sizeof(ip_hash));
         facts.rate_capped = kith_app_click_capped(a, ip_hash, l->code);
     }
     enum kith_links_reason why;

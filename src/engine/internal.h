@@ -439,9 +439,10 @@ void kith_eng_template_text(json_t *cfg, const char *name, const char **subject,
 /* The template of an ask for a moment type: ask_<type> when the program or kith defines it,
  * else ask. Returns buf or "ask". */
 const char *kith_eng_ask_template(json_t *cfg, const char *type, char *buf, size_t bufsize);
-/* Asks (moments.c): a click batch answers the open asks its clicks fall in (one statement);
- * export and erasure of what sections 17 and 18 keep about a person. */
-enum kith_status kith_eng_asks_clicks(struct kith_tx *tx, const struct kith_click *clicks,
+/* Asks (moments.c): a click batch answers the open asks its clicks fall in (one statement; the
+ * batch passes only the clicks of participants with an open ask); export and erasure of what
+ * sections 17 and 18 keep about a person. */
+enum kith_status kith_eng_asks_clicks(struct kith_tx *tx, const struct kith_click *const *clicks,
                                       size_t n);
 enum kith_status kith_eng_asks_export(struct kith_tx *tx, json_t *person, int64_t now_ms,
                                       json_t *out);

@@ -49,9 +49,30 @@ enum kith_status kith_engine_link_resolve(struct kith_tx *tx, const char *code,
     return KITH_OK;
 }
 
-static json_t *text_or_null(const char *s)
+/* A click's columns, in the order of click_cols: bound from the struct, no JSON (store.h). */
+static const char *const click_cols[] = {
+    "id",      "program", "participant", "code", "created_at", "channel", "referrer_host",
+    "ip_hash", "ua_hash", "resource",    NULL};
+
+static const char *text_or_null(const char *s)
 {
-    return s[0] ? json_string(s) : json_null();
+    return s[0] ? s : NULL;
+}
+
+static void click_row(const void *rows, size_t i, struct kith_store_value *v)
+{
+    const struct kith_click *c = &((const struct kith_click *)rows)[i];
+    v[0].text = c->id;
+    v[1].text = c->program;
+    v[2].text = c->participant;
+    v[3].text = c->code;
+    v[4].is_num = true;
+    v[4].num = c->at_ms;
+    v[5].text = text_or_null(c->channel);
+    v[6].text = text_or_null(c->referrer_host);
+    v[7].text = text_or_null(c->ip_hash);
+    v[8].text = text_or_null(c->ua_hash);
+    v[9].text = text_or_null(c->resource);
 }
 
 static int by_participant(const void *a, const void *b)
@@ -91,22 +112,8 @@ enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_
     const struct kith_click **sorted = calloc(n ? n : 1, sizeof(*sorted));
     if (sorted == NULL)
         abort();
-    json_t *rows = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const struct kith_click *c = &clicks[i];
-        json_t *row =
-            json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o}", "id", c->id, "program",
-                      c->program, "participant", c->participant, "code", c->code, "created_at",
-                      (json_int_t)c->at_ms, "channel", text_or_null(c->channel), "referrer_host",
-                      text_or_null(c->referrer_host), "ip_hash", text_or_null(c->ip_hash),
-                      "ua_hash", text_or_null(c->ua_hash), "resource", text_or_null(c->resource));
-        if (row == NULL)
-            abort();
-        json_array_append_new(rows, row);
-    }
-    json_t *batch = json_pack("[o]", rows);
-    st = kith_store_exec(tx, KITH_Q_CLICKS_INSERT_MANY, batch, NULL);
-    json_decref(batch);
+    st =
+        kith_store_exec_rows(tx, KITH_Q_CLICKS_INSERT_MANY, click_cols, n, click_row, clicks, NULL);
     for (size_t i = 0; i < n && st == KITH_OK; i++) {
         const struct kith_click *c = &clicks[i];
         sorted[i] = c;
@@ -130,25 +137,38 @@ enum kith_status kith_engine_clicks_write(struct kith_tx *tx, const struct kith_
     }
     if (st == KITH_OK)
         st = flush_hours(tx, hours, nh);
-    if (st == KITH_OK)
-        st = kith_eng_asks_clicks(tx, clicks, n); /* open asks these clicks answer */
-    /* Each participant's click count, and who just became a sharer. */
+    /* Each participant's click count, who just became a sharer, and whose open asks these
+     * clicks may answer (the same statement says whether the participant has any: most never
+     * do, and the asks are then not looked at). */
     qsort(sorted, n, sizeof(*sorted), by_participant);
+    const struct kith_click **asking = calloc(n ? n : 1, sizeof(*asking));
+    if (asking == NULL)
+        abort();
+    size_t nasking = 0;
     for (size_t i = 0; i < n && st == KITH_OK;) {
         size_t j = i;
-        while (j < n && strcmp(sorted[j]->participant, sorted[i]->participant) == 0)
-            j++;
-        json_t *row = NULL, *args = json_pack("[sI]", sorted[i]->participant, (json_int_t)(j - i));
+        int64_t first = sorted[i]->at_ms;
+        for (; j < n && strcmp(sorted[j]->participant, sorted[i]->participant) == 0; j++)
+            first = sorted[j]->at_ms < first ? sorted[j]->at_ms : first;
+        json_t *row = NULL, *args = json_pack("[sII]", sorted[i]->participant, (json_int_t)(j - i),
+                                              (json_int_t)first);
         st = kith_store_query_one(tx, KITH_Q_PARTICIPANTS_ADD_CLICKS, args, &row);
         json_decref(args);
         if (st == KITH_E_NOT_FOUND) {
             st = KITH_OK; /* the participant is gone (never: codes outlive erasure) */
-        } else if (st == KITH_OK && kith_eng_row_int(row, "clicks") == (int64_t)(j - i)) {
-            st = kith_eng_program_count(tx, sorted[i]->program, 0, 1);
+        } else if (st == KITH_OK) {
+            if (kith_eng_row_int(row, "open_asks") != 0)
+                for (size_t k = i; k < j; k++)
+                    asking[nasking++] = sorted[k];
+            if (kith_eng_row_int(row, "clicks") == (int64_t)(j - i))
+                st = kith_eng_program_count(tx, sorted[i]->program, 0, 1);
         }
         json_decref(row);
         i = j;
     }
+    if (st == KITH_OK && nasking > 0)
+        st = kith_eng_asks_clicks(tx, asking, nasking); /* open asks these clicks answer */
+    free(asking);
     if (st == KITH_OK) /* weekly clicks and sharers, first clicks (section 22) */
         st = kith_eng_health_clicks(tx, sorted, n);
     free(sorted);

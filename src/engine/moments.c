@@ -368,17 +368,18 @@ enum kith_status kith_op_ask_list(struct kith_tx *tx, struct kith_call *call, js
     return KITH_OK;
 }
 
-enum kith_status kith_eng_asks_clicks(struct kith_tx *tx, const struct kith_click *clicks, size_t n)
+enum kith_status kith_eng_asks_clicks(struct kith_tx *tx, const struct kith_click *const *clicks,
+                                      size_t n)
 {
     if (n == 0)
         return KITH_OK;
     json_t *list = json_array();
-    int64_t first = clicks[0].at_ms;
+    int64_t first = clicks[0]->at_ms;
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new(list, json_pack("{s:s,s:I}", "participant", clicks[i].participant,
-                                              "at", (json_int_t)clicks[i].at_ms));
-        if (clicks[i].at_ms < first)
-            first = clicks[i].at_ms;
+        json_array_append_new(list, json_pack("{s:s,s:I}", "participant", clicks[i]->participant,
+                                              "at", (json_int_t)clicks[i]->at_ms));
+        if (clicks[i]->at_ms < first)
+            first = clicks[i]->at_ms;
     }
     json_t *args = json_pack("[oI]", list, (json_int_t)first);
     enum kith_status st = kith_store_exec(tx, KITH_Q_ASKS_ANSWER_CLICKS, args, NULL);

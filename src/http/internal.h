@@ -60,6 +60,10 @@ struct header_off {
 struct conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
+    /* The connection's one deadline (loop time, ms; 0: none) and when its timer is due: the
+     * timer is only restarted for an earlier deadline, and one due early starts again for the
+     * rest (kith_http__timer_start), so a keep-alive request costs one restart, not four. */
+    uint64_t deadline, timer_due;
     uv_write_t write_req;
     uv_write_t continue_req;
     uv_shutdown_t shutdown_req;
@@ -162,7 +166,13 @@ static inline void buf_str(struct kith_buf *b, const char *s)
 
 static inline void buf_uint(struct kith_buf *b, uint64_t v)
 {
-    kith_buf_printf(b, "%llu", (unsigned long long)v);
+    char d[20];
+    size_t n = 0;
+    do {
+        d[sizeof(d) - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    kith_buf_append(b, d + sizeof(d) - n, n);
 }
 
 static inline void buf_nul(struct kith_buf *b)
@@ -250,6 +260,7 @@ void kith_http__conn_unref(struct conn *c);
 void kith_http__linger(struct conn *c);
 uint32_t kith_http__read_timeout_ms(const struct conn *c);
 void kith_http__timer_start(struct conn *c, uint32_t ms);
+void kith_http__timer_stop(struct conn *c);
 void kith_http__update_reading(struct conn *c);
 void kith_http__process_input(struct conn *c);
 char *kith_http__error_json(const char *code, const char *message, const char *param);

@@ -444,7 +444,7 @@ static void dispatch(struct conn *c)
 {
     struct kith_http_server *srv = c->srv;
     struct kith_http_request *req = &c->req;
-    uv_timer_stop(&c->timer);
+    kith_http__timer_stop(c);
     kith_http__set_state(c, CONN_HANDLING);
 
     buf_nul(&c->body);

@@ -133,7 +133,7 @@ static void on_written(struct conn *c)
 {
     if (c->closing)
         return;
-    uv_timer_stop(&c->timer);
+    kith_http__timer_stop(c);
     if (!c->keep_alive || c->srv->shutting_down) {
         kith_http__linger(c);
         return;
@@ -182,24 +182,49 @@ static void write_out(struct conn *c)
     kith_http__timer_start(c, kith_http__read_timeout_ms(c));
 }
 
-static bool header_allowed(const struct kith_http_header *h)
+/* The bytes that end a header value's scan: its NUL, and the control bytes it may not hold
+ * (all below 0x20 but HT, and DEL). */
+static const bool value_stop[256] = {
+    [0] = true,  [1] = true,  [2] = true,  [3] = true,    [4] = true,  [5] = true,  [6] = true,
+    [7] = true,  [8] = true,  [10] = true, [11] = true,   [12] = true, [13] = true, [14] = true,
+    [15] = true, [16] = true, [17] = true, [18] = true,   [19] = true, [20] = true, [21] = true,
+    [22] = true, [23] = true, [24] = true, [25] = true,   [26] = true, [27] = true, [28] = true,
+    [29] = true, [30] = true, [31] = true, [0x7F] = true,
+};
+
+/* Whether a header may be sent; its name's and value's lengths in *nl and *vl. */
+static bool header_allowed(const struct kith_http_header *h, size_t *nl, size_t *vl)
 {
     if (h->name == NULL || h->value == NULL || h->name[0] == '\0')
         return false;
-    for (const unsigned char *p = (const unsigned char *)h->name; *p; p++)
+    const unsigned char *p = (const unsigned char *)h->name;
+    for (; *p; p++)
         if (!is_token_char(*p))
             return false;
-    for (const unsigned char *p = (const unsigned char *)h->value; *p; p++)
-        if ((*p < 0x20 && *p != '\t') || *p == 0x7F)
-            return false;
+    *nl = (size_t)(p - (const unsigned char *)h->name);
+    for (p = (const unsigned char *)h->value; !value_stop[*p]; p++)
+        ;
+    if (*p != '\0')
+        return false;
+    *vl = (size_t)(p - (const unsigned char *)h->value);
     return true;
 }
 
 /* The framing headers are the server's; a handler's copy would contradict ours. */
-static bool header_reserved(const char *name)
+static bool header_reserved(const char *name, size_t len)
 {
-    return strcasecmp(name, "content-length") == 0 || strcasecmp(name, "connection") == 0 ||
-           strcasecmp(name, "transfer-encoding") == 0 || strcasecmp(name, "date") == 0;
+    /* by length first: most names have none of these lengths, and need no strcasecmp */
+    switch (len) {
+    case 14:
+        return strcasecmp(name, "content-length") == 0;
+    case 10:
+        return strcasecmp(name, "connection") == 0;
+    case 17:
+        return strcasecmp(name, "transfer-encoding") == 0;
+    case 4:
+        return strcasecmp(name, "date") == 0;
+    }
+    return false;
 }
 
 /* Builds the whole answer into c->out. Returns false, writing nothing, when a header is unsafe
@@ -207,15 +232,24 @@ static bool header_reserved(const char *name)
 static bool build_response(struct conn *c, int status, const struct kith_http_header *headers,
                            size_t header_count, const char *body, size_t body_len)
 {
-    for (size_t i = 0; i < header_count; i++)
-        if (!header_allowed(&headers[i]))
+    /* Each header's lengths, found while checking it (the first LENGTHS_KEPT headers; any
+     * further ones are measured again below). */
+    enum { LENGTHS_KEPT = 32 };
+    size_t nl[LENGTHS_KEPT], vl[LENGTHS_KEPT];
+    size_t need = 160 + body_len;
+    for (size_t i = 0; i < header_count; i++) {
+        size_t n, v;
+        if (!header_allowed(&headers[i], &n, &v))
             return false;
+        if (i < LENGTHS_KEPT) {
+            nl[i] = n;
+            vl[i] = v;
+        }
+        need += n + v + 4;
+    }
     if (c->srv->shutting_down)
         c->keep_alive = false;
     bool no_body = status == 204 || status == 304;
-    size_t need = 160 + body_len;
-    for (size_t i = 0; i < header_count; i++)
-        need += strlen(headers[i].name) + strlen(headers[i].value) + 4;
     struct kith_buf *o = &c->out;
     o->len = 0;
     buf_reserve(o, need);
@@ -231,18 +265,20 @@ static bool build_response(struct conn *c, int status, const struct kith_http_he
     }
     buf_str(o, "\r\n");
     for (size_t i = 0; i < header_count; i++) {
-        if (header_reserved(headers[i].name))
+        size_t n = i < LENGTHS_KEPT ? nl[i] : strlen(headers[i].name);
+        size_t v = i < LENGTHS_KEPT ? vl[i] : strlen(headers[i].value);
+        if (header_reserved(headers[i].name, n))
             continue;
-        buf_str(o, headers[i].name);
-        buf_str(o, ": ");
-        buf_str(o, headers[i].value);
-        buf_str(o, "\r\n");
+        buf_append(o, headers[i].name, n);
+        buf_append(o, ": ", 2);
+        buf_append(o, headers[i].value, v);
+        buf_append(o, "\r\n", 2);
     }
     if (!c->keep_alive)
         buf_str(o, "Connection: close\r\n");
     else if (llhttp_get_http_minor(&c->parser) == 0)
         buf_str(o, "Connection: keep-alive\r\n");
-    buf_str(o, "\r\n");
+    buf_append(o, "\r\n", 2);
     if (!no_body && !c->is_head)
         buf_append(o, body, body_len);
     return true;
@@ -262,7 +298,7 @@ static void access_log(struct conn *c, const char *method, const char *route, in
 /* Answers a request the layer refuses before any handler saw it, then closes. */
 void kith_http__respond_refusal(struct conn *c, int status, const char *code, const char *message)
 {
-    uv_timer_stop(&c->timer);
+    kith_http__timer_stop(c);
     c->keep_alive = false;
     char *json = kith_http__error_json(code, message, NULL);
     size_t len = strlen(json);

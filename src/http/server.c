@@ -63,20 +63,30 @@ void kith_http__set_state(struct conn *c, enum conn_state state)
     c->state = state;
 }
 
-/* Between requests a connection keeps no buffer, so that thousands of idle keep-alive clients
- * cost struct conn each (3.5 KiB), not the up to ~160 KiB their last request needed. The
- * next request allocates again; a pipelined burst keeps its buffers, since it is never idle
- * with input pending. */
+/* Between requests a connection keeps no input buffer and none of the others past
+ * KEEP_IDLE_BYTES, so that thousands of idle keep-alive clients cost struct conn (3.5 KiB) and
+ * at most 2 KiB of small buffers each, not the up to ~160 KiB their last request needed. The
+ * small ones (a redirect's URL, head fields and answer) are kept: allocating and freeing them
+ * again for every request of a keep-alive client cost a tenth of a redirect. A pipelined burst
+ * keeps every buffer, since it is never idle with input pending. */
+#define KEEP_IDLE_BYTES 512
+
+static void buf_release(struct kith_buf *b)
+{
+    if (b->cap > KEEP_IDLE_BYTES)
+        buf_free(b);
+}
+
 void kith_http__release_buffers(struct conn *c)
 {
     free(c->in);
     c->in = NULL;
     c->in_cap = c->in_off = c->in_len = 0;
-    buf_free(&c->url);
-    buf_free(&c->hdr);
+    buf_release(&c->url);
+    buf_release(&c->hdr);
     buf_free(&c->body);
-    buf_free(&c->path);
-    buf_free(&c->out);
+    buf_release(&c->path);
+    buf_release(&c->out);
 }
 
 void kith_http__conn_unref(struct conn *c)
@@ -85,6 +95,10 @@ void kith_http__conn_unref(struct conn *c)
         return;
     struct kith_http_server *srv = c->srv;
     kith_http__release_buffers(c);
+    buf_free(&c->url);
+    buf_free(&c->hdr);
+    buf_free(&c->path);
+    buf_free(&c->out);
     free(c);
     srv->live--;
     check_done(srv);
@@ -122,7 +136,16 @@ static void on_timer(uv_timer_t *t);
 
 void kith_http__timer_start(struct conn *c, uint32_t ms)
 {
-    uv_timer_start(&c->timer, on_timer, ms, 0);
+    c->deadline = uv_now(c->srv->loop) + ms;
+    if (!uv_is_active((uv_handle_t *)&c->timer) || c->timer_due > c->deadline) {
+        uv_timer_start(&c->timer, on_timer, ms, 0);
+        c->timer_due = c->deadline;
+    }
+}
+
+void kith_http__timer_stop(struct conn *c)
+{
+    c->deadline = 0; /* a timer still due finds no deadline and does nothing */
 }
 
 /* Reads while we can parse, or while there is room to buffer pipelined input; stops otherwise,
@@ -219,6 +242,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 static void on_timer(uv_timer_t *t)
 {
     struct conn *c = t->data;
+    if (c->deadline == 0)
+        return;
+    uint64_t now = uv_now(c->srv->loop);
+    if (now < c->deadline) { /* due for an earlier deadline since moved on */
+        uv_timer_start(&c->timer, on_timer, c->deadline - now, 0);
+        c->timer_due = c->deadline;
+        return;
+    }
+    c->deadline = 0;
     if (c->state == CONN_READING)
         kith_http__respond_refusal(c, 408, "request_timeout",
                                    "the request took too long to arrive");

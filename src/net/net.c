@@ -45,6 +45,21 @@ bool kith_net_addr_parse(const char *text, size_t len, struct kith_net_addr *out
 
 void kith_net_addr_format(const struct kith_net_addr *a, char out[KITH_NET_ADDR_MAX])
 {
+    if (a->family == 4) { /* dotted quad by hand: once per request behind a proxy */
+        size_t n = 0;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a->bytes[i];
+            if (i > 0)
+                out[n++] = '.';
+            if (v >= 100)
+                out[n++] = (char)('0' + v / 100);
+            if (v >= 10)
+                out[n++] = (char)('0' + v / 10 % 10);
+            out[n++] = (char)('0' + v % 10);
+        }
+        out[n] = '\0';
+        return;
+    }
     if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, out, KITH_NET_ADDR_MAX) == NULL)
         out[0] = '\0';
 }

@@ -28,6 +28,10 @@ struct kith_store_ops {
     enum kith_status (*update)(struct kith_tx *tx, const char *table, const char *id, json_t *set);
     enum kith_status (*query)(struct kith_tx *tx, enum kith_query q, json_t *args, json_t **out,
                               size_t max_rows, int64_t *changes);
+    /* NULL: kith_store_exec_rows packs the rows as JSON (kith_store_rows_as_json) */
+    enum kith_status (*exec_rows)(struct kith_tx *tx, enum kith_query q, const char *const *cols,
+                                  size_t n, kith_store_row_fn fill, const void *rows,
+                                  int64_t *changes);
 };
 
 struct kith_store {
@@ -37,6 +41,11 @@ struct kith_store {
 struct kith_tx {
     const struct kith_store_ops *ops;
 };
+
+/* kith_store_exec_rows the portable way: the rows as an array of JSON objects, run with q. */
+enum kith_status kith_store_rows_as_json(struct kith_tx *tx, enum kith_query q,
+                                         const char *const *cols, size_t n, kith_store_row_fn fill,
+                                         const void *rows, int64_t *changes);
 
 enum kith_status kith_sqlite_open(const char *path, struct kith_store **out, struct kith_err *err);
 enum kith_status kith_pgsql_open(const char *url, struct kith_store **out, struct kith_err *err);

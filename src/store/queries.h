@@ -131,8 +131,13 @@ static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
         "INSERT INTO click_hours (program, hour, channel, clicks) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (program, hour, channel) DO UPDATE"
         " SET clicks = click_hours.clicks + excluded.clicks",
-    [KITH_Q_PARTICIPANTS_ADD_CLICKS] = "UPDATE participants SET clicks = clicks + ?2 WHERE id = ?1"
-                                       " RETURNING clicks",
+    /* ... and whether the participant has an ask open past ?3 (their first click of the batch)
+     * that the clicks may answer: most have none, and their clicks then skip the asks (asks_open
+     * is on (participant, answer_by) WHERE answered_at IS NULL). */
+    [KITH_Q_PARTICIPANTS_ADD_CLICKS] =
+        "UPDATE participants SET clicks = clicks + ?2 WHERE id = ?1 RETURNING clicks,"
+        " CASE WHEN EXISTS (SELECT 1 FROM asks WHERE participant = ?1 AND answered_at IS NULL"
+        " AND answer_by > ?3) THEN 1 ELSE 0 END AS open_asks",
     [KITH_Q_COUNTS_ADD] = "INSERT INTO program_counts (program, participants_active, sharers)"
                           " VALUES (?, ?, ?) ON CONFLICT (program) DO UPDATE SET"
                           " participants_active = program_counts.participants_active"

@@ -20,6 +20,7 @@
 #include "store/jobs.h"
 #include "store/queries.h"
 #include "store/sqlbuild.h"
+#include "store/sqlite_rows.h"
 #include "store/sqlite_schema.h"
 
 #define STMT_CACHE 512
@@ -292,60 +293,28 @@ out:
     return rc;
 }
 
-/*
- * Batch inserts whose one argument is an array of row objects (the click batch): the shared SQL
- * hands the array to json_each as text, which costs a JSON text, its parse and a json_extract
- * per column. Here each row is bound straight from its object to a prepared one-row INSERT, in
- * the same transaction: same rows, same OR IGNORE, a fraction of the work.
- */
-static const struct {
-    enum kith_query q;
-    const char *sql;
-    const char *cols[12];
-} row_inserts[] = {
-    {KITH_Q_CLICKS_INSERT_MANY,
-     "INSERT OR IGNORE INTO clicks (id, program, participant, code, created_at, channel,"
-     " referrer_host, ip_hash, ua_hash, resource) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-     {"id", "program", "participant", "code", "created_at", "channel", "referrer_host", "ip_hash",
-      "ua_hash", "resource", NULL}},
-};
-
-static enum kith_status insert_rows(struct sq_tx *tx, size_t which, json_t *rows, int64_t *changes)
+/* For sqlite_rows.c: a statement by key (prepared from sql the first time), reset, with the
+ * job's savepoint made real; a SQLite result code as a status; a JSON value bound. */
+enum kith_status kith_sq_stmt(struct kith_tx *t, const char *key, const char *sql,
+                              sqlite3_stmt **out)
 {
-    struct sq_store *s = tx->s;
-    sqlite3_stmt *st = NULL;
-    enum kith_status rc = cache_find(s, row_inserts[which].sql, &st);
+    struct sq_tx *tx = (struct sq_tx *)t;
+    enum kith_status rc = cache_find(tx->s, key, out);
     if (rc == KITH_E_NOT_FOUND)
-        rc = cache_add(s, row_inserts[which].sql, row_inserts[which].sql, &st);
+        rc = cache_add(tx->s, key, sql, out);
     if (rc == KITH_OK)
         rc = materialize(tx);
-    if (rc != KITH_OK)
-        return rc;
-    int64_t n = 0;
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        for (int c = 0; row_inserts[which].cols[c]; c++) {
-            json_t *v = json_object_get(row, row_inserts[which].cols[c]);
-            if ((rc = bind_value(s, st, c + 1, v ? v : json_null())) != KITH_OK)
-                goto out;
-        }
-        int r = sqlite3_step(st);
-        if (r != SQLITE_DONE) {
-            rc = map_rc(s->db, r, "step");
-            goto out;
-        }
-        n += sqlite3_changes64(s->db);
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-    }
-    if (changes)
-        *changes = n;
-out:
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
     return rc;
+}
+
+enum kith_status kith_sq_status(struct kith_tx *t, int rc, const char *what)
+{
+    return map_rc(((struct sq_tx *)t)->s->db, rc, what);
+}
+
+enum kith_status kith_sq_bind(struct kith_tx *t, sqlite3_stmt *st, int i, json_t *v)
+{
+    return bind_value(((struct sq_tx *)t)->s, st, i, v);
 }
 
 static enum kith_status sq_query(struct kith_tx *t, enum kith_query q, json_t *args, json_t **out,
@@ -354,11 +323,9 @@ static enum kith_status sq_query(struct kith_tx *t, enum kith_query q, json_t *a
     struct sq_tx *tx = (struct sq_tx *)t;
     if ((unsigned)q >= KITH_Q_COUNT || kith_sqlite_sql[q] == NULL)
         return KITH_E_INTERNAL;
-    for (size_t i = 0; i < KITH_ARRAY_LEN(row_inserts); i++) {
-        if (row_inserts[i].q == q && out == NULL && json_array_size(args) == 1 &&
-            json_is_array(json_array_get(args, 0)))
-            return insert_rows(tx, i, json_array_get(args, 0), changes);
-    }
+    enum kith_status st;
+    if (out == NULL && kith_sq_rows_query(t, q, args, changes, &st))
+        return st;
     return run_sql(tx, q, kith_sqlite_sql[q], args, out, max_rows, changes);
 }
 
@@ -895,4 +862,5 @@ static const struct kith_store_ops sq_ops = {
     .lock = sq_lock,
     .update = sq_update,
     .query = sq_query,
+    .exec_rows = kith_sq_exec_rows,
 };

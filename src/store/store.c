@@ -130,6 +130,38 @@ enum kith_status kith_store_exec(struct kith_tx *tx, enum kith_query q, json_t *
     return tx->ops->query(tx, q, args, NULL, 0, changes);
 }
 
+enum kith_status kith_store_rows_as_json(struct kith_tx *tx, enum kith_query q,
+                                         const char *const *cols, size_t n, kith_store_row_fn fill,
+                                         const void *rows, int64_t *changes)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        struct kith_store_value v[KITH_STORE_ROW_COLS];
+        memset(v, 0, sizeof(v));
+        fill(rows, i, v);
+        json_t *row = json_object();
+        for (size_t c = 0; c < KITH_STORE_ROW_COLS && cols[c]; c++)
+            json_object_set_new(row, cols[c],
+                                v[c].is_num ? json_integer(v[c].num)
+                                : v[c].text ? json_string(v[c].text)
+                                            : json_null());
+        json_array_append_new(list, row);
+    }
+    json_t *args = json_pack("[o]", list);
+    enum kith_status st = tx->ops->query(tx, q, args, NULL, 0, changes);
+    json_decref(args);
+    return st;
+}
+
+enum kith_status kith_store_exec_rows(struct kith_tx *tx, enum kith_query q,
+                                      const char *const *cols, size_t n, kith_store_row_fn fill,
+                                      const void *rows, int64_t *changes)
+{
+    if (tx->ops->exec_rows)
+        return tx->ops->exec_rows(tx, q, cols, n, fill, rows, changes);
+    return kith_store_rows_as_json(tx, q, cols, n, fill, rows, changes);
+}
+
 const char *kith_query_name(enum kith_query q)
 {
     static const char *const names[KITH_Q_COUNT] = {

@@ -228,6 +228,56 @@ static enum kith_status click_batches(struct kith_tx *tx, void *arg)
     return KITH_OK;
 }
 
+/* The same batch from typed rows (kith_store_exec_rows): 70 rows (two 32-row statements on
+ * SQLite, then one row at a time), two of them ids already stored. */
+static const char *const typed_cols[] = {
+    "id",      "program", "participant", "code", "created_at", "channel", "referrer_host",
+    "ip_hash", "ua_hash", "resource",    NULL};
+
+static void typed_row(const void *rows, size_t i, struct kith_store_value *v)
+{
+    static char ids[70][16];
+    (void)rows;
+    snprintf(ids[i], sizeof(ids[i]), "clk_%zu", i < 2 ? i + 1 : i + 100);
+    v[0].text = ids[i];
+    v[1].text = "p";
+    v[2].text = "par_2";
+    v[3].text = "C-2";
+    v[4].is_num = true;
+    v[4].num = (int64_t)i * 10;
+    v[5].text = i % 2 ? "sms" : NULL;
+    v[9].text = i == 69 ? "guide" : NULL;
+}
+
+static enum kith_status typed_batches(struct kith_tx *tx, void *arg)
+{
+    (void)arg;
+    int64_t changes = -1;
+    CHECK_INT(kith_store_exec_rows(tx, KITH_Q_CLICKS_INSERT_MANY, typed_cols, 70, typed_row, NULL,
+                                   &changes),
+              KITH_OK);
+    CHECK_INT(changes, 68);
+    CHECK_INT(kith_store_exec_rows(tx, KITH_Q_CLICKS_INSERT_MANY, typed_cols, 70, typed_row, NULL,
+                                   &changes),
+              KITH_OK);
+    CHECK_INT(changes, 0);
+    json_t *row = NULL;
+    CHECK_INT(kith_store_get(tx, "clicks", "clk_169", &row), KITH_OK);
+    CHECK_STR(json_string_value(json_object_get(row, "channel")), "sms");
+    CHECK_STR(json_string_value(json_object_get(row, "resource")), "guide");
+    CHECK_INT(json_integer_value(json_object_get(row, "created_at")), 690);
+    json_decref(row);
+    CHECK_INT(kith_store_get(tx, "clicks", "clk_102", &row), KITH_OK);
+    CHECK(json_is_null(json_object_get(row, "channel")));
+    CHECK(json_is_null(json_object_get(row, "ip_hash")));
+    CHECK_STR(json_string_value(json_object_get(row, "participant")), "par_2");
+    json_decref(row);
+    CHECK_INT(kith_store_get(tx, "clicks", "clk_2", &row), KITH_OK); /* the first one stays */
+    CHECK_STR(json_string_value(json_object_get(row, "participant")), "par_1");
+    json_decref(row);
+    return KITH_OK;
+}
+
 static void test_lazy_savepoints_and_click_batches(void)
 {
     struct kith_store *s = NULL;
@@ -239,6 +289,7 @@ static void test_lazy_savepoints_and_click_batches(void)
     CHECK_INT(kith_store_run(s, bare_levels, NULL), KITH_OK);
     CHECK_INT(kith_store_run(s, check_bare, NULL), KITH_OK);
     CHECK_INT(kith_store_run(s, click_batches, NULL), KITH_OK);
+    CHECK_INT(kith_store_run(s, typed_batches, NULL), KITH_OK);
     kith_store_close(s);
 }
 
