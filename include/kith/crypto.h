@@ -36,6 +36,11 @@ void kith_crypto_random_token(const char *prefix, char out[64]);
  * and user agents (out holds KITH_CRYPTO_HASH_HEX bytes). */
 void kith_crypto_keyed_hash(const uint8_t key[KITH_CRYPTO_KEY_BYTES], const void *data, size_t len,
                             char out[KITH_CRYPTO_HASH_HEX]);
+/* SipHash-2-4 with 128-bit output (libsodium's crypto_shorthash_siphashx24) of data under a
+ * 16-byte key, as four 32-bit words: fast keyed indexes into fixed tables (kith/sketch.h). */
+#define KITH_CRYPTO_SHORTHASH_KEY_BYTES 16
+void kith_crypto_shorthash128(const uint8_t key[KITH_CRYPTO_SHORTHASH_KEY_BYTES], const void *data,
+                              size_t len, uint32_t out[4]);
 /* Unkeyed BLAKE2b-256 as lowercase hex: API key digests, request fingerprints. */
 void kith_crypto_hash(const void *data, size_t len, char out[KITH_CRYPTO_HASH_HEX]);
 

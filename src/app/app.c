@@ -49,7 +49,6 @@ static void on_drained(void *ctx)
     struct kith_app *a = ctx;
     kith_app_clicks_stop(a);
     kith_app_sweeper_stop(a);
-    kith_app_limits_stop(a);
     kith_app_deliver_stop(a);
     kith_app_fulfil_stop(a);
     uv_close((uv_handle_t *)&a->sigterm, kith_app_on_closed);
@@ -322,7 +321,6 @@ int kith_app_run(const struct kith_app_config *cfg)
     public_url(&a, cfg);
     kith_app_clicks_init(&a);
     kith_app_sweeper_init(&a);
-    kith_app_limits_start(&a);
     uv_signal_init(a.loop, &a.sigterm);
     uv_signal_init(a.loop, &a.sigint);
     a.sigterm.data = a.sigint.data = &a;

@@ -21,6 +21,7 @@
 #include "kith/http.h"
 #include "kith/hub.h"
 #include "kith/net.h"
+#include "kith/sketch.h"
 #include "kith/store.h"
 
 struct kith_app;
@@ -173,12 +174,11 @@ void kith_app_cors_clear(struct kith_app *a);
 #define KITH_APP_CLICK_CAP 30 /* counted clicks a minute from one address on one code */
 struct kith_app_limits {
     struct kith_net_cidrs *trusted; /* --trusted-proxies */
-    struct kith_app_limit *budgets; /* per address and route class, this minute */
-    struct kith_app_limit *caps;    /* per address and code, this minute */
-    size_t budget_count, cap_count;
-    uint64_t limited, capped, untracked;
-    uv_timer_t timer; /* drops past minutes */
-    bool timer_live;
+    /* Fixed-memory counts of this minute (kith/sketch.h, limits.c): per address and route class,
+     * and per address and code; keyed by a random per-process SipHash key. */
+    struct kith_sketch budgets, caps;
+    uint8_t sketch_key[KITH_CRYPTO_SHORTHASH_KEY_BYTES];
+    uint64_t limited, capped;
     /* The last client address hashed and its keyed hash: the budget and the click cap of one
      * request (and the next requests of the same client) hash it once (kith_app_client_hash). */
     char hashed_ip[64];
@@ -186,8 +186,6 @@ struct kith_app_limits {
 };
 enum kith_status kith_app_limits_init(struct kith_app *a, const struct kith_app_config *cfg,
                                       struct kith_err *err);
-void kith_app_limits_start(struct kith_app *a);
-void kith_app_limits_stop(struct kith_app *a);
 void kith_app_limits_dispose(struct kith_app *a);
 /* Sets req->client_ip and req->client_secure (trusted proxies, canonical form). */
 void kith_app_client(struct kith_app *a, struct kith_http_request *req);

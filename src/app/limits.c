@@ -5,29 +5,39 @@
  * Budgets are per client and per minute (fixed windows of the clock's minute, so the test clock
  * moves them): a public route past its budget answers 429 with Retry-After. Separately, the
  * redirect path counts at most KITH_APP_CLICK_CAP clicks a minute from one address on one code
- * (CONTRACT section 4): the rest are redirected with `ref` but not counted. Both tables hold a
- * keyed hash of the address, never the address, and are bounded: entries of past minutes are
- * dropped every minute, and a full table stops tracking new keys rather than growing.
+ * (CONTRACT section 4): the rest are redirected with `ref` but not counted.
+ *
+ * Both are counted in fixed memory that never fills: a count-min sketch each (kith/sketch.h,
+ * conservative update, cells tagged with their minute so past minutes read as 0 and are reset
+ * lazily), allocated once at start, with no allocation per request and no pruning pass. A key is
+ * (route class or 'c', the client address's keyed hash of kith_app_client_hash, code); its four
+ * cell indexes are one SipHash-2-4 (128-bit) under a random per-process key, so nobody outside
+ * can aim keys at one cell. Memory: the click cap 4 x 2^20 cells x 4 bytes = 16 MiB, the budgets
+ * 4 x 2^18 x 4 bytes = 4 MiB (one key per address and class, and limits of 60 and more, against
+ * the cap's one key per address and code and a limit of 30); calloc'd, so only touched pages
+ * are resident.
+ *
+ * What it promises: a count is never below the truth, so a budget or the cap is never missed,
+ * whatever the number of addresses. It is above the truth only when, in all four rows, the key
+ * shares its cell with another key of the same minute: with n distinct keys in a minute and w
+ * cells a row, about (n/w)^4 for a given key. For the cap (w = 2^20): n = 100,000 gives 8e-5,
+ * n = 10,000 gives 8e-9; for the budgets (w = 2^18) n = 10,000 gives 2e-6. Even a shared cell
+ * costs a key only the other keys' clicks in it (a legitimate key is stopped early only when
+ * those add up to the limit in every row). Minute tags repeat after 65,536 minutes, which can
+ * only over-count as well (kith/sketch.h).
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "app/app.h"
 #include "kith/clock.h"
 #include "kith/crypto.h"
 #include "kith/log.h"
+#include "kith/sketch.h"
 
-#define LIMIT_ENTRIES_MAX 200000
 #define MINUTE_MS 60000
-
-struct kith_app_limit {
-    char key[KITH_CRYPTO_HASH_HEX + 48]; /* "<class>:<address hash>[:<code>]" */
-    int64_t minute;
-    uint32_t count;
-    UT_hash_handle hh;
-};
+#define CAP_BITS 20    /* 4 x 2^20 cells: 16 MiB */
+#define BUDGET_BITS 18 /* 4 x 2^18 cells: 4 MiB */
 
 /* Budgets per client address and minute, by route class (docs/api/README.md, "Rate limits"). */
 static uint32_t budget_of(unsigned flags)
@@ -41,33 +51,25 @@ static uint32_t budget_of(unsigned flags)
     return 0;
 }
 
-static struct kith_app_limit *entry(struct kith_app_limits *l, struct kith_app_limit **table,
-                                    size_t *count, const char *key, int64_t minute)
+/* The cell indexes of key (prefix, address hash[, code]): "<prefix><hash>:<code>" under the
+ * per-process key (the hash is hex, so ':' cannot occur in it). A code longer than the buffer
+ * (no link code is) shares its first bytes' cells, which can only over-count. */
+static void key_cells(const struct kith_app_limits *l, char prefix, const char *ip_hash,
+                      const char *code, uint32_t idx[KITH_SKETCH_ROWS])
 {
-    struct kith_app_limit *e = NULL;
-    /* the key is hashed once, for the lookup and (a new address) the insert */
-    size_t len = strlen(key);
-    unsigned hv;
-    HASH_VALUE(key, len, hv);
-    HASH_FIND_BYHASHVALUE(hh, *table, key, len, hv, e);
-    if (e == NULL) {
-        if (*count >= LIMIT_ENTRIES_MAX) {
-            l->untracked++;
-            return NULL; /* bounded: an attacker with endless addresses gets no memory */
-        }
-        e = calloc(1, sizeof(*e));
-        if (e == NULL)
-            abort();
-        kith_strlcpy(e->key, key, sizeof(e->key));
-        e->minute = minute;
-        HASH_ADD_BYHASHVALUE(hh, *table, key, len, hv, e);
-        (*count)++;
+    char buf[KITH_CRYPTO_HASH_HEX + 128];
+    size_t n = strnlen(ip_hash, KITH_CRYPTO_HASH_HEX - 1);
+    buf[0] = prefix;
+    memcpy(buf + 1, ip_hash, n);
+    n++;
+    if (code) {
+        size_t m = strnlen(code, sizeof(buf) - n - 1);
+        buf[n++] = ':';
+        memcpy(buf + n, code, m);
+        n += m;
     }
-    if (e->minute != minute) {
-        e->minute = minute;
-        e->count = 0;
-    }
-    return e;
+    _Static_assert(KITH_SKETCH_ROWS == 4, "one 128-bit hash: four 32-bit indexes");
+    kith_crypto_shorthash128(l->sketch_key, buf, n, idx);
 }
 
 void kith_app_client(struct kith_app *a, struct kith_http_request *req)
@@ -90,23 +92,6 @@ const char *kith_app_client_hash(struct kith_app *a, const struct kith_http_requ
     return l->hashed;
 }
 
-/* "<prefix><a>[:<b>]" into key (sizeof the entries' key), without printf. */
-static void make_key(char *key, char prefix, const char *a, const char *b)
-{
-    size_t cap = sizeof(((struct kith_app_limit *)0)->key), n = 0;
-    key[n++] = prefix;
-    key[n++] = ':';
-    for (; *a && n + 1 < cap; a++)
-        key[n++] = *a;
-    if (b) {
-        if (n + 1 < cap)
-            key[n++] = ':';
-        for (; *b && n + 1 < cap; b++)
-            key[n++] = *b;
-    }
-    key[n] = '\0';
-}
-
 bool kith_app_budget_take(struct kith_app *a, struct kith_http_request *req, unsigned flags,
                           int *retry_after_s)
 {
@@ -114,61 +99,32 @@ bool kith_app_budget_take(struct kith_app *a, struct kith_http_request *req, uns
     if (budget == 0)
         return true;
     struct kith_app_limits *l = &a->limits;
-    char key[sizeof(((struct kith_app_limit *)0)->key)];
+    uint32_t idx[KITH_SKETCH_ROWS];
     /* the route class as one character (its bits are 8, 16 and 32) */
-    make_key(key, "01234567"[((flags & KITH_APP_ROUTE_LIMITS) >> 3) & 7],
-             kith_app_client_hash(a, req), NULL);
+    key_cells(l, "01234567"[((flags & KITH_APP_ROUTE_LIMITS) >> 3) & 7],
+              kith_app_client_hash(a, req), NULL, idx);
     int64_t now = kith_clock_now_ms(), minute = now / MINUTE_MS;
-    struct kith_app_limit *e = entry(l, &l->budgets, &l->budget_count, key, minute);
-    if (e == NULL)
-        return true;
-    if (e->count >= budget) {
+    if (!kith_sketch_take(&l->budgets, idx, minute, budget)) {
         l->limited++;
         *retry_after_s = (int)((minute + 1) * MINUTE_MS - now + 999) / 1000;
         if (*retry_after_s < 1)
             *retry_after_s = 1;
         return false;
     }
-    e->count++;
     return true;
 }
 
 bool kith_app_click_capped(struct kith_app *a, const char *ip_hash, const char *code)
 {
     struct kith_app_limits *l = &a->limits;
-    char key[sizeof(((struct kith_app_limit *)0)->key)];
-    make_key(key, 'c', ip_hash, code);
+    uint32_t idx[KITH_SKETCH_ROWS];
+    key_cells(l, 'c', ip_hash, code, idx);
     int64_t minute = kith_clock_now_ms() / MINUTE_MS;
-    struct kith_app_limit *e = entry(l, &l->caps, &l->cap_count, key, minute);
-    if (e == NULL)
-        return false;
-    if (e->count >= KITH_APP_CLICK_CAP) {
+    if (!kith_sketch_take(&l->caps, idx, minute, KITH_APP_CLICK_CAP)) {
         l->capped++;
         return true;
     }
-    e->count++;
     return false;
-}
-
-static void prune(struct kith_app_limit **table, size_t *count, int64_t minute)
-{
-    struct kith_app_limit *e, *t;
-    HASH_ITER(hh, *table, e, t)
-    {
-        if (e->minute < minute) {
-            HASH_DEL(*table, e);
-            free(e);
-            (*count)--;
-        }
-    }
-}
-
-static void on_prune(uv_timer_t *t)
-{
-    struct kith_app *a = t->data;
-    int64_t minute = kith_clock_now_ms() / MINUTE_MS;
-    prune(&a->limits.budgets, &a->limits.budget_count, minute);
-    prune(&a->limits.caps, &a->limits.cap_count, minute);
 }
 
 static void prom_section(struct kith_app *a, FILE *out)
@@ -179,10 +135,10 @@ static void prom_section(struct kith_app *a, FILE *out)
             "# HELP kith_clicks_capped_total Clicks over the per-address cap (redirected, not "
             "counted).\n"
             "# TYPE kith_clicks_capped_total counter\nkith_clicks_capped_total %llu\n"
-            "# HELP kith_limit_entries Addresses tracked for budgets and the click cap.\n"
-            "# TYPE kith_limit_entries gauge\nkith_limit_entries %zu\n",
+            "# HELP kith_limit_sketch_bytes Fixed memory counting the budgets and the click cap.\n"
+            "# TYPE kith_limit_sketch_bytes gauge\nkith_limit_sketch_bytes %zu\n",
             (unsigned long long)a->limits.limited, (unsigned long long)a->limits.capped,
-            a->limits.budget_count + a->limits.cap_count);
+            kith_sketch_bytes(&a->limits.budgets) + kith_sketch_bytes(&a->limits.caps));
 }
 
 enum kith_status kith_app_limits_init(struct kith_app *a, const struct kith_app_config *cfg,
@@ -195,31 +151,21 @@ enum kith_status kith_app_limits_init(struct kith_app *a, const struct kith_app_
     if (kith_net_cidrs_count(a->limits.trusted) > 0)
         kith_log_info("server", "msg=\"behind trusted proxies\" ranges=%zu",
                       kith_net_cidrs_count(a->limits.trusted));
+    if (!kith_sketch_init(&a->limits.budgets, BUDGET_BITS) ||
+        !kith_sketch_init(&a->limits.caps, CAP_BITS)) {
+        kith_sketch_free(&a->limits.budgets);
+        return kith_err_set(err, KITH_E_INTERNAL, NULL, "out of memory for the rate limits");
+    }
+    kith_crypto_random(a->limits.sketch_key, sizeof(a->limits.sketch_key));
     kith_app_prom_register(a, prom_section);
     return KITH_OK;
 }
 
-void kith_app_limits_start(struct kith_app *a)
-{
-    uv_timer_init(a->loop, &a->limits.timer);
-    a->limits.timer.data = a;
-    a->limits.timer_live = true;
-    uv_timer_start(&a->limits.timer, on_prune, MINUTE_MS, MINUTE_MS);
-}
-
-void kith_app_limits_stop(struct kith_app *a)
-{
-    if (!a->limits.timer_live)
-        return;
-    a->limits.timer_live = false;
-    uv_timer_stop(&a->limits.timer);
-    uv_close((uv_handle_t *)&a->limits.timer, kith_app_on_closed);
-}
-
 void kith_app_limits_dispose(struct kith_app *a)
 {
-    prune(&a->limits.budgets, &a->limits.budget_count, INT64_MAX);
-    prune(&a->limits.caps, &a->limits.cap_count, INT64_MAX);
+    kith_sketch_free(&a->limits.budgets);
+    kith_sketch_free(&a->limits.caps);
+    kith_crypto_wipe(a->limits.sketch_key, sizeof(a->limits.sketch_key));
     kith_net_cidrs_destroy(a->limits.trusted);
     a->limits.trusted = NULL;
 }

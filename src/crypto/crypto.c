@@ -10,6 +10,9 @@
 
 #include "kith/crypto.h"
 
+_Static_assert(KITH_CRYPTO_SHORTHASH_KEY_BYTES == crypto_shorthash_siphashx24_KEYBYTES,
+               "SipHash key size");
+
 enum kith_status kith_crypto_init(struct kith_err *err)
 {
     if (sodium_init() < 0)
@@ -105,6 +108,14 @@ void kith_crypto_keyed_hash(const uint8_t key[KITH_CRYPTO_KEY_BYTES], const void
     uint8_t h[16];
     crypto_generichash(h, sizeof(h), data, len, key, KITH_CRYPTO_KEY_BYTES);
     sodium_bin2hex(out, KITH_CRYPTO_HASH_HEX, h, sizeof(h));
+}
+
+void kith_crypto_shorthash128(const uint8_t key[KITH_CRYPTO_SHORTHASH_KEY_BYTES], const void *data,
+                              size_t len, uint32_t out[4])
+{
+    uint8_t h[crypto_shorthash_siphashx24_BYTES];
+    crypto_shorthash_siphashx24(h, data, len, key);
+    memcpy(out, h, sizeof(h));
 }
 
 void kith_crypto_hash(const void *data, size_t len, char out[KITH_CRYPTO_HASH_HEX])

@@ -58,6 +58,43 @@ class ProxyLimitsTest(KithTestCase):
         m = s.get("/metrics", key=None)
         self.assertRegex(m.raw.decode(), r"kith_clicks_capped_total \d+")
 
+    def capped_total(self):
+        m = re.search(r"^kith_clicks_capped_total (\d+)$", self.s.get("/metrics", key=None).raw.decode(), re.M)
+        return int(m.group(1))
+
+    def test_click_cap_from_many_addresses_exact(self):
+        """The cap is counted in a fixed sketch (src/app/limits.c): 40 addresses, 31 visits each
+        in one minute, exactly 30 counted for each; a minute later each counts again."""
+        s = self.s
+        code = self.ann["code"]
+        s.clock_set(s.clock_now().strftime("%Y-%m-%dT%H:%M:00Z"))  # the start of a minute
+        capped0 = self.capped_total()
+        addrs = ["198.51.%d.%d" % (200 + i // 20, 1 + i % 20) for i in range(40)]
+        with Conn(s) as c:
+            for rnd in range(31):
+                for a in addrs:
+                    r = c.request("GET", "/r/" + code, headers=dict(UA, **{"X-Forwarded-For": a}), key=None)
+                    self.assertStatus(r, 302)
+                    self.assertIn("ref=" + code, r.headers["location"])
+                    if rnd < 30:
+                        self.assertIsNotNone(cookie_of(r), "visit %d from %s counts" % (rnd + 1, a))
+                    else:
+                        self.assertIsNone(cookie_of(r), "visit 31 from %s is over the cap" % a)
+        self.assertEqual(self.capped_total() - capped0, 40)
+        s.clock_advance(1)  # the click batch is written
+        self.assertEqual(self.clicks_counted(), 30 * 40)
+        s.clock_advance(60)  # a new minute: every address counts again
+        with Conn(s) as c:
+            for a in addrs:
+                r = c.request("GET", "/r/" + code, headers=dict(UA, **{"X-Forwarded-For": a}), key=None)
+                self.assertIsNotNone(cookie_of(r), "a new minute counts %s again" % a)
+        s.clock_advance(1)
+        self.assertEqual(self.clicks_counted(), 30 * 40 + 40)
+        self.assertEqual(self.capped_total() - capped0, 40)
+        m = s.get("/metrics", key=None).raw.decode()
+        self.assertNotIn("kith_limit_entries", m)
+        self.assertRegex(m, r"kith_limit_sketch_bytes %d" % (4 * 4 * (1 << 20) + 4 * 4 * (1 << 18)))
+
     def test_public_budget_answers_429_with_retry_after(self):
         s = self.s
         s.clock_set(s.clock_now().strftime("%Y-%m-%dT%H:%M:00Z"))  # the start of a minute

@@ -1,0 +1,44 @@
+/*
+ * sketch.h: per-minute counting in fixed memory (a count-min sketch with conservative update).
+ * KITH_SKETCH_ROWS rows of 2^bits cells, allocated once; a cell is a 16-bit minute tag and a
+ * 16-bit count, so a cell last written in another minute reads as 0 and is reset by the next
+ * write to it: no clearing pass, no timer, no allocation after init. A key is given as its
+ * KITH_SKETCH_ROWS cell indexes (the caller hashes it with a keyed hash, kith/crypto.h).
+ *
+ * What it promises: an estimate is never below the true count of the key this minute (so a limit
+ * is never missed), and it is above it only when, in every row, another key of the same minute
+ * shares the key's cell. With n distinct keys in a minute and w = 2^bits, a key's cell in one
+ * row is shared with probability about 1 - (1 - 1/w)^(n-1) ~ n/w, so in all rows about
+ * (n/w)^ROWS. Tags repeat after 65,536 minutes (45.5 days): a cell untouched for exactly a
+ * multiple of that reads its old count, which can only over-count too.
+ */
+#ifndef KITH_SKETCH_H
+#define KITH_SKETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KITH_SKETCH_ROWS 4
+#define KITH_SKETCH_COUNT_MAX 0xffffu
+
+struct kith_sketch {
+    uint32_t *cells; /* rows x 2^bits; tag << 16 | count */
+    uint32_t mask;   /* 2^bits - 1 */
+};
+
+/* Allocates 4 x 2^bits x 4 bytes (zeroed; pages become resident as they are used). False when
+ * memory runs short or bits is not in 1..28. */
+bool kith_sketch_init(struct kith_sketch *s, unsigned bits);
+void kith_sketch_free(struct kith_sketch *s);
+size_t kith_sketch_bytes(const struct kith_sketch *s);
+
+/* The key's count in minute (an over-estimate, never under). */
+uint32_t kith_sketch_count(const struct kith_sketch *s, const uint32_t idx[KITH_SKETCH_ROWS],
+                           int64_t minute);
+/* Counts one for the key in minute unless its count has reached limit (at most
+ * KITH_SKETCH_COUNT_MAX): true when counted, false (nothing changed) when at the limit. */
+bool kith_sketch_take(struct kith_sketch *s, const uint32_t idx[KITH_SKETCH_ROWS], int64_t minute,
+                      uint32_t limit);
+
+#endif
