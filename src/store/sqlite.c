@@ -73,6 +73,7 @@ struct sq_store {
     sqlite3_stmt *sp[3][SP_DEPTH_MAX + 1]; /* SAVEPOINT, RELEASE, ROLLBACK TO, by depth */
     sqlite3_stmt *txs[3];                  /* BEGIN IMMEDIATE, COMMIT, ROLLBACK */
     bool dirty;                            /* the open transaction has run a write */
+    bool clean_gap; /* a bare undo could not begin again, and nothing of the batch is lost */
     /*
      * Pipelined durability (kith_store_set_pipelined): commits run with synchronous=NORMAL and a
      * second thread fdatasync()s the log before any job of the batch is answered, so the next
@@ -524,8 +525,10 @@ static enum kith_status sq_tx_savepoint(struct kith_tx *t)
         return KITH_E_INTERNAL;
     }
     tx->depth++;
-    if (!tx->s->dirty && tx->bare == tx->depth - 1)
-        tx->bare = tx->depth;
+    /* Only a job's own level is ever bare: undoing it ends the job, so nothing reads on after
+     * the transaction was begun again. */
+    if (!tx->s->dirty && tx->depth == 1)
+        tx->bare = 1;
     else if (tx->pending == 0)
         tx->pending = tx->depth;
     return KITH_OK;
@@ -544,9 +547,13 @@ static enum kith_status close_level(struct sq_tx *tx, bool undo)
         tx->bare = d - 1;
         if (!undo || !tx->s->dirty)
             return KITH_OK;
-        st = tx_cmd(tx->s, TX_ROLLBACK);
-        if (st == KITH_OK)
+        /* SQLite may have rolled back by itself already (a full disk, I/O). */
+        if (!sqlite3_get_autocommit(tx->s->db))
+            st = tx_cmd(tx->s, TX_ROLLBACK);
+        if (st == KITH_OK) {
             st = begin(tx->s);
+            tx->s->clean_gap = st != KITH_OK;
+        }
         return st;
     }
     if (tx->pending != 0 && d >= tx->pending) {
@@ -599,6 +606,7 @@ static void run_job(struct sq_store *s, struct kith_job *j)
 
 static void run_batch(struct sq_store *s, struct kith_job *batch)
 {
+    s->clean_gap = false;
     enum kith_status st = begin(s);
     if (st != KITH_OK) {
         for (struct kith_job *j = batch; j; j = j->next)
@@ -607,6 +615,19 @@ static void run_batch(struct sq_store *s, struct kith_job *batch)
     }
     for (struct kith_job *j = batch; j; j = j->next) {
         run_job(s, j);
+        if (s->clean_gap) {
+            /* The first writer of the batch failed and its undo gave up the write lock, which
+             * another process (kith import) took: nothing else was written yet, so the jobs
+             * after it wait for a new transaction instead of failing with this one. */
+            s->clean_gap = false;
+            if (j->next == NULL)
+                return;
+            if (begin(s) == KITH_OK)
+                continue;
+            for (struct kith_job *k = j->next; k; k = k->next)
+                k->st = KITH_E_UNAVAILABLE;
+            return;
+        }
         /* Some failures (full disk, I/O) make SQLite roll the whole transaction back by itself:
          * nothing of this batch will commit, so no later job may run outside it. */
         if (sqlite3_get_autocommit(s->db)) {
