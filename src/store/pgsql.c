@@ -21,6 +21,7 @@
 #include "store/jobs.h"
 #include "store/pgsql_counters.h"
 #include "store/pgsql_schema.h"
+#include "store/pgsql_text.h"
 #include "store/queries.h"
 #include "store/sqlbuild.h"
 
@@ -29,6 +30,7 @@
 #define PG_RETRIES 3
 #define PG_BATCH 32 /* jobs per transaction at most */
 #define PG_PENDING 64
+#define PG_LEVELS 64 /* savepoint levels a job may open */
 /*
  * A job after the first in a batch waits this long for a row lock, then is rolled back (its
  * savepoint) and run again at the head of the next transaction. Waiting longer while holding the
@@ -46,6 +48,7 @@
 struct pg_stmt {
     char *sql; /* the named query's or generated statement's original text */
     char name[16];
+    bool reads; /* it only reads (kith_pgsql_only_reads) */
 };
 
 struct pg_conn {
@@ -62,10 +65,28 @@ struct pg_conn {
     bool broken; /* the connection is out of step: reopen it before the next transaction */
 };
 
+/*
+ * Savepoints are lazy, as on SQLite. A level the engine opens (the job's, the call's, the new
+ * participant's...) costs nothing until a statement needs it; then one real SAVEPOINT, queued
+ * with that statement, stands for every level opened since the last one, and when nothing has
+ * changed since the newest real savepoint (only reads ran), that one stands for them. The job's
+ * level needs its savepoint before its first statement, whatever it is: in PostgreSQL an error
+ * aborts the transaction, and the batch's other jobs must survive it. A nested level needs it
+ * only before a statement that can change what a rollback undoes (a write, a row lock, SET; in
+ * a careful run, any statement). Names are unique in the transaction (sp1, sp2...), so nothing
+ * is ever released: the savepoints a level leaves behind commit with the transaction, and a
+ * rollback of an outer level takes them away. A nested level that never got one and is rolled
+ * back after an error cannot go back to where it started unless nothing changed since the
+ * newest savepoint; then the job runs again carefully (redo), as for a refused bare write.
+ */
 struct pg_tx {
     struct kith_tx base;
     struct pg_conn *c;
-    int depth;
+    int depth;                /* levels open */
+    int pending;              /* the lowest level opened since the last real savepoint, or 0 */
+    int owner[PG_LEVELS + 1]; /* level -> the real savepoint it rolls back to */
+    int nsp;                  /* real savepoints taken in this transaction */
+    int same;                 /* the real savepoint nothing has changed since, or 0 */
     bool failed;  /* the connection broke or the transaction aborted: the job must fail */
     bool retry;   /* a serialization failure or deadlock: run the job again */
     bool careful; /* every write under its own savepoint (the job's second run, see run_sql) */
@@ -109,71 +130,6 @@ static enum kith_status pg_connect(struct pg_store *s, struct pg_conn *c)
     }
     PQclear(PQexec(c->conn, "SET client_min_messages = warning"));
     return KITH_OK;
-}
-
-/*
- * A one-row INSERT ... VALUES without a conflict clause of its own: on PostgreSQL it gains
- * ON CONFLICT DO NOTHING, so a unique refusal is "no row inserted" (KITH_E_CONSTRAINT) and
- * leaves the transaction usable, with no savepoint around it.
- */
-static bool refusable(const char *sql)
-{
-    return strncmp(sql, "INSERT INTO", 11) == 0 && strstr(sql, " VALUES (") != NULL &&
-           strstr(sql, "ON CONFLICT") == NULL && strstr(sql, "SELECT") == NULL &&
-           strstr(sql, "), (") == NULL && strstr(sql, "),(") == NULL;
-}
-
-/* `?` and `?N` become `$N`; the word rowid becomes seq; INSERT OR IGNORE and refusable inserts
- * gain ON CONFLICT DO NOTHING (before any RETURNING). */
-static char *translate(const char *sql)
-{
-    bool refuse = refusable(sql);
-    struct kith_buf out = {0};
-    int next = 1;
-    bool ignore = strncmp(sql, "INSERT OR IGNORE INTO", 21) == 0;
-    kith_buf_reserve(&out, strlen(sql) * 2 + 64);
-    if (ignore) {
-        kith_buf_str(&out, "INSERT ");
-        sql += 17; /* "INTO ..." after "INSERT OR IGNORE " */
-    }
-    for (const char *p = sql; *p; p++) {
-        if (*p == '?') {
-            int num = 0;
-            while (p[1] >= '0' && p[1] <= '9') {
-                num = num * 10 + (p[1] - '0');
-                p++;
-            }
-            if (num == 0)
-                num = next++;
-            kith_buf_printf(&out, "$%d", num);
-            /* "$2 IS NULL" alone tells PostgreSQL nothing of $2's type: optional filters are
-             * text. */
-            if (strncmp(p + 1, " IS NULL", 8) == 0 || strncmp(p + 1, " IS NOT NULL", 12) == 0)
-                kith_buf_str(&out, "::text");
-            continue;
-        }
-        if (strncmp(p, "rowid", 5) == 0 &&
-            (p == sql || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z')))) {
-            kith_buf_str(&out, "seq");
-            p += 4;
-            continue;
-        }
-        kith_buf_append(&out, p, 1);
-    }
-    if (ignore)
-        kith_buf_str(&out, " ON CONFLICT DO NOTHING");
-    char *text = kith_buf_take(&out);
-    if (refuse) {
-        struct kith_buf with = {0};
-        char *ret = strstr(text, " RETURNING ");
-        size_t head = ret ? (size_t)(ret - text) : strlen(text);
-        kith_buf_append(&with, text, head);
-        kith_buf_str(&with, " ON CONFLICT DO NOTHING");
-        kith_buf_str(&with, text + head);
-        free(text);
-        text = kith_buf_take(&with);
-    }
-    return text;
 }
 
 /* PostgreSQL's own statement where it differs, else the shared one (translated when prepared). */
@@ -312,15 +268,15 @@ static enum kith_status plain(struct pg_tx *tx, const char *sql)
     return st;
 }
 
-static const char *prepared(struct pg_tx *tx, enum kith_query q, const char *sql,
-                            enum kith_status *st)
+static const struct pg_stmt *prepared(struct pg_tx *tx, enum kith_query q, const char *sql,
+                                      enum kith_status *st)
 {
     struct pg_conn *c = tx->c;
     if (q < KITH_Q_COUNT && c->named[q] > 0)
-        return c->stmts[c->named[q] - 1].name;
+        return &c->stmts[c->named[q] - 1];
     for (int i = 0; q == KITH_Q_COUNT && i < c->nstmts; i++) {
         if (strcmp(c->stmts[i].sql, sql) == 0)
-            return c->stmts[i].name;
+            return &c->stmts[i];
     }
     if (c->nstmts == PG_STMTS) {
         kith_log_error("store", "msg=\"statement cache full\"");
@@ -329,7 +285,7 @@ static const char *prepared(struct pg_tx *tx, enum kith_query q, const char *sql
     }
     struct pg_stmt *p = &c->stmts[c->nstmts];
     snprintf(p->name, sizeof(p->name), "k%d", c->nstmts);
-    char *text = translate(sql);
+    char *text = kith_pgsql_translate(sql);
     PGresult *res = PQprepare(c->conn, p->name, text, 0, NULL);
     free(text);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -341,10 +297,27 @@ static const char *prepared(struct pg_tx *tx, enum kith_query q, const char *sql
     p->sql = strdup(sql);
     if (p->sql == NULL)
         abort();
+    p->reads = kith_pgsql_only_reads(sql);
     c->nstmts++;
     if (q < KITH_Q_COUNT)
         c->named[q] = c->nstmts;
-    return p->name;
+    return p;
+}
+
+/* Before a statement: the real savepoint the levels opened since the last one need, if any. */
+static void materialize(struct pg_tx *tx, bool reads)
+{
+    if (tx->pending == 0 || (reads && tx->pending > 1 && !tx->careful))
+        return;
+    if (tx->same == 0) {
+        char sql[48];
+        snprintf(sql, sizeof(sql), "SAVEPOINT sp%d", ++tx->nsp);
+        defer(tx, sql);
+        tx->same = tx->nsp;
+    }
+    for (int d = tx->pending; d <= tx->depth; d++)
+        tx->owner[d] = tx->same;
+    tx->pending = 0;
 }
 
 static json_t *value_json(PGresult *res, int row, int col)
@@ -377,9 +350,10 @@ static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char 
     enum kith_status st = KITH_OK;
     if (tx->failed)
         return KITH_E_UNAVAILABLE;
-    const char *name = prepared(tx, q, sql, &st);
-    if (name == NULL)
+    const struct pg_stmt *ps = prepared(tx, q, sql, &st);
+    if (ps == NULL)
         return st;
+    const char *name = ps->name;
     size_t n = json_array_size(args);
     const char *values[64];
     char *owned[64];
@@ -427,7 +401,10 @@ static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char 
      */
     bool write = strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
                  strncmp(sql, "DELETE", 6) == 0;
-    bool refuse = refusable(sql), guard = write && tx->careful;
+    bool refuse = kith_pgsql_refusable(sql), guard = write && tx->careful;
+    materialize(tx, ps->reads);
+    if (!ps->reads)
+        tx->same = 0;
     if (guard)
         defer(tx, "SAVEPOINT stmt");
     PGresult *res = exchange(tx, name, (int)n, (const char *const *)values, &st);
@@ -538,59 +515,63 @@ static enum kith_status pg_update(struct kith_tx *t, const char *table, const ch
     return st;
 }
 
-static void sp_name(char *out, size_t size, const char *verb, int depth)
-{
-    snprintf(out, size, "%s sp%d", verb, depth);
-}
-
-/* A savepoint costs nothing until a statement runs under it: it is queued with that statement. */
 static enum kith_status pg_savepoint(struct kith_tx *t)
 {
     struct pg_tx *tx = (struct pg_tx *)t;
-    char sql[48];
-    sp_name(sql, sizeof(sql), "SAVEPOINT", ++tx->depth);
-    defer(tx, sql);
+    if (tx->depth >= PG_LEVELS) {
+        kith_log_error("store", "msg=\"savepoints nested too deep\" depth=%d", tx->depth);
+        return KITH_E_INTERNAL;
+    }
+    tx->owner[++tx->depth] = 0;
+    if (tx->pending == 0)
+        tx->pending = tx->depth;
     return KITH_OK;
 }
 
-/* True (and dequeued) when the savepoint at depth was never sent: nothing ran under it. */
-static bool unsent(struct pg_tx *tx, int depth)
+/* Closes the innermost level; true (and *sp = 0) when it never got a real savepoint. */
+static bool close_level(struct pg_tx *tx, int *sp)
 {
-    struct pg_conn *c = tx->c;
-    char sql[48];
-    sp_name(sql, sizeof(sql), "SAVEPOINT", depth);
-    if (c->npending == 0 || strcmp(c->pending[c->npending - 1], sql) != 0)
+    int d = tx->depth--;
+    *sp = tx->owner[d];
+    if (tx->pending == 0 || d < tx->pending)
         return false;
-    c->npending--;
+    if (tx->pending > tx->depth)
+        tx->pending = 0;
+    *sp = 0;
     return true;
 }
 
+/* What a level wrote stays: its savepoint, if it has one, commits with the transaction. */
 static enum kith_status pg_release(struct kith_tx *t)
 {
     struct pg_tx *tx = (struct pg_tx *)t;
-    char sql[48];
-    int depth = tx->depth--;
-    if (unsent(tx, depth))
+    int sp;
+    if (close_level(tx, &sp))
         return KITH_OK;
-    if (tx->failed)
-        return KITH_E_UNAVAILABLE; /* an aborted transaction releases nothing */
-    sp_name(sql, sizeof(sql), "RELEASE SAVEPOINT", depth);
-    defer(tx, sql);
-    return KITH_OK;
+    return tx->failed ? KITH_E_UNAVAILABLE : KITH_OK; /* an aborted transaction keeps nothing */
 }
 
 static enum kith_status pg_rollback(struct kith_tx *t)
 {
     struct pg_tx *tx = (struct pg_tx *)t;
-    char sql[96];
-    int depth = tx->depth--;
-    if (unsent(tx, depth))
-        return KITH_OK; /* nothing ran under it; an abort before it stays (tx->failed) */
-    snprintf(sql, sizeof(sql), "ROLLBACK TO SAVEPOINT sp%d", depth);
+    char sql[48];
+    int sp;
+    if (close_level(tx, &sp)) {
+        /* Only reads ran since the level opened: nothing to undo, unless one of them failed
+         * and aborted the transaction. Then the newest savepoint takes it back to where the
+         * level started if nothing changed since it; otherwise the job runs again, carefully. */
+        if (!tx->failed)
+            return KITH_OK;
+        if (tx->same == 0) {
+            tx->redo = true;
+            return KITH_E_UNAVAILABLE;
+        }
+        sp = tx->same;
+    }
+    snprintf(sql, sizeof(sql), "ROLLBACK TO SAVEPOINT sp%d", sp);
     if (!tx->failed) {
         defer(tx, sql);
-        sp_name(sql, sizeof(sql), "RELEASE SAVEPOINT", depth);
-        defer(tx, sql);
+        tx->same = sp;
         return KITH_OK;
     }
     /* Aborted: whatever was queued since the failure was never run, and the rollback takes the
@@ -600,12 +581,10 @@ static enum kith_status pg_rollback(struct kith_tx *t)
         return KITH_E_UNAVAILABLE;
     tx->failed = false;
     enum kith_status st = plain(tx, sql);
-    if (st == KITH_OK) {
-        sp_name(sql, sizeof(sql), "RELEASE SAVEPOINT", depth);
-        defer(tx, sql);
-    } else {
+    if (st == KITH_OK)
+        tx->same = sp;
+    else
         tx->failed = true;
-    }
     return st;
 }
 
@@ -686,6 +665,7 @@ static void run_batch(struct pg_conn *c, struct kith_job *first)
             struct kith_job *j = todo[i];
             if (nheld > 0 && !timed) {
                 defer(&tx, PG_BATCH_LOCK_TIMEOUT);
+                tx.same = 0; /* a later job's rollback must not undo it */
                 timed = true;
             }
             /* A lock timeout costs a try only to a job that could wait (nothing held before
