@@ -721,6 +721,23 @@ static void conn_main(void *arg)
     }
 }
 
+/*
+ * Tables holding rows that were never analyzed (a new database, an import) have no statistics
+ * yet, and a statement prepared then keeps the plan it got: the lookup of a person by external
+ * id went through (program, email_norm) and read every participant of the program. Analyzed
+ * once here, by the instance that holds the migration lock, before any statement is prepared.
+ */
+static void analyze_new(PGconn *conn)
+{
+    PGresult *res = PQexec(conn, "SELECT format('ANALYZE %I', c.relname) FROM pg_class c"
+                                 " WHERE c.relnamespace = current_schema()::regnamespace"
+                                 " AND c.relkind = 'r' AND c.reltuples < 0"
+                                 " AND pg_relation_size(c.oid) > 0");
+    for (int i = 0; PQresultStatus(res) == PGRES_TUPLES_OK && i < PQntuples(res); i++)
+        PQclear(PQexec(conn, PQgetvalue(res, i, 0)));
+    PQclear(res);
+}
+
 static enum kith_status migrate(struct pg_store *s, struct kith_err *err)
 {
     struct pg_tx tx = {.base = {&pg_ops}, .c = &s->conns[0]};
@@ -750,6 +767,8 @@ static enum kith_status migrate(struct pg_store *s, struct kith_err *err)
         }
         kith_log_info("store", "msg=migrated backend=postgresql version=%d", v + 1);
     }
+    if (st == KITH_OK)
+        analyze_new(tx.c->conn);
     tx.failed = false;
     plain(&tx, "SELECT pg_advisory_unlock(7283172)");
     if (st == KITH_OK && version > target)
