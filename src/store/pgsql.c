@@ -2,9 +2,9 @@
  * pgsql.c: the PostgreSQL back-end of the store interface, over libpq: a pool of connections,
  * one thread each; constraints and row locks keep several connections and instances exactly-once.
  * Group commit per connection, as the SQLite writer does: a batch of jobs in one transaction,
- * each under its own savepoint (a failing job rolls back only itself), none answered before its
- * COMMIT returned. Savepoints, releases and other small commands travel in libpq's pipeline mode
- * with the next statement: about one round trip per statement. Serialization failures, deadlocks
+ * each under its own (lazy) savepoint (a failing job rolls back only itself), none answered before
+ * its COMMIT returned. Savepoints and other small commands travel in libpq's pipeline mode with
+ * the next statement: about one round trip per statement. Serialization failures, deadlocks
  * and lock waits cut short in a batch are retried (run_batch); a lost connection is reopened and
  * the job answered KITH_E_UNAVAILABLE (503 with Retry-After), never a 500. Statements are the
  * named queries of queries.h, translated once per connection and prepared.
