@@ -38,8 +38,7 @@
  */
 #define PG_BATCH_LOCK_TIMEOUT "SET LOCAL lock_timeout = '25ms'"
 
-/* PostgreSQL type oids we turn into JSON numbers and booleans. */
-#define OID_BOOL 16
+#define OID_BOOL 16 /* type oids we turn into JSON numbers and booleans */
 #define OID_INT8 20
 #define OID_INT2 21
 #define OID_INT4 23
@@ -58,26 +57,19 @@ struct pg_conn {
     struct pg_stmt stmts[PG_STMTS];
     int nstmts;
     int named[KITH_Q_COUNT]; /* 1 + index in stmts of a prepared named query, 0 when not yet */
-    /* Commands without parameters (BEGIN, SAVEPOINT, RELEASE...) not sent yet: they go with the
-     * next statement, in one pipeline. */
+    /* Commands without parameters (BEGIN, SAVEPOINT...) that go with the next statement. */
     char pending[PG_PENDING][48];
     int npending;
     bool broken; /* the connection is out of step: reopen it before the next transaction */
 };
 
 /*
- * Savepoints are lazy, as on SQLite. A level the engine opens (the job's, the call's, the new
- * participant's...) costs nothing until a statement needs it; then one real SAVEPOINT, queued
- * with that statement, stands for every level opened since the last one, and when nothing has
- * changed since the newest real savepoint (only reads ran), that one stands for them. The job's
- * level needs its savepoint before its first statement, whatever it is: in PostgreSQL an error
- * aborts the transaction, and the batch's other jobs must survive it. A nested level needs it
- * only before a statement that can change what a rollback undoes (a write, a row lock, SET; in
- * a careful run, any statement). Names are unique in the transaction (sp1, sp2...), so nothing
- * is ever released: the savepoints a level leaves behind commit with the transaction, and a
- * rollback of an outer level takes them away. A nested level that never got one and is rolled
- * back after an error cannot go back to where it started unless nothing changed since the
- * newest savepoint; then the job runs again carefully (redo), as for a refused bare write.
+ * Lazy savepoints, as on SQLite: a level costs nothing until a statement needs it; then one real
+ * SAVEPOINT, queued with that statement, stands for every level opened since the last (or the
+ * newest one does, if only reads ran since). The job's level needs one before any statement (an
+ * error aborts the whole transaction); a nested level only before a write, row lock or SET (any
+ * statement in a careful run). Unique names: only the job's is released. A nested level rolled
+ * back after an error it has no savepoint for makes the job run again carefully (redo).
  */
 struct pg_tx {
     struct kith_tx base;
@@ -528,7 +520,7 @@ static enum kith_status pg_savepoint(struct kith_tx *t)
     return KITH_OK;
 }
 
-/* Closes the innermost level; true (and *sp = 0) when it never got a real savepoint. */
+/* Closes the innermost level; true when it never got a real savepoint (*sp = 0). */
 static bool close_level(struct pg_tx *tx, int *sp)
 {
     int d = tx->depth--;
@@ -541,14 +533,28 @@ static bool close_level(struct pg_tx *tx, int *sp)
     return true;
 }
 
-/* What a level wrote stays: its savepoint, if it has one, commits with the transaction. */
+/* The job's level ends with its savepoint released (queued), not left open under the next. */
+static void release_job(struct pg_tx *tx, int sp)
+{
+    char sql[48];
+    if (tx->depth > 0 || sp == 0)
+        return;
+    snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT sp%d", sp);
+    defer(tx, sql);
+    tx->same = 0;
+}
+
+/* What a level wrote stays: a nested level's savepoint commits with the job's. */
 static enum kith_status pg_release(struct kith_tx *t)
 {
     struct pg_tx *tx = (struct pg_tx *)t;
     int sp;
     if (close_level(tx, &sp))
         return KITH_OK;
-    return tx->failed ? KITH_E_UNAVAILABLE : KITH_OK; /* an aborted transaction keeps nothing */
+    if (tx->failed)
+        return KITH_E_UNAVAILABLE; /* an aborted transaction keeps nothing */
+    release_job(tx, sp);
+    return KITH_OK;
 }
 
 static enum kith_status pg_rollback(struct kith_tx *t)
@@ -557,9 +563,7 @@ static enum kith_status pg_rollback(struct kith_tx *t)
     char sql[48];
     int sp;
     if (close_level(tx, &sp)) {
-        /* Only reads ran since the level opened: nothing to undo, unless one of them failed
-         * and aborted the transaction. Then the newest savepoint takes it back to where the
-         * level started if nothing changed since it; otherwise the job runs again, carefully. */
+        /* Only reads since it opened: nothing to undo, unless one aborted the transaction. */
         if (!tx->failed)
             return KITH_OK;
         if (tx->same == 0) {
@@ -572,19 +576,21 @@ static enum kith_status pg_rollback(struct kith_tx *t)
     if (!tx->failed) {
         defer(tx, sql);
         tx->same = sp;
+        release_job(tx, sp);
         return KITH_OK;
     }
-    /* Aborted: whatever was queued since the failure was never run, and the rollback takes the
-     * transaction back to before it. Rolling back to a savepoint clears the abort. */
+    /* Aborted: what was queued since never ran; rolling back to a savepoint clears the abort. */
     tx->c->npending = 0;
     if (tx->c->broken || PQstatus(tx->c->conn) != CONNECTION_OK)
         return KITH_E_UNAVAILABLE;
     tx->failed = false;
     enum kith_status st = plain(tx, sql);
-    if (st == KITH_OK)
+    if (st == KITH_OK) {
         tx->same = sp;
-    else
+        release_job(tx, sp);
+    } else {
         tx->failed = true;
+    }
     return st;
 }
 
@@ -721,12 +727,8 @@ static void conn_main(void *arg)
     }
 }
 
-/*
- * Tables holding rows that were never analyzed (a new database, an import) have no statistics
- * yet, and a statement prepared then keeps the plan it got: the lookup of a person by external
- * id went through (program, email_norm) and read every participant of the program. Analyzed
- * once here, by the instance that holds the migration lock, before any statement is prepared.
- */
+/* Tables with rows never analyzed have no statistics, and a statement prepared then keeps its
+ * plan (participants.by_external read every participant of the program): analyzed at open. */
 static void analyze_new(PGconn *conn)
 {
     PGresult *res = PQexec(conn, "SELECT format('ANALYZE %I', c.relname) FROM pg_class c"
@@ -819,8 +821,7 @@ fail:
 
 static void pg_set_pipelined(struct kith_store *store, bool on)
 {
-    (void)store;
-    (void)on; /* PostgreSQL commits with its own group commit; nothing to pipeline here */
+    (void)store, (void)on; /* PostgreSQL commits with its own group commit: nothing to do */
 }
 
 static void pg_start(struct kith_store *store, uv_loop_t *loop)
