@@ -2,9 +2,9 @@
  * pgsql.c: the PostgreSQL back-end of the store interface, over libpq: a pool of connections,
  * one thread each; constraints and row locks keep several connections and instances exactly-once.
  * Group commit per connection, as the SQLite writer does: a batch of jobs in one transaction,
- * each under its own savepoint (a failing job rolls back only itself), none answered before its
- * COMMIT returned. Savepoints, releases and other small commands travel in libpq's pipeline mode
- * with the next statement: about one round trip per statement. Serialization failures, deadlocks
+ * each under its own (lazy) savepoint (a failing job rolls back only itself), none answered before
+ * its COMMIT returned. Savepoints and other small commands travel in libpq's pipeline mode with
+ * the next statement: about one round trip per statement. Serialization failures, deadlocks
  * and lock waits cut short in a batch are retried (run_batch); a lost connection is reopened and
  * the job answered KITH_E_UNAVAILABLE (503 with Retry-After), never a 500. Statements are the
  * named queries of queries.h, translated once per connection and prepared.
@@ -21,6 +21,7 @@
 #include "store/jobs.h"
 #include "store/pgsql_counters.h"
 #include "store/pgsql_schema.h"
+#include "store/pgsql_text.h"
 #include "store/queries.h"
 #include "store/sqlbuild.h"
 
@@ -29,6 +30,7 @@
 #define PG_RETRIES 3
 #define PG_BATCH 32 /* jobs per transaction at most */
 #define PG_PENDING 64
+#define PG_LEVELS 64 /* savepoint levels a job may open */
 /*
  * A job after the first in a batch waits this long for a row lock, then is rolled back (its
  * savepoint) and run again at the head of the next transaction. Waiting longer while holding the
@@ -36,8 +38,7 @@
  */
 #define PG_BATCH_LOCK_TIMEOUT "SET LOCAL lock_timeout = '25ms'"
 
-/* PostgreSQL type oids we turn into JSON numbers and booleans. */
-#define OID_BOOL 16
+#define OID_BOOL 16 /* type oids we turn into JSON numbers and booleans */
 #define OID_INT8 20
 #define OID_INT2 21
 #define OID_INT4 23
@@ -46,6 +47,7 @@
 struct pg_stmt {
     char *sql; /* the named query's or generated statement's original text */
     char name[16];
+    bool reads; /* it only reads (kith_pgsql_only_reads) */
 };
 
 struct pg_conn {
@@ -55,17 +57,28 @@ struct pg_conn {
     struct pg_stmt stmts[PG_STMTS];
     int nstmts;
     int named[KITH_Q_COUNT]; /* 1 + index in stmts of a prepared named query, 0 when not yet */
-    /* Commands without parameters (BEGIN, SAVEPOINT, RELEASE...) not sent yet: they go with the
-     * next statement, in one pipeline. */
+    /* Commands without parameters (BEGIN, SAVEPOINT...) that go with the next statement. */
     char pending[PG_PENDING][48];
     int npending;
     bool broken; /* the connection is out of step: reopen it before the next transaction */
 };
 
+/*
+ * Lazy savepoints, as on SQLite: a level costs nothing until a statement needs it; then one real
+ * SAVEPOINT, queued with that statement, stands for every level opened since the last (or the
+ * newest one does, if only reads ran since). The job's level needs one before any statement (an
+ * error aborts the whole transaction); a nested level only before a write, row lock or SET (any
+ * statement in a careful run). Unique names: only the job's is released. A nested level rolled
+ * back after an error it has no savepoint for makes the job run again carefully (redo).
+ */
 struct pg_tx {
     struct kith_tx base;
     struct pg_conn *c;
-    int depth;
+    int depth;                /* levels open */
+    int pending;              /* the lowest level opened since the last real savepoint, or 0 */
+    int owner[PG_LEVELS + 1]; /* level -> the real savepoint it rolls back to */
+    int nsp;                  /* real savepoints taken in this transaction */
+    int same;                 /* the real savepoint nothing has changed since, or 0 */
     bool failed;  /* the connection broke or the transaction aborted: the job must fail */
     bool retry;   /* a serialization failure or deadlock: run the job again */
     bool careful; /* every write under its own savepoint (the job's second run, see run_sql) */
@@ -109,71 +122,6 @@ static enum kith_status pg_connect(struct pg_store *s, struct pg_conn *c)
     }
     PQclear(PQexec(c->conn, "SET client_min_messages = warning"));
     return KITH_OK;
-}
-
-/*
- * A one-row INSERT ... VALUES without a conflict clause of its own: on PostgreSQL it gains
- * ON CONFLICT DO NOTHING, so a unique refusal is "no row inserted" (KITH_E_CONSTRAINT) and
- * leaves the transaction usable, with no savepoint around it.
- */
-static bool refusable(const char *sql)
-{
-    return strncmp(sql, "INSERT INTO", 11) == 0 && strstr(sql, " VALUES (") != NULL &&
-           strstr(sql, "ON CONFLICT") == NULL && strstr(sql, "SELECT") == NULL &&
-           strstr(sql, "), (") == NULL && strstr(sql, "),(") == NULL;
-}
-
-/* `?` and `?N` become `$N`; the word rowid becomes seq; INSERT OR IGNORE and refusable inserts
- * gain ON CONFLICT DO NOTHING (before any RETURNING). */
-static char *translate(const char *sql)
-{
-    bool refuse = refusable(sql);
-    struct kith_buf out = {0};
-    int next = 1;
-    bool ignore = strncmp(sql, "INSERT OR IGNORE INTO", 21) == 0;
-    kith_buf_reserve(&out, strlen(sql) * 2 + 64);
-    if (ignore) {
-        kith_buf_str(&out, "INSERT ");
-        sql += 17; /* "INTO ..." after "INSERT OR IGNORE " */
-    }
-    for (const char *p = sql; *p; p++) {
-        if (*p == '?') {
-            int num = 0;
-            while (p[1] >= '0' && p[1] <= '9') {
-                num = num * 10 + (p[1] - '0');
-                p++;
-            }
-            if (num == 0)
-                num = next++;
-            kith_buf_printf(&out, "$%d", num);
-            /* "$2 IS NULL" alone tells PostgreSQL nothing of $2's type: optional filters are
-             * text. */
-            if (strncmp(p + 1, " IS NULL", 8) == 0 || strncmp(p + 1, " IS NOT NULL", 12) == 0)
-                kith_buf_str(&out, "::text");
-            continue;
-        }
-        if (strncmp(p, "rowid", 5) == 0 &&
-            (p == sql || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z')))) {
-            kith_buf_str(&out, "seq");
-            p += 4;
-            continue;
-        }
-        kith_buf_append(&out, p, 1);
-    }
-    if (ignore)
-        kith_buf_str(&out, " ON CONFLICT DO NOTHING");
-    char *text = kith_buf_take(&out);
-    if (refuse) {
-        struct kith_buf with = {0};
-        char *ret = strstr(text, " RETURNING ");
-        size_t head = ret ? (size_t)(ret - text) : strlen(text);
-        kith_buf_append(&with, text, head);
-        kith_buf_str(&with, " ON CONFLICT DO NOTHING");
-        kith_buf_str(&with, text + head);
-        free(text);
-        text = kith_buf_take(&with);
-    }
-    return text;
 }
 
 /* PostgreSQL's own statement where it differs, else the shared one (translated when prepared). */
@@ -312,15 +260,15 @@ static enum kith_status plain(struct pg_tx *tx, const char *sql)
     return st;
 }
 
-static const char *prepared(struct pg_tx *tx, enum kith_query q, const char *sql,
-                            enum kith_status *st)
+static const struct pg_stmt *prepared(struct pg_tx *tx, enum kith_query q, const char *sql,
+                                      enum kith_status *st)
 {
     struct pg_conn *c = tx->c;
     if (q < KITH_Q_COUNT && c->named[q] > 0)
-        return c->stmts[c->named[q] - 1].name;
+        return &c->stmts[c->named[q] - 1];
     for (int i = 0; q == KITH_Q_COUNT && i < c->nstmts; i++) {
         if (strcmp(c->stmts[i].sql, sql) == 0)
-            return c->stmts[i].name;
+            return &c->stmts[i];
     }
     if (c->nstmts == PG_STMTS) {
         kith_log_error("store", "msg=\"statement cache full\"");
@@ -329,7 +277,7 @@ static const char *prepared(struct pg_tx *tx, enum kith_query q, const char *sql
     }
     struct pg_stmt *p = &c->stmts[c->nstmts];
     snprintf(p->name, sizeof(p->name), "k%d", c->nstmts);
-    char *text = translate(sql);
+    char *text = kith_pgsql_translate(sql);
     PGresult *res = PQprepare(c->conn, p->name, text, 0, NULL);
     free(text);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -341,10 +289,27 @@ static const char *prepared(struct pg_tx *tx, enum kith_query q, const char *sql
     p->sql = strdup(sql);
     if (p->sql == NULL)
         abort();
+    p->reads = kith_pgsql_only_reads(sql);
     c->nstmts++;
     if (q < KITH_Q_COUNT)
         c->named[q] = c->nstmts;
-    return p->name;
+    return p;
+}
+
+/* Before a statement: the real savepoint the levels opened since the last one need, if any. */
+static void materialize(struct pg_tx *tx, bool reads)
+{
+    if (tx->pending == 0 || (reads && tx->pending > 1 && !tx->careful))
+        return;
+    if (tx->same == 0) {
+        char sql[48];
+        snprintf(sql, sizeof(sql), "SAVEPOINT sp%d", ++tx->nsp);
+        defer(tx, sql);
+        tx->same = tx->nsp;
+    }
+    for (int d = tx->pending; d <= tx->depth; d++)
+        tx->owner[d] = tx->same;
+    tx->pending = 0;
 }
 
 static json_t *value_json(PGresult *res, int row, int col)
@@ -377,9 +342,10 @@ static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char 
     enum kith_status st = KITH_OK;
     if (tx->failed)
         return KITH_E_UNAVAILABLE;
-    const char *name = prepared(tx, q, sql, &st);
-    if (name == NULL)
+    const struct pg_stmt *ps = prepared(tx, q, sql, &st);
+    if (ps == NULL)
         return st;
+    const char *name = ps->name;
     size_t n = json_array_size(args);
     const char *values[64];
     char *owned[64];
@@ -427,7 +393,10 @@ static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char 
      */
     bool write = strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
                  strncmp(sql, "DELETE", 6) == 0;
-    bool refuse = refusable(sql), guard = write && tx->careful;
+    bool refuse = kith_pgsql_refusable(sql), guard = write && tx->careful;
+    materialize(tx, ps->reads);
+    if (!ps->reads)
+        tx->same = 0;
     if (guard)
         defer(tx, "SAVEPOINT stmt");
     PGresult *res = exchange(tx, name, (int)n, (const char *const *)values, &st);
@@ -538,71 +507,87 @@ static enum kith_status pg_update(struct kith_tx *t, const char *table, const ch
     return st;
 }
 
-static void sp_name(char *out, size_t size, const char *verb, int depth)
-{
-    snprintf(out, size, "%s sp%d", verb, depth);
-}
-
-/* A savepoint costs nothing until a statement runs under it: it is queued with that statement. */
 static enum kith_status pg_savepoint(struct kith_tx *t)
 {
     struct pg_tx *tx = (struct pg_tx *)t;
-    char sql[48];
-    sp_name(sql, sizeof(sql), "SAVEPOINT", ++tx->depth);
-    defer(tx, sql);
+    if (tx->depth >= PG_LEVELS) {
+        kith_log_error("store", "msg=\"savepoints nested too deep\" depth=%d", tx->depth);
+        return KITH_E_INTERNAL;
+    }
+    tx->owner[++tx->depth] = 0;
+    if (tx->pending == 0)
+        tx->pending = tx->depth;
     return KITH_OK;
 }
 
-/* True (and dequeued) when the savepoint at depth was never sent: nothing ran under it. */
-static bool unsent(struct pg_tx *tx, int depth)
+/* Closes the innermost level; true when it never got a real savepoint (*sp = 0). */
+static bool close_level(struct pg_tx *tx, int *sp)
 {
-    struct pg_conn *c = tx->c;
-    char sql[48];
-    sp_name(sql, sizeof(sql), "SAVEPOINT", depth);
-    if (c->npending == 0 || strcmp(c->pending[c->npending - 1], sql) != 0)
+    int d = tx->depth--;
+    *sp = tx->owner[d];
+    if (tx->pending == 0 || d < tx->pending)
         return false;
-    c->npending--;
+    if (tx->pending > tx->depth)
+        tx->pending = 0;
+    *sp = 0;
     return true;
 }
 
+/* The job's level ends with its savepoint released (queued), not left open under the next. */
+static void release_job(struct pg_tx *tx, int sp)
+{
+    char sql[48];
+    if (tx->depth > 0 || sp == 0)
+        return;
+    snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT sp%d", sp);
+    defer(tx, sql);
+    tx->same = 0;
+}
+
+/* What a level wrote stays: a nested level's savepoint commits with the job's. */
 static enum kith_status pg_release(struct kith_tx *t)
 {
     struct pg_tx *tx = (struct pg_tx *)t;
-    char sql[48];
-    int depth = tx->depth--;
-    if (unsent(tx, depth))
+    int sp;
+    if (close_level(tx, &sp))
         return KITH_OK;
     if (tx->failed)
-        return KITH_E_UNAVAILABLE; /* an aborted transaction releases nothing */
-    sp_name(sql, sizeof(sql), "RELEASE SAVEPOINT", depth);
-    defer(tx, sql);
+        return KITH_E_UNAVAILABLE; /* an aborted transaction keeps nothing */
+    release_job(tx, sp);
     return KITH_OK;
 }
 
 static enum kith_status pg_rollback(struct kith_tx *t)
 {
     struct pg_tx *tx = (struct pg_tx *)t;
-    char sql[96];
-    int depth = tx->depth--;
-    if (unsent(tx, depth))
-        return KITH_OK; /* nothing ran under it; an abort before it stays (tx->failed) */
-    snprintf(sql, sizeof(sql), "ROLLBACK TO SAVEPOINT sp%d", depth);
+    char sql[48];
+    int sp;
+    if (close_level(tx, &sp)) {
+        /* Only reads since it opened: nothing to undo, unless one aborted the transaction. */
+        if (!tx->failed)
+            return KITH_OK;
+        if (tx->same == 0) {
+            tx->redo = true;
+            return KITH_E_UNAVAILABLE;
+        }
+        sp = tx->same;
+    }
+    snprintf(sql, sizeof(sql), "ROLLBACK TO SAVEPOINT sp%d", sp);
     if (!tx->failed) {
         defer(tx, sql);
-        sp_name(sql, sizeof(sql), "RELEASE SAVEPOINT", depth);
-        defer(tx, sql);
+        tx->same = sp;
+        release_job(tx, sp);
         return KITH_OK;
     }
-    /* Aborted: whatever was queued since the failure was never run, and the rollback takes the
-     * transaction back to before it. Rolling back to a savepoint clears the abort. */
+    /* Aborted: what was queued since never ran; rolling back to a savepoint clears the abort. */
     tx->c->npending = 0;
     if (tx->c->broken || PQstatus(tx->c->conn) != CONNECTION_OK)
         return KITH_E_UNAVAILABLE;
     tx->failed = false;
     enum kith_status st = plain(tx, sql);
     if (st == KITH_OK) {
-        sp_name(sql, sizeof(sql), "RELEASE SAVEPOINT", depth);
-        defer(tx, sql);
+        tx->same = sp;
+        release_job(tx, sp);
     } else {
         tx->failed = true;
     }
@@ -686,6 +671,7 @@ static void run_batch(struct pg_conn *c, struct kith_job *first)
             struct kith_job *j = todo[i];
             if (nheld > 0 && !timed) {
                 defer(&tx, PG_BATCH_LOCK_TIMEOUT);
+                tx.same = 0; /* a later job's rollback must not undo it */
                 timed = true;
             }
             /* A lock timeout costs a try only to a job that could wait (nothing held before
@@ -741,6 +727,19 @@ static void conn_main(void *arg)
     }
 }
 
+/* Tables with rows never analyzed have no statistics, and a statement prepared then keeps its
+ * plan (participants.by_external read every participant of the program): analyzed at open. */
+static void analyze_new(PGconn *conn)
+{
+    PGresult *res = PQexec(conn, "SELECT format('ANALYZE %I', c.relname) FROM pg_class c"
+                                 " WHERE c.relnamespace = current_schema()::regnamespace"
+                                 " AND c.relkind = 'r' AND c.reltuples < 0"
+                                 " AND pg_relation_size(c.oid) > 0");
+    for (int i = 0; PQresultStatus(res) == PGRES_TUPLES_OK && i < PQntuples(res); i++)
+        PQclear(PQexec(conn, PQgetvalue(res, i, 0)));
+    PQclear(res);
+}
+
 static enum kith_status migrate(struct pg_store *s, struct kith_err *err)
 {
     struct pg_tx tx = {.base = {&pg_ops}, .c = &s->conns[0]};
@@ -770,6 +769,8 @@ static enum kith_status migrate(struct pg_store *s, struct kith_err *err)
         }
         kith_log_info("store", "msg=migrated backend=postgresql version=%d", v + 1);
     }
+    if (st == KITH_OK)
+        analyze_new(tx.c->conn);
     tx.failed = false;
     plain(&tx, "SELECT pg_advisory_unlock(7283172)");
     if (st == KITH_OK && version > target)
@@ -820,8 +821,7 @@ fail:
 
 static void pg_set_pipelined(struct kith_store *store, bool on)
 {
-    (void)store;
-    (void)on; /* PostgreSQL commits with its own group commit; nothing to pipeline here */
+    (void)store, (void)on; /* PostgreSQL commits with its own group commit: nothing to do */
 }
 
 static void pg_start(struct kith_store *store, uv_loop_t *loop)

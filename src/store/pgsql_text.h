@@ -1,0 +1,28 @@
+/*
+ * pgsql_text.h: what the PostgreSQL back-end reads in a statement's text before it prepares it:
+ * the translation of SQLite-style text to PostgreSQL's, whether an insert can be refused without
+ * an error, and whether a statement can change what a savepoint would undo.
+ */
+#ifndef KITH_STORE_PGSQL_TEXT_H
+#define KITH_STORE_PGSQL_TEXT_H
+
+#include <stdbool.h>
+
+/*
+ * A one-row INSERT ... VALUES without a conflict clause of its own: on PostgreSQL it gains
+ * ON CONFLICT DO NOTHING, so a unique refusal is "no row inserted" (KITH_E_CONSTRAINT) and
+ * leaves the transaction usable, with no savepoint around it.
+ */
+bool kith_pgsql_refusable(const char *sql);
+/* `?` and `?N` become `$N`; the word rowid becomes seq; INSERT OR IGNORE and refusable inserts
+ * gain ON CONFLICT DO NOTHING (before any RETURNING). The text is the caller's to free. */
+char *kith_pgsql_translate(const char *sql);
+/*
+ * True for a statement that only reads: a SELECT (or a WITH of SELECTs) that writes nothing,
+ * locks no row and takes no advisory lock. Rolling back to a savepoint taken before it leaves
+ * the transaction as it was after it, so savepoints may be taken after it and stand for levels
+ * opened before it (pgsql.c). Anything else (writes, row locks, SET, sequences) is false.
+ */
+bool kith_pgsql_only_reads(const char *sql);
+
+#endif
