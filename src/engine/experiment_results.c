@@ -217,8 +217,7 @@ enum kith_status kith_eng_exp_json(struct kith_tx *tx, json_t *row, json_t **out
                                   proportion ? "beta_binomial" : "gamma_poisson", "interval",
                                   proportion ? "wilson" : "poisson_score", "confidence", 0.95,
                                   "prior", "uniform"));
-    const char *pv = kith_eng_row_str(row, "promoted_variant");
-    json_object_set_new(*out, "promoted_variant", pv ? json_string(pv) : json_null());
+    json_object_set_new(*out, "promoted_variant", kith_eng_str_or_null(row, "promoted_variant"));
     json_object_set_new(*out, "created_at", kith_eng_time_or_null(row, "created_at"));
     json_object_set_new(*out, "started_at", kith_eng_time_or_null(row, "started_at"));
     json_object_set_new(*out, "stopped_at", kith_eng_time_or_null(row, "stopped_at"));

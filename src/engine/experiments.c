@@ -259,9 +259,8 @@ enum kith_status kith_op_experiment_list(struct kith_tx *tx, struct kith_call *c
         (st = kith_eng_q_page(call->query, &limit, &after, err)) != KITH_OK)
         return st;
     json_t *args =
-        json_pack("[Ioos]", (json_int_t)after, has_program ? json_string(program) : json_null(),
-                  has_status ? json_string(status) : json_null(), "");
-    json_array_set_new(args, 3, json_integer(limit + 1));
+        json_pack("[IooI]", (json_int_t)after, has_program ? json_string(program) : json_null(),
+                  has_status ? json_string(status) : json_null(), (json_int_t)(limit + 1));
     st = kith_store_query(tx, KITH_Q_EXP_LIST, args, &rows);
     json_decref(args);
     if (st != KITH_OK)

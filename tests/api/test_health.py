@@ -598,6 +598,11 @@ class TestForecast(KithTestCase):
         self.assertEqual(a["simulations"], 10000)
         for k in ("method", "quantiles", "not_modelled", "seed", "months_start"):
             self.assertIsInstance(a[k], str, k)
+        # months: 6 when not given, 1 and 24 at the edges of 1-24
+        self.assertEqual(len(self.forecast(pid).body["months"]), 6)
+        self.assertEqual([m["month"] for m in self.forecast(pid, 1).body["months"]], ["2033-08"])
+        months = [m["month"] for m in self.forecast(pid, 24).body["months"]]
+        self.assertEqual((len(months), months[0], months[-1]), (24, "2033-08", "2035-07"))
         self.assertEqual(self.forecast(pid, 3).body, b, "same data, same answer")
 
     def test_bootstrap_spreads_and_repeats(self):

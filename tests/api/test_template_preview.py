@@ -61,19 +61,16 @@ class TemplatePreviewTest(KithTestCase):
         self.assertEqual(r.body["subject"], "AB Jane")
 
     def test_errors(self):
-        r = self.preview({"name": "nope"})
-        self.assertStatus(r, 400)
-        self.assertEqual(r.body["error"]["param"], "name")
+        self.assertError(self.preview({"name": "nope"}), 400, "invalid_param", param="name")
         r = self.preview({"name": "share_sms", "body": "x {{bogus}}"})
-        self.assertStatus(r, 400)
-        self.assertEqual(r.body["error"]["param"], "body")
+        self.assertError(r, 400, "invalid_param", param="body")
         r = self.preview({"name": "share_sms", "subject": "x"})
-        self.assertStatus(r, 400)
-        self.assertEqual(r.body["error"]["param"], "subject")
+        self.assertError(r, 400, "invalid_param", param="subject")
         r = self.preview({"name": "share_sms", "extra": 1})
-        self.assertStatus(r, 400)
-        self.assertStatus(self.preview({}), 400)
-        self.assertStatus(self.preview({"name": "share_sms"}, "no-such-program"), 404)
+        self.assertError(r, 400, "invalid_param", param="extra")
+        self.assertError(self.preview({}), 400, "invalid_param", param="name")
+        r = self.preview({"name": "share_sms"}, "no-such-program")
+        self.assertError(r, 404, "not_found")
 
     def session(self, email):
         r = self.s.post("/admin/login", {"email": email, "password": PASSWORD}, key=None)
