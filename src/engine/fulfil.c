@@ -117,7 +117,8 @@ enum kith_status kith_eng_fulfil_moved(struct kith_tx *tx, json_t *reward,
     return st;
 }
 
-json_t *kith_eng_fulfil_render(struct kith_tx *tx, json_t *reward)
+/* cfg: the reward's program settings when the caller has them, else NULL (read if needed). */
+static json_t *render(struct kith_tx *tx, json_t *reward, json_t *cfg)
 {
     json_t *f = NULL, *out = json_object();
     if (kith_store_get(tx, "fulfilments", kith_eng_row_str(reward, "id"), &f) == KITH_OK) {
@@ -147,13 +148,12 @@ json_t *kith_eng_fulfil_render(struct kith_tx *tx, json_t *reward)
     /* No row: `none` when issued (status then follows the reward), else what the program says
      * now for the reward's kind, applied when it is issued. */
     const char *method = "none";
-    json_t *cfg = NULL;
+    json_t *own = NULL;
     if (status_is(reward, "pending") &&
-        kith_eng_prog_config(tx, kith_eng_row_str(reward, "program"), &cfg) == KITH_OK) {
+        (cfg || kith_eng_prog_config(tx, kith_eng_row_str(reward, "program"), &own) == KITH_OK))
         method = kith_fulfil_method_name(
-            kith_eng_fulfil_method_of(cfg, kith_eng_row_str(reward, "kind")));
-        json_decref(cfg);
-    }
+            kith_eng_fulfil_method_of(cfg ? cfg : own, kith_eng_row_str(reward, "kind")));
+    json_decref(own);
     json_object_set_new(out, "method", json_string(method));
     json_object_set_new(out, "status",
                         json_string(status_is(reward, "redeemed") ? "done" : "pending"));
@@ -432,9 +432,14 @@ static const char *person_words(const char *method, const char *status, const ch
     return done ? "added to your account balance" : "being added to your account";
 }
 
+json_t *kith_eng_fulfil_render(struct kith_tx *tx, json_t *reward)
+{
+    return render(tx, reward, NULL);
+}
+
 json_t *kith_eng_fulfil_for_person(struct kith_tx *tx, json_t *reward, json_t *cfg, int64_t now_ms)
 {
-    json_t *full = kith_eng_fulfil_render(tx, reward);
+    json_t *full = render(tx, reward, cfg);
     json_t *out = json_pack("{s:O,s:O,s:O}", "method", json_object_get(full, "method"), "status",
                             json_object_get(full, "status"), "code", json_object_get(full, "code"));
     const char *method = json_string_value(json_object_get(full, "method"));
