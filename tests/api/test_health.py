@@ -433,6 +433,34 @@ class TestConcurrentUpkeep(HealthAsserts, KithTestCase):
 
     THREADS = 8
 
+    def test_activation_window_and_cost_without_value(self):
+        # Activation counts a first share within 30 days of joining (section 22): day 29 counts,
+        # day 31 does not. A customer value of 0 (none known; unset is the contract's 120000)
+        # leaves cost to value nothing to divide by.
+        t = dt.datetime(2037, 1, 5, tzinfo=dt.timezone.utc)  # a Monday
+        self.s.clock_set(t)
+        pid = self.s.make_program(
+            qualification={"event": "purchase", "hold_days": 0},
+            rewards=[{"to": "referrer", "kind": "credit", "amount": 500, "currency": "USD"}],
+            average_customer_value=0)["id"]
+        early = self.s.make_participant(pid, first_name="Early")
+        late = self.s.make_participant(pid, first_name="Late")
+        self.s.clock_set(t + dt.timedelta(days=29))
+        self.s.click_id(early["code"])
+        self.s.settle_clicks()
+        self.s.clock_set(t + dt.timedelta(days=31))
+        self.s.click_id(late["code"])
+        self.s.settle_clicks()
+        self.s.clock_set(t + dt.timedelta(days=40))
+        b = self.health(pid)
+        self.assertNum(b["activation"], 0.5, "early shared on day 29, late on day 31")
+        r = self.s.signup(pid, external_id="friend-1", first_name="Fay", ref=early["code"])
+        self.assertStatus(r, 201)
+        r = self.s.event(pid, "friend-1", amount=5000, currency="USD")
+        self.assertEqual(r.body["referral"]["status"], "rewarded")
+        b = self.health(pid)
+        self.assertNum(b["reward_cost_to_value"], None, "average_customer_value 0")
+
     def test_concurrent_writes_add_up(self):
         t = dt.datetime(2036, 3, 5, 12, 0, 0, tzinfo=dt.timezone.utc)  # Wednesday of 2036-W10
         monday = dt.datetime(2036, 3, 3, tzinfo=dt.timezone.utc)
