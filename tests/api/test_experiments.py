@@ -340,6 +340,26 @@ class TestRewardsAndResults(ExpBase):
         self.assertAlmostEqual(v["control"]["probability_best"], ibeta_int(0.5, 1, 4), places=6)
         self.assertAlmostEqual(v["control"]["probability_best"], 0.9375, places=6)
 
+    def test_signups_per_referrer_counts_friends_not_buyers(self):
+        pid = self.program()
+        eid = self.create(pid, metric="signups_per_referrer")["id"]
+        self.assertStatus(self.act(eid, "start"), 200)
+        r = self.referrers(pid, eid, {"control": 1, "give30": 1})
+        for _ in range(3):
+            self.friend(pid, r["control"][0])  # three friends, none buys
+        ext, _ = self.friend(pid, r["give30"][0])
+        self.buy(pid, ext)  # one friend who buys: the better variant by qualified_per_referrer
+        got = self.get(eid)
+        v = {x["id"]: x for x in got["variants"]}
+        self.assertEqual(got["statistics"]["model"], "gamma_poisson")
+        for vid, k in (("control", 3), ("give30", 1)):
+            for key, w in zip(("value", "low", "high"), poisson_score(k, 1)):
+                self.assertTrue(math.isclose(v[vid]["rate"][key], w, rel_tol=1e-9,
+                                             abs_tol=1e-12), (vid, key, v[vid]["rate"], w))
+        # Gamma(4, 1) against Gamma(2, 1): P = I_{1/2}(2, 4) = 13/16.
+        self.assertAlmostEqual(v["control"]["probability_best"], ibeta_int(0.5, 2, 4), places=6)
+        self.assertAlmostEqual(v["control"]["probability_best"], 13 / 16, places=6)
+
     def test_draft_has_no_rates(self):
         e = self.create(self.program())
         for x in e["variants"]:
