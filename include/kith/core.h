@@ -58,6 +58,11 @@ char *kith_error_json_code(const char *code, const char *message, const char *pa
 /* Bounded string copy that always terminates dst (dstsize > 0). Returns strlen(src). */
 size_t kith_strlcpy(char *dst, const char *src, size_t dstsize);
 
+/* v in decimal into out, terminated; returns the digits' count. Hot paths (the redirect's
+ * answer, its access log line, metrics) use it instead of printf. */
+#define KITH_U64_TEXT_MAX 21
+size_t kith_u64_text(uint64_t v, char out[KITH_U64_TEXT_MAX]);
+
 #define KITH_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Time units, as int64_t so products with counts of days or hours cannot overflow an int. */

@@ -12,6 +12,7 @@
 
 #include "app/app.h"
 #include "kith/clock.h"
+#include "kith/core.h"
 #include "kith/rewards.h"
 
 struct kith_app_counter {
@@ -64,22 +65,16 @@ void kith_app_observe(struct kith_app *a, const char *route, int status, uint64_
     char name[96];
     {
         /* route="<route>",status="<status>", without printf */
-        size_t n = 0, cap = sizeof(name) - 16;
+        size_t n = 0, cap = sizeof(name) - 10 - KITH_U64_TEXT_MAX - 1; /* room for the rest */
         memcpy(name, "route=\"", 7);
         n = 7;
         for (const char *r = route; *r && n < cap; r++)
             name[n++] = *r;
         memcpy(name + n, "\",status=\"", 10);
         n += 10;
-        if (status >= 100 && status <= 999) {
-            name[n++] = (char)('0' + status / 100);
-            name[n++] = (char)('0' + status / 10 % 10);
-            name[n++] = (char)('0' + status % 10);
-            name[n++] = '"';
-            name[n] = '\0';
-        } else {
-            snprintf(name + n, sizeof(name) - n, "%d\"", status);
-        }
+        n += kith_u64_text(status > 0 ? (uint64_t)status : 0, name + n);
+        name[n++] = '"';
+        name[n] = '\0';
     }
     struct kith_app_counter *c = NULL;
     HASH_FIND_STR(pr->counters, name, c);

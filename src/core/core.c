@@ -61,6 +61,19 @@ const char *kith_status_code(enum kith_status st)
     return "internal_error";
 }
 
+size_t kith_u64_text(uint64_t v, char out[KITH_U64_TEXT_MAX])
+{
+    char d[KITH_U64_TEXT_MAX];
+    size_t n = 0;
+    do {
+        d[sizeof(d) - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(out, d + sizeof(d) - n, n);
+    out[n] = '\0';
+    return n;
+}
+
 size_t kith_strlcpy(char *dst, const char *src, size_t dstsize)
 {
     size_t len = strlen(src);

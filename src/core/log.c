@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kith/clock.h"
+#include "kith/core.h"
 #include "kith/log.h"
 #include "kith/text.h"
 
@@ -273,14 +274,9 @@ static void tl_str(struct tline *t, const char *s)
 
 static void tl_num(struct tline *t, unsigned long long v)
 {
-    char d[24];
-    size_t n = sizeof(d) - 1;
-    d[n] = '\0';
-    do {
-        d[--n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    tl_str(t, d + n);
+    char d[KITH_U64_TEXT_MAX];
+    kith_u64_text(v, d);
+    tl_str(t, d);
 }
 
 size_t kith_log_format_access(char *out, size_t outsize, const char *ts, const char *method,

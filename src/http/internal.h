@@ -13,6 +13,7 @@
 #include <llhttp.h>
 
 #include "kith/buf.h"
+#include "kith/core.h"
 #include "kith/http.h"
 #include "kith/text.h"
 
@@ -166,13 +167,8 @@ static inline void buf_str(struct kith_buf *b, const char *s)
 
 static inline void buf_uint(struct kith_buf *b, uint64_t v)
 {
-    char d[20];
-    size_t n = 0;
-    do {
-        d[sizeof(d) - ++n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    kith_buf_append(b, d + sizeof(d) - n, n);
+    char d[KITH_U64_TEXT_MAX];
+    kith_buf_append(b, d, kith_u64_text(v, d));
 }
 
 static inline void buf_nul(struct kith_buf *b)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kith/core.h"
 #include "kith/links.h"
 
 static char lower_ascii(char c)
@@ -315,17 +316,7 @@ enum kith_status kith_links_cookie(const char *click_id, int64_t cookie_days, co
     if (domain != NULL && domain[0] != '\0' && !domain_valid(domain))
         return fail(out, out_size, err, KITH_E_INVALID_PARAM, "domain",
                     "the cookie domain must be 1 to 253 characters of [A-Za-z0-9.-]");
-    {
-        /* once per counted click: digits by hand (cookie_days is 1 to 3650, checked above) */
-        int64_t v = cookie_days * 86400;
-        size_t n = sizeof(max_age) - 1;
-        max_age[n] = '\0';
-        do {
-            max_age[--n] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v > 0);
-        memmove(max_age, max_age + n, sizeof(max_age) - n);
-    }
+    kith_u64_text((uint64_t)cookie_days * 86400, max_age); /* 1 to 3650 days, checked above */
 
     struct sink s = {out, out_size, 0, false};
     if (out_size > 0)

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "kith/cidr.h"
+#include "kith/core.h"
 #include "kith/net.h"
 
 struct kith_net_cidrs {
@@ -48,14 +49,9 @@ void kith_net_addr_format(const struct kith_net_addr *a, char out[KITH_NET_ADDR_
     if (a->family == 4) { /* dotted quad by hand: once per request behind a proxy */
         size_t n = 0;
         for (int i = 0; i < 4; i++) {
-            unsigned v = a->bytes[i];
             if (i > 0)
                 out[n++] = '.';
-            if (v >= 100)
-                out[n++] = (char)('0' + v / 100);
-            if (v >= 10)
-                out[n++] = (char)('0' + v / 10 % 10);
-            out[n++] = (char)('0' + v % 10);
+            n += kith_u64_text(a->bytes[i], out + n);
         }
         out[n] = '\0';
         return;

@@ -234,6 +234,21 @@ static void test_buf_html(void)
     kith_buf_dispose(&b);
 }
 
+static void test_u64_text(void)
+{
+    char d[KITH_U64_TEXT_MAX];
+    CHECK_INT(kith_u64_text(0, d), 1);
+    CHECK_STR(d, "0");
+    CHECK_INT(kith_u64_text(7, d), 1);
+    CHECK_STR(d, "7");
+    CHECK_INT(kith_u64_text(10, d), 2);
+    CHECK_STR(d, "10");
+    CHECK_INT(kith_u64_text(315360000, d), 9); /* the cookie's Max-Age at 3650 days */
+    CHECK_STR(d, "315360000");
+    CHECK_INT(kith_u64_text(UINT64_MAX, d), 20);
+    CHECK_STR(d, "18446744073709551615");
+}
+
 static void test_cidr(void)
 {
     struct kith_cidr c;
@@ -291,6 +306,7 @@ int main(void)
     RUN(test_pct_decode);
     RUN(test_buf);
     RUN(test_buf_html);
+    RUN(test_u64_text);
     RUN(test_cidr);
     TEST_DONE();
 }
