@@ -100,9 +100,9 @@ bool kith_app_budget_take(struct kith_app *a, struct kith_http_request *req, uns
         return true;
     struct kith_app_limits *l = &a->limits;
     uint32_t idx[KITH_SKETCH_ROWS];
-    /* the route class as one character (its bits are 8, 16 and 32) */
-    key_cells(l, "01234567"[((flags & KITH_APP_ROUTE_LIMITS) >> 3) & 7],
-              kith_app_client_hash(a, req), NULL, idx);
+    /* the route class's bits as one byte of the key: never 0 here (budget_of found one) */
+    _Static_assert(KITH_APP_ROUTE_LIMITS < 256, "the route classes fit one key byte");
+    key_cells(l, (char)(flags & KITH_APP_ROUTE_LIMITS), kith_app_client_hash(a, req), NULL, idx);
     int64_t now = kith_clock_now_ms(), minute = now / MINUTE_MS;
     if (!kith_sketch_take(&l->budgets, idx, minute, budget)) {
         l->limited++;
