@@ -271,7 +271,12 @@
     (K.screens[page] || K.screens.overview)(parts[1]);
   }
 
-  Object.assign(K, { h: h, api: api, toast: toast, fail: fail, screen: screen, tabs: tabs, field: field, check: check,
+  /* The program the dashboard is on, from the list it loaded ({} before it has one). */
+  function program() {
+    return state.programs.filter(function (p) { return p.id === state.program; })[0] || {};
+  }
+
+  Object.assign(K, { program: program, h: h, api: api, toast: toast, fail: fail, screen: screen, tabs: tabs, field: field, check: check,
     input: input, checkbox: checkbox, select: select, numOrNull: numOrNull, go: go, when: when, table: table,
     facts: facts, pq: pq, people: people, person: person, owner: owner, money: money, readOnlyNote: readOnlyNote, saveProgram: saveProgram, picker: picker });
 

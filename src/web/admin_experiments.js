@@ -19,7 +19,7 @@
   function metricName(m) { return (METRICS.filter(function (x) { return x[0] === m; })[0] || [m, m])[1]; }
   function pill(status) { return h("span", { class: "pill exp-" + status, text: STATUS[status] || status }); }
   function day(t) { return t ? new Date(t).toLocaleDateString("en", { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" }) : "—"; }
-  function program() { return state.programs.filter(function (p) { return p.id === state.program; })[0] || {}; }
+  var program = K.program;
   function path(e) { return "/admin/experiments/" + encodeURIComponent(e.id); }
 
   function rate(e, v) {

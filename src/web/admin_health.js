@@ -18,9 +18,7 @@
     var r = Math.round(x * 10) / 10;
     return r === 1 ? "1 day" : r + " days";
   }
-  function program() {
-    return state.programs.filter(function (p) { return p.id === state.program; })[0] || {};
-  }
+  var program = K.program;
   function currency() { return program().currency || "USD"; }
   function money(minor, cur) { return isNum(minor) ? K.money(Math.round(minor), cur || currency()).trim() : NOT_YET; }
   /* An axis figure in whole currency units: 250, 1.2k. */
