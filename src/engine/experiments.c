@@ -60,45 +60,31 @@ static enum kith_status parse_variants(json_t *in, json_t **norm, struct kith_er
         snprintf(path, sizeof(path), "variants[%zu]", i);
         const char *id = NULL;
         int64_t weight = 0;
-        json_t *w = json_is_object(v) ? json_object_get(v, "weight") : NULL;
+        bool has_weight = false;
         if (!json_is_object(v)) {
             st = kith_err_set(err, KITH_E_INVALID_PARAM, path, "each variant is an object");
             break;
         }
+        /* Weights are positive integers: 50, not 50.0, "50" or true. */
         if ((st = kith_eng_in_allowed(v, variant_fields, err)) != KITH_OK ||
-            (st = kith_eng_in_string(v, "id", true, 1, 40, &id, err)) != KITH_OK) {
+            (st = kith_eng_in_string(v, "id", true, 1, 40, &id, err)) != KITH_OK ||
+            (st = kith_eng_in_int(v, "weight", 1, 1000000, &weight, &has_weight, err)) != KITH_OK) {
             at_path(st, err, path);
             break;
         }
-        /* Positive integers only: 50, not 50.0, "50" or true. */
-        if (w == NULL || !json_is_integer(w) || json_integer_value(w) < 1 ||
-            json_integer_value(w) > 1000000) {
-            char param[48];
-            snprintf(param, sizeof(param), "%s.weight", path);
-            st = kith_err_set(err, KITH_E_INVALID_PARAM, param,
-                              "%s.weight must be a positive integer (at most 1000000)", path);
-            break;
-        }
-        weight = json_integer_value(w);
-        if (!id_valid(id)) {
-            char param[48];
-            snprintf(param, sizeof(param), "%s.id", path);
-            st = kith_err_set(err, KITH_E_INVALID_PARAM, param, "%s.id must match [a-z0-9_-]{1,40}",
-                              path);
-            break;
-        }
-        for (size_t j = 0; j < json_array_size(*norm); j++) {
-            if (strcmp(json_string_value(json_object_get(json_array_get(*norm, j), "id")), id) ==
-                0) {
-                char param[48];
-                snprintf(param, sizeof(param), "%s.id", path);
-                st = kith_err_set(err, KITH_E_INVALID_PARAM, param, "variant id '%s' is used twice",
+        if (!has_weight)
+            st = kith_err_set(err, KITH_E_INVALID_PARAM, "weight", "every variant has a weight");
+        else if (!id_valid(id))
+            st = kith_err_set(err, KITH_E_INVALID_PARAM, "id", "'id' must match [a-z0-9_-]{1,40}");
+        for (size_t j = 0; st == KITH_OK && j < json_array_size(*norm); j++) {
+            if (strcmp(json_string_value(json_object_get(json_array_get(*norm, j), "id")), id) == 0)
+                st = kith_err_set(err, KITH_E_INVALID_PARAM, "id", "variant id '%s' is used twice",
                                   id);
-                break;
-            }
         }
-        if (st != KITH_OK)
+        if (st != KITH_OK) {
+            at_path(st, err, path);
             break;
+        }
         json_t *rules = json_null();
         json_t *rin = json_object_get(v, "rewards");
         if (rin && !json_is_null(rin)) {

@@ -121,6 +121,8 @@ class TestValidationAndLifecycle(ExpBase):
 
         for w in (0, -5, 1.5, "50", True, None):
             bad("variants[1].weight", variants=[{"id": "a", "weight": 1}, {"id": "b", "weight": w}])
+        bad("variants[1].weight", variants=[{"id": "a", "weight": 1}, {"id": "b"}])
+        bad("variants[0].weight", variants=[{"id": "a", "weight": 1000001}, {"id": "b", "weight": 1}])
         bad("variants", variants=[{"id": "a", "weight": 1}])
         bad("variants", variants="a,b")
         bad("variants[1].id", variants=[{"id": "a", "weight": 1}, {"id": "a", "weight": 2}])
