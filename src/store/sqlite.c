@@ -313,20 +313,12 @@ enum kith_status kith_sq_status(struct kith_tx *t, int rc, const char *what)
     return map_rc(((struct sq_tx *)t)->s->db, rc, what);
 }
 
-enum kith_status kith_sq_bind(struct kith_tx *t, sqlite3_stmt *st, int i, json_t *v)
-{
-    return bind_value(((struct sq_tx *)t)->s, st, i, v);
-}
-
 static enum kith_status sq_query(struct kith_tx *t, enum kith_query q, json_t *args, json_t **out,
                                  size_t max_rows, int64_t *changes)
 {
     struct sq_tx *tx = (struct sq_tx *)t;
     if ((unsigned)q >= KITH_Q_COUNT || kith_sqlite_sql[q] == NULL)
         return KITH_E_INTERNAL;
-    enum kith_status st;
-    if (out == NULL && kith_sq_rows_query(t, q, args, changes, &st))
-        return st;
     return run_sql(tx, q, kith_sqlite_sql[q], args, out, max_rows, changes);
 }
 

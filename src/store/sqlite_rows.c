@@ -1,12 +1,12 @@
 /*
- * sqlite_rows.c: the SQLite back-end's batch inserts (the click batch). The shared SQL of such
- * a query hands an array of row objects to json_each as text, which costs a JSON text, its
- * parse and a json_extract per column. Here the rows are bound straight to a prepared INSERT in
- * the job's transaction: same rows, same OR IGNORE, a fraction of the work. From
- * kith_store_exec_rows no JSON is made at all: each value is bound where it lies, ROWS_PER_STMT
- * rows to one multi-row INSERT while that many remain (a statement's start and end, its cursors
- * on the table and each index and its statement journal, cost about as much as a row's insert),
- * the rest one row at a time. It is not for deciding what a batch holds: the engine does.
+ * sqlite_rows.c: the SQLite back-end's batch inserts (the click batch, kith_store_exec_rows). The
+ * shared SQL of such a query hands an array of row objects to json_each as text, which costs a
+ * JSON text, its parse and a json_extract per column. Here no JSON is made at all: the rows are
+ * bound straight to a prepared INSERT in the job's transaction (same rows, same OR IGNORE), each
+ * value where it lies, ROWS_PER_STMT rows to one multi-row INSERT while that many remain (a
+ * statement's start and end, its cursors on the table and each index and its statement journal,
+ * cost about as much as a row's insert), the rest one row at a time. It is not for deciding what a
+ * batch holds: the engine does.
  */
 #include <stdio.h>
 #include <string.h>
@@ -36,48 +36,6 @@ static enum kith_status step_row(struct kith_tx *tx, sqlite3_stmt *st, int64_t *
     *n += sqlite3_changes64(sqlite3_db_handle(st));
     sqlite3_reset(st);
     return KITH_OK;
-}
-
-static enum kith_status insert_json_rows(struct kith_tx *tx, size_t which, json_t *rows,
-                                         int64_t *changes)
-{
-    sqlite3_stmt *st = NULL;
-    enum kith_status rc = kith_sq_stmt(tx, row_inserts[which].sql, row_inserts[which].sql, &st);
-    if (rc != KITH_OK)
-        return rc;
-    int64_t n = 0;
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        for (int c = 0; row_inserts[which].cols[c]; c++) {
-            json_t *v = json_object_get(row, row_inserts[which].cols[c]);
-            if ((rc = kith_sq_bind(tx, st, c + 1, v ? v : json_null())) != KITH_OK)
-                goto out;
-        }
-        if ((rc = step_row(tx, st, &n)) != KITH_OK)
-            goto out;
-        sqlite3_clear_bindings(st);
-    }
-    if (changes)
-        *changes = n;
-out:
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
-}
-
-bool kith_sq_rows_query(struct kith_tx *tx, enum kith_query q, json_t *args, int64_t *changes,
-                        enum kith_status *st)
-{
-    for (size_t i = 0; i < KITH_ARRAY_LEN(row_inserts); i++) {
-        if (row_inserts[i].q == q && json_array_size(args) == 1 &&
-            json_is_array(json_array_get(args, 0))) {
-            *st = insert_json_rows(tx, i, json_array_get(args, 0), changes);
-            return true;
-        }
-    }
-    return false;
 }
 
 /* The statement of ROWS_PER_STMT rows, its text made once (the cache keeps it under "*" and

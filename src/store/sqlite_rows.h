@@ -10,16 +10,11 @@
 #include "kith/store.h"
 
 /* sqlite.c: the statement cached under key (prepared from sql the first time), reset, with the
- * job's savepoint made real; a SQLite result code as a status; a JSON value bound to ?i. */
+ * job's savepoint made real; a SQLite result code as a status. */
 enum kith_status kith_sq_stmt(struct kith_tx *tx, const char *key, const char *sql,
                               sqlite3_stmt **out);
 enum kith_status kith_sq_status(struct kith_tx *tx, int rc, const char *what);
-enum kith_status kith_sq_bind(struct kith_tx *tx, sqlite3_stmt *st, int i, json_t *v);
 
-/* A batch insert given as an array of row objects (kith_store_exec): true when q is one, its
- * status in *st; false to run q's SQL as it is. */
-bool kith_sq_rows_query(struct kith_tx *tx, enum kith_query q, json_t *args, int64_t *changes,
-                        enum kith_status *st);
 /* kith_store_exec_rows */
 enum kith_status kith_sq_exec_rows(struct kith_tx *tx, enum kith_query q, const char *const *cols,
                                    size_t n, kith_store_row_fn fill, const void *rows,
