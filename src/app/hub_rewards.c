@@ -30,10 +30,16 @@ static void optional(struct kith_buf *b, bool needed)
         kith_buf_str(b, " <span class=\"opt\">(optional)</span>");
 }
 
-static void error_slot(struct kith_buf *b, const char *id, const char *param)
+/* Where the API's error for answers.<name>[.<part>] is shown (id <id>[-<part>]-err). Names and
+ * parts are [a-z0-9_] (fulfil_settings.c), so they need no escaping. */
+static void error_slot(struct kith_buf *b, const char *id, const char *name, const char *part)
 {
-    kith_buf_printf(b, "<p class=\"field-error\" id=\"%s-err\" data-error-for=\"%s\" hidden></p>",
-                    id, param);
+    const char *dash = part ? "-" : "", *dot = part ? "." : "";
+    part = part ? part : "";
+    kith_buf_printf(b,
+                    "<p class=\"field-error\" id=\"%s%s%s-err\" data-error-for=\"answers.%s%s%s\" "
+                    "hidden></p>",
+                    id, dash, part, name, dot, part);
 }
 
 static void text_field(struct kith_buf *b, const char *id, json_t *f, json_t *answer)
@@ -50,10 +56,7 @@ static void text_field(struct kith_buf *b, const char *id, json_t *f, json_t *an
     kith_buf_printf(b, "\"%s>", needed ? " aria-required=\"true\"" : "");
     kith_buf_html(b, json_string_value(answer));
     kith_buf_str(b, "</textarea>");
-    struct kith_buf p = {0};
-    kith_buf_printf(&p, "answers.%s", kith_app_json_text(f, "name"));
-    error_slot(b, id, kith_buf_cstr(&p));
-    kith_buf_dispose(&p);
+    error_slot(b, id, kith_app_json_text(f, "name"), NULL);
     kith_buf_str(b, "</div>");
 }
 
@@ -86,10 +89,7 @@ static void choice_field(struct kith_buf *b, const char *id, json_t *f, json_t *
         kith_buf_html(b, v);
         kith_buf_str(b, "</label></div>");
     }
-    struct kith_buf p = {0};
-    kith_buf_printf(&p, "answers.%s", name);
-    error_slot(b, id, kith_buf_cstr(&p));
-    kith_buf_dispose(&p);
+    error_slot(b, id, name, NULL);
     kith_buf_str(b, "</fieldset>");
 }
 
@@ -106,9 +106,7 @@ static void address_field(struct kith_buf *b, const char *id, json_t *f, json_t 
     kith_buf_html(b, kith_app_json_text(f, "label"));
     optional(b, needed);
     kith_buf_str(b, "</legend>");
-    struct kith_buf p = {0};
-    kith_buf_printf(&p, "answers.%s", name);
-    error_slot(b, id, kith_buf_cstr(&p));
+    error_slot(b, id, name, NULL);
     for (size_t i = 0; i < KITH_ARRAY_LEN(address_parts); i++) {
         const char *part = address_parts[i][0];
         bool country = strcmp(part, "country") == 0, part_needed = address_parts[i][3][0] != 0;
@@ -135,15 +133,9 @@ static void address_field(struct kith_buf *b, const char *id, json_t *f, json_t 
                             "<p class=\"hint\" id=\"%s-country-hint\">Two letters, such as GB, "
                             "US or DE</p>",
                             id);
-        char sub_id[160];
-        snprintf(sub_id, sizeof(sub_id), "%s-%s", id, part);
-        struct kith_buf sp = {0};
-        kith_buf_printf(&sp, "%s.%s", kith_buf_cstr(&p), part);
-        error_slot(b, sub_id, kith_buf_cstr(&sp));
-        kith_buf_dispose(&sp);
+        error_slot(b, id, name, part);
         kith_buf_str(b, "</div>");
     }
-    kith_buf_dispose(&p);
     kith_buf_str(b, "</fieldset>");
 }
 
