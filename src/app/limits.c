@@ -9,21 +9,22 @@
  *
  * Both are counted in fixed memory that never fills: a count-min sketch each (kith/sketch.h,
  * conservative update, cells tagged with their minute so past minutes read as 0 and are reset
- * lazily), allocated once at start, with no allocation per request and no pruning pass. A key is
- * (route class or 'c', the client address's keyed hash of kith_app_client_hash, code); its four
- * cell indexes are one SipHash-2-4 (128-bit) under a random per-process key, so nobody outside
- * can aim keys at one cell. Memory: the click cap 4 x 2^20 cells x 4 bytes = 16 MiB, the budgets
- * 4 x 2^18 x 4 bytes = 4 MiB (one key per address and class, and limits of 60 and more, against
- * the cap's one key per address and code and a limit of 30); calloc'd, so only touched pages
- * are resident.
+ * lazily, a key's four cells in one cache line), allocated once at start, with no allocation per
+ * request and no pruning pass. A key is (route class or 'c', the client address's keyed hash of
+ * kith_app_client_hash, code); its line and cells come from one SipHash-2-4 (128-bit) under a
+ * random per-process key, so nobody outside can aim keys at one line. Memory: the click cap
+ * 4 x 2^20 cells x 4 bytes = 16 MiB (2^18 lines), the budgets 4 x 2^18 x 4 bytes = 4 MiB (2^16
+ * lines: one key per address and class, and limits of 60 and more, against the cap's one key per
+ * address and code and a limit of 30); mapped, so only touched pages are resident.
  *
  * What it promises: a count is never below the truth, so a budget or the cap is never missed,
- * whatever the number of addresses. It is above the truth only when, in all four rows, the key
- * shares its cell with another key of the same minute: with n distinct keys in a minute and w
- * cells a row, about (n/w)^4 for a given key. For the cap (w = 2^20): n = 100,000 gives 8e-5,
- * n = 10,000 gives 8e-9; for the budgets (w = 2^18) n = 10,000 gives 2e-6. Even a shared cell
- * costs a key only the other keys' clicks in it (a legitimate key is stopped early only when
- * those add up to the limit in every row). Minute tags repeat after 65,536 minutes, which can
+ * whatever the number of addresses. It is above the truth only when each of the key's four cells
+ * is shared with other keys of the same minute in its line (kith/sketch.h): with n distinct keys
+ * in a minute, for the cap n = 100,000 gives 3.7e-3 of keys, n = 10,000 gives 1.7e-4; for the
+ * budgets n = 10,000 gives 9.4e-4. Even then a key is over-counted only by the other keys'
+ * counts in its cells (the smallest of the four), so a legitimate key is stopped early only when
+ * those add up to the limit in all four: keys of one or two visits each, as nearly all are, add
+ * a visit or two to a limit of 30 or more. Minute tags repeat after 65,536 minutes, which can
  * only over-count as well (kith/sketch.h).
  */
 #include <stdio.h>
