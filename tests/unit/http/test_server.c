@@ -53,6 +53,28 @@ static void h_bad_header(struct kith_http_request *req, void *ctx)
     kith_http_respond(req, 302, h, 1, "", 0);
 }
 
+/* Answers with X-Value: `len` bytes 'a' with the byte `byte` (decimal) at `pos`. */
+static void h_header_byte(struct kith_http_request *req, void *ctx)
+{
+    char q[16], value[64];
+    int len = 0, pos = 0, byte = 'a';
+    if (kith_http_query_get(req->query, "len", q, sizeof(q)) == 1)
+        len = atoi(q);
+    if (kith_http_query_get(req->query, "pos", q, sizeof(q)) == 1)
+        pos = atoi(q);
+    if (kith_http_query_get(req->query, "byte", q, sizeof(q)) == 1)
+        byte = atoi(q);
+    if (len < 1 || len >= (int)sizeof(value) || pos < 0 || pos >= len || byte < 1 || byte > 255) {
+        kith_http_respond(req, 400, NULL, 0, "", 0);
+        return;
+    }
+    memset(value, 'a', (size_t)len);
+    value[pos] = (char)byte;
+    value[len] = '\0';
+    const struct kith_http_header h[] = {{"X-Value", value}};
+    kith_http_respond(req, 200, h, 1, "", 0);
+}
+
 struct later {
     uv_timer_t timer;
     struct kith_http_request *req;
@@ -92,6 +114,7 @@ static const struct kith_http_route routes[] = {
     {KITH_HTTP_GET, "/async", h_async, "async", NULL},
     {KITH_HTTP_GET, "/peer", h_peer, "peer", NULL},
     {KITH_HTTP_GET, "/bad-header", h_bad_header, "bad_header", NULL},
+    {KITH_HTTP_GET, "/header-byte", h_header_byte, "header_byte", NULL},
     {KITH_HTTP_GET, "/headers", h_headers, "headers", NULL},
     {KITH_HTTP_POST, "/headers", h_headers, "headers.post", NULL},
 };
@@ -692,6 +715,45 @@ static void test_unsafe_response_header(void)
     CHECK(!has_header(&R, "Location", NULL));
 }
 
+/* Every byte a header value may not hold, at every place in values of lengths around the
+ * eight-byte words the check reads, is refused; HT, printable bytes and bytes above 0x7F are
+ * sent as they are. */
+static void test_response_header_bytes(void)
+{
+    static const int lens[] = {1, 7, 8, 9, 16, 17, 23};
+    static const int refused[] = {0x01, 0x08, 0x0A, 0x0D, 0x1F, 0x7F};
+    static const int sent[] = {0x09, 0x20, 0x7E, 0x80, 0xFF};
+    int wrong = 0;
+    for (size_t l = 0; l < KITH_ARRAY_LEN(lens); l++)
+        for (int pos = 0; pos < lens[l]; pos++) {
+            char target[128];
+            for (size_t b = 0; b < KITH_ARRAY_LEN(refused); b++) {
+                snprintf(target, sizeof(target),
+                         "GET /header-byte?len=%d&pos=%d&byte=%d HTTP/1.1\r\nHost: a\r\n\r\n",
+                         lens[l], pos, refused[b]);
+                if (roundtrip(H.port, target, false, &R) != 0 || R.status != 500 ||
+                    has_header(&R, "X-Value", NULL))
+                    wrong++;
+            }
+            for (size_t b = 0; b < KITH_ARRAY_LEN(sent); b++) {
+                snprintf(target, sizeof(target),
+                         "GET /header-byte?len=%d&pos=%d&byte=%d HTTP/1.1\r\nHost: a\r\n\r\n",
+                         lens[l], pos, sent[b]);
+                char want[64];
+                memset(want, 'a', (size_t)lens[l]);
+                want[pos] = (char)sent[b];
+                want[lens[l]] = '\0';
+                const char *w = want; /* the reader drops the spaces after the colon */
+                while (*w == ' ')
+                    w++;
+                if (roundtrip(H.port, target, false, &R) != 0 || R.status != 200 ||
+                    !has_header(&R, "X-Value", w))
+                    wrong++;
+            }
+        }
+    CHECK_INT(wrong, 0);
+}
+
 static void test_slow_request_times_out(void)
 {
     struct client *cl = client_open(H.port);
@@ -933,6 +995,7 @@ int main(void)
     RUN(test_head);
     RUN(test_expect_continue);
     RUN(test_unsafe_response_header);
+    RUN(test_response_header_bytes);
     RUN(test_slow_request_times_out);
     RUN(test_idle_keep_alive_closed);
     RUN(test_client_leaves_before_async_answer);
