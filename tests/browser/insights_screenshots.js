@@ -43,7 +43,7 @@ const SIZES = [['phone', 390, 844], ['desktop', 1280, 800]];
       await page.click('button[type=submit]');
       await page.waitForSelector('#nav:not([hidden])');
       const shots = [['health', '.insight-charts svg', 'health'], ['health/forecast', '.assumptions', 'health-forecast'],
-        ['experiments', 'tbody tr', 'experiments'], ['experiments/new', '.exp-variant', 'experiments-new'],
+        ['experiments', 'tbody tr', 'experiments'], ['new-experiment', '.exp-variant', 'experiments-new'],
         ['experiments/bigger-thanks', 'svg.insight-chart', 'experiments-detail']];
       for (const [p, sel, file] of shots) {
         await page.evaluate((to) => { history.pushState(null, '', to); dispatchEvent(new PopStateEvent('popstate')); }, '/admin/' + p);
