@@ -15,29 +15,10 @@
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const http = require('http');
-const { startKith, launch, adminCreate, seedStory, seedProgram, participant, signup, purchase, PERSON_UA } = require('./lib');
+const { startKith, launch, adminCreate, seedStory, seedProgram, participant, signup, purchase, localServer, poll,
+  watch, axeCheck, signIn, dashboardPage, PERSON_UA } = require('./lib');
 
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 let k, browser, owner, reviewer, receiver, stripe;
-
-/* A local HTTP server: records each request and answers with answer(req, body). */
-function localServer(answer) {
-  const got = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => { body += d; });
-    req.on('end', () => {
-      got.push({ method: req.method, url: req.url, headers: req.headers, body });
-      const [status, json] = answer(req, body);
-      res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(json));
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    got, url: 'http://127.0.0.1:' + server.address().port, close: () => new Promise((r) => server.close(r)) })));
-}
 
 /* Stripe's answers, as far as a balance credit needs them; `fail` refuses every call (a 4xx). */
 const stripeMode = { fail: true };
@@ -63,46 +44,6 @@ test.after(async () => {
   if (stripe) await stripe.close();
 });
 
-async function poll(fn, what, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function watch(page) {
-  const problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('request', (r) => { if (!r.url().startsWith(k.base) && !r.url().startsWith('blob:')) problems.push('request to ' + r.url()); });
-  return problems;
-}
-
-async function axeCheck(page, what) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(async () => {
-    /* eslint-disable no-undef */
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
-  });
-  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad, [], what + ': axe found serious or critical violations: ' + JSON.stringify(bad));
-}
-
-async function signIn(page, who) {
-  await page.goto(k.base + '/admin');
-  await page.waitForSelector('h1:text("Sign in")');
-  await page.fill('input[type=email]', who.email);
-  await page.fill('input[type=password]', who.password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#nav:not([hidden])');
-}
-
 async function visit(page, path, heading) {
   await page.click('#nav a[href="' + path + '"]');
   await page.waitForSelector('h1:text-is("' + heading + '")');
@@ -119,13 +60,7 @@ async function saved(page) {
   await page.evaluate(() => { document.getElementById('toast').textContent = ''; });
 }
 
-async function newPage(who) {
-  const ctx = await browser.newContext({ userAgent: PERSON_UA, bypassCSP: true });
-  const page = await ctx.newPage();
-  const problems = watch(page);
-  await signIn(page, who);
-  return { ctx, page, problems };
-}
+function newPage(who) { return dashboardPage(browser, k, who); }
 
 async function program(id) {
   return (await k.api('GET', '/v1/programs/' + id)).json;
@@ -134,7 +69,7 @@ async function program(id) {
 test('sign-in refuses a wrong password, then the first run creates a program and a participant', async () => {
   const ctx = await browser.newContext({ userAgent: PERSON_UA, bypassCSP: true });
   const page = await ctx.newPage();
-  const problems = watch(page);
+  const problems = watch(page, k.base);
   await page.goto(k.base + '/admin');
   await page.waitForSelector('h1:text("Sign in")');
   await axeCheck(page, 'sign-in');
@@ -174,8 +109,8 @@ test('owner walks the screens, edits settings, works the review queue and revoke
   }
   const ctx = await browser.newContext({ userAgent: PERSON_UA, bypassCSP: true });
   const page = await ctx.newPage();
-  const problems = watch(page);
-  await signIn(page, owner);
+  const problems = watch(page, k.base);
+  await signIn(page, k, owner);
   await page.selectOption('select', story.program.id);
   await page.waitForSelector('.stat');
   await page.waitForSelector('svg.chart rect');
@@ -595,8 +530,8 @@ test('a reviewer reads every screen, decides referrals, and can change nothing e
   assert.equal(r.json.referral.status, 'review');
   const ctx = await browser.newContext({ userAgent: PERSON_UA, bypassCSP: true });
   const page = await ctx.newPage();
-  const problems = watch(page);
-  await signIn(page, reviewer);
+  const problems = watch(page, k.base);
+  await signIn(page, k, reviewer);
   await page.selectOption('select', prog);
   await visit(page, '/admin/settings', 'Program settings');
   assert.equal(await page.locator('button:text("Save settings")').count(), 0);

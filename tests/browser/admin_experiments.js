@@ -17,11 +17,9 @@
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const { startKith, launch, adminCreate, PERSON_UA } = require('./lib');
+const { startKith, launch, adminCreate, axeCheck, dashboardPage } = require('./lib');
 const { buildWorld, driveSignups, DAY } = require('./insights_world');
 
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const NOT_YET = 'not enough data yet';
 let k, browser, owner, reviewer, world, pid;
 
@@ -43,39 +41,7 @@ const pct = (x) => (x === null ? NOT_YET : Math.round(x * 1000) / 10 + '%');
 const days = (x) => { if (x === null) return NOT_YET; const r = Math.round(x * 10) / 10; return r === 1 ? '1 day' : r + ' days'; };
 const money = (x, cur = 'USD') => (x === null ? NOT_YET : (Math.round(x) / 100).toFixed(2) + ' ' + cur);
 
-function watch(page) {
-  const problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('request', (r) => { if (!r.url().startsWith(k.base)) problems.push('request to ' + r.url()); });
-  return problems;
-}
-
-async function axeCheck(page, what) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(async () => {
-    /* eslint-disable no-undef */
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
-  });
-  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad, [], what + ': axe found serious or critical violations: ' + JSON.stringify(bad));
-}
-
-async function newPage(who, opts = {}) {
-  const ctx = await browser.newContext(Object.assign({ userAgent: PERSON_UA, bypassCSP: true }, opts));
-  const page = await ctx.newPage();
-  const problems = watch(page);
-  await page.goto(k.base + '/admin');
-  await page.waitForSelector('h1:text("Sign in")');
-  await page.fill('input[type=email]', who.email);
-  await page.fill('input[type=password]', who.password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#nav:not([hidden])');
-  return { ctx, page, problems };
-}
+function newPage(who, opts) { return dashboardPage(browser, k, who, opts); }
 
 async function figures(page) {
   return page.evaluate(() => {
