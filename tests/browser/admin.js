@@ -9,7 +9,8 @@
  * (CSV import, edit, performance), community (leaderboard, a spotlight published, roles,
  * activities), integrations (a webhook endpoint and its deliveries, Stripe and Shopify
  * secrets), API keys (create shown once, revoke), the reviewer's limits on every screen and the
- * server's refusals, and axe-core on every screen (no serious or critical violations). No
+ * server's refusals, the screens' links all in sight on a phone (wrapped) and a desktop (one
+ * line), and axe-core on every screen (no serious or critical violations). No
  * request leaves for another host: webhooks go to a local receiver and Stripe calls to a local
  * stand-in (KITH_WEBHOOK_ALLOW_CIDRS, KITH_STRIPE_API_BASE).
  */
@@ -619,4 +620,28 @@ test('a reviewer reads every screen, decides referrals, and can change nothing e
   assert.deepEqual(refused, [403, 403, 403, 403, 403, 403, 403, 403, 200]);
   assert.deepEqual(problems, []);
   await ctx.close();
+});
+
+test('every screen\'s link is in sight: on lines of their own on a phone, one line on a desktop', async () => {
+  for (const [w, h] of [[390, 844], [1280, 800]]) {
+    const { ctx, page, problems } = await dashboardPage(browser, k, owner, { viewport: { width: w, height: h } });
+    await visit(page, '/admin/settings', 'Program settings');
+    const nav = await page.evaluate(() => {
+      const n = document.getElementById('nav');
+      return { scroll: n.scrollWidth, width: n.clientWidth, links: Array.from(n.querySelectorAll('a')).map((a) => {
+        const r = a.getBoundingClientRect();
+        return { text: a.textContent, left: r.left, right: r.right, top: r.top };
+      }) };
+    });
+    assert.equal(nav.links.length, 11);
+    assert.ok(nav.scroll <= nav.width, w + ' px: the links scroll sideways (' + nav.scroll + ' px in ' + nav.width + ')');
+    for (const l of nav.links) assert.ok(l.left >= 0 && l.right <= w, w + ' px: ' + l.text + ' is cut at the edge: ' + JSON.stringify(l));
+    const lines = new Set(nav.links.map((l) => Math.round(l.top))).size;
+    if (w === 1280) assert.equal(lines, 1, 'one line on a desktop');
+    else assert.ok(lines > 1, 'wrapped on a phone');
+    assert.equal(await page.getAttribute('#nav a[href="/admin/settings"]', 'aria-current'), 'page');
+    await axeCheck(page, 'the screens\' links at ' + w + ' px');
+    assert.deepEqual(problems, []);
+    await ctx.close();
+  }
 });
