@@ -21,6 +21,9 @@
   function day(t) { return t ? new Date(t).toLocaleDateString("en", { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" }) : "—"; }
   var program = K.program;
   function path(e) { return "/admin/experiments/" + encodeURIComponent(e.id); }
+  /* The form's address is no experiment's: /admin/experiments/{id} takes any id the API allows,
+   * "new" included. */
+  var FORM = "/admin/new-experiment";
 
   function rate(e, v) {
     if (!I.isNum(v)) return I.NOT_YET;
@@ -50,7 +53,7 @@
   function list() {
     var out = h("div");
     screen("Experiments", [K.picker(), h("p", { class: "lead", text: "Try different rewards side by side with a share of the people who share, and keep what works." }),
-      K.readOnlyNote(), K.owner() ? h("p", { class: "actions" }, [h("a", { class: "button", href: "/admin/experiments/new", text: "New experiment" })]) : null, out]);
+      K.readOnlyNote(), K.owner() ? h("p", { class: "actions" }, [h("a", { class: "button", href: FORM, text: "New experiment" })]) : null, out]);
     api("GET", "/v1/experiments?" + K.pq() + "&limit=100").then(function (l) {
       var rows = l.data.slice().reverse();
       out.replaceChildren(K.table([["Experiment", function (e) { return h("a", { href: path(e), text: e.name }); }],
@@ -297,5 +300,6 @@
     load();
   }
 
-  K.screens.experiments = function (sub) { return sub === "new" ? create() : sub ? detail(sub) : list(); };
+  K.screens.experiments = function (sub) { return sub ? detail(sub) : list(); };
+  K.screens["new-experiment"] = create;
 })();

@@ -9,35 +9,17 @@
  * (CSV import, edit, performance), community (leaderboard, a spotlight published, roles,
  * activities), integrations (a webhook endpoint and its deliveries, Stripe and Shopify
  * secrets), API keys (create shown once, revoke), the reviewer's limits on every screen and the
- * server's refusals, and axe-core on every screen (no serious or critical violations). No
+ * server's refusals, the screens' links all in sight on a phone (wrapped) and a desktop (one
+ * line), and axe-core on every screen (no serious or critical violations). No
  * request leaves for another host: webhooks go to a local receiver and Stripe calls to a local
  * stand-in (KITH_WEBHOOK_ALLOW_CIDRS, KITH_STRIPE_API_BASE).
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const http = require('http');
-const { startKith, launch, adminCreate, seedStory, seedProgram, participant, signup, purchase, PERSON_UA } = require('./lib');
+const { startKith, launch, adminCreate, seedStory, seedProgram, participant, signup, purchase, localServer, poll,
+  watch, axeCheck, signIn, dashboardPage, PERSON_UA } = require('./lib');
 
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 let k, browser, owner, reviewer, receiver, stripe;
-
-/* A local HTTP server: records each request and answers with answer(req, body). */
-function localServer(answer) {
-  const got = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => { body += d; });
-    req.on('end', () => {
-      got.push({ method: req.method, url: req.url, headers: req.headers, body });
-      const [status, json] = answer(req, body);
-      res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(json));
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    got, url: 'http://127.0.0.1:' + server.address().port, close: () => new Promise((r) => server.close(r)) })));
-}
 
 /* Stripe's answers, as far as a balance credit needs them; `fail` refuses every call (a 4xx). */
 const stripeMode = { fail: true };
@@ -63,46 +45,6 @@ test.after(async () => {
   if (stripe) await stripe.close();
 });
 
-async function poll(fn, what, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function watch(page) {
-  const problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('request', (r) => { if (!r.url().startsWith(k.base) && !r.url().startsWith('blob:')) problems.push('request to ' + r.url()); });
-  return problems;
-}
-
-async function axeCheck(page, what) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(async () => {
-    /* eslint-disable no-undef */
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
-  });
-  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad, [], what + ': axe found serious or critical violations: ' + JSON.stringify(bad));
-}
-
-async function signIn(page, who) {
-  await page.goto(k.base + '/admin');
-  await page.waitForSelector('h1:text("Sign in")');
-  await page.fill('input[type=email]', who.email);
-  await page.fill('input[type=password]', who.password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#nav:not([hidden])');
-}
-
 async function visit(page, path, heading) {
   await page.click('#nav a[href="' + path + '"]');
   await page.waitForSelector('h1:text-is("' + heading + '")');
@@ -119,13 +61,7 @@ async function saved(page) {
   await page.evaluate(() => { document.getElementById('toast').textContent = ''; });
 }
 
-async function newPage(who) {
-  const ctx = await browser.newContext({ userAgent: PERSON_UA, bypassCSP: true });
-  const page = await ctx.newPage();
-  const problems = watch(page);
-  await signIn(page, who);
-  return { ctx, page, problems };
-}
+function newPage(who) { return dashboardPage(browser, k, who); }
 
 async function program(id) {
   return (await k.api('GET', '/v1/programs/' + id)).json;
@@ -134,7 +70,7 @@ async function program(id) {
 test('sign-in refuses a wrong password, then the first run creates a program and a participant', async () => {
   const ctx = await browser.newContext({ userAgent: PERSON_UA, bypassCSP: true });
   const page = await ctx.newPage();
-  const problems = watch(page);
+  const problems = watch(page, k.base);
   await page.goto(k.base + '/admin');
   await page.waitForSelector('h1:text("Sign in")');
   await axeCheck(page, 'sign-in');
@@ -174,8 +110,8 @@ test('owner walks the screens, edits settings, works the review queue and revoke
   }
   const ctx = await browser.newContext({ userAgent: PERSON_UA, bypassCSP: true });
   const page = await ctx.newPage();
-  const problems = watch(page);
-  await signIn(page, owner);
+  const problems = watch(page, k.base);
+  await signIn(page, k, owner);
   await page.selectOption('select', story.program.id);
   await page.waitForSelector('.stat');
   await page.waitForSelector('svg.chart rect');
@@ -595,8 +531,8 @@ test('a reviewer reads every screen, decides referrals, and can change nothing e
   assert.equal(r.json.referral.status, 'review');
   const ctx = await browser.newContext({ userAgent: PERSON_UA, bypassCSP: true });
   const page = await ctx.newPage();
-  const problems = watch(page);
-  await signIn(page, reviewer);
+  const problems = watch(page, k.base);
+  await signIn(page, k, reviewer);
   await page.selectOption('select', prog);
   await visit(page, '/admin/settings', 'Program settings');
   assert.equal(await page.locator('button:text("Save settings")').count(), 0);
@@ -684,4 +620,28 @@ test('a reviewer reads every screen, decides referrals, and can change nothing e
   assert.deepEqual(refused, [403, 403, 403, 403, 403, 403, 403, 403, 200]);
   assert.deepEqual(problems, []);
   await ctx.close();
+});
+
+test('every screen\'s link is in sight: on lines of their own on a phone, one line on a desktop', async () => {
+  for (const [w, h] of [[390, 844], [1280, 800]]) {
+    const { ctx, page, problems } = await dashboardPage(browser, k, owner, { viewport: { width: w, height: h } });
+    await visit(page, '/admin/settings', 'Program settings');
+    const nav = await page.evaluate(() => {
+      const n = document.getElementById('nav');
+      return { scroll: n.scrollWidth, width: n.clientWidth, links: Array.from(n.querySelectorAll('a')).map((a) => {
+        const r = a.getBoundingClientRect();
+        return { text: a.textContent, left: r.left, right: r.right, top: r.top };
+      }) };
+    });
+    assert.equal(nav.links.length, 11);
+    assert.ok(nav.scroll <= nav.width, w + ' px: the links scroll sideways (' + nav.scroll + ' px in ' + nav.width + ')');
+    for (const l of nav.links) assert.ok(l.left >= 0 && l.right <= w, w + ' px: ' + l.text + ' is cut at the edge: ' + JSON.stringify(l));
+    const lines = new Set(nav.links.map((l) => Math.round(l.top))).size;
+    if (w === 1280) assert.equal(lines, 1, 'one line on a desktop');
+    else assert.ok(lines > 1, 'wrapped on a phone');
+    assert.equal(await page.getAttribute('#nav a[href="/admin/settings"]', 'aria-current'), 'page');
+    await axeCheck(page, 'the screens\' links at ' + w + ' px');
+    assert.deepEqual(problems, []);
+    await ctx.close();
+  }
 });

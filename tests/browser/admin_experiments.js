@@ -10,17 +10,16 @@
  * the winner into the program. An experiment past its days is shown stopped by itself. The
  * reviewer reads it all and gets no action, and the server refuses them. A program without
  * history shows its nulls as "not enough data yet" and the forecast's 409 in words; a taken
- * experiment id is named; one is started and stopped by hand. axe-core on every screen (no
+ * experiment id is named; one is started and stopped by hand. An experiment whose id is `new` opens
+ * at /admin/experiments/new, and the form is at /admin/new-experiment. axe-core on every screen (no
  * serious or critical violations), and the screens under the real CSP at a phone's width, none
  * wider than the phone.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('fs');
-const { startKith, launch, adminCreate, PERSON_UA } = require('./lib');
+const { startKith, launch, adminCreate, axeCheck, dashboardPage } = require('./lib');
 const { buildWorld, driveSignups, DAY } = require('./insights_world');
 
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const NOT_YET = 'not enough data yet';
 let k, browser, owner, reviewer, world, pid;
 
@@ -42,39 +41,7 @@ const pct = (x) => (x === null ? NOT_YET : Math.round(x * 1000) / 10 + '%');
 const days = (x) => { if (x === null) return NOT_YET; const r = Math.round(x * 10) / 10; return r === 1 ? '1 day' : r + ' days'; };
 const money = (x, cur = 'USD') => (x === null ? NOT_YET : (Math.round(x) / 100).toFixed(2) + ' ' + cur);
 
-function watch(page) {
-  const problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('request', (r) => { if (!r.url().startsWith(k.base)) problems.push('request to ' + r.url()); });
-  return problems;
-}
-
-async function axeCheck(page, what) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(async () => {
-    /* eslint-disable no-undef */
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
-  });
-  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad, [], what + ': axe found serious or critical violations: ' + JSON.stringify(bad));
-}
-
-async function newPage(who, opts = {}) {
-  const ctx = await browser.newContext(Object.assign({ userAgent: PERSON_UA, bypassCSP: true }, opts));
-  const page = await ctx.newPage();
-  const problems = watch(page);
-  await page.goto(k.base + '/admin');
-  await page.waitForSelector('h1:text("Sign in")');
-  await page.fill('input[type=email]', who.email);
-  await page.fill('input[type=password]', who.password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#nav:not([hidden])');
-  return { ctx, page, problems };
-}
+function newPage(who, opts) { return dashboardPage(browser, k, who, opts); }
 
 async function figures(page) {
   return page.evaluate(() => {
@@ -294,7 +261,7 @@ test('the reviewer reads health and experiments, has no actions, and the server 
   await page.waitForSelector('[data-figure="rate.control"]');
   assert.equal(await page.locator('#main button').count(), 0, 'no promote, stop or start for a reviewer');
   await axeCheck(page, 'reviewer, an experiment');
-  await page.goto(k.base + '/admin/experiments/new');
+  await page.goto(k.base + '/admin/new-experiment');
   await page.waitForSelector('.notice-soft:text("signed in as a reviewer")');
   assert.equal(await page.locator('#main form').count(), 0);
   const refused = await page.evaluate(async (program) => {
@@ -314,7 +281,7 @@ test('the reviewer reads health and experiments, has no actions, and the server 
 test('the screens run under the dashboard\'s real Content-Security-Policy, at a phone\'s width', async () => {
   const { ctx, page, problems } = await newPage(owner, { bypassCSP: false, viewport: { width: 390, height: 844 } });
   for (const [p, sel] of [['/admin/health', '.insight-charts svg'], ['/admin/health/forecast', '.assumptions'],
-    ['/admin/experiments', 'tbody tr'], ['/admin/experiments/new', '.exp-variant'], ['/admin/experiments/a-bigger-thank-you', 'svg.interval']]) {
+    ['/admin/experiments', 'tbody tr'], ['/admin/new-experiment', '.exp-variant'], ['/admin/experiments/a-bigger-thank-you', 'svg.interval']]) {
     await page.goto(k.base + p);
     await page.waitForSelector(sel);
     /* Nothing wider than the phone's screen. */
@@ -345,7 +312,7 @@ test('a program without history: every null in words, the forecast waits for fou
   await page.click('.tabs a[href="/admin/health/forecast"]');
   await page.waitForSelector('h2:text("Not enough history yet")');
   /* The same id twice: the API's answer, with the field it names. */
-  await page.goto(k.base + '/admin/experiments/new');
+  await page.goto(k.base + '/admin/new-experiment');
   await page.waitForSelector('.exp-variant');
   await page.getByLabel('Name', { exact: true }).fill('Three days');
   assert.equal(await page.getByLabel('Short id').inputValue(), 'three-days');
@@ -364,6 +331,36 @@ test('a program without history: every null in words, the forecast waits for fou
   assert.equal(stopped.program, 'fresh-start');
   assert.equal(await page.locator('.exp-autostop').count(), 0, 'stopped by hand, not by itself');
   assert.equal(await page.locator('button:text("Promote control"), button:text("Promote bigger")').count(), 2);
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});
+
+test('an experiment whose id is "new" opens at its own address; the form has an address no id can take', async () => {
+  const r = await k.api('POST', '/v1/experiments', { program: pid, id: 'new', name: 'Called new',
+    variants: [{ id: 'control', weight: 1 }, { id: 'tote', weight: 1, rewards: [
+      { to: 'referrer', kind: 'gift', description: 'A tote bag' }] }] });
+  assert.equal(r.status, 201, r.text);
+  const { ctx, page, problems } = await newPage(owner);
+  await page.goto(k.base + '/admin/experiments/new');
+  await page.waitForSelector('h1:text-is("Called new")');
+  await page.waitForSelector('.pill:text("Not started")');
+  assert.equal(await page.locator('.exp-variant').count(), 0, 'its results, not the form');
+  /* From the list, and the form from its button. */
+  await page.goto(k.base + '/admin/experiments');
+  await page.waitForSelector('h1:text-is("Experiments")');
+  if (await page.locator('.picker select').count()) await page.selectOption('.picker select', pid);
+  await page.click('tbody a:text("Called new")');
+  await page.waitForSelector('h1:text-is("Called new")');
+  assert.equal(new URL(page.url()).pathname, '/admin/experiments/new');
+  await page.click('a:text("All experiments")');
+  await page.click('a:text("New experiment")');
+  await page.waitForSelector('h1:text-is("New experiment")');
+  await page.waitForSelector('.exp-variant');
+  assert.equal(new URL(page.url()).pathname, '/admin/new-experiment');
+  assert.equal(await page.getAttribute('#nav a[href="/admin/experiments"]', 'aria-current'), 'page');
+  /* Its own address, reloaded, is still the form. */
+  await page.reload();
+  await page.waitForSelector('.exp-variant');
   assert.deepEqual(problems, []);
   await ctx.close();
 });

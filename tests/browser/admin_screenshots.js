@@ -9,20 +9,11 @@
  * `KITH_BIN=build/kith node tests/browser/admin_screenshots.js`.
  */
 const fs = require('fs');
-const http = require('http');
 const path = require('path');
-const { startKith, launch, seedStory, participant, signup, purchase, adminCreate, PERSON_UA } = require('./lib');
+const { startKith, launch, seedStory, participant, signup, purchase, adminCreate, localServer, signIn, PERSON_UA } = require('./lib');
 
 const OUT = path.join(__dirname, '..', '..', 'docs', 'screenshots');
 const SIZES = [['phone', 390, 844], ['desktop', 1280, 800]];
-
-function local(status, body) {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => { res.writeHead(status, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(body)); });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: 'http://127.0.0.1:' + server.address().port })));
-}
 
 const TRACKS = [{ id: 'connector', name: 'Connector', counts: 'qualified_referrals', levels: [
   { id: 'friend', name: 'Friend of the Circle', at: 1, grants: [{ kind: 'recognition', description: 'A founding-friend badge' }] },
@@ -30,8 +21,8 @@ const TRACKS = [{ id: 'connector', name: 'Connector', counts: 'qualified_referra
 
 (async () => {
   fs.mkdirSync(OUT, { recursive: true });
-  const hooks = await local(200, { ok: true });
-  const stripe = await local(402, { error: { type: 'card_error', message: 'This customer has no Stripe account yet' } });
+  const hooks = await localServer(() => [200, { ok: true }]);
+  const stripe = await localServer(() => [402, { error: { type: 'card_error', message: 'This customer has no Stripe account yet' } }]);
   const k = await startKith({ env: { KITH_WEBHOOK_ALLOW_CIDRS: '127.0.0.0/8', KITH_STRIPE_API_BASE: stripe.url } });
   const browser = await launch();
   try {
@@ -73,12 +64,12 @@ const TRACKS = [{ id: 'connector', name: 'Connector', counts: 'qualified_referra
     for (const [name, width, height] of SIZES) {
       const ctx = await browser.newContext({ viewport: { width, height }, userAgent: PERSON_UA, deviceScaleFactor: 1 });
       const page = await ctx.newPage();
-      await page.goto(k.base + '/admin');
-      await page.waitForSelector('input[type=email]');
-      if (name === 'phone') await page.screenshot({ path: path.join(OUT, 'admin-signin-phone.png'), fullPage: true });
-      await page.fill('input[type=email]', who.email);
-      await page.fill('input[type=password]', who.password);
-      await page.click('button[type=submit]');
+      if (name === 'phone') {
+        await page.goto(k.base + '/admin');
+        await page.waitForSelector('input[type=email]');
+        await page.screenshot({ path: path.join(OUT, 'admin-signin-phone.png'), fullPage: true });
+      }
+      await signIn(page, k, who);
       await page.waitForSelector('svg.chart rect');
       await page.screenshot({ path: path.join(OUT, `admin-overview-${name}.png`), fullPage: true });
       const shots = [['participants', 'table', 'participants'], ['participants/' + story.jane.id, '.facts', 'participants-detail'],
@@ -102,7 +93,7 @@ const TRACKS = [{ id: 'connector', name: 'Connector', counts: 'qualified_referra
   } finally {
     await browser.close();
     await k.stop();
-    hooks.server.close();
-    stripe.server.close();
+    await hooks.close();
+    await stripe.close();
   }
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -8,7 +8,7 @@
  */
 const fs = require('fs');
 const path = require('path');
-const { startKith, launch, adminCreate, PERSON_UA } = require('./lib');
+const { startKith, launch, adminCreate, signIn, PERSON_UA } = require('./lib');
 const { buildWorld, driveSignups } = require('./insights_world');
 
 const OUT = path.join(__dirname, '..', '..', 'docs', 'screenshots');
@@ -36,14 +36,9 @@ const SIZES = [['phone', 390, 844], ['desktop', 1280, 800]];
     for (const [name, width, height] of SIZES) {
       const ctx = await browser.newContext({ viewport: { width, height }, userAgent: PERSON_UA, deviceScaleFactor: 1 });
       const page = await ctx.newPage();
-      await page.goto(k.base + '/admin');
-      await page.waitForSelector('input[type=email]');
-      await page.fill('input[type=email]', who.email);
-      await page.fill('input[type=password]', who.password);
-      await page.click('button[type=submit]');
-      await page.waitForSelector('#nav:not([hidden])');
+      await signIn(page, k, who);
       const shots = [['health', '.insight-charts svg', 'health'], ['health/forecast', '.assumptions', 'health-forecast'],
-        ['experiments', 'tbody tr', 'experiments'], ['experiments/new', '.exp-variant', 'experiments-new'],
+        ['experiments', 'tbody tr', 'experiments'], ['new-experiment', '.exp-variant', 'experiments-new'],
         ['experiments/bigger-thanks', 'svg.insight-chart', 'experiments-detail']];
       for (const [p, sel, file] of shots) {
         await page.evaluate((to) => { history.pushState(null, '', to); dispatchEvent(new PopStateEvent('popstate')); }, '/admin/' + p);

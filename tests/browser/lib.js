@@ -5,8 +5,10 @@
  * bootstrap key and the test clock; serves a business's own pages (a signup form with kith.js)
  * from a second local HTTP server on another port, so that they are another origin; and
  * launches Debian's Chromium (/usr/bin/chromium) through playwright-core. Nothing is fetched
- * from anywhere else: no browser download, no remote page.
+ * from anywhere else: no browser download, no remote page. Also the pages' checks every script
+ * makes (watch, axeCheck), the dashboard's sign-in, poll, and local servers for kith to call.
  */
+const assert = require('node:assert/strict');
 const { spawn } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
@@ -246,6 +248,88 @@ function startStripe(key) {
   });
 }
 
+/* A local HTTP server for kith to call (a webhook receiver, a Stripe stand-in): records each
+ * request in `got` and answers with answer(req, body), which returns [status, json]. */
+function localServer(answer) {
+  const got = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      got.push({ method: req.method, url: req.url, headers: req.headers, body });
+      const [status, json] = answer(req, body);
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(json));
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    got, url: 'http://127.0.0.1:' + server.address().port, close: () => new Promise((r) => server.close(r)) })));
+}
+
+/* Until fn() answers something true (returned), every 200 ms; past ms, an error naming what. */
+async function poll(fn, what, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/* What must not happen on a page, collected for the test to assert empty: a Content-Security-
+ * Policy report, an uncaught error and, given an origin, a request to any other (a blob: address
+ * the page made itself aside). */
+function watch(page, origin) {
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  if (origin) {
+    page.on('request', (r) => {
+      if (!r.url().startsWith(origin) && !r.url().startsWith('blob:')) problems.push('request to ' + r.url());
+    });
+  }
+  return problems;
+}
+
+/* axe-core on the page as it is: fails on any serious or critical violation. The page must
+ * allow the inline script (a context with bypassCSP). */
+let axeSource = null;
+async function axeCheck(page, what) {
+  if (axeSource === null) axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => {
+    /* eslint-disable no-undef */
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+  });
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad, [], what + ': axe found serious or critical violations: ' + JSON.stringify(bad));
+}
+
+/* Signs who ({email, password}, from adminCreate) in to the dashboard through its form; returns
+ * once the screens' links are shown. */
+async function signIn(page, k, who) {
+  await page.goto(k.base + '/admin');
+  await page.waitForSelector('h1:text("Sign in")');
+  await page.fill('input[type=email]', who.email);
+  await page.fill('input[type=password]', who.password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#nav:not([hidden])');
+}
+
+/* A new browser context (a person's browser, axe allowed in; opts for the context) with who
+ * signed in, its page watched for CSP reports, errors and requests to another host than kith. */
+async function dashboardPage(browser, k, who, opts = {}) {
+  const ctx = await browser.newContext(Object.assign({ userAgent: PERSON_UA, bypassCSP: true }, opts));
+  const page = await ctx.newPage();
+  const problems = watch(page, k.base);
+  await signIn(page, k, who);
+  return { ctx, page, problems };
+}
+
 /* A dashboard account (kith admin create), password from KITH_ADMIN_PASSWORD. */
 function adminCreate(k, email, role = 'owner', password = 'correct horse battery') {
   const { execFileSync } = require('child_process');
@@ -256,4 +340,5 @@ function adminCreate(k, email, role = 'owner', password = 'correct horse battery
   return { email, password };
 }
 
-module.exports = { adminCreate, startStripe, seedClaims, signup, purchase, seedStory, startKith, startShop, launch, seedProgram, participant, hubToken, PERSON_UA, KITH_BIN };
+module.exports = { adminCreate, startStripe, seedClaims, signup, purchase, seedStory, startKith, startShop, launch, seedProgram, participant, hubToken,
+  localServer, poll, watch, axeCheck, signIn, dashboardPage, PERSON_UA, KITH_BIN };

@@ -15,9 +15,8 @@ const assert = require('node:assert/strict');
 const fs = require('fs');
 const path = require('path');
 const { startKith, startShop, startStripe, launch, seedProgram, participant, hubToken, seedStory,
-  seedClaims, signup, purchase, PERSON_UA } = require('./lib');
+  seedClaims, signup, purchase, watch, axeCheck, PERSON_UA } = require('./lib');
 
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const STRIPE_KEY = 'sk_test_browser_standin_4242';
 let k, shop, other, browser, stripe;
 
@@ -38,27 +37,6 @@ test.after(async () => {
 
 async function context(opts = {}) {
   return browser.newContext(Object.assign({ userAgent: PERSON_UA }, opts));
-}
-
-/* Fails the test on any Content-Security-Policy report or page error. */
-function watch(page) {
-  const problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
-  return problems;
-}
-
-async function axeCheck(page, what) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(async () => {
-    /* eslint-disable no-undef */
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
-  });
-  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad, [], what + ': axe found serious or critical violations: ' + JSON.stringify(bad));
 }
 
 test('landing page: the friend sees who invited them, the gift, the code and one button', async () => {
