@@ -59,11 +59,11 @@ static void h_header_byte(struct kith_http_request *req, void *ctx)
     char q[16], value[64];
     int len = 0, pos = 0, byte = 'a';
     if (kith_http_query_get(req->query, "len", q, sizeof(q)) == 1)
-        len = atoi(q);
+        len = (int)strtol(q, NULL, 10);
     if (kith_http_query_get(req->query, "pos", q, sizeof(q)) == 1)
-        pos = atoi(q);
+        pos = (int)strtol(q, NULL, 10);
     if (kith_http_query_get(req->query, "byte", q, sizeof(q)) == 1)
-        byte = atoi(q);
+        byte = (int)strtol(q, NULL, 10);
     if (len < 1 || len >= (int)sizeof(value) || pos < 0 || pos >= len || byte < 1 || byte > 255) {
         kith_http_respond(req, 400, NULL, 0, "", 0);
         return;
