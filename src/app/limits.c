@@ -15,7 +15,7 @@
  * random per-process key, so nobody outside can aim keys at one line. Memory: the click cap
  * 4 x 2^20 cells x 4 bytes = 16 MiB (2^18 lines), the budgets 4 x 2^18 x 4 bytes = 4 MiB (2^16
  * lines: one key per address and class, and limits of 60 and more, against the cap's one key per
- * address and code and a limit of 30); mapped, so only touched pages are resident.
+ * address and code and a limit of 30); resident from the start (kith/sketch.h).
  *
  * What it promises: a count is never below the truth, so a budget or the cap is never missed,
  * whatever the number of addresses. It is above the truth only when each of the key's four cells
