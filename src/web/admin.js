@@ -68,7 +68,7 @@
   function fail(e) { if (e.message !== "signed out") toast(e.message); }
 
   /* The nav link of the section an address belongs to is the current page. */
-  var SECTION = { keys: "integrations", payouts: "rewards", "new-experiment": "experiments" };
+  var SECTION = { keys: "integrations", payouts: "rewards", "new-resource": "resources", "new-experiment": "experiments" };
   function screen(title, kids) {
     main.replaceChildren(h("h1", { text: title }));
     kids.forEach(function (k) { if (k) main.appendChild(k); });

@@ -6,6 +6,10 @@
   var K = window.kithAdmin, h = K.h, api = K.api, toast = K.toast, fail = K.fail, screen = K.screen;
   var field = K.field, check = K.check, input = K.input, pq = K.pq, state = K.state;
 
+  /* The form's address is no resource's: /admin/resources/{slug} takes any slug the API allows,
+   * "new" included. */
+  var FORM = "/admin/new-resource";
+
   var KINDS = [["guide", "Guide"], ["lead_magnet", "Lead magnet"], ["collection", "Collection"], ["product", "Product"], ["event", "Event"], ["other", "Other"]];
 
   function list() {
@@ -22,7 +26,7 @@
       }).catch(fail);
     }
     screen("Resources", [K.picker(), h("p", { class: "lead", text: "Guides, collections and lead magnets people can share, each with its own link and its own numbers." }),
-      h("div", { class: "search" }, [field("Show", status), K.owner() ? h("a", { class: "button", href: "/admin/resources/new", text: "Add a resource" }) : null]),
+      h("div", { class: "search" }, [field("Show", status), K.owner() ? h("a", { class: "button", href: FORM, text: "Add a resource" }) : null]),
       out, K.owner() ? importCard(load) : null]);
     load();
   }
@@ -54,8 +58,9 @@
       field("CSV file", file), field("Or paste the rows", text), faults, h("button", { class: "button secondary", type: "submit", text: "Import" })]);
   }
 
+  /* One resource's page, or the form for a new one when slug is null. */
   function one(slug) {
-    var isNew = slug === "new";
+    var isNew = slug === null;
     (isNew ? Promise.resolve({ kind: "guide", gated: false, follow_ups: [] }) : api("GET", "/v1/resources/" + encodeURIComponent(slug) + "?" + pq())).then(function (r) {
       var ro = !K.owner();
       var title = input("text", r.title, { required: true, disabled: ro });
@@ -97,4 +102,5 @@
   }
 
   K.screens.resources = function (slug) { return slug ? one(slug) : list(); };
+  K.screens["new-resource"] = function () { return one(null); };
 })();

@@ -6,7 +6,8 @@
  * rewards with their fulfilment (retry, a claim marked delivered, the payout queue, CSV, mark
  * paid; CONTRACT 25), every settings screen (a program created and edited, tracks and levels,
  * asks, rituals, landing, a template edited with its live preview, reward delivery), resources
- * (CSV import, edit, performance), community (leaderboard, a spotlight published, roles,
+ * (CSV import, edit, performance; one whose slug is `new` opens at /admin/resources/new, and the
+ * form is at /admin/new-resource), community (leaderboard, a spotlight published, roles,
  * activities), integrations (a webhook endpoint and its deliveries, Stripe and Shopify
  * secrets), API keys (create shown once, revoke), the reviewer's limits on every screen and the
  * server's refusals, the screens' links all in sight on a phone (wrapped) and a desktop (one
@@ -360,6 +361,43 @@ test('owner imports resources from CSV, edits one and sees its performance', asy
   await page.click('button:text("Archive")');
   await page.waitForSelector('h1:text-is("Resources")');
   assert.equal((await k.api('GET', '/v1/resources/spring-retreat?program=' + story.program.id)).json.status, 'archived');
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});
+
+test('a resource whose slug is "new" opens at its own address; the form has an address no slug can take', async () => {
+  const prog = await seedProgram(k);
+  const r = await k.api('POST', '/v1/resources', { program: prog.id, slug: 'new', title: 'Called new', kind: 'guide',
+    url: 'https://example.com/called-new' });
+  assert.equal(r.status, 201, r.text);
+  const { ctx, page, problems } = await newPage(owner);
+  if (await page.locator('.picker select').count()) await page.selectOption('.picker select', prog.id);
+  /* From the list: its page, not the form. */
+  await visit(page, '/admin/resources', 'Resources');
+  await page.click('table a:text("Called new")');
+  await page.waitForSelector('h1:text-is("Called new")');
+  assert.equal(new URL(page.url()).pathname, '/admin/resources/new');
+  assert.equal(await page.getByLabel('Slug').inputValue(), 'new');
+  assert.ok(await page.getByLabel('Slug').isDisabled(), 'a slug cannot change');
+  await page.waitForSelector('.stat-n');
+  await page.waitForSelector('button:text("Archive")');
+  /* Directly, the address loaded anew. */
+  await page.goto(k.base + '/admin/resources/new');
+  await page.waitForSelector('h1:text-is("Called new")');
+  await page.waitForSelector('button:text-is("Save")');
+  assert.equal(await page.locator('button:text("Add the resource")').count(), 0, 'its page, not the form');
+  /* The list's button leads to the form, at its own address, under Resources. */
+  await page.click('a:text("All resources")');
+  await page.click('a:text("Add a resource")');
+  await page.waitForSelector('h1:text-is("New resource")');
+  assert.equal(new URL(page.url()).pathname, '/admin/new-resource');
+  assert.equal(await page.getAttribute('#nav a[href="/admin/resources"]', 'aria-current'), 'page');
+  assert.equal(await page.getByLabel('Slug').inputValue(), '');
+  await axeCheck(page, 'new resource');
+  await page.reload();
+  await page.waitForSelector('h1:text-is("New resource")');
+  await page.waitForSelector('button:text("Add the resource")');
+  assert.equal(await page.getAttribute('#nav a[href="/admin/resources"]', 'aria-current'), 'page');
   assert.deepEqual(problems, []);
   await ctx.close();
 });
