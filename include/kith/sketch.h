@@ -31,9 +31,10 @@ struct kith_sketch {
     size_t bytes;    /* the mapping's size */
 };
 
-/* Maps 4 x 2^bits x 4 bytes, zeroed and resident from the start (huge pages where the kernel
- * can: faulted in here, not on the first requests, since a huge page's first fault may wait for
- * the kernel to compact memory). False when memory runs short or bits is not in 1..28. */
+/* Maps 4 x 2^bits x 4 bytes (one 64-byte line at least), zeroed and resident from the start
+ * (huge pages where the kernel can: faulted in here, not on the first requests, since a huge
+ * page's first fault may wait for the kernel to compact memory). False when memory runs short or
+ * bits is not in 1..28. */
 bool kith_sketch_init(struct kith_sketch *s, unsigned bits);
 void kith_sketch_free(struct kith_sketch *s);
 size_t kith_sketch_bytes(const struct kith_sketch *s);
