@@ -71,7 +71,7 @@ async function program(id) {
 test('sign-in refuses a wrong password, then the first run creates a program and a participant', async () => {
   const ctx = await browser.newContext({ userAgent: PERSON_UA, bypassCSP: true });
   const page = await ctx.newPage();
-  const problems = watch(page, k.base);
+  const problems = await watch(page, k.base);
   await page.goto(k.base + '/admin');
   await page.waitForSelector('h1:text("Sign in")');
   await axeCheck(page, 'sign-in');
@@ -111,7 +111,7 @@ test('owner walks the screens, edits settings, works the review queue and revoke
   }
   const ctx = await browser.newContext({ userAgent: PERSON_UA, bypassCSP: true });
   const page = await ctx.newPage();
-  const problems = watch(page, k.base);
+  const problems = await watch(page, k.base);
   await signIn(page, k, owner);
   await page.selectOption('select', story.program.id);
   await page.waitForSelector('.stat');
@@ -569,7 +569,7 @@ test('a reviewer reads every screen, decides referrals, and can change nothing e
   assert.equal(r.json.referral.status, 'review');
   const ctx = await browser.newContext({ userAgent: PERSON_UA, bypassCSP: true });
   const page = await ctx.newPage();
-  const problems = watch(page, k.base);
+  const problems = await watch(page, k.base);
   await signIn(page, k, reviewer);
   await page.selectOption('select', prog);
   await visit(page, '/admin/settings', 'Program settings');

@@ -278,12 +278,15 @@ async function poll(fn, what, ms = 20000) {
 }
 
 /* What must not happen on a page, collected for the test to assert empty: a Content-Security-
- * Policy report, an uncaught error and, given an origin, a request to any other (a blob: address
- * the page made itself aside). */
-function watch(page, origin) {
+ * Policy violation (the securitypolicyviolation event, in every frame, and Chromium's console
+ * error for it: "Refused to ..." in older builds, "... violates the following Content Security
+ * Policy directive ..." in newer), an uncaught error and, given an origin, a request to any
+ * other (a blob: address the page made itself aside). Await it before the page's first goto:
+ * the listener is an init script, which the page's CSP does not govern. */
+async function watch(page, origin) {
   const problems = [];
   page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+    if (m.type() === 'error' && /Content Security Policy|Refused to|securitypolicyviolation/i.test(m.text())) problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(String(e)));
   if (origin) {
@@ -291,6 +294,12 @@ function watch(page, origin) {
       if (!r.url().startsWith(origin) && !r.url().startsWith('blob:')) problems.push('request to ' + r.url());
     });
   }
+  await page.addInitScript(() => {
+    window.addEventListener('securitypolicyviolation', (e) => {
+      console.error('securitypolicyviolation: ' + e.effectiveDirective + ' blocked ' + (e.blockedURI || '?') +
+        ' in ' + (e.sourceFile || e.documentURI) + ':' + e.lineNumber + (e.sample ? ' (' + e.sample + ')' : ''));
+    }, true);
+  });
   return problems;
 }
 
@@ -325,7 +334,7 @@ async function signIn(page, k, who) {
 async function dashboardPage(browser, k, who, opts = {}) {
   const ctx = await browser.newContext(Object.assign({ userAgent: PERSON_UA, bypassCSP: true }, opts));
   const page = await ctx.newPage();
-  const problems = watch(page, k.base);
+  const problems = await watch(page, k.base);
   await signIn(page, k, who);
   return { ctx, page, problems };
 }
