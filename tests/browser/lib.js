@@ -312,10 +312,15 @@ let axeSource = null;
 async function axeCheck(page, what) {
   if (axeSource === null) axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  /* A transition under way (the toast fading in over 0.2 s) is measured half drawn: axe would
+   * find the toast's white text on a half-transparent background. Wait for it to end. */
+  await page.evaluate(() => Promise.all(document.getAnimations()
+    .filter((a) => a.effect && a.effect.getComputedTiming().iterations !== Infinity).map((a) => a.finished.catch(() => null))));
   const result = await page.evaluate(async () => {
     /* eslint-disable no-undef */
     const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help,
+      where: v.nodes.map((n) => n.target.join(' ')) }));
   });
   const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(bad, [], what + ': axe found serious or critical violations: ' + JSON.stringify(bad));
