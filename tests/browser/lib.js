@@ -337,10 +337,11 @@ async function signIn(page, k, who) {
   await page.waitForSelector('#nav:not([hidden])');
 }
 
-/* A new browser context (a person's browser, axe allowed in; opts for the context) with who
- * signed in, its page watched for CSP reports, errors and requests to another host than kith. */
+/* A new browser context (a person's browser under the dashboard's real CSP, never bypassed; opts
+ * for the context) with who signed in, its page watched for CSP violations, errors and requests
+ * to another host than kith. */
 async function dashboardPage(browser, k, who, opts = {}) {
-  const ctx = await browser.newContext(Object.assign({ userAgent: PERSON_UA, bypassCSP: true }, opts));
+  const ctx = await browser.newContext(Object.assign({ userAgent: PERSON_UA }, opts));
   const page = await ctx.newPage();
   const problems = await watch(page, k.base);
   await signIn(page, k, who);
