@@ -279,7 +279,7 @@ test('the reviewer reads health and experiments, has no actions, and the server 
 });
 
 test('the screens run under the dashboard\'s real Content-Security-Policy, at a phone\'s width', async () => {
-  const { ctx, page, problems } = await newPage(owner, { bypassCSP: false, viewport: { width: 390, height: 844 } });
+  const { ctx, page, problems } = await newPage(owner, { viewport: { width: 390, height: 844 } });
   for (const [p, sel] of [['/admin/health', '.insight-charts svg'], ['/admin/health/forecast', '.assumptions'],
     ['/admin/experiments', 'tbody tr'], ['/admin/new-experiment', '.exp-variant'], ['/admin/experiments/a-bigger-thank-you', 'svg.interval']]) {
     await page.goto(k.base + p);
