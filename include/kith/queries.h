@@ -42,6 +42,7 @@
     X(EVENTS_UNDO_AFTER, "events.undo_after")                                                      \
     X(FRAUD_RECENT, "fraud.recent")                                                                \
     X(FRAUD_STEM, "fraud.stem")                                                                    \
+    X(FRAUD_RECENT_STEM, "fraud.recent_stem")                                                      \
     X(FRAUD_PAYMENT, "fraud.payment")                                                              \
     X(DECISIONS_OF, "decisions.of")                                                                \
     X(IDEM_GET, "idem.get")                                                                        \

@@ -154,25 +154,34 @@ enum kith_status kith_eng_score_referral(struct kith_tx *tx, const struct kith_e
     /* "Before this one" (CONTRACT section 6): created up to this referral's time; the new row
      * is not stored yet, so one created at the same moment was stored first and counts. */
     int64_t n = 0, until = at_ms == now_ms ? now_ms + SKEW_MS : at_ms;
-    if ((st = count_of(tx, KITH_Q_FRAUD_RECENT,
-                       json_pack("[sIII]", referrer_id, (json_int_t)(at_ms - 24 * KITH_MS_PER_HOUR),
-                                 (json_int_t)until, (json_int_t)p->velocity_per_day),
-                       &n)) != KITH_OK)
-        goto fail;
-    f.referrer_recent = (uint32_t)n;
     const char *email = kith_eng_row_str(person, "email_norm");
-    bool digits = false;
-    if (email &&
-        kith_fraud_email_stem(email, domain, sizeof(domain), stem, sizeof(stem), &digits)) {
+    bool digits = false, stemmed = email && kith_fraud_email_stem(email, domain, sizeof(domain),
+                                                                  stem, sizeof(stem), &digits);
+    json_int_t since = (json_int_t)(at_ms - 24 * KITH_MS_PER_HOUR);
+    if (stemmed && digits) {
+        /* Velocity and look-alike e-mails in one read (KITH_Q_FRAUD_RECENT_STEM). */
+        json_t *row = NULL, *args = json_pack("[sIIIss]", referrer_id, since, (json_int_t)until,
+                                              (json_int_t)p->velocity_per_day, domain, stem);
+        st = kith_store_query_one(tx, KITH_Q_FRAUD_RECENT_STEM, args, &row);
+        json_decref(args);
+        if (st == KITH_OK) {
+            f.referrer_recent = (uint32_t)kith_eng_row_int(row, "n");
+            f.same_stem_earlier = (uint32_t)kith_eng_row_int(row, "stem");
+        }
+        json_decref(row);
+        if (st != KITH_OK)
+            goto fail;
+    } else {
+        if ((st = count_of(tx, KITH_Q_FRAUD_RECENT,
+                           json_pack("[sIII]", referrer_id, since, (json_int_t)until,
+                                     (json_int_t)p->velocity_per_day),
+                           &n)) != KITH_OK)
+            goto fail;
+        f.referrer_recent = (uint32_t)n;
+    }
+    if (stemmed) {
         f.email_domain = domain;
         f.email_ends_in_digits = digits;
-        if (digits) {
-            if ((st = count_of(tx, KITH_Q_FRAUD_STEM,
-                               json_pack("[sssI]", referrer_id, domain, stem, (json_int_t)until),
-                               &n)) != KITH_OK)
-                goto fail;
-            f.same_stem_earlier = (uint32_t)n;
-        }
         json_object_set_new(referral, "email_domain", json_string(domain));
         json_object_set_new(referral, "email_stem", json_string(stem));
     }

@@ -3,12 +3,11 @@
  * one thread each; constraints and row locks keep several connections and instances exactly-once.
  * Group commit per connection, as the SQLite writer does: a batch of jobs in one transaction,
  * each under its own (lazy) savepoint (a failing job rolls back only itself), none answered before
- * its COMMIT returned. Savepoints and other small commands travel in libpq's pipeline mode with
- * the next statement: about one round trip per statement. Serialization failures, deadlocks
- * and lock waits cut short in a batch are retried (run_batch); a lost connection is reopened and
- * the job answered KITH_E_UNAVAILABLE (503 with Retry-After), never a 500. Statements are the
- * named queries of queries.h, translated once per connection and prepared.
- */
+ * its COMMIT returned. Savepoints, small commands and counter bumps go in libpq's pipeline mode
+ * with the next statement. Serialization failures, deadlocks and lock waits cut short in a batch
+ * are retried (run_batch); a lost connection is reopened and the job answered
+ * KITH_E_UNAVAILABLE (503 with Retry-After), never a 500. Named queries (queries.h) are
+ * translated once per connection and prepared. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,19 +29,14 @@
 #define PG_RETRIES 3
 #define PG_BATCH 32 /* jobs per transaction at most */
 #define PG_PENDING 64
-#define PG_LEVELS 64 /* savepoint levels a job may open */
+#define PG_LEVELS 64    /* savepoint levels a job may open */
+#define PG_DEFER_ARGS 8 /* parameters of a deferred write at most */
 /*
  * A job after the first in a batch waits this long for a row lock, then is rolled back (its
  * savepoint) and run again at the head of the next transaction. Waiting longer while holding the
  * batch's other locks would let two batches wait for each other until deadlock_timeout.
  */
 #define PG_BATCH_LOCK_TIMEOUT "SET LOCAL lock_timeout = '25ms'"
-
-#define OID_BOOL 16 /* type oids we turn into JSON numbers and booleans */
-#define OID_INT8 20
-#define OID_INT2 21
-#define OID_INT4 23
-#define OID_NUMERIC 1700
 
 struct pg_stmt {
     char *sql; /* the named query's or generated statement's original text */
@@ -57,10 +51,16 @@ struct pg_conn {
     struct pg_stmt stmts[PG_STMTS];
     int nstmts;
     int named[KITH_Q_COUNT]; /* 1 + index in stmts of a prepared named query, 0 when not yet */
-    /* Commands without parameters (BEGIN, SAVEPOINT...) that go with the next statement. */
-    char pending[PG_PENDING][48];
+    /* Commands without parameters (BEGIN, SAVEPOINT...) and deferred writes (see deferrable):
+     * they go with the next statement. */
+    struct pg_pending {
+        char sql[48], name[16]; /* name: a deferred write's prepared statement, else "" */
+        int n;
+        char *values[PG_DEFER_ARGS];
+    } pending[PG_PENDING];
     int npending;
-    bool broken; /* the connection is out of step: reopen it before the next transaction */
+    int ndeferred; /* deferred writes among the pending */
+    bool broken;   /* the connection is out of step: reopen it before the next transaction */
 };
 
 /*
@@ -101,6 +101,19 @@ static const struct kith_store_ops pg_ops;
 
 /* ---- connections and statements ---- */
 
+/* Forgets what was queued (sent, or never to be sent). */
+static void drop_pending(struct pg_conn *c)
+{
+    for (int i = 0; i < c->npending; i++) {
+        for (int k = 0; k < c->pending[i].n; k++)
+            free(c->pending[i].values[k]);
+        c->pending[i].n = 0;
+        c->pending[i].name[0] = '\0';
+    }
+    c->npending = 0;
+    c->ndeferred = 0;
+}
+
 static enum kith_status pg_connect(struct pg_store *s, struct pg_conn *c)
 {
     if (c->conn)
@@ -108,9 +121,9 @@ static enum kith_status pg_connect(struct pg_store *s, struct pg_conn *c)
     for (int i = 0; i < c->nstmts; i++)
         free(c->stmts[i].sql);
     c->nstmts = 0;
-    c->npending = 0;
     c->broken = false;
     memset(c->named, 0, sizeof(c->named)); /* a new connection has nothing prepared */
+    drop_pending(c);
     c->conn = PQconnectdb(s->url);
     if (PQstatus(c->conn) != CONNECTION_OK) {
         /* The URL may carry a password: say only that it failed. */
@@ -168,7 +181,10 @@ static void defer(struct pg_tx *tx, const char *sql)
     struct pg_conn *c = tx->c;
     if (c->npending == PG_PENDING)
         abort(); /* nesting this deep is a bug: every statement sends the queue */
-    kith_strlcpy(c->pending[c->npending++], sql, sizeof(c->pending[0]));
+    struct pg_pending *e = &c->pending[c->npending++];
+    kith_strlcpy(e->sql, sql, sizeof(e->sql));
+    e->name[0] = '\0';
+    e->n = 0;
 }
 
 static bool result_ok(PGresult *res)
@@ -195,7 +211,10 @@ static PGresult *exchange(struct pg_tx *tx, const char *name, int n, const char 
     if (PQenterPipelineMode(conn) != 1)
         goto broken;
     for (int i = 0; i < c->npending; i++) {
-        if (PQsendQueryParams(conn, c->pending[i], 0, NULL, NULL, NULL, NULL, 0) != 1)
+        const struct pg_pending *e = &c->pending[i];
+        if (e->name[0] ? PQsendQueryPrepared(conn, e->name, e->n, (const char *const *)e->values,
+                                             NULL, NULL, 0) != 1
+                       : PQsendQueryParams(conn, e->sql, 0, NULL, NULL, NULL, NULL, 0) != 1)
             goto broken;
     }
     if (name && PQsendQueryPrepared(conn, name, n, values, NULL, NULL, 0) != 1)
@@ -209,8 +228,17 @@ static PGresult *exchange(struct pg_tx *tx, const char *name, int n, const char 
         if (name && i == total - 1) {
             out = res;
         } else {
-            if (!result_ok(res) && *st == KITH_OK && PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
-                *st = result_status(tx, res, c->pending[i]);
+            if (!result_ok(res) && *st == KITH_OK &&
+                PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
+                const struct pg_pending *e = &c->pending[i];
+                *st = result_status(tx, res, e->name[0] ? "deferred write" : e->sql);
+                if (e->name[0]) { /* its caller was told OK: run the job again, carefully */
+                    tx->failed = true;
+                    if (!tx->retry && !tx->waited)
+                        tx->redo = true;
+                    *st = KITH_E_UNAVAILABLE;
+                }
+            }
             PQclear(res);
         }
         PGresult *end = PQgetResult(conn); /* the NULL that ends this command's results */
@@ -224,7 +252,7 @@ static PGresult *exchange(struct pg_tx *tx, const char *name, int n, const char 
     PQclear(sync);
     if (!synced || PQexitPipelineMode(conn) != 1)
         goto broken;
-    c->npending = 0;
+    drop_pending(c);
     tx->heard = true;
     if (*st != KITH_OK) {
         PQclear(out);
@@ -233,7 +261,7 @@ static PGresult *exchange(struct pg_tx *tx, const char *name, int n, const char 
     return out;
 broken:
     PQclear(out);
-    c->npending = 0;
+    drop_pending(c);
     c->broken = true;
     tx->failed = true;
     if (*st == KITH_OK)
@@ -296,6 +324,16 @@ static const struct pg_stmt *prepared(struct pg_tx *tx, enum kith_query q, const
     return p;
 }
 
+/* Writes whose answer nobody reads, the sharded counters' upserts, go with the next statement
+ * or at the job's end (run_one), one round trip fewer each; told OK at once, a failing one
+ * reruns the job carefully (every write in its place), as a bare write refused does. */
+static bool deferrable(const struct pg_tx *tx, enum kith_query q, size_t n, json_t **rows,
+                       int64_t *changes)
+{
+    return (q == KITH_Q_PREFIX_BUMP || q == KITH_Q_COUNTS_ADD) && !tx->careful && rows == NULL &&
+           changes == NULL && n <= PG_DEFER_ARGS && tx->c->npending < PG_PENDING / 2;
+}
+
 /* Before a statement: the real savepoint the levels opened since the last one need, if any. */
 static void materialize(struct pg_tx *tx, bool reads)
 {
@@ -312,29 +350,6 @@ static void materialize(struct pg_tx *tx, bool reads)
     tx->pending = 0;
 }
 
-static json_t *value_json(PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col))
-        return json_null();
-    const char *v = PQgetvalue(res, row, col);
-    switch (PQftype(res, col)) {
-    case OID_INT2:
-    case OID_INT4:
-    case OID_INT8:
-        return json_integer(strtoll(v, NULL, 10));
-    case OID_NUMERIC:
-        if (strchr(v, '.') == NULL)
-            return json_integer(strtoll(v, NULL, 10));
-        return json_real(strtod(v, NULL));
-    case OID_BOOL:
-        return json_integer(v[0] == 't');
-    default: {
-        json_t *s = json_string(v);
-        return s ? s : json_null();
-    }
-    }
-}
-
 /* Runs sql (SQLite-style placeholders) with args; rows into *rows unless NULL. */
 static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char *sql, json_t *args,
                                 json_t **rows, size_t max_rows, int64_t *changes)
@@ -347,43 +362,10 @@ static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char 
         return st;
     const char *name = ps->name;
     size_t n = json_array_size(args);
-    const char *values[64];
-    char *owned[64];
-    if (n > 64)
+    const char *values[KITH_PGSQL_PARAMS];
+    char *owned[KITH_PGSQL_PARAMS];
+    if (!kith_pgsql_params(args, values, owned))
         return KITH_E_INTERNAL;
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = json_array_get(args, i);
-        char buf[64];
-        owned[i] = NULL;
-        switch (json_typeof(v)) {
-        case JSON_NULL:
-            values[i] = NULL;
-            continue;
-        case JSON_STRING:
-            values[i] = json_string_value(v);
-            continue;
-        case JSON_INTEGER:
-            snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-            break;
-        case JSON_REAL:
-            snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
-            break;
-        case JSON_TRUE:
-            snprintf(buf, sizeof(buf), "1");
-            break;
-        case JSON_FALSE:
-            snprintf(buf, sizeof(buf), "0");
-            break;
-        default:
-            owned[i] = json_dumps(v, JSON_COMPACT);
-            values[i] = owned[i];
-            continue;
-        }
-        owned[i] = strdup(buf);
-        if (owned[i] == NULL)
-            abort();
-        values[i] = owned[i];
-    }
     /*
      * In PostgreSQL an error aborts the whole transaction, and the engine goes on after a
      * constraint refusal. A refusable insert says "refused" without an error. Any other write
@@ -397,6 +379,19 @@ static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char 
     materialize(tx, ps->reads);
     if (!ps->reads)
         tx->same = 0;
+    if (deferrable(tx, q, n, rows, changes)) {
+        defer(tx, "");
+        struct pg_pending *e = &tx->c->pending[tx->c->npending - 1];
+        kith_strlcpy(e->name, name, sizeof(e->name));
+        for (size_t i = 0; i < n; i++) {
+            e->values[i] = values[i] ? strdup(values[i]) : NULL;
+            if (values[i] && e->values[i] == NULL)
+                abort();
+            e->n = (int)i + 1;
+        }
+        tx->c->ndeferred++;
+        goto out;
+    }
     if (guard)
         defer(tx, "SAVEPOINT stmt");
     PGresult *res = exchange(tx, name, (int)n, (const char *const *)values, &st);
@@ -431,7 +426,10 @@ static enum kith_status run_sql(struct pg_tx *tx, enum kith_query q, const char 
         for (int r = 0; r < nr && (max_rows == 0 || (size_t)r < max_rows); r++) {
             json_t *row = json_object();
             for (int c = 0; c < nc; c++)
-                json_object_set_new(row, PQfname(res, c), value_json(res, r, c));
+                json_object_set_new(
+                    row, PQfname(res, c),
+                    kith_pgsql_value(PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c),
+                                     PQftype(res, c)));
             json_array_append_new(acc, row);
         }
         *rows = acc;
@@ -580,7 +578,7 @@ static enum kith_status pg_rollback(struct kith_tx *t)
         return KITH_OK;
     }
     /* Aborted: what was queued since never ran; rolling back to a savepoint clears the abort. */
-    tx->c->npending = 0;
+    drop_pending(tx->c);
     if (tx->c->broken || PQstatus(tx->c->conn) != CONNECTION_OK)
         return KITH_E_UNAVAILABLE;
     tx->failed = false;
@@ -619,6 +617,9 @@ static enum job_outcome run_one(struct pg_tx *tx, struct kith_job *j)
     tx->retry = tx->waited = tx->redo = false;
     pg_savepoint(&tx->base);
     j->st = j->fn(&tx->base, j->arg);
+    enum kith_status flushed; /* the job's deferred writes answer for it */
+    if (tx->c->ndeferred > 0 && !tx->failed)
+        exchange(tx, NULL, 0, NULL, &flushed);
     while (tx->depth > 1)
         pg_rollback(&tx->base);
     /* A job cut short by a lock timeout, deadlock or serialization failure is run again, even if
@@ -703,7 +704,7 @@ static void run_batch(struct pg_conn *c, struct kith_job *first)
         }
         if (lost) {
             if (!c->broken && PQstatus(c->conn) == CONNECTION_OK) {
-                c->npending = 0;
+                drop_pending(c);
                 PQclear(PQexec(c->conn, "ROLLBACK"));
             }
             c->broken = true; /* start the next transaction from a clean connection */

@@ -1,7 +1,8 @@
 /*
- * pgsql_text.c: statement text for the PostgreSQL back-end (pgsql_text.h).
+ * pgsql_text.c: statement text, parameters and values for the PostgreSQL back-end (pgsql_text.h).
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -107,4 +108,73 @@ bool kith_pgsql_only_reads(const char *sql)
             return false;
     }
     return true;
+}
+
+#define OID_BOOL 16 /* type oids we turn into JSON numbers and booleans */
+#define OID_INT8 20
+#define OID_INT2 21
+#define OID_INT4 23
+#define OID_NUMERIC 1700
+
+bool kith_pgsql_params(json_t *args, const char **values, char **owned)
+{
+    size_t n = json_array_size(args);
+    if (n > KITH_PGSQL_PARAMS)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(args, i);
+        char buf[64];
+        owned[i] = NULL;
+        switch (json_typeof(v)) {
+        case JSON_NULL:
+            values[i] = NULL;
+            continue;
+        case JSON_STRING:
+            values[i] = json_string_value(v);
+            continue;
+        case JSON_INTEGER:
+            snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+            break;
+        case JSON_REAL:
+            snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
+            break;
+        case JSON_TRUE:
+            snprintf(buf, sizeof(buf), "1");
+            break;
+        case JSON_FALSE:
+            snprintf(buf, sizeof(buf), "0");
+            break;
+        default:
+            owned[i] = json_dumps(v, JSON_COMPACT);
+            values[i] = owned[i];
+            continue;
+        }
+        owned[i] = strdup(buf);
+        if (owned[i] == NULL)
+            abort();
+        values[i] = owned[i];
+    }
+    return true;
+}
+
+json_t *kith_pgsql_value(const char *v, unsigned type_oid)
+{
+    if (v == NULL)
+        return json_null();
+    switch (type_oid) {
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+        return json_integer(strtoll(v, NULL, 10));
+    case OID_NUMERIC:
+        if (strchr(v, '.') == NULL)
+            return json_integer(strtoll(v, NULL, 10));
+        return json_real(strtod(v, NULL));
+    case OID_BOOL:
+        return json_integer(v[0] == 't');
+    default: {
+        json_t *s = json_string(v);
+        return s ? s : json_null();
+    }
+    }
 }

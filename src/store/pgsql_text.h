@@ -6,6 +6,7 @@
 #ifndef KITH_STORE_PGSQL_TEXT_H
 #define KITH_STORE_PGSQL_TEXT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 /*
@@ -24,5 +25,16 @@ char *kith_pgsql_translate(const char *sql);
  * opened before it (pgsql.c). Anything else (writes, row locks, SET, sequences) is false.
  */
 bool kith_pgsql_only_reads(const char *sql);
+
+#define KITH_PGSQL_PARAMS 64 /* parameters of a statement at most */
+/*
+ * A statement's JSON arguments as libpq's text parameters: values[i] is NULL for null, borrows a
+ * string's own text, else points to owned[i] (the caller frees every owned[i], NULL or not).
+ * False, with nothing owned, when args has more than KITH_PGSQL_PARAMS entries.
+ */
+bool kith_pgsql_params(json_t *args, const char **values, char **owned);
+/* A result value as JSON by its column's type oid: integers, numerics and booleans as numbers,
+ * the rest as strings; NULL (SQL null) as null. */
+json_t *kith_pgsql_value(const char *v, unsigned type_oid);
 
 #endif

@@ -99,6 +99,16 @@ static const char *const kith_sqlite_sql[KITH_Q_COUNT] = {
     [KITH_Q_FRAUD_STEM] = "SELECT count(*) AS n FROM (SELECT 1 FROM referrals WHERE referrer = ?"
                           " AND email_domain = ? AND email_stem = ? AND +created_at <= ? LIMIT 2)"
                           " AS same_stem",
+    /* Both counts in one statement, for an e-mail whose stem is counted: one round trip fewer
+     * per scored signup (on PostgreSQL each statement costs the server about as much in
+     * messages, portals and executor start as these reads do). Same bounds as the two above:
+     * ?1 referrer, ?2/?3 the velocity window, ?4 its cap, ?5/?6 the domain and stem. */
+    [KITH_Q_FRAUD_RECENT_STEM] =
+        "SELECT (SELECT count(*) FROM (SELECT 1 FROM referrals WHERE referrer = ?1"
+        " AND created_at > ?2 AND created_at <= ?3 LIMIT ?4) AS recent) AS n,"
+        " (SELECT count(*) FROM (SELECT 1 FROM referrals WHERE referrer = ?1"
+        " AND email_domain = ?5 AND email_stem = ?6 AND +created_at <= ?3 LIMIT 2) AS same_stem)"
+        " AS stem",
     [KITH_Q_FRAUD_PAYMENT] = "SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE participant = ?"
                              " AND payment_fingerprint = ? LIMIT 1) AS paid",
     [KITH_Q_DECISIONS_OF] = "SELECT * FROM decisions WHERE referral = ? ORDER BY rowid",

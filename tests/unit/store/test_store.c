@@ -293,6 +293,88 @@ static void test_lazy_savepoints_and_click_batches(void)
     kith_store_close(s);
 }
 
+/*
+ * Counter bumps nobody reads the answer of (PostgreSQL sends them with the next statement, or
+ * at the job's end): a read after them sees them, a failing job undoes them, and one that fails
+ * after being told OK makes its job end as if it had been refused in its place.
+ */
+static enum kith_status bump(struct kith_tx *tx, json_int_t active, json_t *sharers)
+{
+    json_t *args = json_pack("[sIo]", "t", active, sharers);
+    enum kith_status st = kith_store_exec(tx, KITH_Q_COUNTS_ADD, args, NULL);
+    json_decref(args);
+    return st;
+}
+
+static enum kith_status active_count(struct kith_tx *tx, void *arg)
+{
+    json_t *row = NULL, *args = json_pack("[s]", "t");
+    enum kith_status st = kith_store_query_one(tx, KITH_Q_COUNTS_GET, args, &row);
+    json_decref(args);
+    if (st == KITH_OK)
+        *(int64_t *)arg = json_integer_value(json_object_get(row, "participants_active"));
+    json_decref(row);
+    return st;
+}
+
+static enum kith_status bumps_then_read(struct kith_tx *tx, void *arg)
+{
+    enum kith_status st = bump(tx, 2, json_integer(1));
+    if (st == KITH_OK)
+        st = bump(tx, 3, json_integer(0));
+    return st == KITH_OK ? active_count(tx, arg) : st;
+}
+
+static enum kith_status bump_last(struct kith_tx *tx, void *arg)
+{
+    (void)arg;
+    return bump(tx, 1, json_integer(0));
+}
+
+static enum kith_status bump_then_fail(struct kith_tx *tx, void *arg)
+{
+    (void)arg;
+    CHECK_INT(bump(tx, 100, json_integer(0)), KITH_OK);
+    return KITH_E_INVALID_STATE;
+}
+
+static enum kith_status bad_bump(struct kith_tx *tx, void *arg)
+{
+    enum kith_status st = put_key(tx, arg);
+    if (st != KITH_OK)
+        return st;
+    st = bump(tx, 1, json_null()); /* sharers NOT NULL: refused */
+    if (st != KITH_OK)
+        return st;
+    return bump(tx, 1, json_integer(0));
+}
+
+static enum kith_status key_exists(struct kith_tx *tx, void *arg)
+{
+    json_t *row = NULL;
+    enum kith_status st = kith_store_get(tx, "api_keys", arg, &row);
+    json_decref(row);
+    return st;
+}
+
+static void test_counter_bumps(void)
+{
+    struct kith_store *s = NULL;
+    struct kith_err err;
+    int64_t n = -1;
+    fresh_path();
+    CHECK_INT(kith_store_open(db_path, &s, &err), KITH_OK);
+    CHECK_INT(kith_store_run(s, bumps_then_read, &n), KITH_OK);
+    CHECK_INT(n, 5);
+    CHECK_INT(kith_store_run(s, bump_last, NULL), KITH_OK);
+    CHECK_INT(kith_store_run(s, bump_then_fail, NULL), KITH_E_INVALID_STATE);
+    CHECK_INT(kith_store_run(s, bad_bump, "dk"), KITH_E_CONSTRAINT);
+    CHECK_INT(kith_store_run(s, active_count, &n), KITH_OK);
+    CHECK_INT(n, 6);
+    CHECK_INT(kith_store_run(s, key_exists, "dk"), KITH_E_NOT_FOUND);
+    kith_store_close(s);
+}
+
 #define JOBS 500
 
 struct job_rec {
@@ -378,6 +460,7 @@ int main(void)
     RUN(test_rows_and_constraints);
     RUN(test_get_update_savepoints);
     RUN(test_lazy_savepoints_and_click_batches);
+    RUN(test_counter_bumps);
     RUN(test_group_commit);
     TEST_DONE();
 }
