@@ -68,7 +68,15 @@ api() { # port method path [body]
 }
 q() { psql -tAq "$URL/$1" -c "$2"; }
 # utime+stime in clock ticks of the given pids (those gone meanwhile count 0)
-ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
+# CPU ticks of the processes named; one that exits meanwhile counts 0 (its read may fail)
+ticks() {
+    local t=0 p v
+    for p in "$@"; do
+        v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || v=0
+        t=$((t + ${v:-0}))
+    done
+    echo $t
+}
 pg_pids() { echo "$PGPID" $(pgrep -P "$PGPID" || true); }
 median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:]]; print(round(statistics.median(v), 1) if v else 0)' "$@"; }
 HZ=$(getconf CLK_TCK)
