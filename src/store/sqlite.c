@@ -443,18 +443,24 @@ static enum kith_status exec_plain(struct sq_store *s, const char *sql)
 /* A batch's BEGIN IMMEDIATE, COMMIT or ROLLBACK, prepared once (sqlite3_exec parses each). */
 enum tx_verb { TX_BEGIN, TX_COMMIT, TX_ROLLBACK };
 
-static enum kith_status tx_cmd(struct sq_store *s, enum tx_verb verb)
+/* Runs a command without rows through *st, preparing sql into it the first time. */
+static enum kith_status command(struct sq_store *s, sqlite3_stmt **st, const char *sql,
+                                const char *what)
 {
-    static const char *const sql[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
-    sqlite3_stmt **st = &s->txs[verb];
     if (*st == NULL) {
-        int rc = sqlite3_prepare_v3(s->db, sql[verb], -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+        int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
         if (rc != SQLITE_OK)
             return map_rc(s->db, rc, "prepare");
     }
     int r = sqlite3_step(*st);
     sqlite3_reset(*st);
-    return r == SQLITE_DONE ? KITH_OK : map_rc(s->db, r, sql[verb]);
+    return r == SQLITE_DONE ? KITH_OK : map_rc(s->db, r, what);
+}
+
+static enum kith_status tx_cmd(struct sq_store *s, enum tx_verb verb)
+{
+    static const char *const sql[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
+    return command(s, &s->txs[verb], sql[verb], sql[verb]);
 }
 
 static enum kith_status begin(struct sq_store *s)
@@ -468,18 +474,11 @@ enum sp_verb { SP_BEGIN, SP_RELEASE, SP_ROLLBACK };
 static enum kith_status sp_cmd(struct sq_tx *tx, enum sp_verb verb, int n)
 {
     static const char *const verbs[] = {"SAVEPOINT", "RELEASE", "ROLLBACK TO"};
-    struct sq_store *s = tx->s;
-    sqlite3_stmt **st = &s->sp[verb][n];
-    if (*st == NULL) {
-        char sql[64];
+    sqlite3_stmt **st = &tx->s->sp[verb][n];
+    char sql[64] = "";
+    if (*st == NULL) /* its text is needed once */
         snprintf(sql, sizeof(sql), "%s sp%d", verbs[verb], n);
-        int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
-        if (rc != SQLITE_OK)
-            return map_rc(s->db, rc, "prepare");
-    }
-    int r = sqlite3_step(*st);
-    sqlite3_reset(*st);
-    return r == SQLITE_DONE ? KITH_OK : map_rc(s->db, r, verbs[verb]);
+    return command(tx->s, st, sql, verbs[verb]);
 }
 
 /* Before a statement that writes: one real savepoint for the levels opened since the last. */
