@@ -75,6 +75,14 @@ class ExpBase(KithTestCase):
     def act(self, eid, verb, body=None):
         return self.s.post("/v1/experiments/%s/%s" % (eid, verb), body or {})
 
+    def assertPoissonRates(self, variants, counts):
+        """Each variant's rate and its range: the Poisson score interval of its count over one
+        person who shared."""
+        for vid, k in counts.items():
+            for key, w in zip(("value", "low", "high"), poisson_score(k, 1)):
+                self.assertTrue(math.isclose(variants[vid]["rate"][key], w, rel_tol=1e-9,
+                                             abs_tol=1e-12), (vid, key, variants[vid]["rate"], w))
+
     def get(self, eid):
         r = self.s.get("/v1/experiments/" + eid)
         self.assertStatus(r, 200)
@@ -334,10 +342,7 @@ class TestRewardsAndResults(ExpBase):
         v = {x["id"]: x for x in got["variants"]}
         self.assertEqual(got["statistics"]["model"], "gamma_poisson")
         self.assertEqual(got["statistics"]["interval"], "poisson_score")
-        for vid, k in (("control", 3), ("give30", 0)):
-            for key, w in zip(("value", "low", "high"), poisson_score(k, 1)):
-                self.assertTrue(math.isclose(v[vid]["rate"][key], w, rel_tol=1e-9,
-                                             abs_tol=1e-12), (vid, key, v[vid]["rate"], w))
+        self.assertPoissonRates(v, {"control": 3, "give30": 0})
         # Gamma(4, 1) against Gamma(1, 1): P = I_{1/2}(1, 4) = 1 - 2^-4.
         self.assertAlmostEqual(v["control"]["probability_best"], ibeta_int(0.5, 1, 4), places=6)
         self.assertAlmostEqual(v["control"]["probability_best"], 0.9375, places=6)
@@ -354,10 +359,7 @@ class TestRewardsAndResults(ExpBase):
         got = self.get(eid)
         v = {x["id"]: x for x in got["variants"]}
         self.assertEqual(got["statistics"]["model"], "gamma_poisson")
-        for vid, k in (("control", 3), ("give30", 1)):
-            for key, w in zip(("value", "low", "high"), poisson_score(k, 1)):
-                self.assertTrue(math.isclose(v[vid]["rate"][key], w, rel_tol=1e-9,
-                                             abs_tol=1e-12), (vid, key, v[vid]["rate"], w))
+        self.assertPoissonRates(v, {"control": 3, "give30": 1})
         # Gamma(4, 1) against Gamma(2, 1): P = I_{1/2}(2, 4) = 13/16.
         self.assertAlmostEqual(v["control"]["probability_best"], ibeta_int(0.5, 2, 4), places=6)
         self.assertAlmostEqual(v["control"]["probability_best"], 13 / 16, places=6)
