@@ -214,38 +214,22 @@ async function seedClaims(k, stripeKey) {
  * the pages show what Stripe gave. Every request is kept in `calls`. */
 function startStripe(key) {
   const calls = [];
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (d) => { raw += d; });
-    req.on('end', () => {
-      const form = Object.fromEntries(new URLSearchParams(raw));
-      calls.push({ method: req.method, path: req.url, form, auth: req.headers.authorization });
-      const answer = (status, body) => {
-        res.writeHead(status, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      if (req.headers.authorization !== 'Bearer ' + key) {
-        answer(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
-      } else if (req.method === 'POST' && req.url === '/v1/coupons') {
-        answer(200, { id: 'coup_' + crypto.randomBytes(6).toString('hex'), object: 'coupon',
-          amount_off: Number(form.amount_off) || null, currency: form.currency || null,
-          duration: form.duration, max_redemptions: Number(form.max_redemptions) || null,
-          metadata: { kith_reward: form['metadata[kith_reward]'] }, valid: true });
-      } else if (req.method === 'POST' && req.url === '/v1/promotion_codes') {
-        answer(200, { id: 'promo_' + crypto.randomBytes(6).toString('hex'), object: 'promotion_code',
-          active: true, code: form.code, promotion: { type: 'coupon', coupon: form['promotion[coupon]'] },
-          metadata: { kith_reward: form['metadata[kith_reward]'] } });
-      } else {
-        answer(404, { error: { type: 'invalid_request_error', message: 'Unrecognized request URL' } });
-      }
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      resolve({ base: 'http://127.0.0.1:' + server.address().port, calls,
-        close: () => new Promise((r) => server.close(r)) });
-    });
-  });
+  return localServer((req, raw) => {
+    const form = Object.fromEntries(new URLSearchParams(raw));
+    calls.push({ method: req.method, path: req.url, form, auth: req.headers.authorization });
+    if (req.headers.authorization !== 'Bearer ' + key)
+      return [401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } }];
+    if (req.method === 'POST' && req.url === '/v1/coupons')
+      return [200, { id: 'coup_' + crypto.randomBytes(6).toString('hex'), object: 'coupon',
+        amount_off: Number(form.amount_off) || null, currency: form.currency || null,
+        duration: form.duration, max_redemptions: Number(form.max_redemptions) || null,
+        metadata: { kith_reward: form['metadata[kith_reward]'] }, valid: true }];
+    if (req.method === 'POST' && req.url === '/v1/promotion_codes')
+      return [200, { id: 'promo_' + crypto.randomBytes(6).toString('hex'), object: 'promotion_code',
+        active: true, code: form.code, promotion: { type: 'coupon', coupon: form['promotion[coupon]'] },
+        metadata: { kith_reward: form['metadata[kith_reward]'] } }];
+    return [404, { error: { type: 'invalid_request_error', message: 'Unrecognized request URL' } }];
+  }).then((s) => ({ base: s.url, calls, close: s.close }));
 }
 
 /* A local HTTP server for kith to call (a webhook receiver, a Stripe stand-in): records each
