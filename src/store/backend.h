@@ -23,7 +23,8 @@ struct kith_store_ops {
     enum kith_status (*insert)(struct kith_tx *tx, const char *table, json_t *row);
     enum kith_status (*get)(struct kith_tx *tx, const char *table, const char *id, bool lock,
                             json_t **out);
-    /* NULL: kith_store_lock reads the row with get(lock = true) and drops it. */
+    /* NULL: kith_store_lock calls get(lock = true, out = NULL), which locks the row without
+     * reading its columns (a get with out NULL only says whether the row is there). */
     enum kith_status (*lock)(struct kith_tx *tx, const char *table, const char *id);
     enum kith_status (*update)(struct kith_tx *tx, const char *table, const char *id, json_t *set);
     enum kith_status (*query)(struct kith_tx *tx, enum kith_query q, json_t *args, json_t **out,

@@ -476,19 +476,17 @@ static enum kith_status pg_get(struct kith_tx *t, const char *table, const char 
     json_t *rows = NULL;
     if (!kith_sql_ident_ok(table))
         return KITH_E_INTERNAL;
-    snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE id = ?%s", table, lock ? " FOR UPDATE" : "");
+    snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE id = ?%s", out ? "*" : "1 AS found", table,
+             lock ? " FOR UPDATE" : ""); /* out NULL: the lock (kith_store_lock), no columns */
     json_t *args = json_pack("[s]", id);
     enum kith_status st = run_sql((struct pg_tx *)t, KITH_Q_COUNT, sql, args, &rows, 1, NULL);
     json_decref(args);
-    if (st != KITH_OK)
-        return st;
-    if (json_array_size(rows) == 0) {
-        json_decref(rows);
-        return KITH_E_NOT_FOUND;
-    }
-    *out = json_incref(json_array_get(rows, 0));
+    if (st == KITH_OK && json_array_size(rows) == 0)
+        st = KITH_E_NOT_FOUND;
+    else if (st == KITH_OK && out)
+        *out = json_incref(json_array_get(rows, 0));
     json_decref(rows);
-    return KITH_OK;
+    return st;
 }
 
 static enum kith_status pg_update(struct kith_tx *t, const char *table, const char *id, json_t *set)

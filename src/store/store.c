@@ -89,12 +89,7 @@ enum kith_status kith_store_get_locked(struct kith_tx *tx, const char *table, co
 
 enum kith_status kith_store_lock(struct kith_tx *tx, const char *table, const char *id)
 {
-    if (tx->ops->lock)
-        return tx->ops->lock(tx, table, id);
-    json_t *row = NULL;
-    enum kith_status st = tx->ops->get(tx, table, id, true, &row);
-    json_decref(row);
-    return st;
+    return tx->ops->lock ? tx->ops->lock(tx, table, id) : tx->ops->get(tx, table, id, true, NULL);
 }
 
 enum kith_status kith_store_update(struct kith_tx *tx, const char *table, const char *id,

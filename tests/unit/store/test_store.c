@@ -91,6 +91,14 @@ static void test_rows_and_constraints(void)
     kith_store_close(s);
 }
 
+static bool has_key(struct kith_tx *tx, const char *id)
+{
+    json_t *row = NULL;
+    enum kith_status st = kith_store_get(tx, "api_keys", id, &row);
+    json_decref(row);
+    return st == KITH_OK;
+}
+
 static enum kith_status get_update(struct kith_tx *tx, void *arg)
 {
     json_t *row = NULL;
@@ -103,6 +111,15 @@ static enum kith_status get_update(struct kith_tx *tx, void *arg)
     CHECK_INT(kith_store_update(tx, "api_keys", "k1", set), KITH_OK);
     CHECK_INT(kith_store_update(tx, "api_keys", "nope", set), KITH_E_NOT_FOUND);
     json_decref(set);
+    CHECK_INT(kith_store_get(tx, "api_keys", "k1", &row), KITH_OK);
+    CHECK_STR(json_string_value(json_object_get(row, "kind")), "publishable");
+    json_decref(row);
+    /* a row's lock alone leaves the row as it was; PostgreSQL's says whether it is there,
+     * SQLite's reads nothing (kith/store.h) */
+    CHECK_INT(kith_store_lock(tx, "api_keys", "k1"), KITH_OK);
+    CHECK_INT(kith_store_lock(tx, "api_keys", "nope"),
+              getenv("KITH_TEST_PG_URL") ? KITH_E_NOT_FOUND : KITH_OK);
+    CHECK(has_key(tx, "k1"));
     CHECK_INT(kith_store_get(tx, "api_keys", "k1", &row), KITH_OK);
     CHECK_STR(json_string_value(json_object_get(row, "kind")), "publishable");
     json_decref(row);
@@ -124,14 +141,6 @@ static void test_get_update_savepoints(void)
     CHECK_INT(kith_store_run(s, put_key, "k1"), KITH_OK);
     CHECK_INT(kith_store_run(s, get_update, NULL), KITH_OK);
     kith_store_close(s);
-}
-
-static bool has_key(struct kith_tx *tx, const char *id)
-{
-    json_t *row = NULL;
-    enum kith_status st = kith_store_get(tx, "api_keys", id, &row);
-    json_decref(row);
-    return st == KITH_OK;
 }
 
 /* Savepoints that only read before their first write share one real savepoint (sqlite.c): each
