@@ -146,6 +146,8 @@ bool kith_pgsql_params(json_t *args, const char **values, char **owned)
             break;
         default:
             owned[i] = json_dumps(v, JSON_COMPACT);
+            if (owned[i] == NULL)
+                abort(); /* out of memory, as strdup below */
             values[i] = owned[i];
             continue;
         }

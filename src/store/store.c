@@ -135,11 +135,17 @@ enum kith_status kith_store_rows_as_json(struct kith_tx *tx, enum kith_query q,
         memset(v, 0, sizeof(v));
         fill(rows, i, v);
         json_t *row = json_object();
-        for (size_t c = 0; c < KITH_STORE_ROW_COLS && cols[c]; c++)
-            json_object_set_new(row, cols[c],
-                                v[c].is_num ? json_integer(v[c].num)
-                                : v[c].text ? json_string(v[c].text)
-                                            : json_null());
+        for (size_t c = 0; c < KITH_STORE_ROW_COLS && cols[c]; c++) {
+            json_t *val = v[c].is_num ? json_integer(v[c].num)
+                          : v[c].text ? json_string(v[c].text)
+                                      : json_null();
+            if (val == NULL) { /* text that is not UTF-8: refuse the batch, never drop a value */
+                json_decref(row);
+                json_decref(list);
+                return KITH_E_INTERNAL;
+            }
+            json_object_set_new(row, cols[c], val);
+        }
         json_array_append_new(list, row);
     }
     json_t *args = json_pack("[o]", list);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kith/store.h"
+#include "store/backend.h"
 #include "store/queries.h"
 #include "test.h"
 
@@ -287,6 +288,36 @@ static enum kith_status typed_batches(struct kith_tx *tx, void *arg)
     return KITH_OK;
 }
 
+/* A row whose text is not UTF-8, given to the JSON form of a batch: the batch is refused, and
+ * no row of it is written with that value dropped. */
+static void bad_text_row(const void *rows, size_t i, struct kith_store_value *v)
+{
+    (void)rows;
+    v[0].text = i == 0 ? "clk_utf_ok" : "clk_utf_bad";
+    v[1].text = "p";
+    v[2].text = "par_2";
+    v[3].text = "C-2";
+    v[4].is_num = true;
+    v[4].num = 5;
+    v[6].text = i == 0 ? "example.com"
+                       : "ex\xff"
+                         "ample.com";
+}
+
+static enum kith_status bad_text_batch(struct kith_tx *tx, void *arg)
+{
+    (void)arg;
+    int64_t changes = -1;
+    CHECK_INT(kith_store_rows_as_json(tx, KITH_Q_CLICKS_INSERT_MANY, typed_cols, 2, bad_text_row,
+                                      NULL, &changes),
+              KITH_E_INTERNAL);
+    CHECK_INT(changes, -1);
+    json_t *row = NULL;
+    CHECK_INT(kith_store_get(tx, "clicks", "clk_utf_ok", &row), KITH_E_NOT_FOUND);
+    CHECK_INT(kith_store_get(tx, "clicks", "clk_utf_bad", &row), KITH_E_NOT_FOUND);
+    return KITH_OK;
+}
+
 static void test_lazy_savepoints_and_click_batches(void)
 {
     struct kith_store *s = NULL;
@@ -299,6 +330,7 @@ static void test_lazy_savepoints_and_click_batches(void)
     CHECK_INT(kith_store_run(s, check_bare, NULL), KITH_OK);
     CHECK_INT(kith_store_run(s, click_batches, NULL), KITH_OK);
     CHECK_INT(kith_store_run(s, typed_batches, NULL), KITH_OK);
+    CHECK_INT(kith_store_run(s, bad_text_batch, NULL), KITH_OK);
     kith_store_close(s);
 }
 
