@@ -79,6 +79,7 @@ struct conn {
     bool in_process; /* process_input() is on the stack: do not re-enter it */
     bool keep_alive;
     bool req_outstanding; /* a handler holds req and has not answered yet */
+    bool peer_eof;        /* the client half-closed: answer what came in, then close */
     bool is_head;
     uint32_t requests; /* answered on this connection */
 

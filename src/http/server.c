@@ -157,6 +157,11 @@ void kith_http__update_reading(struct conn *c)
 {
     if (c->closing)
         return;
+    if (c->peer_eof) { /* nothing more can come: close once nothing is left to answer */
+        if (c->state == CONN_IDLE || c->state == CONN_READING)
+            kith_http__close_now(c);
+        return;
+    }
     bool want = true;
     if (c->state == CONN_HANDLING || c->state == CONN_WRITING)
         want = c->in_cap < IN_MAX || c->in_cap - c->in_len + c->in_off >= IN_SLACK;
@@ -175,7 +180,7 @@ void kith_http__update_reading(struct conn *c)
 static void on_shutdown(uv_shutdown_t *sr, int status)
 {
     struct conn *c = sr->data;
-    if (status < 0)
+    if (status < 0 || c->peer_eof) /* a client that half-closed has no EOF left to drain */
         kith_http__close_now(c);
 }
 
@@ -224,8 +229,20 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
     struct conn *c = s->data;
     if (nread < 0) {
-        /* EOF or error. A client that half-closes before its answer counts as gone. */
-        kith_http__close_now(c);
+        /* A client that half-closes after a whole request (an HTTP/1.0 client, `nc -N`) still
+         * reads the answer: a write it sent may be committed, and it must hear so. The requests
+         * already in are answered in order, then the connection closes. An error, EOF while
+         * lingering, or EOF with nothing in hand to answer closes at once; so does EOF in the
+         * middle of a request, which can never be completed. */
+        if (nread != UV_EOF || (c->state != CONN_HANDLING && c->state != CONN_WRITING)) {
+            kith_http__close_now(c);
+            return;
+        }
+        c->peer_eof = true;
+        if (c->reading) {
+            uv_read_stop(s);
+            c->reading = false;
+        }
         return;
     }
     if (nread == 0 && c->state == CONN_IDLE && c->in_len == 0)

@@ -233,6 +233,22 @@ class DataEdgesTest(KithTestCase):
                                                  + b"\x00" * 100), 400, "bad_request")
         self.assertStatus(self.s.get("/healthz", key=None), 200)
 
+    def test_half_closed_client_hears_its_write(self):
+        # A client that sends a whole request and then half-closes (HTTP/1.0 clients, `nc -N`:
+        # raw_exchange does so) must still get the answer to a write the store committed.
+        ext = uid("half")
+        body = json.dumps({"program": self.pid, "external_id": ext}).encode()
+        req = (b"POST /v1/participants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+               + self.s.secret.encode() + b"\r\nContent-Type: application/json\r\n"
+               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        status, _, raw = self.s.raw_exchange(req)
+        self.assertEqual(status, 201, raw)
+        self.assertEqual(json.loads(raw)["external_id"], ext)
+        status, _, raw = self.s.raw_exchange(req)  # the same again: 200 with the same person
+        self.assertEqual(status, 200, raw)
+        status, _, raw = self.s.raw_exchange(b"GET /healthz HTTP/1.0\r\n\r\n")
+        self.assertEqual(status, 200, raw)
+
     def test_half_open_connection_does_not_block_others(self):
         s = socket.create_connection(("127.0.0.1", self.s.port), timeout=10)
         s.sendall(b"POST /v1/participants HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")

@@ -2,9 +2,9 @@
  * test_server.c: the HTTP/1.1 transport over real sockets: framing, keep-alive, pipelining order,
  * bodies (plain and chunked), every limit (413, 414, 431), request smuggling and malformed input
  * (400, 501), target forms, HEAD, timeouts (slow request, idle keep-alive), a client that leaves
- * before an async answer, a graceful shutdown that still answers a request in flight, and the
- * connection cap (the oldest idle connection makes room). Not for routing and the JSON error
- * table, which test_router.c covers.
+ * before an async answer, one that half-closes and still reads its answers, a graceful shutdown
+ * that still answers a request in flight, and the connection cap (the oldest idle connection makes
+ * room). Not for routing and the JSON error table, which test_router.c covers.
  */
 #include <jansson.h>
 #include <signal.h>
@@ -794,12 +794,16 @@ static void test_idle_keep_alive_closed(void)
     client_close(cl);
 }
 
+/* A client that resets its connection before an async answer is gone: the handler sees the
+ * request aborted (and still answers, which releases it), and the server carries on. */
 static void test_client_leaves_before_async_answer(void)
 {
     int before = atomic_load(&aborted_answers);
     struct client *cl = client_open(H.port);
     CHECK(client_sends(cl, "GET /async HTTP/1.1\r\nHost: a\r\n\r\n"));
     sleep_ms(30);
+    struct linger reset = {1, 0}; /* close() sends RST, not FIN */
+    setsockopt(cl->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
     client_close(cl);
     for (int i = 0; i < 100 && atomic_load(&aborted_answers) == before; i++)
         sleep_ms(10);
@@ -807,6 +811,48 @@ static void test_client_leaves_before_async_answer(void)
     /* The server is still fine. */
     CHECK_INT(roundtrip(H.port, "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n", false, &R), 0);
     CHECK_INT(R.status, 200);
+}
+
+/* A client that half-closes after its requests (shutdown(SHUT_WR), as HTTP/1.0 clients and
+ * `nc -N` do) still reads every answer, an async one included, in order; then the server
+ * closes. Its EOF does not abort the request in hand. */
+static void test_half_close_still_answered(void)
+{
+    static const char *const requests[] = {
+        "GET /async HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET /async HTTP/1.1\r\nHost: a\r\n\r\nGET /echo?n=2 HTTP/1.1\r\nHost: a\r\n\r\n"
+        "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nthree",
+        "GET /async HTTP/1.0\r\n\r\n",
+        "GET /echo HTTP/1.0\r\n\r\n",
+    };
+    static const int answers[] = {1, 3, 1, 1};
+    for (size_t t = 0; t < KITH_ARRAY_LEN(requests); t++) {
+        int before = atomic_load(&aborted_answers);
+        struct client *cl = client_open(H.port);
+        CHECK(client_sends(cl, requests[t]));
+        CHECK_INT(shutdown(cl->fd, SHUT_WR), 0);
+        CHECK_INT(client_read(cl, false, &R), 0);
+        CHECK_INT(R.status, 200);
+        if (strstr(requests[t], "/async"))
+            CHECK_STR(R.body, "late");
+        for (int i = 1; i < answers[t]; i++)
+            CHECK_INT(client_read(cl, false, &R), 0);
+        if (answers[t] == 3)
+            CHECK_STR(R.body, "three");
+        CHECK(client_wait_close(cl, 2000) >= 0);
+        CHECK_INT(atomic_load(&aborted_answers), before);
+        client_close(cl);
+    }
+    /* A half-close in the middle of a request, or with nothing asked, just closes. */
+    struct client *cl = client_open(H.port);
+    CHECK(client_sends(cl, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\nabc"));
+    CHECK_INT(shutdown(cl->fd, SHUT_WR), 0);
+    CHECK_INT(recv(cl->fd, cl->buf, CLIENT_BUF, 0), 0); /* closed, and nothing answered */
+    client_close(cl);
+    cl = client_open(H.port);
+    CHECK_INT(shutdown(cl->fd, SHUT_WR), 0);
+    CHECK(client_wait_close(cl, 2000) >= 0);
+    client_close(cl);
 }
 
 /* A second server: shutdown closes idle connections at once and still answers the request in
@@ -999,6 +1045,7 @@ int main(void)
     RUN(test_slow_request_times_out);
     RUN(test_idle_keep_alive_closed);
     RUN(test_client_leaves_before_async_answer);
+    RUN(test_half_close_still_answered);
     RUN(test_create_errors);
     RUN(test_graceful_shutdown);
     RUN(test_max_connections);
