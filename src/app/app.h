@@ -36,7 +36,7 @@ enum kith_app_route_kind {
     KITH_APP_ROUTE_LEADS,        /* POST /v1/public/leads: JSON (API), or the lead page's form */
     KITH_APP_ROUTE_UNSUBSCRIBE,  /* GET /u/{token}: a follow-up's one-click unsubscribe page */
     KITH_APP_ROUTE_HUB,          /* GET /p/{token}: the share hub page (pages.c) */
-    KITH_APP_ROUTE_ASSET,        /* GET /kith.js, /assets/{name}: embedded files (pages.c) */
+    KITH_APP_ROUTE_ASSET,        /* GET /kith.js, /assets/{name}, /favicon.*: embedded (pages.c) */
     KITH_APP_ROUTE_PREFLIGHT,    /* OPTIONS on a browser route: the CORS preflight (cors.c) */
     KITH_APP_ROUTE_PROGRAM_PAGE, /* GET /programs/{id}: the public program page (program_page.c) */
     KITH_APP_ROUTE_ADMIN,        /* GET /admin, /admin/...: the dashboard's shell (admin_page.c) */

@@ -1,10 +1,11 @@
 /*
  * pages.c: the people's pages as HTTP answers (CONTRACT 4b and 20): the friend landing page,
  * the share hub page GET /p/{token} (its data from one engine job, its HTML from hub_page.c),
- * the embedded files (/kith.js, /assets/{name}) with an ETag, and the template filling they all
- * use. Every page is self-contained: its styles and scripts come from this server, its
- * Content-Security-Policy allows nothing else (no inline script), and it says what it needs to
- * say without JavaScript. It is not for what the pages show: the engine decides that.
+ * the embedded files (/kith.js, /assets/{name}, the icon at /favicon.svg and /favicon.ico) with
+ * an ETag, and the template filling they all use. Every page is self-contained: its styles and
+ * scripts come from this server, its Content-Security-Policy allows nothing else (no inline
+ * script), and it says what it needs to say without JavaScript. It is not for what the pages show:
+ * the engine decides that.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -338,12 +339,14 @@ void kith_app_asset(struct kith_http_request *req, void *ctx)
         openapi(a, req, route);
         return;
     }
-    const char *name = req->param_count > 0 ? req->params[0] : "kith.js";
+    /* /favicon.svg and /favicon.ico are the pages' icon, one SVG; /kith.js is kith.js. */
+    bool icon = strncmp(route->pattern, "/favicon.", 9) == 0;
+    const char *name = icon ? "favicon.svg" : req->param_count > 0 ? req->params[0] : "kith.js";
     const struct kith_web_file *f = NULL;
     size_t idx = 0;
     const char *dot = strrchr(name, '.');
-    /* Only scripts and styles are assets; templates stay inside the binary. */
-    bool servable = dot && (strcmp(dot, ".js") == 0 || strcmp(dot, ".css") == 0);
+    /* Only scripts, styles and the icon are assets; templates stay inside the binary. */
+    bool servable = icon || (dot && (strcmp(dot, ".js") == 0 || strcmp(dot, ".css") == 0));
     for (size_t i = 0; servable && i < kith_web_file_count; i++) {
         if (strcmp(kith_web_files[i].name, name) == 0) {
             f = &kith_web_files[i];

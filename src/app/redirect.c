@@ -57,7 +57,8 @@ struct lookup {
 };
 
 static const char not_found_page[] =
-    "<!doctype html><html><head><meta charset=\"utf-8\"><title>Link not found</title></head>"
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>Link not found</title>"
+    "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"></head>"
     "<body><h1>This link doesn't lead anywhere</h1><p>The code in this link is not one we know. "
     "Please check it with the person who shared it.</p></body></html>\n";
 

@@ -65,7 +65,8 @@ static void simple_page(struct kith_app *a, struct kith_http_request *req, int s
     struct kith_buf b = {0};
     kith_buf_str(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                     "<meta name=\"robots\" content=\"noindex\"><title>");
+                     "<meta name=\"robots\" content=\"noindex\">"
+                     "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"><title>");
     kith_buf_html(&b, title);
     kith_buf_str(&b, "</title>");
     kith_buf_str(&b, style);
@@ -198,7 +199,8 @@ void kith_app_lead_page(struct kith_app *a, struct kith_http_request *req,
     struct kith_buf b = {0};
     kith_buf_str(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                     "<meta name=\"robots\" content=\"noindex\"><title>");
+                     "<meta name=\"robots\" content=\"noindex\">"
+                     "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"><title>");
     kith_buf_html(&b, res->title);
     kith_buf_str(&b, "</title><meta property=\"og:title\" content=\"");
     kith_buf_html(&b, who);

@@ -159,6 +159,9 @@ const struct kith_app_route kith_app_routes[] = {
     {KITH_HTTP_GET, "/p/{token}", "hub.page", KITH_APP_ROUTE_HUB, NULL, SECRET, LIMIT_PUBLIC},
     {KITH_HTTP_GET, "/kith.js", "assets.kith_js", KITH_APP_ROUTE_ASSET, NULL, SECRET, 0},
     {KITH_HTTP_GET, "/assets/{name}", "assets.file", KITH_APP_ROUTE_ASSET, NULL, SECRET, 0},
+    /* the pages' icon (src/web/favicon.svg); /favicon.ico for what asks without reading a page */
+    {KITH_HTTP_GET, "/favicon.svg", "assets.favicon", KITH_APP_ROUTE_ASSET, NULL, SECRET, 0},
+    {KITH_HTTP_GET, "/favicon.ico", "assets.favicon_ico", KITH_APP_ROUTE_ASSET, NULL, SECRET, 0},
     {KITH_HTTP_OPTIONS, "/v1/public/{a}", "cors.preflight", PREFLIGHT, NULL, SECRET, LIMIT_PUBLIC},
     {KITH_HTTP_OPTIONS, "/v1/public/{a}/{b}", "cors.preflight", PREFLIGHT, NULL, SECRET,
      LIMIT_PUBLIC},

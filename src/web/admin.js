@@ -53,7 +53,7 @@
       var ct = r.headers.get("Content-Type") || "";
       var p = ct.indexOf("json") >= 0 ? r.json() : r.text();
       return p.then(function (data) {
-        if (r.status === 401 && path !== "/admin/login") { showLogin(); throw new Error("signed out"); }
+        if (r.status === 401 && path !== "/admin/login") { localStorage.removeItem("kith_csrf"); showLogin(); throw new Error("signed out"); }
         if (!r.ok) {
           var e = new Error(data && data.error ? data.error.message : "request failed (" + r.status + ")");
           e.status = r.status;
@@ -290,8 +290,15 @@
   document.getElementById("logout").addEventListener("click", function () {
     api("POST", "/admin/logout", {}).catch(function () {}).then(function () { localStorage.removeItem("kith_csrf"); showLogin(); });
   });
-  /* The screens' scripts are deferred after this one: start once they have all run. */
+  /* The screens' scripts are deferred after this one: start once they have all run. A browser
+   * holding no CSRF token from a sign-in has no session it could write with: the form at once,
+   * without asking the server for a session it would refuse (a 401, an error in the console). */
   document.addEventListener("DOMContentLoaded", function () {
-    fetch("/v1/admin/session", { credentials: "same-origin" }).then(function (r) { if (r.ok) start(); else showLogin(); }, showLogin);
+    if (!csrf()) { showLogin(); return; }
+    fetch("/v1/admin/session", { credentials: "same-origin" }).then(function (r) {
+      if (r.ok) { start(); return; }
+      localStorage.removeItem("kith_csrf");
+      showLogin();
+    }, showLogin);
   });
 })();

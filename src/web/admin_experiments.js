@@ -166,7 +166,7 @@
       field("What counts as better", metric, "Compared between the variants, with a 95% range and the chance each one is best."),
       h("h2", { text: "Variants" }), h("p", { class: "hint", text: "Each person who shares is placed in one variant for the experiment's life, in proportion to the weights. Their friends' rewards follow that variant too." }), box,
       h("h2", { text: "Guardrails" }), h("p", { class: "hint", text: "Limits you do not want a variant to cross. A variant that crosses one is flagged on the results; you decide what to do." }),
-      h("div", { class: "inline" }, [field("Highest reward cost per new customer", maxCost, "Rewards, both sides, per friend who becomes a customer."), field("Currency", maxCostCur)]),
+      h("div", { class: "pair" }, [field("Highest reward cost per new customer", maxCost, "Rewards, both sides, per friend who becomes a customer."), field("Currency", maxCostCur)]),
       field("Highest share of referrals sent to review (%)", maxReview),
       field("Stop by itself after (days)", maxDays, "Empty: it runs until you stop it."),
       msg, h("div", { class: "actions" }, [h("button", { type: "submit", class: "button", text: "Create the experiment" }),

@@ -39,6 +39,14 @@
     } });
   }
 
+  /* Voiding stops a Stripe delivery only while nothing reached Stripe; a call that may have had
+   * its effect finishes under its own key (docs/internals/fulfilment.md). Said once, above the
+   * list, when one of its Void buttons is for a reward delivered through Stripe. */
+  var VOID_STRIPE = "Voiding stops a Stripe delivery only if nothing has been sent to Stripe yet. " +
+    "One already sent still completes; undo it in Stripe if you need to.";
+  function viaStripe(w) { return !!(w.fulfilment && /^stripe_/.test(w.fulfilment.method)); }
+  function voidable(w) { return w.status === "issued" || w.status === "pending"; }
+
   function tabs() {
     return K.tabs("Rewards", [["/admin/rewards", "All rewards"], ["/admin/payouts", "Payout queue"]]);
   }
@@ -49,7 +57,9 @@
     function load() {
       Promise.all([api("GET", "/v1/rewards?" + pq() + "&limit=100" + (status.value ? "&status=" + status.value : "")), K.people()]).then(function (r) {
         var l = r[0], who = r[1];
-        out.replaceChildren(table([["For", function (w) { return K.person(who, w.participant); }],
+        var stripeVoid = K.owner() && l.data.some(function (w) { return voidable(w) && viaStripe(w); });
+        out.replaceChildren.apply(out, (stripeVoid ? [h("p", { class: "notice-soft", id: "void-stripe-note", text: VOID_STRIPE })] : []).concat([
+          table([["For", function (w) { return K.person(who, w.participant); }],
           ["What", function (w) { return h("a", { href: "/admin/rewards/" + w.id, text: what(w) }); }],
           ["Status", function (w) { return w.status; }], ["Delivery", function (w) { return fulfilmentText(w); }],
           ["When", function (w) { return when(w.created_at); }],
@@ -60,9 +70,9 @@
             if (f.status === "failed" && f.method !== "claim" && f.method !== "payout") acts.push(retry(w, load));
             if (f.method === "claim" && f.status !== "done") acts.push(h("a", { class: "button small secondary", href: "/admin/rewards/" + w.id, text: "See the claim" }));
             if (w.status === "issued") acts.push(h("button", { class: "button small", text: "Redeem", onclick: function () { api("POST", "/v1/rewards/" + w.id + "/redeem", {}).then(function () { toast("Redeemed"); load(); }).catch(fail); } }));
-            if (w.status === "issued" || w.status === "pending") acts.push(h("button", { class: "button small danger", text: "Void", onclick: function () { api("POST", "/v1/rewards/" + w.id + "/void", { reason: "voided from the dashboard" }).then(function () { toast("Voided"); load(); }).catch(fail); } }));
+            if (voidable(w)) acts.push(h("button", { class: "button small danger", text: "Void", "aria-describedby": viaStripe(w) ? "void-stripe-note" : null, onclick: function () { api("POST", "/v1/rewards/" + w.id + "/void", { reason: "voided from the dashboard" }).then(function () { toast("Voided"); load(); }).catch(fail); } }));
             return acts.length ? h("span", { class: "row-actions" }, acts) : "";
-          }]], l.data, "No rewards here yet.", "Rewards"));
+          }]], l.data, "No rewards here yet.", "Rewards")]));
       }).catch(fail);
     }
     screen("Rewards", [picker(), tabs(), h("div", { class: "search" }, [K.field("Show", status)]), out,

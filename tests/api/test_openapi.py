@@ -403,6 +403,8 @@ class Served(KithTestCase):
         c(s.get("/kith.js", key=None), 200)
         c(s.get("/assets/kith.css", key=None), 200)
         c(s.get("/assets/nope.css", key=None), 404)
+        c(s.get("/favicon.svg", key=None), 200)
+        c(s.get("/favicon.ico", key=None), 200)
         c(s.get("/v1/test/clock"), 200)
         c(s.post("/v1/test/clock", {"advance_seconds": 60}), 200)
         c(s.get("/openapi.json", key=None), 200)

@@ -4,7 +4,7 @@
  * `browser_admin`: signing in, the first run on an empty database (a program, then a first
  * participant), the overview with its chart, participants and their actions, the review queue,
  * rewards with their fulfilment (retry, a claim marked delivered, the payout queue, CSV, mark
- * paid; CONTRACT 25), every settings screen (a program created and edited, tracks and levels,
+ * paid; CONTRACT 25; what voiding does to a Stripe delivery, said where it can be voided), every settings screen (a program created and edited, tracks and levels,
  * asks, rituals, landing, a template edited with its live preview, reward delivery), resources
  * (CSV import, edit, performance; one whose slug is `new` opens at /admin/resources/new, and the
  * form is at /admin/new-resource), community (leaderboard, a spotlight published, roles,
@@ -532,6 +532,15 @@ test('owner sees fulfilment, retries a failed one, marks a claim delivered and p
   await visit(page, '/admin/rewards', 'Rewards');
   await page.waitForSelector('.pill-failed');
   assert.match(await page.textContent('tbody'), /No such customer/);
+  /* A reward delivered through Stripe can be voided here: one line says that voiding stops only
+   * what has not reached Stripe, and that reward's Void button points at it; the gift's does not. */
+  const voidNote = page.locator('#void-stripe-note');
+  assert.equal(await voidNote.textContent(), 'Voiding stops a Stripe delivery only if nothing has been sent to Stripe yet. ' +
+    'One already sent still completes; undo it in Stripe if you need to.');
+  assert.ok(await voidNote.isVisible());
+  const rowOf = (id) => page.locator('tbody tr', { has: page.locator('a[href="/admin/rewards/' + id + '"]') });
+  assert.equal(await rowOf(credit.id).locator('button:text-is("Void")').getAttribute('aria-describedby'), 'void-stripe-note');
+  assert.equal(await rowOf(gift.id).locator('button:text-is("Void")').getAttribute('aria-describedby'), null);
   await axeCheck(page, 'rewards with fulfilment');
   stripeMode.fail = false;
   await page.click('button[aria-label="Retry delivery of ' + credit.id + '"]');
@@ -545,7 +554,11 @@ test('owner sees fulfilment, retries a failed one, marks a claim delivered and p
   assert.equal((await k.api('GET', '/v1/rewards/' + gift.id)).json.fulfilment.status, 'done');
 
   await page.click('a:text("All rewards")');
+  await page.waitForSelector('#void-stripe-note');
   await page.selectOption('.picker select', cash.id);
+  /* No reward of this program goes through Stripe: no such line. */
+  await page.waitForSelector('tbody a:text("Ann")');
+  assert.equal(await page.locator('#void-stripe-note').count(), 0);
   await tab(page, '/admin/payouts', 'Payout queue');
   await page.waitForSelector('td:text("' + ann.email + '")');
   await axeCheck(page, 'payouts');
@@ -636,6 +649,7 @@ test('a reviewer reads every screen, decides referrals, and can change nothing e
   await visit(page, '/admin/rewards', 'Rewards');
   await page.waitForSelector('tbody tr');
   assert.equal(await page.locator('tbody button').count(), 0);
+  assert.equal(await page.locator('#void-stripe-note').count(), 0, 'a reviewer voids nothing');
   await tab(page, '/admin/payouts', 'Payout queue');
   assert.equal(await page.locator('button:text("Mark selected paid"), tbody input[type=checkbox]').count(), 0);
   await axeCheck(page, 'reviewer payouts');

@@ -11,9 +11,10 @@
  * reviewer reads it all and gets no action, and the server refuses them. A program without
  * history shows its nulls as "not enough data yet" and the forecast's 409 in words; a taken
  * experiment id is named; one is started and stopped by hand. An experiment whose id is `new` opens
- * at /admin/experiments/new, and the form is at /admin/new-experiment. axe-core on every screen (no
- * serious or critical violations), and the screens under the real CSP at a phone's width, none
- * wider than the phone.
+ * at /admin/experiments/new, and the form is at /admin/new-experiment, whose guardrail cost and
+ * currency stand side by side with their inputs and labels aligned at 390 and 1280 px. axe-core
+ * on every screen (no serious or critical violations), and the screens under the real CSP at a
+ * phone's width, none wider than the phone.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -363,4 +364,30 @@ test('an experiment whose id is "new" opens at its own address; the form has an 
   await page.waitForSelector('.exp-variant');
   assert.deepEqual(problems, []);
   await ctx.close();
+});
+
+test('the guardrails\' cost and currency fields stand side by side, their inputs and labels aligned, on a phone and a desktop', async () => {
+  for (const [w, h] of [[390, 844], [1280, 800]]) {
+    const { ctx, page, problems } = await newPage(owner, { viewport: { width: w, height: h } });
+    await page.goto(k.base + '/admin/new-experiment');
+    await page.waitForSelector('.exp-variant');
+    const box = async (loc) => { const b = await loc.boundingBox(); assert.ok(b, w + ' px: not drawn'); return b; };
+    const cost = page.getByLabel('Highest reward cost per new customer');
+    /* The currency is the other input of the cost's row (the row holds the two fields). */
+    const cur = cost.locator('xpath=../..').locator('input').nth(1);
+    assert.equal(await page.textContent('label[for="' + await cur.getAttribute('id') + '"]'), 'Currency');
+    const [c, u] = [await box(cost), await box(cur)];
+    const [cl, ul] = [await box(page.locator('label[for="' + await cost.getAttribute('id') + '"]')),
+      await box(page.locator('label[for="' + await cur.getAttribute('id') + '"]'))];
+    assert.ok(Math.abs(c.y - u.y) <= 1, w + ' px: the cost input\'s top is at ' + c.y + ', the currency\'s at ' + u.y);
+    assert.ok(Math.abs(c.height - u.height) <= 1, w + ' px: inputs of different heights');
+    assert.ok(u.x >= c.x + c.width, w + ' px: the currency is not beside the cost');
+    assert.ok(u.x + u.width <= w, w + ' px: the currency is cut at the edge');
+    /* Each label sits on its input: their last lines end at the same height. */
+    assert.ok(Math.abs((cl.y + cl.height) - (ul.y + ul.height)) <= 1, w + ' px: labels end at ' + (cl.y + cl.height) + ' and ' + (ul.y + ul.height));
+    assert.ok(c.y - (cl.y + cl.height) < 12 && u.y - (ul.y + ul.height) < 12, w + ' px: a label far from its input');
+    await axeCheck(page, 'new experiment at ' + w + ' px');
+    assert.deepEqual(problems, []);
+    await ctx.close();
+  }
 });

@@ -8,7 +8,9 @@
  * CORS (preflights and answers, listed and unlisted origins), rewards in the hub (a gift claimed
  * with its address and size, the API's errors by their fields; a coupon's promotion code from a
  * Stripe stand-in), and axe-core on the landing page and the hub (no serious or critical
- * violations), those pages under kith's real CSP with no violation of it.
+ * violations), those pages under kith's real CSP with no violation of it; the landing page, the
+ * hub and the dashboard's sign-in with no failed request and no console error (the icon named
+ * and served, /favicon.ico too).
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -505,4 +507,59 @@ test('hub rewards: an experience with the default claim form (one optional note)
   assert.match(await page.textContent('#claim-0-answers'), /Nothing more is needed from you/);
   assert.deepEqual(problems, []);
   await ctx.close();
+});
+
+/* Everything a page fetches answers, the icon too: Chromium fetches it in the browser, outside
+ * the page's network events, so only its console error would show a 404. A fresh browser, since
+ * Chromium asks an origin for its icon once per browser, and this one's pages already did. */
+test('no failed request and no console error on the landing page, the hub and the dashboard\'s sign-in; the icon answers', async () => {
+  const story = await seedStory(k);
+  const fresh = await launch();
+  try {
+    for (const [what, url, ready] of [['landing page', k.base + '/r/' + story.jane.code, 'a.btn.primary'],
+      ['hub', story.url, '#code'], ['sign-in', k.base + '/admin', 'h1:text("Sign in")']]) {
+      const ctx = await fresh.newContext({ userAgent: PERSON_UA });
+      const page = await ctx.newPage();
+      const problems = await watch(page, k.base);
+      page.on('console', (m) => { if (m.type() === 'error') problems.push('console error: ' + m.text() + ' (' + m.location().url + ')'); });
+      page.on('response', (r) => { if (r.status() >= 400) problems.push(r.status() + ' for ' + r.url()); });
+      page.on('requestfailed', (r) => problems.push('failed: ' + r.url()));
+      await page.goto(url, { waitUntil: 'load' });
+      await page.waitForSelector(ready);
+      const icon = await page.evaluate(() => {
+        const l = document.querySelector('head link[rel=icon]');
+        return l ? { href: l.href, type: l.type } : null;
+      });
+      assert.ok(icon, what + ': no <link rel="icon"> in its head');
+      assert.equal(icon.type, 'image/svg+xml', what);
+      /* The browser's own fetch of the icon comes after the load; give it time to fail. */
+      await page.waitForTimeout(1000);
+      assert.deepEqual(problems, [], what);
+      await ctx.close();
+    }
+  } finally {
+    await fresh.close();
+  }
+  /* The browser did fetch the icon, and got it. */
+  const metrics = (await k.api('GET', '/metrics')).text;
+  assert.match(metrics, /kith_http_responses_total\{route="assets\.favicon",status="200"\} [1-9]/);
+  assert.doesNotMatch(metrics, /route="assets\.favicon_ico"/, 'every page names its icon: nothing asked for /favicon.ico');
+  /* The icon, and /favicon.ico for whatever asks for it without reading a page, are the same
+   * SVG, cached like the pages' other files. */
+  const svg = await fetch(k.base + '/favicon.svg');
+  assert.equal(svg.status, 200);
+  assert.equal(svg.headers.get('content-type'), 'image/svg+xml');
+  assert.match(svg.headers.get('cache-control'), /^public, max-age=\d+$/);
+  assert.equal(svg.headers.get('x-content-type-options'), 'nosniff');
+  const body = await svg.text();
+  assert.equal(body, fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'web', 'favicon.svg'), 'utf8'));
+  assert.doesNotMatch(body, /<script|\bon\w+=|href=/i, 'an icon that runs and links nothing');
+  const etag = svg.headers.get('etag');
+  assert.match(etag, /^"[0-9a-f]+"$/);
+  assert.equal((await fetch(k.base + '/favicon.svg', { headers: { 'If-None-Match': etag } })).status, 304);
+  const ico = await fetch(k.base + '/favicon.ico');
+  assert.equal(ico.status, 200);
+  assert.equal(ico.headers.get('content-type'), 'image/svg+xml');
+  assert.equal(ico.headers.get('etag'), etag);
+  assert.equal(await ico.text(), body);
 });
