@@ -59,14 +59,18 @@ static void page(struct kith_app *a, struct kith_http_request *req, int status,
     kith_buf_dispose(body);
 }
 
+/* The head every page of this file opens with, up to its title's text. */
+static const char page_head[] =
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    "<meta name=\"robots\" content=\"noindex\">"
+    "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"><title>";
+
 static void simple_page(struct kith_app *a, struct kith_http_request *req, int status,
                         const char *title, const char *text)
 {
     struct kith_buf b = {0};
-    kith_buf_str(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                     "<meta name=\"robots\" content=\"noindex\">"
-                     "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"><title>");
+    kith_buf_str(&b, page_head);
     kith_buf_html(&b, title);
     kith_buf_str(&b, "</title>");
     kith_buf_str(&b, style);
@@ -197,10 +201,7 @@ void kith_app_lead_page(struct kith_app *a, struct kith_http_request *req,
 {
     const char *who = first_name && *first_name ? first_name : "A friend";
     struct kith_buf b = {0};
-    kith_buf_str(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                     "<meta name=\"robots\" content=\"noindex\">"
-                     "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"><title>");
+    kith_buf_str(&b, page_head);
     kith_buf_html(&b, res->title);
     kith_buf_str(&b, "</title><meta property=\"og:title\" content=\"");
     kith_buf_html(&b, who);
