@@ -520,7 +520,6 @@ test('owner sees fulfilment, retries a failed one, marks a claim delivered and p
   const credit = ev.rewards.find((w) => w.to === 'referrer');
   const gift = ev.rewards.find((w) => w.to === 'referred');
   await poll(async () => (await k.api('GET', '/v1/rewards/' + credit.id)).json.fulfilment.status === 'failed', 'the credit to fail');
-  assert.equal((await k.api('POST', '/v1/rewards/' + gift.id + '/claim', { answers: { size: 'M' } })).status, 200);
   const cash = await seedProgram(k, { landing: 'redirect', qualification: { event: 'purchase', hold_days: 0 },
     rewards: [{ to: 'referrer', kind: 'cash', amount: 1000, currency: 'USD' }], fulfilment: { cash: 'payout' } });
   const ann = await participant(k, cash.id, 'Ann');
@@ -542,6 +541,21 @@ test('owner sees fulfilment, retries a failed one, marks a claim delivered and p
   assert.equal(await rowOf(credit.id).locator('button:text-is("Void")').getAttribute('aria-describedby'), 'void-stripe-note');
   assert.equal(await rowOf(gift.id).locator('button:text-is("Void")').getAttribute('aria-describedby'), null);
   await axeCheck(page, 'rewards with fulfilment');
+  /* On a phone the list is cards, and a long delivery status ("waiting for their answer")
+   * wraps inside its card instead of widening the page. */
+  const desk = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  const fit = await page.evaluate(() => ({ page: document.documentElement.scrollWidth,
+    pills: Array.from(document.querySelectorAll('tbody .pill')).map((p) => [p.textContent, p.getBoundingClientRect().right,
+      p.closest('tr').getBoundingClientRect().right]) }));
+  assert.ok(fit.page <= 390, 'the rewards list is ' + fit.page + ' px wide on a 390 px phone');
+  assert.ok(fit.pills.some(([text]) => text === 'waiting for their answer'), JSON.stringify(fit.pills));
+  for (const [text, right, card] of fit.pills) assert.ok(right <= card, text + ' sticks out of its card: ' + right + ' > ' + card);
+  await page.setViewportSize(desk);
+  /* The friend answers the claim; the list says so. */
+  assert.equal((await k.api('POST', '/v1/rewards/' + gift.id + '/claim', { answers: { size: 'M' } })).status, 200);
+  await visit(page, '/admin/rewards', 'Rewards');
+  await page.waitForSelector('.pill:text("answered: to deliver")');
   stripeMode.fail = false;
   await page.click('button[aria-label="Retry delivery of ' + credit.id + '"]');
   await poll(async () => (await k.api('GET', '/v1/rewards/' + credit.id)).json.fulfilment.status === 'done', 'the retried credit');
